@@ -1,0 +1,51 @@
+# Two commands on a fresh machine:
+#   make run    set up everything (venv, packages, default models) and run the appliance
+#   make test   the same set-up, then the whole test suite with the network closed
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# Models are shared by every data directory on this checkout (tests included).
+export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
+
+.PHONY: setup models run demo test test-online lint format bench clean
+
+setup: $(STAMP) models
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+
+# The first install compiles llama.cpp for llama-cpp-python (about 6 minutes on
+# 2 cores); pip caches the wheel, so later set-ups take seconds.
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+models: $(STAMP)
+	$(BIN)/appliance models install
+	$(BIN)/appliance models verify --quick
+
+run: setup
+	$(BIN)/appliance demo
+
+test: setup
+	scripts/offline $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite without closing the network namespace (for machines without unshare).
+test-online: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check appliance tests bench
+	$(BIN)/ruff format --check appliance tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format appliance tests bench
+	$(BIN)/ruff check --fix appliance tests bench
+
+bench: setup
+	scripts/offline $(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,141 @@
+"""One typed settings object, read from ``appliance.toml`` and ``APPLIANCE_*``.
+
+Precedence (highest first): explicit arguments, environment variables,
+``<data_dir>/appliance.toml``, defaults. Settings are validated at start-up and
+an invalid one raises :class:`~appliance.errors.ConfigError` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from appliance.errors import ConfigError
+
+CONFIG_FILENAME = "appliance.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("appliance", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every knob of the appliance, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="APPLIANCE_", extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Models live apart from data so several data directories (tests, tenants)
+    # share one verified copy; defaults to <data_dir>/models.
+    model_dir: Path | None = None
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to SQLite in the data directory"
+    )
+    chroma_host: str | None = Field(
+        default=None, description="Chroma server host; embedded PersistentClient when unset"
+    )
+    chroma_port: int = 8000
+
+    chat_model: str = Field(
+        default="SmolLM2-135M-Instruct.Q4_1.gguf",
+        description="GGUF file name in model_dir, or an absolute path",
+    )
+    n_ctx: int = Field(default=4096, ge=256, le=131072)
+    n_threads: int | None = Field(default=None, ge=1, description="None: physical cores")
+    n_gpu_layers: int = Field(default=0, ge=-1, description="-1 offloads every layer")
+    max_tokens: int = Field(default=384, ge=1, le=32768)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    embedding_max_tokens: int = Field(default=256, ge=16, le=512)
+
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    chunk_chars: int = Field(default=900, ge=200, le=8000)
+    chunk_overlap_chars: int = Field(default=150, ge=0, le=2000)
+
+    top_k: int = Field(default=5, ge=1, le=50)
+    # Cosine similarity below which a dense hit alone does not count as relevant.
+    min_dense_similarity: float = Field(default=0.30, ge=-1.0, le=1.0)
+
+    @field_validator("chunk_overlap_chars")
+    @classmethod
+    def _overlap_smaller_than_chunk(cls, v: int, info: Any) -> int:
+        size = info.data.get("chunk_chars", 900)
+        if v >= size:
+            raise ValueError(f"must be smaller than chunk_chars ({size})")
+        return v
+
+    @property
+    def models_path(self) -> Path:
+        return self.model_dir if self.model_dir is not None else self.data_dir / "models"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'appliance.db'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / CONFIG_FILENAME
+
+    @property
+    def chat_model_path(self) -> Path:
+        p = Path(self.chat_model)
+        return p if p.is_absolute() else self.models_path / p
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+    # Sections are for humans; flatten [llm] n_ctx = ... into n_ctx.
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings for a data directory, validating every value."""
+    if data_dir is None:
+        env_dir = os.environ.get("APPLIANCE_DATA_DIR")
+        data_dir = Path(env_dir) if env_dir else default_data_dir()
+    data_dir = Path(data_dir).expanduser().resolve()
+    file_values = _read_toml(data_dir / CONFIG_FILENAME)
+    file_values.pop("data_dir", None)
+    env_keys = {
+        k[len("APPLIANCE_") :].lower() for k in os.environ if k.startswith("APPLIANCE_")
+    }
+    # Environment beats the file: drop file values the environment sets.
+    init = {k: v for k, v in file_values.items() if k not in env_keys}
+    init.update({k: v for k, v in overrides.items() if v is not None})
+    init["data_dir"] = data_dir
+    try:
+        return Settings(**init)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems}). Check {data_dir / CONFIG_FILENAME} "
+            "and APPLIANCE_* environment variables."
+        ) from exc

@@ -1,0 +1,137 @@
+"""Hardware, models and data-directory checks, and a model recommendation."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+
+from appliance.config import Settings
+from appliance.models import verify_models
+
+_CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_vnni", "fma", "f16c", "neon", "asimd", "sve")
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    cores_physical: int
+    cores_logical: int
+    ram_gib: float
+    cpu_flags: list[str]
+    gpu: str
+    gpu_offload_supported: bool
+    recommendation: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def as_json(self) -> dict:  # type: ignore[type-arg]
+        return asdict(self) | {"ok": self.ok}
+
+
+def cpu_flags() -> list[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            present = set(line.split(":", 1)[1].split())
+            return [f for f in _CPU_FLAGS if f in present]
+    return []
+
+
+def detect_gpu() -> str:
+    if shutil.which("nvidia-smi"):
+        return "NVIDIA GPU (nvidia-smi present)"
+    if Path("/dev/kfd").exists():
+        return "AMD GPU (ROCm device present)"
+    if Path("/dev/dri").exists() and any(Path("/dev/dri").glob("renderD*")):
+        return "GPU render device present (vendor unknown)"
+    return "none found"
+
+
+def gpu_offload_supported() -> bool:
+    try:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_supports_gpu_offload())
+    except Exception:
+        return False
+
+
+def recommend(ram_gib: float, flags: list[str], gpu: bool) -> str:
+    """Pick a Llama 3.2 size and quantisation that this machine runs comfortably."""
+    if gpu:
+        return ("Llama-3.2-3B-Instruct Q8_0 with n_gpu_layers = -1 (whole model on the GPU); "
+                "GPU offload needs a llama-cpp-python build with CUDA/ROCm/Vulkan.")
+    if "avx2" not in flags and "neon" not in flags and "asimd" not in flags:
+        return ("This CPU lacks AVX2/NEON: expect slow generation. Llama-3.2-1B-Instruct Q4_K_M "
+                "at most; consider other hardware.")
+    if ram_gib < 4:
+        return "Under 4 GiB RAM: keep the built-in SmolLM2-135M, or Llama-3.2-1B-Instruct Q4_K_M."
+    if ram_gib < 8:
+        return "Llama-3.2-1B-Instruct Q4_K_M (about 0.8 GB on disk, 1.5 GB in memory)."
+    if ram_gib < 16:
+        return "Llama-3.2-3B-Instruct Q4_K_M (about 2 GB on disk, 3 GB in memory)."
+    return "Llama-3.2-3B-Instruct Q8_0 (about 3.4 GB on disk, 4.5 GB in memory) or Q4_K_M for speed."
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def run_doctor(settings: Settings, *, verify_checksums: bool = False) -> Report:
+    flags = cpu_flags()
+    ram = psutil.virtual_memory().total / 2**30
+    gpu = detect_gpu()
+    offload = gpu_offload_supported()
+    report = Report(
+        cores_physical=psutil.cpu_count(logical=False) or 0,
+        cores_logical=psutil.cpu_count() or 0,
+        ram_gib=round(ram, 1),
+        cpu_flags=flags,
+        gpu=gpu,
+        gpu_offload_supported=offload,
+        recommendation=recommend(ram, flags, gpu != "none found" and offload),
+    )
+    for status in verify_models(settings.models_path, full=verify_checksums):
+        fix = "" if status.ok else " (run `appliance models install`)"
+        report.checks.append(
+            Check(f"model {status.model.filename}", status.ok, f"{status.state}: {status.path}{fix}")
+        )
+    chat = settings.chat_model_path
+    report.checks.append(
+        Check("configured chat model", chat.is_file(),
+              f"{chat} ({'present' if chat.is_file() else 'missing: set chat_model or install it'})")
+    )
+    data = settings.data_dir
+    if data.is_dir():
+        mode = _mode(data)
+        report.checks.append(
+            Check("data directory", mode & 0o077 == 0,
+                  f"{data} mode {mode:o}" + ("" if mode & 0o077 == 0 else " (should be 700: chmod 700)"))
+        )
+        free = shutil.disk_usage(data).free / 2**30
+        report.checks.append(Check("free disk", free > 2, f"{free:.1f} GiB free under {data}"))
+    else:
+        report.checks.append(Check("data directory", False, f"{data} missing (run `appliance init`)"))
+    threads = settings.n_threads or report.cores_physical
+    report.checks.append(
+        Check("threads", threads <= max(report.cores_logical, 1),
+              f"n_threads={threads} on {report.cores_physical} physical cores")
+    )
+    report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
+    return report

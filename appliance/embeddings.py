@@ -1,0 +1,98 @@
+"""Sentence embeddings from the all-MiniLM-L6-v2 ONNX model, run by onnxruntime.
+
+Texts are tokenised with the model's own ``tokenizer.json``, sorted by length
+and batched so each batch is padded only to its longest member (chromadb's
+stock function pads every input to 256 tokens). Vectors are mean-pooled over
+real tokens and L2-normalised, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from appliance.errors import ModelError
+from appliance.models import EMBEDDING_DIR
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 (or any BERT-style ONNX encoder laid out the same way)."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        max_tokens: int = 256,
+        batch_size: int = 32,
+        n_threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = model_dir / EMBEDDING_DIR if (model_dir / EMBEDDING_DIR).is_dir() else model_dir
+        onnx_path = folder / "model.onnx"
+        tok_path = folder / "tokenizer.json"
+        for path in (onnx_path, tok_path):
+            if not path.is_file():
+                raise ModelError(
+                    f"embedding model file {path} not found: run `appliance models install`."
+                )
+        self.name = folder.name
+        self.batch_size = batch_size
+        self._tokenizer = Tokenizer.from_file(str(tok_path))
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._tokenizer.no_padding()
+        opts = ort.SessionOptions()
+        if n_threads:
+            opts.intra_op_num_threads = n_threads
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"onnxruntime could not load {onnx_path}: {exc}") from exc
+        self._input_names = {i.name for i in self._session.get_inputs()}
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+        # An InferenceSession may be shared across threads; the tokenizer's
+        # truncation state is per object, so encode under a lock.
+        self._tok_lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed texts; returns float32 array (len(texts), dimension), unit length."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._tok_lock:
+            encodings = self._tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._run([encodings[i] for i in idx])
+        return out
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+    def _run(self, batch: list) -> np.ndarray:
+        width = max(len(e.ids) for e in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)
+        for row, enc in enumerate(batch):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = 1
+            types[row, :n] = enc.type_ids
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        feed = {k: v for k, v in feed.items() if k in self._input_names}
+        hidden = self._session.run(None, feed)[0]
+        if hidden.ndim == 3:  # token states: mean over real tokens
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        else:
+            pooled = hidden
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)

@@ -1,0 +1,37 @@
+"""Errors a user can meet. Each says what went wrong and how to fix it.
+
+Entry points (CLI, web) map these to a clear message and exit code or HTTP
+status; anything else is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+
+class ApplianceError(Exception):
+    """Base class for every error meant to be shown to a user."""
+
+    exit_code = 2
+
+
+class ConfigError(ApplianceError):
+    """A setting is missing or invalid; the message names the setting and the fix."""
+
+
+class ModelError(ApplianceError):
+    """A model file is missing, truncated, of the wrong format or fails to load."""
+
+
+class DocumentError(ApplianceError):
+    """A file cannot be ingested (unreadable, malformed, too large, unsupported)."""
+
+
+class CollectionNotFound(ApplianceError):
+    """The named document collection does not exist."""
+
+
+class StoreError(ApplianceError):
+    """The data directory or its database is missing, locked or corrupt."""
+
+
+class GenerationCancelled(ApplianceError):
+    """The caller cancelled a generation before it finished."""

@@ -1,0 +1,116 @@
+"""Split a loaded document into overlapping chunks that respect its structure.
+
+Chunks never cross a heading or a page, so every chunk has one section and one
+page to cite. Within a section, sentences are packed up to ``chunk_chars``;
+the next chunk repeats the last sentences (up to ``overlap_chars``) so a fact
+spanning a boundary is still found whole. Each chunk carries the document
+title and its heading path for embedding and for the prompt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from appliance.ingest.loaders import LoadedDocument
+
+# A sentence ends at . ! ? followed by space and an upper-case letter, digit or
+# quote; abbreviations such as "e.g." rarely meet that and are left joined.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Art.", "art.",
+                  "para.", "cf.", "vs.", "St.", "Prof.")
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    ordinal: int
+    page: int | None
+    section: str
+    text: str
+
+    def context_text(self, title: str) -> str:
+        """Text as embedded and indexed: title and section give it context."""
+        head = " — ".join(part for part in (title, self.section) if part)
+        return f"{head}\n{self.text}" if head else self.text
+
+
+def split_sentences(text: str) -> list[str]:
+    parts = _SENTENCE_END.split(text)
+    sentences: list[str] = []
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        if sentences and sentences[-1].endswith(_ABBREVIATIONS):
+            sentences[-1] = f"{sentences[-1]} {part}"
+        else:
+            sentences.append(part)
+    return sentences
+
+
+def _hard_split(sentence: str, limit: int) -> list[str]:
+    """Cut an over-long sentence at word boundaries (or anywhere, for unbroken text)."""
+    pieces = []
+    while len(sentence) > limit:
+        cut = sentence.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(sentence[:cut].strip())
+        sentence = sentence[cut:].strip()
+    if sentence:
+        pieces.append(sentence)
+    return pieces
+
+
+def chunk_document(
+    document: LoadedDocument, *, chunk_chars: int = 900, overlap_chars: int = 150
+) -> list[ChunkDraft]:
+    chunks: list[ChunkDraft] = []
+    headings: list[tuple[int, str]] = []  # the open heading path, by level
+    current: list[str] = []
+    size = 0
+    page: int | None = None
+
+    def section() -> str:
+        return " > ".join(text for _, text in headings)
+
+    def emit(keep_overlap: bool) -> None:
+        nonlocal current, size
+        if not current:
+            return
+        chunks.append(ChunkDraft(len(chunks), page, section(), " ".join(current)))
+        if not keep_overlap or overlap_chars == 0:
+            current, size = [], 0
+            return
+        tail: list[str] = []
+        tail_size = 0
+        for sentence in reversed(current):
+            if tail_size + len(sentence) + 1 > overlap_chars:
+                break
+            tail.insert(0, sentence)
+            tail_size += len(sentence) + 1
+        # An overlap equal to the whole chunk would repeat it; keep it only if smaller.
+        current, size = (tail, tail_size) if len(tail) < len(current) else ([], 0)
+
+    for doc_page in document.pages:
+        emit(keep_overlap=False)
+        page = doc_page.number
+        for block in doc_page.blocks:
+            if block.is_heading:
+                emit(keep_overlap=False)
+                headings = [(lvl, txt) for lvl, txt in headings if lvl < block.heading_level]
+                headings.append((block.heading_level, block.text[:200]))
+                continue
+            for sentence in split_sentences(block.text):
+                for piece in _hard_split(sentence, chunk_chars):
+                    if current and size + len(piece) + 1 > chunk_chars:
+                        emit(keep_overlap=True)
+                        if current and size + len(piece) + 1 > chunk_chars:
+                            current, size = [], 0
+                    current.append(piece)
+                    size += len(piece) + 1
+    emit(keep_overlap=False)
+    # A heading-only document still deserves one chunk so it can be found.
+    if not chunks and headings:
+        chunks.append(ChunkDraft(0, page, section(), section()))
+    return chunks

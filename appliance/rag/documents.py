@@ -1,0 +1,351 @@
+"""Collections and documents: the ingestion path, deletion and crash recovery.
+
+Ingestion of one file is atomic as seen by retrieval. Its steps are:
+
+1. load and chunk the file (nothing written yet);
+2. record the document as ``pending`` with its chunks (one transaction);
+3. embed the chunks and write their vectors to Chroma;
+4. mark it ``ready`` and delete the version it replaces (one transaction);
+5. delete the replaced version's vectors.
+
+Retrieval only sees chunks of ``ready`` documents, so a process killed at any
+step leaves nothing half-visible. The next process to take the ingestion lock
+rolls back pending documents and removes vectors that belong to no document.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+
+from appliance.embeddings import OnnxEmbedder
+from appliance.errors import CollectionNotFound, DocumentError
+from appliance.files import sha256_file
+from appliance.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document
+from appliance.store.database import Database
+from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
+from appliance.store.vectors import VectorIndex
+
+COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+DEFAULT_COLLECTION = "default"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    path: Path
+    status: str  # "added", "replaced", "unchanged", "duplicate", "failed"
+    document_id: str | None = None
+    chunks: int = 0
+    pages: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def validate_collection_name(name: str) -> str:
+    if not COLLECTION_NAME.match(name):
+        raise DocumentError(
+            f"invalid collection name {name!r}: use 1-63 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for tests: die here, as a killed process would."""
+    if os.environ.get("APPLIANCE_CRASH_AT") == name:
+        os._exit(137)
+
+
+def expand_paths(paths: list[Path]) -> Iterator[tuple[Path, DocumentError | None]]:
+    """Files named, and supported files under folders named (recursively).
+
+    Unreadable folders and symlink loops become per-path errors, not crashes.
+    """
+    seen: set[tuple[int, int]] = set()
+    for path in paths:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            yield path, DocumentError(f"{path}: file not found.")
+            continue
+        except OSError as exc:  # ELOOP for a symlink loop, EACCES...
+            yield path, DocumentError(f"{path}: cannot be opened ({exc.strerror}).")
+            continue
+        if not path.is_dir():
+            yield path, None
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        yield from _walk(path, seen)
+
+
+def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, DocumentError | None]]:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        yield folder, DocumentError(f"{folder}: folder cannot be read ({exc.strerror}).")
+        return
+    for entry in entries:
+        try:
+            st = entry.stat()
+        except OSError as exc:
+            yield entry, DocumentError(f"{entry}: cannot be opened ({exc.strerror}).")
+            continue
+        if entry.is_dir():
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue  # a symlink back up the tree
+            seen.add(key)
+            yield from _walk(entry, seen)
+        elif entry.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield entry, None
+
+
+class DocumentLibrary:
+    def __init__(
+        self,
+        db: Database,
+        index: VectorIndex,
+        embedder: Callable[[], OnnxEmbedder],
+        lock_path: Path,
+        *,
+        max_bytes: int,
+        chunk_chars: int,
+        overlap_chars: int,
+    ) -> None:
+        self.db = db
+        self.index = index
+        self._embedder = embedder
+        self._lock_path = lock_path
+        self.max_bytes = max_bytes
+        self.chunk_chars = chunk_chars
+        self.overlap_chars = overlap_chars
+
+    # -- collections ---------------------------------------------------------
+
+    def ensure_collection(self, name: str) -> Collection:
+        validate_collection_name(name)
+        with self.db.session() as s:
+            col = s.scalar(select(Collection).where(Collection.name == name))
+            if col is None:
+                col = Collection(name=name)
+                s.add(col)
+                s.flush()
+            return col
+
+    def get_collection(self, name: str) -> Collection:
+        with self.db.session() as s:
+            col = s.scalar(select(Collection).where(Collection.name == name))
+        if col is None:
+            raise CollectionNotFound(
+                f"no collection named {name!r}; ingest documents into it first "
+                f"(`appliance ingest PATH --collection {name}`)."
+            )
+        return col
+
+    def collections(self) -> list[tuple[Collection, int]]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Collection, func.count(Document.id))
+                .outerjoin(
+                    Document,
+                    (Document.collection_id == Collection.id)
+                    & (Document.status == DocumentStatus.READY),
+                )
+                .group_by(Collection.id)
+                .order_by(Collection.name)
+            ).all()
+        return [(c, n) for c, n in rows]
+
+    def documents(self, collection: str) -> list[Document]:
+        col = self.get_collection(collection)
+        with self.db.session() as s:
+            return list(
+                s.scalars(
+                    select(Document)
+                    .where(Document.collection_id == col.id, Document.status == DocumentStatus.READY)
+                    .order_by(Document.source_path)
+                )
+            )
+
+    # -- ingestion -----------------------------------------------------------
+
+    @contextmanager
+    def _ingest_lock(self) -> Iterator[None]:
+        """One ingester per data directory; recovery runs under the same lock."""
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock_path.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def ingest(
+        self,
+        paths: list[Path],
+        collection: str = DEFAULT_COLLECTION,
+        on_result: Callable[[IngestResult], None] | None = None,
+    ) -> list[IngestResult]:
+        col = self.ensure_collection(collection)
+        results = []
+        with self._ingest_lock():
+            self._recover_locked()
+            for path, error in expand_paths(paths):
+                if error is not None:
+                    result = IngestResult(path, "failed", error=str(error))
+                else:
+                    try:
+                        result = self._ingest_one(path, col)
+                    except DocumentError as exc:
+                        result = IngestResult(path, "failed", error=str(exc))
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        return results
+
+    def _ingest_one(self, path: Path, col: Collection) -> IngestResult:
+        source = str(path.resolve())
+        document = load_document(path, max_bytes=self.max_bytes)
+        content_sha = sha256_file(path)
+        with self.db.session() as s:
+            same_path = s.scalar(
+                select(Document).where(
+                    Document.collection_id == col.id,
+                    Document.source_path == source,
+                    Document.status == DocumentStatus.READY,
+                )
+            )
+            if same_path is not None and same_path.content_sha256 == content_sha:
+                return IngestResult(path, "unchanged", same_path.id, same_path.chunk_count,
+                                    same_path.page_count)
+            twin = s.scalar(
+                select(Document).where(
+                    Document.collection_id == col.id,
+                    Document.content_sha256 == content_sha,
+                    Document.status == DocumentStatus.READY,
+                )
+            )
+            if twin is not None:
+                return IngestResult(path, "duplicate", twin.id, twin.chunk_count, twin.page_count,
+                                    error=f"same content as {twin.source_path}")
+        drafts = chunk_document(
+            document, chunk_chars=self.chunk_chars, overlap_chars=self.overlap_chars
+        )
+        doc_id = uuid.uuid4().hex
+        chunk_ids = [f"{doc_id}:{d.ordinal}" for d in drafts]
+        with self.db.session() as s:
+            s.add(
+                Document(
+                    id=doc_id,
+                    collection_id=col.id,
+                    source_path=source,
+                    title=document.title,
+                    kind=document.kind,
+                    content_sha256=content_sha,
+                    size_bytes=path.stat().st_size,
+                    page_count=document.page_count,
+                    chunk_count=len(drafts),
+                    status=DocumentStatus.PENDING,
+                )
+            )
+            s.flush()
+            s.add_all(
+                Chunk(id=cid, document_id=doc_id, ordinal=d.ordinal, page=d.page,
+                      section=d.section, text=d.text)
+                for cid, d in zip(chunk_ids, drafts, strict=True)
+            )
+        _crash_point("after-pending")
+        vectors = self._embedder().embed([d.context_text(document.title) for d in drafts])
+        metadatas = [
+            {"document_id": doc_id, "page": d.page if d.page is not None else -1}
+            for d in drafts
+        ]
+        self.index.add(col.name, chunk_ids, vectors, metadatas)
+        _crash_point("after-vectors")
+        replaced = same_path.id if same_path is not None else None
+        with self.db.session() as s:
+            s.execute(
+                update(Document).where(Document.id == doc_id).values(status=DocumentStatus.READY)
+            )
+            if replaced:
+                s.execute(delete(Chunk).where(Chunk.document_id == replaced))
+                s.execute(delete(Document).where(Document.id == replaced))
+            s.execute(
+                update(Collection)
+                .where(Collection.id == col.id)
+                .values(revision=Collection.revision + 1)
+            )
+        _crash_point("after-ready")
+        if replaced:
+            self.index.delete_document(col.name, replaced)
+        return IngestResult(path, "replaced" if replaced else "added", doc_id, len(drafts),
+                            document.page_count)
+
+    # -- deletion and recovery -----------------------------------------------
+
+    def delete_document(self, document_id: str) -> Document:
+        with self._ingest_lock(), self.db.session() as s:
+            doc = s.get(Document, document_id)
+            if doc is None:
+                raise DocumentError(f"no document with id {document_id!r}.")
+            col_name = doc.collection.name
+            s.execute(delete(Chunk).where(Chunk.document_id == document_id))
+            s.delete(doc)
+            s.execute(
+                update(Collection)
+                .where(Collection.id == doc.collection_id)
+                .values(revision=Collection.revision + 1)
+            )
+        self.index.delete_document(col_name, document_id)
+        return doc
+
+    def recover(self) -> int:
+        with self._ingest_lock():
+            return self._recover_locked()
+
+    def _recover_locked(self) -> int:
+        """Roll back interrupted ingestions; drop vectors of documents that are gone."""
+        removed = 0
+        with self.db.session() as s:
+            pending = s.execute(
+                select(Document.id, Collection.name)
+                .join(Collection)
+                .where(Document.status == DocumentStatus.PENDING)
+            ).all()
+            known = {
+                name: set(ids)
+                for name, ids in _group(
+                    s.execute(select(Collection.name, Document.id).join(Document)).all()
+                ).items()
+            }
+            names = list(s.scalars(select(Collection.name)))
+        for doc_id, col_name in pending:
+            self.index.delete_document(col_name, doc_id)
+            with self.db.session() as s:
+                s.execute(delete(Chunk).where(Chunk.document_id == doc_id))
+                s.execute(delete(Document).where(Document.id == doc_id))
+            removed += 1
+        for name in names:
+            alive = known.get(name, set()) - {d for d, _ in pending}
+            for orphan in self.index.document_ids(name) - alive:
+                self.index.delete_document(name, orphan)
+                removed += 1
+        return removed
+
+
+def _group(rows: list) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    out: dict[str, list[str]] = {}
+    for key, value in rows:
+        out.setdefault(key, []).append(value)
+    return out

@@ -1,0 +1,90 @@
+"""Lexical (BM25) search over a collection's chunk texts, held in memory.
+
+The index is rebuilt from the relational store when the collection's revision
+changes, so it never persists chunk text outside the store that protects it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+
+_WORD = re.compile(r"[0-9a-zà-ÿß]+(?:[-'][0-9a-zà-ÿß]+)*", re.IGNORECASE)
+try:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    STOPWORDS = frozenset(STOPWORDS_EN)
+except ImportError:  # pragma: no cover - older bm25s
+    STOPWORDS = frozenset()
+# Question words carry no topic; they would match every "what is..." heading.
+STOPWORDS = STOPWORDS | {"what", "which", "who", "whom", "how", "when", "where", "why",
+                         "does", "do", "did", "can", "could", "should", "would", "must", "may"}
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased content words, stop words removed, a naive plural folded."""
+    out = []
+    for word in _WORD.findall(text.lower()):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        out.append(word)
+    return out
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    chunk_id: str
+    score: float
+    coverage: float  # share of the query's distinct terms found in the chunk
+
+
+class LexicalIndex:
+    def __init__(self, chunk_ids: list[str], texts: list[str]) -> None:
+        self.chunk_ids = chunk_ids
+        self._term_sets = [set(terms(t)) for t in texts]
+        tokens = [terms(t) or ["\x00empty"] for t in texts]
+        self._bm25 = bm25s.BM25()
+        if tokens:
+            self._bm25.index(tokens, show_progress=False)
+
+    def search(self, query: str, n: int) -> list[LexicalHit]:
+        q_terms = list(dict.fromkeys(terms(query)))
+        if not q_terms or not self.chunk_ids:
+            return []
+        known = [t for t in q_terms if t in self._bm25.vocab_dict]
+        if not known:
+            return []
+        k = min(n, len(self.chunk_ids))
+        docs, scores = self._bm25.retrieve([known], k=k, show_progress=False)
+        hits = []
+        wanted = set(q_terms)
+        for idx, score in zip(np.asarray(docs[0]).tolist(), np.asarray(scores[0]).tolist(), strict=True):
+            if score <= 0:
+                continue
+            coverage = len(wanted & self._term_sets[idx]) / len(wanted)
+            hits.append(LexicalHit(self.chunk_ids[idx], float(score), coverage))
+        return hits
+
+
+class LexicalCache:
+    """One index per collection, rebuilt when the collection's revision moves."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._indexes: dict[str, tuple[int, LexicalIndex]] = {}
+
+    def get(self, collection: str, revision: int, load) -> LexicalIndex:  # type: ignore[no-untyped-def]
+        with self._lock:
+            cached = self._indexes.get(collection)
+            if cached and cached[0] == revision:
+                return cached[1]
+            ids, texts = load()
+            index = LexicalIndex(ids, texts)
+            self._indexes[collection] = (revision, index)
+            return index

@@ -1,0 +1,206 @@
+"""The appliance: one object through which every question and document passes.
+
+Entry points (CLI, web, API) build one :class:`Appliance` for a data
+directory and call :meth:`ingest`, :meth:`retrieve` and :meth:`ask`. Models
+load lazily and once; tests and servers can hand in already-loaded ones.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from appliance.config import Settings, load_settings
+from appliance.embeddings import OnnxEmbedder
+from appliance.errors import StoreError
+from appliance.files import ensure_private_dir
+from appliance.llm import GenerationParams, LlamaEngine
+from appliance.llm.engine import EngineOptions
+from appliance.rag.answer import NOTHING_FOUND, Answer, build_messages, citations_for
+from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
+from appliance.rag.retrieval import Hit, Retriever
+from appliance.store.database import Database
+from appliance.store.vectors import VectorIndex
+
+# Tokens kept free in the context window beyond the answer's max_tokens.
+_CONTEXT_MARGIN = 32
+
+
+class AnswerStream:
+    """Iterate for the answer's text as it is generated; then read :attr:`answer`."""
+
+    def __init__(self, question: str, hits: list[Hit], deltas: Iterator[str] | None, model: str):
+        self.question = question
+        self.hits = hits
+        self._deltas = deltas
+        self._model = model
+        self._parts: list[str] = []
+        self.answer: Answer | None = None
+        if deltas is None:
+            self.answer = Answer(question, NOTHING_FOUND, [], found=False, model=model)
+
+    def __iter__(self) -> Iterator[str]:
+        if self._deltas is None:
+            yield NOTHING_FOUND
+            return
+        for delta in self._deltas:
+            self._parts.append(delta)
+            yield delta
+        text = "".join(self._parts).strip()
+        self.answer = Answer(self.question, text, citations_for(text, self.hits), True, self._model)
+
+    def close(self) -> None:
+        close = getattr(self._deltas, "close", None)
+        if close is not None:
+            close()
+
+    def result(self) -> Answer:
+        """Drain the stream (if not done yet) and return the answer."""
+        if self.answer is None:
+            for _ in self:
+                pass
+        assert self.answer is not None
+        return self.answer
+
+
+class Appliance:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: OnnxEmbedder | None = None,
+        engine: LlamaEngine | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self._embedder = embedder
+        self._engine = engine
+        self._model_lock = threading.Lock()
+        self._opened = False
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def open(self) -> Appliance:
+        """Create the data directory (0700) and schema if needed, and recover."""
+        if self._opened:
+            return self
+        data_dir = self.settings.data_dir
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StoreError(f"data directory {data_dir} exists and is not a folder.")
+        ensure_private_dir(data_dir)
+        # Every file the appliance creates is readable by its owner only.
+        os.umask(0o077)
+        self.db = Database(self.settings.sqlalchemy_url)
+        self.db.open()
+        self.index = VectorIndex(
+            path=self.settings.chroma_path,
+            host=self.settings.chroma_host,
+            port=self.settings.chroma_port,
+        )
+        self.library = DocumentLibrary(
+            self.db,
+            self.index,
+            self.embedder_loaded,
+            data_dir / "ingest.lock",
+            max_bytes=self.settings.max_upload_bytes,
+            chunk_chars=self.settings.chunk_chars,
+            overlap_chars=self.settings.chunk_overlap_chars,
+        )
+        self.library.recover()
+        self._retriever: Retriever | None = None
+        self._opened = True
+        return self
+
+    def close(self) -> None:
+        if self._opened:
+            self.db.dispose()
+            self._opened = False
+
+    def __enter__(self) -> Appliance:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- models --------------------------------------------------------------
+
+    def embedder_loaded(self) -> OnnxEmbedder:
+        with self._model_lock:
+            if self._embedder is None:
+                self._embedder = OnnxEmbedder(
+                    self.settings.models_path,
+                    max_tokens=self.settings.embedding_max_tokens,
+                    batch_size=self.settings.embedding_batch_size,
+                    n_threads=self.settings.n_threads,
+                )
+            return self._embedder
+
+    def engine_loaded(self) -> LlamaEngine:
+        with self._model_lock:
+            if self._engine is None:
+                self._engine = LlamaEngine(
+                    self.settings.chat_model_path,
+                    EngineOptions(
+                        n_ctx=self.settings.n_ctx,
+                        n_threads=self.settings.n_threads,
+                        n_gpu_layers=self.settings.n_gpu_layers,
+                    ),
+                )
+            return self._engine
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(
+                self.db,
+                self.index,
+                self.embedder_loaded(),
+                min_dense_similarity=self.settings.min_dense_similarity,
+            )
+        return self._retriever
+
+    # -- the paths -----------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: list[Path],
+        collection: str = DEFAULT_COLLECTION,
+        on_result: Callable[[IngestResult], None] | None = None,
+    ) -> list[IngestResult]:
+        return self.library.ingest(paths, collection, on_result)
+
+    def retrieve(
+        self, question: str, collection: str = DEFAULT_COLLECTION, k: int | None = None
+    ) -> list[Hit]:
+        col = self.library.get_collection(collection)
+        return self.retriever.retrieve(question, col, k or self.settings.top_k)
+
+    def ask(
+        self,
+        question: str,
+        collection: str = DEFAULT_COLLECTION,
+        *,
+        k: int | None = None,
+        params: GenerationParams | None = None,
+        cancel: threading.Event | None = None,
+    ) -> AnswerStream:
+        hits = self.retrieve(question, collection, k)
+        if not hits:
+            return AnswerStream(question, [], None, self.settings.chat_model)
+        engine = self.engine_loaded()
+        params = params or GenerationParams(
+            max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
+        )
+        hits, messages = self._fit_context(engine, question, hits, params.max_tokens)
+        return AnswerStream(question, hits, engine.stream_chat(messages, params, cancel), engine.name)
+
+    def _fit_context(self, engine: LlamaEngine, question: str, hits: list[Hit], max_tokens: int):  # type: ignore[no-untyped-def]
+        """Drop the lowest-ranked sources until prompt and answer fit the context."""
+        budget = engine.n_ctx - max_tokens - _CONTEXT_MARGIN
+        while True:
+            messages = build_messages(question, hits)
+            used = sum(engine.count_tokens(m["content"]) + 8 for m in messages)
+            if used <= budget or len(hits) <= 1:
+                return hits, messages
+            hits = hits[:-1]

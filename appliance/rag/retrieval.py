@@ -1,0 +1,157 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) lists fused by rank.
+
+Reciprocal rank fusion (Cormack et al., 2009) needs no score calibration
+between the two lists. A hit counts as relevant when its cosine similarity to
+the question clears ``min_dense_similarity``, or when it contains most of the
+question's content words (exact identifiers, names of forms, article numbers).
+When nothing clears either bar the caller is told there is nothing to cite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+
+from appliance.embeddings import OnnxEmbedder
+from appliance.rag.lexical import LexicalCache, terms
+from appliance.store.database import Database
+from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
+from appliance.store.vectors import VectorIndex
+
+RRF_K = 60
+# A lexical-only hit must contain this share of the question's content words.
+MIN_LEXICAL_COVERAGE = 0.6
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str
+    page: int | None
+    section: str
+    text: str
+    score: float  # fused score, higher is better
+    dense_similarity: float
+    lexical_score: float
+    lexical_coverage: float
+
+    def as_json(self) -> dict:  # type: ignore[type-arg]
+        return {
+            "source": self.source,
+            "page": self.page,
+            "chunk_id": self.chunk_id,
+            "score": round(self.score, 6),
+            "dense_similarity": round(self.dense_similarity, 4),
+            "lexical_score": round(self.lexical_score, 4),
+            "title": self.title,
+            "section": self.section,
+            "text": self.text,
+        }
+
+
+class Retriever:
+    def __init__(
+        self,
+        db: Database,
+        index: VectorIndex,
+        embedder: OnnxEmbedder,
+        *,
+        min_dense_similarity: float,
+    ) -> None:
+        self.db = db
+        self.index = index
+        self.embedder = embedder
+        self.min_dense_similarity = min_dense_similarity
+        self._lexical = LexicalCache()
+
+    def _ready_chunks(self, collection_id: int) -> tuple[list[str], list[str]]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Chunk.id, Chunk.text, Chunk.section, Document.title)
+                .join(Document)
+                .where(
+                    Document.collection_id == collection_id,
+                    Document.status == DocumentStatus.READY,
+                )
+            ).all()
+        return [r[0] for r in rows], [f"{r[3]} {r[2]} {r[1]}" for r in rows]
+
+    def retrieve(
+        self, question: str, collection: Collection, k: int, *, hybrid: bool = True
+    ) -> list[Hit]:
+        pool = max(4 * k, 20)
+        qvec = self.embedder.embed_one(question)
+        dense = self.index.query(collection.name, qvec, pool)
+        dense_rank = {h.chunk_id: i for i, h in enumerate(dense)}
+        dense_sim = {h.chunk_id: h.similarity for h in dense}
+        lex_rank: dict[str, int] = {}
+        lex_hits = {}
+        if hybrid and terms(question):
+            with self.db.session() as s:
+                revision = s.scalar(
+                    select(Collection.revision).where(Collection.id == collection.id)
+                )
+            lexical = self._lexical.get(
+                collection.name, revision or 0, lambda: self._ready_chunks(collection.id)
+            )
+            for i, hit in enumerate(lexical.search(question, pool)):
+                lex_rank[hit.chunk_id] = i
+                lex_hits[hit.chunk_id] = hit
+        candidates = list(dict.fromkeys([*dense_rank, *lex_rank]))
+        if not candidates:
+            return []
+        missing = [c for c in candidates if c not in dense_sim]
+        if missing:
+            for cid, vec in self.index.vectors(collection.name, missing).items():
+                dense_sim[cid] = float(np.dot(vec, qvec))
+        fused = {
+            cid: sum(1.0 / (RRF_K + 1 + rank[cid]) for rank in (dense_rank, lex_rank) if cid in rank)
+            for cid in candidates
+        }
+        rows = self._chunk_rows(candidates, collection.id)
+        hits = []
+        for cid in sorted(candidates, key=lambda c: fused[c], reverse=True):
+            row = rows.get(cid)
+            if row is None:  # vectors of a document not (or no longer) ready
+                continue
+            sim = dense_sim.get(cid, -1.0)
+            lex = lex_hits.get(cid)
+            coverage = lex.coverage if lex else 0.0
+            if sim < self.min_dense_similarity and coverage < MIN_LEXICAL_COVERAGE:
+                continue
+            chunk, doc = row
+            hits.append(
+                Hit(
+                    chunk_id=cid,
+                    document_id=doc.id,
+                    source=doc.source_path,
+                    title=doc.title,
+                    page=chunk.page,
+                    section=chunk.section,
+                    text=chunk.text,
+                    score=fused[cid],
+                    dense_similarity=sim,
+                    lexical_score=lex.score if lex else 0.0,
+                    lexical_coverage=coverage,
+                )
+            )
+            if len(hits) == k:
+                break
+        return hits
+
+    def _chunk_rows(self, ids: list[str], collection_id: int) -> dict[str, tuple[Chunk, Document]]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Chunk, Document)
+                .join(Document)
+                .where(
+                    Chunk.id.in_(ids),
+                    Document.collection_id == collection_id,
+                    Document.status == DocumentStatus.READY,
+                )
+            ).all()
+        return {c.id: (c, d) for c, d in rows}

@@ -1,0 +1,1 @@
+"""Persistence: the relational store (SQLAlchemy + Alembic) and the vector index."""

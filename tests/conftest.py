@@ -1,0 +1,159 @@
+"""Shared fixtures: the real default models, loaded once per test session.
+
+Every test runs behind a socket guard that records any attempt to reach a
+non-loopback address (and any DNS lookup of a non-local name); a test that
+triggers one fails. `make test` additionally runs the suite in a network
+namespace with only loopback up.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+os.environ.setdefault("APPLIANCE_MODEL_DIR", str(REPO / ".models"))
+# Nothing in a test may fall back to the user's real data directory.
+os.environ.pop("APPLIANCE_DATA_DIR", None)
+
+_EGRESS_ATTEMPTS: list[str] = []
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "", None}
+
+
+def _is_loopback(host: object) -> bool:
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _install_guard() -> None:
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0] if isinstance(address, tuple) else address
+            if not _is_loopback(host):
+                _EGRESS_ATTEMPTS.append(f"connect to {address}")
+                raise OSError(f"test guard: connection to {address} blocked (egress)")
+
+    def connect(self: socket.socket, address: object) -> None:
+        check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        name = host.decode() if isinstance(host, bytes) else host
+        if not _is_loopback(name) and not _is_ip(name):
+            _EGRESS_ATTEMPTS.append(f"DNS lookup of {name}")
+            raise socket.gaierror(f"test guard: DNS lookup of {name} blocked (egress)")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+
+
+def _is_ip(name: object) -> bool:
+    try:
+        ipaddress.ip_address(str(name))
+        return True
+    except ValueError:
+        return False
+
+
+_install_guard()
+
+
+@pytest.fixture(autouse=True)
+def no_egress():
+    """Fail the test if anything it ran tried to leave the machine."""
+    before = len(_EGRESS_ATTEMPTS)
+    yield
+    attempts = _EGRESS_ATTEMPTS[before:]
+    assert not attempts, f"egress attempted: {attempts}"
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    from appliance.models import verify_models
+
+    path = Path(os.environ["APPLIANCE_MODEL_DIR"])
+    bad = [s for s in verify_models(path, full=False) if not s.ok]
+    if bad:
+        pytest.exit(
+            f"default models missing in {path}: run `make models` first ({bad[0].path}: {bad[0].state})",
+            returncode=3,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder(model_dir: Path):
+    from appliance.embeddings import OnnxEmbedder
+
+    return OnnxEmbedder(model_dir)
+
+
+@pytest.fixture(scope="session")
+def engine(model_dir: Path):
+    from appliance.llm import LlamaEngine
+    from appliance.llm.engine import EngineOptions
+    from appliance.models import DEFAULT_MODELS
+
+    chat = next(m for m in DEFAULT_MODELS if m.role == "chat")
+    return LlamaEngine(model_dir / chat.filename, EngineOptions(n_ctx=4096))
+
+
+def make_app(data_dir: Path, embedder, engine, **overrides):  # type: ignore[no-untyped-def]
+    from appliance.config import load_settings
+    from appliance.rag.pipeline import Appliance
+
+    settings = load_settings(data_dir, **overrides)
+    return Appliance(settings, embedder=embedder, engine=engine).open()
+
+
+@pytest.fixture
+def app(tmp_path: Path, embedder, engine):
+    appliance = make_app(tmp_path / "data", embedder, engine)
+    yield appliance
+    appliance.close()
+
+
+@pytest.fixture(scope="session")
+def sample_app(tmp_path_factory: pytest.TempPathFactory, embedder, engine):
+    """One data directory with every sample ingested, shared by read-only tests."""
+    appliance = make_app(tmp_path_factory.mktemp("samples") / "data", embedder, engine)
+    results = appliance.ingest([SAMPLES])
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    yield appliance
+    appliance.close()
+
+
+def run_cli(*args: str, data_dir: Path, stdin: str | None = None, env: dict | None = None,
+            timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real `appliance` command in a subprocess."""
+    full_env = {**os.environ, "APPLIANCE_DATA_DIR": str(data_dir), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "appliance.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,61 @@
+"""Chunks respect headings, pages and sentences, and overlap within a section."""
+
+from __future__ import annotations
+
+from appliance.ingest import Block, LoadedDocument, Page, chunk_document
+from appliance.ingest.chunker import split_sentences
+
+
+def _doc(*pages: list[Block]) -> LoadedDocument:
+    return LoadedDocument("Handbook", "text", [Page(i, list(b)) for i, b in enumerate(pages, 1)])
+
+
+def test_sentences_are_not_cut_and_overlap_repeats_the_tail() -> None:
+    sentences = [f"Sentence number {i} states a fact about retention." for i in range(40)]
+    doc = _doc([Block("Retention", 1), Block(" ".join(sentences))])
+    chunks = chunk_document(doc, chunk_chars=300, overlap_chars=120)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert len(chunk.text) <= 300
+        assert chunk.text.endswith("retention.")
+        assert chunk.section == "Retention"
+    for prev, nxt in zip(chunks, chunks[1:], strict=False):
+        last_sentence = prev.text.rsplit(". ", 1)[-1]
+        assert last_sentence in nxt.text  # the overlap carries the tail over
+        assert nxt.text.split(". ")[0] + "." in prev.text
+    joined = " ".join(c.text for c in chunks)
+    assert all(s in joined for s in sentences)
+
+
+def test_headings_and_pages_start_new_chunks() -> None:
+    doc = _doc(
+        [Block("Part A", 1), Block("Alpha text."), Block("Part B", 1), Block("Beta text.")],
+        [Block("Gamma text on the next page.")],
+    )
+    chunks = chunk_document(doc)
+    assert [(c.section, c.page, c.text) for c in chunks] == [
+        ("Part A", 1, "Alpha text."),
+        ("Part B", 1, "Beta text."),
+        ("Part B", 2, "Gamma text on the next page."),
+    ]
+    assert chunks[0].context_text("Handbook").startswith("Handbook — Part A\n")
+
+
+def test_nested_heading_path() -> None:
+    doc = _doc([Block("Policy", 1), Block("Scope", 2), Block("Text one."),
+                Block("Periods", 2), Block("Text two.")])
+    assert [c.section for c in chunk_document(doc)] == ["Policy > Scope", "Policy > Periods"]
+
+
+def test_text_without_spaces_is_hard_split() -> None:
+    doc = _doc([Block("x" * 5000)])
+    chunks = chunk_document(doc, chunk_chars=900, overlap_chars=100)
+    assert sum(len(c.text) for c in chunks) == 5000
+    assert max(len(c.text) for c in chunks) <= 900
+
+
+def test_abbreviations_do_not_split() -> None:
+    assert split_sentences("Keep records, e.g. Invoices and receipts. Then stop.") == [
+        "Keep records, e.g. Invoices and receipts.",
+        "Then stop.",
+    ]

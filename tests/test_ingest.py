@@ -1,0 +1,110 @@
+"""Ingestion: duplicates, replacement, mixed batches and atomicity under a kill."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from appliance.store.schema import Chunk, Document
+from tests.conftest import SAMPLES, make_app, run_cli
+from tests.docgen import make_pdf
+
+
+def _counts(app) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    with app.db.session() as s:
+        docs = s.scalar(select(func.count(Document.id)))
+        chunks = s.scalar(select(func.count(Chunk.id)))
+    return docs, chunks, app.index.count("default")
+
+
+def test_ingest_dedupe_and_replace(app, tmp_path: Path) -> None:
+    src = tmp_path / "notes.md"
+    src.write_text("# Notes\n\nThe archive room opens at nine.\n")
+    first = app.ingest([src])[0]
+    assert first.status == "added" and first.chunks == 1
+    assert app.ingest([src])[0].status == "unchanged"
+    copy = tmp_path / "copy.md"
+    shutil.copy(src, copy)
+    dup = app.ingest([copy])[0]
+    assert dup.status == "duplicate" and "notes.md" in (dup.error or "")
+
+    src.write_text("# Notes\n\nThe archive room opens at ten.\n\n## Keys\n\nKeys are at reception.\n")
+    replaced = app.ingest([src])[0]
+    assert replaced.status == "replaced" and replaced.chunks == 2
+    docs, chunks, vectors = _counts(app)
+    assert (docs, chunks, vectors) == (1, 2, 2)
+    hits = app.retrieve("When does the archive room open?")
+    assert hits and "ten" in hits[0].text
+    assert all("nine" not in h.text for h in hits)
+
+
+def test_mixed_batch_keeps_good_files(app, tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Visitors sign in at the front desk.")
+    (tmp_path / "bad.pdf").write_bytes(b"not a pdf at all")
+    (tmp_path / "empty.md").write_bytes(b"")
+    (tmp_path / "ignored.bin").write_bytes(b"\x00")  # unsupported: skipped in folders
+    results = {r.path.name: r for r in app.ingest([tmp_path, tmp_path / "missing.txt"])}
+    assert results["good.txt"].status == "added"
+    assert not results["bad.pdf"].ok and "not a PDF" in results["bad.pdf"].error
+    assert not results["empty.md"].ok and "empty" in results["empty.md"].error
+    assert not results["missing.txt"].ok
+    assert "ignored.bin" not in results
+    assert _counts(app)[0] == 1
+
+
+def test_symlink_loop_in_folder(app, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Alpha document text.")
+    (folder / "back").symlink_to(folder)
+    (folder / "self.txt").symlink_to(folder / "self.txt")
+    results = app.ingest([folder])
+    assert [r.status for r in results if r.path.name == "a.txt"] == ["added"]
+    assert any(not r.ok and r.path.name == "self.txt" for r in results)
+
+
+@pytest.mark.parametrize("crash_at", ["after-pending", "after-vectors", "after-ready"])
+def test_killed_ingestion_leaves_no_half_document(tmp_path: Path, embedder, engine, crash_at) -> None:
+    data = tmp_path / "data"
+    first = tmp_path / "first.txt"
+    first.write_text("The first document describes the badge office.")
+    assert run_cli("ingest", str(first), data_dir=data).returncode == 0
+    doc = make_pdf(tmp_path / "second.pdf", ["Page one mentions the vault.", "Page two: vault code rules."])
+    proc = run_cli("ingest", str(doc), data_dir=data, env={"APPLIANCE_CRASH_AT": crash_at})
+    assert proc.returncode == 137, proc.stderr
+
+    app = make_app(data, embedder, engine)  # opening runs recovery
+    try:
+        docs = {d.source_path: d for d in app.library.documents("default")}
+        assert str(first.resolve()) in docs
+        expect_second = crash_at == "after-ready"
+        assert (str(doc.resolve()) in docs) is expect_second
+        docs_n, chunks, vectors = _counts(app)
+        assert chunks == sum(d.chunk_count for d in docs.values()) == vectors
+        assert docs_n == len(docs)
+        # Re-running the ingestion finishes the job.
+        again = app.ingest([doc])[0]
+        assert again.status == ("unchanged" if expect_second else "added")
+        assert any(h.page == 2 for h in app.retrieve("vault code rules", k=3))
+    finally:
+        app.close()
+
+
+def test_cli_ingest_exit_codes_and_lines(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    proc = run_cli("ingest", str(SAMPLES), data_dir=data)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) >= 5 and all(line.startswith("added") for line in lines)
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"garbage")
+    good = tmp_path / "fine.txt"
+    good.write_text("A fine little document about lunch breaks.")
+    proc = run_cli("ingest", str(bad), str(good), data_dir=data)
+    assert proc.returncode == 1
+    assert "FAILED" in proc.stdout and "bad.pdf" in proc.stdout
+    assert "added" in proc.stdout and "fine.txt" in proc.stdout
+    assert (data.stat().st_mode & 0o777) == 0o700
