@@ -7,7 +7,7 @@ Run from the repository root:
 It writes, next to this script:
 
 * northbridge-bank-record-retention-policy.pdf  (fpdf2, 4 pages)
-* st-aldhelm-hospital-patient-data-procedure.docx  (python-docx, 3 pages by explicit breaks)
+* st-aldhelm-hospital-patient-data-procedure.docx  (python-docx, 4 pages by explicit breaks)
 
 Both documents are fictional and were written for this project. The output is
 deterministic: metadata dates are fixed and the DOCX zip entries carry a fixed
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +29,7 @@ PDF_NAME = "northbridge-bank-record-retention-policy.pdf"
 DOCX_NAME = "st-aldhelm-hospital-patient-data-procedure.docx"
 
 # Fixed dates keep the output reproducible.
-FIXED_DATE = datetime(2025, 3, 14, 9, 0, 0, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2025, 3, 14, 9, 0, 0, tzinfo=UTC)
 ZIP_DATE = (2025, 3, 14, 9, 0, 0)
 
 # ---------------------------------------------------------------------------
@@ -63,9 +63,8 @@ BANK_PAGES: list[list[tuple]] = [
               "records are destroyed when their retention period ends. Keeping records for the "
               "right length of time allows the Bank to meet its legal and regulatory "
               "obligations, to defend legal claims and to answer customers and supervisors "
-              "accurately. Keeping records for longer than necessary creates cost and risk, and "
-              "for records that contain personal data it breaches the storage limitation "
-              "principle of data protection law."),
+              "accurately. Keeping personal data for longer than necessary breaches the "
+              "storage limitation principle of data protection law."),
         ("p", "Every category of record has one retention period, set out in Section 3, and one "
               "accountable owner. Where a record could fall into more than one category, the "
               "longer retention period applies."),
@@ -77,10 +76,8 @@ BANK_PAGES: list[list[tuple]] = [
               "and records held on its behalf by third parties such as outsourced service "
               "providers, off-site archive stores and cloud hosting providers."),
         ("p", "It applies to all employees, contractors, temporary staff and members of the "
-              "Board. Subsidiaries follow this policy unless they have adopted a local policy "
-              "approved by the Records Management Officer. Convenience copies of a record must "
-              "be destroyed as soon as they are no longer needed and must never be kept longer "
-              "than the master record."),
+              "Board. Convenience copies of a record must never be kept longer than the master "
+              "record."),
         ("h2", "2.2 Definitions"),
         ("p", "End of the business relationship: the date on which the customer's last account, "
               "loan or other product with the Bank is closed. For a customer who only carried "
@@ -102,8 +99,7 @@ BANK_PAGES: list[list[tuple]] = [
         ("p", "Customer transaction records, including payment instructions, statements, "
               "ledger entries, standing orders, direct debits and card transaction data, are "
               "kept for 10 years after the end of the business relationship with the customer. "
-              "The longer period reflects the Bank's exposure to claims and to reviews that look "
-              "back over many years of account activity. Owner: Head of Retail Operations."),
+              "Owner: Head of Retail Operations."),
         ("h2", "3.2 Account opening and KYC documents"),
         ("p", "Documents obtained when an account is opened and during customer due diligence "
               "(know your customer, or KYC) are kept for 5 years after the business "
@@ -133,10 +129,9 @@ BANK_PAGES: list[list[tuple]] = [
         ("h2", "3.6 Complaints, minutes and email"),
         ("p", "Customer complaint files, including the final response letter, are kept for 3 "
               "years after the complaint is closed. Minutes and papers of the Board and its "
-              "committees are kept permanently by the Company Secretary. Email is not a record "
-              "category in itself: a message that evidences a business decision must be filed "
-              "in the relevant system, and mailboxes are otherwise cleared automatically 3 years "
-              "after a message was sent."),
+              "committees are kept permanently by the Company Secretary. Email that evidences a "
+              "business decision must be filed in the relevant system; mailboxes are otherwise "
+              "cleared automatically 3 years after a message was sent."),
     ],
     # Page 3: legal hold, deletion and certification
     [
@@ -203,9 +198,7 @@ BANK_PAGES: list[list[tuple]] = [
               "which they are renewed or lapse."),
         ("h1", "8. Breaches of this policy"),
         ("p", "Deleting records that are under legal hold, or deliberately keeping records "
-              "beyond their retention period, is a disciplinary matter. Suspected breaches are "
-              "reported to the Records Management Officer, who informs the Head of Legal and "
-              "the Data Protection Officer where personal data is involved."),
+              "beyond their retention period, is a disciplinary matter."),
         ("h1", "9. Policy review"),
         ("p", "The Records Management Officer reviews this policy annually each March, taking "
               "into account changes in law and regulation, audit findings and the results of "
@@ -215,8 +208,8 @@ BANK_PAGES: list[list[tuple]] = [
         ("h2", "9.1 Version history"),
         ("table", [
             ("Version", "Date", "Summary of changes"),
-            ("4.0", "March 2024", "Annual review; CCTV retention reduced to 30 days"),
-            ("4.1", "March 2025", "Annual review; quarterly certification form RM-7 introduced"),
+            ("v4.0", "March 2024", "Annual review; an owner named for each record category"),
+            ("v4.1", "March 2025", "Annual review; wording clarified, no change to periods"),
         ]),
     ],
 ]
@@ -304,6 +297,7 @@ def build_pdf(path: Path) -> Path:
 HOSPITAL_TITLE = "St Aldhelm University Hospital \u2014 Procedure for Handling Patient Data"
 
 HOSPITAL_CONTENT: list[tuple] = [
+    # Page 1: purpose, principles, training
     ("title", HOSPITAL_TITLE),
     ("p", "Document reference: IG-PROC-009. Version 2.3. Approved by the Information "
           "Governance Committee in January 2025; next review due January 2027. Procedure "
@@ -315,7 +309,7 @@ HOSPITAL_CONTENT: list[tuple] = [
           "whether on paper, in the electronic patient record, in email, in images or in "
           "conversation. It also applies when patient data is handled away from hospital "
           "premises, for example on home visits or when working from home."),
-    ("p", "The procedure supports the hospital's Data Protection Policy and the Information "
+    ("p", "The procedure supports the hospital's Data Protection Policy and Information "
           "Security Policy. Where this procedure and a local departmental instruction differ, "
           "this procedure takes precedence."),
     ("h1", "2. Principles"),
@@ -327,28 +321,51 @@ HOSPITAL_CONTENT: list[tuple] = [
         "Everyone who handles patient data is personally responsible for keeping it "
         "confidential, including after they leave the hospital.",
     ]),
-    ("h1", "3. Access to patient records"),
-    ("h2", "3.1 Role-based access"),
+    ("h1", "3. Training and compliance"),
+    ("p", "All staff complete data security awareness training when they join and every year "
+          "after that; the hospital's target is 95 percent compliance. Managers check "
+          "completion at each annual appraisal. Breaches of this procedure may lead to "
+          "disciplinary action and, in serious cases, to referral to a professional "
+          "regulator."),
+    ("pagebreak", None),
+    # Page 2: access and disclosure
+    ("h1", "4. Access to patient records"),
+    ("h2", "4.1 Role-based access"),
     ("p", "Access to patient records is granted on a need-to-know basis through role-based "
           "access control. Each job role has an access profile, defined by the Clinical "
           "Systems Team and approved by the Caldicott Guardian, that opens only the parts of "
           "the record the role needs. A line manager requests access for a new starter with "
           "the Access Request Form (IG-ACC-1); access is removed on the day a member of staff "
           "leaves or changes role."),
-    ("h2", "3.2 Emergency access"),
+    ("h2", "4.2 Emergency access"),
     ("p", "In an emergency a clinician may open a record outside their normal profile by "
           "using the break-glass function. The system asks for a reason, which must be "
           "recorded truthfully. Every break-glass access is reviewed by the Privacy Officer "
           "within 5 working days."),
-    ("h2", "3.3 Monitoring and audit"),
+    ("h2", "4.3 Monitoring and audit"),
     ("p", "All access to the electronic patient record is logged. The Privacy Officer audits "
           "a sample of accesses every month and investigates alerts, such as a member of "
           "staff opening the record of a patient with the same surname. Staff must never look "
           "at their own record, or the record of a relative, friend or colleague, unless they "
-          "are directly involved in that person's care. Inappropriate access is a "
-          "disciplinary matter."),
+          "are directly involved in that person's care."),
+    ("h1", "5. Disclosure of patient data"),
+    ("h2", "5.1 Sharing for direct care"),
+    ("p", "Information may be shared with other health and care professionals who are "
+          "directly involved in the patient's care, such as the patient's GP or a community "
+          "nursing team, without separate approval. Share only what the recipient needs."),
+    ("h2", "5.2 Disclosures to third parties"),
+    ("p", "Every disclosure of patient data to a third party for a purpose other than direct "
+          "care, including requests from the police, solicitors, insurers, employers and "
+          "other public bodies, must be approved by the Caldicott Guardian before any "
+          "information is released. Requests are made on the Third Party Disclosure Request "
+          "form (IG-DIS-2) and logged by the Information Governance Team. Never confirm over "
+          "the telephone that a person is a patient without first verifying the caller."),
+    ("h2", "5.3 Patients' own requests"),
+    ("p", "Patients who ask for a copy of their own records make a subject access request to "
+          "the Health Records Office, which responds within one calendar month."),
     ("pagebreak", None),
-    ("h1", "4. Retention of patient records"),
+    # Page 3: retention
+    ("h1", "6. Retention of patient records"),
     ("p", "Patient records are kept for the periods below and then destroyed securely. The "
           "period runs from the trigger event shown. Where a record falls into more than one "
           "category, the longest period applies. Records that are the subject of a complaint, "
@@ -364,47 +381,30 @@ HOSPITAL_CONTENT: list[tuple] = [
         ("Mental health records", "20 years after the end of treatment",
          "Clinical Director for Mental Health"),
         ("Records of deceased patients", "8 years after death", "Head of Health Records"),
-        ("Ward handover sheets", "Destroyed at the end of each shift",
-         "Ward Manager"),
+        ("Ward handover sheets", "Destroyed at the end of each shift", "Ward Manager"),
     ]),
     ("p", "Destruction at the end of a retention period is authorised by the Head of Health "
           "Records and recorded on the Records Destruction Log (form HR-12). Paper records are "
           "shredded by the hospital's approved contractor, who provides a certificate of "
-          "destruction."),
-    ("h1", "5. Disclosure of patient data"),
-    ("h2", "5.1 Sharing for direct care"),
-    ("p", "Information may be shared with other health and care professionals who are "
-          "directly involved in the patient's care, such as the patient's GP or a community "
-          "nursing team, without separate approval. Share only what the recipient needs."),
-    ("h2", "5.2 Disclosures to third parties"),
-    ("p", "Every disclosure of patient data to a third party for a purpose other than direct "
-          "care, including requests from the police, solicitors, insurers, employers and "
-          "other public bodies, must be approved by the Caldicott Guardian before any "
-          "information is released. Requests are made on the Third Party Disclosure Request "
-          "form (IG-DIS-2) and logged by the Information Governance Team. Staff must never "
-          "confirm over the telephone whether a person is a patient without verifying the "
-          "caller by calling back through a known switchboard number."),
-    ("h2", "5.3 Patients' own requests"),
-    ("p", "Patients who ask for a copy of their own records make a subject access request to "
-          "the Health Records Office, which responds within one calendar month."),
+          "destruction. Electronic records are deleted by the Clinical Systems Team, who "
+          "confirm the deletion to the Head of Health Records in writing."),
     ("pagebreak", None),
-    ("h1", "6. Information security in daily practice"),
-    ("h2", "6.1 Paper and printing"),
+    # Page 4: security in practice, breaches, research
+    ("h1", "7. Information security in daily practice"),
+    ("h2", "7.1 Paper and printing"),
     ("p", "Printing patient lists is prohibited outside clinical areas. Ward lists and "
           "handover sheets printed in a clinical area must not leave it, must be kept face "
           "down or in a closed folder, and must be placed in a locked confidential waste "
-          "console at the end of the shift. Patient information must never be left on "
-          "printers, photocopiers or desks."),
-    ("h2", "6.2 Removable media and email"),
+          "console at the end of the shift."),
+    ("h2", "7.2 Removable media and email"),
     ("p", "Patient data may be copied only to encrypted USB drives issued and registered by "
           "IT Services; personal or unencrypted USB drives are blocked. Patient data may be "
           "emailed only through the hospital's secure email service, never to or from a "
           "personal email account, and must never be sent through personal messaging apps."),
-    ("h2", "6.3 Conversations and screens"),
+    ("h2", "7.3 Conversations and screens"),
     ("p", "Discuss patients where you cannot be overheard. Lock your screen or remove your "
-          "smartcard whenever you leave a workstation, and position screens so that visitors "
-          "cannot read them."),
-    ("h1", "7. Reporting a data breach"),
+          "smartcard whenever you leave a workstation."),
+    ("h1", "8. Reporting a data breach"),
     ("p", "Any actual or suspected breach of patient data, such as a letter sent to the wrong "
           "address, a lost encrypted drive or inappropriate access to a record, must be "
           "reported to the Data Protection Officer within 24 hours of discovery, using the "
@@ -413,23 +413,19 @@ HOSPITAL_CONTENT: list[tuple] = [
           "hours of the hospital becoming aware of it. Where the breach is likely to result "
           "in a high risk to patients, the affected patients are also told without undue "
           "delay."),
-    ("h1", "8. Research and secondary use"),
+    ("h1", "9. Research and secondary use"),
     ("p", "Pseudonymised extracts of patient data for research require the approval of the "
           "Research Ethics Committee and a signed Data Access Agreement before any data is "
           "released. Extracts are produced only by the Clinical Data Warehouse team; the key "
           "that links pseudonyms to patients is held by that team and is never released to "
           "researchers. In published results, counts below 5 are suppressed. Research that "
           "needs identifiable data requires the patient's explicit consent."),
-    ("h1", "9. Training and compliance"),
-    ("p", "All staff complete data security awareness training when they join and every year "
-          "after that; the hospital's target is 95 percent compliance. Breaches of this "
-          "procedure may lead to disciplinary action and, in serious cases, to referral to a "
-          "professional regulator."),
 ]
 
 
 def build_docx(path: Path) -> Path:
     import docx
+    from docx.shared import Mm, Pt
 
     document = docx.Document()
     props = document.core_properties
@@ -445,6 +441,17 @@ def build_docx(path: Path) -> Path:
     props.created = FIXED_DATE.replace(tzinfo=None)
     props.modified = FIXED_DATE.replace(tzinfo=None)
     props.last_printed = FIXED_DATE.replace(tzinfo=None)
+
+    # A4 with 2 cm margins and compact spacing, so that each part between two
+    # explicit page breaks fits on one printed page and page numbers agree
+    # with what Word shows.
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin = section.bottom_margin = Mm(20)
+    normal = document.styles["Normal"].paragraph_format
+    normal.space_after = Pt(6)
+    normal.line_spacing = 1.0
 
     for kind, value in HOSPITAL_CONTENT:
         if kind == "title":
@@ -469,6 +476,9 @@ def build_docx(path: Path) -> Path:
                 cells = table.add_row().cells
                 for cell, text in zip(cells, row, strict=True):
                     cell.text = text
+            for row in table.rows:
+                for cell, width in zip(row.cells, (Mm(45), Mm(80), Mm(45)), strict=False):
+                    cell.width = width
             document.add_paragraph()  # space after the table
         elif kind == "pagebreak":
             document.add_page_break()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from appliance.ingest.chunker import split_sentences
 from appliance.llm import ChatMessage
 from appliance.rag.retrieval import Hit
 
@@ -15,11 +19,19 @@ NOTHING_FOUND = (
 )
 
 SYSTEM_PROMPT = (
-    "You answer staff questions using only the numbered sources provided. "
-    "After each statement, cite the source it comes from as [1], [2] and so on. "
-    "If the sources do not contain the answer, say that the documents do not say. "
-    "Be concise and factual."
+    "You are a careful assistant for staff. Answer only from the numbered sources. "
+    "Always cite the source number in square brackets, like [1]. "
+    "If the sources do not contain the answer, say that the documents do not say."
 )
+# Small models cite more reliably when the instruction closes the user turn.
+_USER_TEMPLATE = (
+    "{sources}\n\nQuestion: {question}\n\n"
+    "Answer in one to three sentences and end each sentence with the number of its "
+    "source in square brackets, e.g. [1]."
+)
+# An uncited answer sentence is attributed to the source it is most similar to,
+# if the similarity reaches this (cosine, all-MiniLM-L6-v2).
+MIN_ATTRIBUTION_SIMILARITY = 0.45
 
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 
@@ -31,11 +43,14 @@ class Citation:
     title: str
     page: int | None
     chunk_id: str
-    cited: bool  # the answer referred to it as [n]
+    cited: bool  # the answer refers to it as [n]
+    # "model" when the model wrote [n]; "attributed" when the appliance matched an
+    # uncited sentence to this source; None when not cited.
+    cited_by: str | None = None
 
     def as_json(self) -> dict:  # type: ignore[type-arg]
         return {"n": self.n, "source": self.source, "page": self.page, "title": self.title,
-                "chunk_id": self.chunk_id, "cited": self.cited}
+                "chunk_id": self.chunk_id, "cited": self.cited, "cited_by": self.cited_by}
 
 
 @dataclass
@@ -63,7 +78,7 @@ def source_label(hit: Hit) -> str:
 
 def build_messages(question: str, hits: list[Hit]) -> list[ChatMessage]:
     sources = "\n\n".join(f"[{n}] {source_label(h)}\n{h.text}" for n, h in enumerate(hits, 1))
-    user = f"Sources:\n\n{sources}\n\nQuestion: {question}\nAnswer with citations:"
+    user = _USER_TEMPLATE.format(sources=sources, question=question)
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user},
@@ -74,9 +89,42 @@ def cited_numbers(text: str, n_sources: int) -> set[int]:
     return {int(m) for m in _CITATION.findall(text) if 1 <= int(m) <= n_sources}
 
 
-def citations_for(text: str, hits: list[Hit]) -> list[Citation]:
-    used = cited_numbers(text, len(hits))
-    return [
-        Citation(n, h.source, h.title, h.page, h.chunk_id, n in used)
-        for n, h in enumerate(hits, 1)
-    ]
+def attribute_sentences(
+    text: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
+) -> tuple[str, set[int]]:
+    """Append [n] to each uncited answer sentence that one source clearly supports.
+
+    Returns the annotated text and the source numbers added. Small local models
+    often forget to cite; this keeps every supported statement traceable without
+    inventing support for statements no source backs.
+    """
+    sentences = split_sentences(text)
+    todo = [i for i, s in enumerate(sentences) if not _CITATION.search(s) and len(s) > 12]
+    if not todo or not hits:
+        return text, set()
+    vectors = embed([sentences[i] for i in todo] + [h.text for h in hits])
+    sims = vectors[: len(todo)] @ vectors[len(todo) :].T
+    added: set[int] = set()
+    for row, i in enumerate(todo):
+        best = int(np.argmax(sims[row]))
+        if sims[row, best] >= MIN_ATTRIBUTION_SIMILARITY:
+            sentences[i] = _append_marker(sentences[i], best + 1)
+            added.add(best + 1)
+    return " ".join(sentences), added
+
+
+def _append_marker(sentence: str, n: int) -> str:
+    stripped = sentence.rstrip()
+    if stripped and stripped[-1] in ".!?":
+        return f"{stripped[:-1]} [{n}]{stripped[-1]}"
+    return f"{stripped} [{n}]"
+
+
+def citations_for(text: str, hits: list[Hit], attributed: set[int] | None = None) -> list[Citation]:
+    attributed = attributed or set()
+    by_model = cited_numbers(text, len(hits)) - attributed
+    out = []
+    for n, h in enumerate(hits, 1):
+        how = "model" if n in by_model else "attributed" if n in attributed else None
+        out.append(Citation(n, h.source, h.title, h.page, h.chunk_id, how is not None, how))
+    return out

@@ -12,13 +12,21 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
+
 from appliance.config import Settings, load_settings
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import StoreError
 from appliance.files import ensure_private_dir
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import EngineOptions
-from appliance.rag.answer import NOTHING_FOUND, Answer, build_messages, citations_for
+from appliance.rag.answer import (
+    NOTHING_FOUND,
+    Answer,
+    attribute_sentences,
+    build_messages,
+    citations_for,
+)
 from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.store.database import Database
@@ -31,11 +39,19 @@ _CONTEXT_MARGIN = 32
 class AnswerStream:
     """Iterate for the answer's text as it is generated; then read :attr:`answer`."""
 
-    def __init__(self, question: str, hits: list[Hit], deltas: Iterator[str] | None, model: str):
+    def __init__(
+        self,
+        question: str,
+        hits: list[Hit],
+        deltas: Iterator[str] | None,
+        model: str,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+    ):
         self.question = question
         self.hits = hits
         self._deltas = deltas
         self._model = model
+        self._embed = embed
         self._parts: list[str] = []
         self.answer: Answer | None = None
         if deltas is None:
@@ -49,7 +65,12 @@ class AnswerStream:
             self._parts.append(delta)
             yield delta
         text = "".join(self._parts).strip()
-        self.answer = Answer(self.question, text, citations_for(text, self.hits), True, self._model)
+        added: set[int] = set()
+        if self._embed is not None:
+            text, added = attribute_sentences(text, self.hits, self._embed)
+        self.answer = Answer(
+            self.question, text, citations_for(text, self.hits, added), True, self._model
+        )
 
     def close(self) -> None:
         close = getattr(self._deltas, "close", None)
@@ -193,7 +214,13 @@ class Appliance:
             max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
         )
         hits, messages = self._fit_context(engine, question, hits, params.max_tokens)
-        return AnswerStream(question, hits, engine.stream_chat(messages, params, cancel), engine.name)
+        return AnswerStream(
+            question,
+            hits,
+            engine.stream_chat(messages, params, cancel),
+            engine.name,
+            self.embedder_loaded().embed,
+        )
 
     def _fit_context(self, engine: LlamaEngine, question: str, hits: list[Hit], max_tokens: int):  # type: ignore[no-untyped-def]
         """Drop the lowest-ranked sources until prompt and answer fit the context."""

@@ -1,0 +1,142 @@
+"""Shared helpers for the benchmarks: model paths, appliance set-up, timing, tables.
+
+Every benchmark runs offline on files already in ``$APPLIANCE_MODEL_DIR`` and
+prints the machine it ran on, so figures from different boxes are not mixed up.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CHAT_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDING_DIR = "all-MiniLM-L6-v2"
+
+
+def model_dir() -> Path:
+    """``$APPLIANCE_MODEL_DIR`` (or the checkout's ``.models``), checked for both models."""
+    path = Path(os.environ.get("APPLIANCE_MODEL_DIR") or REPO / ".models")
+    wanted = (path / CHAT_MODEL, path / EMBEDDING_DIR / "model.onnx")
+    missing = [p for p in wanted if not p.is_file()]
+    if missing:
+        sys.exit(f"benchmark needs the default models: {missing[0]} is missing "
+                 "(run `make models`).")
+    return path
+
+
+def make_appliance(data_dir: Path, **overrides: Any):  # type: ignore[no-untyped-def]
+    """An opened Appliance on ``data_dir`` using the shared model folder."""
+    from appliance.config import load_settings
+    from appliance.rag.pipeline import Appliance
+
+    embedder = overrides.pop("embedder", None)
+    engine = overrides.pop("engine", None)
+    settings = load_settings(data_dir, model_dir=model_dir(), **overrides)
+    return Appliance(settings, embedder=embedder, engine=engine).open()
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    """``with timed() as t: ...`` then ``t[0]`` holds the elapsed seconds."""
+    box: list[float] = []
+    start = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box.append(time.perf_counter() - start)
+
+
+def interleave(runners: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Run each side once per round, rotating who goes first, so all see the same load."""
+    names = list(runners)
+    out: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            out[name].append(runners[name]())
+    return out
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table (readable in a terminal too)."""
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+             for r in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def _pkg(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram_gib() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine_info() -> dict[str, str]:
+    """What a reader needs to compare these figures with others."""
+    date = subprocess.run(["date", "-u"], capture_output=True, text=True, check=False).stdout
+    return {
+        "date (UTC)": date.strip(),
+        "nproc": str(os.cpu_count()),
+        "cpu": _cpu_model(),
+        "ram": _ram_gib(),
+        "load average (1/5/15 min)": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "python": platform.python_version(),
+        "llama-cpp-python": _pkg("llama-cpp-python"),
+        "onnxruntime": _pkg("onnxruntime"),
+        "chromadb": _pkg("chromadb"),
+        "tokenizers": _pkg("tokenizers"),
+    }
+
+
+def print_header(title: str) -> None:
+    print(f"\n## {title}\n")
+    for key, value in machine_info().items():
+        print(f"- {key}: {value}")
+    print()
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
