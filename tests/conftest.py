@@ -96,7 +96,8 @@ def model_dir() -> Path:
     bad = [s for s in verify_models(path, full=False) if not s.ok]
     if bad:
         pytest.exit(
-            f"default models missing in {path}: run `make models` first ({bad[0].path}: {bad[0].state})",
+            f"default models missing in {path}: run `make models` first "
+            f"({bad[0].path}: {bad[0].state})",
             returncode=3,
         )
     return path
@@ -144,8 +145,13 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory, embedder, engine):
     appliance.close()
 
 
-def run_cli(*args: str, data_dir: Path, stdin: str | None = None, env: dict | None = None,
-            timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str,
+    data_dir: Path,
+    stdin: str | None = None,
+    env: dict | None = None,
+    timeout: int = 300,
+) -> subprocess.CompletedProcess[str]:
     """Run the real `appliance` command in a subprocess."""
     full_env = {**os.environ, "APPLIANCE_DATA_DIR": str(data_dir), **(env or {})}
     return subprocess.run(

@@ -19,8 +19,13 @@ def make_pdf(path: Path, pages: list[str], title: str = "") -> Path:
     return path
 
 
-def make_docx(path: Path, title: str, sections: list[tuple[str, str]], page_breaks: bool = True,
-              table: list[list[str]] | None = None) -> Path:
+def make_docx(
+    path: Path,
+    title: str,
+    sections: list[tuple[str, str]],
+    page_breaks: bool = True,
+    table: list[list[str]] | None = None,
+) -> Path:
     import docx
 
     document = docx.Document()

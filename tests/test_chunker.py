@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from appliance.ingest import Block, LoadedDocument, Page, chunk_document
 from appliance.ingest.chunker import split_sentences
 
@@ -19,7 +21,7 @@ def test_sentences_are_not_cut_and_overlap_repeats_the_tail() -> None:
         assert len(chunk.text) <= 300
         assert chunk.text.endswith("retention.")
         assert chunk.section == "Retention"
-    for prev, nxt in zip(chunks, chunks[1:], strict=False):
+    for prev, nxt in itertools.pairwise(chunks):
         last_sentence = prev.text.rsplit(". ", 1)[-1]
         assert last_sentence in nxt.text  # the overlap carries the tail over
         assert nxt.text.split(". ")[0] + "." in prev.text
@@ -42,8 +44,15 @@ def test_headings_and_pages_start_new_chunks() -> None:
 
 
 def test_nested_heading_path() -> None:
-    doc = _doc([Block("Policy", 1), Block("Scope", 2), Block("Text one."),
-                Block("Periods", 2), Block("Text two.")])
+    doc = _doc(
+        [
+            Block("Policy", 1),
+            Block("Scope", 2),
+            Block("Text one."),
+            Block("Periods", 2),
+            Block("Text two."),
+        ]
+    )
     assert [c.section for c in chunk_document(doc)] == ["Policy > Scope", "Policy > Periods"]
 
 

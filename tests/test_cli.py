@@ -33,8 +33,9 @@ def test_init_is_idempotent_and_private(tmp_path: Path) -> None:
 
 
 def test_retrieve_json_contract(cli_data: Path) -> None:
-    proc = run_cli("retrieve", "How long are CCTV recordings kept?", "-k", "3", "--json",
-                   data_dir=cli_data)
+    proc = run_cli(
+        "retrieve", "How long are CCTV recordings kept?", "-k", "3", "--json", data_dir=cli_data
+    )
     assert proc.returncode == 0, proc.stderr
     hits = json.loads(proc.stdout)["hits"]
     assert 1 <= len(hits) <= 3
@@ -66,8 +67,9 @@ def test_ask_json_contract(cli_data: Path) -> None:
 
 
 def test_ask_with_nothing_relevant(cli_data: Path) -> None:
-    proc = run_cli("ask", "What is the airspeed velocity of an unladen swallow?", "--json",
-                   data_dir=cli_data)
+    proc = run_cli(
+        "ask", "What is the airspeed velocity of an unladen swallow?", "--json", data_dir=cli_data
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["citations"] == [] and out["found"] is False
@@ -88,15 +90,23 @@ def test_models_lists_and_verifies(tmp_path: Path) -> None:
 
 
 def test_models_missing_are_reported(tmp_path: Path) -> None:
-    proc = run_cli("models", "verify", data_dir=tmp_path / "d",
-                   env={"APPLIANCE_MODEL_DIR": str(tmp_path / "empty")})
+    proc = run_cli(
+        "models",
+        "verify",
+        data_dir=tmp_path / "d",
+        env={"APPLIANCE_MODEL_DIR": str(tmp_path / "empty")},
+    )
     assert proc.returncode == 1
     assert "missing" in proc.stdout and "appliance models install" in proc.stderr
 
 
 def test_ask_with_missing_model_names_the_file(cli_data: Path, tmp_path: Path) -> None:
-    proc = run_cli("ask", "How long are CCTV recordings kept?", data_dir=cli_data,
-                   env={"APPLIANCE_CHAT_MODEL": str(tmp_path / "gone.gguf")})
+    proc = run_cli(
+        "ask",
+        "How long are CCTV recordings kept?",
+        data_dir=cli_data,
+        env={"APPLIANCE_CHAT_MODEL": str(tmp_path / "gone.gguf")},
+    )
     assert proc.returncode == 2
     assert "gone.gguf" in proc.stderr and "not found" in proc.stderr
 

@@ -31,7 +31,9 @@ def test_ingest_dedupe_and_replace(app, tmp_path: Path) -> None:
     dup = app.ingest([copy])[0]
     assert dup.status == "duplicate" and "notes.md" in (dup.error or "")
 
-    src.write_text("# Notes\n\nThe archive room opens at ten.\n\n## Keys\n\nKeys are at reception.\n")
+    src.write_text(
+        "# Notes\n\nThe archive room opens at ten.\n\n## Keys\n\nKeys are at reception.\n"
+    )
     replaced = app.ingest([src])[0]
     assert replaced.status == "replaced" and replaced.chunks == 2
     docs, chunks, vectors = _counts(app)
@@ -67,12 +69,16 @@ def test_symlink_loop_in_folder(app, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("crash_at", ["after-pending", "after-vectors", "after-ready"])
-def test_killed_ingestion_leaves_no_half_document(tmp_path: Path, embedder, engine, crash_at) -> None:
+def test_killed_ingestion_leaves_no_half_document(
+    tmp_path: Path, embedder, engine, crash_at
+) -> None:
     data = tmp_path / "data"
     first = tmp_path / "first.txt"
     first.write_text("The first document describes the badge office.")
     assert run_cli("ingest", str(first), data_dir=data).returncode == 0
-    doc = make_pdf(tmp_path / "second.pdf", ["Page one mentions the vault.", "Page two: vault code rules."])
+    doc = make_pdf(
+        tmp_path / "second.pdf", ["Page one mentions the vault.", "Page two: vault code rules."]
+    )
     proc = run_cli("ingest", str(doc), data_dir=data, env={"APPLIANCE_CRASH_AT": crash_at})
     assert proc.returncode == 137, proc.stderr
 
@@ -108,3 +114,9 @@ def test_cli_ingest_exit_codes_and_lines(tmp_path: Path) -> None:
     assert "FAILED" in proc.stdout and "bad.pdf" in proc.stdout
     assert "added" in proc.stdout and "fine.txt" in proc.stdout
     assert (data.stat().st_mode & 0o777) == 0o700
+
+
+def test_path_through_a_file_is_a_clear_error(app, tmp_path: Path) -> None:
+    (tmp_path / "plain.txt").write_text("Just text.")
+    result = app.ingest([tmp_path / "plain.txt" / "child.txt"])[0]
+    assert not result.ok and "cannot be opened" in result.error

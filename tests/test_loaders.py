@@ -18,9 +18,11 @@ LIMIT = 100 * 1024 * 1024
 def test_pdf_pages_are_kept(tmp_path: Path) -> None:
     pdf = make_pdf(
         tmp_path / "policy.pdf",
-        ["1. Purpose\nThis policy sets retention rules.",
-         "2. Retention\nRecords are kept for ten years.",
-         "3. Review\nThe policy is reviewed every March."],
+        [
+            "1. Purpose\nThis policy sets retention rules.",
+            "2. Retention\nRecords are kept for ten years.",
+            "3. Review\nThe policy is reviewed every March.",
+        ],
         title="Retention Policy",
     )
     doc = load_document(pdf, max_bytes=LIMIT)
@@ -38,8 +40,10 @@ def test_docx_headings_tables_and_page_breaks(tmp_path: Path) -> None:
     path = make_docx(
         tmp_path / "procedure.docx",
         "Patient Data Procedure",
-        [("Access", "Access is granted on a need-to-know basis."),
-         ("Breaches", "Report a breach to the DPO within 24 hours.")],
+        [
+            ("Access", "Access is granted on a need-to-know basis."),
+            ("Breaches", "Report a breach to the DPO within 24 hours."),
+        ],
         table=[["Record", "Retention"], ["Adult records", "8 years"]],
     )
     doc = load_document(path, max_bytes=LIMIT)
@@ -71,7 +75,9 @@ def test_html_markdown_and_text(tmp_path: Path) -> None:
     assert chunk.section == "FOI Process > Deadlines"
     assert "20 working days" in chunk.text and "**" not in chunk.text
     txt = tmp_path / "it.txt"
-    txt.write_text("1. Passwords\n\nUse at least 14 characters.\f2. Screens\n\nLock after 5 minutes.")
+    txt.write_text(
+        "1. Passwords\n\nUse at least 14 characters.\f2. Screens\n\nLock after 5 minutes."
+    )
     doc = load_document(txt, max_bytes=LIMIT)
     assert doc.page_count == 2
     assert chunk_document(doc)[-1].page == 2
@@ -95,7 +101,9 @@ def test_cp1252_text_is_decoded(tmp_path: Path) -> None:
         ("spaces.txt", b"   \n\n  ", "no text"),
     ],
 )
-def test_bad_files_get_clear_errors(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+def test_bad_files_get_clear_errors(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(DocumentError, match=message) as err:

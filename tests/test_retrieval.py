@@ -5,21 +5,46 @@ from __future__ import annotations
 import pytest
 
 QUESTIONS = [
-    ("How long must the bank keep customer transaction records?",
-     "northbridge-bank-record-retention-policy.pdf", 2),
-    ("How long is CCTV footage retained at the bank?",
-     "northbridge-bank-record-retention-policy.pdf", 2),
-    ("Who approves a legal hold at Northbridge Savings Bank?", "northbridge-bank-record-retention-policy.pdf", 3),
-    ("How long are adult patient records kept after the last treatment?",
-     "st-aldhelm-hospital-patient-data-procedure.docx", 3),
-    ("Who must approve disclosing patient data to the police or an insurer?",
-     "st-aldhelm-hospital-patient-data-procedure.docx", 2),
-    ("How quickly must a patient data breach be reported to the Data Protection Officer?",
-     "st-aldhelm-hospital-patient-data-procedure.docx", 4),
-    ("How many working days does the council have to answer a freedom of information request?",
-     "harrowgate-council-foi-process.md", None),
-    ("How long does an organisation have to answer a subject access request?",
-     "data-protection-glossary.html", None),
+    (
+        "How long must the bank keep customer transaction records?",
+        "northbridge-bank-record-retention-policy.pdf",
+        2,
+    ),
+    (
+        "How long is CCTV footage retained at the bank?",
+        "northbridge-bank-record-retention-policy.pdf",
+        2,
+    ),
+    (
+        "Who approves a legal hold at Northbridge Savings Bank?",
+        "northbridge-bank-record-retention-policy.pdf",
+        3,
+    ),
+    (
+        "How long are adult patient records kept after the last treatment?",
+        "st-aldhelm-hospital-patient-data-procedure.docx",
+        3,
+    ),
+    (
+        "Who must approve disclosing patient data to the police or an insurer?",
+        "st-aldhelm-hospital-patient-data-procedure.docx",
+        2,
+    ),
+    (
+        "How quickly must a patient data breach be reported to the Data Protection Officer?",
+        "st-aldhelm-hospital-patient-data-procedure.docx",
+        4,
+    ),
+    (
+        "How many working days does the council have to answer a freedom of information request?",
+        "harrowgate-council-foi-process.md",
+        None,
+    ),
+    (
+        "How long does an organisation have to answer a subject access request?",
+        "data-protection-glossary.html",
+        None,
+    ),
     ("What is the minimum password length?", "it-acceptable-use.txt", None),
 ]
 

@@ -17,8 +17,23 @@ from appliance.ingest.loaders import LoadedDocument
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit or
 # quote; abbreviations such as "e.g." rarely meet that and are left joined.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "Dr.", "Mr.", "Mrs.", "Ms.", "No.", "Art.", "art.",
-                  "para.", "cf.", "vs.", "St.", "Prof.")
+_ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "Dr.",
+    "Mr.",
+    "Mrs.",
+    "Ms.",
+    "No.",
+    "Art.",
+    "art.",
+    "para.",
+    "cf.",
+    "vs.",
+    "St.",
+    "Prof.",
+)
 
 
 @dataclass(frozen=True)

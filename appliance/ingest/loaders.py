@@ -83,10 +83,12 @@ def _plain_text_blocks(text: str) -> list[Block]:
 
 
 def _looks_like_heading(line: str) -> bool:
-    if len(line) > 90 or line.endswith((".", ",", ";", ":")) and not _NUMBERED_HEADING.match(line):
+    if len(line) > 90:
         return False
     if _NUMBERED_HEADING.match(line):
         return True
+    if line.endswith((".", ",", ";", ":")):
+        return False
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 4 and all(c.isupper() for c in letters) and len(line.split()) <= 10
 
@@ -114,7 +116,9 @@ def load_pdf(path: Path) -> LoadedDocument:
             except Exception:
                 ok = 0
             if not ok:
-                raise DocumentError(f"{path}: the PDF is password-protected; upload an unlocked copy.")
+                raise DocumentError(
+                    f"{path}: the PDF is password-protected; upload an unlocked copy."
+                )
         pages = []
         for number, page in enumerate(reader.pages, start=1):
             text = page.extract_text() or ""
@@ -126,8 +130,17 @@ def load_pdf(path: Path) -> LoadedDocument:
             meta_title = None
     except DocumentError:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError,
-            IndexError, RecursionError, OSError) as exc:
+    except (
+        PdfReadError,
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        OSError,
+    ) as exc:
         raise DocumentError(f"{path}: the PDF is damaged and cannot be read ({exc}).") from exc
     blocks = [b for p in pages for b in p.blocks]
     title = _clean(meta_title) if meta_title and _clean(meta_title) else _title_from(blocks, path)
@@ -201,8 +214,24 @@ def load_docx(path: Path) -> LoadedDocument:
     return LoadedDocument(core_title or _title_from(blocks, path), "docx", ordered)
 
 
-_HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th",
-                "blockquote", "dt", "dd", "figcaption", "caption")
+_HTML_BLOCKS = (
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "pre",
+    "td",
+    "th",
+    "blockquote",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+)
 
 
 def load_html(path: Path) -> LoadedDocument:
@@ -308,7 +337,9 @@ def load_document(path: Path, *, max_bytes: int) -> LoadedDocument:
     loader = LOADERS.get(suffix)
     if loader is None:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise DocumentError(f"{path}: unsupported file type {suffix or '(none)'}; supported: {supported}.")
+        raise DocumentError(
+            f"{path}: unsupported file type {suffix or '(none)'}; supported: {supported}."
+        )
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:

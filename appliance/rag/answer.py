@@ -49,8 +49,15 @@ class Citation:
     cited_by: str | None = None
 
     def as_json(self) -> dict:  # type: ignore[type-arg]
-        return {"n": self.n, "source": self.source, "page": self.page, "title": self.title,
-                "chunk_id": self.chunk_id, "cited": self.cited, "cited_by": self.cited_by}
+        return {
+            "n": self.n,
+            "source": self.source,
+            "page": self.page,
+            "title": self.title,
+            "chunk_id": self.chunk_id,
+            "cited": self.cited,
+            "cited_by": self.cited_by,
+        }
 
 
 @dataclass

@@ -173,7 +173,9 @@ class DocumentLibrary:
             return list(
                 s.scalars(
                     select(Document)
-                    .where(Document.collection_id == col.id, Document.status == DocumentStatus.READY)
+                    .where(
+                        Document.collection_id == col.id, Document.status == DocumentStatus.READY
+                    )
                     .order_by(Document.source_path)
                 )
             )
@@ -227,8 +229,9 @@ class DocumentLibrary:
                 )
             )
             if same_path is not None and same_path.content_sha256 == content_sha:
-                return IngestResult(path, "unchanged", same_path.id, same_path.chunk_count,
-                                    same_path.page_count)
+                return IngestResult(
+                    path, "unchanged", same_path.id, same_path.chunk_count, same_path.page_count
+                )
             twin = s.scalar(
                 select(Document).where(
                     Document.collection_id == col.id,
@@ -237,8 +240,14 @@ class DocumentLibrary:
                 )
             )
             if twin is not None:
-                return IngestResult(path, "duplicate", twin.id, twin.chunk_count, twin.page_count,
-                                    error=f"same content as {twin.source_path}")
+                return IngestResult(
+                    path,
+                    "duplicate",
+                    twin.id,
+                    twin.chunk_count,
+                    twin.page_count,
+                    error=f"same content as {twin.source_path}",
+                )
         drafts = chunk_document(
             document, chunk_chars=self.chunk_chars, overlap_chars=self.overlap_chars
         )
@@ -261,15 +270,20 @@ class DocumentLibrary:
             )
             s.flush()
             s.add_all(
-                Chunk(id=cid, document_id=doc_id, ordinal=d.ordinal, page=d.page,
-                      section=d.section, text=d.text)
+                Chunk(
+                    id=cid,
+                    document_id=doc_id,
+                    ordinal=d.ordinal,
+                    page=d.page,
+                    section=d.section,
+                    text=d.text,
+                )
                 for cid, d in zip(chunk_ids, drafts, strict=True)
             )
         _crash_point("after-pending")
         vectors = self._embedder().embed([d.context_text(document.title) for d in drafts])
         metadatas = [
-            {"document_id": doc_id, "page": d.page if d.page is not None else -1}
-            for d in drafts
+            {"document_id": doc_id, "page": d.page if d.page is not None else -1} for d in drafts
         ]
         self.index.add(col.name, chunk_ids, vectors, metadatas)
         _crash_point("after-vectors")
@@ -289,8 +303,9 @@ class DocumentLibrary:
         _crash_point("after-ready")
         if replaced:
             self.index.delete_document(col.name, replaced)
-        return IngestResult(path, "replaced" if replaced else "added", doc_id, len(drafts),
-                            document.page_count)
+        return IngestResult(
+            path, "replaced" if replaced else "added", doc_id, len(drafts), document.page_count
+        )
 
     # -- deletion and recovery -----------------------------------------------
 

@@ -21,8 +21,25 @@ try:
 except ImportError:  # pragma: no cover - older bm25s
     STOPWORDS = frozenset()
 # Question words carry no topic; they would match every "what is..." heading.
-STOPWORDS = STOPWORDS | {"what", "which", "who", "whom", "how", "when", "where", "why",
-                         "does", "do", "did", "can", "could", "should", "would", "must", "may"}
+STOPWORDS = STOPWORDS | {
+    "what",
+    "which",
+    "who",
+    "whom",
+    "how",
+    "when",
+    "where",
+    "why",
+    "does",
+    "do",
+    "did",
+    "can",
+    "could",
+    "should",
+    "would",
+    "must",
+    "may",
+}
 
 
 def terms(text: str) -> list[str]:
@@ -64,7 +81,9 @@ class LexicalIndex:
         docs, scores = self._bm25.retrieve([known], k=k, show_progress=False)
         hits = []
         wanted = set(q_terms)
-        for idx, score in zip(np.asarray(docs[0]).tolist(), np.asarray(scores[0]).tolist(), strict=True):
+        for idx, score in zip(
+            np.asarray(docs[0]).tolist(), np.asarray(scores[0]).tolist(), strict=True
+        ):
             if score <= 0:
                 continue
             coverage = len(wanted & self._term_sets[idx]) / len(wanted)

@@ -109,7 +109,9 @@ class Retriever:
             for cid, vec in self.index.vectors(collection.name, missing).items():
                 dense_sim[cid] = float(np.dot(vec, qvec))
         fused = {
-            cid: sum(1.0 / (RRF_K + 1 + rank[cid]) for rank in (dense_rank, lex_rank) if cid in rank)
+            cid: sum(
+                1.0 / (RRF_K + 1 + rank[cid]) for rank in (dense_rank, lex_rank) if cid in rank
+            )
             for cid in candidates
         }
         rows = self._chunk_rows(candidates, collection.id)

@@ -8,6 +8,7 @@ Chroma never downloads a model; the appliance supplies every vector.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,15 @@ class VectorIndex:
 
         try:
             if host:
-                self._client = chromadb.HttpClient(host=host, port=port, settings=_chroma_settings())
+                self._client = chromadb.HttpClient(
+                    host=host, port=port, settings=_chroma_settings()
+                )
             else:
                 assert path is not None
                 path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+                self._client = chromadb.PersistentClient(
+                    path=str(path), settings=_chroma_settings()
+                )
         except Exception as exc:  # chromadb raises many untyped errors on a bad store
             where = f"{host}:{port}" if host else str(path)
             raise StoreError(
@@ -134,7 +139,5 @@ class VectorIndex:
 
     def drop(self, collection: str) -> None:
         self._collections.pop(collection, None)
-        try:
+        with contextlib.suppress(Exception):  # absent already
             self._client.delete_collection(_PREFIX + collection)
-        except Exception:  # absent already
-            pass

@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_documents_collection_source", "documents", ["collection_id", "source_path"]
-    )
+    op.create_index("ix_documents_collection_source", "documents", ["collection_id", "source_path"])
     op.create_index("ix_documents_collection_sha", "documents", ["collection_id", "content_sha256"])
     op.create_table(
         "chunks",
