@@ -30,13 +30,15 @@ def worker(n_threads: int, max_tokens: int) -> None:
     """One timed generation; prints a JSON line (run in a child process)."""
     from llama_cpp import Llama
 
-    llm = Llama(model_path=str(model_dir() / CHAT_MODEL), n_ctx=2048, n_threads=n_threads,
-                verbose=False)
+    llm = Llama(
+        model_path=str(model_dir() / CHAT_MODEL), n_ctx=2048, n_threads=n_threads, verbose=False
+    )
     messages = [{"role": "user", "content": PROMPT}]
     start = time.perf_counter()
     stamps = []
-    for chunk in llm.create_chat_completion(messages=messages, stream=True,
-                                            max_tokens=max_tokens, temperature=0.0, seed=1):
+    for chunk in llm.create_chat_completion(
+        messages=messages, stream=True, max_tokens=max_tokens, temperature=0.0, seed=1
+    ):
         if chunk["choices"][0].get("delta", {}).get("content"):
             stamps.append(time.perf_counter())
     tps = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
@@ -50,8 +52,9 @@ def run_child(n_threads: int, policy: str, max_tokens: int, timeout: float) -> d
         env["OMP_WAIT_POLICY"] = policy
     cmd = [sys.executable, __file__, "--worker", str(n_threads), "--max-tokens", str(max_tokens)]
     try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
-                             check=True).stdout
+        out = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=timeout, check=True
+        ).stdout
     except subprocess.TimeoutExpired:
         return {"tokens": 0, "ttft": float("nan"), "tps": 0.0, "timeout": 1.0}
     return json.loads(out.strip().splitlines()[-1])
@@ -67,7 +70,7 @@ def measure(rounds: int, max_tokens: int, timeout: float, hog: bool) -> list[lis
     proc = start_hog() if hog else None
     try:
         for r in range(rounds):
-            order = CONFIGS[r % len(CONFIGS):] + CONFIGS[: r % len(CONFIGS)]
+            order = CONFIGS[r % len(CONFIGS) :] + CONFIGS[: r % len(CONFIGS)]
             for threads, policy in order:
                 results[(threads, policy)].append(run_child(threads, policy, max_tokens, timeout))
     finally:
@@ -75,9 +78,17 @@ def measure(rounds: int, max_tokens: int, timeout: float, hog: bool) -> list[lis
             proc.kill()
             proc.wait()
     label = "1 busy process" if hog else "none added"
-    return [[label, f"{t}", policy, median([x["tps"] for x in runs]),
-             median([x["ttft"] for x in runs]) * 1000, int(sum(x.get("timeout", 0) for x in runs))]
-            for (t, policy), runs in results.items()]
+    return [
+        [
+            label,
+            f"{t}",
+            policy,
+            median([x["tps"] for x in runs]),
+            median([x["ttft"] for x in runs]) * 1000,
+            int(sum(x.get("timeout", 0) for x in runs)),
+        ]
+        for (t, policy), runs in results.items()
+    ]
 
 
 def main() -> None:
@@ -92,13 +103,26 @@ def main() -> None:
         worker(args.worker, args.max_tokens)
         return
     print_header("llama.cpp threads and OpenMP wait policy under contention")
-    print(f"bare llama-cpp-python, {CHAT_MODEL}, max_tokens {args.max_tokens}, greedy; "
-          f"{args.rounds} interleaved rounds; a run over {args.timeout:.0f} s counts as 0 tok/s\n")
+    print(
+        f"bare llama-cpp-python, {CHAT_MODEL}, max_tokens {args.max_tokens}, greedy; "
+        f"{args.rounds} interleaved rounds; a run over {args.timeout:.0f} s counts as 0 tok/s\n"
+    )
     rows = measure(args.rounds, args.max_tokens, args.timeout, hog=False)
     if not args.no_hog:
         rows += measure(args.rounds, args.max_tokens, args.timeout, hog=True)
-    print(table(["competing load", "n_threads", "OMP_WAIT_POLICY", "tok/s (median)",
-                 "TTFT ms (median)", "timeouts"], rows))
+    print(
+        table(
+            [
+                "competing load",
+                "n_threads",
+                "OMP_WAIT_POLICY",
+                "tok/s (median)",
+                "TTFT ms (median)",
+                "timeouts",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

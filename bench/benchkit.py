@@ -29,8 +29,9 @@ def model_dir() -> Path:
     wanted = (path / CHAT_MODEL, path / EMBEDDING_DIR / "model.onnx")
     missing = [p for p in wanted if not p.is_file()]
     if missing:
-        sys.exit(f"benchmark needs the default models: {missing[0]} is missing "
-                 "(run `make models`).")
+        sys.exit(
+            f"benchmark needs the default models: {missing[0]} is missing (run `make models`)."
+        )
     return path
 
 
@@ -75,8 +76,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table (readable in a terminal too)."""
     cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
-             for r in cells]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -136,6 +138,60 @@ def print_header(title: str) -> None:
     for key, value in machine_info().items():
         print(f"- {key}: {value}")
     print()
+
+
+def token_counts(texts: list[str]) -> list[int]:
+    """Embedder tokens per text before any truncation (the embedder keeps the first 256)."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir() / EMBEDDING_DIR / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return [len(e.ids) for e in tok.encode_batch(texts)]
+
+
+def print_truncation(texts: list[str], window: int = 256) -> None:
+    """How many chunks overflow the embedder's window: their tail is never embedded."""
+    counts = token_counts(texts)
+    over = [c for c in counts if c > window]
+    print(
+        f"chunk length in embedder tokens: median {median(counts):.0f}, max {max(counts)}; "
+        f"{len(over)} of {len(counts)} chunks ({len(over) / len(counts):.0%}) exceed {window} "
+        "tokens, so their tail is not embedded"
+    )
+
+
+def padded_slots(lengths: list[int], batch: int, window: int = 256) -> int:
+    """Token positions the encoder computes when sorted texts are batched, each batch
+    padded to its longest member (the appliance's scheme, on one document's chunks)."""
+    ordered = sorted(min(n, window) for n in lengths)
+    return sum(
+        len(ordered[i : i + batch]) * ordered[i : i + batch][-1]
+        for i in range(0, len(ordered), batch)
+    )
+
+
+def print_padding(groups: list[list[int]], batch: int = 32, window: int = 256) -> None:
+    """Compute spent per real token: per-document batches vs corpus-wide vs fixed padding.
+
+    Ingestion embeds one document at a time, so a short document's few chunks
+    share one batch padded to its longest chunk.
+    """
+    real = sum(min(n, window) for g in groups for n in g)
+    per_doc = sum(padded_slots(g, batch, window) for g in groups)
+    corpus_wide = padded_slots([n for g in groups for n in g], batch, window)
+    fixed = window * sum(len(g) for g in groups)
+    print(
+        f"encoder positions per real token (batch {batch}): appliance per-document "
+        f"{per_doc / real:.2f}, if batched across documents {corpus_wide / real:.2f}, "
+        f"fixed padding to {window} {fixed / real:.2f}"
+    )
+
+
+def print_footer() -> None:
+    """Load at the end too: a reader can tell whether neighbours came and went."""
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nfinished {time.strftime('%H:%M:%S', time.gmtime())} UTC; load average {load}")
 
 
 def ratio(a: float, b: float) -> float:

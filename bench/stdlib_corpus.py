@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 # Distractors and targets alike; bench_retrieval's questions name some of these.
+# fmt: off
 MODULES: tuple[str, ...] = (
     "argparse", "hashlib", "hmac", "secrets", "json", "csv", "sqlite3", "re", "datetime",
     "calendar", "time", "zoneinfo", "random", "statistics", "math", "cmath", "decimal",
@@ -32,6 +33,7 @@ MODULES: tuple[str, ...] = (
     "webbrowser", "wave", "colorsys", "filecmp", "plistlib", "graphlib", "contextvars",
     "shlex", "sysconfig", "fileinput", "imaplib", "netrc",
 )
+# fmt: on
 
 _FENCE_SAFE = re.compile(r"^(\s*)#+", re.MULTILINE)
 
@@ -101,8 +103,9 @@ def module_markdown(name: str, max_chars: int = 8000) -> str:
     return "\n\n".join(p for p in parts if p)[: max_chars + 2000]
 
 
-def write_markdown_corpus(folder: Path, modules: tuple[str, ...] = MODULES,
-                          max_chars: int = 8000) -> dict[str, Path]:
+def write_markdown_corpus(
+    folder: Path, modules: tuple[str, ...] = MODULES, max_chars: int = 8000
+) -> dict[str, Path]:
     """Write one ``<module>.md`` per module; returns module name -> path."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}

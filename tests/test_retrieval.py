@@ -97,3 +97,22 @@ def test_context_is_trimmed_to_the_window(sample_app, engine) -> None:
     kept, messages = sample_app._fit_context(engine, "retention periods", hits, engine.n_ctx - 600)
     assert 1 <= len(kept) < len(hits)
     assert messages == build_messages("retention periods", kept)
+
+
+def test_uncited_sentences_are_attributed_only_when_supported(sample_app, embedder) -> None:
+    from appliance.rag.answer import attribute_sentences, citations_for
+
+    question = "How long is CCTV footage retained at the bank?"
+    hits = sample_app.retrieve(question)
+    text, added = attribute_sentences(
+        question,
+        "CCTV footage is kept for 30 days. The moon is made of cheese.",
+        hits,
+        embedder.embed,
+    )
+    assert text == "CCTV footage is kept for 30 days [1]. The moon is made of cheese."
+    citations = citations_for(text, hits, added)
+    assert citations[0].cited and citations[0].cited_by == "attributed"
+    assert not any(c.cited for c in citations[1:])
+    model_cited = citations_for("Thirty days [2].", hits)
+    assert model_cited[1].cited_by == "model" and not model_cited[0].cited

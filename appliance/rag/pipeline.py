@@ -67,7 +67,7 @@ class AnswerStream:
         text = "".join(self._parts).strip()
         added: set[int] = set()
         if self._embed is not None:
-            text, added = attribute_sentences(text, self.hits, self._embed)
+            text, added = attribute_sentences(self.question, text, self.hits, self._embed)
         self.answer = Answer(
             self.question, text, citations_for(text, self.hits, added), True, self._model
         )

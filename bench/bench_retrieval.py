@@ -1,0 +1,217 @@
+"""Retrieval quality on a corpus nobody on the team wrote: standard-library docs.
+
+Each of ~110 modules' documentation is one Markdown document, ingested by the
+real pipeline. ~90 questions (retrieval_questions.py) each target one module;
+a question scores at the document level: recall@1 if the first hit comes from
+the target module, recall@5 if any of the first five does. Compared on the
+same chunks and vectors:
+
+* appliance: ``app.retrieve(q, k=5)`` (dense + BM25 fused, relevance gate);
+* dense + gate: ``Retriever.retrieve(..., hybrid=False)``;
+* dense, no gate: Chroma's top 5, and an exact cosine top 5 over all vectors;
+* BM25 only: the appliance's lexical index over the same texts, no gate.
+
+    APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_retrieval.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from benchkit import (
+    make_appliance,
+    median,
+    print_footer,
+    print_header,
+    print_padding,
+    print_truncation,
+    table,
+    timed,
+    token_counts,
+)
+from retrieval_questions import QUESTIONS, check_questions
+from stdlib_corpus import MODULES, write_markdown_corpus
+
+K = 5
+Search = Callable[[str], list[str]]  # question -> chunk ids, best first
+
+
+@dataclass
+class Score:
+    """Document-level results of one method over all questions."""
+
+    top1: int = 0
+    top5: int = 0
+    rr: float = 0.0
+    empty: int = 0
+    short: int = 0
+    seconds: list[float] = field(default_factory=list)
+    misses: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, question: str, target: str, modules: list[str], secs: float) -> None:
+        self.seconds.append(secs)
+        self.empty += not modules
+        self.short += 0 < len(modules) < K
+        docs = list(dict.fromkeys(modules[:K]))
+        self.top1 += bool(docs) and docs[0] == target
+        self.top5 += target in docs
+        self.rr += 1.0 / (docs.index(target) + 1) if target in docs else 0.0
+        if not docs or docs[0] != target:
+            self.misses.append((question, target, docs[0] if docs else "(no hits)"))
+
+
+class Corpus:
+    """The ingested chunks: ids, module of each, the texts the lexical index sees, vectors."""
+
+    def __init__(self, app, collection) -> None:  # type: ignore[no-untyped-def]
+        from sqlalchemy import select
+
+        from appliance.store.schema import Chunk, Document, DocumentStatus
+
+        with app.db.session() as s:
+            rows = s.execute(
+                select(Chunk.id, Chunk.text, Chunk.section, Document.title, Document.source_path)
+                .join(Document)
+                .where(
+                    Document.collection_id == collection.id, Document.status == DocumentStatus.READY
+                )
+            ).all()
+        self.ids = [r[0] for r in rows]
+        # Same text the appliance's retriever hands its BM25 index.
+        self.texts = [f"{r[3]} {r[2]} {r[1]}" for r in rows]
+        # Same text ingestion embedded (ChunkDraft.context_text).
+        self.embedded = [f"{' — '.join(p for p in (r[3], r[2]) if p)}\n{r[1]}" for r in rows]
+        self.module = {r[0]: Path(r[4]).stem for r in rows}
+        self.ids_of: dict[str, list[int]] = {}
+        for i, cid in enumerate(self.ids):
+            self.ids_of.setdefault(self.module[cid], []).append(i)
+        found = app.index.vectors(collection.name, self.ids)
+        self.matrix = np.stack([found[i] for i in self.ids])
+
+
+def methods(app, collection, corpus: Corpus) -> dict[str, Search]:  # type: ignore[no-untyped-def]
+    """Every retrieval method under test, as question -> chunk ids."""
+    from appliance.rag.lexical import LexicalIndex
+
+    embed = app.embedder_loaded().embed_one
+    lexical = LexicalIndex(corpus.ids, corpus.texts)
+
+    def exact(q: str) -> list[str]:
+        sims = corpus.matrix @ embed(q)
+        return [corpus.ids[i] for i in np.argsort(-sims)[:K]]
+
+    return {
+        "appliance hybrid (app.retrieve)": lambda q: [h.chunk_id for h in app.retrieve(q, k=K)],
+        "dense + gate (hybrid=False)": lambda q: [
+            h.chunk_id for h in app.retriever.retrieve(q, collection, K, hybrid=False)
+        ],
+        "dense, Chroma top-5, no gate": lambda q: [
+            h.chunk_id for h in app.index.query(collection.name, embed(q), K)
+        ],
+        "dense, exact cosine, no gate": exact,
+        "BM25 only, no gate": lambda q: [h.chunk_id for h in lexical.search(q, K)],
+    }
+
+
+def evaluate(searches: dict[str, Search], corpus: Corpus) -> dict[str, Score]:
+    scores = {name: Score() for name in searches}
+    for question, target in QUESTIONS:
+        for name, search in searches.items():
+            with timed() as t:
+                ids = search(question)
+            scores[name].add(question, target, [corpus.module[i] for i in ids], t[0])
+    return scores
+
+
+def print_gate_margin(corpus: Corpus, embed: Callable[[str], np.ndarray], gate: float) -> None:
+    """Cosine of each question to its best target chunk, against the relevance gate."""
+    best = []
+    for question, target in QUESTIONS:
+        sims = corpus.matrix[corpus.ids_of[target]] @ embed(question)
+        best.append(float(sims.max()))
+    arr = np.array(best)
+    print(
+        f"cosine of each question to its target's best chunk: min {arr.min():.3f}, "
+        f"10th percentile {np.percentile(arr, 10):.3f}, median {np.median(arr):.3f}; "
+        f"{int((arr < gate).sum())} of {len(arr)} below the gate ({gate})"
+    )
+
+
+def report(scores: dict[str, Score], min_sim: float) -> None:
+    n = len(QUESTIONS)
+    rows = [
+        [name, s.top1 / n, s.top5 / n, s.rr / n, s.empty, s.short, median(s.seconds) * 1000]
+        for name, s in scores.items()
+    ]
+    print(
+        table(
+            [
+                "method",
+                "recall@1",
+                "recall@5",
+                "MRR@5",
+                "questions with 0 hits",
+                f"with 1-{K - 1} hits",
+                "ms/query (median)",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"\n{n} questions; the gate drops a hit whose cosine is below min_dense_similarity "
+        f"= {min_sim} unless it covers >= 60% of the question's content words."
+    )
+    misses = next(iter(scores.values())).misses
+    print(f"\nappliance hybrid: {len(misses)} questions whose first hit is not the target:")
+    print(
+        table(["question", "target", "first hit from"], [[q[:70], t, got] for q, t, got in misses])
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--max-chars", type=int, default=5000, help="documentation characters kept per module"
+    )
+    args = parser.parse_args()
+    check_questions()
+
+    print_header("Retrieval quality: standard-library documentation")
+    with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp_name:
+        tmp = Path(tmp_name)
+        paths = write_markdown_corpus(tmp / "corpus", MODULES, args.max_chars)
+        app = make_appliance(tmp / "data")
+        try:
+            with timed() as t_ingest:
+                results = app.ingest(list(paths.values()))
+            bad = [r for r in results if not r.ok]
+            collection = app.library.get_collection("default")
+            corpus = Corpus(app, collection)
+            print(
+                f"corpus: {len(paths)} modules (Python's own docstrings, up to "
+                f"{args.max_chars} characters each), {len(corpus.ids)} chunks, ingested in "
+                f"{t_ingest[0]:.1f} s; {len(bad)} files failed"
+            )
+            print_truncation(corpus.embedded)
+            tokens = token_counts(corpus.embedded)
+            print_padding([[tokens[i] for i in idx] for idx in corpus.ids_of.values()])
+            print_gate_margin(
+                corpus, app.embedder_loaded().embed_one, app.settings.min_dense_similarity
+            )
+            print()
+            report(
+                evaluate(methods(app, collection, corpus), corpus),
+                app.settings.min_dense_similarity,
+            )
+        finally:
+            app.close()
+    print_footer()
+
+
+if __name__ == "__main__":
+    main()
