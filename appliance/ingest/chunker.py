@@ -78,7 +78,7 @@ def _hard_split(sentence: str, limit: int) -> list[str]:
 
 
 def chunk_document(
-    document: LoadedDocument, *, chunk_chars: int = 900, overlap_chars: int = 150
+    document: LoadedDocument, *, chunk_chars: int = 700, overlap_chars: int = 120
 ) -> list[ChunkDraft]:
     chunks: list[ChunkDraft] = []
     headings: list[tuple[int, str]] = []  # the open heading path, by level

@@ -21,6 +21,9 @@ from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vectors import VectorIndex
 
 RRF_K = 60
+# Weights of the two lists in the fusion (tuned on bench/bench_retrieval.py).
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
 # A lexical-only hit must contain this share of the question's content words.
 MIN_LEXICAL_COVERAGE = 0.6
 
@@ -110,7 +113,9 @@ class Retriever:
                 dense_sim[cid] = float(np.dot(vec, qvec))
         fused = {
             cid: sum(
-                1.0 / (RRF_K + 1 + rank[cid]) for rank in (dense_rank, lex_rank) if cid in rank
+                weight / (RRF_K + 1 + rank[cid])
+                for rank, weight in ((dense_rank, DENSE_WEIGHT), (lex_rank, LEXICAL_WEIGHT))
+                if cid in rank
             )
             for cid in candidates
         }
