@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import bm25s
 import numpy as np
 
-_WORD = re.compile(r"[0-9a-zà-ÿß]+(?:[-'][0-9a-zà-ÿß]+)*", re.IGNORECASE)
+_WORD = re.compile(r"[0-9a-zà-ÿß]+(?:[-'_][0-9a-zà-ÿß]+)*", re.IGNORECASE)
 try:
     from bm25s.stopwords import STOPWORDS_EN
 
