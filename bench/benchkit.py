@@ -179,12 +179,14 @@ def print_padding(groups: list[list[int]], batch: int = 32, window: int = 256) -
     """
     real = sum(min(n, window) for g in groups for n in g)
     per_doc = sum(padded_slots(g, batch, window) for g in groups)
+    per_doc_8 = sum(padded_slots(g, 8, window) for g in groups)
     corpus_wide = padded_slots([n for g in groups for n in g], batch, window)
     fixed = window * sum(len(g) for g in groups)
     print(
-        f"encoder positions per real token (batch {batch}): appliance per-document "
-        f"{per_doc / real:.2f}, if batched across documents {corpus_wide / real:.2f}, "
-        f"fixed padding to {window} {fixed / real:.2f}"
+        f"encoder positions computed per real token: appliance (per document, batch {batch}) "
+        f"{per_doc / real:.2f}; per document, batch 8: {per_doc_8 / real:.2f}; across "
+        f"documents, batch {batch}: {corpus_wide / real:.2f}; fixed padding to {window}: "
+        f"{fixed / real:.2f}"
     )
 
 

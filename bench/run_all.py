@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument(
         "--with-threads",
         action="store_true",
-        help="also run bench_threads.py (about 4 minutes more)",
+        help="also run bench_threads.py (1 to 4 minutes more)",
     )
     parser.add_argument("--only", nargs="*", default=None, help="script names to run")
     args = parser.parse_args()

@@ -36,6 +36,7 @@ MODULES: tuple[str, ...] = (
 # fmt: on
 
 _FENCE_SAFE = re.compile(r"^(\s*)#+", re.MULTILINE)
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def _public_names(module: object) -> list[str]:
@@ -67,10 +68,13 @@ def _own_doc(obj: object) -> str:
 
 
 def _signature(obj: object) -> str:
+    """The call signature, without memory addresses (``<function f at 0x7f..>``) that
+    would make the corpus differ from one run to the next."""
     try:
-        return str(inspect.signature(obj))  # type: ignore[arg-type]
+        text = str(inspect.signature(obj))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "()"
+    return _ADDRESS.sub("", text)
 
 
 def _markdown_safe(text: str) -> str:

@@ -107,11 +107,15 @@ class LlamaEngine:
 
         self.model_path = model_path
         self.options = options
+        threads = options.n_threads or default_threads()
         try:
             self._llama = Llama(
                 model_path=str(model_path),
                 n_ctx=options.n_ctx,
-                n_threads=options.n_threads or default_threads(),
+                # Without n_threads_batch, prompt processing uses every logical CPU
+                # whatever n_threads says.
+                n_threads=threads,
+                n_threads_batch=threads,
                 n_gpu_layers=options.n_gpu_layers,
                 verbose=False,
                 **options.extra,

@@ -100,7 +100,11 @@ def cited_numbers(text: str, n_sources: int) -> set[int]:
 
 
 def attribute_sentences(
-    question: str, text: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
+    question: str,
+    text: str,
+    hits: list[Hit],
+    embed: Callable[[list[str]], np.ndarray],
+    hit_vectors: np.ndarray | None = None,
 ) -> tuple[str, set[int]]:
     """Append [n] to each uncited answer sentence that one source clearly supports.
 
@@ -108,15 +112,17 @@ def attribute_sentences(
     often forget to cite; this keeps every supported statement traceable without
     inventing support for statements no source backs. A sentence is compared
     together with the question it answers ("The answer is: 10 years." means
-    nothing alone).
+    nothing alone). ``hit_vectors`` are the sources' stored embeddings, so only
+    the short answer sentences need embedding here.
     """
     sentences = split_sentences(text)
     todo = [i for i, s in enumerate(sentences) if not _CITATION.search(s) and len(s) > 3]
     if not todo or not hits:
         return text, set()
-    claims = [f"{question} {sentences[i]}" for i in todo]
-    vectors = embed(claims + [h.text for h in hits])
-    sims = vectors[: len(todo)] @ vectors[len(todo) :].T
+    claims = embed([f"{question} {sentences[i]}" for i in todo])
+    if hit_vectors is None:
+        hit_vectors = embed([h.text for h in hits])
+    sims = claims @ hit_vectors.T
     asked = set(terms(question)) | _FILLER
     source_terms = [set(terms(f"{h.title} {h.section} {h.text}")) for h in hits]
     added: set[int] = set()

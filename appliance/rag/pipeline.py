@@ -46,12 +46,14 @@ class AnswerStream:
         deltas: Iterator[str] | None,
         model: str,
         embed: Callable[[list[str]], np.ndarray] | None = None,
+        hit_vectors: np.ndarray | None = None,
     ):
         self.question = question
         self.hits = hits
         self._deltas = deltas
         self._model = model
         self._embed = embed
+        self._hit_vectors = hit_vectors
         self._parts: list[str] = []
         self.answer: Answer | None = None
         if deltas is None:
@@ -67,7 +69,9 @@ class AnswerStream:
         text = "".join(self._parts).strip()
         added: set[int] = set()
         if self._embed is not None:
-            text, added = attribute_sentences(self.question, text, self.hits, self._embed)
+            text, added = attribute_sentences(
+                self.question, text, self.hits, self._embed, self._hit_vectors
+            )
         self.answer = Answer(
             self.question, text, citations_for(text, self.hits, added), True, self._model
         )
@@ -220,7 +224,15 @@ class Appliance:
             engine.stream_chat(messages, params, cancel),
             engine.name,
             self.embedder_loaded().embed,
+            self._stored_vectors(collection, hits),
         )
+
+    def _stored_vectors(self, collection: str, hits: list[Hit]) -> np.ndarray | None:
+        """The sources' embeddings as indexed (None if any is missing)."""
+        found = self.index.vectors(collection, [h.chunk_id for h in hits])
+        if len(found) != len(hits):
+            return None
+        return np.stack([found[h.chunk_id] for h in hits])
 
     def _fit_context(self, engine: LlamaEngine, question: str, hits: list[Hit], max_tokens: int):  # type: ignore[no-untyped-def]
         """Drop the lowest-ranked sources until prompt and answer fit the context."""

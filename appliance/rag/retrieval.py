@@ -21,7 +21,8 @@ from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vectors import VectorIndex
 
 RRF_K = 60
-# Weights of the two lists in the fusion (tuned on bench/bench_retrieval.py).
+# Weights of the two lists in the fusion. Equal weights: on bench/bench_retrieval.py
+# other weights moved recall by a question or two either way, i.e. noise.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 # A lexical-only hit must contain this share of the question's content words.
