@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from appliance.errors import ConfigError
@@ -74,6 +74,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be smaller than chunk_chars ({size})")
         return v
 
+    @model_validator(mode="after")
+    def _answer_fits_context(self) -> Settings:
+        if self.max_tokens > self.n_ctx - 256:
+            raise ValueError(
+                f"max_tokens ({self.max_tokens}) must leave at least 256 tokens of n_ctx "
+                f"({self.n_ctx}) for the question and its sources"
+            )
+        return self
+
     @property
     def models_path(self) -> Path:
         return self.model_dir if self.model_dir is not None else self.data_dir / "models"
@@ -109,10 +118,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     # Sections are for humans; flatten [llm] n_ctx = ... into n_ctx.
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(value)
-        else:
-            flat[key] = value
+        items = value.items() if isinstance(value, dict) else [(key, value)]
+        for name, item in items:
+            if name in flat:
+                raise ConfigError(f"{path}: setting {name!r} is given twice; keep one.")
+            flat[name] = item
     return flat
 
 
@@ -129,6 +139,10 @@ def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Setti
     init = {k: v for k, v in file_values.items() if k not in env_keys}
     init.update({k: v for k, v in overrides.items() if v is not None})
     init["data_dir"] = data_dir
+    # A relative model_dir in the file means relative to the data directory.
+    from_file = "model_dir" in file_values and overrides.get("model_dir") is None
+    if from_file and init.get("model_dir") and not Path(init["model_dir"]).is_absolute():
+        init["model_dir"] = data_dir / init["model_dir"]
     try:
         return Settings(**init)
     except ValidationError as exc:

@@ -33,5 +33,9 @@ class StoreError(ApplianceError):
     """The data directory or its database is missing, locked or corrupt."""
 
 
+class QuestionTooLong(ApplianceError):
+    """The question leaves no room in the model's context window."""
+
+
 class GenerationCancelled(ApplianceError):
     """The caller cancelled a generation before it finished."""

@@ -141,3 +141,25 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_cli("retrieve", "anything", data_dir=data)
     assert proc.returncode == 2
     assert "cannot be read" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_settings_clashes_and_relative_model_dir(tmp_path: Path) -> None:
+    from appliance.config import load_settings
+    from appliance.errors import ConfigError
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "appliance.toml").write_text("[llm]\nmax_tokens = 100\n[embed]\nmax_tokens = 5\n")
+    with pytest.raises(ConfigError, match="given twice"):
+        load_settings(data)
+    (data / "appliance.toml").write_text("model_dir = 'models'\n[llm]\nn_ctx = 1024\n")
+    import os
+
+    saved = os.environ.pop("APPLIANCE_MODEL_DIR")
+    try:
+        settings = load_settings(data)
+    finally:
+        os.environ["APPLIANCE_MODEL_DIR"] = saved
+    assert settings.models_path == data.resolve() / "models"
+    with pytest.raises(ConfigError, match="max_tokens"):
+        load_settings(data, max_tokens=900)

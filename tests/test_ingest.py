@@ -120,3 +120,50 @@ def test_path_through_a_file_is_a_clear_error(app, tmp_path: Path) -> None:
     (tmp_path / "plain.txt").write_text("Just text.")
     result = app.ingest([tmp_path / "plain.txt" / "child.txt"])[0]
     assert not result.ok and "cannot be opened" in result.error
+
+
+def test_collection_names_chroma_would_refuse_are_rejected(app, tmp_path: Path) -> None:
+    from appliance.errors import DocumentError
+
+    doc = tmp_path / "a.txt"
+    doc.write_text("Text.")
+    for bad in ("docs_", "-docs", "Docs", "a" * 64, ""):
+        with pytest.raises(DocumentError, match="invalid collection name"):
+            app.ingest([doc], collection=bad)
+    assert app.ingest([doc], collection="hr-2026")[0].ok
+
+
+def test_file_changed_to_equal_another_is_replaced_not_duplicate(app, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("The canteen opens at noon.")
+    b.write_text("The library closes at six.")
+    app.ingest([a, b])
+    a.write_text("The library closes at six.")
+    assert app.ingest([a])[0].status == "replaced"
+    assert all("canteen" not in h.text for h in app.retrieve("When does the canteen open?"))
+
+
+def test_pdf_with_odd_metadata_and_non_utf8_name(app, tmp_path: Path) -> None:
+    import os
+
+    odd = tmp_path / "odd.pdf"
+    make_pdf(odd, ["Fire drills happen every April."])
+    data = odd.read_bytes()
+    # A /Title that is a number, not a string: pypdf hands back a NumberObject.
+    odd.write_bytes(data.replace(b"/Producer", b"/Title 42 /Producer", 1))
+    weird = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/caf\xe9.txt"))
+    weird.write_text("Coffee machines are descaled monthly.")
+    results = {r.path.name: r for r in app.ingest([odd, weird])}
+    assert results["odd.pdf"].ok, results["odd.pdf"].error
+    assert not results[weird.name].ok and "UTF-8" in results[weird.name].error
+
+
+def test_reader_does_not_wait_for_a_running_ingestion(app) -> None:
+    import fcntl
+
+    with app.library._lock_path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            assert app.library.recover(blocking=False) == 0
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -116,3 +116,11 @@ def test_uncited_sentences_are_attributed_only_when_supported(sample_app, embedd
     assert not any(c.cited for c in citations[1:])
     model_cited = citations_for("Thirty days [2].", hits)
     assert model_cited[1].cited_by == "model" and not model_cited[0].cited
+
+
+def test_a_question_too_long_for_the_context_is_a_clear_error(sample_app) -> None:
+    from appliance.errors import QuestionTooLong
+
+    question = "retention of customer transaction records " * 900
+    with pytest.raises(QuestionTooLong, match="n_ctx"):
+        sample_app.ask(question)

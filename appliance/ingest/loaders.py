@@ -143,7 +143,8 @@ def load_pdf(path: Path) -> LoadedDocument:
     ) as exc:
         raise DocumentError(f"{path}: the PDF is damaged and cannot be read ({exc}).") from exc
     blocks = [b for p in pages for b in p.blocks]
-    title = _clean(meta_title) if meta_title and _clean(meta_title) else _title_from(blocks, path)
+    meta_title = _clean(meta_title) if isinstance(meta_title, str) else ""
+    title = meta_title or _title_from(blocks, path)
     return LoadedDocument(title, "pdf", pages)
 
 
@@ -363,6 +364,11 @@ def load_document(path: Path, *, max_bytes: int) -> LoadedDocument:
         raise DocumentError(f"{path}: permission denied.") from exc
     except OSError as exc:
         raise DocumentError(f"{path}: cannot read the file ({exc.strerror or exc}).") from exc
+    except Exception as exc:  # parsers raise anything on hostile input; one file, one error
+        raise DocumentError(
+            f"{path}: the file is damaged or malformed and cannot be read "
+            f"({type(exc).__name__}: {exc})."
+        ) from exc
     if not any(b.text for p in document.pages for b in p.blocks):
         hint = " (a scanned PDF needs OCR first)" if suffix == ".pdf" else ""
         raise DocumentError(f"{path}: no text could be extracted{hint}.")

@@ -80,7 +80,7 @@ class _FifoTurn:
     @property
     def waiting(self) -> int:
         with self._cond:
-            return self._next_ticket - self._serving
+            return self._next_ticket - self._serving - len(self._abandoned)
 
 
 @dataclass

@@ -16,6 +16,7 @@ rolls back pending documents and removes vectors that belong to no document.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import uuid
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import CollectionNotFound, DocumentError
@@ -34,7 +36,10 @@ from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vectors import VectorIndex
 
-COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Chroma wants names that start and end with a letter or digit.
+log = logging.getLogger(__name__)
+
+COLLECTION_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 DEFAULT_COLLECTION = "default"
 
 
@@ -56,7 +61,7 @@ def validate_collection_name(name: str) -> str:
     if not COLLECTION_NAME.match(name):
         raise DocumentError(
             f"invalid collection name {name!r}: use 1-63 lower-case letters, digits, '-' or '_', "
-            "starting with a letter or digit."
+            "starting and ending with a letter or digit."
         )
     return name
 
@@ -96,18 +101,20 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, Docu
         yield folder, DocumentError(f"{folder}: folder cannot be read ({exc.strerror}).")
         return
     for entry in entries:
-        try:
-            st = entry.stat()
-        except OSError as exc:
-            yield entry, DocumentError(f"{entry}: cannot be opened ({exc.strerror}).")
-            continue
         if entry.is_dir():
+            try:
+                st = entry.stat()
+            except OSError as exc:
+                yield entry, DocumentError(f"{entry}: cannot be opened ({exc.strerror}).")
+                continue
             key = (st.st_dev, st.st_ino)
             if key in seen:
                 continue  # a symlink back up the tree
             seen.add(key)
             yield from _walk(entry, seen)
         elif entry.suffix.lower() in SUPPORTED_SUFFIXES:
+            # Problems with a supported file (a dangling link...) are reported
+            # when it is loaded; files of other types are skipped silently.
             yield entry, None
 
 
@@ -135,13 +142,17 @@ class DocumentLibrary:
 
     def ensure_collection(self, name: str) -> Collection:
         validate_collection_name(name)
-        with self.db.session() as s:
-            col = s.scalar(select(Collection).where(Collection.name == name))
-            if col is None:
-                col = Collection(name=name)
-                s.add(col)
-                s.flush()
-            return col
+        try:
+            with self.db.session() as s:
+                col = s.scalar(select(Collection).where(Collection.name == name))
+                if col is None:
+                    col = Collection(name=name)
+                    s.add(col)
+                    s.flush()
+                return col
+        except IntegrityError:  # another process created it a moment ago
+            with self.db.session() as s:
+                return s.scalars(select(Collection).where(Collection.name == name)).one()
 
     def get_collection(self, name: str) -> Collection:
         with self.db.session() as s:
@@ -183,13 +194,20 @@ class DocumentLibrary:
     # -- ingestion -----------------------------------------------------------
 
     @contextmanager
-    def _ingest_lock(self) -> Iterator[None]:
-        """One ingester per data directory; recovery runs under the same lock."""
+    def _ingest_lock(self, blocking: bool = True) -> Iterator[bool]:
+        """One ingester per data directory; recovery runs under the same lock.
+
+        Yields whether the lock was taken (always True when blocking).
+        """
         self._lock_path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock_path.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(fh, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -217,9 +235,21 @@ class DocumentLibrary:
         return results
 
     def _ingest_one(self, path: Path, col: Collection) -> IngestResult:
-        source = str(path.resolve())
+        try:
+            before = sha256_file(path)
+        except OSError:
+            before = None  # load_document names the problem
         document = load_document(path, max_bytes=self.max_bytes)
         content_sha = sha256_file(path)
+        if before != content_sha:
+            raise DocumentError(f"{path}: the file changed while it was read; try again.")
+        source = str(path.resolve())
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise DocumentError(
+                f"{source!r}: the file name is not valid UTF-8; rename the file."
+            ) from exc
         with self.db.session() as s:
             same_path = s.scalar(
                 select(Document).where(
@@ -232,11 +262,16 @@ class DocumentLibrary:
                 return IngestResult(
                     path, "unchanged", same_path.id, same_path.chunk_count, same_path.page_count
                 )
-            twin = s.scalar(
-                select(Document).where(
-                    Document.collection_id == col.id,
-                    Document.content_sha256 == content_sha,
-                    Document.status == DocumentStatus.READY,
+            # A changed file is always re-ingested, even if it now equals another.
+            twin = (
+                None
+                if same_path is not None
+                else s.scalar(
+                    select(Document).where(
+                        Document.collection_id == col.id,
+                        Document.content_sha256 == content_sha,
+                        Document.status == DocumentStatus.READY,
+                    )
                 )
             )
             if twin is not None:
@@ -325,9 +360,11 @@ class DocumentLibrary:
         self.index.delete_document(col_name, document_id)
         return doc
 
-    def recover(self) -> int:
-        with self._ingest_lock():
-            return self._recover_locked()
+    def recover(self, blocking: bool = True) -> int:
+        """Roll back interrupted ingestions. Non-blocking: skip if an ingester is running
+        (it recovers first itself), so readers never wait for a long ingestion."""
+        with self._ingest_lock(blocking) as taken:
+            return self._recover_locked() if taken else 0
 
     def _recover_locked(self) -> int:
         """Roll back interrupted ingestions; drop vectors of documents that are gone."""
@@ -353,7 +390,12 @@ class DocumentLibrary:
             removed += 1
         for name in names:
             alive = known.get(name, set()) - {d for d, _ in pending}
-            for orphan in self.index.document_ids(name) - alive:
+            try:
+                orphans = self.index.document_ids(name) - alive
+            except Exception as exc:  # one bad collection must not lock everyone out
+                log.warning("recovery skipped collection %r: %s", name, exc)
+                continue
+            for orphan in orphans:
                 self.index.delete_document(name, orphan)
                 removed += 1
         return removed

@@ -16,7 +16,7 @@ import numpy as np
 
 from appliance.config import Settings, load_settings
 from appliance.embeddings import OnnxEmbedder
-from appliance.errors import StoreError
+from appliance.errors import QuestionTooLong, StoreError
 from appliance.files import ensure_private_dir
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import EngineOptions
@@ -101,7 +101,8 @@ class Appliance:
         self.settings = settings or load_settings()
         self._embedder = embedder
         self._engine = engine
-        self._model_lock = threading.Lock()
+        self._embedder_lock = threading.Lock()
+        self._engine_lock = threading.Lock()
         self._opened = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -132,7 +133,7 @@ class Appliance:
             chunk_chars=self.settings.chunk_chars,
             overlap_chars=self.settings.chunk_overlap_chars,
         )
-        self.library.recover()
+        self.library.recover(blocking=False)
         self._retriever: Retriever | None = None
         self._opened = True
         return self
@@ -151,7 +152,9 @@ class Appliance:
     # -- models --------------------------------------------------------------
 
     def embedder_loaded(self) -> OnnxEmbedder:
-        with self._model_lock:
+        if self._embedder is not None:
+            return self._embedder
+        with self._embedder_lock:
             if self._embedder is None:
                 self._embedder = OnnxEmbedder(
                     self.settings.models_path,
@@ -162,7 +165,9 @@ class Appliance:
             return self._embedder
 
     def engine_loaded(self) -> LlamaEngine:
-        with self._model_lock:
+        if self._engine is not None:
+            return self._engine
+        with self._engine_lock:
             if self._engine is None:
                 self._engine = LlamaEngine(
                     self.settings.chat_model_path,
@@ -177,12 +182,15 @@ class Appliance:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(
-                self.db,
-                self.index,
-                self.embedder_loaded(),
-                min_dense_similarity=self.settings.min_dense_similarity,
-            )
+            embedder = self.embedder_loaded()
+            with self._embedder_lock:
+                if self._retriever is None:
+                    self._retriever = Retriever(
+                        self.db,
+                        self.index,
+                        embedder,
+                        min_dense_similarity=self.settings.min_dense_similarity,
+                    )
         return self._retriever
 
     # -- the paths -----------------------------------------------------------
@@ -240,6 +248,12 @@ class Appliance:
         while True:
             messages = build_messages(question, hits)
             used = sum(engine.count_tokens(m["content"]) + 8 for m in messages)
-            if used <= budget or len(hits) <= 1:
+            if used <= budget:
                 return hits, messages
+            if len(hits) == 1:
+                raise QuestionTooLong(
+                    f"the question and its best source need {used} tokens, more than the "
+                    f"{budget} the model's context window (n_ctx = {engine.n_ctx}) leaves "
+                    "after the answer; shorten the question or raise n_ctx."
+                )
             hits = hits[:-1]
