@@ -24,7 +24,7 @@ SYSTEM_PROMPT = (
 )
 # Measured on the samples with the default 135M model: asking the question both
 # before and after the sources, with short source labels, gave the most correct
-# and most often cited answers of the layouts tried (see docs/architecture.md).
+# and most often cited answers of the layouts tried (figures in docs/architecture.md).
 _USER_TEMPLATE = (
     "Question: {question}\n\nSources:\n\n{sources}\n\n"
     "Question: {question}\nAnswer briefly, citing sources like [1]:"
