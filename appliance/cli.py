@@ -280,23 +280,10 @@ def documents_list(obj: _Context, collection: str, as_json: bool) -> None:
     with obj.appliance() as app:
         docs = app.library.documents(collection)
     if as_json:
-        _emit_json(
-            [
-                {
-                    "id": d.id,
-                    "source": d.source_path,
-                    "title": d.title,
-                    "kind": d.kind,
-                    "pages": d.page_count,
-                    "chunks": d.chunk_count,
-                    "sha256": d.content_sha256,
-                }
-                for d in docs
-            ]
-        )
+        _emit_json([d.as_json() for d in docs])
         return
     for d in docs:
-        click.echo(f"{d.id}  {d.kind:<8} {d.chunk_count:>4} chunks  {d.source_path}")
+        click.echo(f"{d.id}  {d.kind:<8} {d.chunk_count:>4} chunks  {d.source}")
 
 
 @documents.command("delete")
@@ -305,7 +292,7 @@ def documents_list(obj: _Context, collection: str, as_json: bool) -> None:
 def documents_delete(obj: _Context, document_id: str) -> None:
     with obj.appliance() as app:
         doc = app.library.delete_document(document_id)
-    click.echo(f"deleted {doc.source_path}")
+    click.echo(f"deleted {doc.source} (its key is shredded: it cannot be restored)")
 
 
 @cli.command()

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     )
     chroma_port: int = 8000
 
+    # The key-encryption key comes from this file (outside the data directory, mode
+    # 0600), or from a passphrase (APPLIANCE_PASSPHRASE, or typed at a terminal).
+    key_file: Path | None = Field(
+        default=None, description="key file unlocking the data directory (env APPLIANCE_KEY_FILE)"
+    )
+
     chat_model: str = Field(
         default="SmolLM2-135M-Instruct.Q4_1.gguf",
         description="GGUF file name in model_dir, or an absolute path",
@@ -92,6 +98,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'appliance.db'}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def shred_log_path(self) -> Path:
+        return self.data_dir / "shredded.jsonl"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
 
     @property
     def chroma_path(self) -> Path:

@@ -39,3 +39,23 @@ class QuestionTooLong(ApplianceError):
 
 class GenerationCancelled(ApplianceError):
     """The caller cancelled a generation before it finished."""
+
+
+class CryptoError(ApplianceError):
+    """Keys or encrypted data cannot be used; the message says which and why."""
+
+
+class KeyUnavailable(CryptoError):
+    """No key source was given, or the key file named is missing or unsafe."""
+
+
+class WrongPassphrase(CryptoError):
+    """The passphrase or key file does not unlock this data directory."""
+
+
+class TamperedData(CryptoError):
+    """A ciphertext failed authentication: modified, moved or damaged on disk."""
+
+
+class KeyShredded(CryptoError):
+    """The data key was destroyed (erasure); what it protected is gone for good."""

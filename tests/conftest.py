@@ -22,6 +22,21 @@ SAMPLES = REPO / "samples"
 os.environ.setdefault("APPLIANCE_MODEL_DIR", str(REPO / ".models"))
 # Nothing in a test may fall back to the user's real data directory.
 os.environ.pop("APPLIANCE_DATA_DIR", None)
+os.environ.pop("APPLIANCE_PASSPHRASE", None)
+
+
+def _session_key_file() -> Path:
+    """One key file for the run, outside every data directory (tests and the CLI
+    subprocesses they start unlock with it, as a container would)."""
+    import tempfile
+
+    from appliance.crypto import create_key_file
+
+    folder = Path(tempfile.mkdtemp(prefix="appliance-test-keys-"))
+    return create_key_file(folder / "kek.key")
+
+
+os.environ["APPLIANCE_KEY_FILE"] = str(_session_key_file())
 
 _EGRESS_ATTEMPTS: list[str] = []
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "", None}

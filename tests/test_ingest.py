@@ -84,7 +84,7 @@ def test_killed_ingestion_leaves_no_half_document(
 
     app = make_app(data, embedder, engine)  # opening runs recovery
     try:
-        docs = {d.source_path: d for d in app.library.documents("default")}
+        docs = {d.source: d for d in app.library.documents("default")}
         assert str(first.resolve()) in docs
         expect_second = crash_at == "after-ready"
         assert (str(doc.resolve()) in docs) is expect_second

@@ -3,14 +3,16 @@
 Ingestion of one file is atomic as seen by retrieval. Its steps are:
 
 1. load and chunk the file (nothing written yet);
-2. record the document as ``pending`` with its chunks (one transaction);
+2. seal the original file into the blob folder under a new document key, and
+   record the document as ``pending`` with its sealed chunks (one transaction);
 3. embed the chunks and write their vectors to Chroma;
 4. mark it ``ready`` and delete the version it replaces (one transaction);
 5. delete the replaced version's vectors.
 
 Retrieval only sees chunks of ``ready`` documents, so a process killed at any
 step leaves nothing half-visible. The next process to take the ingestion lock
-rolls back pending documents and removes vectors that belong to no document.
+rolls back pending documents and removes vectors, sealed files and keys that
+belong to no document.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from appliance.crypto.keyring import SUPERSEDED
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import CollectionNotFound, DocumentError
 from appliance.files import sha256_file
 from appliance.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
+from appliance.store.vault import DOCUMENT_SCOPE, DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
 
 # Chroma wants names that start and end with a letter or digit.
@@ -123,6 +127,7 @@ class DocumentLibrary:
         self,
         db: Database,
         index: VectorIndex,
+        vault: DocumentVault,
         embedder: Callable[[], OnnxEmbedder],
         lock_path: Path,
         *,
@@ -132,6 +137,7 @@ class DocumentLibrary:
     ) -> None:
         self.db = db
         self.index = index
+        self.vault = vault
         self._embedder = embedder
         self._lock_path = lock_path
         self.max_bytes = max_bytes
@@ -178,18 +184,15 @@ class DocumentLibrary:
             ).all()
         return [(c, n) for c, n in rows]
 
-    def documents(self, collection: str) -> list[Document]:
+    def documents(self, collection: str) -> list[DocumentInfo]:
         col = self.get_collection(collection)
         with self.db.session() as s:
-            return list(
-                s.scalars(
-                    select(Document)
-                    .where(
-                        Document.collection_id == col.id, Document.status == DocumentStatus.READY
-                    )
-                    .order_by(Document.source_path)
+            rows = s.scalars(
+                select(Document).where(
+                    Document.collection_id == col.id, Document.status == DocumentStatus.READY
                 )
-            )
+            ).all()
+        return sorted((self.vault.open_document(d) for d in rows), key=lambda d: d.source)
 
     # -- ingestion -----------------------------------------------------------
 
@@ -250,15 +253,17 @@ class DocumentLibrary:
             raise DocumentError(
                 f"{source!r}: the file name is not valid UTF-8; rename the file."
             ) from exc
+        source_mac = self.vault.source_mac(source)
+        content_mac = self.vault.content_mac(content_sha)
         with self.db.session() as s:
             same_path = s.scalar(
                 select(Document).where(
                     Document.collection_id == col.id,
-                    Document.source_path == source,
+                    Document.source_mac == source_mac,
                     Document.status == DocumentStatus.READY,
                 )
             )
-            if same_path is not None and same_path.content_sha256 == content_sha:
+            if same_path is not None and same_path.content_mac == content_mac:
                 return IngestResult(
                     path, "unchanged", same_path.id, same_path.chunk_count, same_path.page_count
                 )
@@ -269,7 +274,7 @@ class DocumentLibrary:
                 else s.scalar(
                     select(Document).where(
                         Document.collection_id == col.id,
-                        Document.content_sha256 == content_sha,
+                        Document.content_mac == content_mac,
                         Document.status == DocumentStatus.READY,
                     )
                 )
@@ -281,22 +286,29 @@ class DocumentLibrary:
                     twin.id,
                     twin.chunk_count,
                     twin.page_count,
-                    error=f"same content as {twin.source_path}",
+                    error=f"same content as {self.vault.open_document(twin).source}",
                 )
         drafts = chunk_document(
             document, chunk_chars=self.chunk_chars, overlap_chars=self.overlap_chars
         )
         doc_id = uuid.uuid4().hex
         chunk_ids = [f"{doc_id}:{d.ordinal}" for d in drafts]
+        sealed_fields = self.vault.seal_document(col.id, doc_id, source, document.title)
+        sealed_chunks = [
+            self.vault.seal_chunk(col.id, doc_id, cid, d.section, d.text)
+            for cid, d in zip(chunk_ids, drafts, strict=True)
+        ]
+        self.vault.store_original(col.id, doc_id, path)
+        _crash_point("after-blob")
         with self.db.session() as s:
             s.add(
                 Document(
                     id=doc_id,
                     collection_id=col.id,
-                    source_path=source,
-                    title=document.title,
+                    source_mac=source_mac,
+                    content_mac=content_mac,
                     kind=document.kind,
-                    content_sha256=content_sha,
+                    **sealed_fields,
                     size_bytes=path.stat().st_size,
                     page_count=document.page_count,
                     chunk_count=len(drafts),
@@ -310,10 +322,9 @@ class DocumentLibrary:
                     document_id=doc_id,
                     ordinal=d.ordinal,
                     page=d.page,
-                    section=d.section,
-                    text=d.text,
+                    **sealed,
                 )
-                for cid, d in zip(chunk_ids, drafts, strict=True)
+                for cid, d, sealed in zip(chunk_ids, drafts, sealed_chunks, strict=True)
             )
         _crash_point("after-pending")
         vectors = self._embedder().embed([d.context_text(document.title) for d in drafts])
@@ -338,17 +349,21 @@ class DocumentLibrary:
         _crash_point("after-ready")
         if replaced:
             self.index.delete_document(col.name, replaced)
+            self.vault.destroy(replaced, SUPERSEDED)
         return IngestResult(
             path, "replaced" if replaced else "added", doc_id, len(drafts), document.page_count
         )
 
     # -- deletion and recovery -----------------------------------------------
 
-    def delete_document(self, document_id: str) -> Document:
+    def delete_document(self, document_id: str, reason: str = "deleted") -> DocumentInfo:
+        """Delete a document everywhere and shred its key: it cannot come back,
+        not even from an older backup."""
         with self._ingest_lock(), self.db.session() as s:
             doc = s.get(Document, document_id)
             if doc is None:
                 raise DocumentError(f"no document with id {document_id!r}.")
+            info = self.vault.open_document(doc)
             col_name = doc.collection.name
             s.execute(delete(Chunk).where(Chunk.document_id == document_id))
             s.delete(doc)
@@ -358,7 +373,8 @@ class DocumentLibrary:
                 .values(revision=Collection.revision + 1)
             )
         self.index.delete_document(col_name, document_id)
-        return doc
+        self.vault.destroy(document_id, reason)
+        return info
 
     def recover(self, blocking: bool = True) -> int:
         """Roll back interrupted ingestions. Non-blocking: skip if an ingester is running
@@ -387,7 +403,9 @@ class DocumentLibrary:
             with self.db.session() as s:
                 s.execute(delete(Chunk).where(Chunk.document_id == doc_id))
                 s.execute(delete(Document).where(Document.id == doc_id))
+            self.vault.destroy(doc_id, SUPERSEDED)
             removed += 1
+        removed += self._drop_orphan_secrets()
         for name in names:
             alive = known.get(name, set()) - {d for d, _ in pending}
             try:
@@ -399,6 +417,22 @@ class DocumentLibrary:
                 self.index.delete_document(name, orphan)
                 removed += 1
         return removed
+
+    def _drop_orphan_secrets(self) -> int:
+        """Sealed files and document keys left by an ingestion killed before its
+        document was recorded."""
+        with self.db.session() as s:
+            alive = set(s.scalars(select(Document.id)))
+        removed = 0
+        for doc_id in self.vault.blob_ids() - alive:
+            self.vault.delete_original(doc_id)
+            removed += 1
+        orphan_keys = [
+            k for k in self.vault.keyring.keys_in_scope(DOCUMENT_SCOPE) if k.owner not in alive
+        ]
+        if orphan_keys:
+            self.vault.keyring.shred_keys(orphan_keys, SUPERSEDED)
+        return removed + len(orphan_keys)
 
 
 def _group(rows: list) -> dict[str, list[str]]:  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from appliance.config import Settings, load_settings
+from appliance.crypto import Keyring, KeySource, ShredLog, resolve_key_source
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import QuestionTooLong, StoreError
 from appliance.files import ensure_private_dir
@@ -30,6 +31,8 @@ from appliance.rag.answer import (
 from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.store.database import Database
+from appliance.store.keys import SqlKeyStore
+from appliance.store.vault import DocumentVault
 from appliance.store.vectors import VectorIndex
 
 # Tokens kept free in the context window beyond the answer's max_tokens.
@@ -97,8 +100,10 @@ class Appliance:
         *,
         embedder: OnnxEmbedder | None = None,
         engine: LlamaEngine | None = None,
+        key_source: KeySource | None = None,
     ) -> None:
         self.settings = settings or load_settings()
+        self._key_source = key_source
         self._embedder = embedder
         self._engine = engine
         self._embedder_lock = threading.Lock()
@@ -108,17 +113,30 @@ class Appliance:
     # -- lifecycle -----------------------------------------------------------
 
     def open(self) -> Appliance:
-        """Create the data directory (0700) and schema if needed, and recover."""
+        """Create the data directory (0700) and schema if needed, unlock the keyring
+        and recover. A wrong passphrase or key file fails before anything is written."""
         if self._opened:
             return self
         data_dir = self.settings.data_dir
         if data_dir.exists() and not data_dir.is_dir():
             raise StoreError(f"data directory {data_dir} exists and is not a folder.")
+        source = self._key_source or resolve_key_source(self.settings.key_file, data_dir)
         ensure_private_dir(data_dir)
         # Every file the appliance creates is readable by its owner only.
         os.umask(0o077)
         self.db = Database(self.settings.sqlalchemy_url)
         self.db.open()
+        try:
+            self.keyring = Keyring.unlock(
+                SqlKeyStore(self.db),
+                source,
+                ShredLog(self.settings.shred_log_path),
+                after_shred=self.db.flush_deleted,
+            )
+        except BaseException:
+            self.db.dispose()
+            raise
+        self.vault = DocumentVault(self.keyring, self.settings.blob_dir)
         self.index = VectorIndex(
             path=self.settings.chroma_path,
             host=self.settings.chroma_host,
@@ -127,6 +145,7 @@ class Appliance:
         self.library = DocumentLibrary(
             self.db,
             self.index,
+            self.vault,
             self.embedder_loaded,
             data_dir / "ingest.lock",
             max_bytes=self.settings.max_upload_bytes,
@@ -189,6 +208,7 @@ class Appliance:
                         self.db,
                         self.index,
                         embedder,
+                        self.vault,
                         min_dense_similarity=self.settings.min_dense_similarity,
                     )
         return self._retriever

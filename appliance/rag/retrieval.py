@@ -18,6 +18,7 @@ from appliance.embeddings import OnnxEmbedder
 from appliance.rag.lexical import LexicalCache, terms
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
+from appliance.store.vault import DocumentVault
 from appliance.store.vectors import VectorIndex
 
 RRF_K = 60
@@ -63,26 +64,37 @@ class Retriever:
         db: Database,
         index: VectorIndex,
         embedder: OnnxEmbedder,
+        vault: DocumentVault,
         *,
         min_dense_similarity: float,
     ) -> None:
         self.db = db
         self.index = index
+        self.vault = vault
         self.embedder = embedder
         self.min_dense_similarity = min_dense_similarity
         self._lexical = LexicalCache()
 
     def _ready_chunks(self, collection_id: int) -> tuple[list[str], list[str]]:
+        """Every ready chunk's id and searchable text (opened in memory only)."""
         with self.db.session() as s:
             rows = s.execute(
-                select(Chunk.id, Chunk.text, Chunk.section, Document.title)
+                select(Chunk, Document)
                 .join(Document)
                 .where(
                     Document.collection_id == collection_id,
                     Document.status == DocumentStatus.READY,
                 )
             ).all()
-        return [r[0] for r in rows], [f"{r[3]} {r[2]} {r[1]}" for r in rows]
+        titles: dict[str, str] = {}
+        ids, texts = [], []
+        for chunk, doc in rows:
+            if doc.id not in titles:
+                titles[doc.id] = self.vault.open_document(doc).title
+            section, text = self.vault.open_chunk(chunk, collection_id)
+            ids.append(chunk.id)
+            texts.append(f"{titles[doc.id]} {section} {text}")
+        return ids, texts
 
     def retrieve(
         self, question: str, collection: Collection, k: int, *, hybrid: bool = True
@@ -132,15 +144,17 @@ class Retriever:
             if sim < self.min_dense_similarity and coverage < MIN_LEXICAL_COVERAGE:
                 continue
             chunk, doc = row
+            info = self.vault.open_document(doc)
+            section, text = self.vault.open_chunk(chunk, collection.id)
             hits.append(
                 Hit(
                     chunk_id=cid,
                     document_id=doc.id,
-                    source=doc.source_path,
-                    title=doc.title,
+                    source=info.source,
+                    title=info.title,
                     page=chunk.page,
-                    section=chunk.section,
-                    text=chunk.text,
+                    section=section,
+                    text=text,
                     score=fused[cid],
                     dense_similarity=sim,
                     lexical_score=lex.score if lex else 0.0,

@@ -29,6 +29,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows (erased documents, shredded keys) are overwritten, not left in free pages.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -120,6 +122,14 @@ class Database:
         except (DatabaseError, OperationalError) as exc:
             return [str(getattr(exc, "orig", exc))]
         return [] if rows == ["ok"] else [str(r) for r in rows]
+
+    def flush_deleted(self) -> None:
+        """Push deletions out of the SQLite write-ahead log, so no old copy of a
+        deleted page lingers in the WAL file (after shredding keys, erasing people)."""
+        if not self.url.startswith("sqlite"):
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,18 +45,22 @@ class DocumentStatus:
 
 
 class Document(Base):
+    """One ingested file. Its name and title are sealed with the document's data key;
+    lookups go through keyed hashes (``*_mac``) so no plaintext is needed to find it."""
+
     __tablename__ = "documents"
     __table_args__ = (
-        Index("ix_documents_collection_source", "collection_id", "source_path"),
-        Index("ix_documents_collection_sha", "collection_id", "content_sha256"),
+        Index("ix_documents_collection_source", "collection_id", "source_mac"),
+        Index("ix_documents_collection_content", "collection_id", "content_mac"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
-    source_path: Mapped[str] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(Text)
+    source_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    title_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    source_mac: Mapped[str] = mapped_column(String(64))
+    content_mac: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
-    content_sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
     page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,7 +85,35 @@ class Chunk(Base):
     )
     ordinal: Mapped[int] = mapped_column(Integer)
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    section: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text)
+    section_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
     document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class KekVersion(Base):
+    """A key-encryption-key version: its KDF parameters and verifier, never the key."""
+
+    __tablename__ = "kek_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16))
+    params: Mapped[str] = mapped_column(Text)
+    verifier: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DataKeyRow(Base):
+    """A data key, wrapped under the KEK (``wrapped_next``: mid-rotation copy)."""
+
+    __tablename__ = "data_keys"
+    __table_args__ = (UniqueConstraint("scope", "owner", name="uq_data_keys_scope_owner"),)
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(64))
+    kek_version: Mapped[int] = mapped_column(Integer)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_next: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,121 @@
+"""Ed25519 signing keys kept apart from the database, wrapped under the KEK.
+
+The audit trail signs its checkpoints with one; anyone holding the public key
+can verify them offline, without the data directory or its passphrase.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from appliance.crypto.keyring import Keyring
+from appliance.errors import CryptoError
+
+_RAW = serialization.Encoding.Raw
+_RAW_PUB = serialization.PublicFormat.Raw
+
+
+def fingerprint(public_raw: bytes) -> str:
+    """SHA-256 of the raw public key, as colon-separated hex pairs (first 16 bytes)."""
+    digest = hashlib.sha256(public_raw).hexdigest()[:32]
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def public_key_pem(public_raw: bytes) -> str:
+    return (
+        Ed25519PublicKey.from_public_bytes(public_raw)
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
+
+
+def load_public_key_pem(pem: str | bytes) -> bytes:
+    data = pem.encode("ascii") if isinstance(pem, str) else pem
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError as exc:
+        raise CryptoError(f"not a PEM public key ({exc}).") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise CryptoError("the public key is not an Ed25519 key.")
+    return key.public_bytes(_RAW, _RAW_PUB)
+
+
+def verify_signature(public_raw: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+class Signer:
+    """One named signing key, stored as ``<keys_dir>/<name>.json``."""
+
+    def __init__(self, keyring: Keyring, path: Path, private: Ed25519PrivateKey) -> None:
+        self._keyring = keyring
+        self.path = path
+        self._private = private
+        self.public_raw = private.public_key().public_bytes(_RAW, _RAW_PUB)
+
+    @classmethod
+    def load_or_create(cls, keyring: Keyring, keys_dir: Path, name: str) -> Signer:
+        path = keys_dir / f"{name}.json"
+        place = ("signing-key", name)
+        if path.exists():
+            try:
+                record = json.loads(path.read_text())
+                raw = keyring.unwrap_secret(record["wrapped"], *place)
+            except (ValueError, KeyError) as exc:
+                raise CryptoError(f"{path}: damaged signing-key file ({exc}).") from None
+            return cls(keyring, path, Ed25519PrivateKey.from_private_bytes(raw))
+        private = Ed25519PrivateKey.generate()
+        raw = private.private_bytes(
+            _RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        signer = cls(keyring, path, private)
+        signer._save(keyring.wrap_secret(raw, *place), created=True)
+        return signer
+
+    def _save(self, wrapped: dict[str, str], created: bool = False) -> None:
+        record = {
+            "algorithm": "ed25519",
+            "public_key": self.public_raw.hex(),
+            "fingerprint": fingerprint(self.public_raw),
+            "wrapped": wrapped,
+        }
+        if created:
+            record["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        elif self.path.exists():
+            record["created_at"] = json.loads(self.path.read_text()).get("created_at")
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(record, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def rotation_entry(self):  # type: ignore[no-untyped-def]
+        """What :meth:`Keyring.rotate` needs to move this key to a new KEK version."""
+        name = self.path.stem
+        wrapped = json.loads(self.path.read_text())["wrapped"]
+        return wrapped, ("signing-key", name), self._save
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_raw)
+
+    def public_key_pem(self) -> str:
+        return public_key_pem(self.public_raw)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._private.sign(message)
