@@ -30,10 +30,23 @@ class _Context:
             self._settings = load_settings(self.data_dir)
         return self._settings
 
-    def appliance(self):  # type: ignore[no-untyped-def]
+    def key_source(self, *, new: bool = False):  # type: ignore[no-untyped-def]
+        """APPLIANCE_PASSPHRASE, else the key file, else a passphrase typed at a terminal."""
+        from appliance.crypto import resolve_key_source
+
+        prompt = None
+        if sys.stdin.isatty():
+
+            def prompt() -> str:
+                label = "New passphrase (12+ characters)" if new else "Passphrase"
+                return click.prompt(label, hide_input=True, confirmation_prompt=new, err=True)
+
+        return resolve_key_source(self.settings.key_file, self.settings.data_dir, prompt)
+
+    def appliance(self, *, new: bool = False):  # type: ignore[no-untyped-def]
         from appliance.rag.pipeline import Appliance
 
-        return Appliance(self.settings).open()
+        return Appliance(self.settings, key_source=self.key_source(new=new)).open()
 
 
 def _emit_json(obj: Any) -> None:
@@ -69,12 +82,43 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Unlock with this key file (kept outside the data directory); remembered in "
+    "appliance.toml.",
+)
+@click.option("--new-key-file", is_flag=True, help="Create the --key-file first (mode 0600).")
 @click.pass_obj
-def init(obj: _Context) -> None:
-    """Create the data directory and database (safe to run again)."""
-    with obj.appliance() as app:
+def init(obj: _Context, key_file: Path | None, new_key_file: bool) -> None:
+    """Create the data directory, its keys and database (safe to run again).
+
+    The data directory is encrypted under a key-encryption key derived from a
+    passphrase (typed, or APPLIANCE_PASSPHRASE) or from a key file
+    (--key-file, or APPLIANCE_KEY_FILE).
+    """
+    from appliance.config import remember_setting
+    from appliance.crypto import create_key_file
+
+    if new_key_file and key_file is None:
+        raise click.UsageError("--new-key-file needs --key-file PATH.")
+    if key_file is not None:
+        key_file = key_file.expanduser().resolve()
+        if new_key_file:
+            create_key_file(key_file)
+            click.echo(f"created key file {key_file} (mode 0600): keep a copy in a safe place")
+        obj._settings = obj.settings.model_copy(update={"key_file": key_file})
+    fresh = (
+        not obj.settings.sqlalchemy_url.startswith("sqlite")
+        or not (obj.settings.data_dir / "appliance.db").exists()
+    )
+    with obj.appliance(new=fresh) as app:
         app.library.ensure_collection(DEFAULT_COLLECTION)
+        if key_file is not None:
+            remember_setting(app.settings.data_dir, "key_file", str(key_file))
+        status = app.keyring.status()
         click.echo(f"data directory ready: {app.settings.data_dir}")
+        click.echo(f"encrypted at rest; unlocked by a {status.kek_kind.replace('_', ' ')}")
 
 
 def _result_line(result: IngestResult) -> str:
@@ -308,12 +352,222 @@ def demo(ctx: click.Context, question: str) -> None:
     if not samples.is_dir():
         raise click.ClickException(f"sample folder {samples} not found")
     obj: _Context = ctx.obj
+    _demo_key(obj)
     with obj.appliance() as app:
         click.echo(f"Ingesting the samples from {samples} ...")
         for result in app.ingest([samples], DEFAULT_COLLECTION):
             click.echo("  " + _result_line(result))
     click.echo(f"\nQuestion: {question}\n")
     ctx.invoke(ask, question=question, collection=DEFAULT_COLLECTION, as_json=False)
+
+
+@cli.group()
+def keys() -> None:
+    """Key status, rotation and key files."""
+
+
+@keys.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def keys_status(obj: _Context, as_json: bool) -> None:
+    """Show the key-encryption key version, data keys and shredded keys."""
+    with obj.appliance() as app:
+        status = app.keyring.status()
+    if as_json:
+        _emit_json(status.as_json())
+        return
+    created = status.kek_created_at.isoformat(timespec="seconds") if status.kek_created_at else "?"
+    click.echo(f"key-encryption key: version {status.kek_version} ({status.kek_kind}), {created}")
+    for scope, n in sorted(status.data_keys.items()):
+        click.echo(f"  {scope:<12} {n} data keys")
+    click.echo(f"  shredded     {status.shredded} data keys")
+    if status.rotation_pending:
+        click.secho(
+            f"rotation interrupted: {status.rotation_remaining} data keys still to move; "
+            "run `appliance keys rotate` again with the same new key.",
+            fg="yellow",
+        )
+
+
+@keys.command("new-key-file")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def keys_new_key_file(path: Path) -> None:
+    """Create a random key file (mode 0600) at PATH, outside any data directory."""
+    from appliance.crypto import create_key_file
+
+    click.echo(f"created {create_key_file(path)}")
+
+
+@keys.command("rotate")
+@click.option(
+    "--new-key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Move to this key file (create it first with `keys new-key-file`).",
+)
+@click.option("--restart", is_flag=True, help="Abandon an interrupted rotation and start over.")
+@click.option("--batch", type=click.IntRange(1, 100000), default=200, hidden=True)
+@click.pass_obj
+def keys_rotate(obj: _Context, new_key_file: Path | None, restart: bool, batch: int) -> None:
+    """Move every data key to a new key-encryption key version.
+
+    The new secret is --new-key-file, else APPLIANCE_NEW_PASSPHRASE, else a new
+    passphrase typed at a terminal; with none of them, the same secret with a
+    fresh salt. An interrupted rotation resumes when run again with the same new
+    secret; the data stays readable with the old secret until it completes.
+    """
+    import os
+
+    from appliance.config import remember_setting
+    from appliance.crypto import KeySource
+
+    with obj.appliance() as app:
+        if restart:
+            app.keyring.restart_rotation()
+        current = app.keyring.current_record().kind
+        env_new = os.environ.get("APPLIANCE_NEW_PASSPHRASE")
+        if new_key_file is not None:
+            new_source = KeySource.key_file(
+                new_key_file.expanduser().resolve(), app.settings.data_dir
+            )
+        elif env_new:
+            new_source = KeySource.passphrase(env_new, "APPLIANCE_NEW_PASSPHRASE")
+        elif sys.stdin.isatty() and current == "passphrase":
+            new_source = KeySource.passphrase(
+                click.prompt(
+                    "New passphrase (12+ characters)",
+                    hide_input=True,
+                    confirmation_prompt=True,
+                    err=True,
+                ),
+                "typed",
+            )
+        else:
+            new_source = obj.key_source()
+            click.echo("no new secret given: re-deriving the key from the same secret, new salt")
+
+        def progress(done: int, total: int) -> None:
+            click.echo(f"  re-wrapped {done}/{total} data keys", err=True)
+
+        crash_after = batch if os.environ.get("APPLIANCE_CRASH_AT") == "rotation" else None
+        version = app.rotate_keys(
+            new_source, on_progress=progress, batch=batch, crash_after=crash_after
+        )
+        click.echo(f"rotated: every data key is now wrapped under key version {version}")
+        if new_key_file is not None:
+            if os.environ.get("APPLIANCE_KEY_FILE"):
+                click.echo(f"now set APPLIANCE_KEY_FILE={new_source.origin}")
+            else:
+                remember_setting(app.settings.data_dir, "key_file", new_source.origin)
+                click.echo(f"appliance.toml now names the key file {new_source.origin}")
+        elif new_source.origin == "APPLIANCE_NEW_PASSPHRASE":
+            click.echo("from now on unlock with the new passphrase (set APPLIANCE_PASSPHRASE)")
+
+
+@cli.group()
+def backup() -> None:
+    """Encrypted backups and restores."""
+
+
+@backup.command("create")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def backup_create(obj: _Context, out: Path, as_json: bool) -> None:
+    """Write an encrypted archive of the data directory to OUT (outside it)."""
+    from appliance.backup import create_backup
+
+    with obj.appliance() as app:
+        receipt = create_backup(app, out)
+    if as_json:
+        _emit_json(receipt.as_json())
+        return
+    click.echo(
+        f"backup written: {receipt.path} ({receipt.bytes} bytes, {receipt.documents} documents)"
+    )
+    click.echo("restoring it needs the passphrase or key file in use today; keep them together.")
+
+
+@backup.command("info")
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def backup_info_cmd(archive: Path) -> None:
+    """Show a backup's public header (no secret needed)."""
+    from appliance.backup import backup_info
+
+    _emit_json(backup_info(archive))
+
+
+@backup.command("restore")
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Move a non-empty data directory aside first.")
+@click.option(
+    "--shred-log",
+    "shred_logs",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="More shred logs to apply (e.g. a copy kept off this machine).",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The key file in use when the backup was made (default: APPLIANCE_KEY_FILE, "
+    "APPLIANCE_PASSPHRASE or a typed passphrase).",
+)
+@click.pass_obj
+def backup_restore(
+    obj: _Context, archive: Path, force: bool, shred_logs: tuple[Path, ...], key_file: Path | None
+) -> None:
+    """Restore ARCHIVE into the data directory; keys shredded since stay shredded.
+
+    The backup opens with the secret that was current when it was made (the
+    current data directory's key_file setting is not used for it).
+    """
+    import os
+
+    from appliance.backup import restore_backup
+    from appliance.crypto import KEY_FILE_ENV
+
+    if key_file is None and os.environ.get(KEY_FILE_ENV):
+        key_file = Path(os.environ[KEY_FILE_ENV])
+    backup_settings = obj.settings.model_copy(update={"key_file": key_file})
+    source = _Context(obj.data_dir)
+    source._settings = backup_settings
+    receipt = restore_backup(
+        archive,
+        obj.settings,
+        source.key_source(),
+        force=force,
+        extra_shred_logs=list(shred_logs),
+    )
+    click.echo(f"restored backup of {receipt.backup_created_at} into {receipt.data_dir}")
+    click.echo(
+        f"re-applied erasures: {receipt.reshredded_documents} documents, "
+        f"{receipt.reshredded_keys} keys destroyed since the backup"
+    )
+    if receipt.previous_moved_to:
+        click.echo(
+            f"the previous data directory was moved to {receipt.previous_moved_to}; "
+            "delete it once the restore is checked."
+        )
+
+
+def _demo_key(obj: _Context) -> None:
+    """With no key configured, the demo uses (and on first run creates) a key file in
+    the user's configuration folder, outside the data directory."""
+    import os
+
+    import platformdirs
+
+    from appliance.crypto import PASSPHRASE_ENV, create_key_file
+
+    if os.environ.get(PASSPHRASE_ENV) or obj.settings.key_file is not None:
+        return
+    path = Path(platformdirs.user_config_dir("appliance", appauthor=False)) / "demo.key"
+    if not path.exists():
+        if (obj.settings.data_dir / "appliance.db").exists():
+            return  # set up by `appliance init` with its own key: ask for that one
+        create_key_file(path)
+        click.echo(f"No key configured: created the demo key file {path} (mode 0600).")
+    obj._settings = obj.settings.model_copy(update={"key_file": path})
 
 
 def main() -> None:

@@ -7,7 +7,9 @@ an invalid one raises :class:`~appliance.errors.ConfigError` naming it.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -171,3 +173,26 @@ def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Setti
             f"invalid settings ({problems}). Check {data_dir / CONFIG_FILENAME} "
             "and APPLIANCE_* environment variables."
         ) from exc
+
+
+def remember_setting(data_dir: Path, name: str, value: str) -> Path:
+    """Set a top-level ``name = "value"`` in the data directory's appliance.toml.
+
+    Replaces an existing top-level line for ``name`` or puts one before the first
+    section; the rest of the file (comments, sections) is kept as written.
+    """
+    path = Path(data_dir) / CONFIG_FILENAME
+    line = f"{name} = {json.dumps(value)}"
+    lines = path.read_text().splitlines() if path.exists() else []
+    first_section = next((i for i, x in enumerate(lines) if x.lstrip().startswith("[")), len(lines))
+    for i in range(first_section):
+        if re.match(rf"\s*{re.escape(name)}\s*=", lines[i]):
+            lines[i] = line
+            break
+    else:
+        lines.insert(first_section, line)
+    text = "\n".join(lines) + "\n"
+    tomllib.loads(text)  # never write a file the appliance cannot read back
+    path.write_text(text)
+    path.chmod(0o600)
+    return path

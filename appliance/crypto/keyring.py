@@ -257,6 +257,7 @@ class Keyring:
                         f"the data key of {scope} {owner!r} does not exist or was destroyed; "
                         "what it protected cannot be read."
                     )
+                self._check_still_current()
                 key_id = uuid.uuid4().hex
                 fresh = aead.new_key()
                 wrapped = self._store.add_key(
@@ -273,6 +274,15 @@ class Keyring:
             key = self._unwrap(wrapped)
             self._cache[(scope, owner)] = key
             return key
+
+    def _check_still_current(self) -> None:
+        """A process started before a rotation must not wrap new keys under the old KEK."""
+        current = [r.version for r in self._store.kek_records() if r.state == KekState.CURRENT]
+        if current != [self.kek_version]:
+            raise CryptoError(
+                "the keys were rotated by another process since this one started; "
+                "restart the appliance."
+            )
 
     def _unwrap(self, wrapped: WrappedKey) -> DataKey:
         if wrapped.kek_version != self.kek_version:
@@ -335,7 +345,13 @@ class Keyring:
         data = value.encode("utf-8") if isinstance(value, str) else value
         return hmac.new(sub, data, hashlib.sha256).hexdigest()
 
-    # -- secrets wrapped directly under the KEK (signing keys) ----------------
+    # -- secrets wrapped directly under the KEK (signing keys, archives) ------
+
+    def current_record(self) -> KekRecord:
+        return self._record
+
+    def seal_with_kek(self, secret: bytes, *place: str) -> bytes:
+        return aead.seal(self.__kek, secret, place)
 
     def wrap_secret(self, secret: bytes, *place: str) -> dict[str, str]:
         """Seal a small secret under the KEK; stored per KEK version so rotation can move it."""

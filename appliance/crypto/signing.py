@@ -81,34 +81,18 @@ class Signer:
             _RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption()
         )
         signer = cls(keyring, path, private)
-        signer._save(keyring.wrap_secret(raw, *place), created=True)
+        signer._save(keyring.wrap_secret(raw, *place))
         return signer
 
-    def _save(self, wrapped: dict[str, str], created: bool = False) -> None:
+    def _save(self, wrapped: dict[str, str]) -> None:
         record = {
             "algorithm": "ed25519",
             "public_key": self.public_raw.hex(),
             "fingerprint": fingerprint(self.public_raw),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "wrapped": wrapped,
         }
-        if created:
-            record["created_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        elif self.path.exists():
-            record["created_at"] = json.loads(self.path.read_text()).get("created_at")
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-
-    def rotation_entry(self):  # type: ignore[no-untyped-def]
-        """What :meth:`Keyring.rotate` needs to move this key to a new KEK version."""
-        name = self.path.stem
-        wrapped = json.loads(self.path.read_text())["wrapped"]
-        return wrapped, ("signing-key", name), self._save
+        _write_json(self.path, record)
 
     @property
     def fingerprint(self) -> str:
@@ -119,3 +103,28 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         return self._private.sign(message)
+
+
+def _write_json(path: Path, record: dict[str, object]) -> None:
+    """Write atomically (temp file, fsync, rename), owner-only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(record, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def rotation_entries(keys_dir: Path):  # type: ignore[no-untyped-def]
+    """For :meth:`Keyring.rotate`: every signing key file, so it moves to the new KEK too."""
+    entries = []
+    for path in sorted(keys_dir.glob("*.json")) if keys_dir.is_dir() else []:
+        record = json.loads(path.read_text())
+
+        def save(wrapped: dict[str, str], path: Path = path, record: dict = record) -> None:  # type: ignore[type-arg]
+            _write_json(path, {**record, "wrapped": wrapped})
+
+        entries.append((record["wrapped"], ("signing-key", path.stem), save))
+    return entries

@@ -194,10 +194,23 @@ class DocumentLibrary:
             ).all()
         return sorted((self.vault.open_document(d) for d in rows), key=lambda d: d.source)
 
+    def has_document(self, document_id: str) -> bool:
+        with self.db.session() as s:
+            return s.get(Document, document_id) is not None
+
+    def document_count(self) -> int:
+        with self.db.session() as s:
+            return (
+                s.scalar(
+                    select(func.count(Document.id)).where(Document.status == DocumentStatus.READY)
+                )
+                or 0
+            )
+
     # -- ingestion -----------------------------------------------------------
 
     @contextmanager
-    def _ingest_lock(self, blocking: bool = True) -> Iterator[bool]:
+    def exclusive(self, blocking: bool = True) -> Iterator[bool]:
         """One ingester per data directory; recovery runs under the same lock.
 
         Yields whether the lock was taken (always True when blocking).
@@ -222,7 +235,7 @@ class DocumentLibrary:
     ) -> list[IngestResult]:
         col = self.ensure_collection(collection)
         results = []
-        with self._ingest_lock():
+        with self.exclusive():
             self._recover_locked()
             for path, error in expand_paths(paths):
                 if error is not None:
@@ -359,7 +372,7 @@ class DocumentLibrary:
     def delete_document(self, document_id: str, reason: str = "deleted") -> DocumentInfo:
         """Delete a document everywhere and shred its key: it cannot come back,
         not even from an older backup."""
-        with self._ingest_lock(), self.db.session() as s:
+        with self.exclusive(), self.db.session() as s:
             doc = s.get(Document, document_id)
             if doc is None:
                 raise DocumentError(f"no document with id {document_id!r}.")
@@ -379,7 +392,7 @@ class DocumentLibrary:
     def recover(self, blocking: bool = True) -> int:
         """Roll back interrupted ingestions. Non-blocking: skip if an ingester is running
         (it recovers first itself), so readers never wait for a long ingestion."""
-        with self._ingest_lock(blocking) as taken:
+        with self.exclusive(blocking) as taken:
             return self._recover_locked() if taken else 0
 
     def _recover_locked(self) -> int:

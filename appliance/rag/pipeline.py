@@ -16,6 +16,7 @@ import numpy as np
 
 from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, resolve_key_source
+from appliance.crypto.signing import rotation_entries as signing_rotation_entries
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import QuestionTooLong, StoreError
 from appliance.files import ensure_private_dir
@@ -167,6 +168,26 @@ class Appliance:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- keys ------------------------------------------------------------------
+
+    def rotate_keys(
+        self,
+        new_source: KeySource,
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+        batch: int = 200,
+        crash_after: int | None = None,
+    ) -> int:
+        """Move every data key and signing key to a new KEK version (resumable)."""
+        with self.library.exclusive():
+            return self.keyring.rotate(
+                new_source,
+                secrets=signing_rotation_entries(self.settings.keys_dir),
+                batch=batch,
+                on_progress=on_progress,
+                crash_after=crash_after,
+            )
 
     # -- models --------------------------------------------------------------
 
