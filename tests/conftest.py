@@ -166,9 +166,11 @@ def run_cli(
     stdin: str | None = None,
     env: dict | None = None,
     timeout: int = 300,
+    unset: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `appliance` command in a subprocess."""
-    full_env = {**os.environ, "APPLIANCE_DATA_DIR": str(data_dir), **(env or {})}
+    """Run the real `appliance` command in a subprocess (``unset``: env vars to drop)."""
+    full_env = {k: v for k, v in os.environ.items() if k not in unset}
+    full_env.update({"APPLIANCE_DATA_DIR": str(data_dir), **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "appliance.cli", *args],
         input=stdin,
