@@ -35,6 +35,22 @@ def model_dir() -> Path:
     return path
 
 
+_KEY_SOURCE = None
+
+
+def key_source():  # type: ignore[no-untyped-def]
+    """One throw-away key file per benchmark process, outside every data directory."""
+    global _KEY_SOURCE
+    if _KEY_SOURCE is None:
+        import tempfile
+
+        from appliance.crypto import KeySource, create_key_file
+
+        folder = Path(tempfile.mkdtemp(prefix="appliance-bench-key-"))
+        _KEY_SOURCE = KeySource.key_file(create_key_file(folder / "kek.key"))
+    return _KEY_SOURCE
+
+
 def make_appliance(data_dir: Path, **overrides: Any):  # type: ignore[no-untyped-def]
     """An opened Appliance on ``data_dir`` using the shared model folder."""
     from appliance.config import load_settings
@@ -42,8 +58,12 @@ def make_appliance(data_dir: Path, **overrides: Any):  # type: ignore[no-untyped
 
     embedder = overrides.pop("embedder", None)
     engine = overrides.pop("engine", None)
+    vault_class = overrides.pop("vault_class", None)
     settings = load_settings(data_dir, model_dir=model_dir(), **overrides)
-    return Appliance(settings, embedder=embedder, engine=engine).open()
+    app = Appliance(settings, embedder=embedder, engine=engine, key_source=key_source())
+    if vault_class is not None:
+        app.vault_class = vault_class
+    return app.open()
 
 
 def median(values: Sequence[float]) -> float:

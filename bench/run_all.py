@@ -18,7 +18,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_generation.py", "bench_ingest.py", "bench_retrieval.py")
+BENCHMARKS = (
+    "bench_generation.py",
+    "bench_ingest.py",
+    "bench_retrieval.py",
+    "bench_encryption.py",
+)
 OPTIONAL = ("bench_threads.py",)
 
 

@@ -45,22 +45,35 @@ def _where(place: tuple[str, ...]) -> str:
     return "/".join(place)
 
 
+class Cipher:
+    """AES-256-GCM under one key; the cipher object is built once and reused."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: bytes, place: tuple[str, ...]) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return _FIELD_VERSION + nonce + self._aead.encrypt(nonce, plaintext, _aad(place))
+
+    def open(self, sealed: bytes, place: tuple[str, ...]) -> bytes:
+        if len(sealed) < 1 + _NONCE + _TAG or sealed[:1] != _FIELD_VERSION:
+            raise TamperedData(f"{_where(place)}: not a sealed value (damaged or replaced).")
+        nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
+        try:
+            return self._aead.decrypt(nonce, body, _aad(place))
+        except InvalidTag:
+            raise TamperedData(
+                f"{_where(place)}: failed its integrity check: the record was modified, moved "
+                "or damaged on disk. Restore it from a backup."
+            ) from None
+
+
 def seal(key: bytes, plaintext: bytes, place: tuple[str, ...]) -> bytes:
-    nonce = os.urandom(_NONCE)
-    return _FIELD_VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext, _aad(place))
+    return Cipher(key).seal(plaintext, place)
 
 
 def open_sealed(key: bytes, sealed: bytes, place: tuple[str, ...]) -> bytes:
-    if len(sealed) < 1 + _NONCE + _TAG or sealed[:1] != _FIELD_VERSION:
-        raise TamperedData(f"{_where(place)}: not a sealed value (damaged or replaced).")
-    nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
-    try:
-        return AESGCM(key).decrypt(nonce, body, _aad(place))
-    except InvalidTag:
-        raise TamperedData(
-            f"{_where(place)}: failed its integrity check: the record was modified, moved "
-            "or damaged on disk. Restore it from a backup."
-        ) from None
+    return Cipher(key).open(sealed, place)
 
 
 def _segment_place(place: tuple[str, ...], index: int, final: bool) -> tuple[str, ...]:
@@ -69,6 +82,7 @@ def _segment_place(place: tuple[str, ...], index: int, final: bool) -> tuple[str
 
 def seal_stream(key: bytes, src: BinaryIO, dst: BinaryIO, place: tuple[str, ...]) -> int:
     """Encrypt ``src`` into ``dst`` segment by segment (bounded memory); returns bytes read."""
+    cipher = Cipher(key)
     dst.write(_STREAM_MAGIC)
     total = 0
     index = 0
@@ -76,7 +90,7 @@ def seal_stream(key: bytes, src: BinaryIO, dst: BinaryIO, place: tuple[str, ...]
     while True:
         following = src.read(SEGMENT_BYTES) if block else b""
         final = not following
-        sealed = seal(key, block, _segment_place(place, index, final))
+        sealed = cipher.seal(block, _segment_place(place, index, final))
         dst.write(_SEGMENT_HEADER.pack(len(sealed)) + sealed)
         total += len(block)
         if final:
@@ -88,6 +102,7 @@ def open_stream(key: bytes, src: BinaryIO, place: tuple[str, ...]) -> Iterator[b
     """Decrypt a stream written by :func:`seal_stream`, yielding plaintext segments."""
     if src.read(len(_STREAM_MAGIC)) != _STREAM_MAGIC:
         raise TamperedData(f"{_where(place)}: not a sealed file (damaged or replaced).")
+    cipher = Cipher(key)
     index = 0
     while True:
         header = src.read(_SEGMENT_HEADER.size)
@@ -99,9 +114,9 @@ def open_stream(key: bytes, src: BinaryIO, place: tuple[str, ...]) -> Iterator[b
             raise TamperedData(f"{_where(place)}: the sealed file is truncated or damaged.")
         # The final flag is authenticated: try "more" first, then "final".
         try:
-            yield open_sealed(key, sealed, _segment_place(place, index, False))
+            yield cipher.open(sealed, _segment_place(place, index, False))
         except TamperedData:
-            yield open_sealed(key, sealed, _segment_place(place, index, True))
+            yield cipher.open(sealed, _segment_place(place, index, True))
             if src.read(1):
                 raise TamperedData(f"{_where(place)}: data follows the final segment.") from None
             return

@@ -137,16 +137,17 @@ class DataKey:
         self.scope = scope
         self.owner = owner
         self._key = key  # read only by this room (see _raw)
+        self._cipher = aead.Cipher(key)
 
     def __repr__(self) -> str:
         return f"DataKey({self.scope}/{self.owner}, id={self.key_id})"
 
     def seal(self, value: bytes | str, *place: str) -> bytes:
         data = value.encode("utf-8") if isinstance(value, str) else value
-        return aead.seal(self._key, data, place)
+        return self._cipher.seal(data, place)
 
     def open(self, sealed: bytes, *place: str) -> bytes:
-        return aead.open_sealed(self._key, sealed, place)
+        return self._cipher.open(sealed, place)
 
     def open_text(self, sealed: bytes, *place: str) -> str:
         return self.open(sealed, *place).decode("utf-8")

@@ -95,6 +95,9 @@ class AnswerStream:
 
 
 class Appliance:
+    # The benchmark swaps in a plaintext vault to measure what encryption costs.
+    vault_class: type[DocumentVault] = DocumentVault
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -137,7 +140,7 @@ class Appliance:
         except BaseException:
             self.db.dispose()
             raise
-        self.vault = DocumentVault(self.keyring, self.settings.blob_dir)
+        self.vault = self.vault_class(self.keyring, self.settings.blob_dir)
         self.index = VectorIndex(
             path=self.settings.chroma_path,
             host=self.settings.chroma_host,
