@@ -1,0 +1,264 @@
+"""PII detection on Presidio, fully offline, models loaded once and shared.
+
+The spaCy pipeline is loaded by path from the model directory (never by
+package name, so Presidio has no reason to download one); only the components
+NER needs run. tldextract, which Presidio's stock e-mail recognizer would
+use, is pointed at its bundled suffix list before anything can call it.
+
+Long texts are analysed in windows cut at paragraph, sentence or word
+boundaries, so memory stays bounded and offsets stay exact.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.errors import ModelError
+from appliance.privacy.entities import ENTITY_TYPES, Entity
+from appliance.privacy.names import (
+    NOT_NAMES,
+    PARTICLES,
+    TITLES,
+    PersonNameRecognizer,
+    is_capitalised,
+)
+from appliance.privacy.recognizers import build_recognizers
+
+WINDOW_CHARS = 8000
+DEFAULT_THRESHOLD = 0.5
+# Components of en_core_web_sm that named-entity recognition does not need.
+_SPACY_EXCLUDE = ["parser", "lemmatizer", "senter"]
+_LEADING_TITLE = re.compile(
+    r"^(?:(?:" + "|".join(re.escape(t) for t in TITLES) + r")\.?\s+)+", re.I
+)
+
+
+def _offline_tldextract() -> None:
+    """Presidio's stock e-mail and URL recognizers call ``tldextract.extract``, which
+    fetches the public-suffix list on first use. Point it at the bundled snapshot."""
+    import tldextract
+
+    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class DenyRule:
+    """An organisation's own sensitive term: exact words (case-insensitive) or a regex."""
+
+    type: str
+    words: tuple[str, ...] = ()
+    regex: str | None = None
+    score: float = 1.0
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if self.words:
+            pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in self.words) + r")(?!\w)"
+            for m in re.finditer(pattern, text, re.I):
+                yield m.span()
+        if self.regex:
+            for m in re.finditer(self.regex, text):
+                if m.end() > m.start():
+                    yield m.span()
+
+
+def windows(text: str, size: int = WINDOW_CHARS) -> Iterator[tuple[int, str]]:
+    """(offset, piece) covering ``text``, cut at the best boundary in each piece's tail."""
+    start = 0
+    n = len(text)
+    while start < n:
+        end = min(n, start + size)
+        if end < n:
+            tail_from = start + size // 2
+            for boundary in ("\n\n", "\n", ". ", " "):
+                cut = text.rfind(boundary, tail_from, end)
+                if cut != -1:
+                    end = cut + len(boundary)
+                    break
+        yield start, text[start:end]
+        start = end
+
+
+def _resolve(entities: list[Entity]) -> list[Entity]:
+    """One entity per stretch of text: same-type overlaps merge, others keep the best."""
+    ordered = sorted(entities, key=lambda e: (e.start, -(e.end - e.start), -e.score))
+    out: list[Entity] = []
+    for e in ordered:
+        if out and e.start < out[-1].end:
+            prev = out[-1]
+            if e.type == prev.type:
+                merged = Entity(
+                    prev.type,
+                    prev.start,
+                    max(prev.end, e.end),
+                    max(prev.score, e.score),
+                    prev.source,
+                )
+                out[-1] = merged
+            elif e.end <= prev.end:
+                pass  # inside a longer detection (a town name inside an address)
+            elif (e.score, e.end - e.start) > (prev.score, prev.end - prev.start):
+                out[-1] = e
+            continue
+        out.append(e)
+    return out
+
+
+def _plausible_person(value: str) -> bool:
+    """Drop what the small NER model tags as a person but is not one."""
+    if any(c.isdigit() for c in value) or "@" in value:
+        return False
+    words = re.findall(r"[^\W\d_]+", value)
+    if not words:
+        return False
+    if len(words) == 1 and (value.isupper() or len(value) <= 2 or not is_capitalised(value)):
+        return False
+    if any(w.lower() in NOT_NAMES for w in words):
+        return False
+    return all(is_capitalised(w) or w.lower() in PARTICLES for w in words)
+
+
+class PiiDetector:
+    """Finds personal data in text. Thread-safe; build one per process and share it."""
+
+    def __init__(self, spacy_path: Path) -> None:
+        if not (spacy_path / "config.cfg").is_file():
+            raise ModelError(
+                f"the PII model (spaCy en_core_web_sm) is missing from {spacy_path}; "
+                "run `appliance models install` (or `make models`)."
+            )
+        _offline_tldextract()
+        import spacy
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+        ner = NerModelConfiguration(
+            model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
+            labels_to_ignore=[
+                "ORG",
+                "GPE",
+                "LOC",
+                "NORP",
+                "FAC",
+                "DATE",
+                "TIME",
+                "CARDINAL",
+                "ORDINAL",
+                "QUANTITY",
+                "MONEY",
+                "PERCENT",
+                "PRODUCT",
+                "EVENT",
+                "WORK_OF_ART",
+                "LAW",
+                "LANGUAGE",
+            ],
+        )
+        nlp_engine = SpacyNlpEngine(
+            models=[{"lang_code": "en", "model_name": str(spacy_path)}],
+            ner_model_configuration=ner,
+        )
+        # Loaded here by path, with only what NER needs; Presidio's own load() would
+        # load every component (and download a model it cannot find by name).
+        nlp_engine.nlp = {"en": spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)}
+        registry = RecognizerRegistry(supported_languages=["en"])
+        registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"]))
+        registry.add_recognizer(PersonNameRecognizer())
+        for recognizer in build_recognizers():
+            registry.add_recognizer(recognizer)
+        self._engine = AnalyzerEngine(
+            nlp_engine=nlp_engine, registry=registry, supported_languages=["en"]
+        )
+        self._lock = threading.Lock()
+
+    def analyze(
+        self,
+        text: str,
+        entities: Iterable[str] | None = None,
+        thresholds: dict[str, float] | None = None,
+        allow: Iterable[str] = (),
+        deny: Iterable[DenyRule] = (),
+    ) -> list[Entity]:
+        """Entities in ``text`` (offsets into it), best first per stretch of text."""
+        wanted = sorted(set(entities) if entities is not None else ENTITY_TYPES)
+        known = [e for e in wanted if e in ENTITY_TYPES]
+        thresholds = thresholds or {}
+        found: list[Entity] = []
+        if known and text.strip():
+            for offset, piece in windows(text):
+                found += self._analyze_piece(piece, offset, known)
+        found = self._extend_names(text, found) if "PERSON" in known else found
+        for rule in deny:
+            found += [Entity(rule.type, s, e, rule.score, "deny-list") for s, e in rule.find(text)]
+        found = [f for f in found if f.score >= thresholds.get(f.type, DEFAULT_THRESHOLD)]
+        found = _drop_allowed(text, found, allow)
+        return _resolve(found)
+
+    def _analyze_piece(self, piece: str, offset: int, entities: list[str]) -> list[Entity]:
+        if not piece.strip():
+            return []
+        with self._lock:  # spaCy pipelines are not safe to share across threads
+            results = self._engine.analyze(text=piece, language="en", entities=entities)
+        out = []
+        for r in results:
+            value = piece[r.start : r.end]
+            source = (r.recognition_metadata or {}).get("recognizer_name", "")
+            start = r.start
+            if r.entity_type == "PERSON" and source == "SpacyRecognizer":
+                if not _plausible_person(value):
+                    continue
+                title = _LEADING_TITLE.match(value)
+                if title and title.end() < len(value):
+                    start += title.end()  # "Dr Kowalski" is Kowalski: one placeholder for both
+            out.append(Entity(r.entity_type, start + offset, r.end + offset, r.score, source))
+        return out
+
+    @staticmethod
+    def _extend_names(text: str, found: list[Entity]) -> list[Entity]:
+        """Other mentions of a name already found ("Dr Szczepanski" after "Bartholomew
+        Szczepanski") are the same person."""
+        parts: set[str] = set()
+        for e in found:
+            if e.type == "PERSON" and e.score >= 0.6:
+                for word in re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text[e.start : e.end]):
+                    if len(word) >= 3 and is_capitalised(word) and word.lower() not in PARTICLES:
+                        parts.add(word)
+        if not parts:
+            return found
+        taken = [(e.start, e.end) for e in found]
+        pattern = re.compile(
+            r"(?<![\w-])(?:"
+            + "|".join(map(re.escape, sorted(parts, key=len, reverse=True)))
+            + r")(?![\w-])"
+        )
+        extra = []
+        for m in pattern.finditer(text):
+            if not any(s < m.end() and m.start() < e for s, e in taken):
+                extra.append(Entity("PERSON", m.start(), m.end(), 0.7, "name-mention"))
+        return found + extra
+
+
+def _drop_allowed(text: str, found: list[Entity], allow: Iterable[str]) -> list[Entity]:
+    spans = []
+    for phrase in allow:
+        if phrase:
+            spans += [m.span() for m in re.finditer(re.escape(phrase), text, re.I)]
+    if not spans:
+        return found
+    return [f for f in found if not any(s <= f.start and f.end <= e for s, e in spans)]
+
+
+_shared: dict[Path, PiiDetector] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_detector(spacy_path: Path) -> PiiDetector:
+    """One detector per model path per process (the spaCy model takes ~1 s to load)."""
+    with _shared_lock:
+        if spacy_path not in _shared:
+            _shared[spacy_path] = PiiDetector(spacy_path)
+        return _shared[spacy_path]

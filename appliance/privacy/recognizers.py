@@ -1,0 +1,396 @@
+"""Recognizers for European identifiers, contact data and addresses.
+
+Each is a Presidio ``EntityRecognizer``. Check digits are validated with
+``python-stdnum`` wherever the scheme has them. Identifiers whose checksum is
+weak (one random number in ten or eleven passes: NHS, BSN, Steuer-ID, PESEL)
+or that have none (passports, dates) need a context word nearby (in English,
+French, German, Dutch, Italian, Spanish or Polish) to count as personal data;
+the others stand on their own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import phonenumbers
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from stdnum import bic, iban, luhn
+from stdnum.de import idnr
+from stdnum.es import dni, nie
+from stdnum.eu import vat
+from stdnum.fr import nir
+from stdnum.gb import nhs
+from stdnum.it import codicefiscale
+from stdnum.nl import bsn
+from stdnum.pl import pesel
+
+# How far before (and after) a match a context word may be, in characters.
+CONTEXT_BEFORE = 60
+CONTEXT_AFTER = 25
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s.\-/]", "", value)
+
+
+def _checks(validator: Callable[[str], bool]) -> Callable[[str], bool]:
+    def check(value: str) -> bool:
+        try:
+            return bool(validator(_compact(value)))
+        except Exception:  # stdnum raises on odd input; odd input is not a match
+            return False
+
+    return check
+
+
+@dataclass
+class Rule:
+    """Patterns for one entity type, a validator, and how context changes the score."""
+
+    entity: str
+    patterns: list[str]
+    validator: Callable[[str], bool] | None = None
+    score: float = 0.6  # a match (validated, if there is a validator) without context
+    # Optional finer score of a candidate (overrides ``score``; 0 drops it).
+    scorer: Callable[[str], float] | None = None
+    context: tuple[str, ...] = ()
+    context_score: float = 0.95
+    flags: int = 0
+    compiled: list[re.Pattern[str]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.compiled = [re.compile(p, self.flags) for p in self.patterns]
+
+
+class RuleRecognizer(EntityRecognizer):
+    """Runs a :class:`Rule`: regex candidates, validation, multilingual context words."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self._context = (
+            re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(c) for c in rule.context) + r")(?!\w)", re.I
+            )
+            if rule.context
+            else None
+        )
+        super().__init__(
+            supported_entities=[rule.entity],
+            name=f"appliance:{rule.entity}",
+            supported_language="en",
+        )
+
+    def load(self) -> None:
+        pass
+
+    def _has_context(self, text: str, start: int, end: int) -> bool:
+        if self._context is None:
+            return False
+        window = (
+            text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER]
+        )
+        return self._context.search(window) is not None
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # type: ignore[no-untyped-def]
+        if self.rule.entity not in entities:
+            return []
+        out: list[RecognizerResult] = []
+        seen: set[tuple[int, int]] = set()
+        for pattern in self.rule.compiled:
+            for match in pattern.finditer(text):
+                start, end = match.span("v") if "v" in pattern.groupindex else match.span()
+                if (start, end) in seen:
+                    continue
+                value = text[start:end]
+                if self.rule.validator is not None and not self.rule.validator(value):
+                    continue
+                score = self.rule.scorer(value) if self.rule.scorer else self.rule.score
+                if score < 0:  # the scorer rejected it outright
+                    continue
+                if self._has_context(text, start, end):
+                    score = max(score, self.rule.context_score)
+                if score <= 0:
+                    continue
+                seen.add((start, end))
+                out.append(
+                    RecognizerResult(
+                        self.rule.entity,
+                        start,
+                        end,
+                        score,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                )
+        return out
+
+
+# -- validators ---------------------------------------------------------------------
+
+_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6(011|5)|35)")
+
+
+def _card(value: str) -> bool:
+    digits = _compact(value)
+    return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and luhn.is_valid(digits)
+
+
+def _ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+_PHONE_REGIONS = (
+    "GB", "IE", "FR", "DE", "NL", "BE", "LU", "IT", "ES", "PT", "PL", "AT", "CH", "DK",
+    "SE", "FI", "NO", "CZ", "SK", "HU", "RO", "BG", "GR", "HR", "SI", "EE", "LV", "LT",
+    "MT", "CY",
+)  # fmt: skip
+_DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+
+
+def phone_quality(value: str) -> str | None:
+    """ "valid" (a number in service ranges), "possible" (right length for its country,
+    e.g. a number from a range reserved for fiction) or None."""
+    if _DATE_LIKE.match(value.strip()):
+        return None
+    digits = re.sub(r"\D", "", value)
+    if not 8 <= len(digits) <= 15:
+        return None
+    candidate = value.strip()
+    if candidate.startswith("00"):
+        candidate = "+" + candidate[2:]
+    regions = (None,) if candidate.startswith("+") else _PHONE_REGIONS
+    possible = False
+    for region in regions:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return "valid"
+        possible = possible or phonenumbers.is_possible_number(number)
+    return "possible" if possible else None
+
+
+# -- context words (en, fr, de, nl, it, es, pl) ----------------------------------------
+
+_BIRTH = (
+    "born", "date of birth", "dob", "d.o.b", "d.o.b.", "birth date", "birthday", "né", "née",
+    "date de naissance", "geboren", "geb.", "geburtsdatum", "geboortedatum", "nato", "nata",
+    "data di nascita", "nacido", "nacida", "fecha de nacimiento", "urodzony", "urodzona",
+    "data urodzenia",
+)  # fmt: skip
+_PASSPORT = (
+    "passport", "passport no", "passport number", "passeport", "reisepass", "pass-nr",
+    "paspoort", "passaporto", "pasaporte", "paszport",
+)  # fmt: skip
+_NHS = ("nhs", "nhs number", "nhs no", "health service")
+_BSN = ("bsn", "burgerservicenummer", "citizen service number", "sofinummer")
+_STEUER = (
+    "steuer-id", "steuerid", "steuer-idnr", "steueridentifikationsnummer", "idnr",
+    "identifikationsnummer", "tax id", "tax identification", "steuernummer",
+)  # fmt: skip
+_PESEL = ("pesel",)
+_NIR = ("nir", "sécurité sociale", "securite sociale", "insee", "social security", "numéro de sécu")
+_NINO = ("national insurance", "ni number", "nino", "ni no")
+_PHONE = (
+    "tel", "tel.", "phone", "telephone", "mobile", "mob", "call", "fax", "téléphone", "portable",
+    "telefon", "handy", "telefoon", "telefono", "cellulare", "teléfono", "móvil", "telefonu",
+)  # fmt: skip
+_BIC = ("bic", "swift", "swift code", "bic code", "bank identifier")
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|"
+    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|"
+    "novembre|décembre|decembre|januar|februar|märz|maerz|juni|juli|oktober|dezember|"
+    "januari|februari|maart|mei|augustus|gennaio|febbraio|aprile|maggio|giugno|luglio|"
+    "agosto|settembre|ottobre|dicembre|enero|febrero|marzo|abril|mayo|junio|julio|"
+    "septiembre|octubre|noviembre|diciembre"
+)
+_DATE = (
+    rf"(?P<v>\d{{1,2}}(?:st|nd|rd|th)?\.?\s+(?:{_MONTHS})\.?,?\s+\d{{4}}"
+    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2})"
+)
+
+_STREET_EN = (
+    "street|st|road|rd|avenue|ave|lane|ln|drive|close|crescent|way|place|square|terrace|"
+    "court|gardens|grove|hill|park|row|walk|mews|boulevard|parade|green"
+)
+_CAP = r"[A-ZÀ-Þ][\w'’-]+"
+
+
+def rules() -> list[Rule]:
+    """Every rule the appliance ships."""
+    return [
+        Rule(
+            "EMAIL_ADDRESS",
+            [
+                r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?!\w)"
+            ],
+            score=0.95,
+        ),
+        Rule(
+            "IBAN_CODE",
+            [
+                r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
+                r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b",
+            ],
+            _checks(iban.is_valid),
+            score=1.0,
+        ),
+        Rule(
+            "BIC",
+            [r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b"],
+            _checks(bic.is_valid),
+            score=0.0,
+            context=_BIC,
+        ),
+        Rule(
+            "CREDIT_CARD",
+            [
+                r"(?<![\d-])(?:\d{4}[ -]?){3}\d{1,7}(?![\d-])",
+                r"(?<![\d-])\d{4}[ -]?\d{6}[ -]?\d{5}(?![\d-])",
+            ],
+            _card,
+            score=0.9,
+            context=("card", "visa", "mastercard", "amex", "carte", "karte", "tarjeta", "carta"),
+        ),
+        Rule(
+            "IP_ADDRESS",
+            [
+                r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])",
+                r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])",
+                r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?)*[0-9A-Fa-f]{1,4}(?![\w:])",
+            ],
+            _ip,
+            score=0.8,
+        ),
+        Rule(
+            "PHONE_NUMBER",
+            [
+                r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0\)[\s.-]?)?(?:\(?\d{1,5}\)?[\s.-]?){1,5}\d{1,5}(?![\w-])",
+                r"(?<![\w+])\(?0\d{1,5}\)?[\s.-]?\d{1,5}(?:[\s.-]?\d{1,5}){0,4}(?![\w-])",
+            ],
+            scorer=lambda v: {"valid": 0.75, "possible": 0.4}.get(phone_quality(v) or "", -1.0),
+            context=_PHONE,
+            context_score=0.9,
+        ),
+        Rule(
+            "UK_NHS",
+            [r"(?<![\d-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d-])"],
+            _checks(nhs.is_valid),
+            score=0.3,
+            context=_NHS,
+        ),
+        Rule(
+            "UK_NINO",
+            [
+                r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
+            ],
+            score=0.75,
+            context=_NINO,
+        ),
+        Rule(
+            "FR_NIR",
+            [r"\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}\b"],
+            _checks(nir.is_valid),
+            score=0.95,
+            context=_NIR,
+        ),
+        Rule(
+            "DE_TAX_ID",
+            [r"(?<![\d-])[1-9]\d(?: ?\d{3}){3}(?![\d-])", r"(?<![\d-])[1-9]\d{10}(?![\d-])"],
+            _checks(idnr.is_valid),
+            score=0.3,
+            context=_STEUER,
+        ),
+        Rule(
+            "NL_BSN",
+            [
+                r"(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d.-])",
+                r"(?<![\d-])\d{3} ?\d{3} ?\d{3}(?![\d-])",
+            ],
+            _checks(bsn.is_valid),
+            score=0.2,
+            context=_BSN,
+        ),
+        Rule(
+            "IT_FISCAL_CODE",
+            [
+                r"\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\b"
+            ],
+            _checks(codicefiscale.is_valid),
+            score=1.0,
+        ),
+        Rule(
+            "ES_NIF",
+            [r"\b\d{8}-?[A-Z]\b"],
+            _checks(dni.is_valid),
+            score=0.9,
+            context=("dni", "nif"),
+        ),
+        Rule(
+            "ES_NIE",
+            [r"\b[XYZ]-?\d{7}-?[A-Z]\b"],
+            _checks(nie.is_valid),
+            score=0.95,
+            context=("nie",),
+        ),
+        Rule(
+            "PL_PESEL",
+            [r"(?<![\d-])\d{11}(?![\d-])"],
+            _checks(pesel.is_valid),
+            score=0.3,
+            context=_PESEL,
+        ),
+        Rule(
+            "EU_VAT",
+            [
+                r"\b(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
+                r" ?[0-9A-Z](?:[ .]?[0-9A-Z]){7,13}\b"
+            ],
+            _checks(vat.is_valid),
+            score=0.95,
+        ),
+        Rule(
+            "PASSPORT",
+            [
+                r"\b(?P<v>[A-Z]{1,2}\d{6,8}|\d{9}|[A-Z0-9]{2}\d{7}|[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})\b"
+            ],
+            score=0.0,
+            context=_PASSPORT,
+            context_score=0.9,
+        ),
+        Rule("DATE_OF_BIRTH", [_DATE], score=0.0, context=_BIRTH, context_score=0.9, flags=re.I),
+        Rule(
+            "POSTAL_ADDRESS",
+            [
+                rf"\b\d{{1,4}}[a-zA-Z]?,?\s+(?:{_CAP}\s+){{1,3}}(?i:{_STREET_EN})\b\.?"
+                rf"(?:,\s*{_CAP}(?:[ -]{_CAP}){{0,2}})?",
+                r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
+                r"impasse|quai|route|cours)\s+(?:(?:de|du|des|la|le|l'|d')\s*)*[A-ZÀ-Þ][\w'’-]+"
+                rf"(?:\s+[A-ZÀ-Þ][\w'’-]+){{0,3}}(?:,\s*(?:\d{{5}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}})?",
+                r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|laan|"
+                r"straat|gracht|plein|kade|dijk|steeg)\s+\d{1,4}[a-z]?\b(?:,\s*(?:\d{4,5}\s?[A-Z]{0,2}\s+)?"
+                rf"{_CAP})?",
+                r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Carrer|Rua|ul\.|ulica)\s+"
+                r"(?:(?:de|del|della|di|da|la)\s+)*[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,3},?\s*\d{1,4}\b",
+                r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b",
+            ],
+            score=0.75,
+        ),
+    ]
+
+
+def build_recognizers(extra: Iterable[Rule] = ()) -> list[EntityRecognizer]:
+    return [RuleRecognizer(rule) for rule in [*rules(), *extra]]
