@@ -121,6 +121,25 @@ def init(obj: _Context, key_file: Path | None, new_key_file: bool) -> None:
         click.echo(f"encrypted at rest; unlocked by a {status.kek_kind.replace('_', ' ')}")
 
 
+def _reveal_options(f):  # type: ignore[no-untyped-def]
+    f = click.option(
+        "--role",
+        type=click.Choice(["staff", "compliance_officer", "admin"]),
+        default="admin",
+        show_default=True,
+        help="Role to act in (the shell user holding the key is trusted as admin).",
+    )(f)
+    return click.option(
+        "--reveal", is_flag=True, help="Re-identify placeholders, if the policy allows the role."
+    )(f)
+
+
+def _caller(role: str):  # type: ignore[no-untyped-def]
+    from appliance.rag.privacy import Caller
+
+    return Caller.local(role)
+
+
 def _result_line(result: IngestResult) -> str:
     if not result.ok:
         return f"FAILED     {result.path}: {result.error}"
@@ -132,12 +151,22 @@ def _result_line(result: IngestResult) -> str:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--collection", "-c", default=DEFAULT_COLLECTION, show_default=True)
+@click.option(
+    "--policy",
+    default=None,
+    help="Privacy policy for a new collection (default: default); see `policies list`.",
+)
 @click.pass_obj
-def ingest(obj: _Context, paths: tuple[Path, ...], collection: str) -> None:
-    """Add files or folders (recursively) to a collection."""
+def ingest(obj: _Context, paths: tuple[Path, ...], collection: str, policy: str | None) -> None:
+    """Add files or folders (recursively) to a collection.
+
+    Personal data is pseudonymised before anything is indexed, as the
+    collection's privacy policy says.
+    """
     from appliance.rag.documents import expand_paths
 
     with obj.appliance() as app:
+        app.library.ensure_collection(collection, policy)
         show_bar = sys.stderr.isatty()
         total = sum(1 for _ in expand_paths(list(paths))) if show_bar else 0
         lines: list[str] = []
@@ -167,15 +196,29 @@ def ingest(obj: _Context, paths: tuple[Path, ...], collection: str) -> None:
 @click.option("--collection", "-c", default=DEFAULT_COLLECTION, show_default=True)
 @click.option("-k", "k", type=click.IntRange(1, 100), default=None, help="Hits to return.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
+@_reveal_options
 @click.pass_obj
-def retrieve(obj: _Context, question: str, collection: str, k: int | None, as_json: bool) -> None:
-    """Show the passages that best match QUESTION ('-' reads one question per line)."""
+def retrieve(
+    obj: _Context,
+    question: str,
+    collection: str,
+    k: int | None,
+    as_json: bool,
+    reveal: bool,
+    role: str,
+) -> None:
+    """Show the passages that best match QUESTION ('-' reads one question per line).
+
+    Passages show placeholders (<PERSON_1>) as the model sees them; --reveal shows
+    the values, if the collection's policy lets --role re-identify (recorded).
+    """
+    who = _caller(role)
     with obj.appliance() as app:
         questions = (line.strip() for line in sys.stdin) if question == "-" else [question]
         for q in questions:
             if not q:
                 continue
-            hits = app.retrieve(q, collection, k)
+            hits = app.retrieve(q, collection, k, who=who, reveal=reveal)
             if as_json:
                 _emit_json({"hits": [h.as_json() for h in hits]})
                 sys.stdout.flush()
@@ -192,11 +235,18 @@ def retrieve(obj: _Context, question: str, collection: str, k: int | None, as_js
 @click.argument("question")
 @click.option("--collection", "-c", default=DEFAULT_COLLECTION, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer and citations as JSON.")
+@_reveal_options
 @click.pass_obj
-def ask(obj: _Context, question: str, collection: str, as_json: bool) -> None:
-    """Answer QUESTION from the collection's documents, with citations."""
+def ask(
+    obj: _Context, question: str, collection: str, as_json: bool, reveal: bool, role: str
+) -> None:
+    """Answer QUESTION from the collection's documents, with citations.
+
+    Personal data is handled by the collection's privacy policy: the answer shows
+    placeholders unless --reveal is given and --role may re-identify (recorded).
+    """
     with obj.appliance() as app:
-        stream = app.ask(question, collection)
+        stream = app.ask(question, collection, who=_caller(role), reveal=reveal)
         if as_json:
             _emit_json(stream.result().as_json())
             return
@@ -234,10 +284,18 @@ def verify(obj: _Context, quick: bool) -> None:
     model_dir = obj.settings.models_path
     statuses = verify_models(model_dir, full=not quick)
     click.echo(f"model directory: {model_dir}")
+    # A model made of many files (the spaCy pipeline) is one line, its worst state.
+    groups: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
     for s in statuses:
-        colour = "green" if s.ok else "red"
-        click.echo(f"  {s.model.role:<10} {s.model.filename:<42} ", nl=False)
-        click.secho(s.state, fg=colour)
+        parts = s.model.filename.split("/")
+        name = "/".join(parts[:2]) + "/" if len(parts) > 2 else s.model.filename
+        groups.setdefault((s.model.role, name), []).append(s)
+    for (role, name), members in groups.items():
+        bad = [m for m in members if not m.ok]
+        state = bad[0].state if bad else "ok"
+        label = f"{name} ({len(members)} files)" if len(members) > 1 else name
+        click.echo(f"  {role:<10} {label:<42} ", nl=False)
+        click.secho(state + (f": {bad[0].path}" if bad else ""), fg="red" if bad else "green")
     if not all(s.ok for s in statuses):
         click.echo("fix: run `appliance models install` (or `make models`)", err=True)
         sys.exit(1)
@@ -305,10 +363,38 @@ def collections_list(obj: _Context, as_json: bool) -> None:
     with obj.appliance() as app:
         rows = app.library.collections()
     if as_json:
-        _emit_json([{"name": c.name, "documents": n} for c, n in rows])
+        _emit_json([{"name": c.name, "documents": n, "policy": c.policy} for c, n in rows])
         return
     for col, n in rows:
-        click.echo(f"{col.name:<32} {n} documents")
+        click.echo(f"{col.name:<32} {n:>5} documents  policy {col.policy}")
+
+
+@collections.command("create")
+@click.argument("name")
+@click.option("--policy", default="default", show_default=True)
+@click.pass_obj
+def collections_create(obj: _Context, name: str, policy: str) -> None:
+    """Create a collection bound to a privacy policy."""
+    with obj.appliance() as app:
+        col = app.library.ensure_collection(name, policy)
+    click.echo(f"collection {col.name} (policy {col.policy})")
+
+
+@collections.command("set-policy")
+@click.argument("name")
+@click.argument("policy")
+@click.pass_obj
+def collections_set_policy(obj: _Context, name: str, policy: str) -> None:
+    """Bind a collection to another policy (applies to documents ingested from now on)."""
+    with obj.appliance() as app:
+        before, held = app.library.set_policy(name, policy)
+    click.echo(f"collection {name}: policy {before} -> {policy}")
+    if held:
+        click.echo(
+            f"{held} documents were ingested under {before!r}; re-ingest them to apply "
+            f"{policy!r} to their text.",
+            err=True,
+        )
 
 
 @cli.group()

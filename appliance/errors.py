@@ -59,3 +59,7 @@ class TamperedData(CryptoError):
 
 class KeyShredded(CryptoError):
     """The data key was destroyed (erasure); what it protected is gone for good."""
+
+
+class NotAllowed(ApplianceError):
+    """The caller's role may not do this (e.g. re-identify personal data)."""

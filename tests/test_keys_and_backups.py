@@ -101,6 +101,7 @@ def test_an_interrupted_rotation_resumes_and_then_only_the_new_secret_works(
                 "retrieve",
                 "Where does Wilhelmina live?",
                 "--json",
+                "--reveal",
                 data_dir=data,
                 passphrase=NEW_PASS,
             )
@@ -138,7 +139,13 @@ def test_a_restored_backup_does_not_bring_back_what_was_deleted_since(
     assert len(_documents(fresh)) == 1
     hits = json.loads(
         ok(
-            cli("retrieve", "Who is Bartholomew Szczepanski-Ndlovu?", "--json", data_dir=fresh)
+            cli(
+                "retrieve",
+                "Who is Bartholomew Szczepanski-Ndlovu?",
+                "--json",
+                "--reveal",
+                data_dir=fresh,
+            )
         ).stdout
     )["hits"]
     assert all("Szczepanski" not in h["text"] for h in hits)

@@ -25,6 +25,8 @@ from appliance.privacy.names import (
     TITLES,
     PersonNameRecognizer,
     is_capitalised,
+    name_context,
+    name_lists,
 )
 from appliance.privacy.recognizers import build_recognizers
 
@@ -207,15 +209,35 @@ class PiiDetector:
         for r in results:
             value = piece[r.start : r.end]
             source = (r.recognition_metadata or {}).get("recognizer_name", "")
-            start = r.start
+            start, score = r.start, r.score
             if r.entity_type == "PERSON" and source == "SpacyRecognizer":
-                if not _plausible_person(value):
+                if not _plausible_person(value) or not self._known_single(value):
                     continue
+                if not self._has_known_name(value) and not any(name_context(piece, r.start)):
+                    # The model alone, with no known first or last name in the span, is
+                    # one weak signal ("Ihre Steueridentifikationsnummer"): below the
+                    # default threshold unless a title or another recognizer agrees.
+                    score = min(score, 0.55)
                 title = _LEADING_TITLE.match(value)
                 if title and title.end() < len(value):
                     start += title.end()  # "Dr Kowalski" is Kowalski: one placeholder for both
-            out.append(Entity(r.entity_type, start + offset, r.end + offset, r.score, source))
+            out.append(Entity(r.entity_type, start + offset, r.end + offset, score, source))
         return out
+
+    @staticmethod
+    def _has_known_name(value: str) -> bool:
+        first, last = name_lists()
+        parts = [p for w in value.lower().split() for p in re.split(r"[-'’]", w) if p]
+        return any(p in first or p in last for p in parts)
+
+    def _known_single(self, value: str) -> bool:
+        """A lone capitalised word is a name only if it is a known first or last name
+        (the small model tags sentence-initial words: "Backups run at 02:00")."""
+        words = value.split()
+        if len(words) > 1:
+            return True
+        first, last = name_lists()
+        return words[0].lower() in first or words[0].lower() in last
 
     @staticmethod
     def _extend_names(text: str, found: list[Entity]) -> list[Entity]:
@@ -229,6 +251,16 @@ class PiiDetector:
                         parts.add(word)
         if not parts:
             return found
+        lowered = {p.lower() for p in parts}
+        # Weaker detections of the same name (the model alone, later in the text) count.
+        found = [
+            Entity(e.type, e.start, e.end, 0.7, e.source)
+            if e.type == "PERSON"
+            and e.score < 0.7
+            and all(w.lower() in lowered for w in text[e.start : e.end].split())
+            else e
+            for e in found
+        ]
         taken = [(e.start, e.end) for e in found]
         pattern = re.compile(
             r"(?<![\w-])(?:"

@@ -49,14 +49,15 @@ NOT_NAMES = frozenset(
     hospital clinic bank council university college school street road avenue lane station
     court house trust centre center department ministry services service policy procedure
     ltd limited inc plc gmbh ag sa sas srl bv nv llc company group foundation association
-    office board committee authority agency institute church airport park square bridge
+    office board committee authority agency institute church airport square bridge
     river lake mountain hotel restaurant cafe shop market museum library theatre cinema
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday north south east west
     savings insurance health care medical general royal national international european
     union kingdom republic city county district region state federal act regulation
     article section chapter annex table figure page data protection privacy notice record
-    records retention team unit ward surgery pharmacy practice
+    records retention team unit surgery pharmacy practice backup backups manager officer
+    director head lead clerk assistant coordinator administrator controller secretary chair
     """.split()
 )
 
@@ -91,6 +92,16 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
 def _names(values: object) -> list[str]:
     items = values.keys() if isinstance(values, dict) else values  # OrderedDict of weights
     return [str(v).lower() for v in items if len(str(v)) > 1]  # type: ignore[union-attr]
+
+
+_TITLE_BEFORE = re.compile(r"(?:^|[^\w])(?:" + "|".join(map(re.escape, TITLES)) + r")\.?\s*$")
+_CONTEXT_BEFORE = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, CONTEXT)) + r")(?!\w)[\s:,]*$")
+
+
+def name_context(text: str, start: int) -> tuple[bool, bool]:
+    """(a title, a context word) right before ``start``."""
+    before = text[max(0, start - 40) : start].lower()
+    return bool(_TITLE_BEFORE.search(before)), bool(_CONTEXT_BEFORE.search(before))
 
 
 def is_capitalised(word: str) -> bool:
@@ -151,15 +162,16 @@ class PersonNameRecognizer(EntityRecognizer):
             gap = text[words[j - 1][2] : s] if j > i else ""
             if j > i and (len(gap) > 2 or any(c in gap for c in ",;:()\n\t")):
                 break
-            if (
-                w.lower() in PARTICLES
-                and j + 1 < len(words)
-                and is_capitalised(words[j + 1][0])
-                and tokens
-            ):
-                tokens.append(w)
-                j += 1
-                continue
+            if w.lower() in PARTICLES and tokens:
+                # "van der Linden", "de la Cruz": particles, then a capitalised word.
+                k = j
+                while k < len(words) and words[k][0].lower() in PARTICLES:
+                    k += 1
+                if k < len(words) and is_capitalised(words[k][0]) and k - j <= 3:
+                    tokens.extend(x[0] for x in words[j:k])
+                    j = k
+                    continue
+                break
             if not is_capitalised(w) or w.lower() in NOT_NAMES:
                 break
             tokens.append(w)
@@ -167,9 +179,7 @@ class PersonNameRecognizer(EntityRecognizer):
         names = [t for t in tokens if t.lower() not in PARTICLES]
         if not names:
             return None
-        before = text[max(0, words[i][1] - 40) : words[i][1]].lower()
-        titled = re.search(r"(?:^|[^\w])(" + "|".join(map(re.escape, TITLES)) + r")\.?\s*$", before)
-        context = any(re.search(rf"\b{re.escape(c)}\b[\s:,]*$", before) for c in CONTEXT)
+        titled, context = name_context(text, words[i][1])
         parts = [p for t in names for p in re.split(r"[-'’]", t.lower()) if p]
         first_known = parts[0] in self.first
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
@@ -179,8 +189,10 @@ class PersonNameRecognizer(EntityRecognizer):
             return j, 0.9
         if len(names) >= 2 and first_known:
             return j, 0.8 if context else 0.7
-        if len(names) >= 2 and last_known and context:
-            return j, 0.75
+        if len(names) >= 2 and context:
+            # "patient Bartholomew Szczepanski-Ndlovu": a context word and a run of
+            # capitalised words is a name even when neither word is in the lists.
+            return j, 0.75 if last_known else 0.7
         if len(names) == 1 and context and (first_known or parts[0] in self.last):
             return j, 0.65
         return None

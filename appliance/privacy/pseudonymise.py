@@ -83,6 +83,8 @@ class PseudonymScope:
         self.by_placeholder: dict[str, Pseudonym] = {}
         self._counts: dict[str, int] = {}
         self._names: list[tuple[frozenset[str], Pseudonym]] = []
+        # Every spelling seen: key -> (type, value as written); aliases included.
+        self.spellings: dict[str, tuple[str, str]] = {}
         for p in existing or []:
             self._add(p)
 
@@ -91,6 +93,7 @@ class PseudonymScope:
 
     def _add(self, p: Pseudonym) -> None:
         self.by_key[p.key] = p
+        self.spellings.setdefault(p.key, (p.type, p.value))
         self.by_placeholder[p.placeholder] = p
         m = PLACEHOLDER.fullmatch(p.placeholder)
         if m:
@@ -100,6 +103,7 @@ class PseudonymScope:
 
     def placeholder(self, entity_type: str, value: str) -> str:
         key = self.key_of(entity_type, value)
+        self.spellings.setdefault(key, (entity_type, value))
         found = self.by_key.get(key)
         if found is None and entity_type == "PERSON":
             words = frozenset(normalise("PERSON", value).split())
@@ -109,6 +113,8 @@ class PseudonymScope:
             )
             if found is not None:
                 self.by_key[key] = found  # this spelling is now a known alias
+                if len(value) > len(found.value):
+                    found.value = value  # re-identify to the fullest spelling
         if found is not None:
             return found.placeholder
         n = self._counts.get(entity_type, 0) + 1

@@ -94,6 +94,15 @@ class RuleRecognizer(EntityRecognizer):
         )
         return self._context.search(window) is not None
 
+    def _valid_prefix(self, text: str, start: int, end: int) -> int | None:
+        assert self.rule.validator is not None
+        cut = text.rfind(" ", start, end)
+        while cut > start:
+            if self.rule.validator(text[start:cut]):
+                return cut
+            cut = text.rfind(" ", start, cut)
+        return None
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # type: ignore[no-untyped-def]
         if self.rule.entity not in entities:
             return []
@@ -106,7 +115,12 @@ class RuleRecognizer(EntityRecognizer):
                     continue
                 value = text[start:end]
                 if self.rule.validator is not None and not self.rule.validator(value):
-                    continue
+                    # A pattern that allows spaces may have run on into the next word
+                    # ("DE592664184 was"): try the shorter candidates.
+                    end = self._valid_prefix(text, start, end)
+                    if end is None:
+                        continue
+                    value = text[start:end]
                 score = self.rule.scorer(value) if self.rule.scorer else self.rule.score
                 if score < 0:  # the scorer rejected it outright
                     continue
@@ -159,7 +173,7 @@ _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 def phone_quality(value: str) -> str | None:
     """ "valid" (a number in service ranges), "possible" (right length for its country,
     e.g. a number from a range reserved for fiction) or None."""
-    if _DATE_LIKE.match(value.strip()):
+    if _DATE_LIKE.match(value.strip()) or _ip(value.strip()):
         return None
     digits = re.sub(r"\D", "", value)
     if not 8 <= len(digits) <= 15:
@@ -202,7 +216,8 @@ _PESEL = ("pesel",)
 _NIR = ("nir", "sécurité sociale", "securite sociale", "insee", "social security", "numéro de sécu")
 _NINO = ("national insurance", "ni number", "nino", "ni no")
 _PHONE = (
-    "tel", "tel.", "phone", "telephone", "mobile", "mob", "call", "fax", "téléphone", "portable",
+    "tel", "tel.", "phone", "telephone", "mobile", "mob", "call", "reach", "reached", "ring",
+    "sms", "text", "whatsapp", "contact", "fax", "téléphone", "portable",
     "telefon", "handy", "telefoon", "telefono", "cellulare", "teléfono", "móvil", "telefonu",
 )  # fmt: skip
 _BIC = ("bic", "swift", "swift code", "bic code", "bank identifier")
@@ -268,7 +283,7 @@ def rules() -> list[Rule]:
         Rule(
             "IP_ADDRESS",
             [
-                r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])",
+                r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)",
                 r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])",
                 r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?)*[0-9A-Fa-f]{1,4}(?![\w:])",
             ],
@@ -284,6 +299,15 @@ def rules() -> list[Rule]:
             scorer=lambda v: {"valid": 0.75, "possible": 0.4}.get(phone_quality(v) or "", -1.0),
             context=_PHONE,
             context_score=0.9,
+        ),
+        Rule(
+            # Countries without a trunk 0 (Spain, Italy's mobiles, Poland, Portugal...):
+            # digit groups like these are also ID numbers, so a phone word must be near.
+            "PHONE_NUMBER",
+            [r"(?<![\w+.,-])[1-9]\d{1,3}(?:[ .-]\d{2,4}){2,4}(?![\w.,-]\d|[\w-])"],
+            scorer=lambda v: 0.3 if phone_quality(v) == "valid" else -1.0,
+            context=_PHONE,
+            context_score=0.85,
         ),
         Rule(
             "UK_NHS",
@@ -357,7 +381,7 @@ def rules() -> list[Rule]:
             "EU_VAT",
             [
                 r"\b(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
-                r" ?[0-9A-Z](?:[ .]?[0-9A-Z]){7,13}\b"
+                r" ?[0-9A-Za-z](?:[ .]?[0-9A-Za-z]){7,13}\b"
             ],
             _checks(vat.is_valid),
             score=0.95,
@@ -377,7 +401,7 @@ def rules() -> list[Rule]:
             [
                 rf"\b\d{{1,4}}[a-zA-Z]?,?\s+(?:{_CAP}\s+){{1,3}}(?i:{_STREET_EN})\b\.?"
                 rf"(?:,\s*{_CAP}(?:[ -]{_CAP}){{0,2}})?",
-                r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
+                r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
                 r"impasse|quai|route|cours)\s+(?:(?:de|du|des|la|le|l'|d')\s*)*[A-ZÀ-Þ][\w'’-]+"
                 rf"(?:\s+[A-ZÀ-Þ][\w'’-]+){{0,3}}(?:,\s*(?:\d{{5}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|laan|"

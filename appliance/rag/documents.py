@@ -18,6 +18,7 @@ belong to no document.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -35,8 +36,9 @@ from appliance.embeddings import OnnxEmbedder
 from appliance.errors import CollectionNotFound, DocumentError
 from appliance.files import sha256_file
 from appliance.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document
+from appliance.rag.privacy import SUBJECT_SCOPE, PrivacyGate
 from appliance.store.database import Database
-from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
+from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
 from appliance.store.vault import DOCUMENT_SCOPE, DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
 
@@ -128,6 +130,7 @@ class DocumentLibrary:
         db: Database,
         index: VectorIndex,
         vault: DocumentVault,
+        privacy: PrivacyGate,
         embedder: Callable[[], OnnxEmbedder],
         lock_path: Path,
         *,
@@ -138,6 +141,7 @@ class DocumentLibrary:
         self.db = db
         self.index = index
         self.vault = vault
+        self.privacy = privacy
         self._embedder = embedder
         self._lock_path = lock_path
         self.max_bytes = max_bytes
@@ -146,19 +150,36 @@ class DocumentLibrary:
 
     # -- collections ---------------------------------------------------------
 
-    def ensure_collection(self, name: str) -> Collection:
+    def ensure_collection(self, name: str, policy: str | None = None) -> Collection:
+        """The collection, created (bound to ``policy``, default "default") if new."""
         validate_collection_name(name)
+        if policy is not None:
+            self.privacy.policy(policy)  # must exist and be valid before it is bound
         try:
             with self.db.session() as s:
                 col = s.scalar(select(Collection).where(Collection.name == name))
                 if col is None:
-                    col = Collection(name=name)
+                    col = Collection(name=name, policy=policy or "default")
                     s.add(col)
                     s.flush()
+                elif policy is not None and policy != col.policy:
+                    raise DocumentError(
+                        f"collection {name!r} is bound to policy {col.policy!r}; change it with "
+                        f"`appliance collections set-policy {name} {policy}`."
+                    )
                 return col
         except IntegrityError:  # another process created it a moment ago
             with self.db.session() as s:
                 return s.scalars(select(Collection).where(Collection.name == name)).one()
+
+    def set_policy(self, name: str, policy: str) -> tuple[str, int]:
+        """Bind collection ``name`` to ``policy``; returns (previous policy, documents held)."""
+        self.privacy.policy(policy)
+        col = self.get_collection(name)
+        with self.db.session() as s:
+            s.execute(update(Collection).where(Collection.id == col.id).values(policy=policy))
+            held = s.scalar(select(func.count(Document.id)).where(Document.collection_id == col.id))
+        return col.policy, held or 0
 
     def get_collection(self, name: str) -> Collection:
         with self.db.session() as s:
@@ -301,6 +322,9 @@ class DocumentLibrary:
                     twin.page_count,
                     error=f"same content as {self.vault.open_document(twin).source}",
                 )
+        # Personal data is pseudonymised before chunking and embedding (collection policy).
+        protected = self.privacy.protect_document(document, self.privacy.policy(col.policy))
+        document = protected.document
         drafts = chunk_document(
             document, chunk_chars=self.chunk_chars, overlap_chars=self.overlap_chars
         )
@@ -312,6 +336,7 @@ class DocumentLibrary:
             for cid, d in zip(chunk_ids, drafts, strict=True)
         ]
         self.vault.store_original(col.id, doc_id, path)
+        identifiers = self.privacy.register_identifiers(protected.scope)
         _crash_point("after-blob")
         with self.db.session() as s:
             s.add(
@@ -321,6 +346,9 @@ class DocumentLibrary:
                     source_mac=source_mac,
                     content_mac=content_mac,
                     kind=document.kind,
+                    policy_name=protected.policy.name,
+                    policy_digest=protected.policy.digest,
+                    pii_counts=json.dumps(protected.counts),
                     **sealed_fields,
                     size_bytes=path.stat().st_size,
                     page_count=document.page_count,
@@ -338,6 +366,13 @@ class DocumentLibrary:
                     **sealed,
                 )
                 for cid, d, sealed in zip(chunk_ids, drafts, sealed_chunks, strict=True)
+            )
+            s.flush()
+            self.privacy.record_document(
+                s,
+                doc_id,
+                identifiers,
+                ((cid, d.text) for cid, d in zip(chunk_ids, drafts, strict=True)),
             )
         _crash_point("after-pending")
         vectors = self._embedder().embed([d.context_text(document.title) for d in drafts])
@@ -363,6 +398,7 @@ class DocumentLibrary:
         if replaced:
             self.index.delete_document(col.name, replaced)
             self.vault.destroy(replaced, SUPERSEDED)
+            self.privacy.drop_orphan_identifiers()
         return IngestResult(
             path, "replaced" if replaced else "added", doc_id, len(drafts), document.page_count
         )
@@ -387,6 +423,7 @@ class DocumentLibrary:
             )
         self.index.delete_document(col_name, document_id)
         self.vault.destroy(document_id, reason)
+        self.privacy.drop_orphan_identifiers()
         return info
 
     def recover(self, blocking: bool = True) -> int:
@@ -418,6 +455,7 @@ class DocumentLibrary:
                 s.execute(delete(Document).where(Document.id == doc_id))
             self.vault.destroy(doc_id, SUPERSEDED)
             removed += 1
+        removed += self.privacy.drop_orphan_identifiers()
         removed += self._drop_orphan_secrets()
         for name in names:
             alive = known.get(name, set()) - {d for d, _ in pending}
@@ -442,6 +480,11 @@ class DocumentLibrary:
             removed += 1
         orphan_keys = [
             k for k in self.vault.keyring.keys_in_scope(DOCUMENT_SCOPE) if k.owner not in alive
+        ]
+        with self.db.session() as s:
+            identifiers = set(s.scalars(select(Identifier.id)))
+        orphan_keys += [
+            k for k in self.vault.keyring.keys_in_scope(SUBJECT_SCOPE) if k.owner not in identifiers
         ]
         if orphan_keys:
             self.vault.keyring.shred_keys(orphan_keys, SUPERSEDED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,19 @@ from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, resolve_key_source
 from appliance.crypto.signing import rotation_entries as signing_rotation_entries
 from appliance.embeddings import OnnxEmbedder
-from appliance.errors import QuestionTooLong, StoreError
+from appliance.errors import NotAllowed, QuestionTooLong, StoreError
 from appliance.files import ensure_private_dir
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import EngineOptions
+from appliance.models import SPACY_EN_DIR
+from appliance.privacy import (
+    PLACEHOLDER,
+    PiiBlocked,
+    PiiDetector,
+    Policy,
+    reidentify,
+    shared_detector,
+)
 from appliance.rag.answer import (
     NOTHING_FOUND,
     Answer,
@@ -30,6 +40,12 @@ from appliance.rag.answer import (
     citations_for,
 )
 from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
+from appliance.rag.privacy import (
+    Caller,
+    PrivacyGate,
+    ProtectedQuestion,
+    filter_sentences,
+)
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.store.database import Database
 from appliance.store.keys import SqlKeyStore
@@ -146,10 +162,14 @@ class Appliance:
             host=self.settings.chroma_host,
             port=self.settings.chroma_port,
         )
+        self.privacy = PrivacyGate(
+            self.db, self.keyring, self.detector_loaded, self.settings.data_dir
+        )
         self.library = DocumentLibrary(
             self.db,
             self.index,
             self.vault,
+            self.privacy,
             self.embedder_loaded,
             data_dir / "ingest.lock",
             max_bytes=self.settings.max_upload_bytes,
@@ -207,6 +227,10 @@ class Appliance:
                 )
             return self._embedder
 
+    def detector_loaded(self) -> PiiDetector:
+        """The PII detector (spaCy + Presidio), shared by every Appliance in the process."""
+        return shared_detector(self.settings.models_path / SPACY_EN_DIR)
+
     def engine_loaded(self) -> LlamaEngine:
         if self._engine is not None:
             return self._engine
@@ -247,11 +271,76 @@ class Appliance:
     ) -> list[IngestResult]:
         return self.library.ingest(paths, collection, on_result)
 
-    def retrieve(
-        self, question: str, collection: str = DEFAULT_COLLECTION, k: int | None = None
-    ) -> list[Hit]:
+    def _search(
+        self, question: str, collection: str, k: int | None, who: Caller
+    ) -> tuple[ProtectedQuestion, list[Hit]]:
+        """Prompt stage, retrieval (helped by the identifiers the question names) and
+        context stage: the passages in the conversation's terms."""
         col = self.library.get_collection(collection)
-        return self.retriever.retrieve(question, col, k or self.settings.top_k)
+        policy = self.privacy.policy(col.policy)
+        try:
+            protected = self.privacy.protect_question(question, policy)
+        except PiiBlocked as exc:
+            self.privacy.events.record(
+                "pii.blocked",
+                who.actor,
+                who.role,
+                stage=exc.stage,
+                types=exc.types,
+                collection=collection,
+                policy=policy.name,
+                policy_digest=policy.digest,
+            )
+            raise
+        mentioned = self.privacy.chunks_mentioning(protected.scope, col.id)
+        # Placeholders say nothing about content (every document has a <PERSON_1>);
+        # who is asked about is matched through the registry instead.
+        search_text = PLACEHOLDER.sub(" ", protected.text)
+        hits = self.retriever.retrieve(
+            search_text, col, k or self.settings.top_k, entity_chunks=mentioned
+        )
+        return protected, self.privacy.context_hits(hits, protected)
+
+    def _check_reveal(self, policy: Policy, who: Caller) -> None:
+        if not policy.may_reidentify(who.role):
+            allowed = ", ".join(policy.reidentify_roles) or "no role"
+            raise NotAllowed(
+                f"role {who.role!r} may not re-identify personal data under the "
+                f"{policy.name!r} policy (allowed: {allowed})."
+            )
+
+    def _record_reveal(self, protected: ProtectedQuestion, who: Caller, collection: str) -> None:
+        types: dict[str, int] = {}
+        for p in protected.scope.pseudonyms:
+            types[p.type] = types.get(p.type, 0) + 1
+        self.privacy.events.record(
+            "pii.reidentified",
+            who.actor,
+            who.role,
+            collection=collection,
+            types=types,
+            policy=protected.policy.name,
+            policy_digest=protected.policy.digest,
+        )
+
+    def retrieve(
+        self,
+        question: str,
+        collection: str = DEFAULT_COLLECTION,
+        k: int | None = None,
+        *,
+        who: Caller | None = None,
+        reveal: bool = False,
+    ) -> list[Hit]:
+        """The passages an answer would use, as the model would see them (placeholders),
+        or with the values when ``reveal`` and the caller's role may re-identify."""
+        who = who or Caller.local()
+        protected, hits = self._search(question, collection, k, who)
+        if not reveal:
+            return hits
+        self._check_reveal(protected.policy, who)
+        self._record_reveal(protected, who, collection)
+        return [replace(h, text=reidentify(h.text, protected.scope)[0]) for h in hits]
 
     def ask(
         self,
@@ -261,19 +350,30 @@ class Appliance:
         k: int | None = None,
         params: GenerationParams | None = None,
         cancel: threading.Event | None = None,
+        who: Caller | None = None,
+        reveal: bool = False,
     ) -> AnswerStream:
-        hits = self.retrieve(question, collection, k)
+        who = who or Caller.local()
+        protected, hits = self._search(question, collection, k, who)
+        if reveal:
+            self._check_reveal(protected.policy, who)
         if not hits:
             return AnswerStream(question, [], None, self.settings.chat_model)
         engine = self.engine_loaded()
         params = params or GenerationParams(
             max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
         )
-        hits, messages = self._fit_context(engine, question, hits, params.max_tokens)
+        hits, messages = self._fit_context(engine, protected.text, hits, params.max_tokens)
+        if reveal:
+            self._record_reveal(protected, who, collection)
+        deltas = filter_sentences(
+            engine.stream_chat(messages, params, cancel),
+            self.privacy.answer_filter(protected, reveal),
+        )
         return AnswerStream(
             question,
             hits,
-            engine.stream_chat(messages, params, cancel),
+            deltas,
             engine.name,
             self.embedder_loaded().embed,
             self._stored_vectors(collection, hits),

@@ -26,6 +26,8 @@ RRF_K = 60
 # other weights moved recall by a question or two either way, i.e. noise.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
+# Passages mentioning someone the question names weigh as much as both searches.
+ENTITY_WEIGHT = 2.0
 # A lexical-only hit must contain this share of the question's content words.
 MIN_LEXICAL_COVERAGE = 0.6
 
@@ -97,8 +99,17 @@ class Retriever:
         return ids, texts
 
     def retrieve(
-        self, question: str, collection: Collection, k: int, *, hybrid: bool = True
+        self,
+        question: str,
+        collection: Collection,
+        k: int,
+        *,
+        hybrid: bool = True,
+        entity_chunks: list[str] | None = None,
     ) -> list[Hit]:
+        """Hybrid search. ``entity_chunks``: passages that mention a person or identifier
+        the question names (best first); they join the fusion as a third ranking and
+        pass the relevance gate, since the question is about them."""
         pool = max(4 * k, 20)
         qvec = self.embedder.embed_one(question)
         dense = self.index.query(collection.name, qvec, pool)
@@ -117,7 +128,8 @@ class Retriever:
             for i, hit in enumerate(lexical.search(question, pool)):
                 lex_rank[hit.chunk_id] = i
                 lex_hits[hit.chunk_id] = hit
-        candidates = list(dict.fromkeys([*dense_rank, *lex_rank]))
+        entity_rank = {cid: i for i, cid in enumerate((entity_chunks or [])[:pool])}
+        candidates = list(dict.fromkeys([*entity_rank, *dense_rank, *lex_rank]))
         if not candidates:
             return []
         missing = [c for c in candidates if c not in dense_sim]
@@ -127,7 +139,11 @@ class Retriever:
         fused = {
             cid: sum(
                 weight / (RRF_K + 1 + rank[cid])
-                for rank, weight in ((dense_rank, DENSE_WEIGHT), (lex_rank, LEXICAL_WEIGHT))
+                for rank, weight in (
+                    (dense_rank, DENSE_WEIGHT),
+                    (lex_rank, LEXICAL_WEIGHT),
+                    (entity_rank, ENTITY_WEIGHT),
+                )
                 if cid in rank
             )
             for cid in candidates
@@ -141,7 +157,8 @@ class Retriever:
             sim = dense_sim.get(cid, -1.0)
             lex = lex_hits.get(cid)
             coverage = lex.coverage if lex else 0.0
-            if sim < self.min_dense_similarity and coverage < MIN_LEXICAL_COVERAGE:
+            relevant = sim >= self.min_dense_similarity or coverage >= MIN_LEXICAL_COVERAGE
+            if not relevant and cid not in entity_rank:
                 continue
             chunk, doc = row
             info = self.vault.open_document(doc)

@@ -35,6 +35,8 @@ class Collection(Base):
     # Bumped on every change of its documents, so caches (the lexical index) know
     # when they are stale, across processes.
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # The privacy policy (policies/<name>.yaml) applied to its documents and questions.
+    policy: Mapped[str] = mapped_column(String(64), default="default")
 
     documents: Mapped[list[Document]] = relationship(back_populates="collection")
 
@@ -65,6 +67,10 @@ class Document(Base):
     page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.PENDING)
+    # The policy that decided what was pseudonymised, and what it found (types, counts).
+    policy_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    policy_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pii_counts: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -117,3 +123,73 @@ class DataKeyRow(Base):
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     wrapped_next: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Identifier(Base):
+    """A personal value found in documents (a name, an IBAN, an e-mail...): the data
+    subject registry. Looked up by keyed hash; the value is sealed under the
+    identifier's own data key (scope ``subject``), so erasure shreds it."""
+
+    __tablename__ = "identifiers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    value_mac: Mapped[str] = mapped_column(String(64), unique=True)
+    value_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdentifierTerm(Base):
+    """Keyed hash of one word of a name, so "Wilhelmina" finds "Wilhelmina Quatermass"."""
+
+    __tablename__ = "identifier_terms"
+    __table_args__ = (Index("ix_identifier_terms_term", "term_mac"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier_id: Mapped[str] = mapped_column(ForeignKey("identifiers.id", ondelete="CASCADE"))
+    term_mac: Mapped[str] = mapped_column(String(64))
+
+
+class PseudonymRow(Base):
+    """Which identifiers a document's placeholder stands for (a full name and the
+    shorter mentions that joined it share one placeholder)."""
+
+    __tablename__ = "pseudonyms"
+    __table_args__ = (
+        UniqueConstraint("document_id", "identifier_id", name="uq_pseudonyms_document_identifier"),
+        Index("ix_pseudonyms_identifier", "identifier_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    placeholder: Mapped[str] = mapped_column(String(64))
+    identifier_id: Mapped[str] = mapped_column(ForeignKey("identifiers.id", ondelete="CASCADE"))
+
+
+class Mention(Base):
+    """An identifier appears (as a placeholder) in a chunk."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        Index("ix_mentions_identifier", "identifier_id"),
+        Index("ix_mentions_chunk", "chunk_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier_id: Mapped[str] = mapped_column(ForeignKey("identifiers.id", ondelete="CASCADE"))
+    chunk_id: Mapped[str] = mapped_column(ForeignKey("chunks.id", ondelete="CASCADE"))
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+
+
+class EventRow(Base):
+    """Privacy-relevant events (blocks, re-identifications...): metadata only, never
+    personal values. The tamper-evident audit trail builds on these."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(48))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
