@@ -23,6 +23,7 @@ BENCHMARKS = (
     "bench_ingest.py",
     "bench_retrieval.py",
     "bench_encryption.py",
+    "pii_eval.py",
 )
 OPTIONAL = ("bench_threads.py",)
 

@@ -269,3 +269,14 @@ def subprocess_bytes(data: Path, payload: bytes):  # type: ignore[no-untyped-def
 
 def test_samples_are_ingested_under_the_default_policy() -> None:
     assert SAMPLES.is_dir()
+
+
+def test_logs_never_carry_personal_values(hospital, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    logging.getLogger("appliance.rag.documents").warning(
+        "could not read the file of %s (%s)", "Anna Schmidt", "anna.schmidt@example.org"
+    )
+    assert "anna.schmidt@example.org" not in caplog.text and "Anna Schmidt" not in caplog.text
+    assert "[EMAIL_ADDRESS]" in caplog.text and "[PERSON]" in caplog.text

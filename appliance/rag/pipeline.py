@@ -45,6 +45,7 @@ from appliance.rag.privacy import (
     PrivacyGate,
     ProtectedQuestion,
     filter_sentences,
+    install_log_filter,
 )
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.store.database import Database
@@ -165,6 +166,7 @@ class Appliance:
         self.privacy = PrivacyGate(
             self.db, self.keyring, self.detector_loaded, self.settings.data_dir
         )
+        install_log_filter(self.privacy)
         self.library = DocumentLibrary(
             self.db,
             self.index,

@@ -18,6 +18,7 @@ and re-identifies placeholders only for roles the policy allows.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -443,3 +444,44 @@ class Caller:
     def local(cls, role: str = "admin") -> Caller:
         """Someone at this machine's shell, holding the data directory's key."""
         return cls(os.environ.get("USER") or os.environ.get("LOGNAME") or "local", role)
+
+
+class PiiLogFilter(logging.Filter):
+    """Applies a policy's ``log`` stage to every record of the appliance's loggers,
+    so an exception message quoting a document never writes a value to a log."""
+
+    def __init__(self, gate: PrivacyGate, policy_name: str = "default") -> None:
+        super().__init__()
+        self.gate = gate
+        self.policy_name = policy_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+            policy = self.gate.policy(self.policy_name)
+            found = self.gate._find(message, policy, "log")
+            if not found:
+                return True
+            try:
+                text = apply_policy(message, found, policy, "log", self.gate.new_scope()).text
+            except PiiBlocked as exc:
+                text = f"[log message withheld by policy {policy.name!r}: {', '.join(exc.types)}]"
+        except Exception:  # a logging filter must never break the caller
+            text = "[log message withheld: the privacy check failed]"
+        record.msg, record.args = text, ()
+        return True
+
+
+def install_log_filter(gate: PrivacyGate, logger_name: str = "appliance") -> None:
+    """Attach the filter to the appliance's handlers' logger once per process."""
+    logger = logging.getLogger(logger_name)
+    for f in list(logger.filters):
+        if isinstance(f, PiiLogFilter):
+            logger.removeFilter(f)
+    logger.addFilter(gate_filter := PiiLogFilter(gate))
+    for child in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(child, logging.Logger) and child.name.startswith(logger_name + "."):
+            for f in list(child.filters):
+                if isinstance(f, PiiLogFilter):
+                    child.removeFilter(f)
+            child.addFilter(gate_filter)
