@@ -24,8 +24,9 @@ from appliance.config import CONFIG_FILENAME, Settings
 from appliance.crypto import KeySource, ShredEntry, ShredLog
 from appliance.crypto.archive import open_archive, read_header, write_archive
 from appliance.errors import StoreError
+from appliance.rag.privacy import SUBJECT_SCOPE
 from appliance.store.database import sqlite_file
-from appliance.store.vault import DOCUMENT_SCOPE
+from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE
 
 # What a backup holds, relative to the data directory. Never the shred log.
 _MEMBERS = ("chroma", "blobs", "keys", CONFIG_FILENAME)
@@ -211,6 +212,12 @@ def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], e
             if wrapped.scope == DOCUMENT_SCOPE and app.library.has_document(wrapped.owner):
                 app.library.delete_document(wrapped.owner, reason)
                 docs += 1
+            elif wrapped.scope == ORIGINAL_SCOPE:
+                app.vault.erase_original(wrapped.owner, reason)
+            elif wrapped.scope == SUBJECT_SCOPE:
+                # An erased person: the registry entry goes too, so their name can no
+                # longer lead a question to the passages that mentioned them.
+                app.privacy.forget_identifiers([wrapped.owner], reason)
             else:
                 app.keyring.shred_keys([wrapped], reason)
             keys += 1

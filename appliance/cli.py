@@ -781,6 +781,138 @@ def policies_check(obj: _Context, paths: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+@collections.command("set")
+@click.argument("name")
+@click.option("--purpose", help="Why the documents are processed (record of processing).")
+@click.option("--subjects", "data_subjects", help="Whose data it holds, e.g. 'patients, staff'.")
+@click.option(
+    "--retention-days",
+    help="Delete documents this many days after they were added ('none': keep).",
+)
+@click.option("--legal-hold/--no-legal-hold", default=None, help="Suspend retention deletion.")
+@click.pass_obj
+def collections_set(
+    obj: _Context,
+    name: str,
+    purpose: str | None,
+    data_subjects: str | None,
+    retention_days: str | None,
+    legal_hold: bool | None,
+) -> None:
+    """Record a collection's purpose, data subjects, retention and legal hold."""
+    from appliance.gdpr.rights import parse_days
+
+    changes: dict[str, object] = {}
+    if purpose is not None:
+        changes["purpose"] = purpose
+    if data_subjects is not None:
+        changes["data_subjects"] = data_subjects
+    if retention_days is not None:
+        try:
+            changes["retention_days"] = parse_days(retention_days)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--retention-days") from None
+    if legal_hold is not None:
+        changes["legal_hold"] = legal_hold
+    with obj.appliance() as app:
+        col = app.library.update_collection(name, **changes)
+    click.echo(
+        f"collection {col.name}: purpose {col.purpose!r}, subjects {col.data_subjects!r}, "
+        f"retention {col.retention_days if col.retention_days is not None else 'none'} days, "
+        f"legal hold {'on' if col.legal_hold else 'off'}"
+    )
+
+
+@cli.group()
+def gdpr() -> None:
+    """Data-subject rights: export, erasure, retention sweeps, record of processing."""
+
+
+_SUBJECT = click.option(
+    "--subject",
+    "subjects",
+    multiple=True,
+    required=True,
+    help="An identifier of the person as found in documents (name, e-mail, IBAN, ID...); "
+    "repeat for several.",
+)
+
+
+@gdpr.command("export")
+@_SUBJECT
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--role", type=click.Choice(["compliance_officer", "admin"]), default="admin")
+@click.pass_obj
+def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path, role: str) -> None:
+    """Everything held about a person (Art. 15/20), as a ZIP of JSON, decrypted."""
+    from appliance.gdpr import export_subject
+
+    with obj.appliance() as app:
+        summary = export_subject(app, list(subjects), out, _caller(role))
+    click.echo(
+        f"exported {summary['identifiers']} identifiers, {summary['documents']} documents, "
+        f"{summary['passages']} passages to {summary['out']} (mode 0600; it holds personal "
+        "data in clear: hand it over securely, then delete it)"
+    )
+
+
+@gdpr.command("erase")
+@_SUBJECT
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--role", type=click.Choice(["compliance_officer", "admin"]), default="admin")
+@click.pass_obj
+def gdpr_erase(obj: _Context, subjects: tuple[str, ...], yes: bool, role: str) -> None:
+    """Erase a person (Art. 17) and print the erasure receipt (JSON).
+
+    Documents about the person alone are deleted; in documents that also concern
+    others, the person's placeholders become unresolvable for good (their keys are
+    shredded) and the original files are deleted. Old backups cannot revive them.
+    """
+    from appliance.gdpr import erase_subject
+
+    if not yes:
+        click.confirm(
+            f"Erase everything held about {len(subjects)} identifier(s)? This cannot be undone",
+            abort=True,
+            err=True,
+        )
+    with obj.appliance() as app:
+        receipt = erase_subject(app, list(subjects), _caller(role))
+    _emit_json(receipt.as_json())
+    if not receipt.identifiers:
+        click.echo("no data held about this subject was found", err=True)
+
+
+@gdpr.command("sweep")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted.")
+@click.pass_obj
+def gdpr_sweep(obj: _Context, dry_run: bool) -> None:
+    """Apply each collection's retention period (legal holds respected)."""
+    from appliance.gdpr import sweep
+
+    with obj.appliance() as app:
+        report = sweep(app, _caller("admin"), dry_run=dry_run)
+    _emit_json({**report.as_json(), "dry_run": dry_run})
+
+
+@gdpr.command("ropa")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+def gdpr_ropa(obj: _Context, fmt: str, out: Path | None) -> None:
+    """The record of processing activities (Art. 30), from the live configuration."""
+    from appliance.gdpr import record_of_processing, ropa_markdown
+
+    with obj.appliance() as app:
+        record = record_of_processing(app)
+    text = ropa_markdown(record) if fmt == "md" else json.dumps(record, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        click.echo(f"written {out}")
+
+
 def _demo_key(obj: _Context) -> None:
     """With no key configured, the demo uses (and on first run creates) a key file in
     the user's configuration folder, outside the data directory."""

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     )
     chroma_port: int = 8000
 
+    # For the record of processing (`appliance gdpr ropa`) and subject-access exports.
+    organisation: str = Field(default="", description="the data controller's name")
+    dpo_contact: str = Field(default="", description="how to reach the data protection officer")
+
     # The key-encryption key comes from this file (outside the data directory, mode
     # 0600), or from a passphrase (APPLIANCE_PASSPHRASE, or typed at a terminal).
     key_file: Path | None = Field(

@@ -39,7 +39,7 @@ from appliance.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document
 from appliance.rag.privacy import SUBJECT_SCOPE, PrivacyGate
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
-from appliance.store.vault import DOCUMENT_SCOPE, DocumentInfo, DocumentVault
+from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE, DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
 
 # Chroma wants names that start and end with a letter or digit.
@@ -171,6 +171,17 @@ class DocumentLibrary:
         except IntegrityError:  # another process created it a moment ago
             with self.db.session() as s:
                 return s.scalars(select(Collection).where(Collection.name == name)).one()
+
+    def update_collection(self, name: str, **changes: object) -> Collection:
+        """Set purpose, data_subjects, retention_days or legal_hold."""
+        allowed = {"purpose", "data_subjects", "retention_days", "legal_hold"}
+        if set(changes) - allowed:
+            raise DocumentError(f"cannot change {sorted(set(changes) - allowed)} of a collection.")
+        col = self.get_collection(name)
+        if changes:
+            with self.db.session() as s:
+                s.execute(update(Collection).where(Collection.id == col.id).values(**changes))
+        return self.get_collection(name)
 
     def set_policy(self, name: str, policy: str) -> tuple[str, int]:
         """Bind collection ``name`` to ``policy``; returns (previous policy, documents held)."""
@@ -479,7 +490,10 @@ class DocumentLibrary:
             self.vault.delete_original(doc_id)
             removed += 1
         orphan_keys = [
-            k for k in self.vault.keyring.keys_in_scope(DOCUMENT_SCOPE) if k.owner not in alive
+            k
+            for scope in (DOCUMENT_SCOPE, ORIGINAL_SCOPE)
+            for k in self.vault.keyring.keys_in_scope(scope)
+            if k.owner not in alive
         ]
         with self.db.session() as s:
             identifiers = set(s.scalars(select(Identifier.id)))

@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from appliance.crypto import Keyring
+from appliance.errors import KeyShredded
 from appliance.ingest.loaders import Block, LoadedDocument, Page
 from appliance.privacy import (
     PLACEHOLDER,
@@ -244,6 +245,31 @@ class PrivacyGate:
         key = self.keyring.data_key(SUBJECT_SCOPE, row.id, create=False)
         return key.open_text(row.value_sealed, *_identifier_place(row.id))
 
+    def forget_identifiers(self, identifier_ids: list[str], reason: str) -> int:
+        """Delete identifiers (their placeholders, mentions and terms go with them) and
+        shred their data keys: what they stood for can never be read again."""
+        if not identifier_ids:
+            return 0
+        with self.db.session() as s:
+            s.execute(delete(Identifier).where(Identifier.id.in_(identifier_ids)))
+        keys = self.keyring.keys_in_scope(SUBJECT_SCOPE, identifier_ids)
+        self.keyring.shred_keys(keys, reason)
+        return len(keys)
+
+    def find_identifiers(self, values: Iterable[str]) -> list[Identifier]:
+        """Registered identifiers equal to any of ``values``, of whatever type (a name, an
+        e-mail, an IBAN... are compared in their normalised form, by keyed hash)."""
+        from appliance.privacy import ENTITY_TYPES
+
+        macs = {
+            self.keyring.mac("pii-value", f"{t}:{normalise(t, v)}")
+            for v in values
+            for t in ENTITY_TYPES
+            if v.strip()
+        }
+        with self.db.session() as s:
+            return list(s.scalars(select(Identifier).where(Identifier.value_mac.in_(list(macs)))))
+
     def drop_orphan_identifiers(self) -> int:
         """Identifiers no document mentions any more: row deleted, data key shredded."""
         with self.db.session() as s:
@@ -340,7 +366,10 @@ class PrivacyGate:
             ).all()
         out: dict[str, dict[str, tuple[str, str]]] = {}
         for doc_id, placeholder, identifier in rows:
-            value = self.open_identifier(identifier)
+            try:
+                value = self.open_identifier(identifier)
+            except KeyShredded:
+                continue  # erased: the placeholder stays unresolvable
             current = out.setdefault(doc_id, {}).get(placeholder)
             if current is None or len(value) > len(current[1]):  # the fullest spelling
                 out[doc_id][placeholder] = (identifier.entity_type, value)
@@ -357,7 +386,9 @@ class PrivacyGate:
             def swap(m: re.Match[str], known: dict[str, tuple[str, str]] = known) -> str:
                 found = known.get(m.group(0))
                 if found is None:
-                    return m.group(0)
+                    # Erased (key shredded) or unknown: never let a document's placeholder
+                    # pass as one of the conversation's, which may stand for someone else.
+                    return f"[{m.group(1)}]"
                 entity_type, value = found
                 action = policy.action(entity_type, "context")
                 if action == "block":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -37,6 +38,13 @@ class Collection(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     # The privacy policy (policies/<name>.yaml) applied to its documents and questions.
     policy: Mapped[str] = mapped_column(String(64), default="default")
+    # For the record of processing (GDPR Art. 30) and subject-access exports.
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    data_subjects: Mapped[str] = mapped_column(Text, default="")
+    # Documents older than this are deleted by `gdpr sweep` (None: kept); a legal hold
+    # suspends deletion.
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
 
     documents: Mapped[list[Document]] = relationship(back_populates="collection")
 

@@ -20,6 +20,10 @@ from appliance.errors import CryptoError, TamperedData
 from appliance.store.schema import Chunk, Document
 
 DOCUMENT_SCOPE = "document"
+# Original files have their own key, so erasing one person from a document that
+# also concerns others can destroy the original (which holds the raw values) for
+# good, backups included, while the pseudonymised passages stay.
+ORIGINAL_SCOPE = "original"
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ class DocumentVault:
         self.blob_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         final = self.blob_path(document_id)
         part = final.with_suffix(".part")
-        key = self.key(document_id, create=True)
+        key = self.keyring.data_key(ORIGINAL_SCOPE, document_id)
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with path.open("rb") as src, os.fdopen(fd, "wb") as dst:
@@ -150,7 +154,7 @@ class DocumentVault:
         path = self.blob_path(document_id)
         if not path.exists():
             raise CryptoError(f"the original file of document {document_id} is missing ({path}).")
-        key = self.key(document_id)
+        key = self.keyring.data_key(ORIGINAL_SCOPE, document_id, create=False)
         with path.open("rb") as src:
             try:
                 yield from key.open_file(src, *_doc_place(collection_id, document_id, "original"))
@@ -175,4 +179,10 @@ class DocumentVault:
         re-applied when an older backup is restored; "deleted" and "erased" are.
         """
         self.delete_original(document_id)
+        self.keyring.shred(ORIGINAL_SCOPE, document_id, reason)
         self.keyring.shred(DOCUMENT_SCOPE, document_id, reason)
+
+    def erase_original(self, document_id: str, reason: str = "erased") -> None:
+        """Destroy only the original file (and its key); the sealed passages remain."""
+        self.delete_original(document_id)
+        self.keyring.shred(ORIGINAL_SCOPE, document_id, reason)

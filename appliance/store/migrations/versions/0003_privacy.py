@@ -1,4 +1,5 @@
-"""privacy: collection policies, the identifier registry, pseudonyms, mentions, events
+"""privacy and GDPR: collection policies, purposes and retention; the identifier registry,
+pseudonyms, mentions, events
 
 Revision ID: 0003
 Revises: 0002
@@ -18,6 +19,12 @@ def upgrade() -> None:
     with op.batch_alter_table("collections") as batch:
         batch.add_column(
             sa.Column("policy", sa.String(64), nullable=False, server_default="default")
+        )
+        batch.add_column(sa.Column("purpose", sa.Text, nullable=False, server_default=""))
+        batch.add_column(sa.Column("data_subjects", sa.Text, nullable=False, server_default=""))
+        batch.add_column(sa.Column("retention_days", sa.Integer, nullable=True))
+        batch.add_column(
+            sa.Column("legal_hold", sa.Boolean, nullable=False, server_default=sa.false())
         )
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("policy_name", sa.String(64), nullable=True))
@@ -110,4 +117,5 @@ def downgrade() -> None:
         batch.drop_column("policy_digest")
         batch.drop_column("policy_name")
     with op.batch_alter_table("collections") as batch:
-        batch.drop_column("policy")
+        for column in ("legal_hold", "retention_days", "data_subjects", "purpose", "policy"):
+            batch.drop_column(column)
