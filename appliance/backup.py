@@ -24,6 +24,7 @@ from appliance.config import CONFIG_FILENAME, Settings
 from appliance.crypto import KeySource, ShredEntry, ShredLog
 from appliance.crypto.archive import open_archive, read_header, write_archive
 from appliance.errors import StoreError
+from appliance.files import is_inside
 from appliance.rag.privacy import SUBJECT_SCOPE
 from appliance.store.database import sqlite_file
 from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE
@@ -61,14 +62,6 @@ class RestoreReceipt:
     previous_moved_to: Path | None
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
-
 def _embedded_only(settings: Settings) -> Path:
     db_file = sqlite_file(settings.sqlalchemy_url)
     if db_file is None or settings.chroma_host:
@@ -86,7 +79,7 @@ def create_backup(app, out: Path) -> BackupReceipt:  # type: ignore[no-untyped-d
     data_dir = settings.data_dir
     db_file = _embedded_only(settings)
     out = out.expanduser().resolve()
-    if _inside(out, data_dir):
+    if is_inside(out, data_dir):
         raise StoreError(
             f"{out} lies inside the data directory; write backups elsewhere (another disk)."
         )

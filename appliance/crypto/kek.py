@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from appliance.errors import ConfigError, KeyUnavailable, WrongPassphrase
+from appliance.files import is_inside
 
 KEK_BYTES = 32
 MIN_PASSPHRASE_CHARS = 12
@@ -131,7 +132,7 @@ def read_key_file(path: Path, data_dir: Path | None = None) -> bytes:
             f"key file {path} is readable by other users (mode {stat.S_IMODE(st.st_mode):o}); "
             f"run `chmod 600 {path}`."
         )
-    if data_dir is not None and _inside(path, data_dir):
+    if data_dir is not None and is_inside(path, data_dir):
         raise KeyUnavailable(
             f"key file {path} lies inside the data directory {data_dir}; a stolen copy of the "
             "directory would carry its own key. Move it elsewhere (e.g. /etc/appliance/)."
@@ -143,14 +144,6 @@ def read_key_file(path: Path, data_dir: Path | None = None) -> bytes:
             "Create one with `appliance keys new-key-file PATH`."
         )
     return secret
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def create_key_file(path: Path) -> Path:

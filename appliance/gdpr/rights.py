@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from appliance import __version__
 from appliance.errors import StoreError
+from appliance.files import is_inside
 from appliance.privacy import PLACEHOLDER
 from appliance.rag.privacy import Caller
 from appliance.store.schema import (
@@ -36,14 +37,6 @@ RECIPIENTS = (
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def _retention(col: Collection) -> str:
@@ -75,7 +68,7 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
     """Write a ZIP (``subject.json`` + ``README.txt``) of everything held about the
     person named by ``subjects``. Other people in the same passages stay placeholders."""
     out = out.expanduser().resolve()
-    if _inside(out, app.settings.data_dir):
+    if is_inside(out, app.settings.data_dir):
         raise StoreError(
             f"{out} lies inside the data directory; exports hold personal data in clear, "
             "write them elsewhere."
