@@ -70,10 +70,14 @@ class RuleRecognizer(EntityRecognizer):
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
+        # Words of five letters or more also match their inflections ("phone" in
+        # "phoned", "telephones"); shorter ones ("tel", "nie") only whole.
+        alternatives = [
+            re.escape(c) + (r"\w{0,3}" if len(c) >= 5 and c[-1].isalpha() else "")
+            for c in rule.context
+        ]
         self._context = (
-            re.compile(
-                r"(?<!\w)(?:" + "|".join(re.escape(c) for c in rule.context) + r")(?!\w)", re.I
-            )
+            re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.I)
             if rule.context
             else None
         )
