@@ -30,7 +30,7 @@ from appliance.store.database import sqlite_file
 from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE
 
 # What a backup holds, relative to the data directory. Never the shred log.
-_MEMBERS = ("chroma", "blobs", "keys", CONFIG_FILENAME)
+_MEMBERS = ("chroma", "blobs", "keys", "policies", CONFIG_FILENAME)
 _DB_NAME = "appliance.db"
 
 
@@ -60,6 +60,7 @@ class RestoreReceipt:
     reshredded_documents: int
     reshredded_keys: int
     previous_moved_to: Path | None
+    shred_log_entries: int = 0  # 0 on a new machine without --shred-log: nothing re-applied
 
 
 def _embedded_only(settings: Settings) -> Path:
@@ -148,8 +149,8 @@ def restore_backup(
     occupied = data_dir.exists() and any(data_dir.iterdir())
     if occupied and not force:
         raise StoreError(
-            f"{data_dir} is not empty. Restore into a new directory, or pass --force to move "
-            "the current one aside first."
+            f"{data_dir} is not empty. Pass --force to move it aside first (its shred log is "
+            "then re-applied), or restore into a new directory with --shred-log."
         )
     shred_entries = ShredLog(settings.shred_log_path).entries()
     for extra in extra_shred_logs or []:
@@ -188,7 +189,13 @@ def restore_backup(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return RestoreReceipt(
-        data_dir, header["archive_id"], header.get("created_at", "?"), docs, keys, moved
+        data_dir,
+        header["archive_id"],
+        header.get("created_at", "?"),
+        docs,
+        keys,
+        moved,
+        len(shred_entries),
     )
 
 

@@ -46,7 +46,9 @@ class _Context:
     def appliance(self, *, new: bool = False):  # type: ignore[no-untyped-def]
         from appliance.rag.pipeline import Appliance
 
-        return Appliance(self.settings, key_source=self.key_source(new=new)).open()
+        return Appliance(
+            self.settings, key_source=self.key_source(new=new), create_keyring=new
+        ).open()
 
 
 def _emit_json(obj: Any) -> None:
@@ -422,7 +424,7 @@ def documents_list(obj: _Context, collection: str, as_json: bool) -> None:
 def documents_delete(obj: _Context, document_id: str) -> None:
     with obj.appliance() as app:
         doc = app.library.delete_document(document_id)
-    click.echo(f"deleted {doc.source} (its key is shredded: it cannot be restored)")
+    click.echo(f"deleted {doc.source} (its keys are shredded; restoring a backup deletes it again)")
 
 
 @cli.command()
@@ -545,7 +547,14 @@ def keys_rotate(obj: _Context, new_key_file: Path | None, restart: bool, batch: 
             else:
                 remember_setting(app.settings.data_dir, "key_file", new_source.origin)
                 click.echo(f"appliance.toml now names the key file {new_source.origin}")
-        elif new_source.origin == "APPLIANCE_NEW_PASSPHRASE":
+        if new_source.kind == "passphrase" and current == "key_file":
+            from appliance.config import forget_setting
+
+            if forget_setting(app.settings.data_dir, "key_file"):
+                click.echo("appliance.toml no longer names a key file")
+            if os.environ.get("APPLIANCE_KEY_FILE"):
+                click.echo("now unset APPLIANCE_KEY_FILE")
+        if new_source.origin == "APPLIANCE_NEW_PASSPHRASE":
             click.echo("from now on unlock with the new passphrase (set APPLIANCE_PASSPHRASE)")
 
 
@@ -625,10 +634,20 @@ def backup_restore(
         extra_shred_logs=list(shred_logs),
     )
     click.echo(f"restored backup of {receipt.backup_created_at} into {receipt.data_dir}")
-    click.echo(
-        f"re-applied erasures: {receipt.reshredded_documents} documents, "
-        f"{receipt.reshredded_keys} keys destroyed since the backup"
-    )
+    if receipt.shred_log_entries == 0:
+        click.secho(
+            "warning: no shred log was found (a new data directory and no --shred-log), so "
+            "deletions and erasures made after this backup were NOT re-applied. Run the "
+            "restore again with --force --shred-log OLD_DATA_DIR/shredded.jsonl (or its "
+            "off-machine copy).",
+            fg="yellow",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"re-applied deletions and erasures from the shred log: "
+            f"{receipt.reshredded_documents} documents, {receipt.reshredded_keys} keys"
+        )
     if receipt.previous_moved_to:
         click.echo(
             f"the previous data directory was moved to {receipt.previous_moved_to}; "
@@ -841,7 +860,9 @@ _SUBJECT = click.option(
 @gdpr.command("export")
 @_SUBJECT
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--role", type=click.Choice(["compliance_officer", "admin"]), default="admin")
+@click.option(
+    "--role", type=click.Choice(["compliance_officer", "admin"]), default="compliance_officer"
+)
 @click.pass_obj
 def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path, role: str) -> None:
     """Everything held about a person (Art. 15/20), as a ZIP of JSON, decrypted."""
@@ -859,7 +880,9 @@ def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path, role: str) 
 @gdpr.command("erase")
 @_SUBJECT
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--role", type=click.Choice(["compliance_officer", "admin"]), default="admin")
+@click.option(
+    "--role", type=click.Choice(["compliance_officer", "admin"]), default="compliance_officer"
+)
 @click.pass_obj
 def gdpr_erase(obj: _Context, subjects: tuple[str, ...], yes: bool, role: str) -> None:
     """Erase a person (Art. 17) and print the erasure receipt (JSON).

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     )
     chroma_port: int = 8000
 
+    # Whose `log` stage filters the appliance's own log messages.
+    log_policy: str = Field(default="default", description="policy applied to log messages")
+
     # For the record of processing (`appliance gdpr ropa`) and subject-access exports.
     organisation: str = Field(default="", description="the data controller's name")
     dpo_contact: str = Field(default="", description="how to reach the data protection officer")
@@ -200,3 +203,23 @@ def remember_setting(data_dir: Path, name: str, value: str) -> Path:
     path.write_text(text)
     path.chmod(0o600)
     return path
+
+
+def forget_setting(data_dir: Path, name: str) -> bool:
+    """Remove a top-level ``name = ...`` line from appliance.toml; True if there was one."""
+    path = Path(data_dir) / CONFIG_FILENAME
+    if not path.exists():
+        return False
+    lines = path.read_text().splitlines()
+    first_section = next((i for i, x in enumerate(lines) if x.lstrip().startswith("[")), len(lines))
+    kept = [
+        x
+        for i, x in enumerate(lines)
+        if i >= first_section or not re.match(rf"\s*{re.escape(name)}\s*=", x)
+    ]
+    if len(kept) == len(lines):
+        return False
+    text = "\n".join(kept) + "\n"
+    tomllib.loads(text)
+    path.write_text(text)
+    return True

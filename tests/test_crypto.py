@@ -213,3 +213,12 @@ def test_a_key_made_by_a_process_from_before_a_rotation_is_refused(tmp_path: Pat
     other.rotate(KeySource.passphrase("the next long passphrase"))
     with pytest.raises(CryptoError, match="restart the appliance"):
         old.data_key("document", "new-one")
+
+
+def test_a_typed_passphrase_creates_keys_only_when_confirmed(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'appliance.db'}")
+    db.open()
+    typed = KeySource.passphrase(PASSPHRASE, "typed")
+    with pytest.raises(KeyUnavailable, match="run `appliance init` first"):
+        Keyring.unlock(SqlKeyStore(db), typed, ShredLog(tmp_path / "s.jsonl"), create=False)
+    assert Keyring.unlock(SqlKeyStore(db), typed, ShredLog(tmp_path / "s.jsonl")).kek_version == 1

@@ -115,6 +115,29 @@ def _assert_forgotten(app, docs: dict[str, str]) -> None:  # type: ignore[no-unt
         b"".join(app.vault.read_original(1, docs["meeting.txt"]))
 
 
+def test_erasure_covers_the_shorter_mentions_of_a_name(tmp_path: Path, embedder, engine) -> None:
+    app = make_app(tmp_path / "data", embedder, engine)
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "alone.txt").write_text(
+        f"Patient {WILHELMINA} was admitted. Later Ms Quatermass-Oyelaran asked for her notes."
+    )
+    (folder / "shared.txt").write_text(
+        f"Dr Quatermass-Oyelaran met patient {PEOPLE[1]['name']} about the results."
+    )
+    assert all(r.ok for r in app.ingest([folder]))
+    docs = {Path(d.source).name: d.id for d in app.library.documents("default")}
+    receipt = erase_subject(app, [WILHELMINA, "Quatermass-Oyelaran"], DPO)
+    assert receipt.documents_deleted == [docs["alone.txt"]]
+    assert receipt.documents_unlinked == [docs["shared.txt"]]
+    hits = app.retrieve("Who met the patient about the results?", who=DPO, reveal=True)
+    shared = [h for h in hits if h.document_id == docs["shared.txt"]]
+    assert shared and "Quatermass" not in shared[0].text and "[PERSON]" in shared[0].text
+    assert PEOPLE[1]["name"] in shared[0].text
+    assert app.privacy.find_identifiers(["Quatermass-Oyelaran", WILHELMINA]) == []
+    app.close()
+
+
 def test_retention_deletes_old_documents_unless_on_legal_hold(registry) -> None:
     registry.library.update_collection("wards", retention_days=30)
     later = datetime.now(UTC) + timedelta(days=31)

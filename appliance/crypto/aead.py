@@ -109,8 +109,10 @@ def open_stream(key: bytes, src: BinaryIO, place: tuple[str, ...]) -> Iterator[b
         if len(header) < _SEGMENT_HEADER.size:
             raise TamperedData(f"{_where(place)}: the sealed file is truncated.")
         (length,) = _SEGMENT_HEADER.unpack(header)
+        if length > SEGMENT_BYTES + 64:
+            raise TamperedData(f"{_where(place)}: the sealed file is damaged.")
         sealed = src.read(length)
-        if len(sealed) != length or length > SEGMENT_BYTES + 64:
+        if len(sealed) != length:
             raise TamperedData(f"{_where(place)}: the sealed file is truncated or damaged.")
         # The final flag is authenticated: try "more" first, then "final".
         try:

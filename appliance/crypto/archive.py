@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from appliance.crypto import aead
 from appliance.crypto.kek import KeySource, derive_kek
 from appliance.crypto.keyring import KekRecord, Keyring, _check_verifier
-from appliance.errors import CryptoError, TamperedData
+from appliance.errors import CryptoError, TamperedData, WrongPassphrase
 
 MAGIC = b"APPLIANCE-SEALED-ARCHIVE 1\n"
 _HEADER_LEN = struct.Struct(">I")
@@ -91,7 +91,17 @@ def open_archive(source: KeySource, src: BinaryIO) -> tuple[dict[str, Any], Iter
         wrapped = base64.b64decode(header["wrapped_key"])
     except (KeyError, ValueError, TypeError):
         raise TamperedData("backup header is damaged (fields missing).") from None
-    kek = derive_kek(source, record.params)
-    _check_verifier(kek, record, source)
+    try:
+        kek = derive_kek(source, record.params)
+    except (KeyError, ValueError, TypeError):
+        raise TamperedData("backup header is damaged (key parameters).") from None
+    try:
+        _check_verifier(kek, record, source)
+    except WrongPassphrase:
+        raise WrongPassphrase(
+            f"{source.describe()} does not open this backup (made on "
+            f"{header.get('created_at', '?')} under key version {record.version}). Give the "
+            "passphrase or key file that was in use then (`--key-file` for a key file)."
+        ) from None
     archive_key = aead.open_sealed(kek, wrapped, ("archive-key", archive_id))
     return header, aead.open_stream(archive_key, src, ("archive", archive_id, _header_digest(raw)))

@@ -96,9 +96,15 @@ def derive_kek(source: KeySource, params_json: str) -> bytes:
     expected = "passphrase" if params["kdf"] == "argon2id" else "key_file"
     if expected != source.kind:
         wanted = "a passphrase" if expected == "passphrase" else "a key file"
+        fix = (
+            f"set {PASSPHRASE_ENV} and unset the key file ({KEY_FILE_ENV}, or key_file in "
+            "appliance.toml)"
+            if expected == "passphrase"
+            else f"set {KEY_FILE_ENV} (or key_file in appliance.toml) and unset {PASSPHRASE_ENV}"
+        )
         raise WrongPassphrase(
-            f"this data directory is locked with {wanted}, but {source.describe()} was given. "
-            f"Set {PASSPHRASE_ENV if expected == 'passphrase' else KEY_FILE_ENV} instead."
+            f"this data directory is locked with {wanted}, but {source.describe()} was given: "
+            f"{fix}."
         )
     salt = _unb64(params["salt"])
     if params["kdf"] == "argon2id":

@@ -222,8 +222,11 @@ class Keyring:
         source: KeySource,
         shred_log: ShredLog,
         after_shred: Callable[[], None] | None = None,
+        *,
+        create: bool = True,
     ) -> Keyring:
-        """Derive the KEK from ``source`` and check it; create version 1 on first use.
+        """Derive the KEK from ``source`` and check it; create version 1 on first use
+        (a typed passphrase only when ``create``: the caller confirmed it).
 
         A wrong secret raises :class:`WrongPassphrase` before anything is written.
         """
@@ -232,6 +235,12 @@ class Keyring:
         if current is None:
             if records:
                 raise CryptoError("the keyring has no current key version; restore a backup.")
+            if source.origin == "typed" and not create:
+                # A typo here would lock the data for good: only `init` asks twice.
+                raise KeyUnavailable(
+                    "this data directory has no keys yet: run `appliance init` first "
+                    "(it asks for the new passphrase twice)."
+                )
             current, kek = _new_kek_record(source, version=1, state=KekState.CURRENT)
             store.add_kek(current)
             return cls(store, current, kek, shred_log, after_shred)
@@ -316,11 +325,25 @@ class Keyring:
         self.shred_keys([wrapped], reason)
         return True
 
-    def shred_keys(self, keys: list[WrappedKey], reason: str = "deleted") -> None:
+    def announce_shred(self, scope: str, owners: list[str], reason: str) -> list[WrappedKey]:
+        """Write the shred-log entries of these owners' keys *before* deleting what they
+        protect: if the process dies half-way, a later restore still destroys them
+        (with this reason, not as a superseded leftover). Returns the keys."""
+        keys = self._store.keys_in_scope(scope, owners) if owners else []
+        self.shred_log.append(ShredEntry(k.key_id, k.scope, k.owner, _now(), reason) for k in keys)
+        return keys
+
+    def shred_keys(
+        self, keys: list[WrappedKey], reason: str = "deleted", *, logged: bool = False
+    ) -> None:
+        """Destroy wrapped keys. ``logged``: :meth:`announce_shred` already logged them."""
         if not keys:
             return
-        # The log first: if the process dies after it, the key is shredded on next restore.
-        self.shred_log.append(ShredEntry(k.key_id, k.scope, k.owner, _now(), reason) for k in keys)
+        if not logged:
+            # The log first: if the process dies after it, the key is shredded on restore.
+            self.shred_log.append(
+                ShredEntry(k.key_id, k.scope, k.owner, _now(), reason) for k in keys
+            )
         self._store.delete_keys([k.key_id for k in keys])
         with self._lock:
             for k in keys:
@@ -389,8 +412,8 @@ class Keyring:
         records = self._store.kek_records()
         pending = next((r for r in records if r.state == KekState.PENDING), None)
         if pending is not None:
-            new_kek = derive_kek(new_source, pending.params)
             try:
+                new_kek = derive_kek(new_source, pending.params)
                 _check_verifier(new_kek, pending, new_source)
             except WrongPassphrase:
                 raise WrongPassphrase(

@@ -121,7 +121,13 @@ def rotation_entries(keys_dir: Path):  # type: ignore[no-untyped-def]
     """For :meth:`Keyring.rotate`: every signing key file, so it moves to the new KEK too."""
     entries = []
     for path in sorted(keys_dir.glob("*.json")) if keys_dir.is_dir() else []:
-        record = json.loads(path.read_text())
+        try:
+            record = json.loads(path.read_text())
+            record["wrapped"]
+        except (ValueError, KeyError, TypeError):
+            raise CryptoError(
+                f"{path}: damaged signing-key file; restore it from a backup before rotating."
+            ) from None
 
         def save(wrapped: dict[str, str], path: Path = path, record: dict = record) -> None:  # type: ignore[type-arg]
             _write_json(path, {**record, "wrapped": wrapped})

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from appliance import __version__
 from appliance.errors import StoreError
@@ -26,6 +26,7 @@ from appliance.store.schema import (
     Document,
     DocumentStatus,
     Identifier,
+    Mention,
     PseudonymRow,
 )
 
@@ -78,6 +79,7 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
     identifiers = app.privacy.find_identifiers(subjects)
     values = {i.id: app.privacy.open_identifier(i) for i in identifiers}
     by_doc = _subject_documents(app, list(values))
+    _check_export_role(app, by_doc, who)
     documents = []
     with app.db.session() as s:
         for doc_id, placeholders in sorted(by_doc.items()):
@@ -161,6 +163,27 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
     }
 
 
+def _check_export_role(app, by_doc: dict[str, set[str]], who: Caller) -> None:  # type: ignore[no-untyped-def]
+    """An export re-identifies: every collection involved must let the role do that."""
+    from appliance.errors import NotAllowed
+
+    with app.db.session() as s:
+        names = set(
+            s.scalars(
+                select(Collection.policy)
+                .join(Document, Document.collection_id == Collection.id)
+                .where(Document.id.in_(list(by_doc)))
+            )
+        )
+    for name in sorted(names):
+        policy = app.privacy.policy(name)
+        if not policy.may_reidentify(who.role):
+            raise NotAllowed(
+                f"role {who.role!r} may not re-identify personal data under the {name!r} "
+                f"policy, so it cannot export it (allowed: {', '.join(policy.reidentify_roles)})."
+            )
+
+
 _EXPORT_README = """\
 Subject access export (GDPR Articles 15 and 20)
 
@@ -194,36 +217,61 @@ class ErasureReceipt:
 
 
 def erase_subject(app, subjects: list[str], who: Caller) -> ErasureReceipt:  # type: ignore[no-untyped-def]
-    """Erase the person named by ``subjects`` (see the module docstring)."""
-    identifiers = app.privacy.find_identifiers(subjects)
+    """Erase the person named by ``subjects`` (see the module docstring).
+
+    Works by placeholder: in each document, every spelling behind the person's
+    placeholders goes ("Ms Quatermass" with "Wilhelmina Quatermass"). Runs under the
+    ingestion lock, so no ingestion can reuse an identifier half-way.
+    """
     receipt = ErasureReceipt(
         uuid.uuid4().hex, _now().isoformat(timespec="seconds"), who.actor, who.role
     )
-    receipt.identifiers = [{"id": i.id, "type": i.entity_type} for i in identifiers]
-    ids = [i.id for i in identifiers]
-    shredded_before = len(app.keyring.shred_log.entries())
-    by_doc = _subject_documents(app, ids)
-    for doc_id in sorted(by_doc):
-        with app.db.session() as s:
-            others = s.scalar(
-                select(PseudonymRow.id)
-                .join(Identifier, Identifier.id == PseudonymRow.identifier_id)
-                .where(
-                    PseudonymRow.document_id == doc_id,
-                    Identifier.entity_type == "PERSON",
-                    PseudonymRow.identifier_id.not_in(ids),
-                )
-                .limit(1)
-            )
-        if others is None:  # about the person alone: the whole document goes
-            app.library.delete_document(doc_id, reason="erased")
-            receipt.documents_deleted.append(doc_id)
-        else:  # concerns others: keep the pseudonymised text, drop the raw original
+    with app.library.exclusive():
+        identifiers = app.privacy.find_identifiers(subjects)
+        receipt.identifiers = [{"id": i.id, "type": i.entity_type} for i in identifiers]
+        ids = [i.id for i in identifiers]
+        shredded_before = len(app.keyring.shred_log.entries())
+        for doc_id, placeholders in sorted(_subject_documents(app, ids).items()):
+            with app.db.session() as s:
+                rows = s.execute(
+                    select(PseudonymRow.placeholder, Identifier.entity_type)
+                    .join(Identifier, Identifier.id == PseudonymRow.identifier_id)
+                    .where(PseudonymRow.document_id == doc_id)
+                ).all()
+            others = {p for p, t in rows if t == "PERSON" and p not in placeholders}
+            if not others:  # about the person alone: the whole document goes
+                app.library.delete_document_locked(doc_id, "erased")
+                receipt.documents_deleted.append(doc_id)
+                continue
+            # Concerns others: the raw original goes; the person's placeholders lose
+            # every identifier behind them, so they can never be resolved again.
             app.vault.erase_original(doc_id)
+            with app.db.session() as s:
+                behind = list(
+                    s.scalars(
+                        select(PseudonymRow.identifier_id).where(
+                            PseudonymRow.document_id == doc_id,
+                            PseudonymRow.placeholder.in_(placeholders),
+                        )
+                    )
+                )
+                s.execute(
+                    delete(Mention).where(
+                        Mention.document_id == doc_id, Mention.identifier_id.in_(behind)
+                    )
+                )
+                s.execute(
+                    delete(PseudonymRow).where(
+                        PseudonymRow.document_id == doc_id,
+                        PseudonymRow.placeholder.in_(placeholders),
+                    )
+                )
             receipt.documents_unlinked.append(doc_id)
-    remaining = [i for i in ids if app.keyring.has_key("subject", i)]
-    app.privacy.forget_identifiers(remaining, "erased")
-    receipt.keys_shredded = len(app.keyring.shred_log.entries()) - shredded_before
+        app.privacy.forget_identifiers(
+            [i for i in ids if app.keyring.has_key("subject", i)], "erased"
+        )
+        app.privacy.drop_orphan_identifiers("erased")  # the spellings that went with them
+        receipt.keys_shredded = len(app.keyring.shred_log.entries()) - shredded_before
     detail = {k: v for k, v in receipt.as_json().items() if k not in ("actor", "role")}
     app.privacy.events.record("gdpr.erase", who.actor, who.role, **detail)
     return receipt
@@ -268,7 +316,7 @@ def sweep(app, who: Caller, *, dry_run: bool = False, now: datetime | None = Non
             expired += [(col, d) for d in old]
     for col, doc in expired:
         if not dry_run:
-            app.library.delete_document(doc.id, reason="retention")
+            app.library.delete_document(doc.id, reason="retention")  # takes the lock
         report.deleted.append(
             {
                 "document_id": doc.id,

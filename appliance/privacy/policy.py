@@ -209,7 +209,16 @@ def load_policy(name: str, data_dir: Path | None = None, _seen: tuple[str, ...] 
         if parsed.extends in (*_seen, parsed.name):
             raise PolicyError(f"{path}: `extends: {parsed.extends}` makes a cycle; remove it.")
         base = load_policy(parsed.extends, data_dir, (*_seen, parsed.name))
-    return _resolve(parsed, base, str(path))
+    policy = _resolve(parsed, base, str(path))
+    known = set(ENTITY_TYPES) | {d.type for d in policy.deny}
+    for name in parsed.entities:
+        if name not in known:
+            hint = difflib.get_close_matches(name, sorted(known), n=1)
+            raise PolicyError(
+                f"{path}, line {_line_of(text, ('entities', name))}: entities.{name}: unknown "
+                "entity type" + (f"; did you mean {hint[0]!r}?" if hint else "") + "."
+            )
+    return policy
 
 
 def _read(path: Path) -> str:
@@ -321,11 +330,6 @@ def _resolve(parsed: PolicyFile, base: Policy | None, source: str) -> Policy:
     deny = [*(base.deny if base else ())] + [
         DenyRule(d.type, tuple(d.words), d.regex, d.score) for d in parsed.deny
     ]
-    if base is not None:
-        known = set(ENTITY_TYPES) | {d.type for d in deny}
-        unknown = [n for n in entities if n not in known]
-        if unknown:
-            raise PolicyError(f"{source}: entities.{unknown[0]}: unknown entity type.")
     threshold = (
         parsed.threshold
         if "threshold" in parsed.model_fields_set or base is None

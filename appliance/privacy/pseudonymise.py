@@ -42,9 +42,13 @@ class PiiBlocked(ApplianceError):
             "context": "sources",
             "ingest": "documents",
         }
+        fix = {
+            "prompt": "Remove it and ask again.",
+            "ingest": "Remove it from the file, or use a collection whose policy allows it.",
+        }.get(stage, "Ask a compliance officer to review the documents or the policy.")
         super().__init__(
             f"blocked by the {policy.name!r} privacy policy: {where.get(stage, stage)} may not "
-            f"contain {', '.join(types)}. Remove it and try again."
+            f"contain {', '.join(types)}. {fix}"
         )
 
 

@@ -36,6 +36,7 @@ from appliance.embeddings import OnnxEmbedder
 from appliance.errors import CollectionNotFound, DocumentError
 from appliance.files import sha256_file
 from appliance.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document
+from appliance.privacy import PiiBlocked
 from appliance.rag.privacy import SUBJECT_SCOPE, PrivacyGate
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
@@ -277,6 +278,8 @@ class DocumentLibrary:
                         result = self._ingest_one(path, col)
                     except DocumentError as exc:
                         result = IngestResult(path, "failed", error=str(exc))
+                    except PiiBlocked as exc:  # the policy refuses this file, not the batch
+                        result = IngestResult(path, "failed", error=str(exc))
                 results.append(result)
                 if on_result:
                     on_result(result)
@@ -409,7 +412,7 @@ class DocumentLibrary:
         if replaced:
             self.index.delete_document(col.name, replaced)
             self.vault.destroy(replaced, SUPERSEDED)
-            self.privacy.drop_orphan_identifiers()
+            self.privacy.drop_orphan_identifiers(SUPERSEDED)
         return IngestResult(
             path, "replaced" if replaced else "added", doc_id, len(drafts), document.page_count
         )
@@ -417,24 +420,34 @@ class DocumentLibrary:
     # -- deletion and recovery -----------------------------------------------
 
     def delete_document(self, document_id: str, reason: str = "deleted") -> DocumentInfo:
-        """Delete a document everywhere and shred its key: it cannot come back,
-        not even from an older backup."""
-        with self.exclusive(), self.db.session() as s:
+        """Delete a document everywhere and shred its keys: it cannot come back, and a
+        restored older backup loses it again."""
+        with self.exclusive():
+            return self.delete_document_locked(document_id, reason)
+
+    def delete_document_locked(self, document_id: str, reason: str) -> DocumentInfo:
+        """:meth:`delete_document` for a caller that holds :meth:`exclusive` already."""
+        with self.db.session() as s:
             doc = s.get(Document, document_id)
             if doc is None:
                 raise DocumentError(f"no document with id {document_id!r}.")
             info = self.vault.open_document(doc)
             col_name = doc.collection.name
+        # Logged first, with the real reason: a crash below cannot turn the deletion
+        # into a superseded leftover that a restore would bring back.
+        keys = self.vault.announce(document_id, reason)
+        with self.db.session() as s:
             s.execute(delete(Chunk).where(Chunk.document_id == document_id))
-            s.delete(doc)
+            s.execute(delete(Document).where(Document.id == document_id))
             s.execute(
                 update(Collection)
-                .where(Collection.id == doc.collection_id)
+                .where(Collection.id == info.collection_id)
                 .values(revision=Collection.revision + 1)
             )
         self.index.delete_document(col_name, document_id)
-        self.vault.destroy(document_id, reason)
-        self.privacy.drop_orphan_identifiers()
+        self.vault.delete_original(document_id)
+        self.vault.keyring.shred_keys(keys, reason, logged=True)
+        self.privacy.drop_orphan_identifiers(reason)
         return info
 
     def recover(self, blocking: bool = True) -> int:
@@ -466,7 +479,7 @@ class DocumentLibrary:
                 s.execute(delete(Document).where(Document.id == doc_id))
             self.vault.destroy(doc_id, SUPERSEDED)
             removed += 1
-        removed += self.privacy.drop_orphan_identifiers()
+        removed += self.privacy.drop_orphan_identifiers(SUPERSEDED)
         removed += self._drop_orphan_secrets()
         for name in names:
             alive = known.get(name, set()) - {d for d, _ in pending}

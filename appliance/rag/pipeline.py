@@ -122,9 +122,11 @@ class Appliance:
         embedder: OnnxEmbedder | None = None,
         engine: LlamaEngine | None = None,
         key_source: KeySource | None = None,
+        create_keyring: bool = True,
     ) -> None:
         self.settings = settings or load_settings()
         self._key_source = key_source
+        self._create_keyring = create_keyring
         self._embedder = embedder
         self._engine = engine
         self._embedder_lock = threading.Lock()
@@ -153,6 +155,7 @@ class Appliance:
                 source,
                 ShredLog(self.settings.shred_log_path),
                 after_shred=self.db.flush_deleted,
+                create=self._create_keyring,
             )
         except BaseException:
             self.db.dispose()
@@ -166,7 +169,7 @@ class Appliance:
         self.privacy = PrivacyGate(
             self.db, self.keyring, self.detector_loaded, self.settings.data_dir
         )
-        install_log_filter(self.privacy)
+        install_log_filter(self.privacy, self.settings.log_policy)
         self.library = DocumentLibrary(
             self.db,
             self.index,
@@ -342,7 +345,14 @@ class Appliance:
             return hits
         self._check_reveal(protected.policy, who)
         self._record_reveal(protected, who, collection)
-        return [replace(h, text=reidentify(h.text, protected.scope)[0]) for h in hits]
+
+        def show(text: str) -> str:
+            return reidentify(text, protected.scope)[0]
+
+        return [
+            replace(h, text=show(h.text), title=show(h.title), section=show(h.section))
+            for h in hits
+        ]
 
     def ask(
         self,

@@ -250,10 +250,10 @@ class PrivacyGate:
         shred their data keys: what they stood for can never be read again."""
         if not identifier_ids:
             return 0
+        keys = self.keyring.announce_shred(SUBJECT_SCOPE, identifier_ids, reason)
         with self.db.session() as s:
             s.execute(delete(Identifier).where(Identifier.id.in_(identifier_ids)))
-        keys = self.keyring.keys_in_scope(SUBJECT_SCOPE, identifier_ids)
-        self.keyring.shred_keys(keys, reason)
+        self.keyring.shred_keys(keys, reason, logged=True)
         return len(keys)
 
     def find_identifiers(self, values: Iterable[str]) -> list[Identifier]:
@@ -270,8 +270,10 @@ class PrivacyGate:
         with self.db.session() as s:
             return list(s.scalars(select(Identifier).where(Identifier.value_mac.in_(list(macs)))))
 
-    def drop_orphan_identifiers(self) -> int:
-        """Identifiers no document mentions any more: row deleted, data key shredded."""
+    def drop_orphan_identifiers(self, reason: str) -> int:
+        """Identifiers no document mentions any more: rows deleted, data keys shredded
+        (``reason`` "superseded" after a replacement or a rolled-back ingestion, so an
+        older backup that still uses them keeps them)."""
         with self.db.session() as s:
             orphans = list(
                 s.scalars(
@@ -282,12 +284,7 @@ class PrivacyGate:
                     )
                 )
             )
-            if orphans:
-                s.execute(delete(Identifier).where(Identifier.id.in_(orphans)))
-        keys = self.keyring.keys_in_scope(SUBJECT_SCOPE, orphans) if orphans else []
-        if keys:
-            self.keyring.shred_keys(keys)
-        return len(orphans)
+        return self.forget_identifiers(orphans, reason)
 
     # -- questions -------------------------------------------------------------------
 
@@ -401,7 +398,14 @@ class PrivacyGate:
                     return mask(value)
                 return scope.placeholder(entity_type, value)
 
-            out.append(replace(hit, text=PLACEHOLDER.sub(swap, hit.text)))
+            out.append(
+                replace(
+                    hit,
+                    text=PLACEHOLDER.sub(swap, hit.text),
+                    title=PLACEHOLDER.sub(swap, hit.title),
+                    section=PLACEHOLDER.sub(swap, hit.section),
+                )
+            )
         return out
 
     def answer_filter(self, question: ProtectedQuestion, reveal: bool) -> Callable[[str], str]:
@@ -417,15 +421,15 @@ class PrivacyGate:
                 if p is None:
                     return m.group(0)
                 action = policy.action(p.type, "answer")
-                if reveal:
-                    return p.value
+                # The policy's answer actions hold for every role; revealing only
+                # resolves what the policy leaves pseudonymised (or keeps).
                 if action == "redact":
                     return f"[{p.type}]"
                 if action == "mask":
                     return mask(p.value)
                 if action == "block":
                     raise PiiBlocked([p.type], "answer", policy)
-                return m.group(0)
+                return p.value if reveal else m.group(0)
 
             return _LOOSE_PLACEHOLDER.sub(swap, text)
 
@@ -503,13 +507,16 @@ class PiiLogFilter(logging.Filter):
         return True
 
 
-def install_log_filter(gate: PrivacyGate, logger_name: str = "appliance") -> None:
-    """Attach the filter to the appliance's handlers' logger once per process."""
+def install_log_filter(
+    gate: PrivacyGate, policy_name: str = "default", logger_name: str = "appliance"
+) -> None:
+    """Attach the filter to the appliance's loggers (once per process; the last
+    appliance opened sets the policy)."""
     logger = logging.getLogger(logger_name)
     for f in list(logger.filters):
         if isinstance(f, PiiLogFilter):
             logger.removeFilter(f)
-    logger.addFilter(gate_filter := PiiLogFilter(gate))
+    logger.addFilter(gate_filter := PiiLogFilter(gate, policy_name))
     for child in list(logging.Logger.manager.loggerDict.values()):
         if isinstance(child, logging.Logger) and child.name.startswith(logger_name + "."):
             for f in list(child.filters):

@@ -178,11 +178,19 @@ class DocumentVault:
         ``reason`` "superseded" (a replaced version, a rolled-back ingestion) is not
         re-applied when an older backup is restored; "deleted" and "erased" are.
         """
+        keys = self.announce(document_id, reason)
         self.delete_original(document_id)
-        self.keyring.shred(ORIGINAL_SCOPE, document_id, reason)
-        self.keyring.shred(DOCUMENT_SCOPE, document_id, reason)
+        self.keyring.shred_keys(keys, reason, logged=True)
+
+    def announce(self, document_id: str, reason: str) -> list:  # type: ignore[type-arg]
+        """Log the document's keys as shredded before anything of it is deleted."""
+        return [
+            *self.keyring.announce_shred(ORIGINAL_SCOPE, [document_id], reason),
+            *self.keyring.announce_shred(DOCUMENT_SCOPE, [document_id], reason),
+        ]
 
     def erase_original(self, document_id: str, reason: str = "erased") -> None:
         """Destroy only the original file (and its key); the sealed passages remain."""
+        keys = self.keyring.announce_shred(ORIGINAL_SCOPE, [document_id], reason)
         self.delete_original(document_id)
-        self.keyring.shred(ORIGINAL_SCOPE, document_id, reason)
+        self.keyring.shred_keys(keys, reason, logged=True)
