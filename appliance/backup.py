@@ -124,6 +124,17 @@ def create_backup(app, out: Path) -> BackupReceipt:  # type: ignore[no-untyped-d
         except BaseException:
             part.unlink(missing_ok=True)
             raise
+    from appliance.rag.privacy import Caller
+
+    who = Caller.local()
+    app.audit.append(
+        "backup.create",
+        who.actor,
+        who.role,
+        resource=str(out),
+        archive_id=archive_id,
+        documents=documents,
+    )
     return BackupReceipt(out, archive_id, documents, out.stat().st_size, created)
 
 

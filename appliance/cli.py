@@ -423,7 +423,7 @@ def documents_list(obj: _Context, collection: str, as_json: bool) -> None:
 @click.pass_obj
 def documents_delete(obj: _Context, document_id: str) -> None:
     with obj.appliance() as app:
-        doc = app.library.delete_document(document_id)
+        doc = app.delete_document(document_id)
     click.echo(f"deleted {doc.source} (its keys are shredded; restoring a backup deletes it again)")
 
 
@@ -934,6 +934,123 @@ def gdpr_ropa(obj: _Context, fmt: str, out: Path | None) -> None:
     else:
         out.write_text(text)
         click.echo(f"written {out}")
+
+
+@cli.group()
+def audit() -> None:
+    """Verify and export the tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@click.option(
+    "--bundle",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Verify an exported bundle offline (no data directory, no passphrase).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--role", type=click.Choice(["compliance_officer", "admin"]), default="compliance_officer"
+)
+@click.pass_obj
+def audit_verify(obj: _Context, bundle: Path | None, as_json: bool, role: str) -> None:
+    """Exit 0 when the trail is intact, 1 naming the first bad record when not."""
+    from appliance.audit import verify_bundle
+
+    if bundle is not None:
+        report = verify_bundle(bundle)
+    else:
+        with obj.appliance() as app:
+            report = app.audit.verify()
+            who = _caller(role)
+            app.audit.append(
+                "audit.verify",
+                who.actor,
+                who.role,
+                outcome="success" if report.ok else "failure",
+                reason="" if report.ok else str(report.problems[0]),
+            )
+    if as_json:
+        _emit_json(report.as_json())
+    elif report.ok:
+        click.echo(f"intact: {report.records} records, {report.checkpoints} signed checkpoints")
+    else:
+        click.secho(f"NOT intact: {report.problems[0]}", fg="red")
+        for problem in report.problems[1:10]:
+            click.echo(f"  also: {problem}")
+    if not report.ok:
+        sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--bundle", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--since", help="RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
+@click.option("--until")
+@click.option("--actor")
+@click.option("--action")
+@click.option(
+    "--role", type=click.Choice(["compliance_officer", "admin"]), default="compliance_officer"
+)
+@click.pass_obj
+def audit_export(
+    obj: _Context,
+    fmt: str,
+    out: Path | None,
+    bundle: Path | None,
+    since: str | None,
+    until: str | None,
+    actor: str | None,
+    action: str | None,
+    role: str,
+) -> None:
+    """Write records (filtered) as JSON Lines or CSV to --out, or everything with
+    checkpoints and the public key as a verifiable --bundle folder."""
+    from appliance.audit import write_bundle, write_csv, write_jsonl
+
+    if (out is None) == (bundle is None):
+        raise click.UsageError("give exactly one of --out FILE or --bundle DIR.")
+    who = _caller(role)
+    with obj.appliance() as app:
+        # The export is itself an audited act, recorded before it is taken.
+        app.audit.append(
+            "audit.export",
+            who.actor,
+            who.role,
+            resource=str(out or bundle),
+            format="bundle" if bundle else fmt,
+            filters={"since": since, "until": until, "actor": actor, "action": action},
+        )
+        if bundle is not None:
+            app.audit.checkpoint()
+            n = write_bundle(
+                app.audit.records(), app.audit.checkpoints(), app.audit.public_key()[0], bundle
+            )
+            click.echo(
+                f"bundle written: {bundle} ({n} records); verify with "
+                f"`appliance audit verify --bundle {bundle}`"
+            )
+            return
+        assert out is not None
+        records = app.audit.records(since=since, until=until, actor=actor, action=action)
+        writer = write_csv if fmt == "csv" else write_jsonl
+        try:
+            n = writer(records, out)
+        except FileExistsError:
+            raise click.UsageError(f"{out} already exists; choose a new file name.") from None
+    click.echo(f"{n} records written to {out}")
+
+
+@audit.command("public-key")
+@click.pass_obj
+def audit_public_key(obj: _Context) -> None:
+    """Print the checkpoint-signing public key (PEM) and its fingerprint."""
+    from appliance.crypto import public_key_pem
+
+    with obj.appliance() as app:
+        raw, fp = app.audit.public_key()
+    click.echo(public_key_pem(raw), nl=False)
+    click.echo(f"fingerprint: {fp}")
 
 
 def _demo_key(obj: _Context) -> None:

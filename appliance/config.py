@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     )
     chroma_port: int = 8000
 
+    # A signed checkpoint of the audit trail every this many records (and hourly, and
+    # when the appliance closes).
+    audit_checkpoint_every: int = Field(default=100, ge=1, le=100000)
+
     # Whose `log` stage filters the appliance's own log messages.
     log_policy: str = Field(default="default", description="policy applied to log messages")
 

@@ -12,7 +12,7 @@ from appliance.errors import NotAllowed
 from appliance.privacy import PiiBlocked, PolicyError, PseudonymScope, apply_policy, load_policy
 from appliance.privacy.detector import windows
 from appliance.rag.privacy import Caller, filter_sentences
-from appliance.store.schema import Document, EventRow
+from appliance.store.schema import Document
 from tests.conftest import SAMPLES, run_cli
 
 TEXT = (
@@ -184,21 +184,20 @@ def test_reidentification_needs_an_allowed_role_and_is_recorded(hospital) -> Non
     officer = Caller("dpo", "compliance_officer")
     hits = hospital.retrieve("Where does Wilhelmina live?", "wards", who=officer, reveal=True)
     assert "14 Larkspur Crescent, Bexhill" in hits[0].text
-    with hospital.db.session() as s:
-        events = list(s.scalars(select(EventRow).where(EventRow.kind == "pii.reidentified")))
-    assert len(events) == 1 and events[0].actor == "dpo"
-    detail = json.loads(events[0].detail)
+    events = list(hospital.audit.records(action="pii.reidentified"))
+    assert len(events) == 1 and events[0]["actor"] == "dpo"
+    detail = events[0]["detail"]
     assert detail["policy"] == "healthcare" and "PERSON" in detail["types"]
-    assert "Wilhelmina" not in events[0].detail and "Larkspur" not in events[0].detail
+    assert "Wilhelmina" not in json.dumps(events) and "Larkspur" not in json.dumps(events)
 
 
 def test_a_blocked_type_stops_the_question_naming_the_type_only(hospital) -> None:
     with pytest.raises(PiiBlocked) as err:
         hospital.ask("Who holds passport 502135326?", "wards")
     assert "PASSPORT" in str(err.value) and "502135326" not in str(err.value)
-    with hospital.db.session() as s:
-        event = s.scalars(select(EventRow).where(EventRow.kind == "pii.blocked")).one()
-    assert json.loads(event.detail)["types"] == ["PASSPORT"] and "5021" not in event.detail
+    (event,) = hospital.audit.records(action="pii.blocked")
+    assert event["detail"]["types"] == ["PASSPORT"] and event["outcome"] == "failure"
+    assert "5021" not in json.dumps(event)
 
 
 def test_answers_show_placeholders_unless_revealed(hospital) -> None:

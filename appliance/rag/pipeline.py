@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from appliance.audit import AuditTrail
 from appliance.config import Settings, load_settings
-from appliance.crypto import Keyring, KeySource, ShredLog, resolve_key_source
+from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
 from appliance.crypto.signing import rotation_entries as signing_rotation_entries
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import NotAllowed, QuestionTooLong, StoreError
@@ -50,7 +51,7 @@ from appliance.rag.privacy import (
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.store.database import Database
 from appliance.store.keys import SqlKeyStore
-from appliance.store.vault import DocumentVault
+from appliance.store.vault import DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
 
 # Tokens kept free in the context window beyond the answer's max_tokens.
@@ -127,6 +128,8 @@ class Appliance:
         self.settings = settings or load_settings()
         self._key_source = key_source
         self._create_keyring = create_keyring
+        self._signer: Signer | None = None
+        self._model_sha256: str | None = None
         self._embedder = embedder
         self._engine = engine
         self._embedder_lock = threading.Lock()
@@ -166,8 +169,13 @@ class Appliance:
             host=self.settings.chroma_host,
             port=self.settings.chroma_port,
         )
+        self.audit = AuditTrail(
+            self.db,
+            self.audit_signer,
+            checkpoint_every=self.settings.audit_checkpoint_every,
+        )
         self.privacy = PrivacyGate(
-            self.db, self.keyring, self.detector_loaded, self.settings.data_dir
+            self.db, self.keyring, self.detector_loaded, self.settings.data_dir, self.audit
         )
         install_log_filter(self.privacy, self.settings.log_policy)
         self.library = DocumentLibrary(
@@ -188,8 +196,15 @@ class Appliance:
 
     def close(self) -> None:
         if self._opened:
+            self.audit.checkpoint()  # at shutdown: the tail is committed and signed
             self.db.dispose()
             self._opened = False
+
+    def audit_signer(self) -> Signer:
+        """The audit trail's Ed25519 key (created on first use, wrapped under the KEK)."""
+        if self._signer is None:
+            self._signer = Signer.load_or_create(self.keyring, self.settings.keys_dir, "audit")
+        return self._signer
 
     def __enter__(self) -> Appliance:
         return self.open()
@@ -209,13 +224,29 @@ class Appliance:
     ) -> int:
         """Move every data key and signing key to a new KEK version (resumable)."""
         with self.library.exclusive():
-            return self.keyring.rotate(
+            version = self.keyring.rotate(
                 new_source,
                 secrets=signing_rotation_entries(self.settings.keys_dir),
                 batch=batch,
                 on_progress=on_progress,
                 crash_after=crash_after,
             )
+        who = Caller.local()
+        self.audit.append(
+            "keys.rotate", who.actor, who.role, kek_version=version, kek_source=new_source.kind
+        )
+        return version
+
+    def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
+        who = who or Caller.local()
+        info = self.library.delete_document(document_id)
+        self.audit.append(
+            "document.delete",
+            who.actor,
+            who.role,
+            resource=f"collection:{info.collection_id}/document:{document_id}",
+        )
+        return info
 
     # -- models --------------------------------------------------------------
 
@@ -273,8 +304,21 @@ class Appliance:
         paths: list[Path],
         collection: str = DEFAULT_COLLECTION,
         on_result: Callable[[IngestResult], None] | None = None,
+        who: Caller | None = None,
     ) -> list[IngestResult]:
-        return self.library.ingest(paths, collection, on_result)
+        who = who or Caller.local()
+        results = self.library.ingest(paths, collection, on_result)
+        for r in results:
+            self.audit.append(
+                "document.ingest",
+                who.actor,
+                who.role,
+                resource=f"collection:{collection}/document:{r.document_id or '-'}",
+                outcome="failure" if not r.ok else "success",
+                reason=(r.error or "")[:200] if not r.ok else r.status,
+                chunks=r.chunks,
+            )
+        return results
 
     def _search(
         self, question: str, collection: str, k: int | None, who: Caller
@@ -305,6 +349,38 @@ class Appliance:
             search_text, col, k or self.settings.top_k, entity_chunks=mentioned
         )
         return protected, self.privacy.context_hits(hits, protected)
+
+    def _record_question(
+        self,
+        action: str,
+        protected: ProtectedQuestion,
+        hits: list[Hit],
+        who: Caller,
+        collection: str,
+        engine: LlamaEngine | None = None,
+    ) -> None:
+        """Who asked what of which collection, and which sources answered: ids, model,
+        policy and PII counts; never the question's text."""
+        self.audit.append(
+            action,
+            who.actor,
+            who.role,
+            resource=f"collection:{collection}",
+            documents=sorted({h.document_id for h in hits}),
+            chunks=[h.chunk_id for h in hits],
+            model=engine.name if engine else None,
+            model_sha256=self._model_digest() if engine else None,
+            policy=protected.policy.name,
+            policy_digest=protected.policy.digest,
+            pii=protected.counts,
+        )
+
+    def _model_digest(self) -> str:
+        from appliance.files import sha256_file
+
+        if self._model_sha256 is None:
+            self._model_sha256 = sha256_file(self.settings.chat_model_path)
+        return self._model_sha256
 
     def _check_reveal(self, policy: Policy, who: Caller) -> None:
         if not policy.may_reidentify(who.role):
@@ -341,6 +417,7 @@ class Appliance:
         or with the values when ``reveal`` and the caller's role may re-identify."""
         who = who or Caller.local()
         protected, hits = self._search(question, collection, k, who)
+        self._record_question("question.retrieve", protected, hits, who, collection)
         if not reveal:
             return hits
         self._check_reveal(protected.policy, who)
@@ -370,6 +447,7 @@ class Appliance:
         if reveal:
             self._check_reveal(protected.policy, who)
         if not hits:
+            self._record_question("question.ask", protected, [], who, collection)
             return AnswerStream(question, [], None, self.settings.chat_model)
         engine = self.engine_loaded()
         params = params or GenerationParams(
@@ -378,6 +456,7 @@ class Appliance:
         hits, messages = self._fit_context(engine, protected.text, hits, params.max_tokens)
         if reveal:
             self._record_reveal(protected, who, collection)
+        self._record_question("question.ask", protected, hits, who, collection, engine)
         deltas = filter_sentences(
             engine.stream_chat(messages, params, cancel),
             self.privacy.answer_filter(protected, reveal),

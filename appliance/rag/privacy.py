@@ -17,7 +17,6 @@ and re-identifies placeholders only for roles the policy allows.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -25,13 +24,13 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from appliance.audit import AuditTrail
 from appliance.crypto import Keyring
 from appliance.errors import KeyShredded
 from appliance.ingest.loaders import Block, LoadedDocument, Page
@@ -48,7 +47,7 @@ from appliance.privacy import (
 from appliance.privacy.pseudonymise import mask, normalise
 from appliance.rag.retrieval import Hit
 from appliance.store.database import Database
-from appliance.store.schema import EventRow, Identifier, IdentifierTerm, Mention, PseudonymRow
+from appliance.store.schema import Identifier, IdentifierTerm, Mention, PseudonymRow
 
 SUBJECT_SCOPE = "subject"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -77,26 +76,14 @@ class ProtectedQuestion:
 
 
 class EventLog:
-    """Privacy events (metadata only: types and counts, never values)."""
+    """Privacy events into the audit trail (metadata only: types and counts, never values)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, audit: AuditTrail) -> None:
+        self.audit = audit
 
     def record(self, kind: str, actor: str, role: str, **detail: Any) -> None:
-        with self.db.session() as s:
-            s.add(
-                EventRow(
-                    at=datetime.now(UTC),
-                    kind=kind,
-                    actor=actor,
-                    role=role,
-                    detail=json.dumps(detail, sort_keys=True),
-                )
-            )
-
-    def recent(self, limit: int = 50) -> list[EventRow]:
-        with self.db.session() as s:
-            return list(s.scalars(select(EventRow).order_by(EventRow.id.desc()).limit(limit)))
+        outcome = "failure" if kind.endswith(".blocked") else "success"
+        self.audit.append(kind, actor, role, outcome=outcome, **detail)
 
 
 class PrivacyGate:
@@ -106,12 +93,13 @@ class PrivacyGate:
         keyring: Keyring,
         detector: Callable[[], PiiDetector],
         data_dir: Path,
+        audit: AuditTrail,
     ) -> None:
         self.db = db
         self.keyring = keyring
         self._detector = detector
         self.data_dir = data_dir
-        self.events = EventLog(db)
+        self.events = EventLog(audit)
         self._policies: dict[str, tuple[float, Policy]] = {}
         self._lock = threading.Lock()
 

@@ -189,15 +189,38 @@ class Mention(Base):
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
 
 
-class EventRow(Base):
-    """Privacy-relevant events (blocks, re-identifications...): metadata only, never
-    personal values. The tamper-evident audit trail builds on these."""
+class AuditRecord(Base):
+    """One audit event. Append-only; each record chains the hash of the one before.
+    Metadata only: never personal values, never raw prompt text."""
 
-    __tablename__ = "events"
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)
+    at: Mapped[str] = mapped_column(String(32))  # RFC 3339, UTC, milliseconds
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    resource: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed commitment to the chain head (and a Merkle root of the records since
+    the previous checkpoint), verifiable offline with the public key."""
+
+    __tablename__ = "audit_checkpoints"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    kind: Mapped[str] = mapped_column(String(48))
-    actor: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(32))
-    detail: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    merkle_root: Mapped[str] = mapped_column(String(64))
+    from_seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(32))
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)  # hex

@@ -1,5 +1,5 @@
 """privacy and GDPR: collection policies, purposes and retention; the identifier registry,
-pseudonyms, mentions, events
+pseudonyms, mentions
 
 Revision ID: 0003
 Revises: 0002
@@ -95,19 +95,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_mentions_identifier", "mentions", ["identifier_id"])
     op.create_index("ix_mentions_chunk", "mentions", ["chunk_id"])
-    op.create_table(
-        "events",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("kind", sa.String(48), nullable=False),
-        sa.Column("actor", sa.String(64), nullable=False),
-        sa.Column("role", sa.String(32), nullable=False),
-        sa.Column("detail", sa.Text, nullable=False),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("events")
     op.drop_table("mentions")
     op.drop_table("pseudonyms")
     op.drop_table("identifier_terms")

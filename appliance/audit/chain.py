@@ -1,0 +1,318 @@
+"""The append-only audit chain: records, signed checkpoints, verification, export.
+
+Each record's hash covers its fields and the previous record's hash, so
+changing, removing, inserting or reordering a record breaks the chain from
+there on. Every ``checkpoint_every`` records (and at least hourly, and when
+the appliance closes) a checkpoint commits to the head hash and to a Merkle
+root of the records since the previous checkpoint, signed with an Ed25519 key
+the crypto room keeps outside the database. Someone who rewrites the database
+and recomputes every hash still cannot forge the signatures; someone who cuts
+the tail off is caught by the last checkpoint. Verification needs only the
+public key, so an exported bundle verifies offline, anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from appliance.crypto import Signer, fingerprint, verify_signature
+from appliance.store.database import Database
+from appliance.store.schema import AuditCheckpoint, AuditRecord
+
+GENESIS = "0" * 64
+RECORD_FIELDS = (
+    "seq", "event_id", "at", "actor", "role", "source", "action", "resource", "outcome",
+    "reason", "detail", "prev_hash",
+)  # fmt: skip
+CHECKPOINT_FIELDS = ("seq", "head_hash", "merkle_root", "from_seq", "at", "key_fingerprint")
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def record_hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical({k: fields[k] for k in RECORD_FIELDS})).hexdigest()
+
+
+def merkle_root(hashes: list[str]) -> str:
+    """Binary Merkle tree over record hashes (odd nodes carried up), hex SHA-256."""
+    level = [bytes.fromhex(h) for h in hashes] or [bytes(32)]
+    while len(level) > 1:
+        nxt = []
+        for i in range(0, len(level), 2):
+            pair = level[i : i + 2]
+            nxt.append(hashlib.sha256(b"".join(pair)).digest() if len(pair) == 2 else pair[0])
+        level = nxt
+    return level[0].hex()
+
+
+def record_dict(r: AuditRecord) -> dict[str, Any]:
+    return {
+        "seq": r.seq,
+        "event_id": r.event_id,
+        "at": r.at,
+        "actor": r.actor,
+        "role": r.role,
+        "source": r.source,
+        "action": r.action,
+        "resource": r.resource,
+        "outcome": r.outcome,
+        "reason": r.reason,
+        "detail": json.loads(r.detail),
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    }
+
+
+def checkpoint_dict(c: AuditCheckpoint) -> dict[str, Any]:
+    return {
+        "seq": c.seq,
+        "head_hash": c.head_hash,
+        "merkle_root": c.merkle_root,
+        "from_seq": c.from_seq,
+        "at": c.at,
+        "key_fingerprint": c.key_fingerprint,
+        "signature": c.signature,
+    }
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    what: str  # modified, missing, inserted or reordered, truncated, bad signature
+
+    def __str__(self) -> str:
+        return f"record {self.seq}: {self.what}"
+
+
+@dataclass
+class VerifyReport:
+    records: int
+    checkpoints: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "checkpoints": self.checkpoints,
+            "first_bad_seq": self.problems[0].seq if self.problems else None,
+            "problems": [str(p) for p in self.problems],
+        }
+
+
+def verify_chain(
+    records: Iterable[dict[str, Any]], checkpoints: list[dict[str, Any]], public_raw: bytes
+) -> VerifyReport:
+    """Check records (in the order given) and checkpoints; the first problems first."""
+    problems: list[Problem] = []
+    hashes: dict[int, str] = {}
+    expected, prev, count = 1, GENESIS, 0
+    for r in records:
+        count += 1
+        seq = r["seq"]
+        if seq < expected:
+            problems.append(Problem(seq, "out of order (inserted or reordered)"))
+            continue
+        if seq > expected:
+            problems.append(Problem(expected, f"missing (records {expected}..{seq - 1} removed)"))
+        if record_hash(r) != r["hash"]:
+            problems.append(Problem(seq, "modified (its hash does not match its content)"))
+        elif r["prev_hash"] != prev and seq == expected:
+            problems.append(
+                Problem(seq, "does not follow the record before it (inserted or reordered)")
+            )
+        hashes[seq] = r["hash"]
+        prev, expected = r["hash"], seq + 1
+    last = expected - 1
+    record_problems = list(problems)
+
+    def explained(lo: int, hi: int) -> bool:
+        """A record-level problem already accounts for this checkpoint's mismatch."""
+        return any(lo <= p.seq <= hi for p in record_problems)
+
+    for c in checkpoints:
+        payload = {k: c[k] for k in CHECKPOINT_FIELDS}
+        if not verify_signature(public_raw, canonical(payload), bytes.fromhex(c["signature"])):
+            problems.append(Problem(c["seq"], "checkpoint has a bad signature"))
+            continue
+        if c["seq"] > last:
+            problems.append(
+                Problem(last + 1, f"truncated: a signed checkpoint covers records up to {c['seq']}")
+            )
+            continue
+        if explained(c["from_seq"], c["seq"]):
+            continue
+        if hashes.get(c["seq"]) != c["head_hash"]:
+            problems.append(Problem(c["seq"], "differs from the signed checkpoint (rewritten)"))
+            continue
+        span = [hashes[s] for s in range(c["from_seq"], c["seq"] + 1) if s in hashes]
+        if merkle_root(span) != c["merkle_root"]:
+            problems.append(
+                Problem(c["from_seq"], "records since the previous checkpoint were rewritten")
+            )
+    problems.sort(key=lambda p: p.seq)
+    return VerifyReport(count, len(checkpoints), problems)
+
+
+class AuditTrail:
+    """The appliance's audit trail on its database; signing through the crypto room."""
+
+    def __init__(
+        self,
+        db: Database,
+        signer: Callable[[], Signer],
+        *,
+        checkpoint_every: int = 100,
+        max_checkpoint_age: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.db = db
+        self._signer = signer
+        self.checkpoint_every = checkpoint_every
+        self.max_checkpoint_age = max_checkpoint_age
+
+    # -- writing -----------------------------------------------------------------
+
+    def append(
+        self,
+        action: str,
+        actor: str,
+        role: str,
+        *,
+        resource: str = "",
+        outcome: str = "success",
+        reason: str = "",
+        source: str = "local",
+        **detail: Any,
+    ) -> AuditRecord:
+        for _attempt in range(20):
+            try:
+                with self.db.session() as s:
+                    head = s.scalar(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1))
+                    fields = {
+                        "seq": (head.seq + 1) if head else 1,
+                        "event_id": uuid.uuid4().hex,
+                        "at": now_rfc3339(),
+                        "actor": actor,
+                        "role": role,
+                        "source": source,
+                        "action": action,
+                        "resource": resource,
+                        "outcome": outcome,
+                        "reason": reason,
+                        "detail": json.loads(canonical(detail)),
+                        "prev_hash": head.hash if head else GENESIS,
+                    }
+                    row = AuditRecord(
+                        **{**fields, "detail": canonical(fields["detail"]).decode()},
+                        hash=record_hash(fields),
+                    )
+                    s.add(row)
+                break
+            except IntegrityError:  # another process took this seq: read the head again
+                continue
+        if self._checkpoint_due(row.seq):
+            self.checkpoint()
+        return row
+
+    def _checkpoint_due(self, seq: int) -> bool:
+        last = self.last_checkpoint()
+        since = seq - (last.seq if last else 0)
+        if since >= self.checkpoint_every:
+            return True
+        if last is None:
+            return False
+        age = datetime.now(UTC) - datetime.fromisoformat(last.at.replace("Z", "+00:00"))
+        return age >= self.max_checkpoint_age
+
+    def last_checkpoint(self) -> AuditCheckpoint | None:
+        with self.db.session() as s:
+            return s.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
+
+    def checkpoint(self) -> AuditCheckpoint | None:
+        """Sign the current head (no-op when nothing was added since the last one)."""
+        last = self.last_checkpoint()
+        start = (last.seq + 1) if last else 1
+        with self.db.session() as s:
+            rows = list(
+                s.execute(
+                    select(AuditRecord.seq, AuditRecord.hash)
+                    .where(AuditRecord.seq >= start)
+                    .order_by(AuditRecord.seq)
+                )
+            )
+        if not rows:
+            return None
+        signer = self._signer()
+        payload = {
+            "seq": rows[-1][0],
+            "head_hash": rows[-1][1],
+            "merkle_root": merkle_root([h for _, h in rows]),
+            "from_seq": start,
+            "at": now_rfc3339(),
+            "key_fingerprint": signer.fingerprint,
+        }
+        row = AuditCheckpoint(**payload, signature=signer.sign(canonical(payload)).hex())
+        with self.db.session() as s:
+            s.add(row)
+        return row
+
+    # -- reading -----------------------------------------------------------------
+
+    def records(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        query = select(AuditRecord).order_by(AuditRecord.seq)
+        if since:
+            query = query.where(AuditRecord.at >= since)
+        if until:
+            query = query.where(AuditRecord.at <= until)
+        if actor:
+            query = query.where(AuditRecord.actor == actor)
+        if action:
+            query = query.where(AuditRecord.action == action)
+        with self.db.session() as s:
+            for r in s.scalars(query.execution_options(yield_per=500)):
+                yield record_dict(r)
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            return [
+                checkpoint_dict(c)
+                for c in s.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq))
+            ]
+
+    def count(self) -> int:
+        with self.db.session() as s:
+            return s.scalar(select(func.count()).select_from(AuditRecord)) or 0
+
+    def verify(self) -> VerifyReport:
+        signer = self._signer()
+        return verify_chain(self.records(), self.checkpoints(), signer.public_raw)
+
+    def public_key(self) -> tuple[bytes, str]:
+        signer = self._signer()
+        return signer.public_raw, fingerprint(signer.public_raw)

@@ -1,0 +1,127 @@
+"""Exports of the audit trail, and offline verification of an exported bundle."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from appliance.audit.chain import VerifyReport, verify_chain
+from appliance.crypto import fingerprint, public_key_pem
+from appliance.crypto.signing import load_public_key_pem
+from appliance.errors import ApplianceError
+
+CSV_COLUMNS = (
+    "seq", "event_id", "at", "actor", "role", "source", "action", "resource", "outcome",
+    "reason", "detail", "prev_hash", "hash",
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+BUNDLE_README = """\
+# Audit trail bundle
+
+- `records.jsonl`: every audit record, one JSON object per line, in sequence order.
+- `checkpoints.jsonl`: signed checkpoints (Ed25519) committing to the chain head
+  and to a Merkle root of the records since the previous checkpoint.
+- `public_key.pem`: the key that signed them; fingerprint in `public_key.fingerprint`.
+
+Verify it anywhere, without the appliance's data directory or passphrase:
+
+    appliance audit verify --bundle THIS_FOLDER
+
+It exits 0 when the trail is intact and 1 when not, naming the first bad
+sequence number and what is wrong (modified, missing, inserted or reordered,
+truncated after a checkpoint, bad signature). Compare the fingerprint with the
+one the appliance's administrator published when the key was created.
+
+Each record's `hash` is SHA-256 over the canonical JSON (sorted keys, no spaces,
+UTF-8) of its fields seq, event_id, at, actor, role, source, action, resource,
+outcome, reason, detail and prev_hash; `prev_hash` of record 1 is 64 zeros.
+"""
+
+
+class AuditExportError(ApplianceError):
+    """An export or bundle cannot be written or read."""
+
+
+def neutralise(cell: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: prefix a quote."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def _private_file(path: Path) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return os.fdopen(fd, "w", newline="", encoding="utf-8")
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: Path) -> int:
+    n = 0
+    with _private_file(out) as fh:
+        for r in records:
+            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+            n += 1
+    return n
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: Path) -> int:
+    n = 0
+    with _private_file(out) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for r in records:
+            row = {**r, "detail": json.dumps(r["detail"], ensure_ascii=False, sort_keys=True)}
+            writer.writerow([neutralise(str(row[c])) for c in CSV_COLUMNS])
+            n += 1
+    return n
+
+
+def write_bundle(
+    records: Iterable[dict[str, Any]],
+    checkpoints: list[dict[str, Any]],
+    public_raw: bytes,
+    out: Path,
+) -> int:
+    if out.exists() and any(out.iterdir()):
+        raise AuditExportError(f"{out} is not empty; choose a new folder for the bundle.")
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    n = write_jsonl(records, out / "records.jsonl")
+    write_jsonl(checkpoints, out / "checkpoints.jsonl")
+    with _private_file(out / "public_key.pem") as fh:
+        fh.write(public_key_pem(public_raw))
+    with _private_file(out / "public_key.fingerprint") as fh:
+        fh.write(fingerprint(public_raw) + "\n")
+    with _private_file(out / "README.md") as fh:
+        fh.write(BUNDLE_README)
+    return n
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise AuditExportError(f"{path} is missing from the bundle.") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                raise AuditExportError(f"{path}, line {n}: not JSON.") from None
+    return out
+
+
+def verify_bundle(folder: Path) -> VerifyReport:
+    """Verify an exported bundle with nothing but its own public key."""
+    try:
+        public_raw = load_public_key_pem((folder / "public_key.pem").read_bytes())
+    except FileNotFoundError:
+        raise AuditExportError(f"{folder / 'public_key.pem'} is missing.") from None
+    records = _read_jsonl(folder / "records.jsonl")
+    try:
+        return verify_chain(records, _read_jsonl(folder / "checkpoints.jsonl"), public_raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuditExportError(f"{folder}: a record or checkpoint lacks a field ({exc}).") from None

@@ -1,0 +1,119 @@
+"""A compliance officer proves to an auditor that nobody altered or removed a record."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, update
+
+from appliance.audit import verify_bundle, write_bundle, write_csv
+from appliance.audit.chain import record_hash
+from appliance.rag.privacy import Caller
+from appliance.store.schema import AuditCheckpoint, AuditRecord
+from tests.conftest import make_app, run_cli
+
+
+@pytest.fixture
+def trail(tmp_path: Path, embedder, engine):  # type: ignore[no-untyped-def]
+    app = make_app(tmp_path / "data", embedder, engine, audit_checkpoint_every=5)
+    for i in range(12):
+        app.audit.append("question.ask", f"user{i % 3}", "staff", resource="collection:hr", n=i)
+    yield app
+    app.close()
+
+
+def _problem(app) -> str:  # type: ignore[no-untyped-def]
+    report = app.audit.verify()
+    assert not report.ok
+    return str(report.problems[0])
+
+
+def test_an_untouched_trail_verifies(trail) -> None:
+    report = trail.audit.verify()
+    assert report.ok and report.records == 12 and report.checkpoints == 2
+
+
+def test_a_modified_record_is_named(trail) -> None:
+    with trail.db.session() as s:
+        s.execute(update(AuditRecord).where(AuditRecord.seq == 7).values(actor="someone-else"))
+    assert _problem(trail) == "record 7: modified (its hash does not match its content)"
+
+
+def test_a_removed_record_is_named(trail) -> None:
+    with trail.db.session() as s:
+        s.execute(delete(AuditRecord).where(AuditRecord.seq == 4))
+    assert _problem(trail).startswith("record 4: missing")
+
+
+def test_a_rewritten_chain_is_caught_by_the_signed_checkpoints(trail) -> None:
+    """An administrator edits record 3 and recomputes every hash after it."""
+    records = list(trail.audit.records())
+    records[2]["actor"] = "nobody"
+    prev = "0" * 64
+    with trail.db.session() as s:
+        for r in records:
+            r["prev_hash"] = prev
+            r["hash"] = record_hash(r)
+            prev = r["hash"]
+            s.execute(
+                update(AuditRecord)
+                .where(AuditRecord.seq == r["seq"])
+                .values(actor=r["actor"], prev_hash=r["prev_hash"], hash=r["hash"])
+            )
+    assert "rewritten" in _problem(trail)
+
+
+def test_truncation_after_a_checkpoint_and_forged_signatures_are_caught(trail) -> None:
+    with trail.db.session() as s:
+        s.execute(delete(AuditRecord).where(AuditRecord.seq >= 9))
+    assert _problem(trail).startswith("record 9: truncated")
+    with trail.db.session() as s:
+        s.execute(update(AuditCheckpoint).values(signature="00" * 64))
+    assert "bad signature" in _problem(trail)
+
+
+def test_a_bundle_verifies_offline_and_spreadsheets_are_safe(trail, tmp_path: Path) -> None:
+    trail.audit.append("login.failure", '=HYPERLINK("http://x")', "staff", outcome="failure")
+    trail.audit.checkpoint()
+    bundle = tmp_path / "bundle"
+    write_bundle(
+        trail.audit.records(), trail.audit.checkpoints(), trail.audit.public_key()[0], bundle
+    )
+    proc = run_cli(
+        "audit",
+        "verify",
+        "--bundle",
+        str(bundle),
+        data_dir=tmp_path / "nowhere",
+        unset=("APPLIANCE_KEY_FILE",),
+    )
+    assert proc.returncode == 0 and "intact: 13 records" in proc.stdout, proc.stderr
+    lines = (bundle / "records.jsonl").read_text().splitlines()
+    record = json.loads(lines[5])
+    record["role"] = "admin"
+    lines[5] = json.dumps(record)
+    (bundle / "records.jsonl").write_text("\n".join(lines) + "\n")
+    report = verify_bundle(bundle)
+    assert not report.ok and report.problems[0].seq == 6
+    proc = run_cli("audit", "verify", "--bundle", str(bundle), data_dir=tmp_path / "nowhere")
+    assert proc.returncode == 1 and "record 6: modified" in proc.stdout
+    out = tmp_path / "trail.csv"
+    write_csv(trail.audit.records(), out)
+    rows = list(csv.DictReader(out.open()))
+    assert rows[-1]["actor"].startswith("'=HYPERLINK")
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+
+
+def test_questions_and_ingestion_are_recorded_without_their_text(app, tmp_path: Path) -> None:
+    doc = tmp_path / "cctv.txt"
+    doc.write_text("CCTV recordings are kept for 31 days and then overwritten.")
+    app.ingest([doc], who=Caller("alice", "staff"))
+    app.retrieve("How long are CCTV recordings kept?", who=Caller("bob", "staff"))
+    events = list(app.audit.records())
+    assert [e["action"] for e in events] == ["document.ingest", "question.retrieve"]
+    asked = events[1]
+    assert asked["actor"] == "bob" and asked["detail"]["chunks"] and asked["detail"]["policy"]
+    assert "CCTV" not in json.dumps(asked)
