@@ -24,6 +24,7 @@ BENCHMARKS = (
     "bench_retrieval.py",
     "bench_encryption.py",
     "pii_eval.py",
+    "bench_audit.py",
 )
 OPTIONAL = ("bench_threads.py",)
 

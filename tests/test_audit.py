@@ -117,3 +117,74 @@ def test_questions_and_ingestion_are_recorded_without_their_text(app, tmp_path: 
     asked = events[1]
     assert asked["actor"] == "bob" and asked["detail"]["chunks"] and asked["detail"]["policy"]
     assert "CCTV" not in json.dumps(asked)
+
+
+def test_an_inserted_or_swapped_record_is_named(trail) -> None:
+    records = list(trail.audit.records())
+    with trail.db.session() as s:  # swap the contents of records 3 and 4
+        for a, b in ((records[2], records[3]), (records[3], records[2])):
+            s.execute(
+                update(AuditRecord)
+                .where(AuditRecord.seq == a["seq"])
+                .values(actor=b["actor"], detail=json.dumps(b["detail"], sort_keys=True))
+            )
+    assert _problem(trail).startswith("record 3: modified")
+
+
+def test_an_inserted_record_is_named(trail) -> None:
+    with trail.db.session() as s:  # make room at 5, then forge a consistent record there
+        for seq in range(12, 4, -1):
+            s.execute(update(AuditRecord).where(AuditRecord.seq == seq).values(seq=seq + 1))
+    records = {r["seq"]: r for r in trail.audit.records()}
+    forged = {
+        **records[6],
+        "seq": 5,
+        "event_id": "f" * 32,
+        "actor": "mallory",
+        "prev_hash": records[4]["hash"],
+    }
+    forged["hash"] = record_hash(forged)
+    with trail.db.session() as s:
+        s.add(AuditRecord(**{**forged, "detail": json.dumps(forged["detail"])}))
+    report = trail.audit.verify()
+    assert not report.ok and report.problems[0].seq == 5
+
+
+def test_concurrent_appenders_keep_the_chain_gapless(trail) -> None:
+    import threading
+
+    def worker(n: int) -> None:
+        for i in range(40):
+            trail.audit.append("question.ask", f"thread{n}", "staff", i=i)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report = trail.audit.verify()
+    assert report.ok and report.records == 12 + 160
+    assert [r["seq"] for r in trail.audit.records()] == list(range(1, 173))
+
+
+def test_no_personal_value_reaches_the_trail_or_its_exports(
+    tmp_path: Path, embedder, engine
+) -> None:
+    from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values
+
+    app = make_app(tmp_path / "data", embedder, engine)
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for i, person in enumerate(PEOPLE):
+        (folder / f"record-{i}.txt").write_text(_record(person))
+    app.ingest([folder])
+    app.retrieve(f"Where does {PEOPLE[0]['name']} live?", reveal=True)
+    app.retrieve(f"Who holds IBAN {PEOPLE[1]['iban']}?")
+    bundle = tmp_path / "bundle"
+    app.audit.checkpoint()
+    write_bundle(app.audit.records(), app.audit.checkpoints(), app.audit.public_key()[0], bundle)
+    write_csv(app.audit.records(), tmp_path / "bundle-csv" / "trail.csv")
+    app.close()
+    assert scan_for_values(bundle, _values()) == []
+    assert scan_for_values(tmp_path / "bundle-csv", _values()) == []
+    assert verify_bundle(bundle).ok
