@@ -378,7 +378,7 @@ def collections_list(obj: _Context, as_json: bool) -> None:
 def collections_create(obj: _Context, name: str, policy: str) -> None:
     """Create a collection bound to a privacy policy."""
     with obj.appliance() as app:
-        col = app.library.ensure_collection(name, policy)
+        col = app.create_collection(name, policy)
     click.echo(f"collection {col.name} (policy {col.policy})")
 
 
@@ -389,7 +389,7 @@ def collections_create(obj: _Context, name: str, policy: str) -> None:
 def collections_set_policy(obj: _Context, name: str, policy: str) -> None:
     """Bind a collection to another policy (applies to documents ingested from now on)."""
     with obj.appliance() as app:
-        before, held = app.library.set_policy(name, policy)
+        before, held = app.set_collection_policy(name, policy)
     click.echo(f"collection {name}: policy {before} -> {policy}")
     if held:
         click.echo(
@@ -834,7 +834,7 @@ def collections_set(
     if legal_hold is not None:
         changes["legal_hold"] = legal_hold
     with obj.appliance() as app:
-        col = app.library.update_collection(name, **changes)
+        col = app.update_collection(name, **changes)
     click.echo(
         f"collection {col.name}: purpose {col.purpose!r}, subjects {col.data_subjects!r}, "
         f"retention {col.retention_days if col.retention_days is not None else 'none'} days, "
@@ -982,7 +982,9 @@ def audit_verify(obj: _Context, bundle: Path | None, as_json: bool, role: str) -
 
 
 @audit.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "cef", "ocsf"]), default="jsonl"
+)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--bundle", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--since", help="RFC 3339 time, e.g. 2026-11-01T00:00:00Z")
@@ -1006,10 +1008,12 @@ def audit_export(
 ) -> None:
     """Write records (filtered) as JSON Lines or CSV to --out, or everything with
     checkpoints and the public key as a verifiable --bundle folder."""
-    from appliance.audit import write_bundle, write_csv, write_jsonl
+    from appliance.audit import write_bundle, write_cef, write_csv, write_jsonl, write_ocsf
 
     if (out is None) == (bundle is None):
         raise click.UsageError("give exactly one of --out FILE or --bundle DIR.")
+    if out is not None and out.exists():
+        raise click.UsageError(f"{out} already exists; choose a new file name.")
     who = _caller(role)
     with obj.appliance() as app:
         # The export is itself an audited act, recorded before it is taken.
@@ -1033,7 +1037,7 @@ def audit_export(
             return
         assert out is not None
         records = app.audit.records(since=since, until=until, actor=actor, action=action)
-        writer = write_csv if fmt == "csv" else write_jsonl
+        writer = {"csv": write_csv, "cef": write_cef, "ocsf": write_ocsf}.get(fmt, write_jsonl)
         try:
             n = writer(records, out)
         except FileExistsError:

@@ -188,3 +188,44 @@ def test_no_personal_value_reaches_the_trail_or_its_exports(
     assert scan_for_values(bundle, _values()) == []
     assert scan_for_values(tmp_path / "bundle-csv", _values()) == []
     assert verify_bundle(bundle).ok
+
+
+def test_siem_formats_from_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert (
+        run_cli("collections", "create", "hr", "--policy", "banking", data_dir=data).returncode == 0
+    )
+    assert run_cli("collections", "set-policy", "hr", "default", data_dir=data).returncode == 0
+    for fmt in ("cef", "ocsf", "csv", "jsonl"):
+        out = tmp_path / f"trail.{fmt}"
+        proc = run_cli(
+            "audit",
+            "export",
+            "--format",
+            fmt,
+            "--out",
+            str(out),
+            "--action",
+            "policy.change",
+            data_dir=data,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "1 records written" in proc.stdout
+    cef = (tmp_path / "trail.cef").read_text()
+    assert cef.startswith("CEF:0|Private AI Appliance|appliance|") and "act=policy.change" in cef
+    ocsf = json.loads((tmp_path / "trail.ocsf").read_text())
+    assert ocsf["class_uid"] == 6003 and ocsf["unmapped"]["detail"]["before"] == "banking"
+    again = run_cli(
+        "audit", "export", "--format", "csv", "--out", str(tmp_path / "trail.csv"), data_dir=data
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr
+    exports = run_cli(
+        "audit",
+        "export",
+        "--out",
+        str(tmp_path / "e.jsonl"),
+        "--action",
+        "audit.export",
+        data_dir=data,
+    )
+    assert exports.returncode == 0 and "5 records written" in exports.stdout  # exports are audited

@@ -11,8 +11,10 @@ from appliance.audit.export import (
     AuditExportError,
     verify_bundle,
     write_bundle,
+    write_cef,
     write_csv,
     write_jsonl,
+    write_ocsf,
 )
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "verify_bundle",
     "verify_chain",
     "write_bundle",
+    "write_cef",
     "write_csv",
     "write_jsonl",
+    "write_ocsf",
 ]

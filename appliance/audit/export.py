@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from appliance import __version__
 from appliance.audit.chain import VerifyReport, verify_chain
 from appliance.crypto import fingerprint, public_key_pem
 from appliance.crypto.signing import load_public_key_pem
@@ -77,6 +78,105 @@ def write_csv(records: Iterable[dict[str, Any]], out: Path) -> int:
             writer.writerow([neutralise(str(row[c])) for c in CSV_COLUMNS])
             n += 1
     return n
+
+
+def _epoch_ms(at: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _cef_header(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _cef_value(value: object) -> str:
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("=", "\\=").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def cef_line(r: dict[str, Any]) -> str:
+    """ArcSight Common Event Format, one record per line (for SIEMs)."""
+    severity = 3 if r["outcome"] == "success" else 6
+    ext = {
+        "rt": _epoch_ms(r["at"]),
+        "externalId": r["event_id"],
+        "cn1Label": "seq",
+        "cn1": r["seq"],
+        "suser": r["actor"],
+        "spriv": r["role"],
+        "src" if r["source"].replace(".", "").isdigit() else "shost": r["source"],
+        "act": r["action"],
+        "outcome": r["outcome"],
+        "reason": r["reason"],
+        "cs1Label": "resource",
+        "cs1": r["resource"],
+        "cs2Label": "detail",
+        "cs2": json.dumps(r["detail"], sort_keys=True, ensure_ascii=False),
+        "cs3Label": "hash",
+        "cs3": r["hash"],
+    }
+    head = "|".join(
+        _cef_header(x)
+        for x in (
+            "CEF:0",
+            "Private AI Appliance",
+            "appliance",
+            __version__,
+            r["action"],
+            r["action"],
+        )
+    )
+    return f"{head}|{severity}|" + " ".join(f"{k}={_cef_value(v)}" for k, v in ext.items())
+
+
+def ocsf_event(r: dict[str, Any]) -> dict[str, Any]:
+    """OCSF 1.1 "API Activity" (class 6003) with the chain fields under ``unmapped``."""
+    ok = r["outcome"] == "success"
+    return {
+        "class_uid": 6003,
+        "category_uid": 6,
+        "activity_id": 99,
+        "activity_name": r["action"],
+        "type_uid": 600399,
+        "time": _epoch_ms(r["at"]),
+        "severity_id": 1 if ok else 3,
+        "status_id": 1 if ok else 2,
+        "status": "Success" if ok else "Failure",
+        "status_detail": r["reason"],
+        "actor": {"user": {"name": r["actor"]}, "authorizations": [{"decision": r["role"]}]},
+        "src_endpoint": {"hostname": r["source"]},
+        "resources": [{"uid": r["resource"]}] if r["resource"] else [],
+        "metadata": {
+            "product": {
+                "name": "Private AI Appliance",
+                "vendor_name": "appliance",
+                "version": __version__,
+            },
+            "version": "1.1.0",
+            "uid": r["event_id"],
+            "sequence": r["seq"],
+        },
+        "unmapped": {
+            "role": r["role"],
+            "detail": r["detail"],
+            "prev_hash": r["prev_hash"],
+            "hash": r["hash"],
+        },
+    }
+
+
+def write_cef(records: Iterable[dict[str, Any]], out: Path) -> int:
+    n = 0
+    with _private_file(out) as fh:
+        for r in records:
+            fh.write(cef_line(r) + "\n")
+            n += 1
+    return n
+
+
+def write_ocsf(records: Iterable[dict[str, Any]], out: Path) -> int:
+    return write_jsonl((ocsf_event(r) for r in records), out)
 
 
 def write_bundle(

@@ -237,6 +237,45 @@ class Appliance:
         )
         return version
 
+    # -- collections (configuration changes are audited) ----------------------
+
+    def create_collection(self, name: str, policy: str, who: Caller | None = None):  # type: ignore[no-untyped-def]
+        who = who or Caller.local()
+        col = self.library.ensure_collection(name, policy)
+        self.audit.append(
+            "collection.create", who.actor, who.role, resource=f"collection:{name}", policy=policy
+        )
+        return col
+
+    def set_collection_policy(self, name: str, policy: str, who: Caller | None = None):  # type: ignore[no-untyped-def]
+        who = who or Caller.local()
+        before, held = self.library.set_policy(name, policy)
+        digest = self.privacy.policy(policy).digest
+        self.audit.append(
+            "policy.change",
+            who.actor,
+            who.role,
+            resource=f"collection:{name}",
+            before=before,
+            after=policy,
+            policy_digest=digest,
+            documents_held=held,
+        )
+        return before, held
+
+    def update_collection(self, name: str, who: Caller | None = None, **changes: object):  # type: ignore[no-untyped-def]
+        who = who or Caller.local()
+        col = self.library.update_collection(name, **changes)
+        self.audit.append(
+            "collection.configure",
+            who.actor,
+            who.role,
+            resource=f"collection:{name}",
+            changes={k: v for k, v in changes.items() if k != "purpose"}
+            | ({"purpose": "changed"} if "purpose" in changes else {}),
+        )
+        return col
+
     def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
         who = who or Caller.local()
         info = self.library.delete_document(document_id)
