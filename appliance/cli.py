@@ -1045,6 +1045,21 @@ def audit_export(
     click.echo(f"{n} records written to {out}")
 
 
+@audit.command("purge")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed.")
+@click.pass_obj
+def audit_purge(obj: _Context, dry_run: bool) -> None:
+    """Remove records older than `audit_retention_days` (default 365, at least 183),
+    up to a signed checkpoint that anchors the rest; nothing while `audit_legal_hold`."""
+    with obj.appliance() as app:
+        report = app.audit.purge(
+            app.settings.audit_retention_days,
+            legal_hold=app.settings.audit_legal_hold,
+            dry_run=dry_run,
+        )
+    _emit_json({**report.as_json(), "dry_run": dry_run})
+
+
 @audit.command("public-key")
 @click.pass_obj
 def audit_public_key(obj: _Context) -> None:

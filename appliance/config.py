@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # A signed checkpoint of the audit trail every this many records (and hourly, and
     # when the appliance closes).
     audit_checkpoint_every: int = Field(default=100, ge=1, le=100000)
+    # Audit records are kept this long (at least 6 months), unless on legal hold.
+    audit_retention_days: int = Field(default=365, ge=183, le=36500)
+    audit_legal_hold: bool = False
 
     # Whose `log` stage filters the appliance's own log messages.
     log_policy: str = Field(default="default", description="policy applied to log messages")

@@ -229,3 +229,35 @@ def test_siem_formats_from_the_command_line(tmp_path: Path) -> None:
         data_dir=data,
     )
     assert exports.returncode == 0 and "5 records written" in exports.stdout  # exports are audited
+
+
+def test_retention_purges_up_to_a_signed_anchor_and_the_rest_still_verifies(trail) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.now(UTC) + timedelta(days=400)
+    assert trail.audit.purge(365, legal_hold=True, now=later).removed_records == 0
+    preview = trail.audit.purge(365, now=later, dry_run=True)
+    assert preview.anchor_seq == 10 and preview.removed_records == 10 and trail.audit.count() == 12
+    report = trail.audit.purge(365, now=later)
+    assert report.removed_records == 10
+    seqs = [r["seq"] for r in trail.audit.records()]
+    assert seqs[0] == 11 and seqs[-1] == 13  # 11, 12 kept; 13 records the purge itself
+    assert trail.audit.verify().ok
+    assert trail.audit.purge(365).removed_records == 0  # nothing is old enough today
+    with trail.db.session() as s:  # someone removes a kept record at the start
+        s.execute(delete(AuditRecord).where(AuditRecord.seq == 11))
+    assert not trail.audit.verify().ok
+
+
+def test_deleting_old_records_by_hand_is_not_a_purge(trail) -> None:
+    with trail.db.session() as s:
+        s.execute(delete(AuditRecord).where(AuditRecord.seq <= 5))
+    assert _problem(trail) == "record 6: records before it are gone without a recorded purge"
+
+
+def test_audit_retention_cannot_be_set_below_six_months(tmp_path: Path) -> None:
+    from appliance.config import load_settings
+    from appliance.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="audit_retention_days"):
+        load_settings(tmp_path, audit_retention_days=30)

@@ -125,7 +125,22 @@ def verify_chain(
     """Check records (in the order given) and checkpoints; the first problems first."""
     problems: list[Problem] = []
     hashes: dict[int, str] = {}
+    records = list(records)
     expected, prev, count = 1, GENESIS, 0
+    anchor = _anchor(records, checkpoints)
+    if anchor is not None:
+        # Records before it were purged by retention: the signed checkpoint that
+        # closed them is where the chain now starts.
+        expected, prev = anchor["seq"] + 1, anchor["head_hash"]
+        purge_ok = any(
+            r["action"] == "audit.purge" and r["detail"].get("anchor_seq") == anchor["seq"]
+            for r in records
+        )
+        if not purge_ok:
+            problems.append(
+                Problem(anchor["seq"] + 1, "records before it are gone without a recorded purge")
+            )
+        checkpoints = [c for c in checkpoints if c["seq"] >= anchor["seq"]]
     for r in records:
         count += 1
         seq = r["seq"]
@@ -154,6 +169,8 @@ def verify_chain(
         if not verify_signature(public_raw, canonical(payload), bytes.fromhex(c["signature"])):
             problems.append(Problem(c["seq"], "checkpoint has a bad signature"))
             continue
+        if anchor is not None and c["seq"] == anchor["seq"]:
+            continue  # the anchor's records were purged; its signature is what counts
         if c["seq"] > last:
             problems.append(
                 Problem(last + 1, f"truncated: a signed checkpoint covers records up to {c['seq']}")
@@ -171,6 +188,33 @@ def verify_chain(
             )
     problems.sort(key=lambda p: p.seq)
     return VerifyReport(count, len(checkpoints), problems)
+
+
+def _anchor(
+    records: list[dict[str, Any]], checkpoints: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The checkpoint right before the first record kept, when older ones were purged."""
+    if not records or records[0]["seq"] == 1:
+        return None
+    first = records[0]["seq"]
+    before = [c for c in checkpoints if c["seq"] == first - 1]
+    return before[-1] if before else None
+
+
+@dataclass
+class PurgeReport:
+    cutoff: str
+    held: bool
+    anchor_seq: int | None
+    removed_records: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "cutoff": self.cutoff,
+            "legal_hold": self.held,
+            "anchor_seq": self.anchor_seq,
+            "removed_records": self.removed_records,
+        }
 
 
 class AuditTrail:
@@ -285,6 +329,56 @@ class AuditTrail:
             s.add(row)
         self._last = (payload["seq"], payload["at"])
         return row
+
+    # -- retention -------------------------------------------------------------
+
+    def purge(
+        self,
+        retention_days: int,
+        *,
+        legal_hold: bool = False,
+        actor: str = "retention",
+        role: str = "system",
+        now: datetime | None = None,
+        dry_run: bool = False,
+    ) -> PurgeReport:
+        """Remove records older than the retention period, up to the newest signed
+        checkpoint whose records are all that old; that checkpoint stays as the anchor
+        the rest of the chain verifies from, and the purge itself is recorded."""
+        now = now or datetime.now(UTC)
+        cutoff = (now - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
+        cutoff = cutoff.replace("+00:00", "Z")
+        if legal_hold:
+            return PurgeReport(cutoff, True, None, 0)
+        with self.db.session() as s:
+            candidates = list(
+                s.execute(
+                    select(AuditCheckpoint.seq)
+                    .join(AuditRecord, AuditRecord.seq == AuditCheckpoint.seq)
+                    .where(AuditRecord.at < cutoff)
+                    .order_by(AuditCheckpoint.seq.desc())
+                    .limit(1)
+                )
+            )
+            if not candidates:
+                return PurgeReport(cutoff, False, None, 0)
+            anchor = candidates[0][0]
+            removed = (
+                s.scalar(
+                    select(func.count()).select_from(AuditRecord).where(AuditRecord.seq <= anchor)
+                )
+                or 0
+            )
+            if not dry_run and removed:
+                s.execute(AuditRecord.__table__.delete().where(AuditRecord.seq <= anchor))
+                s.execute(AuditCheckpoint.__table__.delete().where(AuditCheckpoint.seq < anchor))
+        report = PurgeReport(cutoff, False, anchor, removed)
+        if not dry_run and removed:
+            self.append(
+                "audit.purge", actor, role, anchor_seq=anchor, removed=removed, cutoff=cutoff
+            )
+            self.checkpoint()
+        return report
 
     # -- reading -----------------------------------------------------------------
 
