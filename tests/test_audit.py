@@ -261,3 +261,29 @@ def test_audit_retention_cannot_be_set_below_six_months(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="audit_retention_days"):
         load_settings(tmp_path, audit_retention_days=30)
+
+
+def test_several_processes_append_without_gaps(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    assert run_cli("init", data_dir=data).returncode == 0
+    script = (
+        "import sys\n"
+        "from appliance.config import load_settings\n"
+        "from appliance.rag.pipeline import Appliance\n"
+        "app = Appliance(load_settings(sys.argv[1], audit_checkpoint_every=25)).open()\n"
+        "for i in range(100):\n"
+        "    app.audit.append('question.ask', sys.argv[2], 'staff', i=i)\n"
+        "app.close()\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(data), f"p{n}"], env=os.environ.copy())
+        for n in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    proc = run_cli("audit", "verify", "--json", data_dir=data)
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["ok"] and report["records"] == 300

@@ -6,6 +6,7 @@ can verify them offline, without the data directory or its passphrase.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -67,6 +68,18 @@ class Signer:
 
     @classmethod
     def load_or_create(cls, keyring: Keyring, keys_dir: Path, name: str) -> Signer:
+        """The named key; made once, under a lock, so processes starting together
+        share one key instead of each writing its own."""
+        keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with (keys_dir / f".{name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return cls._load_or_create_locked(keyring, keys_dir, name)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @classmethod
+    def _load_or_create_locked(cls, keyring: Keyring, keys_dir: Path, name: str) -> Signer:
         path = keys_dir / f"{name}.json"
         place = ("signing-key", name)
         if path.exists():
@@ -108,7 +121,7 @@ class Signer:
 def _write_json(path: Path, record: dict[str, object]) -> None:
     """Write atomically (temp file, fsync, rename), owner-only."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh, indent=2)
