@@ -13,7 +13,7 @@ from appliance.privacy import PiiBlocked, PolicyError, PseudonymScope, apply_pol
 from appliance.privacy.detector import windows
 from appliance.rag.privacy import Caller, filter_sentences
 from appliance.store.schema import Document
-from tests.conftest import SAMPLES, run_cli
+from tests.conftest import run_cli
 
 TEXT = (
     "Dear Mr Kowalski, patient Wilhelmina Quatermass-Oyelaran (born 3 March 1970, NHS number "
@@ -264,10 +264,6 @@ def subprocess_bytes(data: Path, payload: bytes):  # type: ignore[no-untyped-def
         env={**os.environ, "APPLIANCE_DATA_DIR": str(data)},
         check=False,
     )
-
-
-def test_samples_are_ingested_under_the_default_policy() -> None:
-    assert SAMPLES.is_dir()
 
 
 def test_logs_never_carry_personal_values(hospital, caplog) -> None:  # type: ignore[no-untyped-def]
