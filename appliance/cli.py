@@ -1089,6 +1089,12 @@ def _demo_key(obj: _Context) -> None:
             return  # set up by `appliance init` with its own key: ask for that one
         create_key_file(path)
         click.echo(f"No key configured: created the demo key file {path} (mode 0600).")
+        # Later commands on this data directory find the key through appliance.toml.
+        from appliance.config import remember_setting
+        from appliance.files import ensure_private_dir
+
+        ensure_private_dir(obj.settings.data_dir)
+        remember_setting(obj.settings.data_dir, "key_file", str(path))
     obj._settings = obj.settings.model_copy(update={"key_file": path})
 
 
