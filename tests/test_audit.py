@@ -178,6 +178,9 @@ def test_no_personal_value_reaches_the_trail_or_its_exports(
     for i, person in enumerate(PEOPLE):
         (folder / f"record-{i}.txt").write_text(_record(person))
     app.ingest([folder])
+    broken = tmp_path / f"{PEOPLE[0]['name'].replace(' ', '_')}.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really")
+    assert not app.ingest([broken])[0].ok  # its error message names the file
     app.retrieve(f"Where does {PEOPLE[0]['name']} live?", reveal=True)
     app.retrieve(f"Who holds IBAN {PEOPLE[1]['iban']}?")
     bundle = tmp_path / "bundle"

@@ -354,7 +354,8 @@ class Appliance:
                 who.role,
                 resource=f"collection:{collection}/document:{r.document_id or '-'}",
                 outcome="failure" if not r.ok else "success",
-                reason=(r.error or "")[:200] if not r.ok else r.status,
+                # Not the error text: it quotes the file's path, which may name a person.
+                reason="failed" if not r.ok else r.status,
                 chunks=r.chunks,
             )
         return results
