@@ -42,6 +42,17 @@ def _record(person: dict[str, str]) -> str:
     )
 
 
+def write_records(folder: Path) -> list[Path]:
+    """One text file per person (``record-<n>.txt``) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, person in enumerate(PEOPLE):
+        path = folder / f"record-{i}.txt"
+        path.write_text(_record(person))
+        paths.append(path)
+    return paths
+
+
 def _values() -> list[str]:
     out = []
     for person in PEOPLE:

@@ -170,13 +170,11 @@ def test_concurrent_appenders_keep_the_chain_gapless(trail) -> None:
 def test_no_personal_value_reaches_the_trail_or_its_exports(
     tmp_path: Path, embedder, engine
 ) -> None:
-    from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values
+    from tests.test_at_rest import PEOPLE, _values, scan_for_values, write_records
 
     app = make_app(tmp_path / "data", embedder, engine)
     folder = tmp_path / "records"
-    folder.mkdir()
-    for i, person in enumerate(PEOPLE):
-        (folder / f"record-{i}.txt").write_text(_record(person))
+    write_records(folder)
     app.ingest([folder])
     broken = tmp_path / f"{PEOPLE[0]['name'].replace(' ', '_')}.pdf"
     broken.write_bytes(b"%PDF-1.4 not really")

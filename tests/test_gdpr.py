@@ -16,7 +16,7 @@ from appliance.gdpr import erase_subject, export_subject, record_of_processing, 
 from appliance.rag.privacy import Caller
 from appliance.store.schema import Document, Identifier
 from tests.conftest import make_app, run_cli
-from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values
+from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values, write_records
 
 DPO = Caller("dpo", "compliance_officer")
 WILHELMINA = PEOPLE[0]["name"]
@@ -27,9 +27,7 @@ def registry(tmp_path: Path, embedder, engine):  # type: ignore[no-untyped-def]
     """Two records about one person each, and a meeting note about both."""
     app = make_app(tmp_path / "data", embedder, engine)
     folder = tmp_path / "records"
-    folder.mkdir()
-    for i, person in enumerate(PEOPLE):
-        (folder / f"record-{i}.txt").write_text(_record(person))
+    write_records(folder)
     (folder / "meeting.txt").write_text(
         f"Minutes: {PEOPLE[0]['name']} and {PEOPLE[1]['name']} met the cardiology team on "
         "Tuesday to agree the treatment plan."

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values
+from tests.test_at_rest import _values, scan_for_values, write_records
 
 PASS = "staple battery horse correct"
 NEW_PASS = "the next long passphrase for rotation"
@@ -29,13 +29,7 @@ def ok(proc):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def records(tmp_path: Path) -> list[Path]:
-    paths = []
-    for i, person in enumerate(PEOPLE):
-        path = tmp_path / "records" / f"record-{i}.txt"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(_record(person))
-        paths.append(path)
-    return paths
+    return write_records(tmp_path / "records")
 
 
 def _documents(data: Path, passphrase: str = PASS) -> list[dict]:  # type: ignore[type-arg]

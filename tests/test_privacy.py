@@ -150,13 +150,11 @@ def test_the_answer_stage_sees_every_sentence_before_the_reader() -> None:
 @pytest.fixture
 def hospital(tmp_path: Path, embedder, engine):  # type: ignore[no-untyped-def]
     from tests.conftest import make_app
-    from tests.test_at_rest import PEOPLE, _record
+    from tests.test_at_rest import write_records
 
     app = make_app(tmp_path / "data", embedder, engine)
     folder = tmp_path / "records"
-    folder.mkdir()
-    for i, person in enumerate(PEOPLE):
-        (folder / f"record-{i}.txt").write_text(_record(person))
+    write_records(folder)
     app.library.ensure_collection("wards", "healthcare")
     results = app.ingest([folder], "wards")
     assert all(r.ok for r in results)
