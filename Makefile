@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
-.PHONY: setup models run demo test test-online lint format bench clean
+.PHONY: setup models browser run demo test test-online lint format bench clean
 
 setup: $(STAMP) models
 
@@ -27,13 +27,16 @@ models: $(STAMP)
 	$(BIN)/appliance models verify --quick
 
 run: setup
-	$(BIN)/appliance demo
+	$(BIN)/appliance demo --serve
 
-test: setup
+browser:
+	scripts/install-browser
+
+test: setup browser
 	scripts/offline $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The suite without closing the network namespace (for machines without unshare).
-test-online: setup
+test-online: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -129,8 +129,7 @@ def create_backup(app, out: Path) -> BackupReceipt:  # type: ignore[no-untyped-d
     who = Caller.local()
     app.audit.append(
         "backup.create",
-        who.actor,
-        who.role,
+        **who.audit_fields(),
         resource=str(out),
         archive_id=archive_id,
         documents=documents,
@@ -183,7 +182,7 @@ def restore_backup(
             tar.extractall(staged, filter="data")
         payload.unlink()
         staged_settings = settings.model_copy(update={"data_dir": staged})
-        docs, keys = _reshred(staged_settings, source, shred_entries, embedder)
+        docs, keys = _reshred(staged_settings, source, shred_entries, embedder, header)
         # Shredding is forever: the full history travels on with the live directory.
         log = ShredLog(staged / settings.shred_log_path.name)
         known = {e.key_id for e in log.entries()}
@@ -210,12 +209,13 @@ def restore_backup(
     )
 
 
-def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], embedder):  # type: ignore[no-untyped-def]
+def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], embedder, header):  # type: ignore[no-untyped-def]
+    """Re-apply deletions made since the backup, and record the restore in the
+    restored trail (which continues the backup's chain)."""
     from appliance.rag.pipeline import Appliance
+    from appliance.rag.privacy import Caller
 
     wanted = {e.key_id: e for e in entries if e.survives_restore}
-    if not wanted:
-        return 0, 0
     docs = keys = 0
     with Appliance(settings, key_source=source, embedder=embedder) as app:
         for wrapped in app.keyring.keys_by_id(list(wanted)):
@@ -232,4 +232,13 @@ def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], e
             else:
                 app.keyring.shred_keys([wrapped], reason)
             keys += 1
+        app.audit.append(
+            "backup.restore",
+            **Caller.local().audit_fields(),
+            archive_id=header["archive_id"],
+            backup_created_at=header.get("created_at", "?"),
+            reshredded_documents=docs,
+            reshredded_keys=keys,
+            shred_log_entries=len(entries),
+        )
     return docs, keys

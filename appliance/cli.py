@@ -433,9 +433,11 @@ def documents_delete(obj: _Context, document_id: str) -> None:
     default="How long must a bank keep customer transaction records?",
     show_default=True,
 )
+@click.option("--serve", "then_serve", is_flag=True, help="Then run the web UI.")
 @click.pass_context
-def demo(ctx: click.Context, question: str) -> None:
-    """Ingest the bundled sample documents and answer a sample question."""
+def demo(ctx: click.Context, question: str, then_serve: bool) -> None:
+    """Ingest the bundled sample documents and answer a sample question; with --serve,
+    make sure an administrator can use them in the web UI and start it."""
     samples = Path(__file__).resolve().parent.parent / "samples"
     if not samples.is_dir():
         raise click.ClickException(f"sample folder {samples} not found")
@@ -447,6 +449,37 @@ def demo(ctx: click.Context, question: str) -> None:
             click.echo("  " + _result_line(result))
     click.echo(f"\nQuestion: {question}\n")
     ctx.invoke(ask, question=question, collection=DEFAULT_COLLECTION, as_json=False)
+    if not then_serve:
+        return
+    with obj.appliance() as app:
+        _demo_admin(app)
+        _serve(app, None, None)
+
+
+def _demo_admin(app) -> None:  # type: ignore[no-untyped-def]
+    """The first administrator ("admin") with access to the samples; a one-time
+    password is printed once, when the account is made."""
+    from appliance.rag.privacy import Caller
+
+    accounts = _accounts(app)
+    click.echo("")
+    if accounts.has_users():
+        click.echo(
+            "Sign in with your existing account. A forgotten password is replaced with "
+            "`appliance users reset-password NAME`."
+        )
+        return
+    who = Caller.local()
+    account, password = accounts.create_user("admin", "admin", who)
+    accounts.grant(DEFAULT_COLLECTION, who, user=account.username, access="contribute")
+    click.secho("First administrator created:", bold=True)
+    click.echo("  username: admin")
+    click.echo(f"  one-time password: {password}")
+    click.echo(
+        "  Shown once; choose your own password at the first sign-in. The administrator "
+        f"may use the {DEFAULT_COLLECTION!r} collection; open collections to others under "
+        "Administration > Collections."
+    )
 
 
 @cli.group()
@@ -960,15 +993,7 @@ def audit_verify(obj: _Context, bundle: Path | None, as_json: bool, role: str) -
         report = verify_bundle(bundle)
     else:
         with obj.appliance() as app:
-            report = app.audit.verify()
-            who = _caller(role)
-            app.audit.append(
-                "audit.verify",
-                who.actor,
-                who.role,
-                outcome="success" if report.ok else "failure",
-                reason="" if report.ok else str(report.problems[0]),
-            )
+            report = app.audit.verify_as(_caller(role))
     if as_json:
         _emit_json(report.as_json())
     elif report.ok:
@@ -1008,41 +1033,30 @@ def audit_export(
 ) -> None:
     """Write records (filtered) as JSON Lines or CSV to --out, or everything with
     checkpoints and the public key as a verifiable --bundle folder."""
-    from appliance.audit import write_bundle, write_cef, write_csv, write_jsonl, write_ocsf
-
     if (out is None) == (bundle is None):
         raise click.UsageError("give exactly one of --out FILE or --bundle DIR.")
     if out is not None and out.exists():
         raise click.UsageError(f"{out} already exists; choose a new file name.")
-    who = _caller(role)
     with obj.appliance() as app:
-        # The export is itself an audited act, recorded before it is taken.
-        app.audit.append(
-            "audit.export",
-            who.actor,
-            who.role,
-            resource=str(out or bundle),
-            format="bundle" if bundle else fmt,
-            filters={"since": since, "until": until, "actor": actor, "action": action},
-        )
-        if bundle is not None:
-            app.audit.checkpoint()
-            n = write_bundle(
-                app.audit.records(), app.audit.checkpoints(), app.audit.public_key()[0], bundle
-            )
-            click.echo(
-                f"bundle written: {bundle} ({n} records); verify with "
-                f"`appliance audit verify --bundle {bundle}`"
-            )
-            return
-        assert out is not None
-        records = app.audit.records(since=since, until=until, actor=actor, action=action)
-        writer = {"csv": write_csv, "cef": write_cef, "ocsf": write_ocsf}.get(fmt, write_jsonl)
         try:
-            n = writer(records, out)
+            n = app.audit.export_as(
+                _caller(role),
+                bundle or out,  # type: ignore[arg-type]
+                "bundle" if bundle else fmt,
+                since=since,
+                until=until,
+                actor=actor,
+                action=action,
+            )
         except FileExistsError:
             raise click.UsageError(f"{out} already exists; choose a new file name.") from None
-    click.echo(f"{n} records written to {out}")
+    if bundle is not None:
+        click.echo(
+            f"bundle written: {bundle} ({n} records); verify with "
+            f"`appliance audit verify --bundle {bundle}`"
+        )
+    else:
+        click.echo(f"{n} records written to {out}")
 
 
 @audit.command("purge")
@@ -1070,6 +1084,239 @@ def audit_public_key(obj: _Context) -> None:
         raw, fp = app.audit.public_key()
     click.echo(public_key_pem(raw), nl=False)
     click.echo(f"fingerprint: {fp}")
+
+
+# -- the web server and its accounts ---------------------------------------------
+
+
+def _serve(app, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from appliance.web import create_app
+
+    settings = app.settings
+    host = host or settings.host
+    port = port or settings.port
+    web_app = create_app(app)
+    if not web_app.state.web.accounts.has_users():
+        click.secho(
+            "No user exists yet: create the first administrator with "
+            "`appliance users create-admin NAME`.",
+            fg="yellow",
+        )
+    loopback = host in ("127.0.0.1", "::1", "localhost")
+    if not settings.tls and not loopback:
+        click.secho(
+            f"warning: serving on {host} without TLS; set tls_cert and tls_key "
+            "(the installer makes a certificate) so passwords do not cross the network in clear.",
+            fg="yellow",
+            err=True,
+        )
+    scheme = "https" if settings.tls else "http"
+    click.echo(
+        f"The appliance is at {scheme}://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/"
+    )
+    uvicorn.run(
+        web_app,
+        host=host,
+        port=port,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        server_header=False,
+        proxy_headers=False,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: setting host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: setting port, 8080).")
+@click.pass_obj
+def serve(obj: _Context, host: str | None, port: int | None) -> None:
+    """Run the web UI (HTTPS when tls_cert and tls_key are set)."""
+    with obj.appliance() as app:
+        _serve(app, host, port)
+
+
+@cli.group()
+def tls() -> None:
+    """The web UI's TLS certificate."""
+
+
+@tls.command("self-signed")
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write cert.pem and key.pem (default: the user's config folder /tls).",
+)
+@click.option("--hostname", "hostnames", multiple=True, help="Names and addresses it is for.")
+@click.option("--days", type=int, default=825, show_default=True)
+@click.pass_obj
+def tls_self_signed(
+    obj: _Context, out_dir: Path | None, hostnames: tuple[str, ...], days: int
+) -> None:
+    """Make a self-signed certificate and use it (tls_cert, tls_key in appliance.toml)."""
+    import platformdirs
+
+    from appliance.config import remember_setting
+    from appliance.files import ensure_private_dir
+    from appliance.tls import make_self_signed
+
+    folder = out_dir or Path(platformdirs.user_config_dir("appliance", appauthor=False)) / "tls"
+    cert, key = make_self_signed(folder / "cert.pem", folder / "key.pem", list(hostnames), days)
+    ensure_private_dir(obj.settings.data_dir)
+    remember_setting(obj.settings.data_dir, "tls_cert", str(cert))
+    remember_setting(obj.settings.data_dir, "tls_key", str(key))
+    click.echo(f"certificate {cert}\nprivate key {key} (mode 0600)\nthe web UI now serves HTTPS")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts of the web UI: the first administrator, users, roles, API keys."""
+
+
+def _accounts(app):  # type: ignore[no-untyped-def]
+    from appliance.accounts import Accounts
+
+    return Accounts(app.db, app.audit, app.settings)
+
+
+def _password_from_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise click.UsageError("no password on standard input.")
+    return password
+
+
+@users.command("create-admin")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def users_create_admin(obj: _Context, username: str, password_stdin: bool) -> None:
+    """Create an administrator; prints a one-time password unless --password-stdin."""
+    _create_user(obj, username, "admin", password_stdin)
+
+
+@users.command("create")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice(["staff", "compliance_officer", "admin"]), default="staff"
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_obj
+def users_create(obj: _Context, username: str, role: str, password_stdin: bool) -> None:
+    """Create a user; prints a one-time password unless --password-stdin."""
+    _create_user(obj, username, role, password_stdin)
+
+
+def _create_user(obj: _Context, username: str, role: str, password_stdin: bool) -> None:
+    from appliance.rag.privacy import Caller
+
+    password = _password_from_stdin() if password_stdin else None
+    with obj.appliance() as app:
+        account, one_time = _accounts(app).create_user(
+            username, role, Caller.local(), password=password
+        )
+    click.echo(f"created {account.role} {account.username}")
+    if one_time:
+        click.echo(f"one-time password: {one_time}")
+        click.echo("It is shown once; a new password must be chosen at the first sign-in.")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def users_list(obj: _Context, as_json: bool) -> None:
+    """List users, roles, groups and state."""
+    with obj.appliance() as app:
+        accounts = _accounts(app).users()
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "username": a.username,
+                    "role": a.role,
+                    "groups": list(a.groups),
+                    "disabled": a.disabled,
+                    "must_change_password": a.must_change_password,
+                }
+                for a in accounts
+            ]
+        )
+        return
+    for a in accounts:
+        state = (
+            "disabled"
+            if a.disabled
+            else "must change password"
+            if a.must_change_password
+            else "active"
+        )
+        click.echo(f"{a.username:<24} {a.role:<20} {state:<22} {', '.join(a.groups)}")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["staff", "compliance_officer", "admin"]))
+@click.pass_obj
+def users_set_role(obj: _Context, username: str, role: str) -> None:
+    """Change a user's role (their sessions end)."""
+    from appliance.rag.privacy import Caller
+
+    with obj.appliance() as app:
+        _accounts(app).set_role(username, role, Caller.local())
+    click.echo(f"{username} is now {role}")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.pass_obj
+def users_reset_password(obj: _Context, username: str) -> None:
+    """Give a user a new one-time password (also unlocks a locked account)."""
+    from appliance.rag.privacy import Caller
+
+    with obj.appliance() as app:
+        password = _accounts(app).reset_password(username, Caller.local())
+    click.echo(f"one-time password for {username}: {password}")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again.")
+@click.pass_obj
+def users_disable(obj: _Context, username: str, enable: bool) -> None:
+    """Disable an account (sessions and API keys end), or --enable it."""
+    from appliance.rag.privacy import Caller
+
+    with obj.appliance() as app:
+        _accounts(app).set_disabled(username, not enable, Caller.local())
+    click.echo(f"{username} {'enabled' if enable else 'disabled'}")
+
+
+@collections.command("grant")
+@click.argument("name")
+@click.option("--user", "username", help="The user to grant it to.")
+@click.option("--group", help="The group to grant it to.")
+@click.option("--access", type=click.Choice(["read", "contribute"]), default="read")
+@click.option("--revoke", is_flag=True, help="Withdraw the grant instead.")
+@click.pass_obj
+def collections_grant(
+    obj: _Context, name: str, username: str | None, group: str | None, access: str, revoke: bool
+) -> None:
+    """Open collection NAME to a user or group of the web UI (or withdraw it)."""
+    from appliance.rag.privacy import Caller
+
+    with obj.appliance() as app:
+        accounts = _accounts(app)
+        if revoke:
+            accounts.revoke(name, Caller.local(), user=username, group=group)
+        else:
+            accounts.grant(name, Caller.local(), user=username, group=group, access=access)
+    grantee = f"user {username}" if username else f"group {group}"
+    click.echo(
+        f"{'withdrew' if revoke else 'granted'} {name} {'from' if revoke else 'to'} {grantee}"
+    )
 
 
 def _demo_key(obj: _Context) -> None:

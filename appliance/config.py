@@ -84,6 +84,25 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(default=700, ge=200, le=8000)
     chunk_overlap_chars: int = Field(default=120, ge=0, le=2000)
 
+    # The web server (`appliance serve`). TLS when both files are set (the installer
+    # writes a self-signed pair); cookies are then marked Secure.
+    host: str = Field(default="127.0.0.1", description="address the web server listens on")
+    port: int = Field(default=8080, ge=1, le=65535)
+    tls_cert: Path | None = Field(default=None, description="PEM certificate for HTTPS")
+    tls_key: Path | None = Field(default=None, description="PEM private key for HTTPS")
+    # Sign-in sessions end after this much inactivity, and in any case after max hours.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 14)
+    # After this many failed sign-ins an account is locked; the lock doubles with each
+    # further failure (from lockout_seconds up to an hour).
+    signin_max_failures: int = Field(default=5, ge=1, le=100)
+    lockout_seconds: int = Field(default=60, ge=1, le=3600)
+    # Per client address (sign-in) and per user (questions, uploads).
+    signin_rate_per_minute: int = Field(default=20, ge=1)
+    chat_rate_per_minute: int = Field(default=30, ge=1)
+    # Conversation history (sealed) is deleted after this many days.
+    conversation_retention_days: int = Field(default=30, ge=1, le=3650)
+
     top_k: int = Field(default=5, ge=1, le=50)
     # Cosine similarity below which a dense hit alone does not count as relevant.
     min_dense_similarity: float = Field(default=0.30, ge=-1.0, le=1.0)
@@ -104,6 +123,21 @@ class Settings(BaseSettings):
                 f"({self.n_ctx}) for the question and its sources"
             )
         return self
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    @property
+    def incoming_dir(self) -> Path:
+        """Uploads wait here (inside the private data directory) until sealed."""
+        return self.data_dir / "incoming"
 
     @property
     def models_path(self) -> Path:

@@ -63,3 +63,19 @@ class KeyShredded(CryptoError):
 
 class NotAllowed(ApplianceError):
     """The caller's role may not do this (e.g. re-identify personal data)."""
+
+
+class SignInFailed(ApplianceError):
+    """Wrong username or password, or a locked or disabled account."""
+
+
+class AccountError(ApplianceError):
+    """A user, group or grant cannot be created or changed as asked."""
+
+
+class RateLimited(ApplianceError):
+    """Too many requests from one user or address; ``retry_after`` says when to retry."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

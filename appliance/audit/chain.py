@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -382,6 +383,24 @@ class AuditTrail:
 
     # -- reading -----------------------------------------------------------------
 
+    @staticmethod
+    def _filtered(query, since, until, actor, action, outcome=None):  # type: ignore[no-untyped-def]
+        if since:
+            query = query.where(AuditRecord.at >= since)
+        if until:
+            query = query.where(AuditRecord.at <= until)
+        if actor:
+            query = query.where(AuditRecord.actor == actor)
+        if action:
+            # "auth.*" selects a family of actions.
+            if action.endswith("*"):
+                query = query.where(AuditRecord.action.startswith(action[:-1]))
+            else:
+                query = query.where(AuditRecord.action == action)
+        if outcome:
+            query = query.where(AuditRecord.outcome == outcome)
+        return query
+
     def records(
         self,
         *,
@@ -390,18 +409,68 @@ class AuditTrail:
         actor: str | None = None,
         action: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        query = select(AuditRecord).order_by(AuditRecord.seq)
-        if since:
-            query = query.where(AuditRecord.at >= since)
-        if until:
-            query = query.where(AuditRecord.at <= until)
-        if actor:
-            query = query.where(AuditRecord.actor == actor)
-        if action:
-            query = query.where(AuditRecord.action == action)
+        query = self._filtered(
+            select(AuditRecord).order_by(AuditRecord.seq), since, until, actor, action
+        )
         with self.db.session() as s:
             for r in s.scalars(query.execution_options(yield_per=500)):
                 yield record_dict(r)
+
+    def search(
+        self,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of matching records, newest first, and how many match in all."""
+        filters = (since, until, actor, action, outcome)
+        with self.db.session() as s:
+            total = s.scalar(
+                self._filtered(select(func.count()).select_from(AuditRecord), *filters)
+            )
+            rows = s.scalars(
+                self._filtered(select(AuditRecord), *filters)
+                .order_by(AuditRecord.seq.desc())
+                .offset(max(offset, 0))
+                .limit(limit)
+            )
+            return [record_dict(r) for r in rows], total or 0
+
+    def verify_as(self, who: Any) -> VerifyReport:
+        """Verify, and record that ``who`` (anything with ``audit_fields()``) did."""
+        report = self.verify()
+        self.append(
+            "audit.verify",
+            **who.audit_fields(),
+            outcome="success" if report.ok else "failure",
+            reason="" if report.ok else str(report.problems[0]),
+        )
+        return report
+
+    def export_as(self, who: Any, out: Path, fmt: str, **filters: str | None) -> int:
+        """Write records matching ``filters`` as ``fmt`` (jsonl, csv, cef, ocsf) to the
+        file ``out``, or everything as a verifiable bundle folder (``fmt="bundle"``).
+        The export is recorded before it is taken. Returns the number of records."""
+        from appliance.audit.export import WRITERS, write_bundle
+
+        if fmt != "bundle" and fmt not in WRITERS:
+            raise ValueError(f"unknown export format {fmt!r}")
+        self.append(
+            "audit.export",
+            **who.audit_fields(),
+            resource=out.name if fmt != "bundle" else "bundle",
+            format=fmt,
+            filters={k: v for k, v in filters.items() if v},
+        )
+        if fmt == "bundle":
+            self.checkpoint()
+            return write_bundle(self.records(), self.checkpoints(), self.public_key()[0], out)
+        return WRITERS[fmt](self.records(**filters), out)
 
     def checkpoints(self) -> list[dict[str, Any]]:
         with self.db.session() as s:

@@ -179,6 +179,9 @@ def write_ocsf(records: Iterable[dict[str, Any]], out: Path) -> int:
     return write_jsonl((ocsf_event(r) for r in records), out)
 
 
+WRITERS = {"jsonl": write_jsonl, "csv": write_csv, "cef": write_cef, "ocsf": write_ocsf}
+
+
 def write_bundle(
     records: Iterable[dict[str, Any]],
     checkpoints: list[dict[str, Any]],

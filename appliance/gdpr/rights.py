@@ -150,8 +150,7 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
         zf.writestr("README.txt", _EXPORT_README)
     app.privacy.events.record(
         "gdpr.export",
-        who.actor,
-        who.role,
+        **who.audit_fields(),
         identifiers=[{"id": i.id, "type": i.entity_type} for i in identifiers],
         documents=[d["document_id"] for d in documents],
     )
@@ -273,7 +272,7 @@ def erase_subject(app, subjects: list[str], who: Caller) -> ErasureReceipt:  # t
         app.privacy.drop_orphan_identifiers("erased")  # the spellings that went with them
         receipt.keys_shredded = len(app.keyring.shred_log.entries()) - shredded_before
     detail = {k: v for k, v in receipt.as_json().items() if k not in ("actor", "role")}
-    app.privacy.events.record("gdpr.erase", who.actor, who.role, **detail)
+    app.privacy.events.record("gdpr.erase", **who.audit_fields(), **detail)
     return receipt
 
 
@@ -325,7 +324,7 @@ def sweep(app, who: Caller, *, dry_run: bool = False, now: datetime | None = Non
             }
         )
     if not dry_run:
-        app.privacy.events.record("gdpr.sweep", who.actor, who.role, **report.as_json())
+        app.privacy.events.record("gdpr.sweep", **who.audit_fields(), **report.as_json())
     return report
 
 

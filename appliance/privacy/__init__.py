@@ -17,6 +17,7 @@ from appliance.privacy.pseudonymise import (
     PseudonymScope,
     Transformed,
     apply_policy,
+    conceal,
     reidentify,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "Transformed",
     "apply_policy",
     "available_policies",
+    "conceal",
     "load_policy",
     "reidentify",
     "shared_detector",

@@ -220,6 +220,19 @@ def _operator(entity_type: str, action: str, scope: PseudonymScope | None) -> Op
     return OperatorConfig("custom", {"lambda": lambda value: scope.placeholder(entity_type, value)})
 
 
+def conceal(text: str, scope: PseudonymScope) -> str:
+    """The inverse of :func:`reidentify`: the scope's values back to placeholders
+    (longest first, so a full name wins over its surname)."""
+    pairs = sorted(
+        ((p.value, p.placeholder) for p in scope.by_placeholder.values() if p.value),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+    for value, placeholder in pairs:
+        text = text.replace(value, placeholder)
+    return text
+
+
 def reidentify(text: str, scope: PseudonymScope) -> tuple[str, dict[str, int]]:
     """Placeholders of ``scope`` in ``text`` replaced by their values; counts per type."""
     counts: dict[str, int] = {}

@@ -50,10 +50,12 @@ class Citation:
     # "model" when the model wrote [n]; "attributed" when the appliance matched an
     # uncited sentence to this source; None when not cited.
     cited_by: str | None = None
+    document_id: str = ""
 
     def as_json(self) -> dict:  # type: ignore[type-arg]
         return {
             "n": self.n,
+            "document_id": self.document_id,
             "source": self.source,
             "page": self.page,
             "title": self.title,
@@ -150,5 +152,7 @@ def citations_for(text: str, hits: list[Hit], attributed: set[int] | None = None
     out = []
     for n, h in enumerate(hits, 1):
         how = "model" if n in by_model else "attributed" if n in attributed else None
-        out.append(Citation(n, h.source, h.title, h.page, h.chunk_id, how is not None, how))
+        out.append(
+            Citation(n, h.source, h.title, h.page, h.chunk_id, how is not None, how, h.document_id)
+        )
     return out

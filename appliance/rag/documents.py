@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,7 +265,10 @@ class DocumentLibrary:
         paths: list[Path],
         collection: str = DEFAULT_COLLECTION,
         on_result: Callable[[IngestResult], None] | None = None,
+        names: Mapping[Path, str] | None = None,
     ) -> list[IngestResult]:
+        """``names``: the source name to record for a path (an uploaded file's own name,
+        not the spool file's); by default the resolved path."""
         col = self.ensure_collection(collection)
         results = []
         with self.exclusive():
@@ -275,7 +278,7 @@ class DocumentLibrary:
                     result = IngestResult(path, "failed", error=str(error))
                 else:
                     try:
-                        result = self._ingest_one(path, col)
+                        result = self._ingest_one(path, col, (names or {}).get(path))
                     except DocumentError as exc:
                         result = IngestResult(path, "failed", error=str(exc))
                     except PiiBlocked as exc:  # the policy refuses this file, not the batch
@@ -285,7 +288,7 @@ class DocumentLibrary:
                     on_result(result)
         return results
 
-    def _ingest_one(self, path: Path, col: Collection) -> IngestResult:
+    def _ingest_one(self, path: Path, col: Collection, name: str | None = None) -> IngestResult:
         try:
             before = sha256_file(path)
         except OSError:
@@ -294,7 +297,7 @@ class DocumentLibrary:
         content_sha = sha256_file(path)
         if before != content_sha:
             raise DocumentError(f"{path}: the file changed while it was read; try again.")
-        source = str(path.resolve())
+        source = name or str(path.resolve())
         try:
             source.encode("utf-8")
         except UnicodeEncodeError as exc:

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 
 from appliance.audit import AuditTrail
 from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
 from appliance.crypto.signing import rotation_entries as signing_rotation_entries
 from appliance.embeddings import OnnxEmbedder
-from appliance.errors import NotAllowed, QuestionTooLong, StoreError
+from appliance.errors import CollectionNotFound, NotAllowed, QuestionTooLong, StoreError
 from appliance.files import ensure_private_dir
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import EngineOptions
@@ -30,6 +31,7 @@ from appliance.privacy import (
     PiiBlocked,
     PiiDetector,
     Policy,
+    conceal,
     reidentify,
     shared_detector,
 )
@@ -51,6 +53,7 @@ from appliance.rag.privacy import (
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.store.database import Database
 from appliance.store.keys import SqlKeyStore
+from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vault import DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
 
@@ -78,6 +81,9 @@ class AnswerStream:
         self._hit_vectors = hit_vectors
         self._parts: list[str] = []
         self.answer: Answer | None = None
+        # Set by Appliance.ask: the question as the model saw it, PII counts, policy.
+        self.protected: ProtectedQuestion | None = None
+        self.revealed = False
         if deltas is None:
             self.answer = Answer(question, NOTHING_FOUND, [], found=False, model=model)
 
@@ -102,6 +108,19 @@ class AnswerStream:
         close = getattr(self._deltas, "close", None)
         if close is not None:
             close()
+
+    @property
+    def pii_counts(self) -> dict[str, int]:
+        return dict(self.protected.counts) if self.protected else {}
+
+    def for_history(self, text: str) -> tuple[str, str]:
+        """(question, answer) as the model saw them: placeholders, never revealed values;
+        what conversation history keeps."""
+        if self.protected is None:
+            return self.question, text
+        if self.revealed:
+            text = conceal(text, self.protected.scope)
+        return self.protected.text, text
 
     def result(self) -> Answer:
         """Drain the stream (if not done yet) and return the answer."""
@@ -233,9 +252,95 @@ class Appliance:
             )
         who = Caller.local()
         self.audit.append(
-            "keys.rotate", who.actor, who.role, kek_version=version, kek_source=new_source.kind
+            "keys.rotate", **who.audit_fields(), kek_version=version, kek_source=new_source.kind
         )
         return version
+
+    # -- access ----------------------------------------------------------------
+
+    def check_access(self, collection: str, who: Caller, need: str = "read") -> None:
+        """Raise :class:`NotAllowed` (and record the refusal) unless ``who`` holds a
+        grant on ``collection``. Checked before any index is queried."""
+        if who.may(collection, need):
+            return
+        self.audit.append(
+            "access.denied",
+            **who.audit_fields(),
+            resource=f"collection:{collection}",
+            outcome="failure",
+            reason=f"no {need} grant",
+        )
+        raise NotAllowed(f"you have no {need} access to the collection {collection!r}.")
+
+    def document_collection(self, document_id: str) -> str:
+        """The name of the collection holding a document (CollectionNotFound if none)."""
+        with self.db.session() as s:
+            name = s.scalar(
+                select(Collection.name)
+                .join(Document, Document.collection_id == Collection.id)
+                .where(Document.id == document_id, Document.status == DocumentStatus.READY)
+            )
+        if name is None:
+            raise CollectionNotFound(f"no document {document_id!r}.")
+        return name
+
+    def document_page(
+        self, document_id: str, page: int | None, who: Caller
+    ) -> tuple[DocumentInfo, list[tuple[str, int | None, str, str]]]:
+        """A cited page as the index holds it (placeholders): the document and its
+        passages on that page (all when ``page`` is None) as (chunk id, page, section,
+        text). Opening a source is recorded."""
+        collection = self.document_collection(document_id)
+        self.check_access(collection, who)
+        with self.db.session() as s:
+            doc = s.get(Document, document_id)
+            assert doc is not None
+            query = select(Chunk).where(Chunk.document_id == document_id)
+            if page is not None:
+                query = query.where(Chunk.page == page)
+            chunks = list(s.scalars(query.order_by(Chunk.ordinal)))
+            info = self.vault.open_document(doc)
+            passages = [
+                (c.id, c.page, *self.vault.open_chunk(c, doc.collection_id)) for c in chunks
+            ]
+        self.audit.append(
+            "document.view",
+            **who.audit_fields(),
+            resource=f"collection:{collection}/document:{document_id}",
+            page=page,
+        )
+        return info, passages
+
+    def read_original(self, document_id: str, who: Caller) -> tuple[DocumentInfo, Iterator[bytes]]:
+        """The original file, in clear: it holds the personal data the index does not,
+        so only a role the collection's policy lets re-identify may download it."""
+        collection = self.document_collection(document_id)
+        self.check_access(collection, who)
+        col = self.library.get_collection(collection)
+        policy = self.privacy.policy(col.policy)
+        try:
+            self._check_reveal(policy, who)
+        except NotAllowed:
+            self.audit.append(
+                "document.download",
+                **who.audit_fields(),
+                resource=f"collection:{collection}/document:{document_id}",
+                outcome="failure",
+                reason="role may not re-identify",
+            )
+            raise
+        with self.db.session() as s:
+            doc = s.get(Document, document_id)
+            assert doc is not None
+            info = self.vault.open_document(doc)
+        self.audit.append(
+            "document.download",
+            **who.audit_fields(),
+            resource=f"collection:{collection}/document:{document_id}",
+            policy=policy.name,
+            policy_digest=policy.digest,
+        )
+        return info, self.vault.read_original(col.id, document_id)
 
     # -- collections (configuration changes are audited) ----------------------
 
@@ -243,7 +348,7 @@ class Appliance:
         who = who or Caller.local()
         col = self.library.ensure_collection(name, policy)
         self.audit.append(
-            "collection.create", who.actor, who.role, resource=f"collection:{name}", policy=policy
+            "collection.create", **who.audit_fields(), resource=f"collection:{name}", policy=policy
         )
         return col
 
@@ -253,8 +358,7 @@ class Appliance:
         digest = self.privacy.policy(policy).digest
         self.audit.append(
             "policy.change",
-            who.actor,
-            who.role,
+            **who.audit_fields(),
             resource=f"collection:{name}",
             before=before,
             after=policy,
@@ -268,8 +372,7 @@ class Appliance:
         col = self.library.update_collection(name, **changes)
         self.audit.append(
             "collection.configure",
-            who.actor,
-            who.role,
+            **who.audit_fields(),
             resource=f"collection:{name}",
             changes={k: v for k, v in changes.items() if k != "purpose"}
             | ({"purpose": "changed"} if "purpose" in changes else {}),
@@ -278,11 +381,12 @@ class Appliance:
 
     def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
         who = who or Caller.local()
+        if who.access is not None:
+            self.check_access(self.document_collection(document_id), who, "contribute")
         info = self.library.delete_document(document_id)
         self.audit.append(
             "document.delete",
-            who.actor,
-            who.role,
+            **who.audit_fields(),
             resource=f"collection:{info.collection_id}/document:{document_id}",
         )
         return info
@@ -344,14 +448,15 @@ class Appliance:
         collection: str = DEFAULT_COLLECTION,
         on_result: Callable[[IngestResult], None] | None = None,
         who: Caller | None = None,
+        names: Mapping[Path, str] | None = None,
     ) -> list[IngestResult]:
         who = who or Caller.local()
-        results = self.library.ingest(paths, collection, on_result)
+        self.check_access(collection, who, "contribute")
+        results = self.library.ingest(paths, collection, on_result, names)
         for r in results:
             self.audit.append(
                 "document.ingest",
-                who.actor,
-                who.role,
+                **who.audit_fields(),
                 resource=f"collection:{collection}/document:{r.document_id or '-'}",
                 outcome="failure" if not r.ok else "success",
                 # Not the error text: it quotes the file's path, which may name a person.
@@ -365,6 +470,7 @@ class Appliance:
     ) -> tuple[ProtectedQuestion, list[Hit]]:
         """Prompt stage, retrieval (helped by the identifiers the question names) and
         context stage: the passages in the conversation's terms."""
+        self.check_access(collection, who)
         col = self.library.get_collection(collection)
         policy = self.privacy.policy(col.policy)
         try:
@@ -372,8 +478,7 @@ class Appliance:
         except PiiBlocked as exc:
             self.privacy.events.record(
                 "pii.blocked",
-                who.actor,
-                who.role,
+                **who.audit_fields(),
                 stage=exc.stage,
                 types=exc.types,
                 collection=collection,
@@ -403,8 +508,7 @@ class Appliance:
         policy and PII counts; never the question's text."""
         self.audit.append(
             action,
-            who.actor,
-            who.role,
+            **who.audit_fields(),
             resource=f"collection:{collection}",
             documents=sorted({h.document_id for h in hits}),
             chunks=[h.chunk_id for h in hits],
@@ -436,8 +540,7 @@ class Appliance:
             types[p.type] = types.get(p.type, 0) + 1
         self.privacy.events.record(
             "pii.reidentified",
-            who.actor,
-            who.role,
+            **who.audit_fields(),
             collection=collection,
             types=types,
             policy=protected.policy.name,
@@ -488,7 +591,9 @@ class Appliance:
             self._check_reveal(protected.policy, who)
         if not hits:
             self._record_question("question.ask", protected, [], who, collection)
-            return AnswerStream(question, [], None, self.settings.chat_model)
+            stream = AnswerStream(question, [], None, self.settings.chat_model)
+            stream.protected = protected
+            return stream
         engine = self.engine_loaded()
         params = params or GenerationParams(
             max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
@@ -501,7 +606,7 @@ class Appliance:
             engine.stream_chat(messages, params, cancel),
             self.privacy.answer_filter(protected, reveal),
         )
-        return AnswerStream(
+        stream = AnswerStream(
             question,
             hits,
             deltas,
@@ -509,6 +614,9 @@ class Appliance:
             self.embedder_loaded().embed,
             self._stored_vectors(collection, hits),
         )
+        stream.protected = protected
+        stream.revealed = reveal
+        return stream
 
     def _stored_vectors(self, collection: str, hits: list[Hit]) -> np.ndarray | None:
         """The sources' embeddings as indexed (None if any is missing)."""

@@ -22,8 +22,8 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +81,11 @@ class EventLog:
     def __init__(self, audit: AuditTrail) -> None:
         self.audit = audit
 
-    def record(self, kind: str, actor: str, role: str, **detail: Any) -> None:
+    def record(
+        self, kind: str, actor: str, role: str, source: str = "local", **detail: Any
+    ) -> None:
         outcome = "failure" if kind.endswith(".blocked") else "success"
-        self.audit.append(kind, actor, role, outcome=outcome, **detail)
+        self.audit.append(kind, actor, role, outcome=outcome, source=source, **detail)
 
 
 class PrivacyGate:
@@ -462,11 +464,25 @@ class Caller:
 
     actor: str
     role: str
+    source: str = "local"  # "local" (this machine's shell) or the client's address
+    # Collections this caller may use: name -> "read" or "contribute". None: the
+    # machine's own shell, which holds the data directory's key and sees everything.
+    access: Mapping[str, str] | None = field(default=None, compare=False, hash=False)
 
     @classmethod
     def local(cls, role: str = "admin") -> Caller:
         """Someone at this machine's shell, holding the data directory's key."""
         return cls(os.environ.get("USER") or os.environ.get("LOGNAME") or "local", role)
+
+    def may(self, collection: str, need: str = "read") -> bool:
+        if self.access is None:
+            return True
+        level = self.access.get(collection)
+        return level is not None and (need == "read" or level == "contribute")
+
+    def audit_fields(self) -> dict[str, str]:
+        """Who, as the audit trail records it."""
+        return {"actor": self.actor, "role": self.role, "source": self.source}
 
 
 class PiiLogFilter(logging.Filter):

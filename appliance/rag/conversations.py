@@ -1,0 +1,163 @@
+"""Conversation history, sealed.
+
+Each conversation has its own data key (scope ``conversation``): its title and
+messages are AES-GCM sealed under it, and deleting the conversation (by its
+owner, or by expiry after ``conversation_retention_days``) shreds the key. What
+is kept is what the model saw: questions and answers with placeholders, never
+values a privileged user had revealed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from appliance.crypto import Keyring
+from appliance.errors import NotAllowed
+from appliance.store.database import Database
+from appliance.store.schema import Collection, Conversation, Message
+
+SCOPE = "conversation"
+_TITLE_CHARS = 80
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    id: str
+    title: str
+    collection: str
+    updated_at: datetime
+
+
+class ConversationStore:
+    def __init__(self, db: Database, keyring: Keyring) -> None:
+        self.db = db
+        self.keyring = keyring
+
+    def start(self, user_id: int, collection: str, first_question: str) -> str:
+        conv_id = uuid.uuid4().hex
+        key = self.keyring.data_key(SCOPE, conv_id)
+        title = " ".join(first_question.split())[:_TITLE_CHARS] or "(empty)"
+        with self.db.session() as s:
+            col_id = s.scalar(select(Collection.id).where(Collection.name == collection))
+            s.add(
+                Conversation(
+                    id=conv_id,
+                    user_id=user_id,
+                    collection_id=col_id,
+                    title_sealed=key.seal(title, SCOPE, conv_id, "title"),
+                )
+            )
+        return conv_id
+
+    def _owned(self, s, conv_id: str, user_id: int) -> Conversation:  # type: ignore[no-untyped-def]
+        conv = s.get(Conversation, conv_id)
+        if conv is None or conv.user_id != user_id:
+            # The same answer for someone else's conversation and a missing one.
+            raise NotAllowed("no such conversation.")
+        return conv
+
+    def add(self, conv_id: str, user_id: int, sender: str, body: dict[str, Any]) -> None:
+        key = self.keyring.data_key(SCOPE, conv_id, create=False)
+        with self.db.session() as s:
+            conv = self._owned(s, conv_id, user_id)
+            seq = (
+                s.scalar(select(func.max(Message.seq)).where(Message.conversation_id == conv_id))
+                or 0
+            ) + 1
+            data = json.dumps(body, ensure_ascii=False)
+            s.add(
+                Message(
+                    conversation_id=conv_id,
+                    seq=seq,
+                    sender=sender,
+                    body_sealed=key.seal(data, SCOPE, conv_id, "message", str(seq)),
+                )
+            )
+            conv.updated_at = datetime.now(UTC)
+
+    def list_for(self, user_id: int, limit: int = 50) -> list[ConversationInfo]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Conversation, Collection.name)
+                .join(Collection, Collection.id == Conversation.collection_id)
+                .where(Conversation.user_id == user_id)
+                .order_by(Conversation.updated_at.desc())
+                .limit(limit)
+            ).all()
+        out = []
+        for conv, collection in rows:
+            key = self.keyring.data_key(SCOPE, conv.id, create=False)
+            title = key.open_text(conv.title_sealed, SCOPE, conv.id, "title")
+            out.append(ConversationInfo(conv.id, title, collection, _aware(conv.updated_at)))
+        return out
+
+    def messages(self, conv_id: str, user_id: int) -> tuple[ConversationInfo, list[dict[str, Any]]]:
+        with self.db.session() as s:
+            conv = self._owned(s, conv_id, user_id)
+            collection = s.scalar(
+                select(Collection.name).where(Collection.id == conv.collection_id)
+            )
+            rows = list(
+                s.scalars(
+                    select(Message).where(Message.conversation_id == conv_id).order_by(Message.seq)
+                )
+            )
+            key = self.keyring.data_key(SCOPE, conv_id, create=False)
+            info = ConversationInfo(
+                conv.id,
+                key.open_text(conv.title_sealed, SCOPE, conv.id, "title"),
+                collection or "",
+                _aware(conv.updated_at),
+            )
+            messages = [
+                {
+                    "sender": m.sender,
+                    **json.loads(
+                        key.open_text(m.body_sealed, SCOPE, conv_id, "message", str(m.seq))
+                    ),
+                }
+                for m in rows
+            ]
+        return info, messages
+
+    def delete(self, conv_id: str, user_id: int) -> None:
+        with self.db.session() as s:
+            self._owned(s, conv_id, user_id)
+        self._destroy([conv_id], "deleted")
+
+    def expire(self, older_than_days: int, now: datetime | None = None) -> int:
+        """Delete conversations untouched for ``older_than_days``; returns how many."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
+        with self.db.session() as s:
+            ids = list(s.scalars(select(Conversation.id).where(Conversation.updated_at < cutoff)))
+        self._destroy(ids, "expired")
+        return len(ids)
+
+    def delete_for_user(self, user_id: int) -> int:
+        with self.db.session() as s:
+            ids = list(s.scalars(select(Conversation.id).where(Conversation.user_id == user_id)))
+        self._destroy(ids, "deleted")
+        return len(ids)
+
+    def _destroy(self, ids: list[str], reason: str) -> None:
+        if not ids:
+            return
+        # The keys go first: rows a crash leaves behind can no longer be read.
+        wrapped = self.keyring.keys_in_scope(SCOPE, ids)
+        if wrapped:
+            self.keyring.shred_keys(wrapped, reason)
+        with self.db.session() as s:
+            for conv_id in ids:
+                conv = s.get(Conversation, conv_id)
+                if conv is not None:
+                    s.delete(conv)

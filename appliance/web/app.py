@@ -1,0 +1,307 @@
+"""The FastAPI application: one :class:`Appliance` per process, shared by every request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from appliance import __version__
+from appliance.accounts import Accounts
+from appliance.errors import (
+    AccountError,
+    ApplianceError,
+    CollectionNotFound,
+    KeyShredded,
+    NotAllowed,
+    RateLimited,
+)
+from appliance.files import ensure_private_dir
+from appliance.rag.conversations import ConversationStore
+from appliance.rag.pipeline import Appliance
+from appliance.rag.privacy import Caller
+from appliance.store.schema import Role
+from appliance.web.deps import (
+    CsrfFailed,
+    PasswordChangeRequired,
+    SignInRequired,
+)
+from appliance.web.render import (
+    answer_html,
+    basename,
+    page_context,
+    size,
+    source_href,
+    when,
+)
+from appliance.web.security import BodyLimit, RateLimits, RequestTooLarge, SecurityHeaders
+
+log = logging.getLogger("appliance.web")
+HERE = Path(__file__).parent
+SYSTEM = Caller("appliance", "system")
+# Maintenance (expired conversations and sessions, a checkpoint of the audit trail)
+# runs this often; the retention sweep of documents once a day.
+MAINTENANCE_SECONDS = 3600
+
+
+@dataclass
+class WebState:
+    appliance: Appliance
+    accounts: Accounts
+    conversations: ConversationStore
+    templates: Jinja2Templates
+    limits: RateLimits = field(default_factory=RateLimits)
+    stop: threading.Event = field(default_factory=threading.Event)
+    last_sweep: datetime | None = None
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        return self.appliance.settings
+
+    def render(
+        self, request: Request, template: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        return self.templates.TemplateResponse(
+            request, template, page_context(request, context), status_code=status_code
+        )
+
+    def maintain(self) -> None:
+        """Expire what is past its time; runs in a background thread, hourly."""
+        app = self.appliance
+        expired = self.conversations.expire(self.settings.conversation_retention_days)
+        if expired:
+            app.audit.append(
+                "conversation.expire",
+                **SYSTEM.audit_fields(),
+                count=expired,
+                retention_days=self.settings.conversation_retention_days,
+            )
+        self.accounts.purge_sessions()
+        now = datetime.now(UTC)
+        if self.last_sweep is None or (now - self.last_sweep).total_seconds() >= 86400:
+            from appliance.gdpr import sweep
+
+            sweep(app, SYSTEM)
+            self.last_sweep = now
+        app.audit.checkpoint()  # at least hourly, also when idle
+
+
+def settings_digests(settings: Any) -> dict[str, str]:
+    """A short hash per setting: a change shows in the trail without the value."""
+    data = settings.model_dump(mode="json")
+    return {
+        name: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+        for name, value in sorted(data.items())
+    }
+
+
+def record_start(appliance: Appliance) -> None:
+    """``service.start`` with the version, model and a digest of every setting; and
+    ``config.change`` / ``model.change`` when they differ from the previous start."""
+    settings = appliance.settings
+    trail = appliance.audit
+    previous, _ = trail.search(action="service.start", limit=1)
+    digests = settings_digests(settings)
+    model_sha = appliance._model_digest() if settings.chat_model_path.is_file() else "missing"
+    trail.append(
+        "service.start",
+        **SYSTEM.audit_fields(),
+        version=__version__,
+        tls=settings.tls,
+        address=f"{settings.host}:{settings.port}",
+        model=settings.chat_model,
+        model_sha256=model_sha,
+        settings=digests,
+    )
+    if not previous:
+        return
+    before = previous[0]["detail"]
+    changed = sorted(k for k, v in digests.items() if before.get("settings", {}).get(k) != v)
+    if changed:
+        trail.append("config.change", **SYSTEM.audit_fields(), settings_changed=changed)
+    if before.get("model_sha256") not in (None, model_sha):
+        trail.append(
+            "model.change",
+            **SYSTEM.audit_fields(),
+            before=before.get("model"),
+            before_sha256=before.get("model_sha256"),
+            after=settings.chat_model,
+            after_sha256=model_sha,
+        )
+
+
+def _maintenance_loop(state: WebState) -> None:
+    while not state.stop.wait(MAINTENANCE_SECONDS):
+        try:
+            state.maintain()
+        except Exception:  # a failed run is logged and retried next hour
+            log.exception("maintenance failed")
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept or "text/event-stream" in accept
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": message}, status_code=status)
+    state: WebState = request.app.state.web
+    return state.render(request, "error.html", status, title=title, message=message)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        if _wants_json(request) or request.method != "GET":
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password(request: Request, exc: PasswordChangeRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"error": "change your password first"}, status_code=403)
+        return RedirectResponse("/account/password", status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        return _error_page(
+            request,
+            403,
+            "Form expired",
+            "This form is out of date or came from another site. Reload the page and try again.",
+        )
+
+    @app.exception_handler(NotAllowed)
+    async def _forbidden(request: Request, exc: NotAllowed) -> Response:
+        return _error_page(request, 403, "Not allowed", str(exc))
+
+    @app.exception_handler(CollectionNotFound)
+    async def _missing(request: Request, exc: CollectionNotFound) -> Response:
+        return _error_page(request, 404, "Not found", str(exc))
+
+    @app.exception_handler(RateLimited)
+    async def _limited(request: Request, exc: RateLimited) -> Response:
+        response = _error_page(request, 429, "Slow down", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestTooLarge)
+    async def _too_large(request: Request, exc: RequestTooLarge) -> Response:
+        return _error_page(request, 413, "Upload too large", str(exc))
+
+    @app.exception_handler(KeyShredded)
+    async def _gone(request: Request, exc: KeyShredded) -> Response:
+        return _error_page(request, 410, "Deleted", "This item was deleted or erased.")
+
+    @app.exception_handler(ApplianceError)
+    async def _user_error(request: Request, exc: ApplianceError) -> Response:
+        title = "Cannot do that" if isinstance(exc, AccountError) else "Error"
+        return _error_page(request, 400, title, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
+        return _error_page(request, 400, "Incomplete form", f"missing or invalid: {fields}.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Not allowed here"}
+        return _error_page(
+            request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail)
+        )
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        ref = uuid.uuid4().hex[:12]
+        log.error("unexpected error (ref %s) on %s", ref, request.url.path, exc_info=exc)
+        return _error_page(
+            request,
+            500,
+            "Something went wrong",
+            f"The appliance could not complete this request. Reference: {ref} "
+            "(give it to your administrator; details are in the server log).",
+        )
+
+
+def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
+    """The web application over an opened :class:`Appliance`."""
+    appliance.open()
+    settings = appliance.settings
+    # Uploads are spooled inside the private data directory, not in a shared /tmp.
+    ensure_private_dir(settings.incoming_dir)
+    for leftover in settings.incoming_dir.iterdir():
+        with suppress(OSError):
+            leftover.unlink() if leftover.is_file() else None
+    tempfile.tempdir = str(settings.incoming_dir)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["when"] = when
+    templates.env.filters["size"] = size
+    templates.env.filters["basename"] = basename
+    templates.env.globals["answer_html"] = answer_html
+    templates.env.globals["source_href"] = source_href
+    state = WebState(
+        appliance,
+        Accounts(appliance.db, appliance.audit, settings),
+        ConversationStore(appliance.db, appliance.keyring),
+        templates,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        record_start(appliance)
+        appliance.audit.append("logging.start", **SYSTEM.audit_fields(), trail="audit")
+        worker = None
+        if maintenance:
+            worker = threading.Thread(
+                target=_maintenance_loop, args=(state,), name="maintenance", daemon=True
+            )
+            worker.start()
+        try:
+            yield
+        finally:
+            state.stop.set()
+            appliance.audit.append("logging.stop", **SYSTEM.audit_fields(), trail="audit")
+            appliance.audit.append("service.stop", **SYSTEM.audit_fields())
+            appliance.audit.checkpoint()
+
+    app = FastAPI(
+        title="Private AI appliance",
+        version=__version__,
+        lifespan=lifespan,
+        # The interactive docs load scripts from a CDN: off (air-gapped, strict CSP).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.web = state
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    from appliance.web.routes import admin, auth, chat, compliance, documents
+
+    for module in (auth, chat, documents, compliance, admin):
+        app.include_router(module.router)
+    _install_handlers(app)
+    # Outermost last: headers on every response, the size limit before any parsing.
+    # The whole request: the files plus a little for the form's other fields.
+    app.add_middleware(BodyLimit, limit=lambda: settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(SecurityHeaders, tls=settings.tls)
+    return app
+
+
+__all__ = ["SYSTEM", "Role", "WebState", "create_app"]

@@ -1,0 +1,108 @@
+"""What every page shows (user, navigation, CSRF token) and the answer's HTML."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from markupsafe import Markup, escape
+
+from appliance import __version__
+from appliance.store.schema import Role
+
+_CITE = re.compile(r"\[(\d{1,2})\]")
+_PLACEHOLDER = re.compile(r"&lt;([A-Z_]+_\d+)&gt;")
+
+# (label, path, roles that see the link)
+NAVIGATION = [
+    ("Chat", "/chat", Role.ALL),
+    ("Documents", "/documents", Role.ALL),
+    ("Audit trail", "/compliance/audit", (Role.COMPLIANCE, Role.ADMIN)),
+    ("Subject requests", "/compliance/subjects", (Role.COMPLIANCE,)),
+    ("Administration", "/admin", (Role.ADMIN,)),
+]
+
+
+# Messages after a change (?done=KEY); fixed texts, so a link cannot put words here.
+NOTICES = {
+    "password": "Your password was changed.",
+    "conversation-deleted": "The conversation was deleted.",
+    "document-deleted": "The document was deleted; its keys were destroyed.",
+    "role-changed": "The role was changed; the user signs in again.",
+    "user-disabled": "The account was disabled and signed out.",
+    "user-enabled": "The account was enabled.",
+    "group-created": "The group was created.",
+    "membership-changed": "The group's members were changed.",
+    "collection-created": "The collection was created. Grant access to it below.",
+    "policy-changed": "The collection's policy was changed.",
+    "collection-updated": "The collection's record was updated.",
+    "access-granted": "Access was granted.",
+    "access-revoked": "Access was withdrawn.",
+}
+
+
+def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
+    user = getattr(request.state, "user", None)
+    nav = []
+    if user is not None and not user.session.account.must_change_password:
+        nav = [
+            {"label": label, "href": href, "current": request.url.path.startswith(href)}
+            for label, href, roles in NAVIGATION
+            if user.role in roles
+        ]
+    return {
+        "user": user,
+        "csrf": user.session.csrf_token if user else context.get("csrf", ""),
+        "nav": nav,
+        "version": __version__,
+        "notice": NOTICES.get(request.query_params.get("done", "")),
+        **context,
+    }
+
+
+def source_href(citation: dict[str, Any]) -> str:
+    page = citation.get("page")
+    base = f"/documents/{citation['document_id']}/source"
+    return (f"{base}?page={page}" if page else base) + f"#chunk-{citation['chunk_id']}"
+
+
+def answer_html(text: str, citations: list[dict[str, Any]]) -> Markup:
+    """The answer escaped, in paragraphs, with [n] linked to the cited page and
+    placeholders marked so they read as such."""
+    by_n = {c["n"]: c for c in citations}
+
+    def link(m: re.Match[str]) -> str:
+        c = by_n.get(int(m.group(1)))
+        if c is None or not c.get("document_id"):
+            return m.group(0)
+        title = escape(c.get("title") or basename(c.get("source") or "source"))
+        return f'<a class="cite" href="{escape(source_href(c))}" title="{title}">[{m.group(1)}]</a>'
+
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    html = []
+    for p in paragraphs:
+        body = str(escape(p)).replace("\n", "<br>")
+        body = _PLACEHOLDER.sub(r'<span class="placeholder">&lt;\1&gt;</span>', body)
+        html.append(f"<p>{_CITE.sub(link, body)}</p>")
+    return Markup("".join(html))
+
+
+def basename(source: str) -> str:
+    """A document's file name without the server's folders (CLI ingestion records the
+    full path; staff need the name)."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"

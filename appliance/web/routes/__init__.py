@@ -1,0 +1,1 @@
+"""One router per feature: sign-in, chat, documents, compliance, administration."""

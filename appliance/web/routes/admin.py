@@ -1,0 +1,259 @@
+"""Administration: users, groups, collections (access, policy, retention), policies,
+models, keys and health. Every change is an audit event (in the services)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from appliance.doctor import run_doctor
+from appliance.errors import ApplianceError
+from appliance.gdpr.rights import parse_days
+from appliance.models import verify_models
+from appliance.privacy.policy import available_policies, find_policy
+from appliance.store.schema import Access, Role
+from appliance.web.deps import User, require_role, web
+
+router = APIRouter(prefix="/admin")
+admins = require_role(Role.ADMIN)
+
+
+def _back(path: str, done: str) -> Response:
+    return RedirectResponse(f"{path}?done={done}", status_code=303)
+
+
+# -- overview: health, models, keys -------------------------------------------------
+
+
+@router.get("")
+def overview(request: Request, user: User = Depends(admins)) -> Response:
+    state = web(request)
+    app = state.appliance
+    settings = state.settings
+    return state.render(
+        request,
+        "admin.html",
+        section="system",
+        report=run_doctor(settings),
+        models=verify_models(settings.models_path, full=False),
+        chat_model=settings.chat_model,
+        keys=app.keyring.status(),
+        audit_records=app.audit.count(),
+        fingerprint=app.audit.public_key()[1],
+    )
+
+
+# -- users ---------------------------------------------------------------------------
+
+
+def _users_page(request: Request, status: int = 200, **extra: object) -> Response:
+    state = web(request)
+    return state.render(
+        request,
+        "admin_users.html",
+        status,
+        section="users",
+        users=state.accounts.users(),
+        roles=Role.ALL,
+        **extra,
+    )
+
+
+@router.get("/users")
+def users(request: Request, user: User = Depends(admins)) -> Response:
+    return _users_page(request)
+
+
+@router.post("/users")
+def user_create(
+    request: Request,
+    username: str = Form(..., max_length=64),
+    role: str = Form(...),
+    user: User = Depends(admins),
+) -> Response:
+    account, password = web(request).accounts.create_user(username, role, user.caller())
+    return _users_page(request, created=account.username, one_time_password=password)
+
+
+@router.post("/users/{username}/role")
+def user_role(
+    request: Request, username: str, role: str = Form(...), user: User = Depends(admins)
+) -> Response:
+    web(request).accounts.set_role(username, role, user.caller())
+    return _back("/admin/users", "role-changed")
+
+
+@router.post("/users/{username}/disable")
+def user_disable(request: Request, username: str, user: User = Depends(admins)) -> Response:
+    if username == user.name:
+        raise ApplianceError("you cannot disable your own account.")
+    web(request).accounts.set_disabled(username, True, user.caller())
+    return _back("/admin/users", "user-disabled")
+
+
+@router.post("/users/{username}/enable")
+def user_enable(request: Request, username: str, user: User = Depends(admins)) -> Response:
+    web(request).accounts.set_disabled(username, False, user.caller())
+    return _back("/admin/users", "user-enabled")
+
+
+@router.post("/users/{username}/reset")
+def user_reset(request: Request, username: str, user: User = Depends(admins)) -> Response:
+    password = web(request).accounts.reset_password(username, user.caller())
+    return _users_page(request, created=username, one_time_password=password, reset=True)
+
+
+# -- groups --------------------------------------------------------------------------
+
+
+@router.get("/groups")
+def groups(request: Request, user: User = Depends(admins)) -> Response:
+    state = web(request)
+    return state.render(
+        request,
+        "admin_groups.html",
+        section="groups",
+        groups=state.accounts.groups(),
+        usernames=[u.username for u in state.accounts.users()],
+    )
+
+
+@router.post("/groups")
+def group_create(
+    request: Request,
+    name: str = Form(..., max_length=64),
+    description: str = Form("", max_length=500),
+    user: User = Depends(admins),
+) -> Response:
+    web(request).accounts.create_group(name, user.caller(), description)
+    return _back("/admin/groups", "group-created")
+
+
+@router.post("/groups/{name}/members")
+def group_member(
+    request: Request,
+    name: str,
+    username: str = Form(...),
+    member: bool = Form(True),
+    user: User = Depends(admins),
+) -> Response:
+    web(request).accounts.set_membership(name, username, member, user.caller())
+    return _back("/admin/groups", "membership-changed")
+
+
+# -- collections ---------------------------------------------------------------------
+
+
+@router.get("/collections")
+def collections(request: Request, user: User = Depends(admins)) -> Response:
+    state = web(request)
+    return state.render(
+        request,
+        "admin_collections.html",
+        section="collections",
+        collections=state.appliance.library.collections(),
+        grants=state.accounts.grants(),
+        policies=available_policies(state.settings.data_dir),
+        usernames=[u.username for u in state.accounts.users()],
+        groups=[g["name"] for g in state.accounts.groups()],
+        levels=Access.ALL,
+    )
+
+
+@router.post("/collections")
+def collection_create(
+    request: Request,
+    name: str = Form(..., max_length=64),
+    policy: str = Form("default"),
+    user: User = Depends(admins),
+) -> Response:
+    web(request).appliance.create_collection(name.strip(), policy, user.caller())
+    return _back("/admin/collections", "collection-created")
+
+
+@router.post("/collections/{name}/policy")
+def collection_policy(
+    request: Request, name: str, policy: str = Form(...), user: User = Depends(admins)
+) -> Response:
+    web(request).appliance.set_collection_policy(name, policy, user.caller())
+    return _back("/admin/collections", "policy-changed")
+
+
+@router.post("/collections/{name}/settings")
+def collection_settings(
+    request: Request,
+    name: str,
+    purpose: str = Form("", max_length=2000),
+    data_subjects: str = Form("", max_length=500),
+    retention_days: str = Form("", max_length=10),
+    legal_hold: bool = Form(False),
+    user: User = Depends(admins),
+) -> Response:
+    try:
+        days = parse_days(retention_days or "none")
+    except ValueError as exc:
+        raise ApplianceError(str(exc)) from None
+    web(request).appliance.update_collection(
+        name,
+        user.caller(),
+        purpose=purpose,
+        data_subjects=data_subjects,
+        retention_days=days,
+        legal_hold=legal_hold,
+    )
+    return _back("/admin/collections", "collection-updated")
+
+
+@router.post("/collections/{name}/grants")
+def collection_grant(
+    request: Request,
+    name: str,
+    grantee: str = Form(...),
+    access: str = Form(Access.READ),
+    revoke: bool = Form(False),
+    user: User = Depends(admins),
+) -> Response:
+    kind, _, who = grantee.partition(":")
+    if kind not in ("user", "group") or not who:
+        raise ApplianceError("choose a user or a group to grant the collection to.")
+    accounts = web(request).accounts
+    target = {"user": who} if kind == "user" else {"group": who}
+    if revoke:
+        accounts.revoke(name, user.caller(), **target)
+    else:
+        accounts.grant(name, user.caller(), access=access, **target)
+    return RedirectResponse(
+        f"/admin/collections?done={'access-revoked' if revoke else 'access-granted'}"
+        f"#collection-{quote(name)}",
+        status_code=303,
+    )
+
+
+# -- policies ------------------------------------------------------------------------
+
+
+@router.get("/policies")
+def policies(request: Request, name: str = "", user: User = Depends(admins)) -> Response:
+    state = web(request)
+    names = available_policies(state.settings.data_dir)
+    shown = name if name in names else (names[0] if names else "")
+    text = digest = ""
+    if shown:
+        text = find_policy(shown, state.settings.data_dir).read_text(encoding="utf-8")
+        digest = state.appliance.privacy.policy(shown).digest
+    used_by = {
+        p: [c.name for c, _ in state.appliance.library.collections() if c.policy == p]
+        for p in names
+    }
+    return state.render(
+        request,
+        "admin_policies.html",
+        section="policies",
+        names=names,
+        shown=shown,
+        text=text,
+        digest=digest,
+        used_by=used_by,
+    )

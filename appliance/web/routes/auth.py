@@ -1,0 +1,123 @@
+"""Sign-in, sign-out and password change."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from appliance.errors import AccountError, SignInFailed
+from appliance.web.deps import (
+    PRE_SESSION_COOKIE,
+    SESSION_COOKIE,
+    User,
+    any_user,
+    client_address,
+    web,
+)
+
+router = APIRouter()
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site (no //host, no scheme): no open redirect."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/chat"
+    return target
+
+
+def _cookie_args(request: Request) -> dict[str, object]:
+    secure = web(request).settings.tls or request.url.scheme == "https"
+    return {"httponly": True, "secure": secure, "samesite": "strict", "path": "/"}
+
+
+@router.get("/healthz", include_in_schema=False)
+def health(request: Request) -> JSONResponse:
+    """For the installer and monitoring: up, and the store answers. No details."""
+    web(request).appliance.audit.count()
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    target = "/chat" if web(request).accounts.session(token) else "/signin"
+    return RedirectResponse(target, status_code=303)
+
+
+def _signin_page(request: Request, next_path: str, error: str = "", status: int = 200) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = web(request).render(
+        request, "signin.html", status, csrf=token, next=_safe_next(next_path), error=error
+    )
+    response.set_cookie(PRE_SESSION_COOKIE, token, max_age=1800, **_cookie_args(request))
+    return response
+
+
+@router.get("/signin")
+def signin_form(request: Request, next: str = "/chat") -> Response:
+    return _signin_page(request, next)
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    username: str = Form(..., max_length=200),
+    password: str = Form(..., max_length=1024),
+    csrf: str = Form(""),
+    next: str = Form("/chat"),
+) -> Response:
+    state = web(request)
+    source = client_address(request)
+    expected = request.cookies.get(PRE_SESSION_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf):
+        return _signin_page(request, next, "The sign-in form expired; try again.", 403)
+    state.limits.hit("signin", source, state.settings.signin_rate_per_minute)
+    try:
+        account = state.accounts.authenticate(username, password, source)
+    except SignInFailed as exc:
+        return _signin_page(request, next, str(exc).capitalize(), 401)
+    token, _csrf = state.accounts.open_session(account)
+    target = "/account/password" if account.must_change_password else _safe_next(next)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, **_cookie_args(request))
+    response.delete_cookie(PRE_SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, user: User = Depends(any_user)) -> Response:
+    web(request).accounts.close_session(user.token, user.session.account, user.source)
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account/password")
+def password_form(request: Request, user: User = Depends(any_user)) -> Response:
+    return web(request).render(
+        request, "password.html", forced=user.session.account.must_change_password
+    )
+
+
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    current: str = Form(..., max_length=1024),
+    new: str = Form(..., max_length=1024),
+    repeat: str = Form(..., max_length=1024),
+    user: User = Depends(any_user),
+) -> Response:
+    state = web(request)
+    forced = user.session.account.must_change_password
+    try:
+        if new != repeat:
+            raise AccountError("the two new passwords differ.")
+        state.accounts.change_password(user.name, current, new, user.caller())
+    except AccountError as exc:
+        return state.render(request, "password.html", 400, forced=forced, error=str(exc))
+    return RedirectResponse("/chat?done=password", status_code=303)

@@ -1,0 +1,255 @@
+"""Chat: pick a collection, ask, watch the answer stream in (server-sent events),
+open the cited pages; history is sealed per conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from appliance.errors import ApplianceError, GenerationCancelled
+from appliance.privacy import PLACEHOLDER, PiiBlocked
+from appliance.rag.pipeline import AnswerStream
+from appliance.web.deps import User, signed_in, web
+from appliance.web.render import answer_html
+
+router = APIRouter()
+
+
+def usable_collections(request: Request, user: User) -> list[dict[str, Any]]:
+    """The collections granted to ``user``, with whether their policy lets the role
+    re-identify (the "show personal data" choice)."""
+    app = web(request).appliance
+    out = []
+    for col, count in app.library.collections():
+        if col.name in user.access:
+            policy = app.privacy.policy(col.policy)
+            out.append(
+                {
+                    "name": col.name,
+                    "description": col.description,
+                    "documents": count,
+                    "access": user.access[col.name],
+                    "policy": col.policy,
+                    "may_reveal": policy.may_reidentify(user.role),
+                }
+            )
+    return out
+
+
+def _notes(stream: AnswerStream, text: str, role: str) -> list[str]:
+    notes = []
+    protected = stream.protected
+    if protected is None:
+        return notes
+    if stream.pii_counts:
+        kinds = ", ".join(f"{t} ×{n}" for t, n in sorted(stream.pii_counts.items()))
+        notes.append(
+            f"Personal data in your question was pseudonymised before search and "
+            f"generation ({kinds})."
+        )
+    if stream.revealed:
+        notes.append(
+            "Personal data is shown because you asked to reveal it; this was recorded in "
+            "the audit trail."
+        )
+    elif PLACEHOLDER.search(text):
+        note = (
+            f"Names and identifiers appear as placeholders such as <PERSON_1> "
+            f"(policy “{protected.policy.name}”)."
+        )
+        if protected.policy.may_reidentify(role):
+            note += " Your role may reveal them: tick “Show personal data” and ask again."
+        notes.append(note)
+    return notes
+
+
+def _answer(
+    request: Request,
+    user: User,
+    question: str,
+    collection: str,
+    conversation_id: str,
+    reveal: bool,
+    cancel: threading.Event,
+    on_delta: Callable[[str], None],
+) -> dict[str, Any]:
+    """Ask, stream, keep the exchange in the (sealed) history; the finished answer."""
+    state = web(request)
+    if conversation_id:
+        info, _ = state.conversations.messages(conversation_id, user.id)
+        collection = info.collection
+    stream = state.appliance.ask(
+        question, collection, who=user.caller(), reveal=reveal, cancel=cancel
+    )
+    try:
+        for delta in stream:
+            on_delta(delta)
+    finally:
+        stream.close()
+    answer = stream.result()
+    citations = [c.as_json() for c in answer.citations]
+    notes = _notes(stream, answer.text, user.role)
+    asked, answered = stream.for_history(answer.text)
+    if not conversation_id:
+        conversation_id = state.conversations.start(user.id, collection, asked)
+    state.conversations.add(conversation_id, user.id, "user", {"text": asked})
+    state.conversations.add(
+        conversation_id,
+        user.id,
+        "assistant",
+        {"text": answered, "citations": citations, "notes": notes, "found": answer.found},
+    )
+    return {
+        "conversation_id": conversation_id,
+        "html": str(answer_html(answer.text, citations)),
+        "citations": citations,
+        "notes": notes,
+        "found": answer.found,
+    }
+
+
+def _blocked_note(exc: PiiBlocked) -> str:
+    return f"Your question was blocked: {exc}"
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/chat")
+def chat_page(request: Request, collection: str = "", user: User = Depends(signed_in)) -> Response:
+    return _chat_page(request, user, collection)
+
+
+def _chat_page(
+    request: Request,
+    user: User,
+    collection: str,
+    conversation: Any = None,
+    messages: list[dict[str, Any]] | None = None,
+) -> Response:
+    state = web(request)
+    collections = usable_collections(request, user)
+    if collection not in user.access and conversation is None:
+        collection = collections[0]["name"] if collections else ""
+    return state.render(
+        request,
+        "chat.html",
+        collections=collections,
+        chosen=collection,
+        conversation=conversation,
+        messages=messages or [],
+        history=state.conversations.list_for(user.id),
+    )
+
+
+@router.get("/chat/{conversation_id}")
+def conversation_page(
+    request: Request, conversation_id: str, user: User = Depends(signed_in)
+) -> Response:
+    state = web(request)
+    info, messages = state.conversations.messages(conversation_id, user.id)
+    if info.collection not in user.access:
+        # The grant was withdrawn since: the history stays the user's, sources do not.
+        state.appliance.check_access(info.collection, user.caller())
+    return _chat_page(request, user, info.collection, info, messages)
+
+
+@router.post("/chat/{conversation_id}/delete")
+def conversation_delete(
+    request: Request, conversation_id: str, user: User = Depends(signed_in)
+) -> Response:
+    state = web(request)
+    state.conversations.delete(conversation_id, user.id)
+    state.appliance.audit.append(
+        "conversation.delete",
+        **user.caller().audit_fields(),
+        resource=f"conversation:{conversation_id}",
+    )
+    return RedirectResponse("/chat?done=conversation-deleted", status_code=303)
+
+
+@router.post("/chat/ask")
+async def ask(
+    request: Request,
+    question: str = Form(..., min_length=1, max_length=4000),
+    collection: str = Form(""),
+    conversation_id: str = Form("", max_length=32),
+    reveal: bool = Form(False),
+    user: User = Depends(signed_in),
+) -> Response:
+    state = web(request)
+    state.limits.hit("chat", user.name, state.settings.chat_rate_per_minute)
+    cancel = threading.Event()
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        # Without script: answer in full, then show the conversation.
+        result = await run_in_threadpool(
+            _answer,
+            request,
+            user,
+            question,
+            collection,
+            conversation_id,
+            reveal,
+            cancel,
+            lambda _delta: None,
+        )
+        return RedirectResponse(f"/chat/{result['conversation_id']}", status_code=303)
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(item: str | None) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def work() -> None:
+        try:
+            result = _answer(
+                request,
+                user,
+                question,
+                collection,
+                conversation_id,
+                reveal,
+                cancel,
+                lambda delta: put(_sse("delta", {"text": delta})),
+            )
+            put(_sse("done", result))
+        except PiiBlocked as exc:
+            put(_sse("blocked", {"message": _blocked_note(exc)}))
+        except GenerationCancelled:
+            pass
+        except ApplianceError as exc:
+            put(_sse("failure", {"message": str(exc)}))
+        except Exception:
+            import logging
+
+            logging.getLogger("appliance.web").exception("answer failed")
+            put(_sse("failure", {"message": "The answer failed; see the server log."}))
+        finally:
+            put(None)
+
+    async def events() -> AsyncIterator[str]:
+        task = loop.run_in_executor(None, work)
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                yield item
+        finally:
+            # Done, or the client went away: then generation stops at the next token.
+            cancel.set()
+            del task
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,157 @@
+"""Documents: upload (with progress), per-file status, delete, the cited page of a
+source, and the original file for roles the policy lets re-identify."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from appliance.errors import NotAllowed
+from appliance.store.schema import Access
+from appliance.web.deps import User, signed_in, web
+from appliance.web.routes.chat import usable_collections
+
+router = APIRouter()
+_UNSAFE = re.compile(r"[^\w.\- ()]+")
+_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html",
+    "md": "text/markdown",
+    "txt": "text/plain",
+}
+
+
+def _safe_name(name: str | None) -> str:
+    """The file's own name without any folder part, in safe characters."""
+    base = Path((name or "").replace("\\", "/")).name
+    base = _UNSAFE.sub("_", base).strip(" .") or "upload"
+    return base[-120:]
+
+
+def _listing(request: Request, user: User, collection: str, **extra: Any) -> Response:
+    state = web(request)
+    collections = usable_collections(request, user)
+    names = [c["name"] for c in collections]
+    chosen = collection if collection in names else (names[0] if names else "")
+    documents = []
+    if chosen:
+        state.appliance.check_access(chosen, user.caller())
+        documents = state.appliance.library.documents(chosen)
+    return state.render(
+        request,
+        "documents.html",
+        extra.pop("status_code", 200),
+        collections=collections,
+        chosen=chosen,
+        documents=documents,
+        may_contribute=user.access.get(chosen) == Access.CONTRIBUTE,
+        max_upload=state.settings.max_upload_bytes,
+        **extra,
+    )
+
+
+@router.get("/documents")
+def documents_page(
+    request: Request, collection: str = "", user: User = Depends(signed_in)
+) -> Response:
+    return _listing(request, user, collection)
+
+
+@router.post("/documents/upload")
+def upload(
+    request: Request,
+    collection: str = Form(...),
+    files: list[UploadFile] = File(...),
+    user: User = Depends(signed_in),
+) -> Response:
+    state = web(request)
+    app = state.appliance
+    app.check_access(collection, user.caller(), Access.CONTRIBUTE)
+    state.limits.hit("upload", user.name, state.settings.chat_rate_per_minute)
+    folder = Path(tempfile.mkdtemp(dir=state.settings.incoming_dir))
+    try:
+        names: dict[Path, str] = {}
+        for i, upload_file in enumerate(files):
+            # One sub-folder per file keeps two files of the same name apart.
+            name = _safe_name(upload_file.filename)
+            target = folder / str(i) / name
+            target.parent.mkdir(mode=0o700)
+            with target.open("xb") as out:
+                shutil.copyfileobj(upload_file.file, out, 1024 * 1024)
+            names[target] = name
+        results = app.ingest(list(names), collection, who=user.caller(), names=names)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    rows = [
+        {
+            "file": names.get(r.path, r.path.name),
+            "status": r.status,
+            "ok": r.ok,
+            "chunks": r.chunks,
+            "pages": r.pages,
+            # Errors name the spool file; the user knows the file by its own name.
+            "error": (r.error or "").replace(str(r.path), names.get(r.path, r.path.name)),
+            "document_id": r.document_id,
+        }
+        for r in results
+    ]
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"results": rows}, status_code=200)
+    return _listing(request, user, collection, results=rows)
+
+
+@router.post("/documents/{document_id}/delete")
+def delete(request: Request, document_id: str, user: User = Depends(signed_in)) -> Response:
+    app = web(request).appliance
+    collection = app.document_collection(document_id)
+    app.delete_document(document_id, who=user.caller())
+    return RedirectResponse(
+        f"/documents?collection={quote(collection)}&done=document-deleted", status_code=303
+    )
+
+
+@router.get("/documents/{document_id}/source")
+def source(
+    request: Request, document_id: str, page: int | None = None, user: User = Depends(signed_in)
+) -> Response:
+    state = web(request)
+    app = state.appliance
+    info, passages = app.document_page(document_id, page, user.caller())
+    collection = app.document_collection(document_id)
+    col = app.library.get_collection(collection)
+    may_download = app.privacy.policy(col.policy).may_reidentify(user.role)
+    return state.render(
+        request,
+        "source.html",
+        document=info,
+        page=page,
+        passages=passages,
+        collection=collection,
+        may_download=may_download,
+    )
+
+
+@router.get("/documents/{document_id}/original")
+def original(request: Request, document_id: str, user: User = Depends(signed_in)) -> Response:
+    app = web(request).appliance
+    try:
+        info, chunks = app.read_original(document_id, user.caller())
+    except NotAllowed:
+        raise NotAllowed(
+            "the original file holds the personal data the appliance pseudonymises; your "
+            "role may not download it under this collection's policy."
+        ) from None
+    name = _safe_name(info.source)
+    return StreamingResponse(
+        chunks,
+        media_type=_TYPES.get(info.kind, "application/octet-stream"),
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )

@@ -1,0 +1,226 @@
+"""The three roles in a real browser: Debian's Chromium, headless, driven by Playwright
+against a live server on loopback. Saves the README's screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from appliance.accounts import Accounts
+from appliance.rag.privacy import Caller
+from tests.conftest import REPO, SAMPLES, make_app
+from tests.test_at_rest import write_records
+
+SCREENSHOTS = REPO / "docs" / "screenshots"
+STAFF_PASSWORD = "violet-harbour-crane-82"
+OFFICER_PASSWORD = "granite-meadow-lantern-93"
+ADMIN_PASSWORD = "amber-kettle-orbit-71"
+# Every visible form field has a label (or an aria-label).
+UNLABELLED = """() => [...document.querySelectorAll(
+  'input:not([type=hidden]), select, textarea')].filter(
+  el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)"""
+
+
+def _chromium() -> str | None:
+    for candidate in (
+        os.environ.get("APPLIANCE_CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, embedder, engine) -> Iterator[dict]:
+    import uvicorn
+
+    from appliance.web import create_app
+
+    root = tmp_path_factory.mktemp("browser")
+    app = make_app(root / "data", embedder, engine)
+    assert all(r.ok for r in app.ingest([SAMPLES / "northbridge-bank-record-retention-policy.pdf"]))
+    app.create_collection("finance", "banking")
+    assert all(r.ok for r in app.ingest(write_records(root / "records"), "finance"))
+    who = Caller.local()
+    accounts = Accounts(app.db, app.audit, app.settings)
+    _, one_time = accounts.create_user("admin", "admin", who)
+    accounts.create_user("sam", "staff", who, password=STAFF_PASSWORD)
+    accounts.create_user("olga", "compliance_officer", who, password=OFFICER_PASSWORD)
+    accounts.grant("default", who, user="admin", access="contribute")
+    accounts.grant("default", who, user="sam")
+    port = _free_port()
+    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield {"url": f"http://127.0.0.1:{port}", "app": app, "one_time": one_time}
+    uv.should_exit = True
+    thread.join(timeout=30)
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = _chromium()
+    if path is None:
+        pytest.skip("Chromium is not installed (make test installs Debian's package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1366, "height": 820}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return page, errors
+
+
+def _sign_in(page, url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url + "/signin")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, browser) -> None:
+    url = server["url"]
+    page, errors = _page(browser)
+    page.goto(url + "/")
+    assert page.url.startswith(url + "/signin")
+    _shot(page, "sign-in")
+    _sign_in(page, url, "admin", server["one_time"])
+    # A one-time password must be replaced first.
+    page.wait_for_url(url + "/account/password")
+    page.get_by_label("Current password").fill(server["one_time"])
+    page.get_by_label("New password (at least 12 characters)").fill(ADMIN_PASSWORD)
+    page.get_by_label("New password again").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_url(url + "/chat?done=password")
+
+    page.goto(url + "/documents?collection=default")
+    page.set_input_files("#files", str(SAMPLES / "it-acceptable-use.txt"))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector("#upload-results li.ok")
+    assert "it-acceptable-use.txt: added" in page.inner_text("#upload-results")
+    page.wait_for_selector("#document-list >> text=it-acceptable-use.txt")
+    assert page.evaluate(UNLABELLED) == []
+    _shot(page, "documents")
+
+    page.goto(url + "/chat")
+    # Count the streamed updates of the answer before it is complete.
+    page.evaluate("""() => { window.__updates = 0; new MutationObserver(() => {
+        if (document.querySelector('.streaming')) window.__updates++; })
+        .observe(document.getElementById('messages'),
+                 {subtree: true, childList: true, characterData: true}); }""")
+    page.get_by_label("Your question").fill(
+        "How long must the bank keep customer transaction records?"
+    )
+    page.get_by_role("button", name="Ask").click()
+    page.wait_for_selector(".msg.assistant .citations a", timeout=180_000)
+    assert page.evaluate("window.__updates") >= 2  # it streamed, not one block
+    assert page.evaluate(UNLABELLED) == []
+    assert "/chat/" in page.url  # the conversation is kept
+    _shot(page, "chat")
+
+    link = page.locator(".msg.assistant .citations a").first
+    title = link.inner_text()
+    link.click()
+    page.wait_for_url("**/source**")
+    assert page.locator(".passage:target").count() == 1  # the cited passage, in view
+    assert title in page.inner_text("h1")
+    _shot(page, "source")
+
+    for path, name in (
+        ("/admin/users", "admin-users"),
+        ("/admin/collections", "admin-collections"),
+        ("/admin", "admin-system"),
+    ):
+        page.goto(url + path)
+        assert page.evaluate(UNLABELLED) == []
+        _shot(page, name)
+    assert not errors, errors  # no CSP violation or script error
+
+
+def test_staff_are_refused_compliance_pages_and_collections_they_lack(server, browser) -> None:
+    url = server["url"]
+    page, _ = _page(browser)
+    _sign_in(page, url, "sam", STAFF_PASSWORD)
+    page.wait_for_url(url + "/chat")
+    options = page.locator("#collection option").all_inner_texts()
+    assert any(o.startswith("default") for o in options)
+    assert not any(o.startswith("finance") for o in options)
+    assert "Audit trail" not in page.inner_text("nav")
+    response = page.goto(url + "/compliance/audit")
+    assert response.status == 403 and "may not open this page" in page.inner_text("main")
+    # Even a hand-made request for the other collection is refused.
+    token = page.goto(url + "/chat") and page.locator('input[name="csrf"]').first.get_attribute(
+        "value"
+    )
+    answer = page.request.post(
+        url + "/chat/ask",
+        form={"csrf": token, "collection": "finance", "question": "Where are refunds paid?"},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status == 403 and "no read access" in answer.text()
+    source = page.request.get(url + "/documents?collection=finance")
+    assert "record-0" not in source.text()
+
+
+def test_a_compliance_officer_verifies_and_exports_the_trail(
+    server, browser, tmp_path: Path
+) -> None:
+    url = server["url"]
+    page, errors = _page(browser)
+    _sign_in(page, url, "olga", OFFICER_PASSWORD)
+    page.wait_for_url(url + "/chat")
+    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_label("Action (e.g. auth.* or question.ask)").fill("auth.*")
+    page.get_by_role("button", name="Search").click()
+    assert "auth.signin" in page.inner_text("table.audit")
+    assert "question.ask" not in page.inner_text("table.audit")
+    page.get_by_role("button", name="Verify the whole trail").click()
+    assert "Intact" in page.inner_text("#verify-result")
+    assert page.evaluate(UNLABELLED) == []
+    _shot(page, "audit")
+    page.select_option("#format", "csv")
+    with page.expect_download() as download:
+        page.locator("#export-button").click()
+    target = tmp_path / "trail.csv"
+    download.value.save_as(target)
+    assert target.read_text().startswith("seq,")
+    page.get_by_role("link", name="Subject requests").click()
+    assert page.evaluate(UNLABELLED) == []
+    _shot(page, "subjects")
+    assert not errors, errors
+    actions = {r["action"] for r in server["app"].audit.records(actor="olga")}
+    assert {"auth.signin", "audit.verify", "audit.read", "audit.export"} <= actions
