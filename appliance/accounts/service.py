@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from appliance.audit import AuditTrail
 from appliance.config import Settings
@@ -242,23 +242,25 @@ class Accounts:
         return password
 
     def change_password(self, username: str, current: str, new: str, who: Caller) -> None:
+        """A wrong current password counts towards the lockout like a failed sign-in.
+        On success every session of the user ends (a stolen cookie with it); the
+        caller opens a fresh one."""
         with self.db.session() as s:
             user = self._user(s, username)
-            try:
-                _hasher.verify(user.password_hash, current)
-            except (VerificationError, InvalidHashError):
-                ok = False
-            else:
-                ok = True
+            locked = user.locked_until is not None and _aware(user.locked_until) > _now()
+            stored = user.password_hash
+        ok = _verify_quietly(stored, current) and not locked
         if not ok:
+            if not locked:
+                self._count_failure(username.strip().lower())
             self.audit.append(
                 "user.password_change",
                 **who.audit_fields(),
                 resource=f"user:{username}",
                 outcome="failure",
-                reason="wrong current password",
+                reason="account locked" if locked else "wrong current password",
             )
-            raise AccountError("the current password is wrong.")
+            raise AccountError("the current password is wrong (or the account is locked).")
         if new == current:
             raise AccountError("the new password must differ from the current one.")
         check_password_strength(new, username)
@@ -266,59 +268,87 @@ class Accounts:
             user = self._user(s, username)
             user.password_hash = _hasher.hash(new)
             user.must_change_password = False
+            user.failed_attempts = 0
+            s.execute(delete(WebSession).where(WebSession.user_id == user.id))
         self.audit.append("user.password_change", **who.audit_fields(), resource=f"user:{username}")
+
+    def _count_failure(self, name: str) -> None:
+        """One more failure, counted atomically (parallel guesses cannot share a count);
+        past the limit the account locks, for twice as long each further time."""
+        now = _now()
+        with self.db.session() as s:
+            failures = s.scalar(
+                update(User)
+                .where(User.username == name)
+                .values(failed_attempts=User.failed_attempts + 1)
+                .returning(User.failed_attempts)
+            )
+            if failures is None:
+                return
+            over = failures - self.settings.signin_max_failures
+            if over >= 0:
+                wait = timedelta(seconds=self.settings.lockout_seconds * 2 ** min(over, 12))
+                s.execute(
+                    update(User)
+                    .where(User.username == name)
+                    .values(locked_until=now + min(wait, MAX_LOCKOUT))
+                )
 
     # -- sign-in -----------------------------------------------------------------
 
     def authenticate(self, username: str, password: str, source: str) -> Account:
         """The account, or :class:`SignInFailed` (audited with the reason, never the
-        password). Repeated failures lock the account with a growing back-off."""
+        password). Repeated failures lock the account with a growing back-off. The
+        answer, and the time it takes, are the same whether or not the name exists."""
         name = username.strip().lower()[:64]
         now = _now()
         with self.db.session() as s:
             user = s.scalar(select(User).where(User.username == name))
-            if user is None:
-                _verify_quietly(_DUMMY_HASH, password)
-                reason = "unknown user"
-            elif user.disabled:
-                reason = "account disabled"
-            elif user.locked_until and _aware(user.locked_until) > now:
-                reason = "account locked"
-            elif not _verify_quietly(user.password_hash, password):
-                reason = "wrong password"
-                user.failed_attempts += 1
-                over = user.failed_attempts - self.settings.signin_max_failures
-                if over >= 0:
-                    wait = timedelta(seconds=self.settings.lockout_seconds * 2 ** min(over, 12))
-                    user.locked_until = now + min(wait, MAX_LOCKOUT)
-            else:
-                reason = ""
-                if _hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = _hasher.hash(password)
-                user.failed_attempts = 0
-                user.locked_until = None
-                user.last_sign_in_at = now
-            account = Account.of(user) if user is not None else None
-        role = account.role if account else "-"
+            stored = user.password_hash if user is not None else _DUMMY_HASH
+            state = (
+                None
+                if user is None
+                else "account disabled"
+                if user.disabled
+                else "account locked"
+                if user.locked_until and _aware(user.locked_until) > now
+                else ""
+            )
+        # Always one Argon2 check, so disabled, locked and unknown accounts take as long.
+        matches = _verify_quietly(stored, password)
+        if state is None:
+            reason = "unknown user"
+        elif state:
+            reason = state
+        elif not matches:
+            reason = "wrong password"
+            self._count_failure(name)
+        else:
+            reason = ""
         if reason:
-            locked = account is not None and account.locked_until and account.locked_until > now
+            known = state is not None
             self.audit.append(
                 "auth.signin",
-                name if account else "-",  # an unknown name may be a mistyped password
-                role,
+                name if known else "-",  # an unknown name may be a mistyped password
+                "-",
                 source=source,
-                resource=f"user:{name}" if account else "",
+                resource=f"user:{name}" if known else "",
                 outcome="failure",
                 reason=reason,
             )
-            if reason == "account locked" or (reason == "wrong password" and locked):
-                raise SignInFailed(
-                    "this account is locked after repeated failed sign-ins; try again later "
-                    "or ask an administrator to reset the password."
-                )
-            raise SignInFailed("wrong username or password.")
-        assert account is not None
-        self.audit.append("auth.signin", name, role, source=source, resource=f"user:{name}")
+            raise SignInFailed(
+                "wrong username or password, or the account is locked after repeated "
+                "failures (an administrator can reset it)."
+            )
+        with self.db.session() as s:
+            user = self._user(s, name)
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+            user.failed_attempts = 0
+            user.locked_until = None
+            user.last_sign_in_at = now
+            account = Account.of(user)
+        self.audit.append("auth.signin", name, account.role, source=source, resource=f"user:{name}")
         return account
 
     def open_session(self, account: Account) -> tuple[str, str]:

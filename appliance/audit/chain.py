@@ -128,6 +128,7 @@ def verify_chain(
     hashes: dict[int, str] = {}
     records = list(records)
     expected, prev, count = 1, GENESIS, 0
+    shifted = False  # an insertion was reported; the renumbered records after it follow
     anchor = _anchor(records, checkpoints)
     if anchor is not None:
         # Records before it were purged by retention: the signed checkpoint that
@@ -151,7 +152,18 @@ def verify_chain(
         if seq > expected:
             problems.append(Problem(expected, f"missing (records {expected}..{seq - 1} removed)"))
         if record_hash(r) != r["hash"]:
-            problems.append(Problem(seq, "modified (its hash does not match its content)"))
+            was = _former_seq(r)
+            if was == seq - 1 and r["prev_hash"] == hashes.get(seq - 2):
+                # It follows the record two before it: the one in between was put there.
+                if not shifted:
+                    problems.append(
+                        Problem(seq - 1, "inserted (the records after it were renumbered)")
+                    )
+                shifted = True
+            elif was is not None:
+                problems.append(Problem(seq, f"reordered (this record was number {was})"))
+            else:
+                problems.append(Problem(seq, "modified (its hash does not match its content)"))
         elif r["prev_hash"] != prev and seq == expected:
             problems.append(
                 Problem(seq, "does not follow the record before it (inserted or reordered)")
@@ -189,6 +201,15 @@ def verify_chain(
             )
     problems.sort(key=lambda p: p.seq)
     return VerifyReport(count, len(checkpoints), problems)
+
+
+def _former_seq(r: dict[str, Any]) -> int | None:
+    """The nearby sequence number under which this record's content was hashed, when it
+    was moved (reordered, or renumbered around an inserted or deleted record)."""
+    for delta in (-1, 1, -2, 2, -3, 3):
+        if r["seq"] + delta > 0 and record_hash({**r, "seq": r["seq"] + delta}) == r["hash"]:
+            return r["seq"] + delta
+    return None
 
 
 def _anchor(

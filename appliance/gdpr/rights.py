@@ -162,18 +162,38 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
     }
 
 
+def _check_grants(app, collections: set[str], who: Caller, act: str) -> None:  # type: ignore[no-untyped-def]
+    """A subject request spans collections: the caller needs a grant on each one that
+    holds the person (the shell, holding the key, has them all). Otherwise it is
+    refused as a whole, naming the collections, so no answer is silently partial."""
+    from appliance.errors import NotAllowed
+
+    missing = sorted(c for c in collections if not who.may(c))
+    if missing:
+        app.audit.append(
+            f"gdpr.{act}",
+            **who.audit_fields(),
+            outcome="failure",
+            reason="no grant on " + ", ".join(missing),
+        )
+        raise NotAllowed(
+            f"the person appears in collections you have no access to ({', '.join(missing)}); "
+            "ask an administrator for read access to them, then repeat the request."
+        )
+
+
 def _check_export_role(app, by_doc: dict[str, set[str]], who: Caller) -> None:  # type: ignore[no-untyped-def]
     """An export re-identifies: every collection involved must let the role do that."""
     from appliance.errors import NotAllowed
 
     with app.db.session() as s:
-        names = set(
-            s.scalars(
-                select(Collection.policy)
-                .join(Document, Document.collection_id == Collection.id)
-                .where(Document.id.in_(list(by_doc)))
-            )
-        )
+        rows = s.execute(
+            select(Collection.name, Collection.policy)
+            .join(Document, Document.collection_id == Collection.id)
+            .where(Document.id.in_(list(by_doc)))
+        ).all()
+    _check_grants(app, {c for c, _ in rows}, who, "export")
+    names = {p for _, p in rows}
     for name in sorted(names):
         policy = app.privacy.policy(name)
         if not policy.may_reidentify(who.role):
@@ -229,8 +249,19 @@ def erase_subject(app, subjects: list[str], who: Caller) -> ErasureReceipt:  # t
         identifiers = app.privacy.find_identifiers(subjects)
         receipt.identifiers = [{"id": i.id, "type": i.entity_type} for i in identifiers]
         ids = [i.id for i in identifiers]
+        by_doc = _subject_documents(app, ids)
+        if by_doc:
+            with app.db.session() as s:
+                held = set(
+                    s.scalars(
+                        select(Collection.name)
+                        .join(Document, Document.collection_id == Collection.id)
+                        .where(Document.id.in_(list(by_doc)))
+                    )
+                )
+            _check_grants(app, held, who, "erase")
         shredded_before = len(app.keyring.shred_log.entries())
-        for doc_id, placeholders in sorted(_subject_documents(app, ids).items()):
+        for doc_id, placeholders in sorted(by_doc.items()):
             with app.db.session() as s:
                 rows = s.execute(
                     select(PseudonymRow.placeholder, Identifier.entity_type)

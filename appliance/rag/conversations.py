@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from appliance.crypto import Keyring
-from appliance.errors import NotAllowed
+from appliance.errors import NotAllowed, StoreError
 from appliance.store.database import Database
 from appliance.store.schema import Collection, Conversation, Message
 
@@ -68,22 +69,28 @@ class ConversationStore:
 
     def add(self, conv_id: str, user_id: int, sender: str, body: dict[str, Any]) -> None:
         key = self.keyring.data_key(SCOPE, conv_id, create=False)
-        with self.db.session() as s:
-            conv = self._owned(s, conv_id, user_id)
-            seq = (
-                s.scalar(select(func.max(Message.seq)).where(Message.conversation_id == conv_id))
-                or 0
-            ) + 1
-            data = json.dumps(body, ensure_ascii=False)
-            s.add(
-                Message(
-                    conversation_id=conv_id,
-                    seq=seq,
-                    sender=sender,
-                    body_sealed=key.seal(data, SCOPE, conv_id, "message", str(seq)),
-                )
-            )
-            conv.updated_at = datetime.now(UTC)
+        data = json.dumps(body, ensure_ascii=False)
+        for _attempt in range(5):  # two answers of one conversation ending together
+            try:
+                with self.db.session() as s:
+                    conv = self._owned(s, conv_id, user_id)
+                    last = s.scalar(
+                        select(func.max(Message.seq)).where(Message.conversation_id == conv_id)
+                    )
+                    seq = (last or 0) + 1
+                    s.add(
+                        Message(
+                            conversation_id=conv_id,
+                            seq=seq,
+                            sender=sender,
+                            body_sealed=key.seal(data, SCOPE, conv_id, "message", str(seq)),
+                        )
+                    )
+                    conv.updated_at = datetime.now(UTC)
+                return
+            except IntegrityError:
+                continue
+        raise StoreError("the conversation could not be saved (constant contention); ask again.")
 
     def list_for(self, user_id: int, limit: int = 50) -> list[ConversationInfo]:
         with self.db.session() as s:

@@ -284,14 +284,23 @@ class Appliance:
             raise CollectionNotFound(f"no document {document_id!r}.")
         return name
 
+    def _document_for(self, document_id: str, who: Caller, need: str = "read") -> str:
+        """The collection of a document ``who`` may use; a document of a collection
+        without a grant is answered like a missing one (the refusal is recorded)."""
+        collection = self.document_collection(document_id)
+        try:
+            self.check_access(collection, who, need)
+        except NotAllowed:
+            raise CollectionNotFound(f"no document {document_id!r}.") from None
+        return collection
+
     def document_page(
         self, document_id: str, page: int | None, who: Caller
     ) -> tuple[DocumentInfo, list[tuple[str, int | None, str, str]]]:
         """A cited page as the index holds it (placeholders): the document and its
         passages on that page (all when ``page`` is None) as (chunk id, page, section,
         text). Opening a source is recorded."""
-        collection = self.document_collection(document_id)
-        self.check_access(collection, who)
+        collection = self._document_for(document_id, who)
         with self.db.session() as s:
             doc = s.get(Document, document_id)
             assert doc is not None
@@ -314,8 +323,7 @@ class Appliance:
     def read_original(self, document_id: str, who: Caller) -> tuple[DocumentInfo, Iterator[bytes]]:
         """The original file, in clear: it holds the personal data the index does not,
         so only a role the collection's policy lets re-identify may download it."""
-        collection = self.document_collection(document_id)
-        self.check_access(collection, who)
+        collection = self._document_for(document_id, who)
         col = self.library.get_collection(collection)
         policy = self.privacy.policy(col.policy)
         try:
@@ -382,7 +390,7 @@ class Appliance:
     def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
         who = who or Caller.local()
         if who.access is not None:
-            self.check_access(self.document_collection(document_id), who, "contribute")
+            self._document_for(document_id, who, "contribute")
         info = self.library.delete_document(document_id)
         self.audit.append(
             "document.delete",

@@ -494,20 +494,26 @@ class PiiLogFilter(logging.Filter):
         self.gate = gate
         self.policy_name = policy_name
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def _clean(self, message: str) -> str:
         try:
-            message = record.getMessage()
             policy = self.gate.policy(self.policy_name)
             found = self.gate._find(message, policy, "log")
             if not found:
-                return True
+                return message
             try:
-                text = apply_policy(message, found, policy, "log", self.gate.new_scope()).text
+                return apply_policy(message, found, policy, "log", self.gate.new_scope()).text
             except PiiBlocked as exc:
-                text = f"[log message withheld by policy {policy.name!r}: {', '.join(exc.types)}]"
+                return f"[log message withheld by policy {policy.name!r}: {', '.join(exc.types)}]"
         except Exception:  # a logging filter must never break the caller
-            text = "[log message withheld: the privacy check failed]"
-        record.msg, record.args = text, ()
+            return "[log message withheld: the privacy check failed]"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self._clean(record.getMessage()), ()
+        if record.exc_info and not record.exc_text:
+            # A traceback quotes exception messages (a document's text, a question):
+            # formatted here, filtered, and handed to the formatter ready-made.
+            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 

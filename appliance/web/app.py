@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 import threading
 import uuid
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,14 +30,18 @@ from appliance.errors import (
     AccountError,
     ApplianceError,
     CollectionNotFound,
+    ConfigError,
+    CryptoError,
     KeyShredded,
+    ModelError,
     NotAllowed,
     RateLimited,
+    StoreError,
 )
 from appliance.files import ensure_private_dir
 from appliance.rag.conversations import ConversationStore
 from appliance.rag.pipeline import Appliance
-from appliance.rag.privacy import Caller
+from appliance.rag.privacy import Caller, install_log_filter
 from appliance.store.schema import Role
 from appliance.web.deps import (
     CsrfFailed,
@@ -50,7 +56,13 @@ from appliance.web.render import (
     source_href,
     when,
 )
-from appliance.web.security import BodyLimit, RateLimits, RequestTooLarge, SecurityHeaders
+from appliance.web.security import (
+    BodyLimit,
+    RateLimits,
+    RequestTooLarge,
+    SecurityHeaders,
+    security_headers,
+)
 
 log = logging.getLogger("appliance.web")
 HERE = Path(__file__).parent
@@ -58,6 +70,9 @@ SYSTEM = Caller("appliance", "system")
 # Maintenance (expired conversations and sessions, a checkpoint of the audit trail)
 # runs this often; the retention sweep of documents once a day.
 MAINTENANCE_SECONDS = 3600
+# Errors of the machine, not of the request: a 500 with a reference, never the message
+# (it may quote paths). KeyShredded (a CryptoError) is handled before, as 410.
+SERVER_FAULTS = (StoreError, CryptoError, ModelError, ConfigError)
 
 
 @dataclass
@@ -166,12 +181,36 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
     return state.render(request, "error.html", status, title=title, message=message)
 
 
+def _fault_page(request: Request, exc: BaseException) -> Response:
+    """A fault of the server, not of the request: a reference for the administrator,
+    the details only in the (filtered) server log."""
+    ref = uuid.uuid4().hex[:12]
+    log.error("error (ref %s) on %s", ref, request.url.path, exc_info=exc)
+    response = _error_page(
+        request,
+        500,
+        "Something went wrong",
+        f"The appliance could not complete this request. Reference: {ref} "
+        "(give it to your administrator; details are in the server log).",
+    )
+    state: WebState = request.app.state.web
+    # Sent outside the middleware stack: the security headers are added here.
+    for name, value in security_headers(state.settings.tls).items():
+        response.headers.setdefault(name, value)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
-        if _wants_json(request) or request.method != "GET":
+        if _wants_json(request):
             return JSONResponse({"error": "sign in first"}, status_code=401)
-        return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+        # A form sent after the session expired comes back to the page it was on.
+        back = request.url.path if request.method == "GET" else "/chat"
+        if request.method == "GET" and request.url.query:
+            back += "?" + request.url.query
+        return RedirectResponse(f"/signin?next={quote(back, safe='')}", status_code=303)
 
     @app.exception_handler(PasswordChangeRequired)
     async def _password(request: Request, exc: PasswordChangeRequired) -> Response:
@@ -212,6 +251,8 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApplianceError)
     async def _user_error(request: Request, exc: ApplianceError) -> Response:
+        if isinstance(exc, SERVER_FAULTS):
+            return _fault_page(request, exc)
         title = "Cannot do that" if isinstance(exc, AccountError) else "Error"
         return _error_page(request, 400, title, str(exc))
 
@@ -222,6 +263,9 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        too_large = request.scope.get("state", {}).get("body_too_large")
+        if too_large:  # the form parser's 400 hides the size limit's refusal
+            return _error_page(request, 413, "Upload too large", too_large)
         titles = {404: "Not found", 405: "Not allowed here"}
         return _error_page(
             request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail)
@@ -229,15 +273,7 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
-        ref = uuid.uuid4().hex[:12]
-        log.error("unexpected error (ref %s) on %s", ref, request.url.path, exc_info=exc)
-        return _error_page(
-            request,
-            500,
-            "Something went wrong",
-            f"The appliance could not complete this request. Reference: {ref} "
-            "(give it to your administrator; details are in the server log).",
-        )
+        return _fault_page(request, exc)
 
 
 def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
@@ -246,10 +282,16 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     settings = appliance.settings
     # Uploads are spooled inside the private data directory, not in a shared /tmp.
     ensure_private_dir(settings.incoming_dir)
-    for leftover in settings.incoming_dir.iterdir():
-        with suppress(OSError):
-            leftover.unlink() if leftover.is_file() else None
+    for leftover in settings.incoming_dir.iterdir():  # a crash's uploads, in clear
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            with suppress(OSError):
+                leftover.unlink()
     tempfile.tempdir = str(settings.incoming_dir)
+    # The web's and the server's loggers get the privacy filter too (tracebacks included).
+    for logger_name in ("appliance", "uvicorn"):
+        install_log_filter(appliance.privacy, settings.log_policy, logger_name)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = when
     templates.env.filters["size"] = size

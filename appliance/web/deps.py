@@ -32,6 +32,11 @@ class CsrfFailed(Exception):
     """A form came without the session's token (another site's page, or a stale tab)."""
 
 
+def same_token(sent: str, expected: str) -> bool:
+    """Constant-time comparison that also takes tokens with non-ASCII characters."""
+    return hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8"))
+
+
 def web(request: Request) -> WebState:
     return request.app.state.web  # type: ignore[no-any-return]
 
@@ -86,7 +91,7 @@ async def _checked_csrf(request: Request, user: User) -> None:
         form = await request.form()
         value = form.get("csrf", "")
         sent = value if isinstance(value, str) else ""
-    if not sent or not hmac.compare_digest(sent, user.session.csrf_token):
+    if not sent or not same_token(sent, user.session.csrf_token):
         raise CsrfFailed()
 
 

@@ -22,22 +22,28 @@ CSP = (
 )
 
 
+def security_headers(tls: bool) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }
+    if tls:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
 class SecurityHeaders:
-    """Adds the security headers to every response; pages are never cached."""
+    """Adds the security headers to every response; pages are never cached. (The
+    500 page is sent outside all middleware; its handler adds the same headers.)"""
 
     def __init__(self, app: ASGIApp, *, tls: bool) -> None:
         self.app = app
-        self.headers = {
-            "Content-Security-Policy": CSP,
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-            "Referrer-Policy": "no-referrer",
-            "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-            "Cross-Origin-Opener-Policy": "same-origin",
-            "Cross-Origin-Resource-Policy": "same-origin",
-        }
-        if tls:
-            self.headers["Strict-Transport-Security"] = "max-age=31536000"
+        self.headers = security_headers(tls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,6 +100,9 @@ class BodyLimit:
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > limit:
+                    # The form parser may turn this into a 400; the flag lets the error
+                    # page answer 413 all the same.
+                    scope.setdefault("state", {})["body_too_large"] = message
                     raise RequestTooLarge(message)
             return msg
 

@@ -87,7 +87,7 @@ def user_role(
 
 @router.post("/users/{username}/disable")
 def user_disable(request: Request, username: str, user: User = Depends(admins)) -> Response:
-    if username == user.name:
+    if username.strip().lower() == user.name:
         raise ApplianceError("you cannot disable your own account.")
     web(request).accounts.set_disabled(username, True, user.caller())
     return _back("/admin/users", "user-disabled")

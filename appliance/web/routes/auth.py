@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from appliance.web.deps import (
     User,
     any_user,
     client_address,
+    same_token,
     web,
 )
 
@@ -74,7 +74,7 @@ def signin(
     state = web(request)
     source = client_address(request)
     expected = request.cookies.get(PRE_SESSION_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf):
+    if not expected or not same_token(csrf, expected):
         return _signin_page(request, next, "The sign-in form expired; try again.", 403)
     state.limits.hit("signin", source, state.settings.signin_rate_per_minute)
     try:
@@ -114,10 +114,15 @@ def password_change(
 ) -> Response:
     state = web(request)
     forced = user.session.account.must_change_password
+    state.limits.hit("password", user.name, state.settings.signin_rate_per_minute)
     try:
         if new != repeat:
             raise AccountError("the two new passwords differ.")
         state.accounts.change_password(user.name, current, new, user.caller())
     except AccountError as exc:
         return state.render(request, "password.html", 400, forced=forced, error=str(exc))
-    return RedirectResponse("/chat?done=password", status_code=303)
+    # Every session of the user ended with the change (a stolen cookie too): a new one.
+    token, _csrf = state.accounts.open_session(state.accounts.get(user.name))
+    response = RedirectResponse("/chat?done=password", status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, **_cookie_args(request))
+    return response

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -20,6 +22,7 @@ from appliance.web.deps import User, signed_in, web
 from appliance.web.render import answer_html
 
 router = APIRouter()
+log = logging.getLogger("appliance.web")
 
 
 def usable_collections(request: Request, user: User) -> list[dict[str, Any]]:
@@ -189,18 +192,26 @@ async def ask(
     state.limits.hit("chat", user.name, state.settings.chat_rate_per_minute)
     cancel = threading.Event()
     if "text/event-stream" not in request.headers.get("accept", ""):
-        # Without script: answer in full, then show the conversation.
-        result = await run_in_threadpool(
-            _answer,
-            request,
-            user,
-            question,
-            collection,
-            conversation_id,
-            reveal,
-            cancel,
-            lambda _delta: None,
+        # Without script: answer in full, then show the conversation. A client that
+        # goes away stops the generation (the model is not held for nobody).
+        job = asyncio.ensure_future(
+            run_in_threadpool(
+                _answer,
+                request,
+                user,
+                question,
+                collection,
+                conversation_id,
+                reveal,
+                cancel,
+                lambda _delta: None,
+            )
         )
+        while not job.done():
+            await asyncio.wait({job}, timeout=0.5)
+            if not job.done() and await request.is_disconnected():
+                cancel.set()
+        result = job.result()
         return RedirectResponse(f"/chat/{result['conversation_id']}", status_code=303)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -226,30 +237,50 @@ async def ask(
         except GenerationCancelled:
             pass
         except ApplianceError as exc:
-            put(_sse("failure", {"message": str(exc)}))
-        except Exception:
-            import logging
-
-            logging.getLogger("appliance.web").exception("answer failed")
-            put(_sse("failure", {"message": "The answer failed; see the server log."}))
+            put(_sse("failure", {"message": _failure_message(exc)}))
+        except Exception as exc:
+            put(_sse("failure", {"message": _failure_message(exc)}))
         finally:
             put(None)
 
     async def events() -> AsyncIterator[str]:
-        task = loop.run_in_executor(None, work)
-        try:
-            while True:
-                item = await queue.get()
-                if item is None:
-                    break
-                yield item
-        finally:
-            # Done, or the client went away: then generation stops at the next token.
-            cancel.set()
-            del task
+        loop.run_in_executor(None, work)
+        while True:
+            item = await queue.get()
+            if item is None:
+                break
+            yield item
 
-    return StreamingResponse(
+    return CancellingStream(
         events(),
+        cancel,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def _failure_message(exc: BaseException) -> str:
+    """What the user reads: the message of a user error; for a fault of the server, a
+    reference (the details go to the filtered log)."""
+    from appliance.web.app import SERVER_FAULTS
+
+    if isinstance(exc, ApplianceError) and not isinstance(exc, SERVER_FAULTS):
+        return str(exc)
+    ref = uuid.uuid4().hex[:12]
+    log.error("answer failed (ref %s)", ref, exc_info=exc)
+    return f"The answer failed. Reference: {ref} (give it to your administrator)."
+
+
+class CancellingStream(StreamingResponse):
+    """Sets ``cancel`` however the response ends (done, error, or the client gone),
+    so generation stops at the next token and frees the model for others."""
+
+    def __init__(self, content: AsyncIterator[str], cancel: threading.Event, **kw: Any) -> None:
+        super().__init__(content, **kw)
+        self._cancel = cancel
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._cancel.set()

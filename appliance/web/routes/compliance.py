@@ -134,26 +134,32 @@ def audit_export(
     user: User = Depends(auditors),
 ) -> Response:
     trail = web(request).appliance.audit
-    folder = transient_dir()
-    if format == "bundle":
-        bundle = folder / f"audit-bundle-{_stamp()}"
-        trail.export_as(user.caller(), bundle, "bundle")
-        archive = shutil.make_archive(str(bundle), "zip", root_dir=folder, base_dir=bundle.name)
-        return _download(folder, Path(archive), Path(archive).name, "application/zip")
-    if format not in FORMATS:
+    if format != "bundle" and format not in FORMATS:
         raise ApplianceError(f"unknown format {format!r}; choose csv, jsonl, cef, ocsf or bundle.")
-    ext = "jsonl" if format in ("jsonl", "ocsf") else "csv" if format == "csv" else "log"
-    out = folder / f"audit-{format}-{_stamp()}.{ext}"
-    trail.export_as(
-        user.caller(),
-        out,
-        format,
-        since=_iso(since),
-        until=_iso(until),
-        actor=actor.strip() or None,
-        action=action.strip() or None,
-    )
-    return _download(folder, out, out.name, FORMATS[format])
+    folder = transient_dir()
+    try:
+        if format == "bundle":
+            bundle = folder / f"audit-bundle-{_stamp()}"
+            trail.export_as(user.caller(), bundle, "bundle")
+            archive = Path(
+                shutil.make_archive(str(bundle), "zip", root_dir=folder, base_dir=bundle.name)
+            )
+            return _download(folder, archive, archive.name, "application/zip")
+        ext = "jsonl" if format in ("jsonl", "ocsf") else "csv" if format == "csv" else "log"
+        out = folder / f"audit-{format}-{_stamp()}.{ext}"
+        trail.export_as(
+            user.caller(),
+            out,
+            format,
+            since=_iso(since),
+            until=_iso(until),
+            actor=actor.strip() or None,
+            action=action.strip() or None,
+        )
+        return _download(folder, out, out.name, FORMATS[format])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 @router.get("/subjects")
@@ -200,8 +206,9 @@ def subject_erase(
 @router.get("/ropa")
 def ropa(request: Request, user: User = Depends(auditors)) -> Response:
     app = web(request).appliance
+    text = ropa_markdown(record_of_processing(app))
     folder = transient_dir()
     out = folder / "record-of-processing.md"
-    out.write_text(ropa_markdown(record_of_processing(app)), encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     app.audit.append("gdpr.ropa", **user.caller().audit_fields())
     return _download(folder, out, out.name, "text/markdown")

@@ -111,8 +111,10 @@ def upload(
 @router.post("/documents/{document_id}/delete")
 def delete(request: Request, document_id: str, user: User = Depends(signed_in)) -> Response:
     app = web(request).appliance
-    collection = app.document_collection(document_id)
-    app.delete_document(document_id, who=user.caller())
+    info = app.delete_document(document_id, who=user.caller())
+    collection = next(
+        (c.name for c, _ in app.library.collections() if c.id == info.collection_id), ""
+    )
     return RedirectResponse(
         f"/documents?collection={quote(collection)}&done=document-deleted", status_code=303
     )
@@ -125,7 +127,7 @@ def source(
     state = web(request)
     app = state.appliance
     info, passages = app.document_page(document_id, page, user.caller())
-    collection = app.document_collection(document_id)
+    collection = app.document_collection(document_id)  # granted: checked just above
     col = app.library.get_collection(collection)
     may_download = app.privacy.policy(col.policy).may_reidentify(user.role)
     return state.render(

@@ -27,28 +27,37 @@ document.addEventListener("change", (event) => {
   if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
 });
 
-// Parse a text/event-stream body: calls onEvent(name, data) per event.
+// Parse a text/event-stream body (per the SSE format: LF or CRLF line ends,
+// "field:value" with an optional space): calls onEvent(name, data) per event.
 async function readEvents(response, onEvent) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
+  const dispatch = (block) => {
+    let name = "message";
+    const data = [];
+    for (const line of block.split("\n")) {
+      const colon = line.indexOf(":");
+      if (colon <= 0) continue;
+      const field = line.slice(0, colon);
+      let value = line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "event") name = value;
+      else if (field === "data") data.push(value);
+    }
+    if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+  };
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
-    buffer += decoder.decode(value, { stream: true });
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
     let cut;
     while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, cut);
+      dispatch(buffer.slice(0, cut));
       buffer = buffer.slice(cut + 2);
-      let name = "message";
-      const data = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith("event: ")) name = line.slice(7);
-        else if (line.startsWith("data: ")) data.push(line.slice(6));
-      }
-      onEvent(name, JSON.parse(data.join("\n") || "{}"));
     }
   }
+  if (buffer.trim()) dispatch(buffer);
 }
 
 function citationList(citations) {
@@ -64,7 +73,8 @@ function citationList(citations) {
     link.href = base + (c.page ? "?page=" + c.page : "") + "#chunk-" + c.chunk_id;
     item.append(link);
     if (c.page) item.append(", page " + c.page);
-    item.append(" ", el("small", "", "(" + c.source.split(/[\\/]/).pop() + ")"));
+    const file = (c.source || "").split(/[\\/]/).pop();
+    if (file) item.append(" ", el("small", "", "(" + file + ")"));
     list.append(item);
   }
   return list;
@@ -104,7 +114,9 @@ function setupChat() {
         const body = await response.json().catch(() => ({}));
         throw new Error(body.error || ("the server answered " + response.status));
       }
+      let finished = false;
       await readEvents(response, (name, payload) => {
+        if (name !== "delta") finished = true;
         if (name === "delta") {
           status.textContent = "Answering…";
           live.textContent += payload.text;
@@ -127,6 +139,10 @@ function setupChat() {
           status.textContent = "";
         }
       });
+      if (!finished) {
+        answer.append(el("p", "error", "The answer stopped before it was complete; ask again."));
+        status.textContent = "";
+      }
     } catch (err) {
       answer.replaceChildren(el("p", "error", "The question could not be answered: " + err.message));
       status.textContent = "";
