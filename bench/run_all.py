@@ -25,6 +25,7 @@ BENCHMARKS = (
     "bench_encryption.py",
     "pii_eval.py",
     "bench_audit.py",
+    "bench_web.py",
 )
 OPTIONAL = ("bench_threads.py",)
 
