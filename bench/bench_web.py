@@ -38,7 +38,7 @@ from appliance.rag.privacy import Caller
 from appliance.web import create_app
 
 QUESTION = "How long must the bank keep customer transaction records?"
-PASSWORD = "bench-quiet-harbour-77"
+PASSWORD = "quiet-harbour-lantern-77"
 
 
 def _free_port() -> int:
