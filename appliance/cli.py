@@ -1294,6 +1294,62 @@ def users_disable(obj: _Context, username: str, enable: bool) -> None:
     click.echo(f"{username} {'enabled' if enable else 'disabled'}")
 
 
+@users.group("api-key")
+def users_api_key() -> None:
+    """API keys for the OpenAI-compatible API (shown once; stored hashed)."""
+
+
+@users_api_key.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="What the key is for.")
+@click.pass_obj
+def users_api_key_create(obj: _Context, username: str, name: str) -> None:
+    """Create a key for USERNAME and print it once."""
+    from appliance.rag.privacy import Caller
+
+    with obj.appliance() as app:
+        key = _accounts(app).create_api_key(username, name, Caller.local())
+    click.echo(key)
+    click.echo("Shown once; only a hash of it is kept.", err=True)
+
+
+@users_api_key.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def users_api_key_revoke(obj: _Context, key_id: str) -> None:
+    """Revoke a key (by its id, or the whole key)."""
+    from appliance.rag.privacy import Caller
+
+    with obj.appliance() as app:
+        _accounts(app).revoke_api_key(key_id, Caller.local())
+    click.echo("revoked")
+
+
+@users_api_key.command("list")
+@click.argument("username", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def users_api_key_list(obj: _Context, username: str | None, as_json: bool) -> None:
+    """List keys (ids, owners, names, use; never the secrets)."""
+    with obj.appliance() as app:
+        keys = _accounts(app).api_keys(username)
+    if as_json:
+        _emit_json(
+            [
+                {
+                    **k,
+                    "created_at": str(k["created_at"]),
+                    "last_used_at": str(k["last_used_at"] or ""),
+                }
+                for k in keys
+            ]
+        )
+        return
+    for k in keys:
+        state = "revoked" if k["revoked"] else "active"
+        click.echo(f"apk_{k['id']}  {k['user']:<20} {state:<8} {k['name']}")
+
+
 @collections.command("grant")
 @click.argument("name")
 @click.option("--user", "username", help="The user to grant it to.")

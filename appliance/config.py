@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(default=700, ge=200, le=8000)
     chunk_overlap_chars: int = Field(default=120, ge=0, le=2000)
 
+    # Serving many users: model instances decoding in parallel (each holds its own KV
+    # cache; the weights are shared), requests allowed to wait, and each request's limit.
+    engine_instances: int = Field(default=1, ge=1, le=32)
+    queue_max: int = Field(default=64, ge=1, le=10000)
+    request_timeout_s: int = Field(default=300, ge=5, le=3600)
+    # The privacy policy of plain chat through the API (no collection).
+    chat_policy: str = Field(default="default", description="policy of chat without a collection")
+
     # The web server (`appliance serve`). TLS when both files are set (the installer
     # writes a self-signed pair); cookies are then marked Secure.
     host: str = Field(default="127.0.0.1", description="address the web server listens on")

@@ -73,6 +73,11 @@ class OnnxEmbedder:
             out[idx] = self._run([encodings[i] for i in idx])
         return out
 
+    def count_tokens(self, texts: list[str]) -> int:
+        """Tokens the encoder reads for ``texts`` (after truncation)."""
+        with self._tok_lock:
+            return sum(len(e.ids) for e in self._tokenizer.encode_batch(texts))
+
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 

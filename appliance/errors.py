@@ -79,3 +79,15 @@ class RateLimited(ApplianceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Overloaded(ApplianceError):
+    """The generation queue is full; ``retry_after`` says when to try again."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RequestTimedOut(ApplianceError):
+    """The request waited or generated longer than its time limit."""

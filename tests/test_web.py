@@ -217,16 +217,26 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/admin/collections/{name}/settings"): ("", 403),
     ("POST", "/admin/collections/{name}/grants"): ("", 403),
     ("GET", "/admin/policies"): ("", 403),
+    ("GET", "/account/api-keys"): ("", 200),
+    ("POST", "/account/api-keys"): ("", 200),
+    ("POST", "/account/api-keys/{key_id}/revoke"): ("", 400),
+    # The API takes API keys only, never the session cookie.
+    ("GET", "/v1/models"): ("", 401),
+    ("GET", "/v1/models/{model_id:path}"): ("", 401),
+    ("POST", "/v1/chat/completions"): ("", 401),
+    ("POST", "/v1/embeddings"): ("", 401),
+    ("GET", "/metrics"): ("", 403),
 }
 
 
 def _routes(site: Site) -> set[tuple[str, str]]:
-    from appliance.web.routes import admin, auth, chat, compliance, documents
+    from appliance.web.routes import admin, api, auth, chat, compliance, documents
 
+    routers = [m.router for m in (auth, chat, documents, compliance, admin, api)]
     return {
         (method, route.path)
-        for module in (auth, chat, documents, compliance, admin)
-        for route in module.router.routes
+        for router in [*routers, api.metrics_router]
+        for route in router.routes
         if isinstance(route, APIRoute)
         for method in route.methods
     }
@@ -244,7 +254,12 @@ def test_staff_reach_nothing_of_a_collection_not_granted_to_them(site: Site) -> 
     events = ask_stream(olga, page_csrf(olga), "Where do refunds get paid?", "records")
     conv_id = next(d for e, d in events if e == "done")["conversation_id"]
     sam = site.client("sam")
+    olga_key = Accounts(site.app.db, site.app.audit, site.app.settings).create_api_key(
+        "olga", "test", Caller.local()
+    )
     params = {
+        "key_id": olga_key.split("_")[1],
+        "model_id": "rag:records",
         "conversation_id": conv_id,
         "document_id": site.secret_doc,
         "username": "olga",
@@ -254,7 +269,7 @@ def test_staff_reach_nothing_of_a_collection_not_granted_to_them(site: Site) -> 
     for (method, path), (query, expected) in ROUTE_CHECKS.items():
         if path in ("/signout", "/signin"):
             continue
-        url = path.format(**params) + (f"?{query}" if query else "")
+        url = path.replace(":path}", "}").format(**params) + (f"?{query}" if query else "")
         csrf = page_csrf(sam)
         form = {"csrf": csrf, "collection": "records", "question": "refunds IBAN"}
         if method == "GET":

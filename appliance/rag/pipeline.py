@@ -24,7 +24,8 @@ from appliance.embeddings import OnnxEmbedder
 from appliance.errors import CollectionNotFound, NotAllowed, QuestionTooLong, StoreError
 from appliance.files import ensure_private_dir
 from appliance.llm import GenerationParams, LlamaEngine
-from appliance.llm.engine import EngineOptions
+from appliance.llm.engine import ChatMessage, EngineOptions
+from appliance.llm.scheduler import Scheduler
 from appliance.models import SPACY_EN_DIR
 from appliance.privacy import (
     PLACEHOLDER,
@@ -84,6 +85,7 @@ class AnswerStream:
         # Set by Appliance.ask: the question as the model saw it, PII counts, policy.
         self.protected: ProtectedQuestion | None = None
         self.revealed = False
+        self.prompt_tokens = 0
         if deltas is None:
             self.answer = Answer(question, NOTHING_FOUND, [], found=False, model=model)
 
@@ -131,6 +133,34 @@ class AnswerStream:
         return self.answer
 
 
+class ChatStream:
+    """Iterate for the answer's text as it is generated; then read ``text`` and the
+    token counts (OpenAI's ``usage``)."""
+
+    def __init__(
+        self, deltas: Iterator[str], engine: LlamaEngine, prompt_tokens: int, pii: dict[str, int]
+    ) -> None:
+        self._deltas = deltas
+        self._engine = engine
+        self.prompt_tokens = prompt_tokens
+        self.pii_counts = pii
+        self.text = ""
+        self.completion_tokens = 0
+
+    def __iter__(self) -> Iterator[str]:
+        parts = []
+        for delta in self._deltas:
+            parts.append(delta)
+            yield delta
+        self.text = "".join(parts).strip()
+        self.completion_tokens = self._engine.count_tokens(self.text) if self.text else 0
+
+    def close(self) -> None:
+        close = getattr(self._deltas, "close", None)
+        if close is not None:
+            close()
+
+
 class Appliance:
     # The benchmark swaps in a plaintext vault to measure what encryption costs.
     vault_class: type[DocumentVault] = DocumentVault
@@ -153,6 +183,7 @@ class Appliance:
         self._engine = engine
         self._embedder_lock = threading.Lock()
         self._engine_lock = threading.Lock()
+        self._scheduler: Scheduler | None = None
         self._opened = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -434,6 +465,24 @@ class Appliance:
             return self._engine
 
     @property
+    def scheduler(self) -> Scheduler:
+        """The fair queue in front of the model instances (made on first use)."""
+        if self._scheduler is None:
+            first = self.engine_loaded()
+            with self._engine_lock:
+                if self._scheduler is None:
+                    engines = [first] + [
+                        LlamaEngine(first.model_path, first.options)
+                        for _ in range(self.settings.engine_instances - 1)
+                    ]
+                    self._scheduler = Scheduler(
+                        engines,
+                        max_queue=self.settings.queue_max,
+                        timeout_s=self.settings.request_timeout_s,
+                    )
+        return self._scheduler
+
+    @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
             embedder = self.embedder_loaded()
@@ -611,7 +660,7 @@ class Appliance:
             self._record_reveal(protected, who, collection)
         self._record_question("question.ask", protected, hits, who, collection, engine)
         deltas = filter_sentences(
-            engine.stream_chat(messages, params, cancel),
+            self.scheduler.stream_chat(messages, params, cancel, user=who.actor),
             self.privacy.answer_filter(protected, reveal),
         )
         stream = AnswerStream(
@@ -624,7 +673,107 @@ class Appliance:
         )
         stream.protected = protected
         stream.revealed = reveal
+        stream.prompt_tokens = sum(engine.count_tokens(m["content"]) + 8 for m in messages)
         return stream
+
+    def chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        params: GenerationParams | None = None,
+        cancel: threading.Event | None = None,
+        who: Caller | None = None,
+    ) -> ChatStream:
+        """Chat without documents (the API's plain model), under ``chat_policy``: every
+        message passes the prompt stage with one conversation's placeholders, the
+        answer passes the answer stage; recorded like a question."""
+        who = who or Caller.local()
+        policy = self.privacy.policy(self.settings.chat_policy)
+        scope = self.privacy.new_scope()
+        protected_messages: list[ChatMessage] = []
+        counts: dict[str, int] = {}
+        last: ProtectedQuestion | None = None
+        try:
+            for m in messages:
+                last = self.privacy.protect_question(m["content"], policy, scope)
+                for kind, n in last.counts.items():
+                    counts[kind] = counts.get(kind, 0) + n
+                protected_messages.append({"role": m["role"], "content": last.text})
+        except PiiBlocked as exc:
+            self.privacy.events.record(
+                "pii.blocked",
+                **who.audit_fields(),
+                stage=exc.stage,
+                types=exc.types,
+                policy=policy.name,
+                policy_digest=policy.digest,
+            )
+            raise
+        assert last is not None, "no messages"
+        engine = self.engine_loaded()
+        params = params or GenerationParams(
+            max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
+        )
+        prompt_tokens = sum(engine.count_tokens(m["content"]) + 8 for m in protected_messages)
+        if prompt_tokens + params.max_tokens > engine.n_ctx:
+            raise QuestionTooLong(
+                f"the messages take {prompt_tokens} tokens and the answer up to "
+                f"{params.max_tokens}; together more than the model's context of {engine.n_ctx}. "
+                "Shorten the messages or lower max_tokens."
+            )
+        self.audit.append(
+            "chat.completion",
+            **who.audit_fields(),
+            resource=f"model:{engine.name}",
+            model=engine.name,
+            model_sha256=self._model_digest(),
+            policy=policy.name,
+            policy_digest=policy.digest,
+            messages=len(messages),
+            pii=counts,
+        )
+        answer_scope = ProtectedQuestion(last.text, scope, counts, policy)
+        deltas = filter_sentences(
+            self.scheduler.stream_chat(protected_messages, params, cancel, user=who.actor),
+            self.privacy.answer_filter(answer_scope, False),
+        )
+        return ChatStream(deltas, engine, prompt_tokens, counts)
+
+    def embed(self, texts: list[str], who: Caller | None = None) -> tuple[np.ndarray, int]:
+        """Embeddings for the API, of the texts as ``chat_policy``'s prompt stage leaves
+        them (pseudonymised, as the index holds its passages); (vectors, tokens read)."""
+        who = who or Caller.local()
+        policy = self.privacy.policy(self.settings.chat_policy)
+        counts: dict[str, int] = {}
+        protected = []
+        for text in texts:
+            try:
+                result = self.privacy.protect_question(text, policy)
+            except PiiBlocked as exc:
+                self.privacy.events.record(
+                    "pii.blocked",
+                    **who.audit_fields(),
+                    stage=exc.stage,
+                    types=exc.types,
+                    policy=policy.name,
+                    policy_digest=policy.digest,
+                )
+                raise
+            protected.append(result.text)
+            for kind, n in result.counts.items():
+                counts[kind] = counts.get(kind, 0) + n
+        embedder = self.embedder_loaded()
+        vectors = embedder.embed(protected)
+        self.audit.append(
+            "embeddings.create",
+            **who.audit_fields(),
+            resource=f"model:{embedder.name}",
+            inputs=len(texts),
+            policy=policy.name,
+            policy_digest=policy.digest,
+            pii=counts,
+        )
+        return vectors, embedder.count_tokens(protected)
 
     def _stored_vectors(self, collection: str, hits: list[Hit]) -> np.ndarray | None:
         """The sources' embeddings as indexed (None if any is missing)."""

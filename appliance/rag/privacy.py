@@ -278,9 +278,12 @@ class PrivacyGate:
 
     # -- questions -------------------------------------------------------------------
 
-    def protect_question(self, question: str, policy: Policy) -> ProtectedQuestion:
-        """The prompt stage; raises :class:`PiiBlocked` naming the types (never values)."""
-        scope = self.new_scope()
+    def protect_question(
+        self, question: str, policy: Policy, scope: PseudonymScope | None = None
+    ) -> ProtectedQuestion:
+        """The prompt stage; raises :class:`PiiBlocked` naming the types (never values).
+        ``scope``: the placeholders of a conversation already under way."""
+        scope = scope or self.new_scope()
         found = self._find(question, policy, "prompt")
         if "PERSON" in policy.types_for("prompt"):
             found = _merge(found, self._registered_names(question))

@@ -35,7 +35,9 @@ from appliance.errors import (
     KeyShredded,
     ModelError,
     NotAllowed,
+    Overloaded,
     RateLimited,
+    RequestTimedOut,
     StoreError,
 )
 from appliance.files import ensure_private_dir
@@ -48,6 +50,7 @@ from appliance.web.deps import (
     PasswordChangeRequired,
     SignInRequired,
 )
+from appliance.web.metrics import Metrics
 from appliance.web.render import (
     answer_html,
     basename,
@@ -82,6 +85,7 @@ class WebState:
     conversations: ConversationStore
     templates: Jinja2Templates
     limits: RateLimits = field(default_factory=RateLimits)
+    metrics: Metrics = field(default_factory=Metrics)
     stop: threading.Event = field(default_factory=threading.Event)
     last_sweep: datetime | None = None
 
@@ -201,9 +205,58 @@ def _fault_page(request: Request, exc: BaseException) -> Response:
     return response
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/v1/") or request.url.path == "/metrics"
+
+
+def _api_error(request: Request, exc: BaseException) -> Response:
+    """Errors of the OpenAI-compatible API, in OpenAI's shape."""
+    from appliance.web.routes.api import ApiError, api_error_for
+
+    if isinstance(exc, RequestValidationError):
+        problems = exc.errors()
+        if any(p.get("type") == "json_invalid" for p in problems):
+            error = ApiError(400, "We could not parse the JSON body of your request.")
+        else:
+            where = ".".join(str(x) for x in problems[0].get("loc", ())[1:]) if problems else ""
+            message = problems[0].get("msg", "invalid request") if problems else "invalid request"
+            error = ApiError(400, f"{where}: {message}" if where else message, param=where or None)
+    elif isinstance(exc, StarletteHTTPException):
+        too_large = request.scope.get("state", {}).get("body_too_large")
+        error = ApiError(413 if too_large else exc.status_code, too_large or str(exc.detail))
+    else:
+        error = api_error_for(exc)
+    state: WebState = request.app.state.web
+    state.metrics.errors.labels(error.type).inc()
+    state.metrics.requests.labels(request.url.path, str(error.status)).inc()
+    return error.response()
+
+
 def _install_handlers(app: FastAPI) -> None:
+    from appliance.web.routes.api import ApiError
+
+    @app.exception_handler(ApiError)
+    async def _openai_error(request: Request, exc: ApiError) -> Response:
+        return _api_error(request, exc)
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
+        response = _error_page(request, 429, "Busy", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestTimedOut)
+    async def _timed_out(request: Request, exc: RequestTimedOut) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
+        return _error_page(request, 504, "Too slow", str(exc))
+
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         if _wants_json(request):
             return JSONResponse({"error": "sign in first"}, status_code=401)
         # A form sent after the session expired comes back to the page it was on.
@@ -214,12 +267,16 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PasswordChangeRequired)
     async def _password(request: Request, exc: PasswordChangeRequired) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         if _wants_json(request):
             return JSONResponse({"error": "change your password first"}, status_code=403)
         return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         return _error_page(
             request,
             403,
@@ -229,28 +286,40 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotAllowed)
     async def _forbidden(request: Request, exc: NotAllowed) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         return _error_page(request, 403, "Not allowed", str(exc))
 
     @app.exception_handler(CollectionNotFound)
     async def _missing(request: Request, exc: CollectionNotFound) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         return _error_page(request, 404, "Not found", str(exc))
 
     @app.exception_handler(RateLimited)
     async def _limited(request: Request, exc: RateLimited) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         response = _error_page(request, 429, "Slow down", str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(RequestTooLarge)
     async def _too_large(request: Request, exc: RequestTooLarge) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         return _error_page(request, 413, "Upload too large", str(exc))
 
     @app.exception_handler(KeyShredded)
     async def _gone(request: Request, exc: KeyShredded) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         return _error_page(request, 410, "Deleted", "This item was deleted or erased.")
 
     @app.exception_handler(ApplianceError)
     async def _user_error(request: Request, exc: ApplianceError) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         if isinstance(exc, SERVER_FAULTS):
             return _fault_page(request, exc)
         title = "Cannot do that" if isinstance(exc, AccountError) else "Error"
@@ -258,11 +327,15 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
         return _error_page(request, 400, "Incomplete form", f"missing or invalid: {fields}.")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         too_large = request.scope.get("state", {}).get("body_too_large")
         if too_large:  # the form parser's 400 hides the size limit's refusal
             return _error_page(request, 413, "Upload too large", too_large)
@@ -273,6 +346,8 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
+        if _is_api(request):
+            return _api_error(request, exc)
         return _fault_page(request, exc)
 
 
@@ -334,10 +409,11 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     )
     app.state.web = state
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    from appliance.web.routes import admin, auth, chat, compliance, documents
+    from appliance.web.routes import admin, api, auth, chat, compliance, documents
 
-    for module in (auth, chat, documents, compliance, admin):
+    for module in (auth, chat, documents, compliance, admin, api):
         app.include_router(module.router)
+    app.include_router(api.metrics_router)
     _install_handlers(app)
     # Outermost last: headers on every response, the size limit before any parsing.
     # The whole request: the files plus a little for the form's other fields.

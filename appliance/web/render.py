@@ -40,6 +40,7 @@ NOTICES = {
     "collection-updated": "The collection's record was updated.",
     "access-granted": "Access was granted.",
     "access-revoked": "Access was withdrawn.",
+    "key-revoked": "The API key was revoked; it no longer works.",
 }
 
 

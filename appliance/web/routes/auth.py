@@ -16,6 +16,7 @@ from appliance.web.deps import (
     any_user,
     client_address,
     same_token,
+    signed_in,
     web,
 )
 
@@ -126,3 +127,37 @@ def password_change(
     response = RedirectResponse("/chat?done=password", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, **_cookie_args(request))
     return response
+
+
+# -- API keys (the OpenAI-compatible API) --------------------------------------------
+
+
+def _keys_page(request: Request, user: User, status: int = 200, **extra: object) -> Response:
+    state = web(request)
+    return state.render(
+        request,
+        "api_keys.html",
+        status,
+        keys=[k for k in state.accounts.api_keys(user.name) if not k["revoked"]],
+        base_url=str(request.base_url).rstrip("/") + "/v1",
+        **extra,
+    )
+
+
+@router.get("/account/api-keys")
+def api_keys(request: Request, user: User = Depends(signed_in)) -> Response:
+    return _keys_page(request, user)
+
+
+@router.post("/account/api-keys")
+def api_key_create(
+    request: Request, name: str = Form("", max_length=64), user: User = Depends(signed_in)
+) -> Response:
+    key = web(request).accounts.create_api_key(user.name, name.strip(), user.caller())
+    return _keys_page(request, user, new_key=key)
+
+
+@router.post("/account/api-keys/{key_id}/revoke")
+def api_key_revoke(request: Request, key_id: str, user: User = Depends(signed_in)) -> Response:
+    web(request).accounts.revoke_api_key(key_id, user.caller(), owner=user.name)
+    return RedirectResponse("/account/api-keys?done=key-revoked", status_code=303)

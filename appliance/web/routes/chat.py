@@ -3,23 +3,22 @@ open the cited pages; history is sealed per conversation."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
 from appliance.errors import ApplianceError, GenerationCancelled
 from appliance.privacy import PLACEHOLDER, PiiBlocked
 from appliance.rag.pipeline import AnswerStream
 from appliance.web.deps import User, signed_in, web
 from appliance.web.render import answer_html
+from appliance.web.streaming import CancellingStream, run_watching, thread_events
 
 router = APIRouter()
 log = logging.getLogger("appliance.web")
@@ -192,34 +191,23 @@ async def ask(
     state.limits.hit("chat", user.name, state.settings.chat_rate_per_minute)
     cancel = threading.Event()
     if "text/event-stream" not in request.headers.get("accept", ""):
-        # Without script: answer in full, then show the conversation. A client that
-        # goes away stops the generation (the model is not held for nobody).
-        job = asyncio.ensure_future(
-            run_in_threadpool(
-                _answer,
-                request,
-                user,
-                question,
-                collection,
-                conversation_id,
-                reveal,
-                cancel,
-                lambda _delta: None,
-            )
+        # Without script: answer in full, then show the conversation.
+        result = await run_watching(
+            request,
+            cancel,
+            _answer,
+            request,
+            user,
+            question,
+            collection,
+            conversation_id,
+            reveal,
+            cancel,
+            lambda _delta: None,
         )
-        while not job.done():
-            await asyncio.wait({job}, timeout=0.5)
-            if not job.done() and await request.is_disconnected():
-                cancel.set()
-        result = job.result()
         return RedirectResponse(f"/chat/{result['conversation_id']}", status_code=303)
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
 
-    def put(item: str | None) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, item)
-
-    def work() -> None:
+    def work(put: Callable[[str | None], None]) -> None:
         try:
             result = _answer(
                 request,
@@ -236,23 +224,11 @@ async def ask(
             put(_sse("blocked", {"message": _blocked_note(exc)}))
         except GenerationCancelled:
             pass
-        except ApplianceError as exc:
-            put(_sse("failure", {"message": _failure_message(exc)}))
         except Exception as exc:
             put(_sse("failure", {"message": _failure_message(exc)}))
-        finally:
-            put(None)
-
-    async def events() -> AsyncIterator[str]:
-        loop.run_in_executor(None, work)
-        while True:
-            item = await queue.get()
-            if item is None:
-                break
-            yield item
 
     return CancellingStream(
-        events(),
+        thread_events(work),
         cancel,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
@@ -269,18 +245,3 @@ def _failure_message(exc: BaseException) -> str:
     ref = uuid.uuid4().hex[:12]
     log.error("answer failed (ref %s)", ref, exc_info=exc)
     return f"The answer failed. Reference: {ref} (give it to your administrator)."
-
-
-class CancellingStream(StreamingResponse):
-    """Sets ``cancel`` however the response ends (done, error, or the client gone),
-    so generation stops at the next token and frees the model for others."""
-
-    def __init__(self, content: AsyncIterator[str], cancel: threading.Event, **kw: Any) -> None:
-        super().__init__(content, **kw)
-        self._cancel = cancel
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._cancel.set()

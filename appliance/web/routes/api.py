@@ -1,0 +1,494 @@
+"""The OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/embeddings.
+
+Tools that speak the OpenAI protocol point their ``base_url`` here and send a
+user's API key as ``Authorization: Bearer``. Every request takes the same path
+as the web UI: the caller's grants, the privacy policy's stages, the fair model
+queue, the audit trail. RAG over a collection is chosen by the model id
+``rag:<collection>`` (or an extra ``collection`` field); the answer then carries
+its sources in an extra ``citations`` field that ordinary clients ignore.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from appliance.errors import CollectionNotFound, GenerationCancelled, NotAllowed
+from appliance.llm import GenerationParams
+from appliance.llm.engine import ChatMessage
+from appliance.store.schema import Role
+from appliance.web.deps import SESSION_COOKIE, User, client_address, web
+from appliance.web.streaming import CancellingStream, run_watching, thread_events
+
+router = APIRouter(prefix="/v1")
+metrics_router = APIRouter()
+RAG_PREFIX = "rag:"
+MAX_EMBEDDING_INPUTS = 256
+MAX_EMBEDDING_CHARS = 20_000
+
+
+class ApiError(Exception):
+    """An error answered in OpenAI's shape: {"error": {message, type, param, code}}."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.code = status, message, type_, code
+        self.param, self.headers = param, headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+# -- who is calling -------------------------------------------------------------------
+
+
+def api_user(request: Request) -> User:
+    """The user behind ``Authorization: Bearer <API key>`` (cookies are not accepted
+    here, so no other site can make a browser call the API)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(
+            401,
+            "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'; "
+            "create one under Account > API keys.",
+            code="invalid_api_key",
+        )
+    info = web(request).accounts.api_key_session(key.strip())
+    if info is None:
+        raise ApiError(
+            401, "Incorrect API key provided (unknown or revoked).", code="invalid_api_key"
+        )
+    user = User(info, "", client_address(request))
+    request.state.user = user
+    return user
+
+
+# -- models ---------------------------------------------------------------------------
+
+
+def chat_model_id(request: Request) -> str:
+    name = Path(web(request).settings.chat_model).name
+    return name.removesuffix(".gguf")
+
+
+def embedding_model_id(request: Request) -> str:
+    from appliance.models import EMBEDDING_DIR
+
+    return EMBEDDING_DIR
+
+
+def _model(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "appliance"}
+
+
+def _model_ids(request: Request, user: User) -> list[str]:
+    return [
+        chat_model_id(request),
+        *(RAG_PREFIX + c for c in sorted(user.access)),
+        embedding_model_id(request),
+    ]
+
+
+@router.get("/models")
+def list_models(request: Request, user: User = Depends(api_user)) -> dict[str, Any]:
+    return {"object": "list", "data": [_model(m) for m in _model_ids(request, user)]}
+
+
+@router.get("/models/{model_id:path}")
+def get_model(request: Request, model_id: str, user: User = Depends(api_user)) -> dict[str, Any]:
+    if model_id not in _model_ids(request, user):
+        raise _no_model(model_id)
+    return _model(model_id)
+
+
+def _no_model(model_id: str) -> ApiError:
+    return ApiError(
+        404,
+        f"The model '{model_id}' does not exist or you do not have access to it.",
+        code="model_not_found",
+        param="model",
+    )
+
+
+# -- chat completions ---------------------------------------------------------------------
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(..., max_length=200)
+    messages: list[MessageIn] = Field(..., min_length=1, max_length=200)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    n: int = Field(1, ge=1)
+    stream_options: dict[str, Any] | None = None
+    collection: str | None = Field(None, max_length=64)  # extra: RAG over this collection
+
+
+def _text(message: MessageIn) -> str:
+    if message.content is None:
+        return ""
+    if isinstance(message.content, str):
+        return message.content
+    parts = []
+    for part in message.content:
+        if part.type != "text" or part.text is None:
+            raise ApiError(
+                400, f"content of type {part.type!r} is not supported; send text.", param="messages"
+            )
+        parts.append(part.text)
+    return "\n".join(parts)
+
+
+def _params(request: Request, body: ChatRequest) -> GenerationParams:
+    settings = web(request).settings
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    if len(stops) > 4:
+        raise ApiError(400, "at most 4 stop sequences.", param="stop")
+    if body.n != 1:
+        raise ApiError(400, "only n = 1 is supported.", param="n")
+    return GenerationParams(
+        max_tokens=body.max_completion_tokens or body.max_tokens or settings.max_tokens,
+        temperature=settings.temperature if body.temperature is None else body.temperature,
+        top_p=0.95 if body.top_p is None else body.top_p,
+        stop=tuple(stops),
+        seed=body.seed,
+    )
+
+
+def _target(request: Request, body: ChatRequest, user: User) -> str | None:
+    """The collection to answer from (None: the plain model), access checked."""
+    collection = body.collection
+    if collection is None and body.model.startswith(RAG_PREFIX):
+        collection = body.model[len(RAG_PREFIX) :]
+    if collection is None:
+        settings = web(request).settings
+        if body.model not in (chat_model_id(request), Path(settings.chat_model).name):
+            raise _no_model(body.model)
+        return None
+    try:
+        web(request).appliance.check_access(collection, user.caller())
+    except NotAllowed:
+        raise _no_model(body.model) from None  # unknown and forbidden look alike
+    return collection
+
+
+class _Run:
+    """One generation for the API: text, usage, citations and timings."""
+
+    def __init__(self, request: Request, body: ChatRequest, user: User) -> None:
+        self.request, self.body, self.user = request, body, user
+        self.collection = _target(request, body, user)
+        self.params = _params(request, body)
+        self.messages: list[ChatMessage] = [
+            {"role": "system" if m.role == "developer" else m.role, "content": _text(m)}
+            for m in body.messages
+            if m.role != "tool"
+        ]
+        if not any(m["role"] == "user" and m["content"].strip() for m in self.messages):
+            raise ApiError(400, "the messages need at least one user message.", param="messages")
+        self.cancel = threading.Event()
+        self.id = "chatcmpl-" + uuid.uuid4().hex
+        self.created = int(time.time())
+        self.citations: list[dict[str, Any]] | None = None
+        self.prompt_tokens = self.completion_tokens = 0
+        self.text = ""
+
+    def generate(self, on_delta: Callable[[str], None]) -> None:
+        app = web(self.request).appliance
+        metrics = web(self.request).metrics
+        start = time.perf_counter()
+        first: float | None = None
+        if self.collection is not None:
+            question = next(m["content"] for m in reversed(self.messages) if m["role"] == "user")
+            stream: Any = app.ask(
+                question,
+                self.collection,
+                params=self.params,
+                cancel=self.cancel,
+                who=self.user.caller(),
+            )
+        else:
+            stream = app.chat(
+                self.messages, params=self.params, cancel=self.cancel, who=self.user.caller()
+            )
+        try:
+            for delta in stream:
+                if first is None:
+                    first = time.perf_counter()
+                    metrics.ttft.observe(first - start)
+                on_delta(delta)
+        finally:
+            stream.close()
+        if self.collection is not None:
+            answer = stream.result()
+            self.text = answer.text
+            self.citations = [c.as_json() for c in answer.citations]
+            self.prompt_tokens = getattr(stream, "prompt_tokens", 0)
+            engine = app.engine_loaded()
+            self.completion_tokens = engine.count_tokens(answer.text) if answer.found else 0
+        else:
+            self.text = stream.text
+            self.prompt_tokens = stream.prompt_tokens
+            self.completion_tokens = stream.completion_tokens
+        end = time.perf_counter()
+        metrics.tokens_in.inc(self.prompt_tokens)
+        metrics.tokens_out.inc(self.completion_tokens)
+        if first is not None and end > first and self.completion_tokens:
+            metrics.rate.observe(self.completion_tokens / (end - first))
+
+    @property
+    def finish_reason(self) -> str:
+        return "length" if self.completion_tokens >= self.params.max_tokens else "stop"
+
+    def usage(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
+    def chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.body.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+@router.post("/chat/completions")
+async def chat_completions(
+    request: Request, body: ChatRequest, user: User = Depends(api_user)
+) -> Response:
+    state = web(request)
+    run = _Run(request, body, user)
+    if not body.stream:
+        try:
+            await run_watching(request, run.cancel, run.generate, lambda _delta: None)
+        finally:
+            run.cancel.set()
+        state.metrics.requests.labels("chat.completions", "200").inc()
+        result: dict[str, Any] = {
+            "id": run.id,
+            "object": "chat.completion",
+            "created": run.created,
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": run.text},
+                    "finish_reason": run.finish_reason,
+                }
+            ],
+            "usage": run.usage(),
+        }
+        if run.citations is not None:
+            result["citations"] = run.citations
+        return JSONResponse(result)
+
+    include_usage = bool((body.stream_options or {}).get("include_usage"))
+
+    def work(put: Callable[[str | None], None]) -> None:
+        put(run.chunk({"role": "assistant", "content": ""}))
+        try:
+            run.generate(lambda delta: put(run.chunk({"content": delta})))
+        except GenerationCancelled:
+            return
+        except Exception as exc:
+            error = api_error_for(exc)
+            state.metrics.errors.labels(error.type).inc()
+            put(f"data: {json.dumps(error.body())}\n\n")
+            put("data: [DONE]\n\n")
+            return
+        extra = {"citations": run.citations} if run.citations is not None else {}
+        put(run.chunk({}, run.finish_reason, **extra))
+        if include_usage:
+            usage = {
+                "id": run.id,
+                "object": "chat.completion.chunk",
+                "created": run.created,
+                "model": body.model,
+                "choices": [],
+                "usage": run.usage(),
+            }
+            put(f"data: {json.dumps(usage)}\n\n")
+        put("data: [DONE]\n\n")
+        state.metrics.requests.labels("chat.completions", "200").inc()
+
+    return CancellingStream(
+        thread_events(work),
+        run.cancel,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+# -- embeddings -----------------------------------------------------------------------
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(..., max_length=200)
+    input: str | list[str] | list[int] | list[list[int]]
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = None
+
+
+@router.post("/embeddings")
+def embeddings(
+    request: Request, body: EmbeddingRequest, user: User = Depends(api_user)
+) -> dict[str, Any]:
+    state = web(request)
+    if body.model != embedding_model_id(request):
+        raise _no_model(body.model)
+    texts = [body.input] if isinstance(body.input, str) else body.input
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise ApiError(
+            400,
+            "input must be a text or a list of texts (token arrays are not supported).",
+            param="input",
+        )
+    if len(texts) > MAX_EMBEDDING_INPUTS:
+        raise ApiError(400, f"at most {MAX_EMBEDDING_INPUTS} inputs per request.", param="input")
+    if any(len(t) > MAX_EMBEDDING_CHARS or not t.strip() for t in texts):  # type: ignore[union-attr]
+        raise ApiError(
+            400,
+            f"each input must be non-empty and at most {MAX_EMBEDDING_CHARS} characters.",
+            param="input",
+        )
+    vectors, tokens = state.appliance.embed(list(texts), who=user.caller())  # type: ignore[arg-type]
+    if body.dimensions is not None and body.dimensions != vectors.shape[1]:
+        raise ApiError(
+            400, f"this model's embeddings have {vectors.shape[1]} dimensions.", param="dimensions"
+        )
+    data = []
+    for i, vec in enumerate(vectors):
+        if body.encoding_format == "base64":
+            value: Any = base64.b64encode(np.asarray(vec, dtype="<f4").tobytes()).decode()
+        else:
+            value = [float(x) for x in vec]
+        data.append({"object": "embedding", "index": i, "embedding": value})
+    state.metrics.requests.labels("embeddings", "200").inc()
+    state.metrics.tokens_in.inc(tokens)
+    return {
+        "object": "list",
+        "data": data,
+        "model": body.model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+# -- errors and metrics --------------------------------------------------------------------
+
+
+def api_error_for(exc: BaseException) -> ApiError:
+    """The OpenAI-shaped error of any exception met on the API."""
+    from appliance.errors import (
+        ApplianceError,
+        Overloaded,
+        QuestionTooLong,
+        RateLimited,
+        RequestTimedOut,
+    )
+    from appliance.privacy import PiiBlocked
+    from appliance.web.app import SERVER_FAULTS
+
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, Overloaded | RateLimited):
+        return ApiError(
+            429,
+            str(exc),
+            "rate_limit_error",
+            "queue_full" if isinstance(exc, Overloaded) else "rate_limited",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    if isinstance(exc, RequestTimedOut):
+        return ApiError(504, str(exc), "timeout_error", "timeout")
+    if isinstance(exc, QuestionTooLong):
+        return ApiError(400, str(exc), code="context_length_exceeded", param="messages")
+    if isinstance(exc, PiiBlocked):
+        return ApiError(400, str(exc), code="pii_blocked", param="messages")
+    if isinstance(exc, NotAllowed):
+        return ApiError(403, str(exc), "permission_error", "permission_denied")
+    if isinstance(exc, CollectionNotFound):
+        return ApiError(404, str(exc), code="model_not_found", param="model")
+    if isinstance(exc, ApplianceError) and not isinstance(exc, SERVER_FAULTS):
+        return ApiError(400, str(exc))
+    ref = uuid.uuid4().hex[:12]
+    import logging
+
+    logging.getLogger("appliance.web").error("API error (ref %s)", ref, exc_info=exc)
+    return ApiError(
+        500, f"The appliance could not complete this request (reference {ref}).", "server_error"
+    )
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus text format, for administrators (API key or signed-in session)."""
+    state = web(request)
+    info = None
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        info = state.accounts.api_key_session(header[7:].strip())
+    else:
+        info = state.accounts.session(request.cookies.get(SESSION_COOKIE, ""))
+    if info is None:
+        raise ApiError(401, "sign in or send an administrator's API key.", code="invalid_api_key")
+    if info.account.role != Role.ADMIN:
+        raise ApiError(
+            403, "metrics are for administrators.", "permission_error", "permission_denied"
+        )
+    scheduler = state.appliance._scheduler
+    return Response(state.metrics.render(scheduler), media_type="text/plain; version=0.0.4")
