@@ -26,6 +26,7 @@ BENCHMARKS = (
     "pii_eval.py",
     "bench_audit.py",
     "bench_web.py",
+    "bench_api.py",
 )
 OPTIONAL = ("bench_threads.py",)
 
