@@ -327,12 +327,14 @@ def install(obj: _Context, wheel_dir: Path | None) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--checksums", is_flag=True, help="Also verify model checksums (slower).")
+@click.option("--no-audit", is_flag=True, help="Skip verifying the audit trail.")
 @click.pass_obj
-def doctor(obj: _Context, as_json: bool, checksums: bool) -> None:
-    """Check hardware, models and the data directory; recommend a model size."""
+def doctor(obj: _Context, as_json: bool, checksums: bool, no_audit: bool) -> None:
+    """Check hardware, models, data directory, keys, network routes, certificate and
+    audit trail; recommend a model size."""
     from appliance.doctor import run_doctor
 
-    report = run_doctor(obj.settings, verify_checksums=checksums)
+    report = run_doctor(obj.settings, verify_checksums=checksums, audit=not no_audit)
     if as_json:
         _emit_json(report.as_json())
     else:

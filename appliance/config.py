@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from appliance.errors import ConfigError
 
 CONFIG_FILENAME = "appliance.toml"
+# An installed appliance keeps its settings apart from its data (read-only /etc).
+CONFIG_ENV = "APPLIANCE_CONFIG"
 
 
 def default_data_dir() -> Path:
@@ -175,7 +177,7 @@ class Settings(BaseSettings):
 
     @property
     def config_file(self) -> Path:
-        return self.data_dir / CONFIG_FILENAME
+        return config_path(self.data_dir)
 
     @property
     def chat_model_path(self) -> Path:
@@ -204,11 +206,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Settings:
     """Build the settings for a data directory, validating every value."""
+    central = os.environ.get(CONFIG_ENV)
+    central_values = _read_toml(Path(central)) if central else {}
     if data_dir is None:
-        env_dir = os.environ.get("APPLIANCE_DATA_DIR")
+        env_dir = os.environ.get("APPLIANCE_DATA_DIR") or central_values.get("data_dir")
         data_dir = Path(env_dir) if env_dir else default_data_dir()
     data_dir = Path(data_dir).expanduser().resolve()
-    file_values = _read_toml(data_dir / CONFIG_FILENAME)
+    file_values = dict(central_values) if central else _read_toml(data_dir / CONFIG_FILENAME)
     file_values.pop("data_dir", None)
     env_keys = {k[len("APPLIANCE_") :].lower() for k in os.environ if k.startswith("APPLIANCE_")}
     # Environment beats the file: drop file values the environment sets.
@@ -231,13 +235,20 @@ def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Setti
         ) from exc
 
 
+def config_path(data_dir: Path) -> Path:
+    """The settings file: ``$APPLIANCE_CONFIG`` (an installed appliance's
+    /etc/appliance/appliance.toml) or the data directory's appliance.toml."""
+    central = os.environ.get(CONFIG_ENV)
+    return Path(central) if central else Path(data_dir) / CONFIG_FILENAME
+
+
 def remember_setting(data_dir: Path, name: str, value: str) -> Path:
-    """Set a top-level ``name = "value"`` in the data directory's appliance.toml.
+    """Set a top-level ``name = "value"`` in the settings file (see :func:`config_path`).
 
     Replaces an existing top-level line for ``name`` or puts one before the first
     section; the rest of the file (comments, sections) is kept as written.
     """
-    path = Path(data_dir) / CONFIG_FILENAME
+    path = config_path(data_dir)
     line = f"{name} = {json.dumps(value)}"
     lines = path.read_text().splitlines() if path.exists() else []
     first_section = next((i for i, x in enumerate(lines) if x.lstrip().startswith("[")), len(lines))
@@ -255,8 +266,8 @@ def remember_setting(data_dir: Path, name: str, value: str) -> Path:
 
 
 def forget_setting(data_dir: Path, name: str) -> bool:
-    """Remove a top-level ``name = ...`` line from appliance.toml; True if there was one."""
-    path = Path(data_dir) / CONFIG_FILENAME
+    """Remove a top-level ``name = ...`` line from the settings file; True if there was one."""
+    path = config_path(data_dir)
     if not path.exists():
         return False
     lines = path.read_text().splitlines()

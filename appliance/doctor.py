@@ -99,7 +99,9 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def run_doctor(settings: Settings, *, verify_checksums: bool = False) -> Report:
+def run_doctor(
+    settings: Settings, *, verify_checksums: bool = False, audit: bool = False
+) -> Report:
     flags = cpu_flags()
     ram = psutil.virtual_memory().total / 2**30
     gpu = detect_gpu()
@@ -154,4 +156,106 @@ def run_doctor(settings: Settings, *, verify_checksums: bool = False) -> Report:
         )
     )
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
+    report.checks.append(_key_check(settings))
+    report.checks.append(_network_check())
+    if settings.tls_cert is not None:
+        report.checks.append(_certificate_check(settings.tls_cert))
+    if audit:
+        report.checks.append(_audit_check(settings))
     return report
+
+
+def _key_check(settings: Settings) -> Check:
+    """The key-encryption key is present, private, and not stored with the data."""
+    import os
+
+    from appliance.crypto import PASSPHRASE_ENV
+    from appliance.files import is_inside
+
+    key = settings.key_file
+    if key is None:
+        source = "APPLIANCE_PASSPHRASE" if os.environ.get(PASSPHRASE_ENV) else "a typed passphrase"
+        return Check("key-encryption key", True, f"from {source} (no key file configured)")
+    if not key.is_file():
+        return Check(
+            "key-encryption key", False, f"key file {key} missing: restore it from its copy"
+        )
+    mode = _mode(key)
+    apart = not is_inside(key, settings.data_dir)
+    ok = mode & 0o077 == 0 and apart
+    detail = f"{key} mode {mode:o}" + ("" if mode & 0o077 == 0 else " (should be 600)")
+    detail += "" if apart else " INSIDE the data directory: move it out"
+    return Check("key-encryption key", ok, detail)
+
+
+def _routes() -> list[str]:
+    """Routes of this network namespace that lead off the machine (IPv4 and IPv6)."""
+    out = []
+    try:
+        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 7 and fields[0] != "lo":
+                dest = ".".join(str(int(fields[1][i : i + 2], 16)) for i in (6, 4, 2, 0))
+                bits = bin(int(fields[7], 16)).count("1")
+                out.append(f"{dest}/{bits} via {fields[0]}")
+    except OSError:
+        pass
+    try:
+        for line in Path("/proc/net/ipv6_route").read_text().splitlines():
+            fields = line.split()
+            if len(fields) == 10 and fields[9] != "lo" and not fields[0].startswith("fe80"):
+                out.append(f"{fields[0][:4]}…/{int(fields[1], 16)} via {fields[9]} (IPv6)")
+    except OSError:
+        pass
+    return out
+
+
+def _network_check() -> Check:
+    """The appliance needs no route off the machine; a default route is reported (the
+    systemd unit denies traffic anyway, except the networks the installer allowed)."""
+    routes = _routes()
+    default = [r for r in routes if r.startswith("0.0.0.0/0") or r.startswith("0000…/0")]
+    if not routes:
+        return Check("outbound network", True, "no route off this machine (loopback only)")
+    detail = "routes: " + ", ".join(routes[:6])
+    if default:
+        detail += (
+            "; a DEFAULT route exists: the service is confined by IPAddressDeny, "
+            "but check the firewall"
+        )
+    return Check("outbound network", not default, detail)
+
+
+def _certificate_check(cert: Path) -> Check:
+    from datetime import UTC, datetime
+
+    from appliance.tls import certificate_expiry
+
+    try:
+        expires = certificate_expiry(cert)
+    except (OSError, ValueError) as exc:
+        return Check("TLS certificate", False, f"{cert} unreadable ({exc})")
+    days = (expires - datetime.now(UTC)).days
+    return Check(
+        "TLS certificate",
+        days > 30,
+        f"{cert} expires {expires:%Y-%m-%d} ({days} days)"
+        + ("" if days > 30 else ": renew it (appliance tls self-signed, or your CA)"),
+    )
+
+
+def _audit_check(settings: Settings) -> Check:
+    """Verify the audit trail when the key is at hand (never prompts)."""
+    from appliance.errors import ApplianceError
+    from appliance.rag.pipeline import Appliance
+
+    if not (settings.data_dir / "appliance.db").exists() and settings.database_url is None:
+        return Check("audit trail", True, "nothing recorded yet (no database)")
+    try:
+        with Appliance(settings, create_keyring=False) as app:
+            report = app.audit.verify()
+    except ApplianceError as exc:  # no key at hand here: not a fault of the trail
+        return Check("audit trail", True, f"not checked ({exc})")
+    if report.ok:
+        return Check("audit trail", True, f"intact: {report.records} records")
+    return Check("audit trail", False, f"NOT intact: {report.problems[0]}")

@@ -120,6 +120,10 @@ def test_doctor_reports_hardware_and_recommends(tmp_path: Path) -> None:
     assert "Llama-3.2" in report["recommendation"] or "SmolLM2" in report["recommendation"]
     assert proc.returncode == (0 if report["ok"] else 1)
     assert any(c["name"] == "data directory" and c["ok"] for c in report["checks"])
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["key-encryption key"]["ok"]  # the session's key file, outside the data
+    assert checks["audit trail"]["ok"] and checks["audit trail"]["detail"].startswith("intact")
+    assert "outbound network" in checks  # loopback only inside `make test`
 
 
 def test_bad_setting_names_itself(tmp_path: Path) -> None:

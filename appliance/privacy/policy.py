@@ -18,6 +18,7 @@ import difflib
 import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +33,15 @@ from appliance.privacy.entities import ENTITY_TYPES
 Action = Literal["keep", "pseudonymise", "redact", "mask", "block"]
 STAGES = ("ingest", "prompt", "context", "answer", "log")
 ROLES = ("staff", "compliance_officer", "admin")
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "policies"
+def _shipped_dir() -> Path:
+    """The policies shipped with the program: beside the package in a checkout, or
+    beside the virtualenv in an installed release (/opt/appliance/releases/V/policies)."""
+    checkout = Path(__file__).resolve().parents[2] / "policies"
+    release = Path(sys.prefix).resolve().parent / "policies"
+    return checkout if checkout.is_dir() or not release.is_dir() else release
+
+
+SHIPPED_DIR = _shipped_dir()
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,40}$")
 
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Build the offline installation bundle on a machine with registry access:
+#   wheels/        every wheel the appliance needs (llama-cpp-python compiled here)
+#   models/        the default models, checked against their pins
+#   policies/      the privacy policies
+#   sbom.cdx.json  a CycloneDX SBOM of the environment the wheels come from
+#   MANIFEST.sha256 and MANIFEST.sha256.sig (Ed25519, the builder's key)
+# and the installer scripts, as one tar file: dist/appliance-<version>.tar
+#
+#   installer/build-bundle.sh [--out DIR] [--signing-key FILE] [--version V]
+#                             [--models DIR] [--deps full|none]
+#
+# The signing key is made once (openssl, Ed25519) and kept by the builder; give its
+# public half (printed, and in the bundle) to the administrators out of band.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=dist
+KEY="${XDG_CONFIG_HOME:-$HOME/.config}/appliance/bundle-signing.key"
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+MODELS="${APPLIANCE_MODEL_DIR:-$PWD/.models}"
+DEPS=full
+PY="${PYTHON:-.venv/bin/python}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --out) OUT="$2"; shift 2 ;;
+        --signing-key) KEY="$2"; shift 2 ;;
+        --version) VERSION="$2"; shift 2 ;;
+        --models) MODELS="$2"; shift 2 ;;
+        --deps) DEPS="$2"; shift 2 ;;
+        *) echo "build-bundle.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+command -v openssl >/dev/null || { echo "build-bundle.sh: openssl is needed" >&2; exit 2; }
+[ -x "$PY" ] || { echo "build-bundle.sh: run 'make setup' first ($PY missing)" >&2; exit 2; }
+
+if [ ! -f "$KEY" ]; then
+    mkdir -p "$(dirname "$KEY")"
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$KEY")
+    echo "created the bundle signing key $KEY (keep it; its public half goes to the sites)"
+fi
+# The public half, to hand to the sites (install.sh --public-key FILE).
+openssl pkey -in "$KEY" -pubout -out "$KEY.pub.pem"
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+NAME="appliance-$VERSION"
+B="$WORK/$NAME"
+mkdir -p "$B/wheels" "$B/models" "$B/policies"
+
+echo "== wheels ($DEPS)"
+# The appliance's own wheel, built from this tree.
+"$PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$B/wheels" . >/dev/null
+if [ "$DEPS" = full ]; then
+    "$PY" -m pip wheel --quiet -c constraints.txt -w "$B/wheels" "$B"/wheels/appliance-*.whl
+fi
+
+echo "== models"
+APPLIANCE_MODEL_DIR="$MODELS" "$PY" -m appliance.cli models verify --quick >/dev/null
+# The placed models only (not the download cache of their wheels).
+tar -C "$MODELS" --exclude=./.wheels -cf - . | tar -C "$B/models" -xf -
+cp policies/*.yaml "$B/policies/"
+cp installer/install.sh installer/uninstall.sh installer/appliance.service.in "$B/"
+mkdir -p "$B/docs" && cp docs/*.md "$B/docs/"
+echo "$VERSION" > "$B/VERSION"
+
+echo "== SBOM"
+"$PY" -m cyclonedx_py environment --output-format JSON --output-file "$B/sbom.cdx.json" "$PY"
+
+echo "== manifest and signature"
+cp "$KEY.pub.pem" "$B/bundle-signing.pub.pem"
+(cd "$B" && find . -type f ! -name 'MANIFEST.sha256*' -print0 | sort -z \
+    | xargs -0 sha256sum > MANIFEST.sha256)
+openssl pkeyutl -sign -inkey "$KEY" -rawin -in "$B/MANIFEST.sha256" -out "$B/MANIFEST.sha256.sig"
+
+mkdir -p "$OUT"
+tar -C "$WORK" -cf "$OUT/$NAME.tar" "$NAME"
+FPR=$(openssl pkey -pubin -in "$B/bundle-signing.pub.pem" -outform DER | sha256sum | cut -c1-64)
+echo "bundle: $OUT/$NAME.tar ($(du -h "$OUT/$NAME.tar" | cut -f1))"
+echo "public key for install.sh --public-key: $KEY.pub.pem (fingerprint $FPR)"

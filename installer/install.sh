@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Install (or upgrade) the appliance from an offline bundle. Run as root, no network.
+#
+#   install.sh BUNDLE.tar [--public-key FILE | --trust-bundled-key] [--admin NAME]
+#              [--tls-cert FILE --tls-key FILE] [--allow-net CIDR]... [--port N]
+#              [--prefix DIR] [--no-systemd] [--python PY]
+#   install.sh --upgrade BUNDLE.tar [--prefix DIR] [--no-systemd]
+#
+# Layout (under --prefix, default /):
+#   /opt/appliance/releases/<version>/venv   the program, one virtualenv per version
+#   /opt/appliance/current                   -> the release in use
+#   /opt/appliance/models                    the default models (read-only)
+#   /etc/appliance/appliance.toml            settings; kek.key (the key-encryption key,
+#                                            0600); tls/; bundle-signing.pub.pem
+#   /var/lib/appliance                       the data (0700), owned by user 'appliance'
+#   /var/backups/appliance                   encrypted backups taken before upgrades
+#   /etc/systemd/system/appliance.service    sandboxed unit
+set -euo pipefail
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+say() { echo "== $*"; }
+
+BUNDLE="" PREFIX="/" PUBKEY="" TRUST_BUNDLED=0 ADMIN="admin" CERT="" TLSKEY=""
+ALLOW="" PORT=8443 SYSTEMD=1 UPGRADE=0 PY="python3" DEPS_FROM=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --upgrade) UPGRADE=1; shift ;;
+        --prefix) PREFIX="$2"; shift 2 ;;
+        --public-key) PUBKEY="$2"; shift 2 ;;
+        --trust-bundled-key) TRUST_BUNDLED=1; shift ;;
+        --admin) ADMIN="$2"; shift 2 ;;
+        --tls-cert) CERT="$2"; shift 2 ;;
+        --tls-key) TLSKEY="$2"; shift 2 ;;
+        --allow-net) ALLOW="$ALLOW $2"; shift 2 ;;
+        --port) PORT="$2"; shift 2 ;;
+        --no-systemd) SYSTEMD=0; shift ;;
+        --python) PY="$2"; shift 2 ;;
+        # For tests and development: take the dependencies from an existing
+        # site-packages instead of the bundle's wheels.
+        --deps-from) DEPS_FROM="$2"; shift 2 ;;
+        -*) die "unknown option $1" ;;
+        *) BUNDLE="$1"; shift ;;
+    esac
+done
+[ -n "$BUNDLE" ] && [ -f "$BUNDLE" ] || die "give the bundle file (appliance-<version>.tar)."
+PREFIX="${PREFIX%/}"
+OPT="$PREFIX/opt/appliance" ETC="$PREFIX/etc/appliance" DATA="$PREFIX/var/lib/appliance"
+BACKUPS="$PREFIX/var/backups/appliance" UNIT="$PREFIX/etc/systemd/system/appliance.service"
+SERVICE_USER=appliance
+AS_ROOT=0
+if [ "$(id -u)" = 0 ] && [ -z "$PREFIX" ]; then AS_ROOT=1; fi
+[ -n "$PREFIX" ] || [ "$(id -u)" = 0 ] || die "run as root (or install under --prefix DIR)."
+[ -n "$PREFIX" ] && SERVICE_USER="$(id -un)"
+
+as_service() {  # run a command as the service user with the installed settings
+    if [ "$AS_ROOT" = 1 ]; then
+        runuser -u "$SERVICE_USER" -- env APPLIANCE_CONFIG="$ETC/appliance.toml" HOME="$DATA" "$@"
+    else
+        env APPLIANCE_CONFIG="$ETC/appliance.toml" "$@"
+    fi
+}
+
+# -- verify the bundle: signature over the manifest, then every file --------------
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+tar -C "$WORK" -xf "$BUNDLE" 2>/dev/null || die "$BUNDLE is not a readable bundle (tar)."
+B=$(find "$WORK" -mindepth 1 -maxdepth 1 -type d -name 'appliance-*' | head -1)
+[ -n "$B" ] && [ -f "$B/MANIFEST.sha256" ] && [ -f "$B/MANIFEST.sha256.sig" ] \
+    || die "$BUNDLE has no signed manifest: not an appliance bundle, refused."
+if [ "$UPGRADE" = 1 ] || [ -f "$ETC/bundle-signing.pub.pem" ]; then
+    TRUSTED="${PUBKEY:-$ETC/bundle-signing.pub.pem}"
+elif [ -n "$PUBKEY" ]; then
+    TRUSTED="$PUBKEY"
+elif [ "$TRUST_BUNDLED" = 1 ]; then
+    TRUSTED="$B/bundle-signing.pub.pem"
+    echo "trusting the key inside the bundle; its fingerprint (compare it with the builder's):"
+    openssl pkey -pubin -in "$TRUSTED" -outform DER | sha256sum | cut -c1-64
+else
+    die "give the builder's public key with --public-key FILE (or --trust-bundled-key after comparing fingerprints)."
+fi
+[ -f "$TRUSTED" ] || die "public key $TRUSTED not found."
+openssl pkeyutl -verify -pubin -inkey "$TRUSTED" -rawin -in "$B/MANIFEST.sha256" \
+    -sigfile "$B/MANIFEST.sha256.sig" >/dev/null 2>&1 \
+    || die "the bundle's signature does not verify with $TRUSTED: it was altered or signed by someone else. Refused; nothing was installed."
+(cd "$B" && sha256sum --quiet --strict -c MANIFEST.sha256 >/dev/null 2>&1) \
+    || die "a file of the bundle does not match its signed checksum: the bundle was altered. Refused; nothing was installed."
+EXTRA=$(cd "$B" && find . -type f ! -name 'MANIFEST.sha256*' | sort | comm -23 - <(cut -c67- MANIFEST.sha256 | sort))
+[ -z "$EXTRA" ] || die "the bundle holds files its manifest does not list ($EXTRA). Refused."
+VERSION=$(cat "$B/VERSION")
+say "bundle $VERSION verified (signature and $(wc -l < "$B/MANIFEST.sha256") checksums)"
+
+# -- install the program -------------------------------------------------------------
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "$PY is older than Python 3.11; install python3.11 (Debian 12: python3) and pass --python."
+RELEASE="$OPT/releases/$VERSION"
+install_release() {
+    rm -rf "$RELEASE"
+    mkdir -p "$RELEASE"
+    "$PY" -m venv "$RELEASE/venv"
+    if [ -n "$DEPS_FROM" ]; then
+        site=$("$RELEASE/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+        echo "$DEPS_FROM" > "$site/appliance-deps.pth"
+        "$RELEASE/venv/bin/python" -m pip install --quiet --no-index --no-deps "$B"/wheels/appliance-*.whl
+    else
+        "$RELEASE/venv/bin/python" -m pip install --quiet --no-index --find-links "$B/wheels" appliance
+    fi
+    cp -r "$B/docs" "$B/policies" "$RELEASE/"
+    cp "$B/VERSION" "$B/sbom.cdx.json" "$RELEASE/"
+}
+
+health() {  # the service answers on /healthz within a minute
+    local url="https://127.0.0.1:$PORT/healthz" pid=""
+    if [ "$SYSTEMD" = 1 ]; then
+        systemctl start appliance
+    else
+        as_service "$OPT/current/venv/bin/appliance" serve >"$WORK/serve.log" 2>&1 &
+        pid=$!
+    fi
+    for _ in $(seq 1 120); do
+        if curl -fsk --max-time 2 "$url" >/dev/null 2>&1; then
+            [ -n "$pid" ] && kill "$pid" && wait "$pid" 2>/dev/null || true
+            return 0
+        fi
+        sleep 0.5
+    done
+    [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; cat "$WORK/serve.log" >&2; }
+    return 1
+}
+
+if [ "$UPGRADE" = 1 ]; then
+    [ -L "$OPT/current" ] || die "no installed appliance under $OPT to upgrade."
+    OLD=$(readlink "$OPT/current")
+    [ "$OLD" != "$RELEASE" ] || die "version $VERSION is installed already."
+    say "installing $VERSION beside $(basename "$OLD")"
+    install_release
+    [ "$SYSTEMD" = 1 ] && systemctl stop appliance
+    mkdir -p "$BACKUPS"
+    SNAP="$BACKUPS/before-$VERSION-$(date -u +%Y%m%dT%H%M%SZ).bak"
+    say "encrypted backup $SNAP"
+    as_service "$OLD/venv/bin/appliance" backup create --out "$SNAP" >/dev/null
+    say "database migrations"
+    ln -sfn "$RELEASE" "$OPT/current.new" && mv -T "$OPT/current.new" "$OPT/current"
+    if as_service "$OPT/current/venv/bin/appliance" keys status >/dev/null && health; then
+        say "upgraded to $VERSION; the previous release stays in $OLD (remove it when satisfied)"
+        exit 0
+    fi
+    echo "install.sh: $VERSION did not start; rolling back to $(basename "$OLD") and its data" >&2
+    [ "$SYSTEMD" = 1 ] && systemctl stop appliance || true
+    ln -sfn "$OLD" "$OPT/current.new" && mv -T "$OPT/current.new" "$OPT/current"
+    as_service "$OLD/venv/bin/appliance" backup restore --force "$SNAP" >/dev/null
+    health || die "the previous release did not start either; see the logs (journalctl -u appliance)."
+    die "upgrade to $VERSION failed and was rolled back; the data is as before. Backup: $SNAP"
+fi
+
+[ ! -e "$OPT/current" ] || die "an appliance is installed already under $OPT; use --upgrade."
+say "system user, folders"
+if [ "$AS_ROOT" = 1 ] && ! id "$SERVICE_USER" >/dev/null 2>&1; then
+    useradd --system --home-dir "$DATA" --shell /usr/sbin/nologin "$SERVICE_USER"
+fi
+mkdir -p "$OPT" "$ETC/tls" "$BACKUPS"
+install -d -m 0700 "$DATA"
+chmod 0750 "$ETC"
+say "program $VERSION"
+install_release
+ln -sfn "$RELEASE" "$OPT/current"
+rm -rf "$OPT/models" && cp -r "$B/models" "$OPT/models"
+cp "$TRUSTED" "$ETC/bundle-signing.pub.pem"
+
+say "keys and settings"
+"$OPT/current/venv/bin/appliance" keys new-key-file "$ETC/kek.key" >/dev/null
+if [ -n "$CERT" ]; then
+    [ -n "$TLSKEY" ] || die "--tls-cert needs --tls-key."
+    install -m 0644 "$CERT" "$ETC/tls/cert.pem"
+    install -m 0600 "$TLSKEY" "$ETC/tls/key.pem"
+fi
+cat > "$ETC/appliance.toml" <<TOML
+# Written by install.sh; see $OPT/current/docs/admin-guide.md
+data_dir = "$DATA"
+model_dir = "$OPT/models"
+key_file = "$ETC/kek.key"
+host = "0.0.0.0"
+port = $PORT
+tls_cert = "$ETC/tls/cert.pem"
+tls_key = "$ETC/tls/key.pem"
+TOML
+chmod 0640 "$ETC/appliance.toml"
+if [ -z "$CERT" ]; then
+    env APPLIANCE_CONFIG="$ETC/appliance.toml" "$OPT/current/venv/bin/python" -c '
+import socket, sys
+from pathlib import Path
+from appliance.tls import make_self_signed
+folder = Path(sys.argv[1])
+make_self_signed(folder / "cert.pem", folder / "key.pem",
+                 [socket.getfqdn(), socket.gethostname(), "localhost", "127.0.0.1", "::1"])
+' "$ETC/tls"
+fi
+if [ "$AS_ROOT" = 1 ]; then
+    chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA" "$BACKUPS"
+    chown "root:$SERVICE_USER" "$ETC" "$ETC/appliance.toml"
+    chown "$SERVICE_USER:$SERVICE_USER" "$ETC/kek.key" "$ETC/tls/key.pem"
+fi
+say "data directory, audit signing key, first administrator"
+as_service "$OPT/current/venv/bin/appliance" init >/dev/null
+as_service "$OPT/current/venv/bin/appliance" users create-admin "$ADMIN" | sed 's/^/   /'
+
+say "service"
+mkdir -p "$(dirname "$UNIT")"
+sed -e "s|@OPT@|$OPT|g" -e "s|@ETC@|$ETC|g" -e "s|@DATA@|$DATA|g" \
+    -e "s|@USER@|$SERVICE_USER|g" -e "s|@ALLOW@|${ALLOW# }|g" "$B/appliance.service.in" > "$UNIT"
+if command -v systemd-analyze >/dev/null 2>&1; then
+    systemd-analyze verify "$UNIT" 2>&1 | grep -v "^$" | sed 's/^/   systemd-analyze: /' || true
+fi
+if [ "$SYSTEMD" = 1 ]; then
+    systemctl daemon-reload
+    systemctl enable appliance >/dev/null
+fi
+health || die "the appliance did not answer on https://127.0.0.1:$PORT/healthz"
+say "installed $VERSION: https://$(hostname -f 2>/dev/null || hostname):$PORT/ (sign in as $ADMIN with the one-time password above)"
+echo "   keep a copy of $ETC/kek.key off this machine: without it the data cannot be read."

@@ -1,0 +1,202 @@
+"""The on-prem installer: a signed bundle built from this tree installs into a
+prefix with the network closed, serves over TLS, upgrades keeping the data, and a
+tampered bundle is refused. (A full bundle carries every dependency's wheel; this
+test bundles the appliance's own wheel and takes the dependencies from the test's
+environment with --deps-from, to stay within CI's time.)"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import sysconfig
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SAMPLES
+from tests.test_at_rest import PEOPLE, scan_for_values, write_records
+
+TOOLS = ("openssl", "sha256sum", "tar", "curl")
+pytestmark = pytest.mark.skipif(
+    any(shutil.which(t) is None for t in TOOLS), reason=f"needs {', '.join(TOOLS)}"
+)
+
+
+def _env() -> dict[str, str]:
+    """No APPLIANCE_* of the test session: the installed appliance uses its own."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("APPLIANCE_")}
+
+
+def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, check: bool = True):  # type: ignore[no-untyped-def]
+    proc = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env or _env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bundles")
+    key = root / "builder" / "signing.key"
+    out = {}
+    for version in ("0.1.0", "0.1.1"):
+        _run(
+            REPO / "installer" / "build-bundle.sh",
+            "--out",
+            root / "dist",
+            "--signing-key",
+            key,
+            "--deps",
+            "none",
+            "--models",
+            model_dir,
+            "--version",
+            version,
+            cwd=REPO,
+            env={**_env(), "PYTHON": sys.executable},
+        )
+        out[version] = root / "dist" / f"appliance-{version}.tar"
+    out["public_key"] = Path(f"{key}.pub.pem")
+    return out
+
+
+def _install_args(prefix: Path, port: int) -> list[str | Path]:
+    return [
+        "--prefix",
+        prefix,
+        "--no-systemd",
+        "--port",
+        str(port),
+        "--python",
+        getattr(sys, "_base_executable", sys.executable),
+        "--deps-from",
+        sysconfig.get_paths()["purelib"],
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_tampered_bundle_is_refused(bundles, tmp_path: Path) -> None:
+    work = tmp_path / "x"
+    with tarfile.open(bundles["0.1.0"]) as tar:
+        tar.extractall(work, filter="data")
+    (work / "appliance-0.1.0" / "policies" / "default.yaml").write_text("name: default\n")
+    forged = tmp_path / "appliance-0.1.0.tar"
+    with tarfile.open(forged, "w") as tar:
+        tar.add(work / "appliance-0.1.0", arcname="appliance-0.1.0")
+    prefix = tmp_path / "root"
+    proc = _run(
+        REPO / "installer" / "install.sh",
+        forged,
+        "--public-key",
+        bundles["public_key"],
+        *_install_args(prefix, _free_port()),
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 1 and "altered" in proc.stderr and "Refused" in proc.stderr
+    assert not (prefix / "opt").exists()
+    # Signed by someone else: refused too.
+    other = tmp_path / "other.pem"
+    _run("openssl", "genpkey", "-algorithm", "ed25519", "-out", other, cwd=tmp_path)
+    _run("openssl", "pkey", "-in", other, "-pubout", "-out", f"{other}.pub", cwd=tmp_path)
+    proc = _run(
+        REPO / "installer" / "install.sh",
+        bundles["0.1.0"],
+        "--public-key",
+        f"{other}.pub",
+        *_install_args(prefix, _free_port()),
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 1 and "signature does not verify" in proc.stderr
+
+
+def test_install_serve_upgrade_and_uninstall(bundles, tmp_path: Path) -> None:
+    prefix = tmp_path / "root"
+    port = _free_port()
+    proc = _run(
+        REPO / "installer" / "install.sh",
+        bundles["0.1.0"],
+        "--public-key",
+        bundles["public_key"],
+        *_install_args(prefix, port),
+        cwd=tmp_path,
+    )
+    assert "one-time password:" in proc.stdout and "installed 0.1.0" in proc.stdout
+    etc, data = prefix / "etc" / "appliance", prefix / "var" / "lib" / "appliance"
+    assert (data.stat().st_mode & 0o777) == 0o700
+    assert (etc / "kek.key").stat().st_mode & 0o777 == 0o600
+    unit = (prefix / "etc" / "systemd" / "system" / "appliance.service").read_text()
+    for line in (
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        f"ReadWritePaths={data}",
+        "CapabilityBoundingSet=",
+        "SystemCallFilter=@system-service",
+        "IPAddressDeny=any",
+    ):
+        assert line in unit
+    if shutil.which("systemd-analyze"):
+        analysis = _run(
+            "systemd-analyze",
+            "verify",
+            prefix / "etc" / "systemd" / "system" / "appliance.service",
+            cwd=tmp_path,
+            check=False,
+        )
+        assert analysis.returncode == 0, analysis.stderr
+    app = prefix / "opt" / "appliance" / "current" / "venv" / "bin" / "appliance"
+    env = {**_env(), "APPLIANCE_CONFIG": str(etc / "appliance.toml")}
+    records = write_records(tmp_path / "records")
+    _run(app, "ingest", *records, SAMPLES / "it-acceptable-use.txt", cwd=tmp_path, env=env)
+    doctor = _run(app, "doctor", "--json", cwd=tmp_path, env=env, check=False)
+    assert '"key-encryption key", "ok": true' in doctor.stdout.replace("\n", "")
+    assert "intact" in doctor.stdout
+    before = _run(app, "documents", "list", "--json", cwd=tmp_path, env=env).stdout
+
+    proc = _run(
+        REPO / "installer" / "install.sh",
+        "--upgrade",
+        bundles["0.1.1"],
+        *_install_args(prefix, port),
+        cwd=tmp_path,
+    )
+    assert "upgraded to 0.1.1" in proc.stdout
+    assert (prefix / "opt" / "appliance" / "current").resolve().name == "0.1.1"
+    assert _run(app, "documents", "list", "--json", cwd=tmp_path, env=env).stdout == before
+    assert _run(app, "audit", "verify", cwd=tmp_path, env=env).returncode == 0
+    backups = list((prefix / "var" / "backups" / "appliance").glob("before-0.1.1-*.bak"))
+    assert len(backups) == 1
+    values = [p["name"] for p in PEOPLE] + [p["iban"] for p in PEOPLE]
+    assert not scan_for_values(data, values) and not scan_for_values(backups[0].parent, values)
+
+    _run(REPO / "installer" / "uninstall.sh", "--prefix", prefix, "--no-systemd", cwd=tmp_path)
+    assert not (prefix / "opt" / "appliance").exists() and data.exists()
+    _run(
+        REPO / "installer" / "uninstall.sh",
+        "--prefix",
+        prefix,
+        "--no-systemd",
+        "--shred-data",
+        cwd=tmp_path,
+    )
+    assert not data.exists() and not etc.exists()
