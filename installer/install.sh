@@ -3,6 +3,7 @@
 #
 #   install.sh BUNDLE.tar [--public-key FILE | --trust-bundled-key] [--admin NAME]
 #              [--tls-cert FILE --tls-key FILE] [--allow-net CIDR]... [--port N]
+#              [--kek FILE]  (an existing key-encryption key file to use)
 #              [--prefix DIR] [--no-systemd] [--python PY]
 #   install.sh --upgrade BUNDLE.tar [--prefix DIR] [--no-systemd]
 #
@@ -21,7 +22,7 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 say() { echo "== $*"; }
 
 BUNDLE="" PREFIX="/" PUBKEY="" TRUST_BUNDLED=0 ADMIN="admin" CERT="" TLSKEY=""
-ALLOW="" PORT=8443 SYSTEMD=1 UPGRADE=0 PY="python3" DEPS_FROM=""
+ALLOW="" PORT=8443 SYSTEMD=1 UPGRADE=0 PY="python3" DEPS_FROM="" KEK=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --upgrade) UPGRADE=1; shift ;;
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
         --tls-key) TLSKEY="$2"; shift 2 ;;
         --allow-net) ALLOW="$ALLOW $2"; shift 2 ;;
         --port) PORT="$2"; shift 2 ;;
+        --kek) KEK="$2"; shift 2 ;;
         --no-systemd) SYSTEMD=0; shift ;;
         --python) PY="$2"; shift 2 ;;
         # For tests and development: take the dependencies from an existing
@@ -167,7 +169,12 @@ rm -rf "$OPT/models" && cp -r "$B/models" "$OPT/models"
 cp "$TRUSTED" "$ETC/bundle-signing.pub.pem"
 
 say "keys and settings"
-"$OPT/current/venv/bin/appliance" keys new-key-file "$ETC/kek.key" >/dev/null
+if [ -n "$KEK" ]; then
+    [ -f "$KEK" ] || die "key file $KEK not found."
+    install -m 0600 "$KEK" "$ETC/kek.key"
+else
+    "$OPT/current/venv/bin/appliance" keys new-key-file "$ETC/kek.key" >/dev/null
+fi
 if [ -n "$CERT" ]; then
     [ -n "$TLSKEY" ] || die "--tls-cert needs --tls-key."
     install -m 0644 "$CERT" "$ETC/tls/cert.pem"

@@ -308,3 +308,32 @@ def test_the_scheduler_is_fair_between_users() -> None:
         t.join()
     # bob and carol are served after alice's first request, not after all six.
     assert order[:3] == ["alice", "bob", "carol"] and order[3:] == ["alice"] * 5
+
+
+def test_two_model_instances_answer_two_users_at_once(tmp_path: Path, embedder, engine) -> None:
+    app = make_app(tmp_path / "data", embedder, engine, engine_instances=2)
+    try:
+        scheduler = app.scheduler
+        assert len(scheduler.engines) == 2 and scheduler.engines[0] is engine
+        running: list[int] = []
+        scheduler._on_change = lambda stats: running.append(stats.running)
+        texts: dict[str, str] = {}
+
+        def user(name: str) -> None:
+            stream = app.chat(
+                [{"role": "user", "content": f"Write a sentence about {name}'s garden."}],
+                who=Caller(name, "staff"),
+            )
+            for _ in stream:
+                pass
+            texts[name] = stream.text
+
+        threads = [threading.Thread(target=user, args=(n,)) for n in ("amy", "ben")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert texts["amy"] and texts["ben"] and max(running) == 2  # both decoded at once
+        assert scheduler.stats.per_user_served == {"amy": 1, "ben": 1}
+    finally:
+        app.close()
