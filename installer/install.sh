@@ -65,7 +65,8 @@ as_service() {  # run a command as the service user with the installed settings
 # -- verify the bundle: signature over the manifest, then every file --------------
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-tar -C "$WORK" -xf "$BUNDLE" 2>/dev/null || die "$BUNDLE is not a readable bundle (tar)."
+tar -C "$WORK" --no-same-owner --no-same-permissions -xf "$BUNDLE" 2>/dev/null \
+    || die "$BUNDLE is not a readable bundle (tar)."
 B=$(find "$WORK" -mindepth 1 -maxdepth 1 -type d -name 'appliance-*' | head -1)
 [ -n "$B" ] && [ -f "$B/MANIFEST.sha256" ] && [ -f "$B/MANIFEST.sha256.sig" ] \
     || die "$BUNDLE has no signed manifest: not an appliance bundle, refused."
@@ -86,7 +87,10 @@ openssl pkeyutl -verify -pubin -inkey "$TRUSTED" -rawin -in "$B/MANIFEST.sha256"
     || die "the bundle's signature does not verify with $TRUSTED: it was altered or signed by someone else. Refused; nothing was installed."
 (cd "$B" && sha256sum --quiet --strict -c MANIFEST.sha256 >/dev/null 2>&1) \
     || die "a file of the bundle does not match its signed checksum: the bundle was altered. Refused; nothing was installed."
-EXTRA=$(cd "$B" && find . -type f ! -name 'MANIFEST.sha256*' | sort | comm -23 - <(cut -c67- MANIFEST.sha256 | sort))
+ODD=$(cd "$B" && find . ! -type f ! -type d)
+[ -z "$ODD" ] || die "the bundle holds links or special files ($ODD). Refused."
+EXTRA=$(cd "$B" && find . -type f ! -path ./MANIFEST.sha256 ! -path ./MANIFEST.sha256.sig | sort \
+    | comm -23 - <(cut -c67- MANIFEST.sha256 | sort))
 [ -z "$EXTRA" ] || die "the bundle holds files its manifest does not list ($EXTRA). Refused."
 VERSION=$(cat "$B/VERSION")
 say "bundle $VERSION verified (signature and $(wc -l < "$B/MANIFEST.sha256") checksums)"
@@ -133,13 +137,22 @@ if [ "$UPGRADE" = 1 ]; then
     [ -L "$OPT/current" ] || die "no installed appliance under $OPT to upgrade."
     OLD=$(readlink "$OPT/current")
     [ "$OLD" != "$RELEASE" ] || die "version $VERSION is installed already."
+    OLD_VERSION=$(basename "$OLD")
+    if [ "$(printf '%s\n%s\n' "$OLD_VERSION" "$VERSION" | sort -V | tail -1)" != "$VERSION" ]; then
+        die "$VERSION is older than the installed $OLD_VERSION; a downgrade is refused (restore a backup instead)."
+    fi
+    INSTALLED_PORT=$(sed -n 's/^port = \([0-9][0-9]*\)$/\1/p' "$ETC/appliance.toml")
+    PORT="${INSTALLED_PORT:-$PORT}"
     say "installing $VERSION beside $(basename "$OLD")"
     install_release
     [ "$SYSTEMD" = 1 ] && systemctl stop appliance
     mkdir -p "$BACKUPS"
     SNAP="$BACKUPS/before-$VERSION-$(date -u +%Y%m%dT%H%M%SZ).bak"
     say "encrypted backup $SNAP"
-    as_service "$OLD/venv/bin/appliance" backup create --out "$SNAP" >/dev/null
+    if ! as_service "$OLD/venv/bin/appliance" backup create --out "$SNAP" >/dev/null; then
+        [ "$SYSTEMD" = 1 ] && systemctl start appliance
+        die "the backup before the upgrade failed; nothing was changed (the service runs $OLD_VERSION)."
+    fi
     say "database migrations"
     ln -sfn "$RELEASE" "$OPT/current.new" && mv -T "$OPT/current.new" "$OPT/current"
     if as_service "$OPT/current/venv/bin/appliance" keys status >/dev/null && health; then
@@ -149,7 +162,8 @@ if [ "$UPGRADE" = 1 ]; then
     echo "install.sh: $VERSION did not start; rolling back to $(basename "$OLD") and its data" >&2
     [ "$SYSTEMD" = 1 ] && systemctl stop appliance || true
     ln -sfn "$OLD" "$OPT/current.new" && mv -T "$OPT/current.new" "$OPT/current"
-    as_service "$OLD/venv/bin/appliance" backup restore --force "$SNAP" >/dev/null
+    as_service "$OLD/venv/bin/appliance" backup restore --force "$SNAP" >/dev/null \
+        || die "restoring $SNAP failed: restore it by hand (appliance backup restore --force) before starting."
     health || die "the previous release did not start either; see the logs (journalctl -u appliance)."
     die "upgrade to $VERSION failed and was rolled back; the data is as before. Backup: $SNAP"
 fi
@@ -157,7 +171,7 @@ fi
 [ ! -e "$OPT/current" ] || die "an appliance is installed already under $OPT; use --upgrade."
 say "system user, folders"
 if [ "$AS_ROOT" = 1 ] && ! id "$SERVICE_USER" >/dev/null 2>&1; then
-    useradd --system --home-dir "$DATA" --shell /usr/sbin/nologin "$SERVICE_USER"
+    useradd --system --user-group --home-dir "$DATA" --shell /usr/sbin/nologin "$SERVICE_USER"
 fi
 mkdir -p "$OPT" "$ETC/tls" "$BACKUPS"
 install -d -m 0700 "$DATA"
@@ -169,9 +183,12 @@ rm -rf "$OPT/models" && cp -r "$B/models" "$OPT/models"
 cp "$TRUSTED" "$ETC/bundle-signing.pub.pem"
 
 say "keys and settings"
-if [ -n "$KEK" ]; then
+if [ -n "$KEK" ] && [ "$(readlink -f "$KEK")" != "$(readlink -f "$ETC/kek.key")" ]; then
     [ -f "$KEK" ] || die "key file $KEK not found."
+    [ ! -e "$ETC/kek.key" ] || die "$ETC/kek.key exists already; move it away or drop --kek."
     install -m 0600 "$KEK" "$ETC/kek.key"
+elif [ -f "$ETC/kek.key" ]; then
+    echo "   keeping the existing key-encryption key $ETC/kek.key (data kept from before)"
 else
     "$OPT/current/venv/bin/appliance" keys new-key-file "$ETC/kek.key" >/dev/null
 fi
@@ -208,7 +225,11 @@ if [ "$AS_ROOT" = 1 ]; then
 fi
 say "data directory, audit signing key, first administrator"
 as_service "$OPT/current/venv/bin/appliance" init >/dev/null
-as_service "$OPT/current/venv/bin/appliance" users create-admin "$ADMIN" | sed 's/^/   /'
+if as_service "$OPT/current/venv/bin/appliance" users list 2>/dev/null | grep -q .; then
+    echo "   accounts kept from the earlier installation; no new administrator made"
+else
+    as_service "$OPT/current/venv/bin/appliance" users create-admin "$ADMIN" | sed 's/^/   /'
+fi
 
 say "service"
 mkdir -p "$(dirname "$UNIT")"
@@ -222,5 +243,9 @@ if [ "$SYSTEMD" = 1 ]; then
     systemctl enable appliance >/dev/null
 fi
 health || die "the appliance did not answer on https://127.0.0.1:$PORT/healthz"
+if [ -z "${ALLOW# }" ]; then
+    echo "   note: no --allow-net given, so the service answers this machine only (IPAddressAllow=localhost);"
+    echo "   add your users' networks to IPAddressAllow= in $UNIT (then systemctl daemon-reload && systemctl restart appliance)."
+fi
 say "installed $VERSION: https://$(hostname -f 2>/dev/null || hostname):$PORT/ (sign in as $ADMIN with the one-time password above)"
 echo "   keep a copy of $ETC/kek.key off this machine: without it the data cannot be read."

@@ -205,15 +205,24 @@ def test_a_full_queue_answers_429_with_retry_after(api) -> None:
     before = scheduler.max_queue
     scheduler.max_queue = 0
     try:
-        r = httpx.post(
-            api["url"] + "/v1/chat/completions",
-            json={"model": _chat_id(api), "messages": [{"role": "user", "content": "hi"}]},
-            headers={"Authorization": f"Bearer {api['keys']['dana']}"},
-        )
+        for stream in (False, True):  # a streamed request is refused before it starts
+            r = httpx.post(
+                api["url"] + "/v1/chat/completions",
+                json={
+                    "model": _chat_id(api),
+                    "messages": [{"role": "user", "content": "hi"}],
+                    "stream": stream,
+                },
+                headers={"Authorization": f"Bearer {api['keys']['dana']}"},
+            )
+            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+            assert r.json()["error"]["code"] == "queue_full"
+        with pytest.raises(openai.RateLimitError):
+            _client(api).chat.completions.create(
+                model=_chat_id(api), messages=[{"role": "user", "content": "hi"}], stream=True
+            )
     finally:
         scheduler.max_queue = before
-    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
-    assert r.json()["error"]["code"] == "queue_full"
 
 
 def test_generation_stops_when_the_client_goes_away(api) -> None:

@@ -79,6 +79,30 @@ class Scheduler:
         if self._on_change is not None:
             self._on_change(self.stats)
 
+    @property
+    def max_per_user(self) -> int:
+        """One user may hold at most a quarter of the queue, so a burst leaves room."""
+        return max(2, self.max_queue // 4)
+
+    def check_room(self, user: str) -> None:
+        """Raise :class:`Overloaded` now if a request of ``user`` would be refused, so
+        a streamed answer can still be answered with 429 before it starts."""
+        with self._cond:
+            self._refuse_if_full(user)
+
+    def _refuse_if_full(self, user: str) -> None:
+        mine = sum(1 for t in self._waiting if t.user == user)
+        if len(self._waiting) < self.max_queue and mine < self.max_per_user:
+            return
+        self.stats.rejected += 1
+        self._changed()
+        # A slot frees when a generation ends; a few seconds is a fair guess.
+        raise Overloaded(
+            f"the model is busy ({len(self._waiting)} requests waiting, {mine} of them "
+            "yours); retry shortly.",
+            retry_after=max(1, min(30, len(self._waiting) // max(1, len(self.engines)))),
+        )
+
     def acquire(
         self, user: str, cancel: threading.Event | None = None, deadline: float | None = None
     ) -> _Ticket:
@@ -86,14 +110,7 @@ class Scheduler:
         cancel = cancel or threading.Event()
         deadline = deadline or time.monotonic() + self.timeout_s
         with self._cond:
-            if len(self._waiting) >= self.max_queue:
-                self.stats.rejected += 1
-                self._changed()
-                # A slot frees when a generation ends; a few seconds is a fair guess.
-                raise Overloaded(
-                    f"the model is busy ({len(self._waiting)} requests waiting); retry shortly.",
-                    retry_after=max(1, min(30, len(self._waiting) // max(1, len(self.engines)))),
-                )
+            self._refuse_if_full(user)
             ticket = _Ticket(user, next(self._numbers), cancel, deadline)
             self._waiting.append(ticket)
             self._changed()
@@ -148,7 +165,8 @@ class Scheduler:
             yield from ticket.engine.stream_chat(messages, params, cancel)
         except GenerationCancelled:
             if time.monotonic() >= deadline:
-                self.stats.timed_out += 1
+                with self._cond:
+                    self.stats.timed_out += 1
                 raise RequestTimedOut("the answer took longer than the time limit.") from None
             raise
         finally:

@@ -33,6 +33,8 @@ from appliance.privacy.entities import ENTITY_TYPES
 Action = Literal["keep", "pseudonymise", "redact", "mask", "block"]
 STAGES = ("ingest", "prompt", "context", "answer", "log")
 ROLES = ("staff", "compliance_officer", "admin")
+
+
 def _shipped_dir() -> Path:
     """The policies shipped with the program: beside the package in a checkout, or
     beside the virtualenv in an installed release (/opt/appliance/releases/V/policies)."""

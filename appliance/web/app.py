@@ -228,7 +228,13 @@ def _api_error(request: Request, exc: BaseException) -> Response:
         error = api_error_for(exc)
     state: WebState = request.app.state.web
     state.metrics.errors.labels(error.type).inc()
-    state.metrics.requests.labels(request.url.path, str(error.status)).inc()
+    # A fixed set of labels: arbitrary paths must not grow the metrics without bound.
+    endpoint = {
+        "/v1/chat/completions": "chat.completions",
+        "/v1/embeddings": "embeddings",
+        "/metrics": "metrics",
+    }.get(request.url.path, "models" if request.url.path.startswith("/v1/models") else "other")
+    state.metrics.requests.labels(endpoint, str(error.status)).inc()
     return error.response()
 
 
@@ -382,6 +388,18 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Requests waiting for the model wait in threads: enough of them that a full
+        # queue never starves the other pages (and the queue, not the pool, says 429).
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+        import anyio.to_thread
+
+        workers = settings.queue_max + settings.engine_instances + 40
+        anyio.to_thread.current_default_thread_limiter().total_tokens = workers
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="appliance")
+        )
         record_start(appliance)
         appliance.audit.append("logging.start", **SYSTEM.audit_fields(), trail="audit")
         worker = None

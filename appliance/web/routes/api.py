@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,7 @@ metrics_router = APIRouter()
 RAG_PREFIX = "rag:"
 MAX_EMBEDDING_INPUTS = 256
 MAX_EMBEDDING_CHARS = 20_000
+MAX_EMBEDDING_TOTAL_CHARS = 200_000
 
 
 class ApiError(Exception):
@@ -240,11 +242,13 @@ class _Run:
         self.prompt_tokens = self.completion_tokens = 0
         self.text = ""
 
-    def generate(self, on_delta: Callable[[str], None]) -> None:
+    def start(self) -> None:
+        """The checks that answer with a status of their own (policy blocks, context
+        length, a full queue) before any response starts, streamed or not."""
         app = web(self.request).appliance
-        metrics = web(self.request).metrics
-        start = time.perf_counter()
-        first: float | None = None
+        self.started = time.perf_counter()
+        scheduler = app.scheduler
+        scheduler.check_room(self.user.name)
         if self.collection is not None:
             question = next(m["content"] for m in reversed(self.messages) if m["role"] == "user")
             stream: Any = app.ask(
@@ -258,6 +262,14 @@ class _Run:
             stream = app.chat(
                 self.messages, params=self.params, cancel=self.cancel, who=self.user.caller()
             )
+        self.stream = stream
+
+    def generate(self, on_delta: Callable[[str], None]) -> None:
+        app = web(self.request).appliance
+        metrics = web(self.request).metrics
+        start = self.started
+        first: float | None = None
+        stream = self.stream
         try:
             for delta in stream:
                 if first is None:
@@ -312,6 +324,7 @@ async def chat_completions(
 ) -> Response:
     state = web(request)
     run = _Run(request, body, user)
+    await run_in_threadpool(run.start)
     if not body.stream:
         try:
             await run_watching(request, run.cancel, run.generate, lambda _delta: None)
@@ -406,6 +419,11 @@ def embeddings(
             f"each input must be non-empty and at most {MAX_EMBEDDING_CHARS} characters.",
             param="input",
         )
+    if sum(len(t) for t in texts) > MAX_EMBEDDING_TOTAL_CHARS:  # type: ignore[misc, arg-type]
+        raise ApiError(
+            400, f"at most {MAX_EMBEDDING_TOTAL_CHARS} characters per request.", param="input"
+        )
+    state.limits.hit("embeddings", user.name, state.settings.chat_rate_per_minute * 10)
     vectors, tokens = state.appliance.embed(list(texts), who=user.caller())  # type: ignore[arg-type]
     if body.dimensions is not None and body.dimensions != vectors.shape[1]:
         raise ApiError(
@@ -435,6 +453,7 @@ def api_error_for(exc: BaseException) -> ApiError:
     """The OpenAI-shaped error of any exception met on the API."""
     from appliance.errors import (
         ApplianceError,
+        KeyShredded,
         Overloaded,
         QuestionTooLong,
         RateLimited,
@@ -442,9 +461,14 @@ def api_error_for(exc: BaseException) -> ApiError:
     )
     from appliance.privacy import PiiBlocked
     from appliance.web.app import SERVER_FAULTS
+    from appliance.web.security import RequestTooLarge
 
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, KeyShredded):
+        return ApiError(410, "this item was deleted or erased.", code="gone")
+    if isinstance(exc, RequestTooLarge):
+        return ApiError(413, str(exc), code="request_too_large")
     if isinstance(exc, Overloaded | RateLimited):
         return ApiError(
             429,
