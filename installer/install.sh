@@ -162,10 +162,10 @@ if [ "$UPGRADE" = 1 ]; then
     echo "install.sh: $VERSION did not start; rolling back to $(basename "$OLD") and its data" >&2
     [ "$SYSTEMD" = 1 ] && systemctl stop appliance || true
     ln -sfn "$OLD" "$OPT/current.new" && mv -T "$OPT/current.new" "$OPT/current"
-    as_service "$OLD/venv/bin/appliance" backup restore --force "$SNAP" >/dev/null \
+    as_service "$OLD/venv/bin/appliance" backup restore --force --key-file "$ETC/kek.key" "$SNAP" >/dev/null \
         || die "restoring $SNAP failed: restore it by hand (appliance backup restore --force) before starting."
     health || die "the previous release did not start either; see the logs (journalctl -u appliance)."
-    die "upgrade to $VERSION failed and was rolled back; the data is as before. Backup: $SNAP"
+    die "upgrade to $VERSION failed and was rolled back; the data is as before (the migrated copy was moved aside as $DATA.before-restore-*). Backup: $SNAP"
 fi
 
 [ ! -e "$OPT/current" ] || die "an appliance is installed already under $OPT; use --upgrade."

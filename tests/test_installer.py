@@ -173,6 +173,25 @@ def test_install_serve_upgrade_and_uninstall(bundles, tmp_path: Path) -> None:
     assert "intact" in doctor.stdout
     before = _run(app, "documents", "list", "--json", cwd=tmp_path, env=env).stdout
 
+    # A release that cannot start (here: its dependencies missing) is rolled back,
+    # program and data, and the old one runs again.
+    broken = [
+        a if a != sysconfig.get_paths()["purelib"] else tmp_path / "nothing"
+        for a in _install_args(prefix, port)
+    ]
+    proc = _run(
+        REPO / "installer" / "install.sh",
+        "--upgrade",
+        bundles["0.1.1"],
+        *broken,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 1 and "rolled back" in proc.stderr, proc.stdout + proc.stderr
+    assert (prefix / "opt" / "appliance" / "current").resolve().name == "0.1.0"
+    assert _run(app, "documents", "list", "--json", cwd=tmp_path, env=env).stdout == before
+    assert _run(app, "audit", "verify", cwd=tmp_path, env=env).returncode == 0
+
     proc = _run(
         REPO / "installer" / "install.sh",
         "--upgrade",
@@ -185,7 +204,7 @@ def test_install_serve_upgrade_and_uninstall(bundles, tmp_path: Path) -> None:
     assert _run(app, "documents", "list", "--json", cwd=tmp_path, env=env).stdout == before
     assert _run(app, "audit", "verify", cwd=tmp_path, env=env).returncode == 0
     backups = list((prefix / "var" / "backups" / "appliance").glob("before-0.1.1-*.bak"))
-    assert len(backups) == 1
+    assert len(backups) == 2  # the failed attempt's and this one's
     values = [p["name"] for p in PEOPLE] + [p["iban"] for p in PEOPLE]
     assert not scan_for_values(data, values) and not scan_for_values(backups[0].parent, values)
 
