@@ -65,7 +65,14 @@ def test_the_official_client_lists_models_and_chats(api) -> None:
     )
     assert reply.choices[0].message.content.strip()
     assert reply.choices[0].finish_reason in ("stop", "length")
-    assert reply.usage.completion_tokens > 0 and reply.usage.prompt_tokens > 0
+    assert 0 < reply.usage.completion_tokens <= 24 and reply.usage.prompt_tokens > 0
+    cut = client.chat.completions.create(
+        model=_chat_id(api),
+        messages=[{"role": "user", "content": "Tell me a long story about a lighthouse."}],
+        max_tokens=5,
+        temperature=0,
+    )
+    assert cut.choices[0].finish_reason == "length" and cut.usage.completion_tokens == 5
     events = [r for r in api["app"].audit.records(action="chat.completion") if r["actor"] == "dana"]
     assert events and events[-1]["detail"]["model_sha256"]
 

@@ -149,10 +149,13 @@ class LlamaEngine:
         messages: list[ChatMessage],
         params: GenerationParams | None = None,
         cancel: threading.Event | None = None,
+        report: dict[str, Any] | None = None,
     ) -> Iterator[str]:
         """Yield the answer's text as it is generated, using the GGUF's chat template.
 
         Closing the iterator or setting ``cancel`` stops generation at the next token.
+        ``report`` receives ``completion_tokens`` (tokens generated) and
+        ``finish_reason`` ("stop" or "length") as llama.cpp tells them.
         """
         params = params or GenerationParams()
         with self._turn.turn(cancel):
@@ -173,7 +176,13 @@ class LlamaEngine:
                 for chunk in stream:
                     if cancel is not None and cancel.is_set():
                         raise GenerationCancelled("generation cancelled")
-                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    choice = chunk["choices"][0]
+                    delta = choice.get("delta", {}).get("content")
+                    if report is not None:
+                        if delta:
+                            report["completion_tokens"] = report.get("completion_tokens", 0) + 1
+                        if choice.get("finish_reason"):
+                            report["finish_reason"] = choice["finish_reason"]
                     if delta:
                         yield delta
             finally:

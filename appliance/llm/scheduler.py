@@ -151,6 +151,7 @@ class Scheduler:
         *,
         user: str = "-",
         timeout_s: float | None = None,
+        report: dict[str, Any] | None = None,
     ) -> Iterator[str]:
         """Like :meth:`LlamaEngine.stream_chat`, on the next free instance, in turn.
         Waiting starts at the first ``next()``, so a caller can prepare first."""
@@ -162,7 +163,7 @@ class Scheduler:
         timer.daemon = True
         timer.start()
         try:
-            yield from ticket.engine.stream_chat(messages, params, cancel)
+            yield from ticket.engine.stream_chat(messages, params, cancel, report)
         except GenerationCancelled:
             if time.monotonic() >= deadline:
                 with self._cond:

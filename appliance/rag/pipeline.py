@@ -86,6 +86,8 @@ class AnswerStream:
         self.protected: ProtectedQuestion | None = None
         self.revealed = False
         self.prompt_tokens = 0
+        # What llama.cpp reported: completion_tokens, finish_reason (empty: nothing ran).
+        self.generation: dict[str, object] = {}
         if deltas is None:
             self.answer = Answer(question, NOTHING_FOUND, [], found=False, model=model)
 
@@ -138,9 +140,15 @@ class ChatStream:
     token counts (OpenAI's ``usage``)."""
 
     def __init__(
-        self, deltas: Iterator[str], engine: LlamaEngine, prompt_tokens: int, pii: dict[str, int]
+        self,
+        deltas: Iterator[str],
+        engine: LlamaEngine,
+        prompt_tokens: int,
+        pii: dict[str, int],
+        generation: dict[str, object] | None = None,
     ) -> None:
         self._deltas = deltas
+        self.generation = generation if generation is not None else {}
         self._engine = engine
         self.prompt_tokens = prompt_tokens
         self.pii_counts = pii
@@ -153,7 +161,12 @@ class ChatStream:
             parts.append(delta)
             yield delta
         self.text = "".join(parts).strip()
-        self.completion_tokens = self._engine.count_tokens(self.text) if self.text else 0
+        reported = self.generation.get("completion_tokens")
+        self.completion_tokens = (
+            int(reported)  # type: ignore[call-overload]
+            if reported is not None
+            else (self._engine.count_tokens(self.text) if self.text else 0)
+        )
 
     def close(self) -> None:
         close = getattr(self._deltas, "close", None)
@@ -659,8 +672,9 @@ class Appliance:
         if reveal:
             self._record_reveal(protected, who, collection)
         self._record_question("question.ask", protected, hits, who, collection, engine)
+        report: dict[str, object] = {}
         deltas = filter_sentences(
-            self.scheduler.stream_chat(messages, params, cancel, user=who.actor),
+            self.scheduler.stream_chat(messages, params, cancel, user=who.actor, report=report),
             self.privacy.answer_filter(protected, reveal),
         )
         stream = AnswerStream(
@@ -674,6 +688,7 @@ class Appliance:
         stream.protected = protected
         stream.revealed = reveal
         stream.prompt_tokens = sum(engine.count_tokens(m["content"]) + 8 for m in messages)
+        stream.generation = report
         return stream
 
     def chat(
@@ -733,11 +748,14 @@ class Appliance:
             pii=counts,
         )
         answer_scope = ProtectedQuestion(last.text, scope, counts, policy)
+        report: dict[str, object] = {}
         deltas = filter_sentences(
-            self.scheduler.stream_chat(protected_messages, params, cancel, user=who.actor),
+            self.scheduler.stream_chat(
+                protected_messages, params, cancel, user=who.actor, report=report
+            ),
             self.privacy.answer_filter(answer_scope, False),
         )
-        return ChatStream(deltas, engine, prompt_tokens, counts)
+        return ChatStream(deltas, engine, prompt_tokens, counts, report)
 
     def embed(self, texts: list[str], who: Caller | None = None) -> tuple[np.ndarray, int]:
         """Embeddings for the API, of the texts as ``chat_policy``'s prompt stage leaves

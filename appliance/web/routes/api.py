@@ -265,7 +265,6 @@ class _Run:
         self.stream = stream
 
     def generate(self, on_delta: Callable[[str], None]) -> None:
-        app = web(self.request).appliance
         metrics = web(self.request).metrics
         start = self.started
         first: float | None = None
@@ -282,9 +281,8 @@ class _Run:
             answer = stream.result()
             self.text = answer.text
             self.citations = [c.as_json() for c in answer.citations]
-            self.prompt_tokens = getattr(stream, "prompt_tokens", 0)
-            engine = app.engine_loaded()
-            self.completion_tokens = engine.count_tokens(answer.text) if answer.found else 0
+            self.prompt_tokens = stream.prompt_tokens
+            self.completion_tokens = int(stream.generation.get("completion_tokens", 0))
         else:
             self.text = stream.text
             self.prompt_tokens = stream.prompt_tokens
@@ -297,7 +295,9 @@ class _Run:
 
     @property
     def finish_reason(self) -> str:
-        return "length" if self.completion_tokens >= self.params.max_tokens else "stop"
+        """As llama.cpp reported it ("length" when max_tokens cut the answer)."""
+        reason = self.stream.generation.get("finish_reason") if self.stream else None
+        return str(reason) if reason in ("stop", "length") else "stop"
 
     def usage(self) -> dict[str, int]:
         return {
