@@ -32,6 +32,7 @@ from appliance.privacy import (
     PiiBlocked,
     PiiDetector,
     Policy,
+    PseudonymScope,
     conceal,
     reidentify,
     shared_detector,
@@ -705,26 +706,12 @@ class Appliance:
         who = who or Caller.local()
         policy = self.privacy.policy(self.settings.chat_policy)
         scope = self.privacy.new_scope()
-        protected_messages: list[ChatMessage] = []
-        counts: dict[str, int] = {}
-        last: ProtectedQuestion | None = None
-        try:
-            for m in messages:
-                last = self.privacy.protect_question(m["content"], policy, scope)
-                for kind, n in last.counts.items():
-                    counts[kind] = counts.get(kind, 0) + n
-                protected_messages.append({"role": m["role"], "content": last.text})
-        except PiiBlocked as exc:
-            self.privacy.events.record(
-                "pii.blocked",
-                **who.audit_fields(),
-                stage=exc.stage,
-                types=exc.types,
-                policy=policy.name,
-                policy_digest=policy.digest,
-            )
-            raise
-        assert last is not None, "no messages"
+        texts, counts = self._protect_texts([m["content"] for m in messages], policy, who, scope)
+        protected_messages: list[ChatMessage] = [
+            {"role": m["role"], "content": text} for m, text in zip(messages, texts, strict=True)
+        ]
+        assert texts, "no messages"
+        answer_scope = ProtectedQuestion(texts[-1], scope, counts, policy)
         engine = self.engine_loaded()
         params = params or GenerationParams(
             max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
@@ -747,7 +734,6 @@ class Appliance:
             messages=len(messages),
             pii=counts,
         )
-        answer_scope = ProtectedQuestion(last.text, scope, counts, policy)
         report: dict[str, object] = {}
         deltas = filter_sentences(
             self.scheduler.stream_chat(
@@ -757,29 +743,37 @@ class Appliance:
         )
         return ChatStream(deltas, engine, prompt_tokens, counts, report)
 
+    def _protect_texts(
+        self, texts: list[str], policy: Policy, who: Caller, scope: PseudonymScope | None = None
+    ) -> tuple[list[str], dict[str, int]]:
+        """The prompt stage over several texts (one ``scope``: one conversation's
+        placeholders; None: each its own); a block is recorded and raised."""
+        counts: dict[str, int] = {}
+        out = []
+        try:
+            for text in texts:
+                result = self.privacy.protect_question(text, policy, scope)
+                out.append(result.text)
+                for kind, n in result.counts.items():
+                    counts[kind] = counts.get(kind, 0) + n
+        except PiiBlocked as exc:
+            self.privacy.events.record(
+                "pii.blocked",
+                **who.audit_fields(),
+                stage=exc.stage,
+                types=exc.types,
+                policy=policy.name,
+                policy_digest=policy.digest,
+            )
+            raise
+        return out, counts
+
     def embed(self, texts: list[str], who: Caller | None = None) -> tuple[np.ndarray, int]:
         """Embeddings for the API, of the texts as ``chat_policy``'s prompt stage leaves
         them (pseudonymised, as the index holds its passages); (vectors, tokens read)."""
         who = who or Caller.local()
         policy = self.privacy.policy(self.settings.chat_policy)
-        counts: dict[str, int] = {}
-        protected = []
-        for text in texts:
-            try:
-                result = self.privacy.protect_question(text, policy)
-            except PiiBlocked as exc:
-                self.privacy.events.record(
-                    "pii.blocked",
-                    **who.audit_fields(),
-                    stage=exc.stage,
-                    types=exc.types,
-                    policy=policy.name,
-                    policy_digest=policy.digest,
-                )
-                raise
-            protected.append(result.text)
-            for kind, n in result.counts.items():
-                counts[kind] = counts.get(kind, 0) + n
+        protected, counts = self._protect_texts(texts, policy, who)
         embedder = self.embedder_loaded()
         vectors = embedder.embed(protected)
         self.audit.append(
