@@ -294,15 +294,8 @@ def test_api_keys_from_the_command_line(tmp_path: Path) -> None:
     assert json.loads(listed.stdout)[0]["revoked"] is True
 
 
-class _Slot:
-    """A stand-in model instance: the scheduler only hands instances out."""
-
-    def __init__(self) -> None:
-        self.name = "slot"
-
-
-def test_the_scheduler_is_fair_between_users() -> None:
-    scheduler = Scheduler([_Slot()], max_queue=50, timeout_s=30)
+def test_the_scheduler_is_fair_between_users(engine) -> None:
+    scheduler = Scheduler([engine], max_queue=50, timeout_s=30)
     order: list[str] = []
     gate = scheduler.acquire("holder")  # keeps the only instance busy while all queue
     threads = []

@@ -44,7 +44,6 @@ from appliance.files import ensure_private_dir
 from appliance.rag.conversations import ConversationStore
 from appliance.rag.pipeline import Appliance
 from appliance.rag.privacy import Caller, install_log_filter
-from appliance.store.schema import Role
 from appliance.web.deps import (
     CsrfFailed,
     PasswordChangeRequired,
@@ -238,26 +237,30 @@ def _api_error(request: Request, exc: BaseException) -> Response:
     return error.response()
 
 
+# Errors answered with a page of their own status: (status, title, fixed message or
+# None for the error's own message).
+PLAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
+    Overloaded: (429, "Busy", None),
+    RateLimited: (429, "Slow down", None),
+    RequestTimedOut: (504, "Too slow", None),
+    CsrfFailed: (
+        403,
+        "Form expired",
+        "This form is out of date or came from another site. Reload the page and try again.",
+    ),
+    NotAllowed: (403, "Not allowed", None),
+    CollectionNotFound: (404, "Not found", None),
+    RequestTooLarge: (413, "Upload too large", None),
+    KeyShredded: (410, "Deleted", "This item was deleted or erased."),
+}
+
+
 def _install_handlers(app: FastAPI) -> None:
     from appliance.web.routes.api import ApiError
 
     @app.exception_handler(ApiError)
     async def _openai_error(request: Request, exc: ApiError) -> Response:
         return _api_error(request, exc)
-
-    @app.exception_handler(Overloaded)
-    async def _overloaded(request: Request, exc: Overloaded) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        response = _error_page(request, 429, "Busy", str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
-    @app.exception_handler(RequestTimedOut)
-    async def _timed_out(request: Request, exc: RequestTimedOut) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        return _error_page(request, 504, "Too slow", str(exc))
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
@@ -279,48 +282,20 @@ def _install_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": "change your password first"}, status_code=403)
         return RedirectResponse("/account/password", status_code=303)
 
-    @app.exception_handler(CsrfFailed)
-    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+    async def _plain(request: Request, exc: Exception) -> Response:
+        """The errors of PLAIN_ERRORS: a page with their status (OpenAI's shape on the
+        API); Retry-After where the error says when to come back."""
         if _is_api(request):
             return _api_error(request, exc)
-        return _error_page(
-            request,
-            403,
-            "Form expired",
-            "This form is out of date or came from another site. Reload the page and try again.",
-        )
-
-    @app.exception_handler(NotAllowed)
-    async def _forbidden(request: Request, exc: NotAllowed) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        return _error_page(request, 403, "Not allowed", str(exc))
-
-    @app.exception_handler(CollectionNotFound)
-    async def _missing(request: Request, exc: CollectionNotFound) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        return _error_page(request, 404, "Not found", str(exc))
-
-    @app.exception_handler(RateLimited)
-    async def _limited(request: Request, exc: RateLimited) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        response = _error_page(request, 429, "Slow down", str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
+        status, title, fixed = next(PLAIN_ERRORS[c] for c in type(exc).__mro__ if c in PLAIN_ERRORS)
+        response = _error_page(request, status, title, fixed or str(exc))
+        retry = getattr(exc, "retry_after", None)
+        if retry is not None:
+            response.headers["Retry-After"] = str(retry)
         return response
 
-    @app.exception_handler(RequestTooLarge)
-    async def _too_large(request: Request, exc: RequestTooLarge) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        return _error_page(request, 413, "Upload too large", str(exc))
-
-    @app.exception_handler(KeyShredded)
-    async def _gone(request: Request, exc: KeyShredded) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        return _error_page(request, 410, "Deleted", "This item was deleted or erased.")
+    for error in PLAIN_ERRORS:
+        app.add_exception_handler(error, _plain)
 
     @app.exception_handler(ApplianceError)
     async def _user_error(request: Request, exc: ApplianceError) -> Response:
@@ -440,4 +415,4 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     return app
 
 
-__all__ = ["SYSTEM", "Role", "WebState", "create_app"]
+__all__ = ["SYSTEM", "WebState", "create_app"]
