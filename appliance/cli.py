@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from appliance import __version__
 from appliance.config import Settings, load_settings
 from appliance.errors import ApplianceError
 from appliance.rag.documents import DEFAULT_COLLECTION, IngestResult
+
+if TYPE_CHECKING:
+    from appliance.rag.answer import Answer
 
 
 class _Context:
@@ -252,6 +255,12 @@ def ask(
         if as_json:
             _emit_json(stream.result().as_json())
             return
+        if stream.extract:
+            click.secho("From the documents (quoted):", bold=True)
+            for q in stream.extract:
+                click.echo(f"  “{q.text}” [{q.n}]")
+            click.echo()
+            click.secho("Answer:", bold=True)
         try:
             for delta in stream:
                 click.echo(delta, nl=False)
@@ -259,13 +268,31 @@ def ask(
         finally:
             stream.close()
         click.echo()
-        answer = stream.result()
-        if answer.citations:
-            click.echo("\nSources:")
-            for c in answer.citations:
-                page = f", page {c.page}" if c.page is not None else ""
-                mark = "" if c.cited else "  (provided, not cited)"
-                click.echo(f"  [{c.n}] {c.title} — {c.source}{page}{mark}")
+        _echo_answer_notes(stream.result())
+
+
+def _echo_answer_notes(answer: Answer) -> None:
+    """What the streamed text does not say: unverified sentences (marked), the token
+    limit or a stopped loop, and every source consulted, cited or not."""
+    if answer.answer_source == "extractive":
+        click.secho(
+            "  (no generated sentence could be verified against the sources; the answer "
+            "above is quoted from them)",
+            fg="yellow",
+        )
+    for s in answer.unverified:
+        click.secho(f"  [unverified: {s.reason}] {s.text}", fg="yellow")
+    if answer.truncated:
+        click.secho("  (the answer was cut at the token limit)", fg="yellow")
+    if answer.stopped == "loop":
+        click.secho("  (the model started repeating itself and was stopped)", fg="yellow")
+    if answer.citations:
+        click.echo("\nSources:")
+        for c in answer.citations:
+            page = f", page {c.page}" if c.page is not None else ""
+            mark = f"  ({c.cited_by})" if c.cited else "  (consulted, not cited)"
+            where = f", {c.section}" if c.section else ""
+            click.echo(f"  [{c.n}] {c.title}{where} — {c.source}{page}{mark}")
 
 
 @cli.group(invoke_without_command=True)
@@ -301,6 +328,82 @@ def verify(obj: _Context, quick: bool) -> None:
     if not all(s.ok for s in statuses):
         click.echo("fix: run `appliance models install` (or `make models`)", err=True)
         sys.exit(1)
+
+
+@models.command("add")
+@click.argument("gguf", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--name", help="Name to select it by (default: the file name without .gguf).")
+@click.option(
+    "--lora",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A LoRA adapter in GGUF applied on top of the model.",
+)
+@click.option("--default", "make_default", is_flag=True, help="Answer with it by default.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def models_add(
+    obj: _Context,
+    gguf: Path,
+    name: str | None,
+    lora: Path | None,
+    make_default: bool,
+    as_json: bool,
+) -> None:
+    """Add a GGUF chat model placed on this machine (e.g. Llama 3.2 3B Instruct).
+
+    Reads the file's header (architecture, context length, chat template) and
+    refuses a file that is not a GGUF or has no chat template; records its sha256.
+    Select it with `appliance models use NAME [--collection C]`. Recorded in the
+    audit trail.
+    """
+    with obj.appliance() as app:
+        info = app.add_model(gguf, name=name, lora=lora, make_default=make_default)
+    if as_json:
+        _emit_json(info.as_json())
+        return
+    ctx = f", trained context {info.context_length} tokens" if info.context_length else ""
+    click.echo(f"added {info.name}: {info.architecture}{ctx}, sha256 {info.sha256}")
+    if info.is_default:
+        click.echo("it now answers every collection that has no model of its own")
+    else:
+        click.echo(f"use it: appliance models use {info.name} [--collection NAME]")
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def models_list(obj: _Context, as_json: bool) -> None:
+    """The chat models that answer: the configured one and every added one."""
+    with obj.appliance() as app:
+        added = app.models_added()
+        default = app.model_for(None)
+    if as_json:
+        _emit_json({"default": default.name, "added": [m.as_json() for m in added.values()]})
+        return
+    click.echo(f"default: {default.name}")
+    click.echo(f"  configured chat_model: {obj.settings.chat_model}")
+    for m in added.values():
+        uses = ", ".join(m.collections) or "-"
+        mark = " (default)" if m.is_default else ""
+        lora = f", LoRA {m.lora_path}" if m.lora_path else ""
+        click.echo(
+            f"  {m.name}{mark}: {m.architecture}, {m.path}{lora}; collections: {uses}; "
+            f"sha256 {m.sha256[:16]}…"
+        )
+
+
+@models.command("use")
+@click.argument("name", required=False)
+@click.option("--collection", help="Only for this collection (default: everywhere).")
+@click.pass_obj
+def models_use(obj: _Context, name: str | None, collection: str | None) -> None:
+    """Answer with model NAME by default, or in one collection. Without NAME: back to
+    the configured chat_model (or, with --collection, to the default). Recorded."""
+    with obj.appliance() as app:
+        app.use_model(name, collection=collection)
+        choice = app.model_for(collection)
+    where = f"collection {collection!r}" if collection else "every collection without its own"
+    click.echo(f"{where} now answers with {choice.name}")
 
 
 @models.command("install")

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     n_gpu_layers: int = Field(default=0, ge=-1, description="-1 offloads every layer")
     max_tokens: int = Field(default=384, ge=1, le=32768)
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    # Answers from documents are short: a few sentences with citations. A longer budget
+    # only gives a small model room to wander (bench/RESULTS.md, question answering).
+    answer_max_tokens: int = Field(default=200, ge=16, le=32768)
+    # llama.cpp's repetition penalty for answers (1.0: off); measured on the question-
+    # answering benchmark's development split (bench/RESULTS.md).
+    repeat_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
 
     embedding_batch_size: int = Field(default=32, ge=1, le=1024)
     embedding_max_tokens: int = Field(default=256, ge=16, le=512)
@@ -127,11 +133,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _answer_fits_context(self) -> Settings:
-        if self.max_tokens > self.n_ctx - 256:
-            raise ValueError(
-                f"max_tokens ({self.max_tokens}) must leave at least 256 tokens of n_ctx "
-                f"({self.n_ctx}) for the question and its sources"
-            )
+        for name in ("max_tokens", "answer_max_tokens"):
+            if getattr(self, name) > self.n_ctx - 256:
+                raise ValueError(
+                    f"{name} ({getattr(self, name)}) must leave at least 256 tokens of n_ctx "
+                    f"({self.n_ctx}) for the question and its sources"
+                )
         return self
 
     @model_validator(mode="after")

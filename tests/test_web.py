@@ -216,6 +216,9 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/admin/collections/{name}/policy"): ("", 403),
     ("POST", "/admin/collections/{name}/settings"): ("", 403),
     ("POST", "/admin/collections/{name}/grants"): ("", 403),
+    ("POST", "/admin/collections/{name}/model"): ("", 403),
+    ("POST", "/admin/models"): ("", 403),
+    ("POST", "/admin/models/default"): ("", 403),
     ("GET", "/admin/policies"): ("", 403),
     ("GET", "/account/api-keys"): ("", 200),
     ("POST", "/account/api-keys"): ("", 200),
@@ -309,12 +312,14 @@ def test_a_staff_member_asks_and_the_answer_streams_with_citations(site: Site) -
         sam, page_csrf(sam), "How long must the bank keep customer transaction records?", "default"
     )
     names = [e for e, _ in events]
-    # Sentence by sentence as generated (each passes the answer's privacy filter), then
-    # the finished answer with its citations.
+    # The sentences quoted from the sources first, then the answer sentence by sentence
+    # as generated (each passes the privacy filter and verification), then the
+    # finished answer with its citations.
+    assert names[0] == "extract" and events[0][1]["quotes"]
     assert (
         names.count("delta") >= 1
         and names[-1] == "done"
-        and names[:-1] == ["delta"] * (len(names) - 1)
+        and names[1:-1] == ["delta"] * (len(names) - 2)
     )
     done = events[-1][1]
     assert done["found"] and done["citations"]

@@ -33,6 +33,11 @@ class GenerationParams:
     top_p: float = 0.95
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # llama.cpp's penalty on tokens of the last 64 (1.0: none) and OpenAI's
+    # frequency/presence penalties; see Settings.repeat_penalty for the measured default.
+    repeat_penalty: float = 1.0
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
 
 
 class _FifoTurn:
@@ -170,6 +175,9 @@ class LlamaEngine:
                 top_p=params.top_p,
                 stop=list(params.stop) or None,
                 seed=params.seed,
+                repeat_penalty=params.repeat_penalty,
+                frequency_penalty=params.frequency_penalty,
+                presence_penalty=params.presence_penalty,
                 stream=True,
             )
             try:

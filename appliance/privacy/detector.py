@@ -247,7 +247,12 @@ class PiiDetector:
         for e in found:
             if e.type == "PERSON" and e.score >= 0.6:
                 for word in re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text[e.start : e.end]):
-                    if len(word) >= 3 and is_capitalised(word) and word.lower() not in PARTICLES:
+                    if (
+                        len(word) >= 3
+                        and is_capitalised(word)
+                        and word.lower() not in PARTICLES
+                        and not _used_as_common_word(word, text)
+                    ):
                         parts.add(word)
         if not parts:
             return found
@@ -272,6 +277,14 @@ class PiiDetector:
             if not any(s < m.end() and m.start() < e for s, e in taken):
                 extra.append(Entity("PERSON", m.start(), m.end(), 0.7, "name-mention"))
         return found + extra
+
+
+def _used_as_common_word(word: str, text: str) -> bool:
+    """Whether ``word`` also occurs in lower case in ``text`` ("the", "member"): then it
+    is an ordinary word that a mis-detected span ("The Board", "Member State") swept
+    in, and its other capitalised occurrences are not mentions of a person."""
+    lower = word.lower()
+    return lower != word and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text) is not None
 
 
 def _drop_allowed(text: str, found: list[Entity], allow: Iterable[str]) -> list[Entity]:

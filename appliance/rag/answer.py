@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
-
-from appliance.ingest.chunker import split_sentences
 from appliance.llm import ChatMessage
-from appliance.rag.lexical import terms
+from appliance.rag.extractive import Quote
 from appliance.rag.retrieval import Hit
+from appliance.rag.verify import SentenceCheck
 
 NOTHING_FOUND = (
     "I found nothing in the documents of this collection that answers the question, "
@@ -29,14 +26,16 @@ _USER_TEMPLATE = (
     "Question: {question}\n\nSources:\n\n{sources}\n\n"
     "Question: {question}\nAnswer briefly, citing sources like [1]:"
 )
-# An uncited answer sentence is attributed to the source it is most similar to,
-# if the similarity reaches this (cosine, all-MiniLM-L6-v2).
-MIN_ATTRIBUTION_SIMILARITY = 0.45
-# ...and at least this share of its own content words (those not in the question).
-MIN_ATTRIBUTION_OVERLAP = 0.5
-_FILLER = frozenset({"answer", "source", "document", "according", "state", "policy"})
-
-_CITATION = re.compile(r"\[(\d{1,2})\]")
+# The prompt's own layout: a model that writes one of these has stopped answering
+# and started continuing the prompt (echo), so generation stops there.
+STOP_SEQUENCES = (
+    "Question:",
+    "\nSources:",
+    "Sources:\n",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|eot_id|>",
+)
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,15 @@ class Citation:
     title: str
     page: int | None
     chunk_id: str
-    cited: bool  # the answer refers to it as [n]
-    # "model" when the model wrote [n]; "attributed" when the appliance matched an
-    # uncited sentence to this source; None when not cited.
+    cited: bool  # what the user is shown rests on it
+    # "model" when a verified sentence the model wrote cites [n]; "attributed" when
+    # the appliance matched a verified sentence to this source; "quoted" when the
+    # answer shown is the extractive one and quotes it; None when only consulted.
     cited_by: str | None = None
     document_id: str = ""
+    section: str = ""  # the passage's nearest headings ("Article 17 > Right to erasure")
 
-    def as_json(self) -> dict:  # type: ignore[type-arg]
+    def as_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "document_id": self.document_id,
@@ -62,30 +63,76 @@ class Citation:
             "chunk_id": self.chunk_id,
             "cited": self.cited,
             "cited_by": self.cited_by,
+            "section": self.section,
         }
 
 
 @dataclass
 class Answer:
+    """What the user is shown for one question.
+
+    ``text`` is the answer as shown: the generated sentences that passed
+    verification, or, when none did, the extractive answer (``answer_source``
+    says which). ``sentences`` holds every generated sentence with its verdict
+    (unsupported ones included, for display as unverified); ``extract`` the
+    sentences quoted verbatim from the passages; ``citations`` every passage
+    consulted, cited or not. ``truncated`` is True when the token limit cut the
+    generation; ``stopped`` is "loop" when the appliance stopped a repeating one.
+    """
+
     question: str
     text: str
     citations: list[Citation] = field(default_factory=list)
     found: bool = True
     model: str = ""
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    extract: list[Quote] = field(default_factory=list)
+    answer_source: str = "generated"  # "generated" | "extractive" | "none"
+    truncated: bool = False
+    stopped: str | None = None
 
-    def as_json(self) -> dict:  # type: ignore[type-arg]
+    @property
+    def unverified(self) -> list[SentenceCheck]:
+        return [s for s in self.sentences if not s.supported]
+
+    def verdicts(self) -> dict[str, int]:
+        """Counts for the audit trail (never text): sentences supported, unsupported."""
+        return {
+            "supported": sum(1 for s in self.sentences if s.supported),
+            "unsupported": sum(1 for s in self.sentences if not s.supported),
+            "quoted": len(self.extract),
+        }
+
+    def as_json(self) -> dict[str, Any]:
         return {
             "answer": self.text,
+            "answer_source": self.answer_source,
+            "sentences": [s.as_json() for s in self.sentences],
+            "extract": [q.as_json() for q in self.extract],
             "citations": [c.as_json() for c in self.citations],
             "found": self.found,
+            "truncated": self.truncated,
+            "stopped": self.stopped,
             "model": self.model,
         }
 
 
+def section_tail(section: str, parts: int = 2) -> str:
+    """The last ``parts`` headings of a heading path ("Article 17 > Right to erasure"):
+    where in the document a passage sits, without the document's own title."""
+    return " > ".join(p.strip() for p in section.split(" > ")[-parts:] if p.strip())
+
+
 def source_label(hit: Hit) -> str:
-    """Title and page only: small models copy long labels into their answers."""
+    """Title, the passage's nearest headings and page: enough for a reader (and the
+    model) to tell sources apart; kept short, since small models copy long labels
+    into their answers."""
+    title = hit.title if len(hit.title) <= 60 else hit.title[:57].rstrip() + "…"
+    tail = section_tail(hit.section)
+    if tail and tail != hit.title and not hit.title.startswith(tail):
+        title = f"{title}, {tail}"
     page = f", page {hit.page}" if hit.page is not None else ""
-    return f"{hit.title}{page}"
+    return f"{title}{page}"
 
 
 def build_messages(question: str, hits: list[Hit]) -> list[ChatMessage]:
@@ -97,46 +144,9 @@ def build_messages(question: str, hits: list[Hit]) -> list[ChatMessage]:
     ]
 
 
-def cited_numbers(text: str, n_sources: int) -> set[int]:
-    return {int(m) for m in _CITATION.findall(text) if 1 <= int(m) <= n_sources}
-
-
-def attribute_sentences(
-    question: str,
-    text: str,
-    hits: list[Hit],
-    embed: Callable[[list[str]], np.ndarray],
-    hit_vectors: np.ndarray | None = None,
-) -> tuple[str, set[int]]:
-    """Append [n] to each uncited answer sentence that one source clearly supports.
-
-    Returns the annotated text and the source numbers added. Small local models
-    often forget to cite; this keeps every supported statement traceable without
-    inventing support for statements no source backs. A sentence is compared
-    together with the question it answers ("The answer is: 10 years." means
-    nothing alone). ``hit_vectors`` are the sources' stored embeddings, so only
-    the short answer sentences need embedding here.
-    """
-    sentences = split_sentences(text)
-    todo = [i for i, s in enumerate(sentences) if not _CITATION.search(s) and len(s) > 3]
-    if not todo or not hits:
-        return text, set()
-    claims = embed([f"{question} {sentences[i]}" for i in todo])
-    if hit_vectors is None:
-        hit_vectors = embed([h.text for h in hits])
-    sims = claims @ hit_vectors.T
-    asked = set(terms(question)) | _FILLER
-    source_terms = [set(terms(f"{h.title} {h.section} {h.text}")) for h in hits]
-    added: set[int] = set()
-    for row, i in enumerate(todo):
-        best = int(np.argmax(sims[row]))
-        # What the sentence adds beyond the question must be in the source too.
-        new_terms = set(terms(sentences[i])) - asked
-        overlap = len(new_terms & source_terms[best]) / len(new_terms) if new_terms else 1.0
-        if sims[row, best] >= MIN_ATTRIBUTION_SIMILARITY and overlap >= MIN_ATTRIBUTION_OVERLAP:
-            sentences[i] = _append_marker(sentences[i], best + 1)
-            added.add(best + 1)
-    return " ".join(sentences), added
+def extractive_text(quotes: list[Quote]) -> str:
+    """The extractive answer as text: each quoted sentence with its source's marker."""
+    return " ".join(_append_marker(q.text, q.n) for q in quotes)
 
 
 def _append_marker(sentence: str, n: int) -> str:
@@ -146,13 +156,28 @@ def _append_marker(sentence: str, n: int) -> str:
     return f"{stripped} [{n}]"
 
 
-def citations_for(text: str, hits: list[Hit], attributed: set[int] | None = None) -> list[Citation]:
-    attributed = attributed or set()
-    by_model = cited_numbers(text, len(hits)) - attributed
-    out = []
-    for n, h in enumerate(hits, 1):
-        how = "model" if n in by_model else "attributed" if n in attributed else None
-        out.append(
-            Citation(n, h.source, h.title, h.page, h.chunk_id, how is not None, how, h.document_id)
+def citations_for(answer: Answer, hits: list[Hit]) -> list[Citation]:
+    """Every passage consulted, numbered as the model saw them, marked with what the
+    shown answer rests on."""
+    how: dict[int, str] = {}
+    if answer.answer_source == "extractive":
+        for q in answer.extract:
+            how.setdefault(q.n, "quoted")
+    for s in answer.sentences:
+        if s.supported and s.cited_by:
+            for n in s.sources:
+                how.setdefault(n, s.cited_by)
+    return [
+        Citation(
+            n,
+            h.source,
+            h.title,
+            h.page,
+            h.chunk_id,
+            n in how,
+            how.get(n),
+            h.document_id,
+            section_tail(h.section),
         )
-    return out
+        for n, h in enumerate(hits, 1)
+    ]

@@ -8,9 +8,10 @@ load lazily and once; tests and servers can hand in already-loaded ones.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,17 @@ from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
 from appliance.crypto.signing import rotation_entries as signing_rotation_entries
 from appliance.embeddings import OnnxEmbedder
-from appliance.errors import CollectionNotFound, NotAllowed, QuestionTooLong, StoreError
+from appliance.errors import (
+    CollectionNotFound,
+    ModelError,
+    NotAllowed,
+    QuestionTooLong,
+    StoreError,
+)
 from appliance.files import ensure_private_dir
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import ChatMessage, EngineOptions
+from appliance.llm.guard import guarded_sentences
 from appliance.llm.scheduler import Scheduler
 from appliance.models import SPACY_EN_DIR
 from appliance.privacy import (
@@ -39,12 +47,14 @@ from appliance.privacy import (
 )
 from appliance.rag.answer import (
     NOTHING_FOUND,
+    STOP_SEQUENCES,
     Answer,
-    attribute_sentences,
     build_messages,
     citations_for,
+    extractive_text,
 )
 from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
+from appliance.rag.extractive import Quote, extract_answer
 from appliance.rag.privacy import (
     Caller,
     PrivacyGate,
@@ -53,18 +63,63 @@ from appliance.rag.privacy import (
     install_log_filter,
 )
 from appliance.rag.retrieval import Hit, Retriever
+from appliance.rag.verify import AnswerChecker, SentenceCheck
 from appliance.store.database import Database
 from appliance.store.keys import SqlKeyStore
-from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
+from appliance.store.schema import ChatModel, Chunk, Collection, Document, DocumentStatus
 from appliance.store.vault import DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
 
 # Tokens kept free in the context window beyond the answer's max_tokens.
 _CONTEXT_MARGIN = 32
+_MODEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which chat model answers: its name, GGUF path, optional LoRA adapter, and its
+    sha256 when known from ``models add`` (None: the configured ``chat_model``,
+    hashed on first use)."""
+
+    name: str
+    path: Path
+    lora_path: Path | None
+    sha256: str | None
+
+    def is_configured_default(self, settings: Settings) -> bool:
+        return self.sha256 is None and self.path == settings.chat_model_path
+
+
+@dataclass(frozen=True)
+class ChatModelInfo:
+    """An added model as ``appliance models`` and the admin page list it."""
+
+    name: str
+    path: str
+    sha256: str
+    size: int
+    architecture: str
+    context_length: int | None
+    lora_path: str | None
+    is_default: bool
+    collections: list[str]
+
+    def as_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
 
 
 class AnswerStream:
-    """Iterate for the answer's text as it is generated; then read :attr:`answer`."""
+    """Iterate for the answer's text as it is shown, a verified sentence at a time;
+    then read :attr:`answer`.
+
+    :attr:`extract` (the sentences quoted verbatim from the passages) is ready before
+    the first sentence is generated, so entry points can show it at once. Generated
+    sentences pass, in order: the loop guard, the policy's answer stage (placeholders
+    kept), verification against the cited passages, and re-identification when the
+    caller asked and may. Unsupported sentences are not streamed; they are listed in
+    ``answer.sentences`` as unverified. When no sentence survives, the extractive
+    answer is streamed as the answer.
+    """
 
     def __init__(
         self,
@@ -72,42 +127,82 @@ class AnswerStream:
         hits: list[Hit],
         deltas: Iterator[str] | None,
         model: str,
-        embed: Callable[[list[str]], np.ndarray] | None = None,
-        hit_vectors: np.ndarray | None = None,
+        *,
+        checker: AnswerChecker | None = None,
+        extract: list[Quote] | None = None,
+        conceal: Callable[[str], str] | None = None,
+        show: Callable[[str], str] | None = None,
+        on_done: Callable[[AnswerStream], None] | None = None,
+        protected: ProtectedQuestion | None = None,
     ):
         self.question = question
         self.hits = hits
         self._deltas = deltas
         self._model = model
-        self._embed = embed
-        self._hit_vectors = hit_vectors
-        self._parts: list[str] = []
+        self._checker = checker
+        self._conceal = conceal or (lambda text: text)
+        self._show = show or (lambda text: text)
+        self._on_done = on_done
         self.answer: Answer | None = None
-        # Set by Appliance.ask: the question as the model saw it, PII counts, policy.
-        self.protected: ProtectedQuestion | None = None
-        self.revealed = False
+        # The question as the model saw it, PII counts, policy.
+        self.protected = protected
+        # Placeholders re-identified in what was shown, per type (empty: nothing was).
+        self.revealed: dict[str, int] = {}
+        self.extract: list[Quote] = [replace(q, text=self._reveal(q.text)) for q in extract or []]
         self.prompt_tokens = 0
-        # What llama.cpp reported: completion_tokens, finish_reason (empty: nothing ran).
+        # What llama.cpp reported (completion_tokens, finish_reason) and what the
+        # appliance did (stopped: "loop"); empty when nothing ran.
         self.generation: dict[str, object] = {}
         if deltas is None:
-            self.answer = Answer(question, NOTHING_FOUND, [], found=False, model=model)
+            self.answer = Answer(
+                question, NOTHING_FOUND, [], found=False, model=model, answer_source="none"
+            )
 
     def __iter__(self) -> Iterator[str]:
         if self._deltas is None:
             yield NOTHING_FOUND
             return
-        for delta in self._deltas:
-            self._parts.append(delta)
-            yield delta
-        text = "".join(self._parts).strip()
-        added: set[int] = set()
-        if self._embed is not None:
-            text, added = attribute_sentences(
-                self.question, text, self.hits, self._embed, self._hit_vectors
-            )
+        checks: list[SentenceCheck] = []
+        shown: list[str] = []
+        for raw in guarded_sentences(self._deltas, self.generation):
+            sentence = self._conceal(raw)
+            check = self._checker.check(sentence.strip()) if self._checker else None
+            if check is None:
+                check = SentenceCheck(sentence.strip(), (), None, True)
+            checks.append(check)
+            if check.supported:
+                text = self._reveal(check.text)
+                shown.append(text)
+                yield text + (raw[len(raw.rstrip()) :] or " ")
+        source = "generated"
+        if not shown and self.extract:
+            source = "extractive"
+            text = extractive_text(self.extract)
+            shown.append(text)
+            yield text
+        finish = self.generation.get("finish_reason")
         self.answer = Answer(
-            self.question, text, citations_for(text, self.hits, added), True, self._model
+            self.question,
+            " ".join(shown).strip(),
+            found=True,
+            model=self._model,
+            sentences=[replace(c, text=self._reveal(c.text)) for c in checks],
+            extract=self.extract,
+            answer_source=source,
+            truncated=finish == "length" and "stopped" not in self.generation,
+            stopped=str(self.generation["stopped"]) if "stopped" in self.generation else None,
         )
+        self.answer.citations = citations_for(self.answer, self.hits)
+        if self._on_done is not None:
+            self._on_done(self)
+
+    def _reveal(self, text: str) -> str:
+        """``text`` as the caller may see it; counts what was re-identified."""
+        out = self._show(text)
+        if out != text and self.protected is not None:
+            for kind, n in reidentify(text, self.protected.scope)[1].items():
+                self.revealed[kind] = self.revealed.get(kind, 0) + n
+        return out
 
     def close(self) -> None:
         close = getattr(self._deltas, "close", None)
@@ -198,6 +293,9 @@ class Appliance:
         self._embedder_lock = threading.Lock()
         self._engine_lock = threading.Lock()
         self._scheduler: Scheduler | None = None
+        # Added models (``appliance models add``) loaded on first use, by name.
+        self._engines: dict[str, LlamaEngine] = {}
+        self._schedulers: dict[str, Scheduler] = {}
         self._opened = False
 
     # -- lifecycle -----------------------------------------------------------
@@ -463,38 +561,202 @@ class Appliance:
         """The PII detector (spaCy + Presidio), shared by every Appliance in the process."""
         return shared_detector(self.settings.models_path / SPACY_EN_DIR)
 
-    def engine_loaded(self) -> LlamaEngine:
-        if self._engine is not None:
-            return self._engine
-        with self._engine_lock:
-            if self._engine is None:
-                self._engine = LlamaEngine(
-                    self.settings.chat_model_path,
-                    EngineOptions(
-                        n_ctx=self.settings.n_ctx,
-                        n_threads=self.settings.n_threads,
-                        n_gpu_layers=self.settings.n_gpu_layers,
-                    ),
+    def model_for(self, collection: str | None = None) -> ModelChoice:
+        """The chat model answering from ``collection`` (None: plain chat): the
+        collection's own, else the added model marked default, else ``chat_model``."""
+        with self.db.session() as s:
+            name = None
+            if collection is not None:
+                name = s.scalar(select(Collection.chat_model).where(Collection.name == collection))
+            row = (
+                s.get(ChatModel, name)
+                if name
+                else s.scalar(select(ChatModel).where(ChatModel.is_default.is_(True)))
+            )
+            if row is not None:
+                return ModelChoice(
+                    row.name,
+                    Path(row.path),
+                    Path(row.lora_path) if row.lora_path else None,
+                    row.sha256,
                 )
-            return self._engine
+        return ModelChoice(self.settings.chat_model, self.settings.chat_model_path, None, None)
+
+    def engine_loaded(self, choice: ModelChoice | None = None) -> LlamaEngine:
+        """The loaded engine for ``choice`` (None: the configured ``chat_model``)."""
+        if choice is None or choice.is_configured_default(self.settings):
+            if self._engine is not None:
+                return self._engine
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = LlamaEngine(
+                        self.settings.chat_model_path, self._engine_options()
+                    )
+                return self._engine
+        with self._engine_lock:
+            engine = self._engines.get(choice.name)
+            if engine is None or engine.model_path != choice.path:
+                extra = {"lora_path": str(choice.lora_path)} if choice.lora_path else {}
+                engine = LlamaEngine(choice.path, self._engine_options(extra))
+                self._engines[choice.name] = engine
+                self._schedulers.pop(choice.name, None)
+            return engine
+
+    def _engine_options(self, extra: dict[str, object] | None = None) -> EngineOptions:
+        return EngineOptions(
+            n_ctx=self.settings.n_ctx,
+            n_threads=self.settings.n_threads,
+            n_gpu_layers=self.settings.n_gpu_layers,
+            extra=dict(extra or {}),
+        )
 
     @property
     def scheduler(self) -> Scheduler:
-        """The fair queue in front of the model instances (made on first use)."""
+        """The fair queue in front of the default model's instances (made on first use)."""
         if self._scheduler is None:
             first = self.engine_loaded()
             with self._engine_lock:
                 if self._scheduler is None:
-                    engines = [first] + [
-                        LlamaEngine(first.model_path, first.options)
-                        for _ in range(self.settings.engine_instances - 1)
-                    ]
-                    self._scheduler = Scheduler(
-                        engines,
-                        max_queue=self.settings.queue_max,
-                        timeout_s=self.settings.request_timeout_s,
-                    )
+                    self._scheduler = self._new_scheduler(first)
         return self._scheduler
+
+    def scheduler_for(self, choice: ModelChoice) -> Scheduler:
+        """The fair queue in front of ``choice``'s instances."""
+        if choice.is_configured_default(self.settings):
+            return self.scheduler
+        engine = self.engine_loaded(choice)
+        with self._engine_lock:
+            scheduler = self._schedulers.get(choice.name)
+            if scheduler is None:
+                scheduler = self._schedulers[choice.name] = self._new_scheduler(engine)
+            return scheduler
+
+    def _new_scheduler(self, first: LlamaEngine) -> Scheduler:
+        engines = [first] + [
+            LlamaEngine(first.model_path, first.options)
+            for _ in range(self.settings.engine_instances - 1)
+        ]
+        return Scheduler(
+            engines, max_queue=self.settings.queue_max, timeout_s=self.settings.request_timeout_s
+        )
+
+    # -- models an administrator adds (audited) ---------------------------------
+
+    def add_model(
+        self,
+        path: Path,
+        *,
+        name: str | None = None,
+        lora: Path | None = None,
+        make_default: bool = False,
+        who: Caller | None = None,
+    ) -> ChatModelInfo:
+        """Register a GGUF chat model (and optionally a LoRA adapter in GGUF) found on
+        this machine, after reading its header; record its sha256.
+
+        Raises :class:`ModelError` for a file that is not a GGUF, is an adapter, has
+        no chat template, or an adapter of another architecture;
+        or for a name already taken or not of [A-Za-z0-9._-]{1,64}.
+        """
+        from appliance.files import sha256_file
+        from appliance.llm.gguf import check_adapter, check_chat_model
+
+        who = who or Caller.local()
+        path = path.expanduser().resolve()
+        info = check_chat_model(path)
+        adapter = check_adapter(lora.expanduser().resolve(), info) if lora else None
+        name = name or path.stem
+        if not _MODEL_NAME.fullmatch(name):
+            raise ModelError(f"model name {name!r}: use 1-64 letters, digits, '.', '_' or '-'.")
+        row = ChatModel(
+            name=name,
+            path=str(path),
+            sha256=sha256_file(path),
+            size=info.size,
+            architecture=info.architecture,
+            context_length=info.context_length,
+            lora_path=str(adapter.path) if adapter else None,
+            lora_sha256=sha256_file(adapter.path) if adapter else None,
+            is_default=False,
+        )
+        with self.db.session() as s:
+            if s.get(ChatModel, name) is not None:
+                raise ModelError(f"a model named {name!r} exists; choose another --name.")
+            s.add(row)
+            s.commit()
+        self.audit.append(
+            "model.add",
+            **who.audit_fields(),
+            resource=f"model:{name}",
+            model=name,
+            model_sha256=row.sha256,
+            architecture=info.architecture,
+            context_length=info.context_length,
+            lora_sha256=row.lora_sha256,
+        )
+        if make_default:
+            self.use_model(name, who=who)
+        return self.models_added()[name]
+
+    def models_added(self) -> dict[str, ChatModelInfo]:
+        """Every added model by name, with where it is used."""
+        with self.db.session() as s:
+            uses: dict[str, list[str]] = {}
+            for col_name, model in s.execute(
+                select(Collection.name, Collection.chat_model).where(
+                    Collection.chat_model.is_not(None)
+                )
+            ):
+                uses.setdefault(model, []).append(col_name)
+            return {
+                r.name: ChatModelInfo(
+                    r.name,
+                    r.path,
+                    r.sha256,
+                    r.size,
+                    r.architecture,
+                    r.context_length,
+                    r.lora_path,
+                    r.is_default,
+                    sorted(uses.get(r.name, [])),
+                )
+                for r in s.scalars(select(ChatModel).order_by(ChatModel.name))
+            }
+
+    def use_model(
+        self, name: str | None, *, collection: str | None = None, who: Caller | None = None
+    ) -> None:
+        """Make model ``name`` the default (``collection`` None) or ``collection``'s
+        model. ``name`` None goes back to the configured ``chat_model`` (default) or
+        to the default (collection). Raises :class:`ModelError` for an unknown model,
+        :class:`CollectionNotFound` for an unknown collection."""
+        who = who or Caller.local()
+        with self.db.session() as s:
+            if name is not None and s.get(ChatModel, name) is None:
+                raise ModelError(
+                    f"no model named {name!r}: add it first with `appliance models add FILE.gguf`."
+                )
+            if collection is not None:
+                col = s.scalar(select(Collection).where(Collection.name == collection))
+                if col is None:
+                    raise CollectionNotFound(f"no collection named {collection!r}.")
+                before = col.chat_model
+                col.chat_model = name
+            else:
+                current = s.scalar(select(ChatModel).where(ChatModel.is_default.is_(True)))
+                before = current.name if current else None
+                for row in s.scalars(select(ChatModel)):
+                    row.is_default = row.name == name
+            s.commit()
+        choice = self.model_for(collection)
+        self.audit.append(
+            "model.change",
+            **who.audit_fields(),
+            resource=f"collection:{collection}" if collection else "model:default",
+            model=choice.name,
+            model_sha256=choice.sha256 or self._model_digest(),
+            previous=before,
+        )
 
     @property
     def retriever(self) -> Retriever:
@@ -573,21 +835,31 @@ class Appliance:
         hits: list[Hit],
         who: Caller,
         collection: str,
-        engine: LlamaEngine | None = None,
+        model: ModelChoice | None = None,
+        answer: Answer | None = None,
     ) -> None:
         """Who asked what of which collection, and which sources answered: ids, model,
-        policy and PII counts; never the question's text."""
+        policy, PII counts and the answer's verification counts; never any text."""
         self.audit.append(
             action,
             **who.audit_fields(),
             resource=f"collection:{collection}",
             documents=sorted({h.document_id for h in hits}),
             chunks=[h.chunk_id for h in hits],
-            model=engine.name if engine else None,
-            model_sha256=self._model_digest() if engine else None,
+            model=model.name if model else None,
+            model_sha256=(model.sha256 or self._model_digest()) if model else None,
             policy=protected.policy.name,
             policy_digest=protected.policy.digest,
             pii=protected.counts,
+            **(
+                {
+                    "verification": answer.verdicts(),
+                    "answer_source": answer.answer_source,
+                    "stopped": answer.stopped or ("length" if answer.truncated else None),
+                }
+                if answer is not None
+                else {}
+            ),
         )
 
     def _model_digest(self) -> str:
@@ -605,10 +877,10 @@ class Appliance:
                 f"{policy.name!r} policy (allowed: {allowed})."
             )
 
-    def _record_reveal(self, protected: ProtectedQuestion, who: Caller, collection: str) -> None:
-        types: dict[str, int] = {}
-        for p in protected.scope.pseudonyms:
-            types[p.type] = types.get(p.type, 0) + 1
+    def _record_reveal(
+        self, types: dict[str, int], protected: ProtectedQuestion, who: Caller, collection: str
+    ) -> None:
+        """A re-identification, with the types and counts of what was shown."""
         self.privacy.events.record(
             "pii.reidentified",
             **who.audit_fields(),
@@ -635,15 +907,21 @@ class Appliance:
         if not reveal:
             return hits
         self._check_reveal(protected.policy, who)
-        self._record_reveal(protected, who, collection)
+        counts: dict[str, int] = {}
 
         def show(text: str) -> str:
-            return reidentify(text, protected.scope)[0]
+            out, found = reidentify(text, protected.scope)
+            for kind, n in found.items():
+                counts[kind] = counts.get(kind, 0) + n
+            return out
 
-        return [
+        shown = [
             replace(h, text=show(h.text), title=show(h.title), section=show(h.section))
             for h in hits
         ]
+        if counts:
+            self._record_reveal(counts, protected, who, collection)
+        return shown
 
     def ask(
         self,
@@ -662,35 +940,58 @@ class Appliance:
             self._check_reveal(protected.policy, who)
         if not hits:
             self._record_question("question.ask", protected, [], who, collection)
-            stream = AnswerStream(question, [], None, self.settings.chat_model)
-            stream.protected = protected
-            return stream
-        engine = self.engine_loaded()
-        params = params or GenerationParams(
-            max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
-        )
+            return AnswerStream(question, [], None, self.settings.chat_model, protected=protected)
+        choice = self.model_for(collection)
+        engine = self.engine_loaded(choice)
+        params = params or self.answer_params()
+        if not params.stop:
+            params = replace(params, stop=STOP_SEQUENCES)
         hits, messages = self._fit_context(engine, protected.text, hits, params.max_tokens)
-        if reveal:
-            self._record_reveal(protected, who, collection)
-        self._record_question("question.ask", protected, hits, who, collection, engine)
+        embed = self.embedder_loaded().embed
         report: dict[str, object] = {}
-        deltas = filter_sentences(
-            self.scheduler.stream_chat(messages, params, cancel, user=who.actor, report=report),
-            self.privacy.answer_filter(protected, reveal),
+        deltas = self.scheduler_for(choice).stream_chat(
+            messages, params, cancel, user=who.actor, report=report
         )
+
+        def show(text: str) -> str:
+            return reidentify(text, protected.scope)[0] if reveal else text
+
+        def done(stream: AnswerStream) -> None:
+            # Recorded once the answer is shown, with what verification found; a
+            # reveal only when a placeholder was re-identified in what was shown.
+            if stream.revealed:
+                self._record_reveal(stream.revealed, protected, who, collection)
+            assert stream.answer is not None
+            self._record_question(
+                "question.ask", protected, hits, who, collection, choice, stream.answer
+            )
+
         stream = AnswerStream(
             question,
             hits,
             deltas,
-            engine.name,
-            self.embedder_loaded().embed,
-            self._stored_vectors(collection, hits),
+            choice.name,
+            checker=AnswerChecker(
+                protected.text, hits, embed, self._stored_vectors(collection, hits)
+            ),
+            extract=extract_answer(protected.text, hits, embed),
+            conceal=self.privacy.answer_filter(protected, False),
+            show=show,
+            on_done=done,
+            protected=protected,
         )
-        stream.protected = protected
-        stream.revealed = reveal
         stream.prompt_tokens = sum(engine.count_tokens(m["content"]) + 8 for m in messages)
         stream.generation = report
         return stream
+
+    def answer_params(self) -> GenerationParams:
+        """Generation settings for answers from documents (see ``Settings``)."""
+        return GenerationParams(
+            max_tokens=self.settings.answer_max_tokens,
+            temperature=self.settings.temperature,
+            repeat_penalty=self.settings.repeat_penalty,
+            stop=STOP_SEQUENCES,
+        )
 
     def chat(
         self,
@@ -712,7 +1013,8 @@ class Appliance:
         ]
         assert texts, "no messages"
         answer_scope = ProtectedQuestion(texts[-1], scope, counts, policy)
-        engine = self.engine_loaded()
+        choice = self.model_for(None)
+        engine = self.engine_loaded(choice)
         params = params or GenerationParams(
             max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
         )
@@ -726,9 +1028,9 @@ class Appliance:
         self.audit.append(
             "chat.completion",
             **who.audit_fields(),
-            resource=f"model:{engine.name}",
-            model=engine.name,
-            model_sha256=self._model_digest(),
+            resource=f"model:{choice.name}",
+            model=choice.name,
+            model_sha256=choice.sha256 or self._model_digest(),
             policy=policy.name,
             policy_digest=policy.digest,
             messages=len(messages),
@@ -736,10 +1038,11 @@ class Appliance:
         )
         report: dict[str, object] = {}
         deltas = filter_sentences(
-            self.scheduler.stream_chat(
+            self.scheduler_for(choice).stream_chat(
                 protected_messages, params, cancel, user=who.actor, report=report
             ),
             self.privacy.answer_filter(answer_scope, False),
+            report,
         )
         return ChatStream(deltas, engine, prompt_tokens, counts, report)
 

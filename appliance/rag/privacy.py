@@ -34,6 +34,7 @@ from appliance.audit import AuditTrail
 from appliance.crypto import Keyring
 from appliance.errors import KeyShredded
 from appliance.ingest.loaders import Block, LoadedDocument, Page
+from appliance.llm.guard import guarded_sentences
 from appliance.privacy import (
     PLACEHOLDER,
     Entity,
@@ -50,7 +51,6 @@ from appliance.store.database import Database
 from appliance.store.schema import Identifier, IdentifierTerm, Mention, PseudonymRow
 
 SUBJECT_SCOPE = "subject"
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # Small models often drop the angle brackets: "PERSON_1" is still the placeholder.
 _LOOSE_PLACEHOLDER = re.compile(r"<?\b([A-Z][A-Z0-9_]*?)_(\d+)\b>?")
 
@@ -444,21 +444,16 @@ def _join_blocks(blocks: list[Block]) -> tuple[str, list[tuple[int, int]]]:
     return "\n\n".join(parts), spans
 
 
-def filter_sentences(deltas: Iterator[str], transform: Callable[[str], str]) -> Iterator[str]:
+def filter_sentences(
+    deltas: Iterator[str],
+    transform: Callable[[str], str],
+    report: dict[str, Any] | None = None,
+) -> Iterator[str]:
     """Stream ``deltas`` sentence by sentence, each passed through ``transform`` first,
-    so nothing reaches the reader before the answer stage has seen it."""
-    buffer = ""
-    for delta in deltas:
-        buffer += delta
-        last = None
-        for m in _SENTENCE_END.finditer(buffer):
-            last = m
-        if last is None:
-            continue
-        ready, buffer = buffer[: last.end()], buffer[last.end() :]
-        yield transform(ready)
-    if buffer:
-        yield transform(buffer)
+    so nothing reaches the reader before the answer stage has seen it; a generation
+    that starts repeating itself is stopped (see :mod:`appliance.llm.guard`)."""
+    for sentence in guarded_sentences(deltas, report):
+        yield transform(sentence)
 
 
 @dataclass(frozen=True)

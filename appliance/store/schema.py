@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -45,6 +46,9 @@ class Collection(Base):
     # suspends deletion.
     retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The chat model answering from this collection (a ChatModel's name); None: the
+    # appliance's default.
+    chat_model: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     documents: Mapped[list[Document]] = relationship(back_populates="collection")
 
@@ -346,3 +350,23 @@ class Message(Base):
     sender: Mapped[str] = mapped_column(String(16))  # "user" or "assistant"
     body_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # JSON: text, citations, notes
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChatModel(Base):
+    """A GGUF chat model an administrator added (``appliance models add``): what its
+    header said and the sha256 it had, so the audit trail can name exactly which
+    weights answered."""
+
+    __tablename__ = "chat_models"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    architecture: Mapped[str] = mapped_column(String(64))
+    context_length: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lora_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lora_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The model every collection without its own uses (at most one row).
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -54,6 +54,8 @@ from appliance.web.render import (
     answer_html,
     basename,
     page_context,
+    passage_html,
+    quote_href,
     size,
     source_href,
     when,
@@ -354,6 +356,8 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     templates.env.filters["basename"] = basename
     templates.env.globals["answer_html"] = answer_html
     templates.env.globals["source_href"] = source_href
+    templates.env.globals["quote_href"] = quote_href
+    templates.env.globals["passage_html"] = passage_html
     state = WebState(
         appliance,
         Accounts(appliance.db, appliance.audit, settings),

@@ -41,6 +41,8 @@ NOTICES = {
     "access-granted": "Access was granted.",
     "access-revoked": "Access was withdrawn.",
     "key-revoked": "The API key was revoked; it no longer works.",
+    "model-added": "The model was added; its header and sha256 were recorded.",
+    "model-changed": "The model choice was changed; the next question uses it.",
 }
 
 
@@ -67,6 +69,33 @@ def source_href(citation: dict[str, Any]) -> str:
     page = citation.get("page")
     base = f"/documents/{citation['document_id']}/source"
     return (f"{base}?page={page}" if page else base) + f"#chunk-{citation['chunk_id']}"
+
+
+def quote_href(quote: dict[str, Any]) -> str:
+    """The cited page with the quoted sentence highlighted (``hl=<chunk>:<sentence>``)."""
+    page = quote.get("page")
+    query = f"page={page}&" if page else ""
+    return (
+        f"/documents/{quote['document_id']}/source?{query}"
+        f"hl={quote['chunk_id']}:{quote['sentence']}#chunk-{quote['chunk_id']}"
+    )
+
+
+def passage_html(text: str, highlight: int | None = None) -> Markup:
+    """A passage as the source view shows it, sentence ``highlight`` (0-based, as
+    ``split_sentences`` counts) marked."""
+    if highlight is None:
+        return answer_html(text, [])
+    from appliance.ingest.chunker import split_sentences
+
+    sentences = split_sentences(text)
+    parts = []
+    for i, sentence in enumerate(sentences):
+        body = _PLACEHOLDER.sub(
+            r'<span class="placeholder">&lt;\1&gt;</span>', str(escape(sentence))
+        )
+        parts.append(f'<mark class="quoted">{body}</mark>' if i == highlight else body)
+    return Markup(f"<p>{' '.join(parts)}</p>")
 
 
 def answer_html(text: str, citations: list[dict[str, Any]]) -> Markup:

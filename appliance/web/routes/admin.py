@@ -3,6 +3,7 @@ models, keys and health. Every change is an audit event (in the services)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -39,10 +40,55 @@ def overview(request: Request, user: User = Depends(admins)) -> Response:
         report=run_doctor(settings),
         models=verify_models(settings.models_path, full=False),
         chat_model=settings.chat_model,
+        added_models=list(app.models_added().values()),
+        default_model=app.model_for(None).name,
+        collection_models=[
+            (col.name, col.chat_model or "") for col, _count in app.library.collections()
+        ],
         keys=app.keyring.status(),
         audit_records=app.audit.count(),
         fingerprint=app.audit.public_key()[1],
     )
+
+
+@router.post("/models")
+def model_add(
+    request: Request,
+    path: str = Form(..., min_length=1, max_length=4096),
+    name: str = Form("", max_length=64),
+    lora: str = Form("", max_length=4096),
+    make_default: bool = Form(False),
+    user: User = Depends(admins),
+) -> Response:
+    """Add a GGUF file that is already on this machine (models are gigabytes: they are
+    copied onto the server, not uploaded through the browser)."""
+    web(request).appliance.add_model(
+        Path(path),
+        name=name or None,
+        lora=Path(lora) if lora else None,
+        make_default=make_default,
+        who=user.caller(),
+    )
+    return _back("/admin", "model-added")
+
+
+@router.post("/models/default")
+def model_default(
+    request: Request, name: str = Form("", max_length=64), user: User = Depends(admins)
+) -> Response:
+    web(request).appliance.use_model(name or None, who=user.caller())
+    return _back("/admin", "model-changed")
+
+
+@router.post("/collections/{name}/model")
+def collection_model(
+    request: Request,
+    name: str,
+    model: str = Form("", max_length=64),
+    user: User = Depends(admins),
+) -> Response:
+    web(request).appliance.use_model(model or None, collection=name, who=user.caller())
+    return _back("/admin", "model-changed")
 
 
 # -- users ---------------------------------------------------------------------------

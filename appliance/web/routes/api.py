@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from appliance.errors import CollectionNotFound, GenerationCancelled, NotAllowed
 from appliance.llm import GenerationParams
 from appliance.llm.engine import ChatMessage
+from appliance.rag.answer import STOP_SEQUENCES
 from appliance.store.schema import Role
 from appliance.web.deps import SESSION_COOKIE, User, client_address, web
 from appliance.web.streaming import CancellingStream, run_watching, thread_events
@@ -168,6 +169,8 @@ class ChatRequest(BaseModel):
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     stop: str | list[str] | None = None
     seed: int | None = None
+    frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0)
+    presence_penalty: float | None = Field(None, ge=-2.0, le=2.0)
     n: int = Field(1, ge=1)
     stream_options: dict[str, Any] | None = None
     collection: str | None = Field(None, max_length=64)  # extra: RAG over this collection
@@ -188,19 +191,25 @@ def _text(message: MessageIn) -> str:
     return "\n".join(parts)
 
 
-def _params(request: Request, body: ChatRequest) -> GenerationParams:
+def _params(request: Request, body: ChatRequest, rag: bool) -> GenerationParams:
+    """The request's generation settings; answers from a collection default to the
+    appliance's answer budget and stop at the prompt's own markers as well."""
     settings = web(request).settings
     stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     if len(stops) > 4:
         raise ApiError(400, "at most 4 stop sequences.", param="stop")
     if body.n != 1:
         raise ApiError(400, "only n = 1 is supported.", param="n")
+    default_max = settings.answer_max_tokens if rag else settings.max_tokens
     return GenerationParams(
-        max_tokens=body.max_completion_tokens or body.max_tokens or settings.max_tokens,
+        max_tokens=body.max_completion_tokens or body.max_tokens or default_max,
         temperature=settings.temperature if body.temperature is None else body.temperature,
         top_p=0.95 if body.top_p is None else body.top_p,
-        stop=tuple(stops),
+        stop=tuple(stops) + (STOP_SEQUENCES if rag else ()),
         seed=body.seed,
+        repeat_penalty=settings.repeat_penalty,
+        frequency_penalty=body.frequency_penalty or 0.0,
+        presence_penalty=body.presence_penalty or 0.0,
     )
 
 
@@ -227,7 +236,7 @@ class _Run:
     def __init__(self, request: Request, body: ChatRequest, user: User) -> None:
         self.request, self.body, self.user = request, body, user
         self.collection = _target(request, body, user)
-        self.params = _params(request, body)
+        self.params = _params(request, body, self.collection is not None)
         self.messages: list[ChatMessage] = [
             {"role": "system" if m.role == "developer" else m.role, "content": _text(m)}
             for m in body.messages
@@ -239,6 +248,9 @@ class _Run:
         self.id = "chatcmpl-" + uuid.uuid4().hex
         self.created = int(time.time())
         self.citations: list[dict[str, Any]] | None = None
+        # Answers from a collection: each generated sentence's verdict and the
+        # extractive answer (extra fields, like citations).
+        self.verification: dict[str, Any] | None = None
         self.prompt_tokens = self.completion_tokens = 0
         self.text = ""
 
@@ -281,6 +293,11 @@ class _Run:
             answer = stream.result()
             self.text = answer.text
             self.citations = [c.as_json() for c in answer.citations]
+            full = answer.as_json()
+            self.verification = {
+                key: full[key]
+                for key in ("answer_source", "sentences", "extract", "truncated", "stopped")
+            }
             self.prompt_tokens = stream.prompt_tokens
             self.completion_tokens = int(stream.generation.get("completion_tokens", 0))
         else:
@@ -347,6 +364,7 @@ async def chat_completions(
         }
         if run.citations is not None:
             result["citations"] = run.citations
+            result.update(run.verification or {})
         return JSONResponse(result)
 
     include_usage = bool((body.stream_options or {}).get("include_usage"))
@@ -363,7 +381,11 @@ async def chat_completions(
             put(f"data: {json.dumps(error.body())}\n\n")
             put("data: [DONE]\n\n")
             return
-        extra = {"citations": run.citations} if run.citations is not None else {}
+        extra = (
+            {"citations": run.citations, **(run.verification or {})}
+            if run.citations is not None
+            else {}
+        )
         put(run.chunk({}, run.finish_reason, **extra))
         if include_usage:
             usage = {

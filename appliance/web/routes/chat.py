@@ -17,7 +17,6 @@ from appliance.errors import ApplianceError, GenerationCancelled
 from appliance.privacy import PLACEHOLDER, PiiBlocked
 from appliance.rag.pipeline import AnswerStream
 from appliance.web.deps import User, signed_in, web
-from appliance.web.render import answer_html
 from appliance.web.streaming import CancellingStream, run_watching, thread_events
 
 router = APIRouter()
@@ -72,6 +71,28 @@ def _notes(stream: AnswerStream, text: str, role: str) -> list[str]:
     return notes
 
 
+def answer_record(stream: AnswerStream, notes: list[str]) -> dict[str, Any]:
+    """The finished answer as the chat shows it and its history keeps it: revealed
+    values are put back to placeholders for the history (see ``for_history``)."""
+    answer = stream.result()
+    _, text = stream.for_history(answer.text)
+
+    def keep(value: str) -> str:
+        return stream.for_history(value)[1]
+
+    return {
+        "text": text,
+        "citations": [c.as_json() for c in answer.citations],
+        "notes": notes,
+        "found": answer.found,
+        "answer_source": answer.answer_source,
+        "unverified": [{**s.as_json(), "text": keep(s.text)} for s in answer.unverified],
+        "extract": [{**q.as_json(), "text": keep(q.text)} for q in answer.extract],
+        "truncated": answer.truncated,
+        "stopped": answer.stopped,
+    }
+
+
 def _answer(
     request: Request,
     user: User,
@@ -81,6 +102,7 @@ def _answer(
     reveal: bool,
     cancel: threading.Event,
     on_delta: Callable[[str], None],
+    on_extract: Callable[[list[dict[str, Any]]], None] = lambda _quotes: None,
 ) -> dict[str, Any]:
     """Ask, stream, keep the exchange in the (sealed) history; the finished answer."""
     state = web(request)
@@ -90,30 +112,32 @@ def _answer(
     stream = state.appliance.ask(
         question, collection, who=user.caller(), reveal=reveal, cancel=cancel
     )
+    if stream.extract:
+        on_extract([q.as_json() for q in stream.extract])
     try:
         for delta in stream:
             on_delta(delta)
     finally:
         stream.close()
     answer = stream.result()
-    citations = [c.as_json() for c in answer.citations]
     notes = _notes(stream, answer.text, user.role)
-    asked, answered = stream.for_history(answer.text)
+    record = answer_record(stream, notes)
+    asked, _ = stream.for_history(answer.text)
     if not conversation_id:
         conversation_id = state.conversations.start(user.id, collection, asked)
     state.conversations.add(conversation_id, user.id, "user", {"text": asked})
-    state.conversations.add(
-        conversation_id,
-        user.id,
-        "assistant",
-        {"text": answered, "citations": citations, "notes": notes, "found": answer.found},
-    )
+    state.conversations.add(conversation_id, user.id, "assistant", record)
+    # What this user sees now: revealed values where they asked and may.
+    shown = {
+        **record,
+        "text": answer.text,
+        "unverified": [s.as_json() for s in answer.unverified],
+        "extract": [q.as_json() for q in answer.extract],
+    }
     return {
         "conversation_id": conversation_id,
-        "html": str(answer_html(answer.text, citations)),
-        "citations": citations,
-        "notes": notes,
-        "found": answer.found,
+        "html": str(state.templates.env.get_template("_answer.html").render(m=shown)),
+        **shown,
     }
 
 
@@ -139,7 +163,11 @@ def _chat_page(
 ) -> Response:
     state = web(request)
     collections = usable_collections(request, user)
+    refused = ""
     if collection not in user.access and conversation is None:
+        # Never answer silently from another collection than the one asked for: say
+        # so, and let the user pick one of theirs.
+        refused = collection
         collection = collections[0]["name"] if collections else ""
     return state.render(
         request,
@@ -149,6 +177,7 @@ def _chat_page(
         conversation=conversation,
         messages=messages or [],
         history=state.conversations.list_for(user.id),
+        refused=refused,
     )
 
 
@@ -218,6 +247,7 @@ async def ask(
                 reveal,
                 cancel,
                 lambda delta: put(_sse("delta", {"text": delta})),
+                lambda quotes: put(_sse("extract", {"quotes": quotes})),
             )
             put(_sse("done", result))
         except PiiBlocked as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from appliance.errors import NotAllowed
@@ -122,9 +122,15 @@ def delete(request: Request, document_id: str, user: User = Depends(signed_in)) 
 
 @router.get("/documents/{document_id}/source")
 def source(
-    request: Request, document_id: str, page: int | None = None, user: User = Depends(signed_in)
+    request: Request,
+    document_id: str,
+    page: int | None = None,
+    hl: str = Query("", max_length=80, description="<chunk id>:<sentence> to highlight"),
+    user: User = Depends(signed_in),
 ) -> Response:
     state = web(request)
+    chunk, _, ordinal = hl.partition(":")
+    highlight = (chunk, int(ordinal)) if ordinal.isdigit() else None
     app = state.appliance
     info, passages = app.document_page(document_id, page, user.caller())
     collection = app.document_collection(document_id)  # granted: checked just above
@@ -138,6 +144,7 @@ def source(
         passages=passages,
         collection=collection,
         may_download=may_download,
+        highlight=highlight,
     )
 
 

@@ -60,26 +60,6 @@ async function readEvents(response, onEvent) {
   if (buffer.trim()) dispatch(buffer);
 }
 
-function citationList(citations) {
-  const cited = citations.filter((c) => c.cited);
-  if (!cited.length) return null;
-  const list = el("ol", "citations");
-  list.setAttribute("aria-label", "Sources");
-  for (const c of cited) {
-    const item = el("li");
-    item.value = c.n;
-    const link = el("a", "", c.title || c.source);
-    const base = "/documents/" + encodeURIComponent(c.document_id) + "/source";
-    link.href = base + (c.page ? "?page=" + c.page : "") + "#chunk-" + c.chunk_id;
-    item.append(link);
-    if (c.page) item.append(", page " + c.page);
-    const file = (c.source || "").split(/[\\/]/).pop();
-    if (file) item.append(" ", el("small", "", "(" + file + ")"));
-    list.append(item);
-  }
-  return list;
-}
-
 function setupChat() {
   const form = document.getElementById("ask-form");
   if (!form || !window.fetch || !window.TextDecoder) return;
@@ -116,15 +96,29 @@ function setupChat() {
       }
       let finished = false;
       await readEvents(response, (name, payload) => {
-        if (name !== "delta") finished = true;
-        if (name === "delta") {
+        if (name !== "delta" && name !== "extract") finished = true;
+        if (name === "extract") {
+          // The sentences quoted from the sources, shown while the model writes.
+          const box = el("div", "extract");
+          box.append(el("h3", "", "From the documents"));
+          const list = el("ul");
+          for (const q of payload.quotes || []) {
+            const item = el("li");
+            item.append(el("q", "", q.text), " ", el("small", "", "[" + q.n + "]"));
+            list.append(item);
+          }
+          box.append(list);
+          reply.append(box);
+          status.textContent = "Writing an answer from these sources…";
+        } else if (name === "delta") {
           status.textContent = "Answering…";
           live.textContent += payload.text;
         } else if (name === "done") {
-          answer.innerHTML = payload.html;  // escaped by the server
-          const list = citationList(payload.citations || []);
-          if (list) reply.append(list);
-          for (const note of payload.notes || []) reply.append(el("p", "pii-note", note));
+          // The finished answer, verified and escaped by the server, replaces the
+          // streamed text and the early quotes.
+          const body = el("div");
+          body.innerHTML = payload.html;
+          reply.replaceChildren(el("span", "who-label", "Appliance"), ...body.childNodes);
           const conv = form.querySelector('input[name="conversation_id"]');
           if (conv && !conv.value) {
             conv.value = payload.conversation_id;

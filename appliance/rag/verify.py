@@ -1,0 +1,334 @@
+"""Answer sentences checked against the passages they cite, before anyone reads them.
+
+A small model writes fluent sentences whose numbers it made up ("The council has
+2 days to answer an FOI request [1]" when source [1] says 20 working days). Each
+sentence of a generated answer is therefore checked: every number, amount,
+duration, date, article or clause number, placeholder and named term in it must
+occur in a passage it cites (or is attributed to). A sentence that passes is
+*supported*; one that fails is *unverified* and says why. The check is lexical, so
+it cannot prove a sentence true (a negation can still be wrong); it proves that the
+specifics a reader would act on were copied from the cited text, not invented.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from appliance.rag.lexical import terms
+from appliance.rag.retrieval import Hit
+
+CITATION = re.compile(r"\s?\[(\d{1,3})\]")
+# An uncited sentence is attributed to a passage that holds all its specifics and
+# at least this share of its content words beyond the question's (a sentence with
+# no specifics needs the embedding similarity below as well).
+MIN_ATTRIBUTION_OVERLAP = 0.5
+MIN_ATTRIBUTION_SIMILARITY = 0.45
+# A cited sentence with no specifics must still share this much of its content
+# words with the passage it cites, or the citation is decoration.
+MIN_CITED_OVERLAP = 0.34
+# Words that open sentences or fill them and are capitalised for that reason only.
+_FILLER = frozenset(
+    {"answer", "source", "sources", "document", "according", "state", "states", "policy"}
+)
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?!\w)")
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*_\d+>")
+_CAPITALISED = re.compile(r"\b[A-ZÀ-ÞĀ-Ž][\w'’-]*")
+_SMALL = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SCALE = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?:" + "|".join([*_SMALL, *_SCALE]) + r")(?:[\s-]+(?:and[\s-]+)?)?)+\b",
+    re.IGNORECASE,
+)
+# Capitalised words that are grammar, not facts (sentence openers, pronouns).
+_COMMON_CAPITALS = frozenset(
+    {
+        "i",
+        "the",
+        "a",
+        "an",
+        "yes",
+        "no",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "you",
+        "your",
+        "we",
+        "they",
+        "he",
+        "she",
+        "if",
+        "in",
+        "on",
+        "for",
+        "to",
+        "of",
+        "and",
+        "or",
+        "but",
+        "as",
+        "at",
+        "by",
+        "with",
+        "all",
+        "any",
+        "each",
+        "every",
+        "there",
+        "however",
+        "also",
+        "note",
+        "answer",
+        "source",
+        "sources",
+        "according",
+        "based",
+    }
+)
+
+
+def _number_value(word_run: str) -> int | None:
+    """``seventy-two`` -> 72, ``two hundred and fifty`` -> 250 (English)."""
+    total, current, seen = 0, 0, False
+    for w in re.split(r"[\s-]+", word_run.lower()):
+        if w in ("", "and"):
+            continue
+        if w in _SMALL:
+            current += _SMALL[w]
+            seen = True
+        elif w in _SCALE:
+            current = max(current, 1) * _SCALE[w]
+            if _SCALE[w] >= 1000:
+                total, current = total + current, 0
+            seen = True
+    return total + current if seen else None
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number in ``text``, normalised: digits without thousands separators
+    or ordinal suffixes ("1,000" and "one thousand" -> "1000"; "33rd" -> "33")."""
+    text = CITATION.sub(" ", text)
+    out: set[str] = set()
+    for m in _NUMBER.finditer(text):
+        raw = re.sub(r"(st|nd|rd|th)$", "", m.group(0))
+        if re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
+            raw = raw.replace(",", "")
+        out.add(raw.replace(",", "."))
+    for m in _NUMBER_WORDS.finditer(text):
+        value = _number_value(m.group(0))
+        if value is not None:
+            out.add(str(value))
+    return out
+
+
+def named_terms(sentence: str) -> set[str]:
+    """Capitalised words and acronyms that are not merely a sentence's first word or
+    grammar, casefolded: the names, bodies, months and terms a sentence asserts."""
+    sentence = CITATION.sub(" ", sentence)
+    out: set[str] = set()
+    starts = {0} | {m.end() for m in re.finditer(r"[.!?:;]\s+|\n", sentence)}
+    for m in _CAPITALISED.finditer(sentence):
+        word = m.group(0).strip("'’-")
+        folded = word.casefold()
+        if folded in _COMMON_CAPITALS or len(word) < 2:
+            continue
+        leading = m.start() in starts or sentence[: m.start()].strip() == ""
+        if leading and not word.isupper():
+            continue
+        out.add(folded)
+    return out
+
+
+@dataclass(frozen=True)
+class Specifics:
+    """What a sentence asserts that a reader would act on."""
+
+    numbers: frozenset[str]
+    names: frozenset[str]
+    placeholders: frozenset[str]
+
+    def missing_from(self, passage: str, question: str = "") -> list[str]:
+        """The specifics not found in ``passage`` (named terms may also come from the
+        question; numbers and placeholders may not)."""
+        have_numbers = numbers_in(passage)
+        words = {w.casefold() for w in re.findall(r"[\w'’-]+", f"{passage} {question}")}
+        missing = [n for n in sorted(self.numbers) if n not in have_numbers]
+        missing += [p for p in sorted(self.placeholders) if p not in passage]
+        missing += [t for t in sorted(self.names) if t not in words]
+        return missing
+
+    def __bool__(self) -> bool:
+        return bool(self.numbers or self.names or self.placeholders)
+
+
+def specifics(sentence: str) -> Specifics:
+    text = CITATION.sub(" ", sentence)
+    return Specifics(
+        frozenset(numbers_in(text)),
+        frozenset(named_terms(_PLACEHOLDER.sub(" ", text))),
+        frozenset(_PLACEHOLDER.findall(text)),
+    )
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One answer sentence and its verdict.
+
+    ``text`` is the sentence as shown (citation markers of sources that were not
+    given removed; an attributed source's marker added). ``sources`` are the 1-based
+    source numbers it rests on; ``cited_by`` is "model" when the model cited them,
+    "attributed" when the appliance matched the sentence to a passage, None when no
+    passage supports it. ``reason`` says why an unsupported sentence failed.
+    """
+
+    text: str
+    sources: tuple[int, ...]
+    cited_by: str | None
+    supported: bool
+    reason: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "sources": list(self.sources),
+            "cited_by": self.cited_by,
+            "supported": self.supported,
+            "reason": self.reason,
+        }
+
+
+def _passage(hit: Hit) -> str:
+    return f"{hit.title}\n{hit.section}\n{hit.text}"
+
+
+def _content_overlap(sentence: str, passage_terms: set[str], asked: set[str]) -> float:
+    new = set(terms(sentence)) - asked
+    return len(new & passage_terms) / len(new) if new else 1.0
+
+
+def _with_markers(sentence: str, numbers: tuple[int, ...]) -> str:
+    """``sentence`` with its citation markers replaced by ``numbers``'."""
+    bare = CITATION.sub("", sentence).rstrip()
+    marks = "".join(f" [{n}]" for n in numbers)
+    if not marks:
+        return bare
+    if bare and bare[-1] in ".!?":
+        return f"{bare[:-1]}{marks}{bare[-1]}"
+    return f"{bare}{marks}"
+
+
+class AnswerChecker:
+    """Checks the sentences of one answer against its numbered sources.
+
+    ``embed`` (texts -> unit vectors, shape (n, d)) and ``hit_vectors`` (the
+    sources' stored vectors, shape (len(hits), d)) let an uncited sentence without
+    specifics be attributed by similarity; without them such a sentence stays
+    unverified.
+    """
+
+    def __init__(
+        self,
+        question: str,
+        hits: list[Hit],
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+        hit_vectors: np.ndarray | None = None,
+    ) -> None:
+        self.question = question
+        self.hits = hits
+        self._embed = embed
+        self._hit_vectors = hit_vectors
+        self._asked = set(terms(question)) | _FILLER
+        self._passages = [_passage(h) for h in hits]
+        self._terms = [set(terms(p)) for p in self._passages]
+
+    def check(self, sentence: str) -> SentenceCheck:
+        """The verdict on one sentence (its text may change: see :class:`SentenceCheck`)."""
+        given = len(self.hits)
+        cited = tuple(dict.fromkeys(int(n) for n in CITATION.findall(sentence)))
+        valid = tuple(n for n in cited if 1 <= n <= given)
+        text = _with_markers(sentence, valid) if valid != cited else sentence
+        facts = specifics(text)
+        if not terms(text) and not facts:
+            # "Yes." / "Answer:" - nothing to check, nothing asserted on its own.
+            return SentenceCheck(text, valid, "model" if valid else None, bool(valid))
+        if valid:
+            missing = self._missing(facts, valid)
+            overlap = max(_content_overlap(text, self._terms[n - 1], self._asked) for n in valid)
+            if not missing and (facts or overlap >= MIN_CITED_OVERLAP):
+                return SentenceCheck(text, valid, "model", True)
+        best = self._attribute(text, facts)
+        if best is not None:
+            return SentenceCheck(_with_markers(text, (best,)), (best,), "attributed", True)
+        if valid:
+            if missing:
+                where = ", ".join(f"[{n}]" for n in valid)
+                shown = ", ".join(f"“{m}”" for m in missing[:3])
+                return SentenceCheck(text, valid, None, False, f"{shown} not in source {where}")
+            return SentenceCheck(text, valid, None, False, "the cited source does not say this")
+        if cited:
+            return SentenceCheck(text, (), None, False, "cites a source that was not given")
+        return SentenceCheck(text, (), None, False, "no source says this")
+
+    def _missing(self, facts: Specifics, sources: tuple[int, ...]) -> list[str]:
+        together = "\n".join(self._passages[n - 1] for n in sources)
+        return facts.missing_from(together, self.question)
+
+    def _attribute(self, sentence: str, facts: Specifics) -> int | None:
+        """The passage that holds every specific of ``sentence`` and most of its
+        content words (1-based), or None."""
+        best, best_overlap = None, 0.0
+        for i, passage in enumerate(self._passages):
+            if facts and facts.missing_from(passage, self.question):
+                continue
+            overlap = _content_overlap(sentence, self._terms[i], self._asked)
+            if overlap > best_overlap:
+                best, best_overlap = i, overlap
+        if best is None or best_overlap < MIN_ATTRIBUTION_OVERLAP:
+            return None
+        if not facts:
+            # Nothing specific to match: the sentence must also mean what the passage
+            # says (compared together with the question it answers).
+            if self._embed is None:
+                return None
+            if self._hit_vectors is None:
+                self._hit_vectors = self._embed([h.text for h in self.hits])
+            claim = self._embed([f"{self.question} {sentence}"])[0]
+            if float(claim @ self._hit_vectors[best]) < MIN_ATTRIBUTION_SIMILARITY:
+                return None
+        return best + 1

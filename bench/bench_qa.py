@@ -1,0 +1,382 @@
+"""Question answering on a document nobody on the team wrote: the appliance vs naive RAG.
+
+The document is the GDPR (Regulation (EU) 2016/679, ``bench/qa/gdpr.md``); the
+questions, their gold facts and gold passages were written blind by someone who
+did not see the answer code, and split into a development set (20, the only one
+used to tune) and a holdout frozen before any tuning (``bench/qa/SOURCE.md``).
+
+Both sides use the same GGUF (the default SmolLM2-135M unless ``--model``), the
+same embedder and the same chunks, interleaved per question:
+
+- **appliance**: ``Appliance.ask`` (hybrid retrieval, loop guard, verification,
+  extractive answer).
+- **naive**: bare llama-cpp-python, dense top-5 (cosine over the same chunk
+  vectors), a plain prompt ("Answer the question using the context..."), the
+  appliance's old answer budget (384 tokens).
+
+Reported per side: evidence@5 (a retrieved passage holds the gold fact and most
+of the gold passage), correct (a gold form appears in what the user is shown:
+for the appliance the answer and the quoted sentences, never unverified text),
+degenerate (a loop or the prompt's layout echoed in what is shown), unsupported
+claims (a number shown as verified, or in the naive answer, that no cited or
+retrieved passage holds: checked by a plain digit match, independent of the
+appliance's own checker), and time to first text shown (the quoted sentences
+count: they are on screen before the model's first token).
+
+    APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_qa.py --split dev
+    .venv/bin/python bench/bench_qa.py --split holdout --json bench/out/qa-holdout.json
+    .venv/bin/python bench/bench_qa.py --split dev --tune-extract   # scorer weights, no LLM
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from benchkit import CHAT_MODEL, REPO, make_appliance, median, model_dir, print_header, table
+
+QA = REPO / "bench" / "qa"
+DOCUMENT = QA / "gdpr.md"
+COLLECTION = "gdpr"
+NAIVE_PROMPT = (
+    "Answer the question using the context below.\n\nContext:\n{context}\n\n"
+    "Question: {question}\nAnswer:"
+)
+_WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+_CITE = re.compile(r"\[\d{1,3}\]")
+
+
+def load_questions(split: str) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (QA / "questions.jsonl").read_text().splitlines() if line]
+    return [r for r in rows if split == "all" or r["split"] == split]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def holds_gold(text: str, gold: list[str]) -> bool:
+    t = _norm(text)
+    return any(_norm(g) in t for g in gold)
+
+
+def evidence(passages: list[str], q: dict[str, Any]) -> bool:
+    """A passage holds a gold form and at least half of the gold passage's words."""
+    want = set(_WORD.findall(q["passage"].casefold()))
+    for p in passages:
+        have = set(_WORD.findall(p.casefold()))
+        if holds_gold(p, q["gold"]) and want and len(want & have) / len(want) >= 0.5:
+            return True
+    return False
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def degenerate(text: str) -> str | None:
+    """'loop' when a sentence repeats or words cycle; 'echo' when the prompt's own
+    layout shows; None otherwise."""
+    seen: set[str] = set()
+    for s in sentences(text):
+        key = " ".join(_WORD.findall(_CITE.sub("", s).casefold()))
+        if key and key in seen:
+            return "loop"
+        seen.add(key)
+    words = _WORD.findall(text.casefold())
+    for period in range(1, 20):
+        if len(words) >= 4 * period and all(
+            words[-period:] == words[-(c + 1) * period : -c * period or None] for c in range(1, 4)
+        ):
+            return "loop"
+    if re.search(r"\b(Question|Context|Sources)\s*:", text):
+        return "echo"
+    return None
+
+
+def unsupported_numbers(sentence: str, passages: list[str]) -> list[str]:
+    """Digit strings in ``sentence`` (citation markers aside) found in no passage."""
+    have = set()
+    for p in passages:
+        have |= {m.replace(",", "") for m in _DIGITS.findall(p)}
+    return [n for n in _DIGITS.findall(_CITE.sub(" ", sentence)) if n.replace(",", "") not in have]
+
+
+@dataclass
+class Outcome:
+    evidence: bool
+    correct: bool
+    degenerate: str | None
+    claims: int  # sentences shown as answer that carry a number
+    unsupported: int  # ...of which a number is in no cited/retrieved passage
+    ttft: float
+    total: float
+    found: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_appliance(app, q: dict[str, Any]) -> Outcome:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    stream = app.ask(q["question"], COLLECTION)
+    extract = getattr(stream, "extract", [])
+    first = time.perf_counter() if extract else None
+    for _ in stream:
+        if first is None:
+            first = time.perf_counter()
+    total = time.perf_counter() - start
+    answer = stream.result()
+    hits = stream.hits
+    by_n = {n: h.text for n, h in enumerate(hits, 1)}
+    quoted = " ".join(getattr(x, "text", "") for x in extract)
+    # The labels of the sources the answer rests on are on screen too ("Article 17").
+    labels = " ".join(f"{c.title} {getattr(c, 'section', '')}" for c in answer.citations if c.cited)
+    shown = f"{answer.text} {quoted} {labels}"
+    checks = getattr(answer, "sentences", None)
+    if checks is None:  # the code before verification existed: every sentence is shown
+        verified = [
+            (s, sorted({int(n) for n in re.findall(r"\[(\d+)\]", s)}))
+            for s in sentences(answer.text)
+        ]
+    else:
+        verified = [(c.text, list(c.sources)) for c in checks if c.supported]
+    claims = unsupported = 0
+    for text, sources in verified:
+        if not _DIGITS.search(_CITE.sub(" ", text)):
+            continue
+        claims += 1
+        cited = [by_n[n] for n in sources if n in by_n] or [h.text for h in hits]
+        if unsupported_numbers(text, cited):
+            unsupported += 1
+    gen_text = " ".join(t for t, _ in verified)
+    return Outcome(
+        evidence=evidence([f"{h.section}\n{h.text}" for h in hits], q),
+        correct=holds_gold(shown, q["gold"]) if q["gold"] else False,
+        degenerate=degenerate(answer.text),
+        claims=claims,
+        unsupported=unsupported,
+        ttft=(first or time.perf_counter()) - start,
+        total=total,
+        found=answer.found,
+        extra={
+            "correct_generated": bool(q["gold"]) and holds_gold(gen_text, q["gold"]),
+            "correct_extract": bool(q["gold"]) and holds_gold(quoted, q["gold"]),
+            "answer_source": getattr(answer, "answer_source", "generated"),
+            "stopped": getattr(answer, "stopped", None),
+            "unverified": len(getattr(answer, "unverified", [])),
+            "answer": answer.text,
+        },
+    )
+
+
+class Naive:
+    """Bare llama-cpp-python over dense top-5 of the same chunks and vectors."""
+
+    def __init__(self, app, model_path: Path, n_ctx: int) -> None:  # type: ignore[no-untyped-def]
+        from llama_cpp import Llama
+
+        self.embedder = app.embedder_loaded()
+        col = app.library.get_collection(COLLECTION)
+        # The same chunks and the same stored vectors the appliance searches.
+        ids, self.texts = app.retriever._ready_chunks(col.id)  # "title section text"
+        stored = app.index.vectors(COLLECTION, ids)
+        self.vectors = np.stack([stored[i] for i in ids])
+        self.llm = Llama(str(model_path), n_ctx=n_ctx, verbose=False)
+
+    def __call__(self, q: dict[str, Any]) -> Outcome:
+        start = time.perf_counter()
+        qv = self.embedder.embed([q["question"]])[0]
+        top = np.argsort(-(self.vectors @ qv))[:5]
+        passages = [self.texts[i] for i in top]
+        prompt = NAIVE_PROMPT.format(context="\n\n".join(passages), question=q["question"])
+        first = None
+        parts = []
+        for chunk in self.llm.create_chat_completion(
+            [{"role": "user", "content": prompt}],
+            max_tokens=384,
+            temperature=0.2,
+            seed=7,
+            stream=True,
+        ):
+            delta = chunk["choices"][0].get("delta", {}).get("content")
+            if delta:
+                first = first or time.perf_counter()
+                parts.append(delta)
+        total = time.perf_counter() - start
+        text = "".join(parts).strip()
+        claims = unsupported = 0
+        for s in sentences(text):
+            if _DIGITS.search(s):
+                claims += 1
+                unsupported += bool(unsupported_numbers(s, passages))
+        return Outcome(
+            evidence=evidence(passages, q),
+            correct=bool(q["gold"]) and holds_gold(text, q["gold"]),
+            degenerate=degenerate(text),
+            claims=claims,
+            unsupported=unsupported,
+            ttft=(first or time.perf_counter()) - start,
+            total=total,
+            extra={"answer": text},
+        )
+
+
+def summarise(name: str, outcomes: list[Outcome], answerable: bool) -> list[object]:
+    n = len(outcomes)
+    claims = sum(o.claims for o in outcomes)
+    row: list[object] = [name, n]
+    if answerable:
+        row += [
+            sum(o.evidence for o in outcomes) / n,
+            sum(o.correct for o in outcomes) / n,
+        ]
+    else:
+        row += ["-", "-"]
+    row += [
+        sum(o.degenerate is not None for o in outcomes),
+        f"{sum(o.unsupported for o in outcomes)}/{claims}",
+        median([o.ttft for o in outcomes]),
+        median([o.total for o in outcomes]),
+    ]
+    return row
+
+
+def tune_extract(app, questions: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
+    """Gold fact in the quoted sentences, per scorer setting (no generation)."""
+    from appliance.rag.extractive import WEIGHTS, extract_answer
+
+    embed = app.embedder_loaded().embed
+    hits_for = {q["id"]: app.retrieve(q["question"], COLLECTION) for q in questions}
+    settings = {
+        "default " + str(WEIGHTS): WEIGHTS,
+        "dense only": (1.0, 0.0, 0.0, 0.0),
+        "lexical only": (0.0, 1.0, 0.0, 0.0),
+        "dense+lexical": (1.0, 0.6, 0.0, 0.0),
+        "dense+cue": (1.0, 0.0, 0.35, 0.0),
+        "dense+lexical+cue": (1.0, 0.6, 0.35, 0.0),
+        "lexical+cue+rank": (0.0, 1.0, 0.35, 0.15),
+        "dense+lex(1.0)+cue(0.5)+rank": (1.0, 1.0, 0.5, 0.15),
+    }
+    rows = []
+    for name, weights in settings.items():
+        for k in (1, 2, 3):
+            got = 0
+            for q in questions:
+                quotes = extract_answer(
+                    q["question"], hits_for[q["id"]], embed, weights=weights, max_sentences=k
+                )
+                got += holds_gold(" ".join(x.text for x in quotes), q["gold"])
+            rows.append([name, k, got / len(questions)])
+    evidence_rate = sum(evidence([h.text for h in hits_for[q["id"]]], q) for q in questions) / len(
+        questions
+    )
+    print(f"evidence@5 (upper bound for any quote): {evidence_rate:.3f}\n")
+    print(table(["scorer", "max sentences", "gold in quotes"], rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", default="dev", help="dev, holdout, unanswerable or all")
+    parser.add_argument("--limit", type=int, default=0, help="first N questions only")
+    parser.add_argument("--model", default=CHAT_MODEL, help="GGUF file in the model folder")
+    parser.add_argument("--no-naive", action="store_true", help="the appliance only")
+    parser.add_argument("--tune-extract", action="store_true")
+    parser.add_argument("--json", type=Path, help="write every answer and verdict here")
+    parser.add_argument("--set", action="append", default=[], help="setting=value override")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the ingested document here between runs (with --key-file)",
+    )
+    parser.add_argument("--key-file", type=Path, help="key file for --data-dir (made if absent)")
+    args = parser.parse_args()
+    questions = load_questions(args.split)
+    if args.limit:
+        questions = questions[: args.limit]
+    overrides: dict[str, Any] = {"chat_model": args.model}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = type_of(value)
+    print_header(f"Question answering on the GDPR ({args.split}, {len(questions)} questions)")
+    with tempfile.TemporaryDirectory(prefix="appliance-bench-qa-") as tmp:
+        app = make_appliance(Path(tmp) / "data", **overrides)
+        started = time.perf_counter()
+        [result] = app.ingest([DOCUMENT], COLLECTION)
+        print(
+            f"ingested {DOCUMENT.name}: {result.chunks} chunks in "
+            f"{time.perf_counter() - started:.1f} s\n"
+        )
+        if args.tune_extract:
+            tune_extract(app, questions)
+            return
+        sides: dict[str, Any] = {"appliance": lambda q: run_appliance(app, q)}
+        if not args.no_naive:
+            sides["naive"] = Naive(app, model_dir() / args.model, app.settings.n_ctx)
+        outcomes: dict[str, list[Outcome]] = {name: [] for name in sides}
+        for i, q in enumerate(questions):
+            names = list(sides)
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                outcomes[name].append(sides[name](q))
+        answerable = args.split not in ("unanswerable",)
+        print(
+            table(
+                [
+                    "side",
+                    "questions",
+                    "evidence@5",
+                    "correct",
+                    "degenerate",
+                    "unsupported claims",
+                    "TTFT p50 s",
+                    "total p50 s",
+                ],
+                [summarise(name, out, answerable) for name, out in outcomes.items()],
+            )
+        )
+        mine = outcomes["appliance"]
+        n = len(mine)
+        print(
+            f"\nappliance: gold in the generated (verified) sentences "
+            f"{sum(o.extra['correct_generated'] for o in mine) / n:.3f}, in the quotes "
+            f"{sum(o.extra['correct_extract'] for o in mine) / n:.3f}; extractive answer used "
+            f"{sum(o.extra['answer_source'] == 'extractive' for o in mine)}x; loops stopped "
+            f"{sum(o.extra['stopped'] == 'loop' for o in mine)}; unverified sentences "
+            f"{sum(o.extra['unverified'] for o in mine)}; found nothing "
+            f"{sum(not o.found for o in mine)}"
+        )
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(
+                json.dumps(
+                    {
+                        name: [
+                            {"id": q["id"], **{k: v for k, v in vars(o).items()}}
+                            for q, o in zip(questions, out, strict=True)
+                        ]
+                        for name, out in outcomes.items()
+                    },
+                    indent=1,
+                    ensure_ascii=False,
+                )
+            )
+        app.close()
+
+
+def type_of(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+if __name__ == "__main__":
+    main()
