@@ -324,6 +324,15 @@ def main() -> None:
             names = list(sides)
             for name in names[i % len(names) :] + names[: i % len(names)]:
                 outcomes[name].append(sides[name](q))
+            print(
+                f"{q['id']}: "
+                + ", ".join(
+                    f"{name} {'correct' if out[-1].correct else 'wrong'}"
+                    f"{' ' + out[-1].degenerate if out[-1].degenerate else ''}"
+                    for name, out in outcomes.items()
+                ),
+                flush=True,
+            )
         answerable = args.split not in ("unanswerable",)
         print(
             table(
