@@ -6,14 +6,19 @@ changes, so it never persists chunk text outside the store that protects it.
 
 from __future__ import annotations
 
-import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 
 import bm25s
 import numpy as np
+import regex
 
-_WORD = re.compile(r"[0-9a-zà-ÿß]+(?:[-'_][0-9a-zà-ÿß]+)*", re.IGNORECASE)
+# A word: letters (of any script), combining marks and digits, joined by inner
+# hyphens or underscores ("e-mail", "max_upload_bytes"). Apostrophes split words,
+# so French and Italian elisions ("l'école", "dell'archivio") meet their nouns.
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:[-_][\p{L}\p{M}\p{N}]+)*")
+_GREEK_MARK = regex.compile(r"(?<=[\p{Greek}])\p{Mn}+")
 try:
     from bm25s.stopwords import STOPWORDS_EN
 
@@ -42,10 +47,21 @@ STOPWORDS = STOPWORDS | {
 }
 
 
+def fold(text: str) -> str:
+    """Text as the index compares it: NFKC, case-folded ("Straße" → "strasse"), and
+    Greek without accents, since Greek capitals are written without them
+    ("ΑΡΧΕΙΑ" and "αρχεία" are one word)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if _GREEK_MARK.search(unicodedata.normalize("NFD", text)):
+        text = unicodedata.normalize("NFC", _GREEK_MARK.sub("", unicodedata.normalize("NFD", text)))
+    return text
+
+
 def terms(text: str) -> list[str]:
-    """Lower-cased content words, stop words removed, a naive plural folded."""
+    """Content words of any script, folded (:func:`fold`); English stop words
+    removed and a naive English plural folded."""
     out = []
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(fold(text)):
         if word in STOPWORDS or len(word) < 2:
             continue
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
