@@ -146,6 +146,8 @@ def _result_line(result: IngestResult) -> str:
     if not result.ok:
         return f"FAILED     {result.path}: {result.error}"
     pages = f", {result.pages} pages" if result.pages else ""
+    note = result.extraction_note()
+    pages += f"; {note}" if note else ""
     extra = f" ({result.error})" if result.error else ""
     return f"{result.status:<10} {result.path} [{result.chunks} chunks{pages}]{extra}"
 

@@ -42,6 +42,7 @@ class OnnxEmbedder:
         self.name = folder.name
         self.batch_size = batch_size
         self._tokenizer = Tokenizer.from_file(str(tok_path))
+        self._max_tokens = max_tokens
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()
         opts = ort.SessionOptions()
@@ -80,6 +81,24 @@ class OnnxEmbedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    def known_word_share(self, words: list[str]) -> float:
+        """Share (0..1) of ``words`` that the encoder's vocabulary holds whole: one
+        token, not unknown. An encoder trained on English holds most English words
+        whole and cuts Greek, Bulgarian or Polish words into letters and pieces; its
+        similarities between texts it cuts up that way mean little. 1.0 for no words.
+        """
+        if not words:
+            return 1.0
+        with self._tok_lock:
+            self._tokenizer.no_truncation()
+            try:
+                encodings = self._tokenizer.encode_batch(words, add_special_tokens=False)
+            finally:
+                self._tokenizer.enable_truncation(max_length=self._max_tokens)
+        unknown = self._tokenizer.token_to_id("[UNK]")
+        whole = sum(1 for e in encodings if len(e.ids) == 1 and e.ids[0] != unknown)
+        return whole / len(words)
 
     def _run(self, batch: list) -> np.ndarray:
         width = max(len(e.ids) for e in batch)

@@ -40,6 +40,14 @@ class Page:
     ocr: bool = False  # the text was read from an image of the page
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried inside another (an e-mail's attachment), ingested on its own."""
+
+    name: str  # the file name it was attached under
+    data: bytes
+
+
 @dataclass
 class LoadedDocument:
     title: str
@@ -48,6 +56,7 @@ class LoadedDocument:
     # Pages (1-based) of a paged format on which no text was found, OCR included.
     pages_without_text: list[int] = field(default_factory=list)
     encoding: str | None = None  # how a text file was decoded ("utf-8", "cp1254")
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def ocr_pages(self) -> list[int]:
@@ -426,9 +435,50 @@ _HTML_SKIP = (
 # Elements that start a new block of text (the HTML Living Standard's flow
 # content that renders as a block, and table rows).
 _HTML_BLOCK = frozenset(
-    "address article aside blockquote body caption center dd details dialog div dl dt "
-    "fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr legend li "
-    "main menu ol p pre section summary table tbody tfoot thead tr ul".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "tfoot",
+        "thead",
+        "tr",
+        "ul",
+    ]
 )
 _HTML_CELLS = ("td", "th")
 # ARIA roles of navigation chrome: menus, breadcrumbs, banners of links.
@@ -443,7 +493,7 @@ def load_html(path: Path) -> LoadedDocument:
     with its cells joined by " | ". Scripts, styles, forms and navigation chrome
     (``nav`` and the ARIA navigation roles, hidden elements) are left out.
     """
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+    from bs4 import BeautifulSoup
     from bs4.dammit import EncodingDetector
 
     raw = path.read_bytes()
@@ -456,6 +506,17 @@ def load_html(path: Path) -> LoadedDocument:
         soup = BeautifulSoup(decoded.text, "html.parser")
         encoding = decoded.encoding
     title_tag = soup.title.string if soup.title and soup.title.string else ""
+    blocks = html_blocks(soup)
+    title = _clean(title_tag) or _title_from(blocks, path)
+    return LoadedDocument(title, "html", [Page(None, blocks)], encoding=encoding)
+
+
+def html_blocks(markup) -> list[Block]:  # type: ignore[no-untyped-def]
+    """Blocks of an HTML page (markup text or a parsed BeautifulSoup), as load_html
+    reads them."""
+    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+    soup = markup if isinstance(markup, BeautifulSoup) else BeautifulSoup(markup, "html.parser")
     for tag in soup(_HTML_SKIP):
         tag.decompose()
     for tag in soup.find_all(True):
@@ -482,9 +543,7 @@ def load_html(path: Path) -> LoadedDocument:
         level = 0
 
     def inline_text(node: Tag) -> str:
-        return " ".join(
-            str(s) for s in node.find_all(string=True) if not isinstance(s, Comment)
-        )
+        return " ".join(str(s) for s in node.find_all(string=True) if not isinstance(s, Comment))
 
     def walk(node: Tag) -> None:
         nonlocal level
@@ -520,8 +579,7 @@ def load_html(path: Path) -> LoadedDocument:
     root = soup.body or soup
     walk(root)
     flush()
-    title = _clean(title_tag) or _title_from(blocks, path)
-    return LoadedDocument(title, "html", [Page(None, blocks)], encoding=encoding)
+    return blocks
 
 
 def load_markdown(path: Path) -> LoadedDocument:
@@ -569,6 +627,19 @@ def load_text(path: Path) -> LoadedDocument:
     return LoadedDocument(_title_from(blocks, path), "text", pages, encoding=decoded.encoding)
 
 
+def _elsewhere(module: str, name: str) -> Callable[[Path], LoadedDocument]:
+    """A loader from another module of this package (imported on first use; those
+    modules build on this one)."""
+
+    def load(path: Path) -> LoadedDocument:
+        import importlib
+
+        loader = getattr(importlib.import_module(f"appliance.ingest.{module}"), name)
+        return loader(path)  # type: ignore[no-any-return]
+
+    return load
+
+
 LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".pdf": load_pdf,
     ".docx": load_docx,
@@ -583,6 +654,14 @@ LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".jpeg": load_image,
     ".tif": load_image,
     ".tiff": load_image,
+    ".xlsx": _elsewhere("office", "load_xlsx"),
+    ".pptx": _elsewhere("office", "load_pptx"),
+    ".odt": _elsewhere("office", "load_odt"),
+    ".ods": _elsewhere("office", "load_ods"),
+    ".rtf": _elsewhere("office", "load_rtf"),
+    ".csv": _elsewhere("office", "load_csv"),
+    ".eml": _elsewhere("mail", "load_eml"),
+    ".msg": _elsewhere("mail", "load_msg"),
 }
 SUPPORTED_SUFFIXES = frozenset(LOADERS)
 

@@ -22,6 +22,8 @@ import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -34,13 +36,19 @@ from sqlalchemy.exc import IntegrityError
 from appliance.crypto.keyring import SUPERSEDED
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import CollectionNotFound, DocumentError
-from appliance.files import sha256_file
-from appliance.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document
+from appliance.files import ensure_private_dir, sha256_file
+from appliance.ingest import SUPPORTED_SUFFIXES, Attachment, chunk_document, load_document
 from appliance.privacy import PiiBlocked
 from appliance.rag.privacy import SUBJECT_SCOPE, PrivacyGate
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
-from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE, DocumentInfo, DocumentVault
+from appliance.store.vault import (
+    DOCUMENT_SCOPE,
+    ORIGINAL_SCOPE,
+    DocumentInfo,
+    DocumentVault,
+    extraction_of,
+)
 from appliance.store.vectors import VectorIndex
 
 # Chroma wants names that start and end with a letter or digit.
@@ -58,10 +66,38 @@ class IngestResult:
     chunks: int = 0
     pages: int | None = None
     error: str | None = None
+    ocr_pages: tuple[int, ...] = ()  # pages whose text was read by OCR
+    pages_without_text: tuple[int, ...] = ()  # pages on which no text was found
 
     @property
     def ok(self) -> bool:
         return self.status != "failed"
+
+    def extraction_note(self) -> str:
+        """What staff should know about how the text was read, e.g.
+        "pages 2-3 read by OCR; no text found on page 4" ("" when nothing)."""
+        notes = []
+        if self.ocr_pages:
+            notes.append(f"{_pages_label(self.ocr_pages)} read by OCR")
+        if self.pages_without_text:
+            notes.append(f"no text found on {_pages_label(self.pages_without_text)}")
+        return "; ".join(notes)
+
+
+def _pages_label(pages: tuple[int, ...]) -> str:
+    """ "page 2", "pages 2-3", "pages 1, 4-6" """
+    runs: list[str] = []
+    ordered = sorted(set(pages))
+    start = prev = ordered[0]
+    for n in [*ordered[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        runs.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    word = "page" if len(ordered) == 1 else "pages"
+    return f"{word} {', '.join(runs)}"
 
 
 def validate_collection_name(name: str) -> str:
@@ -276,24 +312,97 @@ class DocumentLibrary:
             for path, error in expand_paths(paths):
                 if error is not None:
                     result = IngestResult(path, "failed", error=str(error))
-                else:
-                    try:
-                        result = self._ingest_one(path, col, (names or {}).get(path))
-                    except DocumentError as exc:
-                        result = IngestResult(path, "failed", error=str(exc))
-                    except PiiBlocked as exc:  # the policy refuses this file, not the batch
-                        result = IngestResult(path, "failed", error=str(exc))
+                    results.append(result)
+                    if on_result:
+                        on_result(result)
+                    continue
+                attachments: list[Attachment] = []
+                result = self._ingest_guarded(path, col, (names or {}).get(path), None, attachments)
                 results.append(result)
                 if on_result:
                     on_result(result)
+                if result.document_id and attachments and result.status in ("added", "replaced"):
+                    for attached in self._ingest_attachments(result, attachments, col):
+                        results.append(attached)
+                        if on_result:
+                            on_result(attached)
         return results
 
-    def _ingest_one(self, path: Path, col: Collection, name: str | None = None) -> IngestResult:
+    def _ingest_guarded(
+        self,
+        path: Path,
+        col: Collection,
+        name: str | None,
+        parent_id: str | None,
+        attachments: list[Attachment],
+    ) -> IngestResult:
+        """One file; whatever is wrong with it fails it alone."""
+        try:
+            return self._ingest_one(path, col, name, parent_id, attachments)
+        except DocumentError as exc:
+            return IngestResult(path, "failed", error=str(exc))
+        except PiiBlocked as exc:  # the policy refuses this file, not the batch
+            return IngestResult(path, "failed", error=str(exc))
+
+    def _ingest_attachments(
+        self, mail: IngestResult, attachments: list[Attachment], col: Collection
+    ) -> Iterator[IngestResult]:
+        """An e-mail's attachments, each a document of its own linked to the mail
+        (``parent_id``) and named "<mail> > <attachment>". Each is written to a
+        private spool folder in the data directory only while it is read, then
+        sealed like any upload."""
+        with self.db.session() as s:
+            doc = s.get(Document, mail.document_id)
+        mail_source = self.vault.open_document(doc).source if doc is not None else str(mail.path)
+        spool = self._lock_path.parent / "incoming"
+        ensure_private_dir(spool)
+        folder = Path(tempfile.mkdtemp(dir=spool))
+        try:
+            for index, attachment in enumerate(attachments, start=1):
+                target = folder / str(index) / attachment.name
+                target.parent.mkdir(mode=0o700)
+                with target.open("xb") as out:
+                    out.write(attachment.data)
+                source = f"{mail_source} > {attachment.name}"
+                if target.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    yield IngestResult(
+                        Path(source),
+                        "failed",
+                        error=f"{source}: attachment of a type that is not ingested "
+                        f"({target.suffix or 'no extension'}).",
+                    )
+                    continue
+                nested: list[Attachment] = []  # attachments of attached mails: one level
+                result = self._ingest_guarded(target, col, source, mail.document_id, nested)
+                error = result.error.replace(str(target), source) if result.error else None
+                yield IngestResult(
+                    Path(source),
+                    result.status,
+                    result.document_id,
+                    result.chunks,
+                    result.pages,
+                    error,
+                    result.ocr_pages,
+                    result.pages_without_text,
+                )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _ingest_one(
+        self,
+        path: Path,
+        col: Collection,
+        name: str | None = None,
+        parent_id: str | None = None,
+        attachments: list[Attachment] | None = None,
+    ) -> IngestResult:
         try:
             before = sha256_file(path)
         except OSError:
             before = None  # load_document names the problem
         document = load_document(path, max_bytes=self.max_bytes)
+        if attachments is not None:
+            attachments.extend(document.attachments)
         content_sha = sha256_file(path)
         if before != content_sha:
             raise DocumentError(f"{path}: the file changed while it was read; try again.")
@@ -316,7 +425,12 @@ class DocumentLibrary:
             )
             if same_path is not None and same_path.content_mac == content_mac:
                 return IngestResult(
-                    path, "unchanged", same_path.id, same_path.chunk_count, same_path.page_count
+                    path,
+                    "unchanged",
+                    same_path.id,
+                    same_path.chunk_count,
+                    same_path.page_count,
+                    **extraction_of(same_path),
                 )
             # A changed file is always re-ingested, even if it now equals another.
             twin = (
@@ -338,7 +452,13 @@ class DocumentLibrary:
                     twin.chunk_count,
                     twin.page_count,
                     error=f"same content as {self.vault.open_document(twin).source}",
+                    **extraction_of(twin),
                 )
+        extraction = {
+            "ocr_pages": document.ocr_pages,
+            "pages_without_text": document.pages_without_text,
+            "encoding": document.encoding,
+        }
         # Personal data is pseudonymised before chunking and embedding (collection policy).
         protected = self.privacy.protect_document(document, self.privacy.policy(col.policy))
         document = protected.document
@@ -366,6 +486,8 @@ class DocumentLibrary:
                     policy_name=protected.policy.name,
                     policy_digest=protected.policy.digest,
                     pii_counts=json.dumps(protected.counts),
+                    extraction=json.dumps(extraction),
+                    parent_id=parent_id,
                     **sealed_fields,
                     size_bytes=path.stat().st_size,
                     page_count=document.page_count,
@@ -413,11 +535,23 @@ class DocumentLibrary:
             )
         _crash_point("after-ready")
         if replaced:
+            with self.db.session() as s:
+                children = list(
+                    s.scalars(select(Document.id).where(Document.parent_id == replaced))
+                )
+            for child in children:  # the old version's attachments; the new one brings its own
+                self.delete_document_locked(child, SUPERSEDED)
             self.index.delete_document(col.name, replaced)
             self.vault.destroy(replaced, SUPERSEDED)
             self.privacy.drop_orphan_identifiers(SUPERSEDED)
         return IngestResult(
-            path, "replaced" if replaced else "added", doc_id, len(drafts), document.page_count
+            path,
+            "replaced" if replaced else "added",
+            doc_id,
+            len(drafts),
+            document.page_count,
+            ocr_pages=tuple(extraction["ocr_pages"]),
+            pages_without_text=tuple(extraction["pages_without_text"]),
         )
 
     # -- deletion and recovery -----------------------------------------------
@@ -436,6 +570,9 @@ class DocumentLibrary:
                 raise DocumentError(f"no document with id {document_id!r}.")
             info = self.vault.open_document(doc)
             col_name = doc.collection.name
+            children = list(s.scalars(select(Document.id).where(Document.parent_id == document_id)))
+        for child in children:  # an e-mail's attachments go with it
+            self.delete_document_locked(child, reason)
         # Logged first, with the real reason: a crash below cannot turn the deletion
         # into a superseded leftover that a restore would bring back.
         keys = self.vault.announce(document_id, reason)

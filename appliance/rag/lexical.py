@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -47,6 +48,46 @@ STOPWORDS = STOPWORDS | {
 }
 
 
+# Languages of the EU whose stop words spaCy ships (spacy/lang/<code>/stop_words.py).
+EU_LANGUAGES = [
+    "bg",
+    "cs",
+    "da",
+    "de",
+    "el",
+    "es",
+    "et",
+    "fi",
+    "fr",
+    "ga",
+    "hr",
+    "hu",
+    "it",
+    "lt",
+    "lv",
+    "nl",
+    "pl",
+    "pt",
+    "ro",
+    "sk",
+    "sl",
+    "sv",
+]
+STOPWORDS_FILE = Path(__file__).with_name("stopwords_eu.txt")
+
+
+def _eu_stop_words() -> frozenset[str]:
+    """Function words of the EU's languages that no English text uses as a word:
+    those in Greek or Cyrillic letters, or with a letter beyond ASCII ("że",
+    "für", "été"), from spaCy's lists (scripts/make_stopwords.py). Plain-ASCII
+    ones are left out: German "die", Dutch "door", Spanish "sin" are English too."""
+    words: set[str] = set()
+    for line in STOPWORDS_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            words.update(line.split()[1:])
+    return frozenset(words)
+
+
 def fold(text: str) -> str:
     """Text as the index compares it: NFKC, case-folded ("Straße" → "strasse"), and
     Greek without accents, since Greek capitals are written without them
@@ -57,9 +98,13 @@ def fold(text: str) -> str:
     return text
 
 
+STOPWORDS = STOPWORDS | _eu_stop_words()
+
+
 def terms(text: str) -> list[str]:
-    """Content words of any script, folded (:func:`fold`); English stop words
-    removed and a naive English plural folded."""
+    """Content words of any script, folded (:func:`fold`); stop words removed
+    (English, and the other EU languages' that are not English words), and a
+    naive English plural folded."""
     out = []
     for word in _WORD.findall(fold(text)):
         if word in STOPWORDS or len(word) < 2:

@@ -4,7 +4,11 @@ Reciprocal rank fusion (Cormack et al., 2009) needs no score calibration
 between the two lists. A hit counts as relevant when its cosine similarity to
 the question clears ``min_dense_similarity``, or when it contains most of the
 question's content words (exact identifiers, names of forms, article numbers).
-When nothing clears either bar the caller is told there is nothing to cite.
+The cosine counts only for a question the embedder can read (most of its words
+whole in the embedder's vocabulary): an English-only encoder finds every Greek
+passage "similar" to every Greek question, so in languages it does not know the
+words themselves must match. When nothing clears a bar the caller is told there
+is nothing to cite.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ LEXICAL_WEIGHT = 1.0
 ENTITY_WEIGHT = 2.0
 # A lexical-only hit must contain this share of the question's content words.
 MIN_LEXICAL_COVERAGE = 0.6
+# Share of the question's content words the embedder must hold whole in its
+# vocabulary for the cosine to count (OnnxEmbedder.known_word_share). English
+# questions of bench/bench_retrieval.py measure 0.6 and over; Greek, Bulgarian,
+# Polish and Czech questions 0.3 and under (tests/test_extraction.py).
+MIN_KNOWN_WORDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,7 @@ class Retriever:
                 lex_rank[hit.chunk_id] = i
                 lex_hits[hit.chunk_id] = hit
         entity_rank = {cid: i for i, cid in enumerate((entity_chunks or [])[:pool])}
+        dense_counts = self.embedder.known_word_share(terms(question)) >= MIN_KNOWN_WORDS
         candidates = list(dict.fromkeys([*entity_rank, *dense_rank, *lex_rank]))
         if not candidates:
             return []
@@ -157,7 +167,9 @@ class Retriever:
             sim = dense_sim.get(cid, -1.0)
             lex = lex_hits.get(cid)
             coverage = lex.coverage if lex else 0.0
-            relevant = sim >= self.min_dense_similarity or coverage >= MIN_LEXICAL_COVERAGE
+            relevant = (
+                dense_counts and sim >= self.min_dense_similarity
+            ) or coverage >= MIN_LEXICAL_COVERAGE
             if not relevant and cid not in entity_rank:
                 continue
             chunk, doc = row
