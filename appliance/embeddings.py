@@ -82,10 +82,10 @@ class OnnxEmbedder:
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
-    def known_word_share(self, words: list[str]) -> float:
-        """Share (0..1) of ``words`` that the encoder's vocabulary holds whole: one
-        token, not unknown. An encoder trained on English holds most English words
-        whole and cuts Greek, Bulgarian or Polish words into letters and pieces; its
+    def pieces_per_word(self, words: list[str]) -> float:
+        """Tokens the encoder's vocabulary needs per word of ``words`` (unknown words
+        count as one). An encoder trained on English reads English words in one or
+        two pieces and cuts Greek, Bulgarian or Polish words into letters; its
         similarities between texts it cuts up that way mean little. 1.0 for no words.
         """
         if not words:
@@ -96,9 +96,7 @@ class OnnxEmbedder:
                 encodings = self._tokenizer.encode_batch(words, add_special_tokens=False)
             finally:
                 self._tokenizer.enable_truncation(max_length=self._max_tokens)
-        unknown = self._tokenizer.token_to_id("[UNK]")
-        whole = sum(1 for e in encodings if len(e.ids) == 1 and e.ids[0] != unknown)
-        return whole / len(words)
+        return sum(max(1, len(e.ids)) for e in encodings) / len(words)
 
     def _run(self, batch: list) -> np.ndarray:
         width = max(len(e.ids) for e in batch)

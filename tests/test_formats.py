@@ -13,7 +13,7 @@ import pytest
 from appliance.errors import DocumentError
 from appliance.ingest import chunk_document, load_document
 from appliance.ingest import loaders as loaders_module
-from tests.docgen import make_pdf
+from tests.docgen import make_msg, make_pdf
 
 LIMIT = 100 * 1024 * 1024
 
@@ -319,6 +319,29 @@ def test_not_a_mail_and_too_many_attachments(
     path = make_eml(tmp_path / "many.eml", [(f"a{i}.txt", b"x", "text/plain") for i in range(3)])
     with pytest.raises(DocumentError, match=r"many.eml: the mail has 3 attachments"):
         load_document(path, max_bytes=LIMIT)
+
+
+def test_outlook_msg_headers_body_and_attachments(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "schedule.pdf", ["Retention schedule: CCTV 30 days."])
+    path = make_msg(
+        tmp_path / "rules.msg",
+        "New visitor log rules",
+        "records@example.org",
+        "staff@example.org",
+        "Visitor logs are now kept for seven years.\r\n\r\nAsk the records office.",
+        [("schedule.pdf", pdf.read_bytes())],
+    )
+    doc = load_document(path, max_bytes=LIMIT)
+    blocks = [b.text for b in doc.pages[0].blocks]
+    assert doc.title == "New visitor log rules" and doc.kind == "msg"
+    assert "From: records@example.org" in blocks and "To: staff@example.org" in blocks
+    assert "Date: 2026-11-02 08:30:00+00:00" in blocks
+    assert "Visitor logs are now kept for seven years." in blocks
+    assert [(a.name, a.data) for a in doc.attachments] == [("schedule.pdf", pdf.read_bytes())]
+    damaged = tmp_path / "damaged.msg"
+    damaged.write_bytes(path.read_bytes()[:1536])
+    with pytest.raises(DocumentError, match=r"damaged.msg"):
+        load_document(damaged, max_bytes=LIMIT)
 
 
 def test_a_file_that_is_not_a_msg_is_refused(tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ def _header_blocks(headers: dict[str, str]) -> list[Block]:
 
 
 def _attachment_name(name: str | None, index: int) -> str:
-    base = Path((name or "").replace("\\", "/")).name.strip() or f"attachment-{index}"
+    base = Path((name or "").replace("\\", "/").replace("\x00", "")).name.strip()
+    base = base or f"attachment-{index}"
     return base[-120:]
 
 

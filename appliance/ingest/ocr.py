@@ -61,8 +61,10 @@ def ocr_available() -> bool:
     return bool(languages())
 
 
-def read_image(image: Image) -> str:
+def read_image(image: Image, dpi: float | None = None) -> str:
     """Text Tesseract reads in ``image``, lines kept ("" when it reads none).
+    ``dpi``: the image's resolution when known (else the file's own, else
+    Tesseract's estimate from the size of the letters).
 
     Raises DocumentError when Tesseract is missing or fails on the image.
     """
@@ -71,9 +73,16 @@ def read_image(image: Image) -> str:
     langs = languages()
     if not langs:
         raise DocumentError("OCR is not installed (Tesseract); run scripts/install-ocr.")
+    declared = image.info.get("dpi")
+    if dpi is None and isinstance(declared, tuple) and declared and declared[0]:
+        dpi = float(declared[0])
+    original_width = image.width
     image = _fit(image)
+    config = ""
+    if dpi:
+        config = f"--dpi {max(70, round(dpi * image.width / original_width))}"
     try:
-        return pytesseract.image_to_string(image, lang=langs, timeout=PAGE_TIMEOUT_S)
+        return pytesseract.image_to_string(image, lang=langs, config=config, timeout=PAGE_TIMEOUT_S)
     except RuntimeError as exc:  # pytesseract's timeout
         raise DocumentError(f"OCR gave up on a page after {PAGE_TIMEOUT_S} s ({exc}).") from exc
     except pytesseract.TesseractError as exc:
@@ -119,7 +128,7 @@ def read_pdf_pages(path: Path, numbers: Iterable[int]) -> dict[int, str]:
                 if width * height * scale * scale > MAX_PIXELS:
                     scale = (MAX_PIXELS / (width * height)) ** 0.5
                 image = page.render(scale=scale, grayscale=True).to_pil()
-                out[number] = read_image(image)
+                out[number] = read_image(image, dpi=scale * 72)
             except (pdfium.PdfiumError, DocumentError, OSError, ValueError) as exc:
                 log.warning("OCR of page %d of %s failed: %s", number, path.name, exc)
             finally:

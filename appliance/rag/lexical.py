@@ -101,14 +101,16 @@ def fold(text: str) -> str:
 STOPWORDS = STOPWORDS | _eu_stop_words()
 
 
-def terms(text: str) -> list[str]:
+def words(text: str) -> list[str]:
     """Content words of any script, folded (:func:`fold`); stop words removed
-    (English, and the other EU languages' that are not English words), and a
-    naive English plural folded."""
+    (English, and the other EU languages' that are not English words)."""
+    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) >= 2]
+
+
+def terms(text: str) -> list[str]:
+    """:func:`words` with a naive English plural folded: the index's terms."""
     out = []
-    for word in _WORD.findall(fold(text)):
-        if word in STOPWORDS or len(word) < 2:
-            continue
+    for word in words(text):
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         out.append(word)
