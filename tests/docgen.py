@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 
@@ -125,7 +126,7 @@ def _cfb(tree: dict) -> bytes:  # type: ignore[type-arg]
             kids = [add(k, v) for k, v in node.items()]
             if kids:
                 entry["child"] = kids[0]
-                for a, b in zip(kids, kids[1:], strict=False):
+                for a, b in itertools.pairwise(kids):
                     entries[a]["right"] = b
         return index
 
