@@ -356,3 +356,38 @@ def test_every_new_extension_is_supported() -> None:
 
     wanted = {".xlsx", ".pptx", ".odt", ".ods", ".rtf", ".csv", ".eml", ".msg", ".png"}
     assert wanted <= SUPPORTED_SUFFIXES
+
+
+# -- through the appliance: attachments are documents of their own ------------------
+
+
+def test_a_mail_and_its_attachments_are_linked_documents(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path / "data", embedder, None)
+    try:
+        pdf = make_pdf(tmp_path / "schedule.pdf", ["Retention schedule: CCTV footage 30 days."])
+        mail = make_eml(
+            tmp_path / "rules.eml",
+            [
+                ("schedule.pdf", pdf.read_bytes(), "application/pdf"),
+                ("logo.bin", b"\x00\x01", "application/octet-stream"),
+            ],
+        )
+        results = app.ingest([mail])
+        assert [(r.path.name, r.status) for r in results] == [
+            ("rules.eml", "added"),
+            ("rules.eml > schedule.pdf", "added"),
+            ("rules.eml > logo.bin", "skipped"),
+        ]
+        assert results[2].error == "a type that is not ingested: .bin"
+        docs = {Path(d.source).name: d for d in app.library.documents("default")}
+        assert set(docs) == {"rules.eml", "rules.eml > schedule.pdf"}
+        hits = app.retrieve("How long is CCTV footage kept?", k=3)
+        assert hits and hits[0].source.endswith("rules.eml > schedule.pdf") and hits[0].page == 1
+        assert not any((app.settings.data_dir / "incoming").iterdir())  # nothing left in clear
+        assert [r.status for r in app.ingest([mail])] == ["unchanged"]
+        app.delete_document(docs["rules.eml"].id)
+        assert app.library.documents("default") == []  # the attachment went with its mail
+    finally:
+        app.close()

@@ -61,7 +61,7 @@ DEFAULT_COLLECTION = "default"
 @dataclass(frozen=True)
 class IngestResult:
     path: Path
-    status: str  # "added", "replaced", "unchanged", "duplicate", "failed"
+    status: str  # "added", "replaced", "unchanged", "duplicate", "skipped", "failed"
     document_id: str | None = None
     chunks: int = 0
     pages: int | None = None
@@ -367,9 +367,8 @@ class DocumentLibrary:
                 if target.suffix.lower() not in SUPPORTED_SUFFIXES:
                     yield IngestResult(
                         Path(source),
-                        "failed",
-                        error=f"{source}: attachment of a type that is not ingested "
-                        f"({target.suffix or 'no extension'}).",
+                        "skipped",
+                        error=f"a type that is not ingested: {target.suffix or 'no extension'}",
                     )
                     continue
                 nested: list[Attachment] = []  # attachments of attached mails: one level
