@@ -139,7 +139,7 @@ class Retriever:
                 lex_rank[hit.chunk_id] = i
                 lex_hits[hit.chunk_id] = hit
         entity_rank = {cid: i for i, cid in enumerate((entity_chunks or [])[:pool])}
-        dense_counts = self.embedder.pieces_per_word(words(question)) <= MAX_PIECES_PER_WORD
+        dense_counts = self._embedder_reads(question)
         candidates = list(dict.fromkeys([*entity_rank, *dense_rank, *lex_rank]))
         if not candidates:
             return []
@@ -194,6 +194,13 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+    def _embedder_reads(self, question: str) -> bool:
+        """Whether the embedder reads the question's language: its plain words (letters
+        only; identifiers such as ``copy_file`` or ``IG-DIS-2`` belong to no language)
+        cost few pieces of the embedder's vocabulary."""
+        plain = [p for w in words(question) for p in w.split("-") if p.isalpha()]
+        return self.embedder.pieces_per_word(plain) <= MAX_PIECES_PER_WORD
 
     def _chunk_rows(self, ids: list[str], collection_id: int) -> dict[str, tuple[Chunk, Document]]:
         with self.db.session() as s:
