@@ -68,3 +68,23 @@ def test_abbreviations_do_not_split() -> None:
         "Keep records, e.g. Invoices and receipts.",
         "Then stop.",
     ]
+
+
+def test_sentences_of_every_script_are_split() -> None:
+    """Greek, Bulgarian and Polish sentences start with capitals outside A-Z."""
+    assert split_sentences("Τα αρχεία τηρούνται επτά χρόνια. Ύστερα καταστρέφονται.") == [
+        "Τα αρχεία τηρούνται επτά χρόνια.",
+        "Ύστερα καταστρέφονται.",
+    ]
+    assert split_sentences("Пазят се седем години. След това се унищожават.") == [
+        "Пазят се седем години.",
+        "След това се унищожават.",
+    ]
+    assert split_sentences("Przechowujemy je siedem lat. Łączny czas to «dużo».")[1] == (
+        "Łączny czas to «dużo»."
+    )
+    assert split_sentences("Πόσο καιρό τηρούνται; Επτά χρόνια.") == [
+        "Πόσο καιρό τηρούνται;",
+        "Επτά χρόνια.",
+    ]
+    assert split_sentences("Kept 6 years; staff may ask.") == ["Kept 6 years; staff may ask."]

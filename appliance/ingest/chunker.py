@@ -9,14 +9,19 @@ title and its heading path for embedding and for the prompt.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+import regex
 
 from appliance.ingest.loaders import LoadedDocument
 
-# A sentence ends at . ! ? followed by space and an upper-case letter, digit or
-# quote; abbreviations such as "e.g." rarely meet that and are left joined.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+# A sentence ends at . ! ? followed by space and an upper-case letter of any
+# script, a digit or a quote (or at the Greek question mark, ";" after NFKC,
+# before a Greek capital); abbreviations such as "e.g." rarely meet that and are
+# left joined.
+_SENTENCE_END = regex.compile(
+    r"(?<=[.!?])[\"')\]»]?\s+(?=[\"'(\[«„]?[\p{Lu}\p{N}])|(?<=;)\s+(?=[Α-ΩΆΈΉΊΌΎΏ])"
+)
 _ABBREVIATIONS = (
     "e.g.",
     "i.e.",
