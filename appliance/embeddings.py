@@ -82,6 +82,21 @@ class OnnxEmbedder:
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
+    @property
+    def max_tokens(self) -> int:
+        """The encoder's window: longer texts are cut to this many tokens."""
+        return self._max_tokens
+
+    def token_count(self, text: str) -> int:
+        """Tokens ``text`` takes in the encoder's window, special tokens included,
+        before any truncation."""
+        with self._tok_lock:
+            self._tokenizer.no_truncation()
+            try:
+                return len(self._tokenizer.encode(text).ids)
+            finally:
+                self._tokenizer.enable_truncation(max_length=self._max_tokens)
+
     def pieces_per_word(self, words: list[str]) -> float:
         """Tokens the encoder's vocabulary needs per word of ``words`` (unknown words
         count as one). An encoder trained on English reads English words in one or

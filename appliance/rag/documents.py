@@ -461,8 +461,14 @@ class DocumentLibrary:
         # Personal data is pseudonymised before chunking and embedding (collection policy).
         protected = self.privacy.protect_document(document, self.privacy.policy(col.policy))
         document = protected.document
+        embedder = self._embedder()
+        # Cut by the embedder's own tokenizer, so no passage is embedded truncated.
         drafts = chunk_document(
-            document, chunk_chars=self.chunk_chars, overlap_chars=self.overlap_chars
+            document,
+            chunk_chars=self.chunk_chars,
+            overlap_chars=self.overlap_chars,
+            count_tokens=embedder.token_count,
+            max_tokens=embedder.max_tokens,
         )
         doc_id = uuid.uuid4().hex
         chunk_ids = [f"{doc_id}:{d.ordinal}" for d in drafts]
@@ -513,7 +519,7 @@ class DocumentLibrary:
                 ((cid, d.text) for cid, d in zip(chunk_ids, drafts, strict=True)),
             )
         _crash_point("after-pending")
-        vectors = self._embedder().embed([d.context_text(document.title) for d in drafts])
+        vectors = embedder.embed([d.context_text(document.title) for d in drafts])
         metadatas = [
             {"document_id": doc_id, "page": d.page if d.page is not None else -1} for d in drafts
         ]
