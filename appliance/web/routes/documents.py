@@ -27,6 +27,14 @@ _TYPES = {
     "html": "text/html",
     "md": "text/markdown",
     "txt": "text/plain",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "rtf": "application/rtf",
+    "csv": "text/csv",
+    "eml": "message/rfc822",
+    "msg": "application/vnd.ms-outlook",
 }
 
 
