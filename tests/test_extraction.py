@@ -567,3 +567,15 @@ def test_relevance_gate_holds_in_greek_bulgarian_polish_and_czech(
         assert hits and hits[0].text == notice, (lang, [h.text for h in hits])
         assert hits[0].lexical_score > 0
         assert quiet_app.retrieve(unrelated, k=3) == [], lang
+
+
+@needs_ocr
+def test_a_photo_of_a_page_is_answerable_with_its_page(tmp_path: Path, quiet_app) -> None:  # type: ignore[no-untyped-def]
+    from tests.docgen import render_scan
+
+    path = tmp_path / "notice.jpg"
+    render_scan(SCANNED).save(path, quality=80)  # type: ignore[attr-defined]
+    [result] = quiet_app.ingest([path])
+    assert result.ok and result.ocr_pages == (1,)
+    hits = quiet_app.retrieve("Where are personnel files archived?", k=3)
+    assert hits and hits[0].page == 1 and "basement store" in hits[0].text

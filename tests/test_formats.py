@@ -391,3 +391,66 @@ def test_a_mail_and_its_attachments_are_linked_documents(tmp_path: Path, embedde
         assert app.library.documents("default") == []  # the attachment went with its mail
     finally:
         app.close()
+
+
+def _office_files(tmp_path: Path) -> dict[str, Path]:
+    """One good file of each zipped office format, built with its own library."""
+    from docx import Document
+    from odf.opendocument import OpenDocumentSpreadsheet, OpenDocumentText
+    from odf.text import P
+    from pptx import Presentation
+
+    files = {"xlsx": make_xlsx(tmp_path / "a.xlsx", {"S": [["h"], ["v"]]})}
+    document = Document()
+    document.add_paragraph("Text.")
+    document.save(str(tmp_path / "a.docx"))
+    files["docx"] = tmp_path / "a.docx"
+    deck = Presentation()
+    deck.slides.add_slide(deck.slide_layouts[0]).shapes.title.text = "Slide"
+    deck.save(str(tmp_path / "a.pptx"))
+    files["pptx"] = tmp_path / "a.pptx"
+    text = OpenDocumentText()
+    text.text.addElement(P(text="Text."))
+    text.save(str(tmp_path / "a.odt"))
+    files["odt"] = tmp_path / "a.odt"
+    sheet = OpenDocumentSpreadsheet()
+    sheet.save(str(tmp_path / "a.ods"))
+    files["ods"] = tmp_path / "a.ods"
+    return files
+
+
+@pytest.mark.parametrize("kind", ["docx", "xlsx", "pptx", "odt", "ods"])
+def test_corrupt_locked_and_bomb_office_files_fail_with_their_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    good = _office_files(tmp_path)[kind]
+    cut = tmp_path / f"cut.{kind}"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(DocumentError, match=rf"cut.{kind}"):
+        load_document(cut, max_bytes=LIMIT)
+    locked = tmp_path / f"locked.{kind}"
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048))
+    with pytest.raises(DocumentError, match=rf"locked.{kind}: the {kind.upper()} is password"):
+        load_document(locked, max_bytes=LIMIT)
+    monkeypatch.setattr(loaders_module, "MAX_UNPACKED_BYTES", 500)
+    with pytest.raises(DocumentError, match=rf"a.{kind}: the {kind.upper()} unpacks to"):
+        load_document(good, max_bytes=LIMIT)
+
+
+def test_a_hostile_file_fails_alone_and_nothing_of_it_is_stored(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_app
+
+    files = _office_files(tmp_path)
+    bad = tmp_path / "cut.xlsx"
+    bad.write_bytes(files["xlsx"].read_bytes()[:700])
+    app = make_app(tmp_path / "data", embedder, None)
+    try:
+        results = app.ingest([files["docx"], bad, files["pptx"]])
+        assert [r.status for r in results] == ["added", "failed", "added"]
+        assert "cut.xlsx" in (results[1].error or "")
+        assert {Path(d.source).name for d in app.library.documents("default")} == {
+            "a.docx",
+            "a.pptx",
+        }
+    finally:
+        app.close()
