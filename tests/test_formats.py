@@ -386,6 +386,23 @@ def test_a_mail_and_its_attachments_are_linked_documents(tmp_path: Path, embedde
         hits = app.retrieve("How long is CCTV footage kept?", k=3)
         assert hits and hits[0].source.endswith("rules.eml > schedule.pdf") and hits[0].page == 1
         assert not any((app.settings.data_dir / "incoming").iterdir())  # nothing left in clear
+        odd = make_eml(
+            tmp_path / "odd.eml",
+            [
+                ("../../etc/notes.txt", b"First note about parking.", "text/plain"),
+                ("notes.txt", b"Second note about keys.", "text/plain"),
+                ("..", b"Third note about badges.", "text/plain"),
+            ],
+        )
+        odd_results = app.ingest([odd])
+        assert [r.path.name for r in odd_results] == [
+            "odd.eml",
+            "odd.eml > notes.txt",
+            "odd.eml > notes (2).txt",
+            "odd.eml > attachment-3",
+        ]
+        assert [r.status for r in odd_results] == ["added", "added", "added", "skipped"]
+        app.delete_document(odd_results[0].document_id)
         assert [r.status for r in app.ingest([mail])] == ["unchanged"]
         app.delete_document(docs["rules.eml"].id)
         assert app.library.documents("default") == []  # the attachment went with its mail

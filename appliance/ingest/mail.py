@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -44,10 +45,15 @@ def _header_blocks(headers: dict[str, str]) -> list[Block]:
     return blocks
 
 
+_UNSAFE = re.compile(r"[^\w.\- ()]+")
+
+
 def _attachment_name(name: str | None, index: int) -> str:
-    base = Path((name or "").replace("\\", "/").replace("\x00", "")).name.strip()
-    base = base or f"attachment-{index}"
-    return base[-120:]
+    """The attachment's own file name, without folders or characters a file system
+    would take as more than a name ("..", "/", NUL)."""
+    base = Path((name or "").replace("\\", "/").replace("\x00", "")).name
+    base = _UNSAFE.sub("_", base).strip(" .")
+    return (base or f"attachment-{index}")[-120:]
 
 
 def _checked(attachments: list[Attachment], path: Path) -> list[Attachment]:

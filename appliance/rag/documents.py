@@ -84,6 +84,17 @@ class IngestResult:
         return "; ".join(notes)
 
 
+def _unique_name(name: str, seen: set[str]) -> str:
+    """``name``, or "name (2).ext" when a mail carries two attachments of one name."""
+    stem, dot, ext = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    candidate, n = name, 1
+    while candidate.lower() in seen:
+        n += 1
+        candidate = f"{stem} ({n}){dot}{ext}"
+    seen.add(candidate.lower())
+    return candidate
+
+
 def _pages_label(pages: tuple[int, ...]) -> str:
     """ "page 2", "pages 2-3", "pages 1, 4-6" """
     runs: list[str] = []
@@ -358,12 +369,14 @@ class DocumentLibrary:
         ensure_private_dir(spool)
         folder = Path(tempfile.mkdtemp(dir=spool))
         try:
+            seen: set[str] = set()
             for index, attachment in enumerate(attachments, start=1):
-                target = folder / str(index) / attachment.name
+                name = _unique_name(attachment.name, seen)
+                target = folder / str(index) / name
                 target.parent.mkdir(mode=0o700)
                 with target.open("xb") as out:
                     out.write(attachment.data)
-                source = f"{mail_source} > {attachment.name}"
+                source = f"{mail_source} > {name}"
                 if target.suffix.lower() not in SUPPORTED_SUFFIXES:
                     yield IngestResult(
                         Path(source),
@@ -561,13 +574,18 @@ class DocumentLibrary:
 
     # -- deletion and recovery -----------------------------------------------
 
-    def delete_document(self, document_id: str, reason: str = "deleted") -> DocumentInfo:
+    def delete_document(
+        self, document_id: str, reason: str = "deleted", *, attachments: bool = True
+    ) -> DocumentInfo:
         """Delete a document everywhere and shred its keys: it cannot come back, and a
-        restored older backup loses it again."""
+        restored older backup loses it again. ``attachments``: an e-mail's attached
+        documents go with it (not for erasure, which judges each document alone)."""
         with self.exclusive():
-            return self.delete_document_locked(document_id, reason)
+            return self.delete_document_locked(document_id, reason, attachments=attachments)
 
-    def delete_document_locked(self, document_id: str, reason: str) -> DocumentInfo:
+    def delete_document_locked(
+        self, document_id: str, reason: str, *, attachments: bool = True
+    ) -> DocumentInfo:
         """:meth:`delete_document` for a caller that holds :meth:`exclusive` already."""
         with self.db.session() as s:
             doc = s.get(Document, document_id)
@@ -576,7 +594,7 @@ class DocumentLibrary:
             info = self.vault.open_document(doc)
             col_name = doc.collection.name
             children = list(s.scalars(select(Document.id).where(Document.parent_id == document_id)))
-        for child in children:  # an e-mail's attachments go with it
+        for child in children if attachments else ():  # an e-mail's attachments go with it
             self.delete_document_locked(child, reason)
         # Logged first, with the real reason: a crash below cannot turn the deletion
         # into a superseded leftover that a restore would bring back.
