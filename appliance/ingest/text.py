@@ -130,6 +130,9 @@ MIN_ALPHABET_FIT = 0.97
 # code page of every sample in tests/test_extraction.py measures 0.06 or less.
 MAX_MESS = 0.2
 _NON_LATIN = frozenset({"Greek", "Cyrillic"})
+# Characters of each decoding that are measured: enough for every letter a code
+# page can differ in to show up, bounded so a 50 MB file is judged in a second.
+SAMPLE_CHARS = 20_000
 _WORDS = re.compile(r"\w+")
 
 
@@ -238,9 +241,11 @@ def _readings(raw: bytes) -> list[_Reading]:
             text = raw.decode(codec)
         except UnicodeDecodeError:
             continue
-        language, fit = _alphabet_fit(text)
-        guesses = {lang for lang, _ in coherence_ratio(text)[:3]}
+        sample = text[:SAMPLE_CHARS]
+        language, fit = _alphabet_fit(sample)
+        guesses = {lang for lang, _ in coherence_ratio(sample)[:3]}
         cyrillic = {"Russian", "Bulgarian", "Ukrainian", "Serbian", "Macedonian", "Belarusian"}
         coherent = language in guesses or (language == "Cyrillic" and bool(guesses & cyrillic))
-        readings.append(_Reading(codec, text, language, fit, mess_ratio(text, 1.0), coherent))
+        mess = mess_ratio(sample, 1.0)
+        readings.append(_Reading(codec, text, language, fit, mess, coherent))
     return readings
