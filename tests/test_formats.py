@@ -383,6 +383,8 @@ def test_a_mail_and_its_attachments_are_linked_documents(tmp_path: Path, embedde
         assert results[2].error == "a type that is not ingested: .bin"
         docs = {Path(d.source).name: d for d in app.library.documents("default")}
         assert set(docs) == {"rules.eml", "rules.eml > schedule.pdf"}
+        attached = docs["rules.eml > schedule.pdf"].as_json()
+        assert attached["attached_to"] == docs["rules.eml"].id
         hits = app.retrieve("How long is CCTV footage kept?", k=3)
         assert hits and hits[0].source.endswith("rules.eml > schedule.pdf") and hits[0].page == 1
         assert not any((app.settings.data_dir / "incoming").iterdir())  # nothing left in clear

@@ -44,6 +44,7 @@ class DocumentInfo:
     updated_at: datetime
     ocr_pages: tuple[int, ...] = ()  # pages whose text was read by OCR
     pages_without_text: tuple[int, ...] = ()  # pages on which no text was found
+    attached_to: str | None = None  # the e-mail document this one was attached to
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -56,6 +57,7 @@ class DocumentInfo:
             "chunks": self.chunk_count,
             "ocr_pages": list(self.ocr_pages),
             "pages_without_text": list(self.pages_without_text),
+            "attached_to": self.attached_to,
             "added": self.created_at.isoformat(),
         }
 
@@ -134,6 +136,7 @@ class DocumentVault:
             status=doc.status,
             created_at=doc.created_at,
             updated_at=doc.updated_at,
+            attached_to=doc.parent_id,
             **extraction_of(doc),
         )
 
