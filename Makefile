@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
-.PHONY: setup models browser run demo test test-online lint format bench clean
+.PHONY: setup models ocr browser run demo test test-online lint format bench clean
 
-setup: $(STAMP) models
+setup: $(STAMP) models ocr
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ models: $(STAMP)
 
 run: setup
 	$(BIN)/appliance demo --serve
+
+# Tesseract and its language packs, from Debian's packages, for scanned pages.
+ocr:
+	scripts/install-ocr
 
 browser:
 	scripts/install-browser

@@ -149,6 +149,8 @@ def _result_line(result: IngestResult) -> str:
     if not result.ok:
         return f"FAILED     {result.path}: {result.error}"
     pages = f", {result.pages} pages" if result.pages else ""
+    note = result.extraction_note()
+    pages += f"; {note}" if note else ""
     extra = f" ({result.error})" if result.error else ""
     return f"{result.status:<10} {result.path} [{result.chunks} chunks{pages}]{extra}"
 
@@ -520,7 +522,13 @@ def documents_list(obj: _Context, collection: str, as_json: bool) -> None:
         _emit_json([d.as_json() for d in docs])
         return
     for d in docs:
-        click.echo(f"{d.id}  {d.kind:<8} {d.chunk_count:>4} chunks  {d.source}")
+        notes = []
+        if d.ocr_pages:
+            notes.append(f"OCR: pages {', '.join(map(str, d.ocr_pages))}")
+        if d.pages_without_text:
+            notes.append(f"no text: pages {', '.join(map(str, d.pages_without_text))}")
+        note = f"  ({'; '.join(notes)})" if notes else ""
+        click.echo(f"{d.id}  {d.kind:<8} {d.chunk_count:>4} chunks  {d.source}{note}")
 
 
 @documents.command("delete")

@@ -157,6 +157,7 @@ def run_doctor(
     )
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
     report.checks.append(_key_check(settings))
+    report.checks.append(_ocr_check())
     report.checks.append(_network_check())
     if settings.tls_cert is not None:
         report.checks.append(_certificate_check(settings.tls_cert))
@@ -186,6 +187,23 @@ def _key_check(settings: Settings) -> Check:
     detail = f"{key} mode {mode:o}" + ("" if mode & 0o077 == 0 else " (should be 600)")
     detail += "" if apart else " INSIDE the data directory: move it out"
     return Check("key-encryption key", ok, detail)
+
+
+def _ocr_check() -> Check:
+    """Tesseract and the claimed languages; without them scanned pages are reported
+    as pages without text rather than read (not a failure: text files still work)."""
+    from appliance.ingest import ocr
+
+    have = ocr.available_languages()
+    missing = [lang for lang in ocr.OCR_LANGUAGES if lang not in have]
+    if not have:
+        return Check(
+            "OCR", True, "Tesseract not installed: scans are not read (scripts/install-ocr)"
+        )
+    detail = f"Tesseract with {ocr.languages()}"
+    if missing:
+        detail += f"; missing {', '.join(missing)} (scripts/install-ocr)"
+    return Check("OCR", True, detail)
 
 
 def _routes() -> list[str]:

@@ -42,6 +42,7 @@ class OnnxEmbedder:
         self.name = folder.name
         self.batch_size = batch_size
         self._tokenizer = Tokenizer.from_file(str(tok_path))
+        self._max_tokens = max_tokens
         self._tokenizer.enable_truncation(max_length=max_tokens)
         self._tokenizer.no_padding()
         opts = ort.SessionOptions()
@@ -80,6 +81,37 @@ class OnnxEmbedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    @property
+    def max_tokens(self) -> int:
+        """The encoder's window: longer texts are cut to this many tokens."""
+        return self._max_tokens
+
+    def token_count(self, text: str) -> int:
+        """Tokens ``text`` takes in the encoder's window, special tokens included,
+        before any truncation."""
+        with self._tok_lock:
+            self._tokenizer.no_truncation()
+            try:
+                return len(self._tokenizer.encode(text).ids)
+            finally:
+                self._tokenizer.enable_truncation(max_length=self._max_tokens)
+
+    def pieces_per_word(self, words: list[str]) -> float:
+        """Tokens the encoder's vocabulary needs per word of ``words`` (unknown words
+        count as one). An encoder trained on English reads English words in one or
+        two pieces and cuts Greek, Bulgarian or Polish words into letters; its
+        similarities between texts it cuts up that way mean little. 1.0 for no words.
+        """
+        if not words:
+            return 1.0
+        with self._tok_lock:
+            self._tokenizer.no_truncation()
+            try:
+                encodings = self._tokenizer.encode_batch(words, add_special_tokens=False)
+            finally:
+                self._tokenizer.enable_truncation(max_length=self._max_tokens)
+        return sum(max(1, len(e.ids)) for e in encodings) / len(words)
 
     def _run(self, batch: list) -> np.ndarray:
         width = max(len(e.ids) for e in batch)

@@ -76,13 +76,19 @@ class Corpus:
         from appliance.store.schema import Chunk, Document, DocumentStatus
 
         with app.db.session() as s:
-            rows = s.execute(
-                select(Chunk.id, Chunk.text, Chunk.section, Document.title, Document.source_path)
+            found_rows = s.execute(
+                select(Chunk, Document)
                 .join(Document)
                 .where(
                     Document.collection_id == collection.id, Document.status == DocumentStatus.READY
                 )
             ).all()
+        # Titles, sources and passages are sealed at rest: opened here, in memory.
+        infos = {d.id: app.vault.open_document(d) for _, d in found_rows}
+        rows = []
+        for chunk, doc in found_rows:
+            section, text = app.vault.open_chunk(chunk, collection.id)
+            rows.append((chunk.id, text, section, infos[doc.id].title, infos[doc.id].source))
         self.ids = [r[0] for r in rows]
         # Same text the appliance's retriever hands its BM25 index.
         self.texts = [f"{r[3]} {r[2]} {r[1]}" for r in rows]

@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = (
     "bench_generation.py",
     "bench_ingest.py",
+    "bench_ocr.py",
     "bench_retrieval.py",
     "bench_encryption.py",
     "pii_eval.py",

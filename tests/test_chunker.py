@@ -68,3 +68,69 @@ def test_abbreviations_do_not_split() -> None:
         "Keep records, e.g. Invoices and receipts.",
         "Then stop.",
     ]
+
+
+def test_sentences_of_every_script_are_split() -> None:
+    """Greek, Bulgarian and Polish sentences start with capitals outside A-Z."""
+    assert split_sentences("Τα αρχεία τηρούνται επτά χρόνια. Ύστερα καταστρέφονται.") == [
+        "Τα αρχεία τηρούνται επτά χρόνια.",
+        "Ύστερα καταστρέφονται.",
+    ]
+    assert split_sentences("Пазят се седем години. След това се унищожават.") == [
+        "Пазят се седем години.",
+        "След това се унищожават.",
+    ]
+    assert split_sentences("Przechowujemy je siedem lat. Łączny czas to «dużo».")[1] == (
+        "Łączny czas to «dużo»."
+    )
+    assert split_sentences("Πόσο καιρό τηρούνται; Επτά χρόνια.") == [
+        "Πόσο καιρό τηρούνται;",
+        "Επτά χρόνια.",
+    ]
+    assert split_sentences("Kept 6 years; staff may ask.") == ["Kept 6 years; staff may ask."]
+
+
+GREEK = (
+    "Τα αρχεία επισκεπτών τηρούνται για επτά χρόνια και στη συνέχεια καταστρέφονται "
+    "από την ομάδα εγκαταστάσεων. Οι φάκελοι προσωπικού αρχειοθετούνται στο υπόγειο "
+    "μετά από δώδεκα μήνες. Ο αρχειονόμος ελέγχει τα κουτιά κάθε τρίμηνο. "
+)
+
+
+def test_chunks_fit_the_embedders_window(embedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: chunks cut by characters alone overflowed the embedder's 256-token
+    window (Greek takes about a token a letter) and were embedded cut short."""
+    doc = LoadedDocument(
+        "Πολιτική αρχείων",
+        "text",
+        [
+            Page(
+                1,
+                [Block("Διατήρηση", 1), Block(GREEK * 6), Block("Table | Kept"), Block("x" * 900)],
+            )
+        ],
+    )
+    by_chars = chunk_document(doc)
+    assert max(embedder.token_count(c.context_text(doc.title)) for c in by_chars) > 256
+    chunks = chunk_document(doc, count_tokens=embedder.token_count, max_tokens=256)
+    for chunk in chunks:
+        assert embedder.token_count(chunk.context_text(doc.title)) <= 256, chunk.text
+        assert chunk.section == "Διατήρηση" and chunk.page == 1
+    text = " ".join(c.text for c in chunks)
+    assert all(s.strip() in text for s in GREEK.split(". ")), "a sentence was lost"
+    assert "".join(c.text for c in chunks if set(c.text) == {"x"}) == "x" * 900
+
+
+def test_ingestion_cuts_by_the_embedders_tokenizer(embedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from appliance.ingest import load_document
+    from tests.conftest import make_app
+
+    path = tmp_path / "greek.txt"
+    path.write_text("ΔΙΑΤΗΡΗΣΗ\n\n" + GREEK * 6, encoding="utf-8")
+    by_chars = chunk_document(load_document(path, max_bytes=10**8))
+    app = make_app(tmp_path / "data", embedder, None)
+    try:
+        [result] = app.ingest([path])
+    finally:
+        app.close()
+    assert result.chunks > len(by_chars)

@@ -411,6 +411,39 @@ def test_upload_reports_each_file_and_a_bad_file_loses_nothing(site: Site) -> No
     assert len(site.app.library.documents("default")) == before
 
 
+def test_upload_status_names_pages_read_by_ocr_and_pages_without_text(
+    site: Site, tmp_path: Path
+) -> None:
+    """Issue 15: a PDF whose pages 2-3 were scans said only "added (1 passages, 3 pages)"."""
+    from appliance.ingest.ocr import ocr_available
+    from tests.docgen import make_mixed_pdf
+
+    if not ocr_available():
+        pytest.skip("Tesseract is installed by scripts/install-ocr")
+    pdf = make_mixed_pdf(
+        tmp_path / "scan.pdf",
+        [
+            ("text", "Keys\nKeys are returned to reception every evening."),
+            ("scan", "Archive\nPersonnel files are archived in the basement store."),
+            ("scan", ""),
+        ],
+    )
+    sam = site.client("sam")
+    csrf = page_csrf(sam, "/documents")
+    upload = {"data": {"csrf": csrf, "collection": "default"}}
+    files = [("files", ("scan.pdf", pdf.read_bytes(), "application/pdf"))]
+    r = sam.post("/documents/upload", **upload, files=files, headers={"Accept": "application/json"})
+    [row] = r.json()["results"]
+    assert row["status"] == "added"
+    assert row["ocr_pages"] == [2] and row["pages_without_text"] == [3]
+    assert row["note"] == "page 2 read by OCR; no text found on page 3"
+    page = sam.post("/documents/upload", **upload, files=files).text  # the form, no script
+    assert "unchanged (2 passages, 3 pages) — page 2 read by OCR; no text found on page 3" in page
+    assert "OCR: 2" in page and "no text: 3" in page
+    doc = next(d for d in site.app.library.documents("default") if d.source == "scan.pdf")
+    sam.post(f"/documents/{doc.id}/delete", data={"csrf": csrf})
+
+
 def test_an_oversized_upload_is_refused(site: Site) -> None:
     sam = site.client("sam")
     csrf = page_csrf(sam, "/documents")

@@ -270,7 +270,8 @@ def erase_subject(app, subjects: list[str], who: Caller) -> ErasureReceipt:  # t
                 ).all()
             others = {p for p, t in rows if t == "PERSON" and p not in placeholders}
             if not others:  # about the person alone: the whole document goes
-                app.library.delete_document_locked(doc_id, "erased")
+                # Each document is judged alone: a mail's attachments about others stay.
+                app.library.delete_document_locked(doc_id, "erased", attachments=False)
                 receipt.documents_deleted.append(doc_id)
                 continue
             # Concerns others: the raw original goes; the person's placeholders lose
@@ -346,6 +347,8 @@ def sweep(app, who: Caller, *, dry_run: bool = False, now: datetime | None = Non
             expired += [(col, d) for d in old]
     for col, doc in expired:
         if not dry_run:
+            if not app.library.has_document(doc.id):
+                continue  # an attachment that went with its expired e-mail
             app.library.delete_document(doc.id, reason="retention")  # takes the lock
         report.deleted.append(
             {

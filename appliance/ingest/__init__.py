@@ -3,6 +3,7 @@
 from appliance.ingest.chunker import ChunkDraft, chunk_document
 from appliance.ingest.loaders import (
     SUPPORTED_SUFFIXES,
+    Attachment,
     Block,
     LoadedDocument,
     Page,
@@ -11,6 +12,7 @@ from appliance.ingest.loaders import (
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "Attachment",
     "Block",
     "ChunkDraft",
     "LoadedDocument",

@@ -1,7 +1,9 @@
 """Split a loaded document into overlapping chunks that respect its structure.
 
 Chunks never cross a heading or a page, so every chunk has one section and one
-page to cite. Within a section, sentences are packed up to ``chunk_chars``;
+page to cite. Within a section, sentences are packed up to ``chunk_chars``, and,
+given the embedder's tokenizer (``count_tokens``), up to what its window holds
+(``max_tokens``, title and section included), so no chunk is embedded cut short;
 the next chunk repeats the last sentences (up to ``overlap_chars``) so a fact
 spanning a boundary is still found whole. Each chunk carries the document
 title and its heading path for embedding and for the prompt.
@@ -9,14 +11,20 @@ title and its heading path for embedding and for the prompt.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import regex
 
 from appliance.ingest.loaders import LoadedDocument
 
-# A sentence ends at . ! ? followed by space and an upper-case letter, digit or
-# quote; abbreviations such as "e.g." rarely meet that and are left joined.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+# A sentence ends at . ! ? followed by space and an upper-case letter of any
+# script, a digit or a quote (or at the Greek question mark, ";" after NFKC,
+# before a Greek capital); abbreviations such as "e.g." rarely meet that and are
+# left joined.
+_SENTENCE_END = regex.compile(
+    r"(?<=[.!?])[\"')\]»]?\s+(?=[\"'(\[«„]?[\p{Lu}\p{N}])|(?<=;)\s+(?=[Α-ΩΆΈΉΊΌΎΏ])"
+)
 _ABBREVIATIONS = (
     "e.g.",
     "i.e.",
@@ -77,9 +85,34 @@ def _hard_split(sentence: str, limit: int) -> list[str]:
     return pieces
 
 
+def _split_to_fit(piece: str, fits: Callable[[list[str]], bool]) -> list[str]:
+    """Cut a piece that does not fit the token window alone: at word boundaries, or
+    anywhere for unbroken text. Each part holds at least one word or character."""
+    parts: list[str] = []
+    words = piece.split()
+    units, joiner = (words, " ") if len(words) > 1 else (list(piece), "")
+    group: list[str] = []
+    for unit in units:
+        if group and not fits([joiner.join([*group, unit])]):
+            parts.append(joiner.join(group))
+            group = []
+        group.append(unit)
+    if group:
+        parts.append(joiner.join(group))
+    return parts
+
+
 def chunk_document(
-    document: LoadedDocument, *, chunk_chars: int = 700, overlap_chars: int = 120
+    document: LoadedDocument,
+    *,
+    chunk_chars: int = 700,
+    overlap_chars: int = 120,
+    count_tokens: Callable[[str], int] | None = None,
+    max_tokens: int = 256,
 ) -> list[ChunkDraft]:
+    """Chunks of ``document``. ``count_tokens``: the embedder's token count of a text
+    (special tokens included); with it, every chunk's :meth:`ChunkDraft.context_text`
+    fits ``max_tokens`` unless its title and section alone do not."""
     chunks: list[ChunkDraft] = []
     headings: list[tuple[int, str]] = []  # the open heading path, by level
     current: list[str] = []
@@ -88,6 +121,16 @@ def chunk_document(
 
     def section() -> str:
         return " > ".join(text for _, text in headings)
+
+    def fits(pieces: list[str]) -> bool:
+        if count_tokens is None:
+            return True
+        draft = ChunkDraft(0, page, section(), " ".join(pieces))
+        if count_tokens(draft.context_text(document.title)) <= max_tokens:
+            return True
+        # A title and section that fill the window alone leave nothing to fit.
+        bare = ChunkDraft(0, page, section(), "").context_text(document.title)
+        return count_tokens(bare) >= max_tokens - 8
 
     def emit(keep_overlap: bool) -> None:
         nonlocal current, size
@@ -117,13 +160,19 @@ def chunk_document(
                 headings.append((block.heading_level, block.text[:200]))
                 continue
             for sentence in split_sentences(block.text):
-                for piece in _hard_split(sentence, chunk_chars):
-                    if current and size + len(piece) + 1 > chunk_chars:
-                        emit(keep_overlap=True)
-                        if current and size + len(piece) + 1 > chunk_chars:
-                            current, size = [], 0
-                    current.append(piece)
-                    size += len(piece) + 1
+                for long_piece in _hard_split(sentence, chunk_chars):
+                    pieces = [long_piece] if fits([long_piece]) else _split_to_fit(long_piece, fits)
+                    for piece in pieces:
+                        if current and (
+                            size + len(piece) + 1 > chunk_chars or not fits([*current, piece])
+                        ):
+                            emit(keep_overlap=True)
+                            if current and (
+                                size + len(piece) + 1 > chunk_chars or not fits([*current, piece])
+                            ):
+                                current, size = [], 0
+                        current.append(piece)
+                        size += len(piece) + 1
     emit(keep_overlap=False)
     # A heading-only document still deserves one chunk so it can be found.
     if not chunks and headings:

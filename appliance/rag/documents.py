@@ -22,6 +22,8 @@ import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -34,13 +36,19 @@ from sqlalchemy.exc import IntegrityError
 from appliance.crypto.keyring import SUPERSEDED
 from appliance.embeddings import OnnxEmbedder
 from appliance.errors import CollectionNotFound, DocumentError
-from appliance.files import sha256_file
-from appliance.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document
+from appliance.files import ensure_private_dir, sha256_file
+from appliance.ingest import SUPPORTED_SUFFIXES, Attachment, chunk_document, load_document
 from appliance.privacy import PiiBlocked
 from appliance.rag.privacy import SUBJECT_SCOPE, PrivacyGate
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
-from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE, DocumentInfo, DocumentVault
+from appliance.store.vault import (
+    DOCUMENT_SCOPE,
+    ORIGINAL_SCOPE,
+    DocumentInfo,
+    DocumentVault,
+    extraction_of,
+)
 from appliance.store.vectors import VectorIndex
 
 # Chroma wants names that start and end with a letter or digit.
@@ -53,15 +61,54 @@ DEFAULT_COLLECTION = "default"
 @dataclass(frozen=True)
 class IngestResult:
     path: Path
-    status: str  # "added", "replaced", "unchanged", "duplicate", "failed"
+    status: str  # "added", "replaced", "unchanged", "duplicate", "skipped", "failed"
     document_id: str | None = None
     chunks: int = 0
     pages: int | None = None
     error: str | None = None
+    ocr_pages: tuple[int, ...] = ()  # pages whose text was read by OCR
+    pages_without_text: tuple[int, ...] = ()  # pages on which no text was found
 
     @property
     def ok(self) -> bool:
         return self.status != "failed"
+
+    def extraction_note(self) -> str:
+        """What staff should know about how the text was read, e.g.
+        "pages 2-3 read by OCR; no text found on page 4" ("" when nothing)."""
+        notes = []
+        if self.ocr_pages:
+            notes.append(f"{_pages_label(self.ocr_pages)} read by OCR")
+        if self.pages_without_text:
+            notes.append(f"no text found on {_pages_label(self.pages_without_text)}")
+        return "; ".join(notes)
+
+
+def _unique_name(name: str, seen: set[str]) -> str:
+    """``name``, or "name (2).ext" when a mail carries two attachments of one name."""
+    stem, dot, ext = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    candidate, n = name, 1
+    while candidate.lower() in seen:
+        n += 1
+        candidate = f"{stem} ({n}){dot}{ext}"
+    seen.add(candidate.lower())
+    return candidate
+
+
+def _pages_label(pages: tuple[int, ...]) -> str:
+    """ "page 2", "pages 2-3", "pages 1, 4-6" """
+    runs: list[str] = []
+    ordered = sorted(set(pages))
+    start = prev = ordered[0]
+    for n in [*ordered[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        runs.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    word = "page" if len(ordered) == 1 else "pages"
+    return f"{word} {', '.join(runs)}"
 
 
 def validate_collection_name(name: str) -> str:
@@ -276,24 +323,98 @@ class DocumentLibrary:
             for path, error in expand_paths(paths):
                 if error is not None:
                     result = IngestResult(path, "failed", error=str(error))
-                else:
-                    try:
-                        result = self._ingest_one(path, col, (names or {}).get(path))
-                    except DocumentError as exc:
-                        result = IngestResult(path, "failed", error=str(exc))
-                    except PiiBlocked as exc:  # the policy refuses this file, not the batch
-                        result = IngestResult(path, "failed", error=str(exc))
+                    results.append(result)
+                    if on_result:
+                        on_result(result)
+                    continue
+                attachments: list[Attachment] = []
+                result = self._ingest_guarded(path, col, (names or {}).get(path), None, attachments)
                 results.append(result)
                 if on_result:
                     on_result(result)
+                if result.document_id and attachments and result.status in ("added", "replaced"):
+                    for attached in self._ingest_attachments(result, attachments, col):
+                        results.append(attached)
+                        if on_result:
+                            on_result(attached)
         return results
 
-    def _ingest_one(self, path: Path, col: Collection, name: str | None = None) -> IngestResult:
+    def _ingest_guarded(
+        self,
+        path: Path,
+        col: Collection,
+        name: str | None,
+        parent_id: str | None,
+        attachments: list[Attachment],
+    ) -> IngestResult:
+        """One file; whatever is wrong with it fails it alone."""
+        try:
+            return self._ingest_one(path, col, name, parent_id, attachments)
+        except DocumentError as exc:
+            return IngestResult(path, "failed", error=str(exc))
+        except PiiBlocked as exc:  # the policy refuses this file, not the batch
+            return IngestResult(path, "failed", error=str(exc))
+
+    def _ingest_attachments(
+        self, mail: IngestResult, attachments: list[Attachment], col: Collection
+    ) -> Iterator[IngestResult]:
+        """An e-mail's attachments, each a document of its own linked to the mail
+        (``parent_id``) and named "<mail> > <attachment>". Each is written to a
+        private spool folder in the data directory only while it is read, then
+        sealed like any upload."""
+        with self.db.session() as s:
+            doc = s.get(Document, mail.document_id)
+        mail_source = self.vault.open_document(doc).source if doc is not None else str(mail.path)
+        spool = self._lock_path.parent / "incoming"
+        ensure_private_dir(spool)
+        folder = Path(tempfile.mkdtemp(dir=spool))
+        try:
+            seen: set[str] = set()
+            for index, attachment in enumerate(attachments, start=1):
+                name = _unique_name(attachment.name, seen)
+                target = folder / str(index) / name
+                target.parent.mkdir(mode=0o700)
+                with target.open("xb") as out:
+                    out.write(attachment.data)
+                source = f"{mail_source} > {name}"
+                if target.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    yield IngestResult(
+                        Path(source),
+                        "skipped",
+                        error=f"a type that is not ingested: {target.suffix or 'no extension'}",
+                    )
+                    continue
+                nested: list[Attachment] = []  # attachments of attached mails: one level
+                result = self._ingest_guarded(target, col, source, mail.document_id, nested)
+                error = result.error.replace(str(target), source) if result.error else None
+                yield IngestResult(
+                    Path(source),
+                    result.status,
+                    result.document_id,
+                    result.chunks,
+                    result.pages,
+                    error,
+                    result.ocr_pages,
+                    result.pages_without_text,
+                )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _ingest_one(
+        self,
+        path: Path,
+        col: Collection,
+        name: str | None = None,
+        parent_id: str | None = None,
+        attachments: list[Attachment] | None = None,
+    ) -> IngestResult:
         try:
             before = sha256_file(path)
         except OSError:
             before = None  # load_document names the problem
         document = load_document(path, max_bytes=self.max_bytes)
+        if attachments is not None:
+            attachments.extend(document.attachments)
         content_sha = sha256_file(path)
         if before != content_sha:
             raise DocumentError(f"{path}: the file changed while it was read; try again.")
@@ -316,7 +437,12 @@ class DocumentLibrary:
             )
             if same_path is not None and same_path.content_mac == content_mac:
                 return IngestResult(
-                    path, "unchanged", same_path.id, same_path.chunk_count, same_path.page_count
+                    path,
+                    "unchanged",
+                    same_path.id,
+                    same_path.chunk_count,
+                    same_path.page_count,
+                    **extraction_of(same_path),
                 )
             # A changed file is always re-ingested, even if it now equals another.
             twin = (
@@ -338,12 +464,24 @@ class DocumentLibrary:
                     twin.chunk_count,
                     twin.page_count,
                     error=f"same content as {self.vault.open_document(twin).source}",
+                    **extraction_of(twin),
                 )
+        extraction = {
+            "ocr_pages": document.ocr_pages,
+            "pages_without_text": document.pages_without_text,
+            "encoding": document.encoding,
+        }
         # Personal data is pseudonymised before chunking and embedding (collection policy).
         protected = self.privacy.protect_document(document, self.privacy.policy(col.policy))
         document = protected.document
+        embedder = self._embedder()
+        # Cut by the embedder's own tokenizer, so no passage is embedded truncated.
         drafts = chunk_document(
-            document, chunk_chars=self.chunk_chars, overlap_chars=self.overlap_chars
+            document,
+            chunk_chars=self.chunk_chars,
+            overlap_chars=self.overlap_chars,
+            count_tokens=embedder.token_count,
+            max_tokens=embedder.max_tokens,
         )
         doc_id = uuid.uuid4().hex
         chunk_ids = [f"{doc_id}:{d.ordinal}" for d in drafts]
@@ -366,6 +504,8 @@ class DocumentLibrary:
                     policy_name=protected.policy.name,
                     policy_digest=protected.policy.digest,
                     pii_counts=json.dumps(protected.counts),
+                    extraction=json.dumps(extraction),
+                    parent_id=parent_id,
                     **sealed_fields,
                     size_bytes=path.stat().st_size,
                     page_count=document.page_count,
@@ -392,7 +532,7 @@ class DocumentLibrary:
                 ((cid, d.text) for cid, d in zip(chunk_ids, drafts, strict=True)),
             )
         _crash_point("after-pending")
-        vectors = self._embedder().embed([d.context_text(document.title) for d in drafts])
+        vectors = embedder.embed([d.context_text(document.title) for d in drafts])
         metadatas = [
             {"document_id": doc_id, "page": d.page if d.page is not None else -1} for d in drafts
         ]
@@ -413,22 +553,39 @@ class DocumentLibrary:
             )
         _crash_point("after-ready")
         if replaced:
+            with self.db.session() as s:
+                children = list(
+                    s.scalars(select(Document.id).where(Document.parent_id == replaced))
+                )
+            for child in children:  # the old version's attachments; the new one brings its own
+                self.delete_document_locked(child, SUPERSEDED)
             self.index.delete_document(col.name, replaced)
             self.vault.destroy(replaced, SUPERSEDED)
             self.privacy.drop_orphan_identifiers(SUPERSEDED)
         return IngestResult(
-            path, "replaced" if replaced else "added", doc_id, len(drafts), document.page_count
+            path,
+            "replaced" if replaced else "added",
+            doc_id,
+            len(drafts),
+            document.page_count,
+            ocr_pages=tuple(extraction["ocr_pages"]),
+            pages_without_text=tuple(extraction["pages_without_text"]),
         )
 
     # -- deletion and recovery -----------------------------------------------
 
-    def delete_document(self, document_id: str, reason: str = "deleted") -> DocumentInfo:
+    def delete_document(
+        self, document_id: str, reason: str = "deleted", *, attachments: bool = True
+    ) -> DocumentInfo:
         """Delete a document everywhere and shred its keys: it cannot come back, and a
-        restored older backup loses it again."""
+        restored older backup loses it again. ``attachments``: an e-mail's attached
+        documents go with it (not for erasure, which judges each document alone)."""
         with self.exclusive():
-            return self.delete_document_locked(document_id, reason)
+            return self.delete_document_locked(document_id, reason, attachments=attachments)
 
-    def delete_document_locked(self, document_id: str, reason: str) -> DocumentInfo:
+    def delete_document_locked(
+        self, document_id: str, reason: str, *, attachments: bool = True
+    ) -> DocumentInfo:
         """:meth:`delete_document` for a caller that holds :meth:`exclusive` already."""
         with self.db.session() as s:
             doc = s.get(Document, document_id)
@@ -436,6 +593,9 @@ class DocumentLibrary:
                 raise DocumentError(f"no document with id {document_id!r}.")
             info = self.vault.open_document(doc)
             col_name = doc.collection.name
+            children = list(s.scalars(select(Document.id).where(Document.parent_id == document_id)))
+        for child in children if attachments else ():  # an e-mail's attachments go with it
+            self.delete_document_locked(child, reason)
         # Logged first, with the real reason: a crash below cannot turn the deletion
         # into a superseded leftover that a restore would bring back.
         keys = self.vault.announce(document_id, reason)

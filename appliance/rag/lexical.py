@@ -6,14 +6,20 @@ changes, so it never persists chunk text outside the store that protects it.
 
 from __future__ import annotations
 
-import re
 import threading
+import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import numpy as np
+import regex
 
-_WORD = re.compile(r"[0-9a-zà-ÿß]+(?:[-'_][0-9a-zà-ÿß]+)*", re.IGNORECASE)
+# A word: letters (of any script), combining marks and digits, joined by inner
+# hyphens or underscores ("e-mail", "max_upload_bytes"). Apostrophes split words,
+# so French and Italian elisions ("l'école", "dell'archivio") meet their nouns.
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:[-_][\p{L}\p{M}\p{N}]+)*")
+_GREEK_MARK = regex.compile(r"(?<=[\p{Greek}])\p{Mn}+")
 try:
     from bm25s.stopwords import STOPWORDS_EN
 
@@ -42,12 +48,69 @@ STOPWORDS = STOPWORDS | {
 }
 
 
+# Languages of the EU whose stop words spaCy ships (spacy/lang/<code>/stop_words.py).
+EU_LANGUAGES = [
+    "bg",
+    "cs",
+    "da",
+    "de",
+    "el",
+    "es",
+    "et",
+    "fi",
+    "fr",
+    "ga",
+    "hr",
+    "hu",
+    "it",
+    "lt",
+    "lv",
+    "nl",
+    "pl",
+    "pt",
+    "ro",
+    "sk",
+    "sl",
+    "sv",
+]
+STOPWORDS_FILE = Path(__file__).with_name("stopwords_eu.txt")
+
+
+def _eu_stop_words() -> frozenset[str]:
+    """Function words of the EU's languages that no English text uses as a word:
+    those in Greek or Cyrillic letters, or with a letter beyond ASCII ("że",
+    "für", "été"), from spaCy's lists (scripts/make_stopwords.py). Plain-ASCII
+    ones are left out: German "die", Dutch "door", Spanish "sin" are English too."""
+    words: set[str] = set()
+    for line in STOPWORDS_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            words.update(line.split()[1:])
+    return frozenset(words)
+
+
+def fold(text: str) -> str:
+    """Text as the index compares it: NFKC, case-folded ("Straße" → "strasse"), and
+    Greek without accents, since Greek capitals are written without them
+    ("ΑΡΧΕΙΑ" and "αρχεία" are one word)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if _GREEK_MARK.search(unicodedata.normalize("NFD", text)):
+        text = unicodedata.normalize("NFC", _GREEK_MARK.sub("", unicodedata.normalize("NFD", text)))
+    return text
+
+
+STOPWORDS = STOPWORDS | _eu_stop_words()
+
+
+def words(text: str) -> list[str]:
+    """Content words of any script, folded (:func:`fold`); stop words removed
+    (English, and the other EU languages' that are not English words)."""
+    return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) >= 2]
+
+
 def terms(text: str) -> list[str]:
-    """Lower-cased content words, stop words removed, a naive plural folded."""
+    """:func:`words` with a naive English plural folded: the index's terms."""
     out = []
-    for word in _WORD.findall(text.lower()):
-        if word in STOPWORDS or len(word) < 2:
-            continue
+    for word in words(text):
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         out.append(word)

@@ -66,6 +66,7 @@ class Document(Base):
     __table_args__ = (
         Index("ix_documents_collection_source", "collection_id", "source_mac"),
         Index("ix_documents_collection_content", "collection_id", "content_mac"),
+        Index("ix_documents_parent", "parent_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -83,6 +84,11 @@ class Document(Base):
     policy_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     policy_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pii_counts: Mapped[str] = mapped_column(Text, default="{}")
+    # How the text was extracted: {"ocr_pages": [2, 3], "pages_without_text": [4],
+    # "encoding": "cp1254"} (page numbers and a codec name; no document content).
+    extraction: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    # The document this one came attached to (an e-mail); deleted with it.
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

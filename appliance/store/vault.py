@@ -9,6 +9,7 @@ those ciphertexts left anywhere (a backup, a disk sector) is unreadable.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ class DocumentInfo:
     status: str
     created_at: datetime
     updated_at: datetime
+    ocr_pages: tuple[int, ...] = ()  # pages whose text was read by OCR
+    pages_without_text: tuple[int, ...] = ()  # pages on which no text was found
+    attached_to: str | None = None  # the e-mail document this one was attached to
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -51,8 +55,23 @@ class DocumentInfo:
             "bytes": self.size_bytes,
             "pages": self.page_count,
             "chunks": self.chunk_count,
+            "ocr_pages": list(self.ocr_pages),
+            "pages_without_text": list(self.pages_without_text),
+            "attached_to": self.attached_to,
             "added": self.created_at.isoformat(),
         }
+
+
+def extraction_of(doc: Document) -> dict[str, tuple[int, ...]]:
+    """The pages a document's text was read from by OCR, and those without text."""
+    try:
+        facts = json.loads(doc.extraction or "{}")
+    except ValueError:
+        facts = {}
+    return {
+        "ocr_pages": tuple(facts.get("ocr_pages", ())),
+        "pages_without_text": tuple(facts.get("pages_without_text", ())),
+    }
 
 
 def _doc_place(collection_id: int, document_id: str, field: str) -> tuple[str, ...]:
@@ -117,6 +136,8 @@ class DocumentVault:
             status=doc.status,
             created_at=doc.created_at,
             updated_at=doc.updated_at,
+            attached_to=doc.parent_id,
+            **extraction_of(doc),
         )
 
     def open_chunk(self, chunk: Chunk, collection_id: int) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from appliance.errors import NotAllowed
+from appliance.ingest import SUPPORTED_SUFFIXES
 from appliance.store.schema import Access
 from appliance.web.deps import User, signed_in, web
 from appliance.web.routes.chat import usable_collections
@@ -26,6 +27,14 @@ _TYPES = {
     "html": "text/html",
     "md": "text/markdown",
     "txt": "text/plain",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "rtf": "application/rtf",
+    "csv": "text/csv",
+    "eml": "message/rfc822",
+    "msg": "application/vnd.ms-outlook",
 }
 
 
@@ -54,6 +63,7 @@ def _listing(request: Request, user: User, collection: str, **extra: Any) -> Res
         documents=documents,
         may_contribute=user.access.get(chosen) == Access.CONTRIBUTE,
         max_upload=state.settings.max_upload_bytes,
+        accepted=",".join(sorted(SUPPORTED_SUFFIXES)),
         **extra,
     )
 
@@ -100,6 +110,10 @@ def upload(
             # Errors name the spool file; the user knows the file by its own name.
             "error": (r.error or "").replace(str(r.path), names.get(r.path, r.path.name)),
             "document_id": r.document_id,
+            "ocr_pages": list(r.ocr_pages),
+            "pages_without_text": list(r.pages_without_text),
+            # "pages 2-3 read by OCR; no text found on page 4"
+            "note": r.extraction_note(),
         }
         for r in results
     ]

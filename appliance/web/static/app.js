@@ -179,7 +179,7 @@ function setupUpload() {
       const list = el("ul", "results");
       for (const r of body.results) {
         const text = r.ok
-          ? r.file + ": " + r.status + " (" + r.chunks + " passages" + (r.pages ? ", " + r.pages + " pages" : "") + ")"
+          ? r.file + ": " + r.status + " (" + r.chunks + " passages" + (r.pages ? ", " + r.pages + " pages" : "") + ")" + (r.note ? " — " + r.note : "")
           : r.file + ": failed — " + r.error;
         list.append(el("li", r.ok ? "ok" : "failed", text));
       }
