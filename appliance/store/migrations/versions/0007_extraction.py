@@ -2,7 +2,7 @@
 encoding), and the document a file came attached to (an e-mail's attachments)
 
 Revision ID: 0007
-Revises: 0005 (0006 once merged with 0006_chat_models: set down_revision to "0006")
+Revises: 0006
 Create Date: 2026-11-29
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 revision = "0007"
 # Branch docs15 was cut before 0006 (chat models) existed on main; when both are in
 # one tree this must read "0006", or Alembic finds two heads.
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
