@@ -45,6 +45,7 @@ from benchkit import CHAT_MODEL, REPO, make_appliance, median, model_dir, print_
 QA = REPO / "bench" / "qa"
 DOCUMENT = QA / "gdpr.md"
 COLLECTION = "gdpr"
+DOCUMENT_TITLE = "REGULATION (EU) 2016/679 OF THE EUROPEAN PARLIAMENT AND OF THE COUNCIL"
 NAIVE_PROMPT = (
     "Answer the question using the context below.\n\nContext:\n{context}\n\n"
     "Question: {question}\nAnswer:"
@@ -82,9 +83,9 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
 
-def degenerate(text: str) -> str | None:
+def degenerate(text: str, question: str = "", labels: tuple[str, ...] = ()) -> str | None:
     """'loop' when a sentence repeats or words cycle; 'echo' when the prompt's own
-    layout shows; None otherwise."""
+    layout, the question or a source label shows; None otherwise."""
     seen: set[str] = set()
     for s in sentences(text):
         key = " ".join(_WORD.findall(_CITE.sub("", s).casefold()))
@@ -98,6 +99,11 @@ def degenerate(text: str) -> str | None:
         ):
             return "loop"
     if re.search(r"\b(Question|Context|Sources)\s*:", text):
+        return "echo"
+    folded = _norm(text)
+    if len(question) >= 12 and _norm(question).rstrip("?") in folded:
+        return "echo"
+    if any(len(label) >= 12 and _norm(label)[:40] in folded for label in labels):
         return "echo"
     return None
 
@@ -159,7 +165,7 @@ def run_appliance(app, q: dict[str, Any]) -> Outcome:  # type: ignore[no-untyped
     return Outcome(
         evidence=evidence([f"{h.section}\n{h.text}" for h in hits], q),
         correct=holds_gold(shown, q["gold"]) if q["gold"] else False,
-        degenerate=degenerate(answer.text),
+        degenerate=degenerate(answer.text, q["question"], tuple(h.title for h in hits)),
         claims=claims,
         unsupported=unsupported,
         ttft=(first or time.perf_counter()) - start,
@@ -219,7 +225,7 @@ class Naive:
         return Outcome(
             evidence=evidence(passages, q),
             correct=bool(q["gold"]) and holds_gold(text, q["gold"]),
-            degenerate=degenerate(text),
+            degenerate=degenerate(text, q["question"], (DOCUMENT_TITLE,)),
             claims=claims,
             unsupported=unsupported,
             ttft=(first or time.perf_counter()) - start,

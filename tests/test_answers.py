@@ -125,6 +125,22 @@ def test_a_citation_to_a_source_that_was_not_given_is_dropped(foi_hits) -> None:
     assert verdict.text.endswith("[1].")
 
 
+def test_the_prompt_echoed_back_is_never_a_verified_answer(foi_hits) -> None:
+    """Seen on the GDPR benchmark: "The answer is: [1]", the question copied back, and
+    the sources' labels copied from the prompt all passed as cited sentences."""
+    question = "How many working days does the council have to answer an FOI request?"
+    checker = AnswerChecker(question, foi_hits)
+    nothing = checker.check("The answer is: [1]")
+    assert not nothing.supported and nothing.reason in (
+        "says nothing on its own",
+        "repeats the question",
+    )
+    copied = checker.check(f"{question} [1]")
+    assert not copied.supported and copied.reason == "repeats the question"
+    label = checker.check(f"{foi_hits[0].title}, page 1 [1]")
+    assert not label.supported and "label" in label.reason
+
+
 def test_an_uncited_true_sentence_is_attributed_and_a_made_up_one_is_not(sample_app) -> None:
     question = "How long is CCTV footage retained at the bank?"
     hits = sample_app.retrieve(question)

@@ -150,3 +150,18 @@ def test_zip_bomb_docx_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(loaders, "MAX_UNPACKED_BYTES", 100)
     with pytest.raises(DocumentError, match="unsafe"):
         load_document(path, max_bytes=LIMIT)
+
+
+def test_markdown_inline_html_is_left_out_and_its_text_kept(tmp_path: Path) -> None:
+    """Converted statutes carry anchors (``<a name="rec69"></a>``) inside paragraphs;
+    they were indexed, quoted in answers and shown to staff as markup."""
+    md = tmp_path / "regulation.md"
+    md.write_text(
+        "### Article 20\n\n"
+        'Data shall be transmitted directly where technically feasible. <a name="rec69"></a>\n'
+        "Write to <span>the <b>data protection officer</b></span> or <dpo@example.org>.\n"
+    )
+    text = " ".join(b.text for p in load_document(md, max_bytes=10**6).pages for b in p.blocks)
+    assert "<a" not in text and "<span>" not in text and "rec69" not in text
+    assert "technically feasible." in text and "the data protection officer" in text
+    assert "dpo@example.org" in text

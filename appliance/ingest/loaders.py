@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from appliance.errors import DocumentError
 from appliance.ingest import ocr
@@ -593,7 +594,7 @@ def load_markdown(path: Path) -> LoadedDocument:
         if token.type == "heading_open":
             level = int(token.tag[1])
         elif token.type == "inline":
-            content = _clean(_strip_inline_markup(token.content))
+            content = _clean(_inline_text(token))
             if content:
                 blocks.append(Block(content, level))
             level = 0
@@ -604,10 +605,19 @@ def load_markdown(path: Path) -> LoadedDocument:
     return LoadedDocument(_title_from(blocks, path), "markdown", [Page(None, blocks)])
 
 
-def _strip_inline_markup(text: str) -> str:
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"[*_`]{1,3}([^*_`]+)[*_`]{1,3}", r"\1", text)
+def _inline_text(token: Any) -> str:
+    """The words of a Markdown inline run as a reader sees them: emphasis and link
+    syntax gone, an image's alt text kept, inline HTML tags (``<a name="x"></a>``,
+    ``<br>``) left out, their text kept."""
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n" if child.type == "hardbreak" else " ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)
 
 
 def _decode_text(path: Path) -> str:

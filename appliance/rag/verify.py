@@ -273,8 +273,12 @@ class AnswerChecker:
         self.hits = hits
         self._embed = embed
         self._hit_vectors = hit_vectors
-        self._asked = set(terms(question)) | _FILLER
+        self._question_terms = set(terms(question))
+        self._asked = self._question_terms | _FILLER
         self._passages = [_passage(h) for h in hits]
+        # Source labels as the prompt showed them: a sentence holding one is the model
+        # copying the prompt's layout, not answering.
+        self._labels = {h.title.casefold() for h in hits if len(h.title) >= 12}
         self._terms = [set(terms(p)) for p in self._passages]
 
     def check(self, sentence: str) -> SentenceCheck:
@@ -284,9 +288,15 @@ class AnswerChecker:
         valid = tuple(n for n in cited if 1 <= n <= given)
         text = _with_markers(sentence, valid) if valid != cited else sentence
         facts = specifics(text)
-        if not terms(text) and not facts:
-            # "Yes." / "Answer:" - nothing to check, nothing asserted on its own.
-            return SentenceCheck(text, valid, "model" if valid else None, bool(valid))
+        echo = self._echo(text)
+        if echo:
+            return SentenceCheck(text, valid, None, False, echo)
+        if not facts and not set(terms(text)) - self._asked:
+            # "The answer is: [1]", "Yes, you can ask that [1]": nothing beyond the
+            # question's own words, so nothing a source could be shown to support.
+            said = set(terms(text)) & self._question_terms
+            reason = "repeats the question" if said else "says nothing on its own"
+            return SentenceCheck(text, valid, None, False, reason)
         if valid:
             missing = self._missing(facts, valid)
             overlap = max(_content_overlap(text, self._terms[n - 1], self._asked) for n in valid)
@@ -304,6 +314,16 @@ class AnswerChecker:
         if cited:
             return SentenceCheck(text, (), None, False, "cites a source that was not given")
         return SentenceCheck(text, (), None, False, "no source says this")
+
+    def _echo(self, sentence: str) -> str:
+        """Why ``sentence`` is the prompt echoed back, or ""."""
+        folded = " ".join(CITATION.sub(" ", sentence).casefold().split())
+        question = " ".join(self.question.casefold().split()).rstrip("?.! ")
+        if len(question) >= 12 and question in folded:
+            return "repeats the question"
+        if any(label[:40] in folded for label in self._labels):
+            return "copies a source's label from the prompt"
+        return ""
 
     def _missing(self, facts: Specifics, sources: tuple[int, ...]) -> list[str]:
         together = "\n".join(self._passages[n - 1] for n in sources)
