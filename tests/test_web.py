@@ -306,6 +306,35 @@ def test_retrieval_is_refused_before_the_index_is_queried(site: Site) -> None:
 # -- chat ---------------------------------------------------------------------------
 
 
+def test_a_collection_not_granted_is_named_not_silently_swapped(site: Site) -> None:
+    """A link to the chat of a collection the user may not read used to open the chat
+    of another collection, and the question was answered from that one."""
+    sam = site.client("sam")
+    page = sam.get("/chat?collection=records")
+    assert page.status_code == 200
+    assert "You have no access to the collection “records”" in page.text
+    assert sam.get("/chat?collection=default").text.count("You have no access") == 0
+
+
+def test_the_finished_answer_lists_every_source_and_the_quotes(site: Site) -> None:
+    sam = site.client("sam")
+    events = ask_stream(
+        sam, page_csrf(sam), "How long must the bank keep customer transaction records?", "default"
+    )
+    done = events[-1][1]
+    assert done["extract"]
+    if done["answer_source"] == "generated":
+        assert "From the documents" in done["html"]
+    # Every source consulted is listed, marked cited or consulted, in the page HTML.
+    assert done["html"].count("<li value=") == len(done["citations"])
+    consulted = sum(not c["cited"] for c in done["citations"])
+    assert done["html"].count("consulted, not cited") == consulted
+    # A quoted sentence opens its source with the sentence highlighted.
+    q = done["extract"][0]
+    page = sam.get(f"/documents/{q['document_id']}/source?hl={q['chunk_id']}:{q['sentence']}")
+    assert page.status_code == 200 and '<mark class="quoted">' in page.text
+
+
 def test_a_staff_member_asks_and_the_answer_streams_with_citations(site: Site) -> None:
     sam = site.client("sam")
     events = ask_stream(

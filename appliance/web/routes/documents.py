@@ -143,7 +143,7 @@ def source(
     user: User = Depends(signed_in),
 ) -> Response:
     state = web(request)
-    chunk, _, ordinal = hl.partition(":")
+    chunk, _, ordinal = hl.rpartition(":")  # chunk ids hold a colon themselves
     highlight = (chunk, int(ordinal)) if ordinal.isdigit() else None
     app = state.appliance
     info, passages = app.document_page(document_id, page, user.caller())
