@@ -98,15 +98,25 @@ def _answer(
     answer = stream.result()
     citations = [c.as_json() for c in answer.citations]
     notes = _notes(stream, answer.text, user.role)
-    asked, answered = stream.for_history(answer.text)
+    (asked, answered), pseudonyms = state.appliance.privacy.for_history(
+        stream.protected, list(stream.for_history(answer.text))
+    )
     if not conversation_id:
         conversation_id = state.conversations.start(user.id, collection, asked)
-    state.conversations.add(conversation_id, user.id, "user", {"text": asked})
+    state.conversations.add(
+        conversation_id, user.id, "user", {"text": asked, "pseudonyms": pseudonyms}
+    )
     state.conversations.add(
         conversation_id,
         user.id,
         "assistant",
-        {"text": answered, "citations": citations, "notes": notes, "found": answer.found},
+        {
+            "text": answered,
+            "citations": citations,
+            "notes": notes,
+            "found": answer.found,
+            "pseudonyms": pseudonyms,
+        },
     )
     return {
         "conversation_id": conversation_id,
