@@ -190,7 +190,11 @@ def _require_documents(app, collection: str) -> None:  # type: ignore[no-untyped
     raise CollectionEmpty(
         f"the collection {collection!r} holds no documents yet: add some with "
         f"`appliance ingest PATH --collection {collection}`"
-        + (f", or ask another with --collection NAME (with documents: {others})." if others else ".")
+        + (
+            f", or ask another with --collection NAME (with documents: {others})."
+            if others
+            else "."
+        )
     )
 
 
@@ -1014,7 +1018,9 @@ def _plan_lines(plan) -> list[str]:  # type: ignore[no-untyped-def]
     help="A document about the person alone that is not about them (a procedure naming "
     "them): keep it, with an unresolvable placeholder, instead of deleting it. Repeatable.",
 )
-@click.option("--dry-run", is_flag=True, help="List what would be deleted and kept; change nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="List what would be deleted and kept; change nothing."
+)
 @click.option(
     "--role", type=click.Choice(["compliance_officer", "admin"]), default="compliance_officer"
 )

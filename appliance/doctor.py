@@ -125,7 +125,9 @@ def run_doctor(
     for group in group_statuses(verify_models(settings.models_path, full=verify_checksums)):
         fix = "" if group.ok else " (run `appliance models install`)"
         report.checks.append(
-            Check(f"{group.role} model {group.label}", group.ok, f"{group.state}: {group.path}{fix}")
+            Check(
+                f"{group.role} model {group.label}", group.ok, f"{group.state}: {group.path}{fix}"
+            )
         )
     chat = settings.chat_model_path
     report.checks.append(

@@ -8,6 +8,7 @@ namespace with only loopback up.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
@@ -201,10 +202,8 @@ def run_in_group(
     try:
         out, err = proc.communicate(timeout=timeout)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         if proc.returncode is None:
             proc.wait()
     return subprocess.CompletedProcess(args, proc.returncode, out, err)

@@ -223,7 +223,7 @@ def test_a_command_that_times_out_leaves_no_process_behind(tmp_path: Path) -> No
     import psutil
 
     script = tmp_path / "starts-a-server.sh"
-    script.write_text("#!/bin/sh\nsleep 300 &\necho $! > \"$1\"\nsleep 300\n")
+    script.write_text('#!/bin/sh\nsleep 300 &\necho $! > "$1"\nsleep 300\n')
     script.chmod(0o755)
     pid_file = tmp_path / "child.pid"
     with pytest.raises(subprocess.TimeoutExpired):

@@ -20,7 +20,12 @@ from appliance import __version__
 from appliance.errors import StoreError
 from appliance.files import is_inside
 from appliance.privacy import PLACEHOLDER
-from appliance.rag.conversations import ConversationStore, StoredConversation, name_words
+from appliance.rag.conversations import (
+    ConversationStore,
+    StoredConversation,
+    name_word_pattern,
+    name_words,
+)
 from appliance.rag.privacy import Caller
 from appliance.store.schema import (
     Chunk,
@@ -81,10 +86,11 @@ class Subject:
     keys: dict[str, str]  # value key (keyed hash) -> the value it stands for
     terms: set[str]  # keyed hashes of the words of the person's names
     names: list[str]  # the person's names, fullest first
-    literals: list[re.Pattern[str]]  # values and name words as they may be written
+    # Values and name words as they may be written, each with what replaces it.
+    literals: list[tuple[re.Pattern[str], str]]
 
 
-_NAME_LIKE = re.compile(r"[^\W\d_][\w .'’-]*")
+_NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?")  # letters only: a name
 
 
 def find_subject(app, subjects: list[str]) -> Subject:  # type: ignore[no-untyped-def]
@@ -117,12 +123,11 @@ def find_subject(app, subjects: list[str]) -> Subject:  # type: ignore[no-untype
             names.append(value)
     names = sorted(dict.fromkeys(n.strip() for n in names if n.strip()), key=len, reverse=True)
     terms = {t for n in names for t in gate.name_terms("PERSON", n)}
-    words = {w.casefold() for n in names for w in name_words(n)}
+    words = {w for n in names for w in name_words(n)}
     others = [v.strip() for v in dict.fromkeys([*subjects, *keys.values()]) if v not in names]
     literals = [
-        re.compile(rf"(?<![\w<]){re.escape(w)}(?!\w)", re.IGNORECASE)
-        for w in sorted(words, key=len, reverse=True)
-    ] + [re.compile(re.escape(v), re.IGNORECASE) for v in others if v]
+        (name_word_pattern(w), "[PERSON]") for w in sorted(words, key=len, reverse=True)
+    ] + [(re.compile(re.escape(v), re.IGNORECASE), "[REDACTED]") for v in others if v]
     return Subject(identifiers, values, by_doc, keys, terms, names, literals)
 
 
@@ -162,7 +167,7 @@ def subject_conversations(app, subject: Subject) -> list[ConversationHit]:  # ty
         conv = store.read_any(conv_id)
         own = [_own_placeholders(m, subject) for m in conv.messages]
         texts = [conv.title, *(m.get("text", "") for m in conv.messages)]
-        literal = any(p.search(t) for p in subject.literals for t in texts)
+        literal = any(p.search(t) for p, _ in subject.literals for t in texts)
         if literal or any(own):
             with app.db.session() as s:
                 username = s.scalar(select(User.username).where(User.id == conv.user_id))
@@ -176,8 +181,8 @@ def _erase_from_conversation(hit: ConversationHit, subject: Subject) -> StoredCo
     written out become ``[PERSON]`` (or ``[REDACTED]``), in the title too."""
 
     def scrub(text: str) -> str:
-        for pattern in subject.literals:
-            text = pattern.sub("[PERSON]" if pattern.pattern.startswith("(?<!") else "[REDACTED]", text)
+        for pattern, replacement in subject.literals:
+            text = pattern.sub(replacement, text)
         return text
 
     conv = hit.conversation
@@ -186,7 +191,9 @@ def _erase_from_conversation(hit: ConversationHit, subject: Subject) -> StoredCo
         pseudonyms = {
             p: info for p, info in (message.get("pseudonyms") or {}).items() if p not in own
         }
-        messages.append({**message, "text": scrub(message.get("text", "")), "pseudonyms": pseudonyms})
+        messages.append(
+            {**message, "text": scrub(message.get("text", "")), "pseudonyms": pseudonyms}
+        )
     return replace(conv, title=scrub(conv.title), messages=messages)
 
 
@@ -582,9 +589,7 @@ def erase_subject(  # type: ignore[no-untyped-def]
         )
         app.privacy.drop_orphan_identifiers("erased")  # the spellings that went with them
         receipt.keys_shredded = len(app.keyring.shred_log.entries()) - shredded_before
-    detail = {
-        k: v for k, v in receipt.as_json().items() if k not in ("actor", "role", "documents")
-    }
+    detail = {k: v for k, v in receipt.as_json().items() if k not in ("actor", "role", "documents")}
     app.privacy.events.record(
         "gdpr.erase",
         **who.audit_fields(),

@@ -18,8 +18,8 @@ never keeps a value the detector found.
 from __future__ import annotations
 
 import json
-import uuid
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,8 +65,22 @@ _NAME_WORD = r"[^\W\d_]+(?:[-'’][^\W\d_]+)*"
 
 
 def name_words(value: str) -> list[str]:
-    """The words of a name worth hiding on their own (3 letters or more)."""
-    return [w for w in re.findall(_NAME_WORD, value) if len(w) >= 3]
+    """The words of a name worth hiding on their own: 3 letters or more, not a title
+    such as "Mrs" or "Prof" (the titles the name detector knows)."""
+    from appliance.privacy.names import TITLES
+
+    return [
+        w
+        for w in re.findall(_NAME_WORD, value)
+        if len(w) >= 3 and w.casefold().rstrip(".") not in TITLES
+    ]
+
+
+def name_word_pattern(word: str) -> re.Pattern[str]:
+    """A name's word as a whole word, as written, capitalised or in capitals (never
+    lower case: "Will" the name, not "will" the verb); a possessive still matches."""
+    forms = sorted({word, word.capitalize(), word.upper()}, key=len, reverse=True)
+    return re.compile(rf"(?<![\w<])(?:{'|'.join(re.escape(f) for f in forms)})(?!\w)")
 
 
 def conceal_name_words(text: str, names: dict[str, str]) -> str:
@@ -74,9 +88,7 @@ def conceal_name_words(text: str, names: dict[str, str]) -> str:
     in ``text``, possessives included ("Thistlewood's" -> "<PERSON_1>'s")."""
     for value, placeholder in names.items():
         for word in sorted(set(name_words(value)), key=len, reverse=True):
-            text = re.sub(
-                rf"(?<![\w<]){re.escape(word)}(?!\w)", placeholder, text, flags=re.IGNORECASE
-            )
+            text = name_word_pattern(word).sub(placeholder, text)
     return text
 
 
@@ -99,9 +111,7 @@ def history_pseudonyms(
         if pseudonym is None:
             continue
         keys = sorted(k for k, p in by_key.items() if p is pseudonym)
-        terms = sorted(
-            {t for k in keys if k in spellings for t in term_keys(*spellings[k])}
-        )
+        terms = sorted({t for k in keys if k in spellings for t in term_keys(*spellings[k])})
         out[placeholder] = {"type": pseudonym.type, "keys": keys, "terms": terms}
     return out
 

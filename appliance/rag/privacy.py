@@ -538,7 +538,11 @@ class PiiLogFilter(logging.Filter):
     def _clean(self, message: str) -> str:
         try:
             policy = self.gate.policy(self.policy_name)
-            found = self.gate._find(message, policy, "log")
+            found = [
+                e
+                for e in self.gate._find(message, policy, "log")
+                if not _machine_address(e, message)
+            ]
             if not found:
                 return message
             try:
@@ -546,10 +550,7 @@ class PiiLogFilter(logging.Filter):
             except PiiBlocked as exc:
                 return f"[log message withheld by policy {policy.name!r}: {', '.join(exc.types)}]"
         except Exception as exc:  # a logging filter must never break the caller
-            return (
-                "[log message withheld: the privacy check failed "
-                f"({type(exc).__name__})]"
-            )
+            return f"[log message withheld: the privacy check failed ({type(exc).__name__})]"
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -568,6 +569,20 @@ class PiiLogFilter(logging.Filter):
             record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+def _machine_address(entity: Entity, text: str) -> bool:
+    """An IP address that cannot point to a person: loopback or "any" (the server's own
+    "Uvicorn running on http://127.0.0.1:8080"). Clients' addresses stay withheld."""
+    import ipaddress
+
+    if entity.type != "IP_ADDRESS":
+        return False
+    try:
+        address = ipaddress.ip_address(text[entity.start : entity.end].strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def install_log_filter(
