@@ -254,8 +254,8 @@ def test_history_that_mentions_a_person_is_exported_and_erased_with_them(registr
 
     web = _hospital_site(registry)
     sam = _client(web, "sam", STAFF_PASSWORD)
-    surname = WILHELMINA.split()[-1]  # Quatermass-Oyelaran
-    question = f"When was {WILHELMINA} referred? And is {surname}'s IBAN on file?"
+    # The detector once took only the first name here, leaving the surname in the title.
+    question = f"What is {WILHELMINA}'s phone number?"
     events = ask_stream(sam, page_csrf(sam), question, "wards")
     conv_id = dict(events)["done"]["conversation_id"]
     # What the detector found is gone from the history, the title included, also where
@@ -303,7 +303,7 @@ def test_history_that_mentions_a_person_is_exported_and_erased_with_them(registr
     assert docs["record-0.txt"][:12] in receipt_docs and docs["meeting.txt"][:12] in receipt_docs
     assert registry.library.has_document(docs["record-0.txt"])
     assert not registry.privacy.find_identifiers([WILHELMINA])
-    erased = registry.audit.records(action="gdpr.erase")[-1]["detail"]
+    erased = list(registry.audit.records(action="gdpr.erase"))[-1]["detail"]
     assert erased["kept_by_choice"] == [docs["record-0.txt"]]
     assert erased["conversations_changed"] == 1
     # The conversation lives on for sam, rewritten under a new key, without the person.

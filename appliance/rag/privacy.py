@@ -263,11 +263,43 @@ class PrivacyGate:
             for key, (etype, value) in scope.spellings.items()
             if etype == "PERSON" and key in scope.by_key
         }
-        texts = [conceal_name_words(t, names) for t in texts]
+        texts = [self._conceal_registered(conceal_name_words(t, names), scope) for t in texts]
         pseudonyms = history_pseudonyms(
             texts, scope.by_placeholder, scope.spellings, scope.by_key, self._terms
         )
         return texts, pseudonyms
+
+    def _conceal_registered(self, text: str, scope: PseudonymScope) -> str:
+        """Capitalised words left in ``text`` that are words of a name found in the
+        documents (the registry's terms), possessives included: "<PERSON_1>
+        Thistlewood's" becomes "<PERSON_1>'s" (joined to the name before it), a lone
+        "Thistlewood's" a placeholder of the scope."""
+        words = []
+        for m in re.finditer(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text):
+            base = re.sub(r"['’]s?$", "", m.group())
+            if len(base) >= 3 and base[0].isupper():
+                words.append((m, base, self._terms("PERSON", base)))
+        wanted = {t for _, _, terms in words for t in terms}
+        if not wanted:
+            return text
+        with self.db.session() as s:
+            known = set(
+                s.scalars(
+                    select(IdentifierTerm.term_mac).where(IdentifierTerm.term_mac.in_(wanted))
+                )
+            )
+        for m, base, terms in reversed(words):  # from the end: offsets stay valid
+            if not terms or not set(terms) <= known:
+                continue
+            suffix = m.group()[len(base) :]
+            before = text[: m.start()]
+            joined = re.search(r"(<PERSON_\d+>)\s+$", before)
+            if joined:
+                before, placeholder = before[: joined.start()], joined.group(1)
+            else:
+                placeholder = scope.placeholder("PERSON", base)
+            text = before + placeholder + suffix + text[m.end() :]
+        return text
 
     def open_identifier(self, row: Identifier) -> str:
         key = self.keyring.data_key(SUBJECT_SCOPE, row.id, create=False)
