@@ -243,7 +243,6 @@ def collection_grant(
             return state.render(
                 request,
                 "admin_grant_confirm.html",
-                status_code=409,
                 section="collections",
                 collection=name,
                 grantee=grantee,
