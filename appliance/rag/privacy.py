@@ -587,7 +587,9 @@ class PiiLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record: let logging report it as it would
+        except Exception:  # malformed: logging's own report would print the raw args
+            record.msg, record.args = "[log message withheld: it could not be formatted]", ()
+            record.__dict__.pop("color_message", None)
             return True
         cleaned = self._clean(message)
         if cleaned != message:
