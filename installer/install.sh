@@ -64,7 +64,10 @@ as_service() {  # run a command as the service user with the installed settings
 
 # -- verify the bundle: signature over the manifest, then every file --------------
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+SERVE_PID=""  # a server health() started; never left running, whatever ends the script
+trap '[ -n "$SERVE_PID" ] && { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 tar -C "$WORK" --no-same-owner --no-same-permissions -xf "$BUNDLE" 2>/dev/null \
     || die "$BUNDLE is not a readable bundle (tar)."
 B=$(find "$WORK" -mindepth 1 -maxdepth 1 -type d -name 'appliance-*' | head -1)
@@ -121,15 +124,21 @@ health() {  # the service answers on /healthz within a minute
     else
         as_service "$OPT/current/venv/bin/appliance" serve >"$WORK/serve.log" 2>&1 &
         pid=$!
+        SERVE_PID=$pid
     fi
     for _ in $(seq 1 120); do
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            break  # it exited (e.g. the port is taken): what answers is not this release
+        fi
         if curl -fsk --max-time 2 "$url" >/dev/null 2>&1; then
-            [ -n "$pid" ] && kill "$pid" && wait "$pid" 2>/dev/null || true
+            [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+            SERVE_PID=""
             return 0
         fi
         sleep 0.5
     done
     [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; cat "$WORK/serve.log" >&2; }
+    SERVE_PID=""
     return 1
 }
 

@@ -8,6 +8,7 @@ namespace with only loopback up.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import socket
@@ -180,3 +181,57 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def run_in_group(
+    args: list[str], *, timeout: float, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` in a process group of its own: when it ends, times out or the
+    test is interrupted, the group (background children included, e.g. a server an
+    installer started) is killed, so no process outlives the call."""
+    import signal
+
+    proc = subprocess.Popen(
+        args,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.returncode is None:
+            proc.wait()
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def reap_processes(marker: str) -> list[str]:
+    """Kill every process of this user whose command line mentions ``marker`` (a test's
+    own temporary path) and return what they were: what a test left running."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["pid", "cmdline", "uids"]):
+        try:
+            if p.pid == os.getpid() or p.info["uids"].real != os.getuid():
+                continue
+            cmd = " ".join(p.info["cmdline"] or [])
+            if marker in cmd and p.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"{p.pid}: {cmd[:200]}")
+                p.kill()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+@pytest.fixture
+def no_leftover_processes(tmp_path: Path):
+    """Fails a test that leaves a process running from its temporary folder (a
+    server it started), after killing it, also when the test itself failed."""
+    yield
+    left = reap_processes(str(tmp_path))
+    assert not left, f"the test left processes running: {left}"

@@ -22,6 +22,7 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 STAFF_PASSWORD = "violet-harbour-crane-82"
 OFFICER_PASSWORD = "granite-meadow-lantern-93"
 ADMIN_PASSWORD = "amber-kettle-orbit-71"
+SECOND_ADMIN_PASSWORD = "silver-lantern-quarry-58"
 # Every visible form field has a label (or an aria-label).
 UNLABELLED = """() => [...document.querySelectorAll(
   'input:not([type=hidden]), select, textarea')].filter(
@@ -61,21 +62,26 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder, engine) -> Iterat
     _, one_time = accounts.create_user("admin", "admin", who)
     accounts.create_user("sam", "staff", who, password=STAFF_PASSWORD)
     accounts.create_user("olga", "compliance_officer", who, password=OFFICER_PASSWORD)
+    accounts.create_user("ines", "admin", who, password=SECOND_ADMIN_PASSWORD)
     accounts.grant("default", who, user="admin", access="contribute")
+    accounts.grant("default", who, user="ines", access="contribute")
     accounts.grant("default", who, user="sam")
+    accounts.grant("default", who, user="olga")
     port = _free_port()
     config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "app": app, "one_time": one_time}
-    uv.should_exit = True
-    thread.join(timeout=30)
-    app.close()
+    try:  # the server stops also when a test (or the start itself) fails
+        deadline = time.monotonic() + 30
+        while not uv.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        yield {"url": f"http://127.0.0.1:{port}", "app": app, "one_time": one_time}
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+        app.close()
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +231,122 @@ def test_a_compliance_officer_verifies_and_exports_the_trail(
     assert not errors, errors
     actions = {r["action"] for r in server["app"].audit.records(actor="olga")}
     assert {"auth.signin", "audit.verify", "audit.read", "audit.export"} <= actions
+
+
+def test_the_audit_trail_reads_as_a_table_with_details_on_demand(server, browser) -> None:
+    url = server["url"]
+    page, errors = _page(browser)
+    _sign_in(page, url, "olga", OFFICER_PASSWORD)
+    page.wait_for_url(url + "/chat")
+    for _ in range(55):  # each view of the trail is a record of its own
+        page.goto(url + "/compliance/audit")
+    rows = page.locator("#audit-table tbody tr")
+    assert rows.count() == 50
+    assert page.locator("#audit-table thead").inner_text().split() == [
+        "Time", "(UTC)", "Actor", "Action", "Resource", "Outcome", "Details"
+    ]  # fmt: skip
+    # A page of 50 records fits in a few screens (it was 11,588 px for 31 records).
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 90 * rows.count() + 1200, height
+    # Details (hashes, fields) open on demand, one record at a time.
+    assert page.locator("#audit-table details[open]").count() == 0
+    first = page.locator("#audit-table details").first
+    first.locator("summary").click()
+    assert "Hash" in first.inner_text() and first.get_attribute("open") is not None
+    # Export first, then the records.
+    export_y = page.locator("#export-button").bounding_box()["y"]
+    assert export_y < page.locator("#audit-table").bounding_box()["y"]
+    # Paging.
+    assert "page 1 of" in page.inner_text("#audit-count")
+    page.get_by_role("link", name="Older →").first.click()
+    assert "page 2 of" in page.inner_text("#audit-count")
+    # Titles beside document ids, where the officer may read the collection.
+    page.goto(url + "/compliance/audit?action=document.ingest")
+    table = page.inner_text("#audit-table")
+    assert "Northbridge" in table  # default: olga reads it
+    finance = [t for t in page.locator("#audit-table tbody tr").all_inner_texts() if "finance" in t]
+    assert finance and not any("Patient" in t for t in finance)  # no grant: ids only
+    page.goto(url + "/compliance/audit")
+    page.locator("#audit-table details").first.locator("summary").click()
+    _shot(page, "audit")
+    assert not errors, errors
+
+
+def test_a_grant_that_lowers_access_asks_first(server, browser) -> None:
+    url = server["url"]
+    app = server["app"]
+    page, errors = _page(browser)
+    _sign_in(page, url, "ines", SECOND_ADMIN_PASSWORD)
+    page.wait_for_url(url + "/chat")
+    page.goto(url + "/admin/collections")
+    section = page.locator("#collection-default")
+    section.locator("select[name=grantee]").select_option("user:ines")
+    section.locator("select[name=access]").select_option("read")
+    section.get_by_role("button", name="Grant").click()
+    assert "would lower it" in page.inner_text("#grant-confirm")
+    _shot(page, "admin-grant-confirm")
+    page.locator("#grant-keep").click()
+
+    def access() -> str:
+        grants = Accounts(app.db, app.audit, app.settings).grants()["default"]
+        return next(g["access"] for g in grants if g["grantee"] == "user:ines")
+
+    assert access() == "contribute"
+    # Confirmed, it is lowered.
+    section = page.locator("#collection-default")
+    section.locator("select[name=grantee]").select_option("user:ines")
+    section.locator("select[name=access]").select_option("read")
+    section.get_by_role("button", name="Grant").click()
+    page.locator("#grant-lower").click()
+    assert "lowered" in page.inner_text("main")
+    assert access() == "read"
+    assert not errors, errors
+
+
+def test_username_rules_are_shown_in_words(server, browser) -> None:
+    url = server["url"]
+    page, errors = _page(browser)
+    _sign_in(page, url, "ines", SECOND_ADMIN_PASSWORD)
+    page.wait_for_url(url + "/chat")
+    page.goto(url + "/admin/users")
+    assert "lower-case letters" in page.inner_text("#username-rules")
+    page.get_by_label("Username").fill("Anna Schmidt")
+    page.get_by_role("button", name="Create").click()
+    message = page.locator("#username").evaluate("el => el.validationMessage")
+    assert "lower-case letters" in message and "requested format" not in message
+    assert not errors, errors
+
+
+def test_read_only_staff_are_told_why_they_cannot_upload(server, browser) -> None:
+    url = server["url"]
+    page, errors = _page(browser)
+    _sign_in(page, url, "sam", STAFF_PASSWORD)
+    page.wait_for_url(url + "/chat")
+    page.goto(url + "/documents?collection=default")
+    assert page.locator("#files").count() == 0
+    note = page.inner_text("#read-only-note")
+    assert "read" in note and "contribute" in note and "administrator" in note
+    _shot(page, "documents-read-only")
+    assert not errors, errors
+
+
+def test_an_erasure_lists_the_documents_before_it_is_confirmed(server, browser) -> None:
+    from tests.test_at_rest import PEOPLE
+
+    url = server["url"]
+    app = server["app"]
+    page, errors = _page(browser)
+    _sign_in(page, url, "olga", OFFICER_PASSWORD)  # no grant on finance: not needed
+    page.wait_for_url(url + "/chat")
+    page.goto(url + "/compliance/subjects")
+    page.locator("#subjects-e").fill(PEOPLE[0]["name"])
+    page.get_by_role("button", name="Review the erasure").click()
+    plan = page.inner_text("#erase-plan")
+    record = next(d for d in app.library.documents("finance") if d.source.endswith("record-0.txt"))
+    assert record.id[:12] in plan and "DELETED" not in plan
+    assert page.locator("#plan-delete input[name=keep]").count() >= 1
+    assert page.locator("#subjects-e").input_value() == PEOPLE[0]["name"]
+    assert page.evaluate(UNLABELLED) == []
+    _shot(page, "subjects-plan")
+    assert app.library.has_document(record.id)  # nothing erased before the confirmation
+    assert not errors, errors

@@ -3,6 +3,7 @@ and prints the record of processing."""
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -183,8 +184,21 @@ def test_gdpr_from_the_command_line(tmp_path: Path) -> None:
         "gdpr", "export", "--subject", PEOPLE[0]["email"], "--out", str(out), data_dir=data
     )
     assert proc.returncode == 0 and "1 documents" in proc.stdout, proc.stderr
+    # Without --out: a private folder beside the data directory, never the current one.
+    proc = run_cli("gdpr", "export", "--subject", PEOPLE[0]["email"], data_dir=data)
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "data-exports"
+    (default_out,) = folder.glob("subject-access-*.zip")
+    assert str(default_out) in proc.stdout and "in clear" in proc.stderr
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert default_out.stat().st_mode & 0o777 == 0o600
+    # Before asking, the erasure names what it will delete.
+    doc_id = json.loads(run_cli("documents", "list", "--json", data_dir=data).stdout)[0]["id"]
     proc = run_cli("gdpr", "erase", "--subject", WILHELMINA, data_dir=data, stdin="n\n")
     assert proc.returncode == 1 and "Aborted" in proc.stderr
+    assert "will be DELETED" in proc.stderr and doc_id in proc.stderr
+    proc = run_cli("gdpr", "erase", "--subject", WILHELMINA, "--dry-run", data_dir=data)
+    assert json.loads(proc.stdout)["delete"][0]["document_id"] == doc_id
     proc = run_cli("gdpr", "erase", "--subject", WILHELMINA, "--yes", data_dir=data)
     receipt = json.loads(proc.stdout)
     assert proc.returncode == 0 and len(receipt["documents_deleted"]) == 1
@@ -192,3 +206,177 @@ def test_gdpr_from_the_command_line(tmp_path: Path) -> None:
     assert "Customer service" in proc.stdout and "deleted 365 days after" in proc.stdout
     proc = run_cli("gdpr", "sweep", "--dry-run", data_dir=data)
     assert json.loads(proc.stdout)["deleted"] == []
+
+
+# -- conversation history, the erasure plan, compliance without grants -------------------
+
+STAFF_PASSWORD = "violet-harbour-crane-82"
+OFFICER_PASSWORD = "granite-meadow-lantern-93"
+
+
+def _hospital_site(app):  # type: ignore[no-untyped-def]
+    """The registry behind the web UI: sam (staff, reads wards) and olga, a compliance
+    officer with no grant on any collection."""
+    from appliance.accounts import Accounts
+    from appliance.web import create_app
+
+    accounts = Accounts(app.db, app.audit, app.settings)
+    who = Caller.local()
+    accounts.create_user("sam", "staff", who, password=STAFF_PASSWORD)
+    accounts.create_user("olga", "compliance_officer", who, password=OFFICER_PASSWORD)
+    accounts.grant("wards", who, user="sam")
+    return create_app(app, maintenance=False)
+
+
+def _client(web, user: str, password: str):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from tests.webtools import sign_in
+
+    client = TestClient(web, raise_server_exceptions=False)
+    assert sign_in(client, user, password).status_code == 303
+    return client
+
+
+def _history_texts(app) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    from appliance.rag.conversations import ConversationStore
+
+    store = ConversationStore(app.db, app.keyring)
+    out = {}
+    for conv_id in store.all_ids():
+        conv = store.read_any(conv_id)
+        out[conv_id] = [conv.title, *(m["text"] for m in conv.messages)]
+    return out
+
+
+def test_history_that_mentions_a_person_is_exported_and_erased_with_them(registry) -> None:
+    from tests.webtools import ask_stream, page_csrf
+
+    web = _hospital_site(registry)
+    sam = _client(web, "sam", STAFF_PASSWORD)
+    # The detector once took only the first name here, leaving the surname in the title.
+    question = f"What is {WILHELMINA}'s phone number?"
+    events = ask_stream(sam, page_csrf(sam), question, "wards")
+    conv_id = dict(events)["done"]["conversation_id"]
+    # What the detector found is gone from the history, the title included, also where
+    # the question repeats it in another form (a possessive).
+    history = _history_texts(registry)[conv_id]
+    assert not any("Quatermass" in t or "Wilhelmina" in t for t in history), history
+
+    # A compliance officer, without any grant, exports the person: the conversation
+    # is in it, with the person's value, and the request is recorded with its authority.
+    olga = _client(web, "olga", OFFICER_PASSWORD)
+    csrf = page_csrf(olga, "/compliance/subjects")
+    r = olga.post("/compliance/subjects/export", data={"csrf": csrf, "subjects": WILHELMINA})
+    assert r.status_code == 200, r.text
+    record = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("subject.json"))
+    (conv,) = record["conversations"]
+    assert conv["conversation_id"] == conv_id and conv["user"] == "sam"
+    assert WILHELMINA in conv["messages"][0]["text"]
+    assert PEOPLE[1]["name"] not in json.dumps(record["conversations"])
+    exported = [r for r in registry.audit.records(action="gdpr.export") if r["actor"] == "olga"]
+    assert exported[-1]["detail"]["conversations"] == [conv_id]
+    assert exported[-1]["detail"]["collections"] == ["wards"]
+    assert "compliance officer" in exported[-1]["detail"]["authority"]
+
+    # Erasure, step one: the plan names the documents that go and those that stay.
+    docs = _docs(registry)
+    r = olga.post("/compliance/subjects/erase", data={"csrf": csrf, "subjects": WILHELMINA})
+    assert r.status_code == 200 and 'id="erase-plan"' in r.text
+    deleted_part = r.text.split('id="plan-delete"')[1].split("</ul>")[0]
+    kept_part = r.text.split('id="plan-unlink"')[1].split("</ul>")[0]
+    assert docs["record-0.txt"][:12] in deleted_part
+    assert docs["meeting.txt"][:12] in kept_part
+    assert registry.library.has_document(docs["record-0.txt"])  # nothing erased yet
+    # Step two: confirmed, keeping record-0 with a placeholder only.
+    r = olga.post(
+        "/compliance/subjects/erase",
+        data={
+            "csrf": csrf,
+            "subjects": WILHELMINA,
+            "confirm": "true",
+            "keep": docs["record-0.txt"],
+        },
+    )
+    assert r.status_code == 200 and 'id="erase-receipt"' in r.text
+    receipt_docs = r.text.split('id="receipt-documents"')[1].split("</ul>")[0]
+    assert docs["record-0.txt"][:12] in receipt_docs and docs["meeting.txt"][:12] in receipt_docs
+    assert registry.library.has_document(docs["record-0.txt"])
+    assert not registry.privacy.find_identifiers([WILHELMINA])
+    erased = list(registry.audit.records(action="gdpr.erase"))[-1]["detail"]
+    assert erased["kept_by_choice"] == [docs["record-0.txt"]]
+    assert erased["conversations_changed"] == 1
+    # The conversation lives on for sam, rewritten under a new key, without the person.
+    histories = _history_texts(registry)
+    assert conv_id not in histories and not registry.keyring.has_key("conversation", conv_id)
+    (rewritten,) = histories.values()
+    assert not any("Quatermass" in t or "Wilhelmina" in t for t in rewritten)
+    # And a new request finds nothing of them in it.
+    r = olga.post("/compliance/subjects/export", data={"csrf": csrf, "subjects": WILHELMINA})
+    record = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("subject.json"))
+    assert record["conversations"] == [] and record["documents"] == []
+
+
+def test_a_literal_mention_the_detector_missed_is_found_and_erased(registry) -> None:
+    """History written before a detector learnt a form (or a value it never catches)
+    still answers to the person's name as written."""
+    from appliance.accounts import Accounts
+    from appliance.rag.conversations import ConversationStore
+
+    account, _ = Accounts(registry.db, registry.audit, registry.settings).create_user(
+        "sam", "staff", Caller.local(), password=STAFF_PASSWORD
+    )
+    user_id = account.id
+    store = ConversationStore(registry.db, registry.keyring)
+    title = "What is <PERSON_1> Quatermass-Oyelaran's phone number?"
+    conv_id = store.start(user_id, "wards", title)
+    store.add(conv_id, user_id, "user", {"text": title})
+    out = registry.settings.data_dir.parent / "sar.zip"
+    summary = export_subject(registry, [WILHELMINA], out, DPO)
+    assert summary["conversations"] == 1
+    record = json.loads(zipfile.ZipFile(out).read("subject.json"))
+    assert "Quatermass-Oyelaran's" in record["conversations"][0]["title"]
+    receipt = erase_subject(registry, [WILHELMINA], DPO)
+    assert receipt.conversations_changed == 1
+    (texts,) = _history_texts(registry).values()
+    assert texts[0] == "What is <PERSON_1> [PERSON]'s phone number?"
+    assert not any("Quatermass" in t for t in texts)
+
+
+def test_a_refused_subject_request_keeps_what_was_typed(registry) -> None:
+    from tests.webtools import page_csrf
+
+    (registry.settings.data_dir / "policies").mkdir(exist_ok=True)
+    (registry.settings.data_dir / "policies" / "sealed.yaml").write_text(
+        "name: sealed\nextends: default\nreidentify_roles: [admin]\n"
+    )
+    registry.set_collection_policy("wards", "sealed", Caller.local())
+    web = _hospital_site(registry)
+    olga = _client(web, "olga", OFFICER_PASSWORD)
+    typed = f"{WILHELMINA}\n{PEOPLE[0]['email']}"
+    r = olga.post(
+        "/compliance/subjects/export",
+        data={"csrf": page_csrf(olga, "/compliance/subjects"), "subjects": typed},
+    )
+    assert r.status_code == 403 and 'id="subject-error"' in r.text and "sealed" in r.text
+    textarea = r.text.split('id="subjects-x"')[1].split("</textarea>")[0]
+    assert WILHELMINA in textarea and PEOPLE[0]["email"] in textarea
+
+
+def test_others_need_a_grant_on_every_collection_involved(registry) -> None:
+    from appliance.errors import NotAllowed
+
+    clerk = Caller("clerk", "admin", access={"elsewhere": "read"})
+    with pytest.raises(NotAllowed, match="wards"):
+        erase_subject(registry, [WILHELMINA], clerk)
+    assert registry.library.documents("wards")
+
+
+def test_the_cli_lists_what_an_erasure_deletes_and_keeps_before_asking(registry) -> None:
+    from appliance.gdpr import plan_erasure
+
+    docs = _docs(registry)
+    plan = plan_erasure(registry, [WILHELMINA], DPO)
+    assert [d["document_id"] for d in plan.delete] == [docs["record-0.txt"]]
+    assert [d["document_id"] for d in plan.unlink] == [docs["meeting.txt"]]
+    assert registry.library.has_document(docs["record-0.txt"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, run_in_group
 from tests.test_at_rest import PEOPLE, scan_for_values, write_records
 
 TOOLS = ("openssl", "sha256sum", "tar", "curl")
@@ -32,15 +32,9 @@ def _env() -> dict[str, str]:
 
 
 def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, check: bool = True):  # type: ignore[no-untyped-def]
-    proc = subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        env=env or _env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    # In a process group of its own: a server the installer starts dies with it, also
+    # when the test times out or fails (one was once found running an hour after).
+    proc = run_in_group([str(a) for a in args], cwd=cwd, env=env or _env(), timeout=600)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -92,6 +86,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.usefixtures("no_leftover_processes")
 def test_a_tampered_bundle_is_refused(bundles, tmp_path: Path) -> None:
     work = tmp_path / "x"
     with tarfile.open(bundles["0.1.0"]) as tar:
@@ -128,6 +123,7 @@ def test_a_tampered_bundle_is_refused(bundles, tmp_path: Path) -> None:
     assert proc.returncode == 1 and "signature does not verify" in proc.stderr
 
 
+@pytest.mark.usefixtures("no_leftover_processes")
 def test_install_serve_upgrade_and_uninstall(bundles, tmp_path: Path) -> None:
     prefix = tmp_path / "root"
     port = _free_port()
@@ -219,3 +215,22 @@ def test_install_serve_upgrade_and_uninstall(bundles, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert not data.exists() and not etc.exists()
+
+
+def test_a_command_that_times_out_leaves_no_process_behind(tmp_path: Path) -> None:
+    """The helper the installer tests run through: a background child (an installer's
+    server) dies with the command when it times out."""
+    import psutil
+
+    script = tmp_path / "starts-a-server.sh"
+    script.write_text('#!/bin/sh\nsleep 300 &\necho $! > "$1"\nsleep 300\n')
+    script.chmod(0o755)
+    pid_file = tmp_path / "child.pid"
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_in_group([str(script), str(pid_file)], cwd=tmp_path, timeout=3)
+    child = int(pid_file.read_text())
+    try:
+        gone = psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        gone = True
+    assert gone, "the background child outlived the command"

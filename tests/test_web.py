@@ -723,7 +723,10 @@ def test_the_error_page_of_a_fault_carries_the_security_headers(site: Site, monk
     assert r.headers["cache-control"] == "no-store"
 
 
-def test_subject_requests_need_a_grant_on_every_collection_involved(site: Site) -> None:
+def test_a_compliance_officer_runs_subject_requests_without_grants_recorded(site: Site) -> None:
+    """Subject requests are the compliance officer's power over every collection (see
+    docs/compliance-guide.md): no grant needed, each request recorded with the
+    collections it touched and the authority it used."""
     accounts = Accounts(site.app.db, site.app.audit, site.app.settings)
     accounts.create_user(
         "otto", "compliance_officer", Caller.local(), password="plain-ocean-tower-33"
@@ -733,16 +736,24 @@ def test_subject_requests_need_a_grant_on_every_collection_involved(site: Site) 
     csrf = page_csrf(otto, "/compliance/subjects")
     person = PEOPLE[0]
     r = otto.post("/compliance/subjects/export", data={"csrf": csrf, "subjects": person["email"]})
-    assert r.status_code == 403 and "records" in r.text and person["iban"] not in r.text
-    r = otto.post(
-        "/compliance/subjects/erase",
-        data={"csrf": csrf, "subjects": person["email"], "confirm": "true"},
-    )
-    assert r.status_code == 403
+    assert r.status_code == 200
+    record = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("subject.json"))
+    assert person["email"] in json.dumps(record)
+    done = site.actions("gdpr.export", actor="otto")[-1]
+    assert done["detail"]["collections"] == ["records"]
+    assert "compliance officer" in done["detail"]["authority"]
+    # The erasure form only plans: nothing goes before the confirmation.
+    r = otto.post("/compliance/subjects/erase", data={"csrf": csrf, "subjects": person["email"]})
+    assert r.status_code == 200 and 'id="erase-plan"' in r.text
     with site.app.db.session() as s:
         assert s.get(Document, site.secret_doc) is not None
-    refused = site.actions("gdpr.export", actor="otto", outcome="failure")
-    assert refused and refused[0]["reason"] == "no grant on records"
+    # Chat stays closed to otto: the power is for subject requests only.
+    r = otto.post(
+        "/chat/ask",
+        data={"csrf": page_csrf(otto), "collection": "records", "question": "Who is on file?"},
+        headers={"Accept": "application/json"},
+    )
+    assert r.status_code == 403
 
 
 def test_uploads_left_by_a_crash_are_removed_at_start(site: Site) -> None:

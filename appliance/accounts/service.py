@@ -39,6 +39,11 @@ from appliance.store.schema import (
 MIN_PASSWORD_LENGTH = 12
 MAX_LOCKOUT = timedelta(hours=1)
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
+# The rule above in words, for forms and errors.
+USERNAME_RULES = (
+    "2 to 63 characters: lower-case letters, digits, '.', '_' or '-', starting with a "
+    "letter or digit (e.g. anna.schmidt)."
+)
 _hasher = PasswordHasher()  # Argon2id, RFC 9106 parameters
 # Verified against for unknown usernames, so timing does not tell which exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -125,10 +130,7 @@ class Accounts:
         that must be changed at the first sign-in."""
         username = username.strip().lower()
         if not _USERNAME.fullmatch(username):
-            raise AccountError(
-                "a username has 2-63 characters: lower-case letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit."
-            )
+            raise AccountError(f"a username has {USERNAME_RULES}")
         if role not in Role.ALL:
             raise AccountError(f"unknown role {role!r}; choose one of {', '.join(Role.ALL)}.")
         temporary = password is None

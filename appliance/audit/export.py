@@ -202,29 +202,73 @@ def write_bundle(
     return n
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise AuditExportError(f"{path} is missing from the bundle.") from None
+_BUNDLE_FILES = ("public_key.pem", "records.jsonl", "checkpoints.jsonl")
+
+
+def _parse_jsonl(text: str, where: str) -> list[dict[str, Any]]:
     out = []
-    for n, line in enumerate(lines, 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
                 out.append(json.loads(line))
             except ValueError:
-                raise AuditExportError(f"{path}, line {n}: not JSON.") from None
+                raise AuditExportError(f"{where}, line {n}: not JSON.") from None
     return out
 
 
-def verify_bundle(folder: Path) -> VerifyReport:
-    """Verify an exported bundle with nothing but its own public key."""
+def _bundle_folder(folder: Path) -> Path:
+    """The folder holding the bundle's files: ``folder`` itself, or the one folder in
+    it (where an archive was unpacked into a folder of its own)."""
+    if (folder / "records.jsonl").exists() or (folder / "public_key.pem").exists():
+        return folder
+    inner = [p for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
+    if len(inner) == 1 and (inner[0] / "records.jsonl").exists():
+        return inner[0]
+    return folder
+
+
+def _read_bundle(path: Path) -> tuple[str, dict[str, bytes]]:
+    """(where, file name -> content) of a bundle given as its folder, a folder holding
+    it, or the ZIP archive the web UI downloads (read in place, never unpacked)."""
+    import zipfile
+
+    if path.is_file():
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = {Path(i.filename).name: i for i in zf.infolist() if not i.is_dir()}
+                found = {}
+                for name in _BUNDLE_FILES:
+                    info = members.get(name)
+                    if info is None:
+                        raise AuditExportError(f"{path}: {name} is missing from the bundle.")
+                    found[name] = zf.read(info)
+                return str(path), found
+        except zipfile.BadZipFile:
+            raise AuditExportError(
+                f"{path} is neither a bundle folder nor a ZIP archive of one."
+            ) from None
+    folder = _bundle_folder(path)
+    found = {}
+    for name in _BUNDLE_FILES:
+        try:
+            found[name] = (folder / name).read_bytes()
+        except FileNotFoundError:
+            raise AuditExportError(f"{folder / name} is missing from the bundle.") from None
+    return str(folder), found
+
+
+def verify_bundle(path: Path) -> VerifyReport:
+    """Verify an exported bundle with nothing but its own public key. ``path``: the
+    bundle folder, a folder it was unpacked into, or its ZIP archive.
+
+    Raises :class:`AuditExportError` when a file is missing or malformed."""
+    where, files = _read_bundle(Path(path))
+    public_raw = load_public_key_pem(files["public_key.pem"])
+    records = _parse_jsonl(files["records.jsonl"].decode("utf-8"), f"{where}: records.jsonl")
+    checkpoints = _parse_jsonl(
+        files["checkpoints.jsonl"].decode("utf-8"), f"{where}: checkpoints.jsonl"
+    )
     try:
-        public_raw = load_public_key_pem((folder / "public_key.pem").read_bytes())
-    except FileNotFoundError:
-        raise AuditExportError(f"{folder / 'public_key.pem'} is missing.") from None
-    records = _read_jsonl(folder / "records.jsonl")
-    try:
-        return verify_chain(records, _read_jsonl(folder / "checkpoints.jsonl"), public_raw)
+        return verify_chain(records, checkpoints, public_raw)
     except (KeyError, TypeError, ValueError) as exc:
-        raise AuditExportError(f"{folder}: a record or checkpoint lacks a field ({exc}).") from None
+        raise AuditExportError(f"{where}: a record or checkpoint lacks a field ({exc}).") from None

@@ -5,7 +5,9 @@
 * :func:`erase_subject`: documents about the person deleted; in documents that
   also concern others, the person's placeholders made unresolvable for good by
   shredding their keys, and the original files (which hold the raw values)
-  deleted; a receipt for the audit trail (Art. 17);
+  deleted; a receipt for the audit trail (Art. 17); :func:`plan_erasure` lists
+  beforehand what will be deleted and what keeps a placeholder; conversation
+  history is exported and erased with the rest;
 * :func:`sweep`: retention per collection, suspended by a legal hold;
 * :func:`record_of_processing`: the Art. 30 record from the live configuration.
 
@@ -15,20 +17,26 @@ be given for one person.
 """
 
 from appliance.gdpr.rights import (
+    ErasurePlan,
     ErasureReceipt,
     SweepReport,
     erase_subject,
     export_subject,
+    plan_erasure,
+    private_export_path,
     record_of_processing,
     ropa_markdown,
     sweep,
 )
 
 __all__ = [
+    "ErasurePlan",
     "ErasureReceipt",
     "SweepReport",
     "erase_subject",
     "export_subject",
+    "plan_erasure",
+    "private_export_path",
     "record_of_processing",
     "ropa_markdown",
     "sweep",

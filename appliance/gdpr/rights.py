@@ -8,7 +8,8 @@ import re
 import uuid
 import zipfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,12 @@ from appliance import __version__
 from appliance.errors import StoreError
 from appliance.files import is_inside
 from appliance.privacy import PLACEHOLDER
+from appliance.rag.conversations import (
+    ConversationStore,
+    StoredConversation,
+    name_word_pattern,
+    name_words,
+)
 from appliance.rag.privacy import Caller
 from appliance.store.schema import (
     Chunk,
@@ -28,6 +35,8 @@ from appliance.store.schema import (
     Identifier,
     Mention,
     PseudonymRow,
+    Role,
+    User,
 )
 
 RECIPIENTS = (
@@ -62,7 +71,144 @@ def _subject_documents(app, identifier_ids: list[str]) -> dict[str, set[str]]:  
     return out
 
 
+# -- the person, as the stores know them ----------------------------------------------
+
+
+@dataclass
+class Subject:
+    """Everything that names one person: registered identifiers (values opened in
+    memory only), the documents and placeholders behind them, and the keyed hashes
+    and words by which conversation history is searched."""
+
+    identifiers: list[Identifier]
+    values: dict[str, str]  # identifier id -> value
+    by_doc: dict[str, set[str]]  # document id -> the person's placeholders there
+    keys: dict[str, str]  # value key (keyed hash) -> the value it stands for
+    terms: set[str]  # keyed hashes of the words of the person's names
+    names: list[str]  # the person's names, fullest first
+    # Values and name words as they may be written, each with what replaces it.
+    literals: list[tuple[re.Pattern[str], str]]
+
+
+_NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?")  # letters only: a name
+
+
+def find_subject(app, subjects: list[str]) -> Subject:  # type: ignore[no-untyped-def]
+    """The person named by ``subjects`` (names as written, e-mails, IBANs, IDs...)."""
+    gate = app.privacy
+    identifiers = gate.find_identifiers(subjects)
+    values = {i.id: gate.open_identifier(i) for i in identifiers}
+    by_doc = _subject_documents(app, list(values))
+    # Other spellings that documents gave the same placeholder ("Ms Thistlewood").
+    aliases: list[Identifier] = []
+    with app.db.session() as s:
+        for doc_id, placeholders in by_doc.items():
+            aliases += s.scalars(
+                select(Identifier)
+                .join(PseudonymRow, PseudonymRow.identifier_id == Identifier.id)
+                .where(
+                    PseudonymRow.document_id == doc_id,
+                    PseudonymRow.placeholder.in_(placeholders),
+                )
+            )
+    keys: dict[str, str] = {}
+    for subject in subjects:
+        for key in gate.subject_keys([subject]):
+            keys[key] = subject
+    names = [v for v in subjects if _NAME_LIKE.fullmatch(v.strip())]
+    for row in {a.id: a for a in [*identifiers, *aliases]}.values():
+        value = values.get(row.id) or gate.open_identifier(row)
+        keys[row.value_mac] = value
+        if row.entity_type == "PERSON":
+            names.append(value)
+    names = sorted(dict.fromkeys(n.strip() for n in names if n.strip()), key=len, reverse=True)
+    terms = {t for n in names for t in gate.name_terms("PERSON", n)}
+    words = {w for n in names for w in name_words(n)}
+    others = [v.strip() for v in dict.fromkeys([*subjects, *keys.values()]) if v not in names]
+    literals = [
+        (name_word_pattern(w), "[PERSON]") for w in sorted(words, key=len, reverse=True)
+    ] + [(re.compile(re.escape(v), re.IGNORECASE), "[REDACTED]") for v in others if v]
+    return Subject(identifiers, values, by_doc, keys, terms, names, literals)
+
+
+@dataclass
+class ConversationHit:
+    conversation: StoredConversation
+    username: str
+    own: list[dict[str, str]]  # per message: the person's placeholder -> their value
+
+
+def _own_placeholders(message: dict[str, Any], subject: Subject) -> dict[str, str]:
+    own = {}
+    for placeholder, info in (message.get("pseudonyms") or {}).items():
+        matched = [k for k in info.get("keys", []) if k in subject.keys]
+        if matched:
+            own[placeholder] = subject.keys[matched[0]]
+        elif (
+            info.get("type") == "PERSON"
+            and info.get("terms")
+            and set(info["terms"]) <= subject.terms
+            and subject.names
+        ):
+            own[placeholder] = subject.names[0]  # a shorter mention of the person's name
+    return own
+
+
+def subject_conversations(app, subject: Subject) -> list[ConversationHit]:  # type: ignore[no-untyped-def]
+    """Conversations whose title, questions or answers mention the person: a
+    placeholder that stood for one of their values (or for words of their name), or
+    one of their values or name words written out (a mention the detector missed).
+    A first name alone matches everyone of that first name: the officer reviews."""
+    if not subject.keys and not subject.literals:
+        return []
+    store = ConversationStore(app.db, app.keyring)
+    hits = []
+    for conv_id in store.all_ids():
+        conv = store.read_any(conv_id)
+        own = [_own_placeholders(m, subject) for m in conv.messages]
+        texts = [conv.title, *(m.get("text", "") for m in conv.messages)]
+        literal = any(p.search(t) for p, _ in subject.literals for t in texts)
+        if literal or any(own):
+            with app.db.session() as s:
+                username = s.scalar(select(User.username).where(User.id == conv.user_id))
+            hits.append(ConversationHit(conv, username or "", own))
+    return hits
+
+
+def _erase_from_conversation(hit: ConversationHit, subject: Subject) -> StoredConversation:
+    """The conversation with the person gone: their placeholders stay but lose what
+    they stood for (unresolvable, like a document's); their values or name words
+    written out become ``[PERSON]`` (or ``[REDACTED]``), in the title too."""
+
+    def scrub(text: str) -> str:
+        for pattern, replacement in subject.literals:
+            text = pattern.sub(replacement, text)
+        return text
+
+    conv = hit.conversation
+    messages = []
+    for message, own in zip(conv.messages, hit.own, strict=True):
+        pseudonyms = {
+            p: info for p, info in (message.get("pseudonyms") or {}).items() if p not in own
+        }
+        messages.append(
+            {**message, "text": scrub(message.get("text", "")), "pseudonyms": pseudonyms}
+        )
+    return replace(conv, title=scrub(conv.title), messages=messages)
+
+
 # -- access (Art. 15 / 20) --------------------------------------------------------
+
+
+def private_export_path(data_dir: Path, now: datetime | None = None) -> Path:
+    """Where a subject-access export goes when no ``--out`` is given: a folder beside
+    the data directory (exports hold values in clear, so never inside it), created
+    0700, e.g. ``~/.local/share/appliance-exports/subject-access-20260101T120000Z.zip``."""
+    from appliance.files import ensure_private_dir
+
+    folder = data_dir.with_name(data_dir.name + "-exports")
+    ensure_private_dir(folder)
+    return folder / f"subject-access-{(now or _now()):%Y%m%dT%H%M%SZ}.zip"
 
 
 def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -76,10 +222,10 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
         )
     if out.exists():
         raise StoreError(f"{out} already exists; choose a new file name.")
-    identifiers = app.privacy.find_identifiers(subjects)
-    values = {i.id: app.privacy.open_identifier(i) for i in identifiers}
-    by_doc = _subject_documents(app, list(values))
-    _check_export_role(app, by_doc, who)
+    subject = find_subject(app, subjects)
+    identifiers, values, by_doc = subject.identifiers, subject.values, subject.by_doc
+    conversations = subject_conversations(app, subject)
+    collections = _check_export_role(app, by_doc, conversations, who)
     documents = []
     with app.db.session() as s:
         for doc_id, placeholders in sorted(by_doc.items()):
@@ -139,6 +285,7 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
             for i in identifiers
         ],
         "documents": documents,
+        "conversations": [_export_conversation(hit) for hit in conversations],
         "recipients": RECIPIENTS,
         "source": "documents added to the appliance by the controller's staff",
         "automated_decision_making": "none: answers are generated for staff, who decide",
@@ -153,21 +300,62 @@ def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str
         **who.audit_fields(),
         identifiers=[{"id": i.id, "type": i.entity_type} for i in identifiers],
         documents=[d["document_id"] for d in documents],
+        conversations=[h.conversation.id for h in conversations],
+        collections=collections,
+        **_authority(who),
     )
     return {
         "out": str(out),
         "identifiers": len(identifiers),
         "documents": len(documents),
         "passages": sum(len(d["passages"]) for d in documents),
+        "conversations": len(conversations),
     }
 
 
+def _export_conversation(hit: ConversationHit) -> dict[str, Any]:
+    """A conversation as the person may read it: their placeholders show their value;
+    other people's stay placeholders."""
+
+    def reveal(text: str, own: dict[str, str]) -> str:
+        return PLACEHOLDER.sub(lambda m: own.get(m.group(0), m.group(0)), text)
+
+    conv = hit.conversation
+    first = hit.own[0] if hit.own else {}
+    return {
+        "conversation_id": conv.id,
+        "user": hit.username,
+        "collection": conv.collection,
+        "last_used": conv.updated_at.isoformat(timespec="seconds"),
+        "title": reveal(conv.title, first),
+        "messages": [
+            {"from": m["sender"], "text": reveal(m.get("text", ""), own)}
+            for m, own in zip(conv.messages, hit.own, strict=True)
+        ],
+        "purpose": "chat history, kept for its user until deleted or expired",
+    }
+
+
+def _authority(who: Caller) -> dict[str, str]:
+    """What let the caller act on every collection involved (recorded with the act)."""
+    if who.access is None:
+        return {"authority": "the data directory's key (this machine's shell)"}
+    if who.role == Role.COMPLIANCE:
+        return {"authority": "compliance officer: subject requests span every collection"}
+    return {"authority": "grants on every collection involved"}
+
+
 def _check_grants(app, collections: set[str], who: Caller, act: str) -> None:  # type: ignore[no-untyped-def]
-    """A subject request spans collections: the caller needs a grant on each one that
-    holds the person (the shell, holding the key, has them all). Otherwise it is
-    refused as a whole, naming the collections, so no answer is silently partial."""
+    """A subject request spans collections. A compliance officer runs it over every
+    collection without grants: carrying out the controller's duty under Art. 15 and 17
+    is their role, and each request is recorded with the collections it touched (see
+    docs/compliance-guide.md). The shell, holding the key, has them all. Anyone else
+    needs a grant on each collection that holds the person, or the request is refused
+    as a whole, naming the collections, so no answer is silently partial."""
     from appliance.errors import NotAllowed
 
+    if who.role == Role.COMPLIANCE:
+        return
     missing = sorted(c for c in collections if not who.may(c))
     if missing:
         app.audit.append(
@@ -182,15 +370,24 @@ def _check_grants(app, collections: set[str], who: Caller, act: str) -> None:  #
         )
 
 
-def _check_export_role(app, by_doc: dict[str, set[str]], who: Caller) -> None:  # type: ignore[no-untyped-def]
-    """An export re-identifies: every collection involved must let the role do that."""
+def _check_export_role(  # type: ignore[no-untyped-def]
+    app, by_doc: dict[str, set[str]], conversations: list[ConversationHit], who: Caller
+) -> list[str]:
+    """An export re-identifies: every collection involved must let the role do that.
+    Returns the collections involved."""
     from appliance.errors import NotAllowed
 
     with app.db.session() as s:
-        rows = s.execute(
-            select(Collection.name, Collection.policy)
-            .join(Document, Document.collection_id == Collection.id)
-            .where(Document.id.in_(list(by_doc)))
+        rows = list(
+            s.execute(
+                select(Collection.name, Collection.policy)
+                .join(Document, Document.collection_id == Collection.id)
+                .where(Document.id.in_(list(by_doc)))
+            ).all()
+        )
+        held = {h.conversation.collection for h in conversations}
+        rows += s.execute(
+            select(Collection.name, Collection.policy).where(Collection.name.in_(held))
         ).all()
     _check_grants(app, {c for c, _ in rows}, who, "export")
     names = {p for _, p in rows}
@@ -201,6 +398,7 @@ def _check_export_role(app, by_doc: dict[str, set[str]], who: Caller) -> None:  
                 f"role {who.role!r} may not re-identify personal data under the {name!r} "
                 f"policy, so it cannot export it (allowed: {', '.join(policy.reidentify_roles)})."
             )
+    return sorted({c for c, _ in rows})
 
 
 _EXPORT_README = """\
@@ -212,6 +410,8 @@ subject.json holds, in a machine-readable form:
 - documents: each document that mentions you, with its purpose, how long it is
   kept, and the passages that mention you. Other people mentioned in the same
   passages appear as placeholders such as <PERSON_2>, to protect their data;
+- conversations: questions staff asked the appliance, and its answers, that
+  mention you (other people again as placeholders);
 - recipients: who else receives this data (nobody: it is processed on the
   controller's own machine).
 """
@@ -230,52 +430,131 @@ class ErasureReceipt:
     documents_deleted: list[str] = field(default_factory=list)
     documents_unlinked: list[str] = field(default_factory=list)
     keys_shredded: int = 0
+    conversations_changed: int = 0
+    # The documents by name (as stored: pseudonymised titles), for the officer; the audit
+    # trail keeps the ids only.
+    documents: list[dict[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def erase_subject(app, subjects: list[str], who: Caller) -> ErasureReceipt:  # type: ignore[no-untyped-def]
+@dataclass
+class ErasurePlan:
+    """What an erasure would do, shown before it is confirmed.
+
+    ``delete``: documents about the person alone (no other person named), deleted
+    whole unless the officer keeps them; ``unlink``: documents that also concern
+    others, kept with the person's placeholders made unresolvable and the original
+    file deleted. Each entry: document_id, collection, title (pseudonymised).
+    """
+
+    identifiers: int
+    delete: list[dict[str, str]] = field(default_factory=list)
+    unlink: list[dict[str, str]] = field(default_factory=list)
+    conversations: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _outcomes(app, by_doc: dict[str, set[str]]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """document id -> "delete" (about the person alone) or "unlink" (others too)."""
+    out = {}
+    for doc_id, placeholders in sorted(by_doc.items()):
+        with app.db.session() as s:
+            rows = s.execute(
+                select(PseudonymRow.placeholder, Identifier.entity_type)
+                .join(Identifier, Identifier.id == PseudonymRow.identifier_id)
+                .where(PseudonymRow.document_id == doc_id)
+            ).all()
+        others = {p for p, t in rows if t == "PERSON" and p not in placeholders}
+        out[doc_id] = "unlink" if others else "delete"
+    return out
+
+
+def _describe(app, doc_ids: list[str]) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """document id -> id, collection and title (as stored, with placeholders)."""
+    out = {}
+    with app.db.session() as s:
+        for doc_id in doc_ids:
+            doc = s.get(Document, doc_id)
+            if doc is None:
+                continue
+            col = s.get(Collection, doc.collection_id)
+            out[doc_id] = {
+                "document_id": doc_id,
+                "collection": col.name if col else "",
+                "title": app.vault.open_document(doc).title,
+            }
+    return out
+
+
+def _held_collections(app, by_doc: dict[str, set[str]]) -> set[str]:  # type: ignore[no-untyped-def]
+    if not by_doc:
+        return set()
+    with app.db.session() as s:
+        return set(
+            s.scalars(
+                select(Collection.name)
+                .join(Document, Document.collection_id == Collection.id)
+                .where(Document.id.in_(list(by_doc)))
+            )
+        )
+
+
+def plan_erasure(app, subjects: list[str], who: Caller) -> ErasurePlan:  # type: ignore[no-untyped-def]
+    """What :func:`erase_subject` would delete and unlink, changing nothing."""
+    subject = find_subject(app, subjects)
+    _check_grants(app, _held_collections(app, subject.by_doc), who, "erase")
+    described = _describe(app, list(subject.by_doc))
+    plan = ErasurePlan(len(subject.identifiers))
+    for doc_id, outcome in _outcomes(app, subject.by_doc).items():
+        if doc_id in described:
+            (plan.delete if outcome == "delete" else plan.unlink).append(described[doc_id])
+    plan.conversations = len(subject_conversations(app, subject))
+    return plan
+
+
+def erase_subject(  # type: ignore[no-untyped-def]
+    app, subjects: list[str], who: Caller, *, keep_documents: Iterable[str] = ()
+) -> ErasureReceipt:
     """Erase the person named by ``subjects`` (see the module docstring).
 
     Works by placeholder: in each document, every spelling behind the person's
-    placeholders goes ("Ms Quatermass" with "Wilhelmina Quatermass"). Runs under the
-    ingestion lock, so no ingestion can reuse an identifier half-way.
+    placeholders goes ("Ms Quatermass" with "Wilhelmina Quatermass"). A document about
+    the person alone is deleted, unless its id is in ``keep_documents`` (a procedure
+    that merely names them: the officer decides, having seen :func:`plan_erasure`);
+    then, like a document that concerns others, it keeps an unresolvable placeholder.
+    Conversation history that mentions the person is rewritten under a new key without
+    them. Runs under the ingestion lock, so no ingestion can reuse an identifier.
     """
+    keep = set(keep_documents)
     receipt = ErasureReceipt(
         uuid.uuid4().hex, _now().isoformat(timespec="seconds"), who.actor, who.role
     )
     with app.library.exclusive():
-        identifiers = app.privacy.find_identifiers(subjects)
+        subject = find_subject(app, subjects)
+        identifiers, by_doc = subject.identifiers, subject.by_doc
         receipt.identifiers = [{"id": i.id, "type": i.entity_type} for i in identifiers]
         ids = [i.id for i in identifiers]
-        by_doc = _subject_documents(app, ids)
-        if by_doc:
-            with app.db.session() as s:
-                held = set(
-                    s.scalars(
-                        select(Collection.name)
-                        .join(Document, Document.collection_id == Collection.id)
-                        .where(Document.id.in_(list(by_doc)))
-                    )
-                )
-            _check_grants(app, held, who, "erase")
+        collections = _held_collections(app, by_doc)
+        conversations = subject_conversations(app, subject)
+        collections |= {h.conversation.collection for h in conversations}
+        _check_grants(app, collections, who, "erase")
+        described = _describe(app, list(by_doc))
         shredded_before = len(app.keyring.shred_log.entries())
-        for doc_id, placeholders in sorted(by_doc.items()):
-            with app.db.session() as s:
-                rows = s.execute(
-                    select(PseudonymRow.placeholder, Identifier.entity_type)
-                    .join(Identifier, Identifier.id == PseudonymRow.identifier_id)
-                    .where(PseudonymRow.document_id == doc_id)
-                ).all()
-            others = {p for p, t in rows if t == "PERSON" and p not in placeholders}
-            if not others:  # about the person alone: the whole document goes
+        for doc_id, outcome in _outcomes(app, by_doc).items():
+            placeholders = by_doc[doc_id]
+            if outcome == "delete" and doc_id not in keep:
                 # Each document is judged alone: a mail's attachments about others stay.
                 app.library.delete_document_locked(doc_id, "erased", attachments=False)
                 receipt.documents_deleted.append(doc_id)
+                if doc_id in described:
+                    receipt.documents.append({**described[doc_id], "outcome": "deleted"})
                 continue
-            # Concerns others: the raw original goes; the person's placeholders lose
-            # every identifier behind them, so they can never be resolved again.
+            # Concerns others (or kept by choice): the raw original goes; the person's
+            # placeholders lose every identifier behind them, for good.
             app.vault.erase_original(doc_id)
             with app.db.session() as s:
                 behind = list(
@@ -298,13 +577,28 @@ def erase_subject(app, subjects: list[str], who: Caller) -> ErasureReceipt:  # t
                     )
                 )
             receipt.documents_unlinked.append(doc_id)
+            if doc_id in described:
+                receipt.documents.append(
+                    {**described[doc_id], "outcome": "kept with an unresolvable placeholder"}
+                )
+        store = ConversationStore(app.db, app.keyring)
+        for hit in conversations:
+            store.rewrite(_erase_from_conversation(hit, subject), "erased")
+        receipt.conversations_changed = len(conversations)
         app.privacy.forget_identifiers(
             [i for i in ids if app.keyring.has_key("subject", i)], "erased"
         )
         app.privacy.drop_orphan_identifiers("erased")  # the spellings that went with them
         receipt.keys_shredded = len(app.keyring.shred_log.entries()) - shredded_before
-    detail = {k: v for k, v in receipt.as_json().items() if k not in ("actor", "role")}
-    app.privacy.events.record("gdpr.erase", **who.audit_fields(), **detail)
+    detail = {k: v for k, v in receipt.as_json().items() if k not in ("actor", "role", "documents")}
+    app.privacy.events.record(
+        "gdpr.erase",
+        **who.audit_fields(),
+        **detail,
+        kept_by_choice=sorted(keep & set(receipt.documents_unlinked)),
+        collections=sorted(collections),
+        **_authority(who),
+    )
     return receipt
 
 

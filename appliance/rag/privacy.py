@@ -231,6 +231,76 @@ class PrivacyGate:
         words = {w for w in normalise("PERSON", value).split() if len(w) >= 3}
         return [self.keyring.mac("pii-term", f"PERSON:{w}") for w in sorted(words)]
 
+    def name_terms(self, entity_type: str, value: str) -> list[str]:
+        """Keyed hashes of a name's words (empty for other types)."""
+        return self._terms(entity_type, value)
+
+    def subject_keys(self, values: Iterable[str]) -> set[str]:
+        """Value keys (keyed hashes) of ``values`` under every entity type: what a scope
+        or an identifier holds for the same value."""
+        from appliance.privacy import ENTITY_TYPES
+
+        return {
+            self.keyring.mac("pii-value", f"{t}:{normalise(t, v)}")
+            for v in values
+            for t in ENTITY_TYPES
+            if v.strip()
+        }
+
+    def for_history(
+        self, question: ProtectedQuestion | None, texts: list[str]
+    ) -> tuple[list[str], dict[str, dict[str, Any]]]:
+        """``texts`` (question, answer) as conversation history keeps them, and what their
+        placeholders stand for as keyed hashes (see :mod:`appliance.rag.conversations`).
+        Words of a name found in the question that were left elsewhere are hidden too."""
+        from appliance.rag.conversations import conceal_name_words, history_pseudonyms
+
+        if question is None:
+            return texts, {}
+        scope = question.scope
+        names = {
+            value: scope.by_key[key].placeholder
+            for key, (etype, value) in scope.spellings.items()
+            if etype == "PERSON" and key in scope.by_key
+        }
+        texts = [self._conceal_registered(conceal_name_words(t, names), scope) for t in texts]
+        pseudonyms = history_pseudonyms(
+            texts, scope.by_placeholder, scope.spellings, scope.by_key, self._terms
+        )
+        return texts, pseudonyms
+
+    def _conceal_registered(self, text: str, scope: PseudonymScope) -> str:
+        """Capitalised words left in ``text`` that are words of a name found in the
+        documents (the registry's terms), possessives included: "<PERSON_1>
+        Thistlewood's" becomes "<PERSON_1>'s" (joined to the name before it), a lone
+        "Thistlewood's" a placeholder of the scope."""
+        words = []
+        for m in re.finditer(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text):
+            base = re.sub(r"['’]s?$", "", m.group())
+            if len(base) >= 3 and base[0].isupper():
+                words.append((m, base, self._terms("PERSON", base)))
+        wanted = {t for _, _, terms in words for t in terms}
+        if not wanted:
+            return text
+        with self.db.session() as s:
+            known = set(
+                s.scalars(
+                    select(IdentifierTerm.term_mac).where(IdentifierTerm.term_mac.in_(wanted))
+                )
+            )
+        for m, base, terms in reversed(words):  # from the end: offsets stay valid
+            if not terms or not set(terms) <= known:
+                continue
+            suffix = m.group()[len(base) :]
+            before = text[: m.start()]
+            joined = re.search(r"(<PERSON_\d+>)\s+$", before)
+            if joined:
+                before, placeholder = before[: joined.start()], joined.group(1)
+            else:
+                placeholder = scope.placeholder("PERSON", base)
+            text = before + placeholder + suffix + text[m.end() :]
+        return text
+
     def open_identifier(self, row: Identifier) -> str:
         key = self.keyring.data_key(SUBJECT_SCOPE, row.id, create=False)
         return key.open_text(row.value_sealed, *_identifier_place(row.id))
@@ -249,14 +319,7 @@ class PrivacyGate:
     def find_identifiers(self, values: Iterable[str]) -> list[Identifier]:
         """Registered identifiers equal to any of ``values``, of whatever type (a name, an
         e-mail, an IBAN... are compared in their normalised form, by keyed hash)."""
-        from appliance.privacy import ENTITY_TYPES
-
-        macs = {
-            self.keyring.mac("pii-value", f"{t}:{normalise(t, v)}")
-            for v in values
-            for t in ENTITY_TYPES
-            if v.strip()
-        }
+        macs = self.subject_keys(values)
         with self.db.session() as s:
             return list(s.scalars(select(Identifier).where(Identifier.value_mac.in_(list(macs)))))
 
@@ -485,7 +548,14 @@ class Caller:
 
 class PiiLogFilter(logging.Filter):
     """Applies a policy's ``log`` stage to every record of the appliance's loggers,
-    so an exception message quoting a document never writes a value to a log."""
+    so an exception message quoting a document never writes a value to a log.
+
+    A record with nothing personal in it passes unchanged (its ``msg`` and ``args``,
+    so a formatter that re-formats, such as uvicorn's coloured one with its
+    ``color_message``, still prints "Uvicorn running on http://127.0.0.1:8080").
+    A record with personal values is rewritten as the policy says; one the check
+    itself cannot judge is withheld, naming the logger and level only.
+    """
 
     def __init__(self, gate: PrivacyGate, policy_name: str = "default") -> None:
         super().__init__()
@@ -495,24 +565,53 @@ class PiiLogFilter(logging.Filter):
     def _clean(self, message: str) -> str:
         try:
             policy = self.gate.policy(self.policy_name)
-            found = self.gate._find(message, policy, "log")
+            found = [
+                e
+                for e in self.gate._find(message, policy, "log")
+                if not _machine_address(e, message)
+            ]
             if not found:
                 return message
             try:
                 return apply_policy(message, found, policy, "log", self.gate.new_scope()).text
             except PiiBlocked as exc:
                 return f"[log message withheld by policy {policy.name!r}: {', '.join(exc.types)}]"
-        except Exception:  # a logging filter must never break the caller
-            return "[log message withheld: the privacy check failed]"
+        except Exception as exc:  # a logging filter must never break the caller
+            return f"[log message withheld: the privacy check failed ({type(exc).__name__})]"
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self._clean(record.getMessage()), ()
+        try:
+            message = record.getMessage()
+        except Exception:  # malformed: logging's own report would print the raw args
+            record.msg, record.args = "[log message withheld: it could not be formatted]", ()
+            record.__dict__.pop("color_message", None)
+            return True
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+            # uvicorn formats ``color_message`` with the record's args: it would show
+            # the raw value again (or, with the args gone, "%s://%s:%d").
+            record.__dict__.pop("color_message", None)
         if record.exc_info and not record.exc_text:
             # A traceback quotes exception messages (a document's text, a question):
             # formatted here, filtered, and handed to the formatter ready-made.
             record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+def _machine_address(entity: Entity, text: str) -> bool:
+    """An IP address that cannot point to a person: loopback or "any" (the server's own
+    "Uvicorn running on http://127.0.0.1:8080"). Clients' addresses stay withheld."""
+    import ipaddress
+
+    if entity.type != "IP_ADDRESS":
+        return False
+    try:
+        address = ipaddress.ip_address(text[entity.start : entity.end].strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def install_log_filter(

@@ -39,6 +39,8 @@ NOTICES = {
     "policy-changed": "The collection's policy was changed.",
     "collection-updated": "The collection's record was updated.",
     "access-granted": "Access was granted.",
+    "access-lowered": "Access was lowered, as confirmed.",
+    "access-unchanged": "That access was already granted; nothing changed.",
     "access-revoked": "Access was withdrawn.",
     "key-revoked": "The API key was revoked; it no longer works.",
     "model-added": "The model was added; its header and sha256 were recorded.",

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from appliance.accounts.service import USERNAME_RULES
 from appliance.doctor import run_doctor
 from appliance.errors import ApplianceError
 from appliance.gdpr.rights import parse_days
@@ -103,6 +104,7 @@ def _users_page(request: Request, status: int = 200, **extra: object) -> Respons
         section="users",
         users=state.accounts.users(),
         roles=Role.ALL,
+        username_rules="Usernames have " + USERNAME_RULES,
         **extra,
     )
 
@@ -257,23 +259,49 @@ def collection_grant(
     request: Request,
     name: str,
     grantee: str = Form(...),
-    access: str = Form(Access.READ),
+    access: str = Form(""),
     revoke: bool = Form(False),
+    lower: bool = Form(False),
     user: User = Depends(admins),
 ) -> Response:
+    """Grant (or with ``revoke`` withdraw) access; lowering an existing grant
+    (contribute to read) is asked first, and done only with ``lower``."""
     kind, _, who = grantee.partition(":")
     if kind not in ("user", "group") or not who:
         raise ApplianceError("choose a user or a group to grant the collection to.")
-    accounts = web(request).accounts
+    state = web(request)
+    accounts = state.accounts
     target = {"user": who} if kind == "user" else {"group": who}
+    done = "access-revoked" if revoke else "access-granted"
     if revoke:
         accounts.revoke(name, user.caller(), **target)
     else:
+        current = next(
+            (g["access"] for g in accounts.grants().get(name, []) if g["grantee"] == grantee),
+            None,
+        )
+        if access not in Access.ALL:
+            raise ApplianceError(f"choose the access to grant: {' or '.join(Access.ALL)}.")
+        lowers = current is not None and Access.ALL.index(access) < Access.ALL.index(current)
+        if lowers and not lower:
+            # A grant never lowers access silently (the form's defaults once turned an
+            # administrator's "contribute" into "read"): ask first.
+            return state.render(
+                request,
+                "admin_grant_confirm.html",
+                section="collections",
+                collection=name,
+                grantee=grantee,
+                current=current,
+                access=access,
+            )
         accounts.grant(name, user.caller(), access=access, **target)
+        if lowers:
+            done = "access-lowered"
+        elif current == access:
+            done = "access-unchanged"
     return RedirectResponse(
-        f"/admin/collections?done={'access-revoked' if revoke else 'access-granted'}"
-        f"#collection-{quote(name)}",
-        status_code=303,
+        f"/admin/collections?done={done}#collection-{quote(name)}", status_code=303
     )
 
 

@@ -122,10 +122,24 @@ def _answer(
     answer = stream.result()
     notes = _notes(stream, answer.text, user.role)
     record = answer_record(stream, notes)
-    asked, _ = stream.for_history(answer.text)
+    unverified, extract = record["unverified"], record["extract"]
+    texts, pseudonyms = state.appliance.privacy.for_history(
+        stream.protected,
+        [
+            *stream.for_history(answer.text),
+            *(s["text"] for s in unverified),
+            *(q["text"] for q in extract),
+        ],
+    )
+    asked, record["text"] = texts[0], texts[1]
+    for item, text in zip([*unverified, *extract], texts[2:], strict=True):
+        item["text"] = text
+    record["pseudonyms"] = pseudonyms
     if not conversation_id:
         conversation_id = state.conversations.start(user.id, collection, asked)
-    state.conversations.add(conversation_id, user.id, "user", {"text": asked})
+    state.conversations.add(
+        conversation_id, user.id, "user", {"text": asked, "pseudonyms": pseudonyms}
+    )
     state.conversations.add(conversation_id, user.id, "assistant", record)
     # What this user sees now: revealed values where they asked and may.
     shown = {

@@ -4,6 +4,7 @@ handle subject-access and erasure requests, the record of processing."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -11,11 +12,18 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
 from starlette.background import BackgroundTask
 
-from appliance.errors import ApplianceError
-from appliance.gdpr import erase_subject, export_subject, record_of_processing, ropa_markdown
-from appliance.store.schema import Role
+from appliance.errors import ApplianceError, NotAllowed
+from appliance.gdpr import (
+    erase_subject,
+    export_subject,
+    plan_erasure,
+    record_of_processing,
+    ropa_markdown,
+)
+from appliance.store.schema import Collection, Document, Role
 from appliance.web.deps import User, require_role, web
 
 router = APIRouter(prefix="/compliance")
@@ -60,6 +68,32 @@ def _iso(value: str) -> str | None:
     return value.replace(" ", "T")[:19] + ".000Z"
 
 
+_DOCUMENT_REF = re.compile(r"document:([0-9a-f]{8,64})")
+
+
+def document_titles(app, records: list[dict], user: User) -> dict[str, str]:  # type: ignore[no-untyped-def,type-arg]
+    """document id -> title (as stored, with placeholders) for the documents the records
+    name, where the viewer may read the document's collection; others stay ids."""
+    ids = {m.group(1) for r in records for m in _DOCUMENT_REF.finditer(r.get("resource") or "")}
+    if not ids:
+        return {}
+    caller = user.caller()
+    out = {}
+    with app.db.session() as s:
+        rows = s.execute(
+            select(Document, Collection.name)
+            .join(Collection, Collection.id == Document.collection_id)
+            .where(Document.id.in_(ids))
+        ).all()
+    for doc, collection in rows:
+        if caller.may(collection):
+            try:
+                out[doc.id] = app.vault.open_document(doc).title
+            except ApplianceError:  # deleted or erased since: the id is all there is
+                continue
+    return out
+
+
 @router.get("/audit")
 def audit_page(
     request: Request,
@@ -102,6 +136,7 @@ def audit_page(
         form={"since": since, "until": until, "actor": actor, "action": action, "outcome": outcome},
         verify=None,
         fingerprint=trail.public_key()[1],
+        titles=document_titles(state.appliance, records, user),
     )
 
 
@@ -120,6 +155,7 @@ def audit_verify(request: Request, user: User = Depends(auditors)) -> Response:
         form={},
         verify=report,
         fingerprint=state.appliance.audit.public_key()[1],
+        titles=document_titles(state.appliance, records, user),
     )
 
 
@@ -164,7 +200,7 @@ def audit_export(
 
 @router.get("/subjects")
 def subjects_page(request: Request, user: User = Depends(officers)) -> Response:
-    return web(request).render(request, "subjects.html", receipt=None)
+    return web(request).render(request, "subjects.html", receipt=None, plan=None, typed="")
 
 
 def _values(text: str) -> list[str]:
@@ -172,6 +208,20 @@ def _values(text: str) -> list[str]:
     if not values:
         raise ApplianceError("give at least one name or identifier of the person.")
     return values[:20]
+
+
+def _refused(request: Request, exc: ApplianceError, typed: str, form: str) -> Response:
+    """The subjects page again with the error beside the form, and what was typed kept."""
+    status = 403 if isinstance(exc, NotAllowed) else 400
+    return web(request).render(
+        request,
+        "subjects.html",
+        status_code=status,
+        receipt=None,
+        plan=None,
+        typed=typed,
+        error={"form": form, "message": str(exc)},
+    )
 
 
 @router.post("/subjects/export")
@@ -183,6 +233,9 @@ def subject_export(
     out = folder / f"subject-access-{_stamp()}.zip"
     try:
         export_subject(app, _values(subjects), out, user.caller())
+    except ApplianceError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _refused(request, exc, subjects, "export")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -194,13 +247,23 @@ def subject_erase(
     request: Request,
     subjects: str = Form(..., max_length=4000),
     confirm: bool = Form(False),
+    keep: list[str] = Form([]),
     user: User = Depends(officers),
 ) -> Response:
+    """Without ``confirm``: the plan (documents to delete, documents that keep a
+    placeholder; each deletion can be turned into a placeholder). With it: the erasure."""
     state = web(request)
-    if not confirm:
-        raise ApplianceError("tick the confirmation: erasure cannot be undone.")
-    receipt = erase_subject(state.appliance, _values(subjects), user.caller())
-    return state.render(request, "subjects.html", receipt=receipt.as_json())
+    try:
+        values = _values(subjects)
+        if not confirm:
+            plan = plan_erasure(state.appliance, values, user.caller())
+            return state.render(
+                request, "subjects.html", receipt=None, plan=plan.as_json(), typed=subjects
+            )
+        receipt = erase_subject(state.appliance, values, user.caller(), keep_documents=keep)
+    except ApplianceError as exc:
+        return _refused(request, exc, subjects, "erase")
+    return state.render(request, "subjects.html", receipt=receipt.as_json(), plan=None, typed="")
 
 
 @router.get("/ropa")

@@ -22,6 +22,18 @@ document.addEventListener("submit", (event) => {
   if (question && !window.confirm(question)) event.preventDefault();
 }, true);
 
+// A field's rules in words (data-rules) instead of "Please match the requested format.".
+document.addEventListener("invalid", (event) => {
+  const field = event.target;
+  const rules = field.getAttribute && field.getAttribute("data-rules");
+  if (rules && field.validity.patternMismatch) field.setCustomValidity(rules);
+}, true);
+document.addEventListener("input", (event) => {
+  if (event.target.hasAttribute && event.target.hasAttribute("data-rules")) {
+    event.target.setCustomValidity("");
+  }
+});
+
 // A select that submits its form when changed.
 document.addEventListener("change", (event) => {
   if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
