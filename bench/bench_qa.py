@@ -140,7 +140,8 @@ def run_appliance(app, q: dict[str, Any]) -> Outcome:  # type: ignore[no-untyped
     total = time.perf_counter() - start
     answer = stream.result()
     hits = stream.hits
-    by_n = {n: h.text for n, h in enumerate(hits, 1)}
+    # What a reader can check a sentence against: the cited passage and its label.
+    by_n = {n: f"{h.section}\n{h.text}" for n, h in enumerate(hits, 1)}
     quoted = " ".join(getattr(x, "text", "") for x in extract)
     # The labels of the sources the answer rests on are on screen too ("Article 17").
     labels = " ".join(f"{c.title} {getattr(c, 'section', '')}" for c in answer.citations if c.cited)
@@ -311,14 +312,23 @@ def main() -> None:
         key, _, value = item.partition("=")
         overrides[key] = type_of(value)
     print_header(f"Question answering on the GDPR ({args.split}, {len(questions)} questions)")
+    if args.key_file is not None:
+        import benchkit
+
+        from appliance.crypto import KeySource, create_key_file
+
+        if not args.key_file.exists():
+            create_key_file(args.key_file)
+        benchkit._KEY_SOURCE = KeySource.key_file(args.key_file)
     with tempfile.TemporaryDirectory(prefix="appliance-bench-qa-") as tmp:
-        app = make_appliance(Path(tmp) / "data", **overrides)
-        started = time.perf_counter()
-        [result] = app.ingest([DOCUMENT], COLLECTION)
-        print(
-            f"ingested {DOCUMENT.name}: {result.chunks} chunks in "
-            f"{time.perf_counter() - started:.1f} s\n"
-        )
+        app = make_appliance(args.data_dir or Path(tmp) / "data", **overrides)
+        if COLLECTION not in {c.name for c, _ in app.library.collections()}:
+            started = time.perf_counter()
+            [result] = app.ingest([DOCUMENT], COLLECTION)
+            print(
+                f"ingested {DOCUMENT.name}: {result.chunks} chunks in "
+                f"{time.perf_counter() - started:.1f} s\n"
+            )
         if args.tune_extract:
             tune_extract(app, questions)
             return

@@ -157,6 +157,13 @@ def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, b
     assert page.evaluate("window.__updates") >= 1
     assert page.evaluate(UNLABELLED) == []
     assert "/chat/" in page.url  # the conversation is kept
+    # The screenshot in the README must show a right answer: the policy's 10 years,
+    # in the answer or the quoted sentences, and no repeated sentence.
+    shown = page.inner_text(".msg.assistant")
+    assert "10 years" in shown, shown
+    answer = page.inner_text(".msg.assistant .answer")
+    sentences = [s.strip() for s in answer.split(". ") if s.strip()]
+    assert len(sentences) == len(set(sentences)), answer
     _shot(page, "chat")
 
     link = page.locator(".msg.assistant .citations a").first
