@@ -9,7 +9,13 @@ not use:
   country, shipped with the library, read offline);
 * context words (``patient``, ``customer``, ``Dear``, ``signed``...);
 
-and scores a run of capitalised words by how many agree. The detector then
+and scores a run of capitalised words by how many agree. A name may end in a
+possessive ("Philippa Thistlewood's": the ``'s`` is not part of it); a word
+that is a function word in one of the seven languages ("Can", "Will", "Per")
+counts as a known first name only beside a known last name. Names written in
+lower case ("is marek nowak's account closed?") are found when a known first
+name and a known last name stand together after a cue word or before a
+possessive. The detector then
 filters model output (digits, acronyms, organisation words) and extends every
 name it is sure of to its other mentions in the same text.
 """
@@ -67,6 +73,35 @@ PARTICLES = frozenset(
 )
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+_POSSESSIVE = re.compile(r"['’]s$", re.I)
+STOP_LANGS = ("en", "de", "fr", "it", "es", "nl", "pl")
+# Words before a lower-case name that make it one ("from marek nowak", "did ann martin").
+LOWER_CUES = frozenset(
+    """
+    of for from by with to about did does is has was and or
+    von für mit an ist hat und bei
+    de du pour avec par à et chez
+    di per da con a è ha e
+    van voor met door aan heeft en bij
+    od dla z przez do czy i
+    del para por y
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Function words of the seven languages (spaCy's stop-word lists, shipped with spaCy)."""
+    words: set[str] = set()
+    for lang in STOP_LANGS:
+        module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+        words.update(w.lower() for w in module.STOP_WORDS)
+    return frozenset(words)
+
+
+def strip_possessive(value: str) -> str:
+    """ "Thistlewood's" -> "Thistlewood" (the possessive is not part of a name)."""
+    return _POSSESSIVE.sub("", value) if len(value) > 3 else value
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +139,12 @@ def name_context(text: str, start: int) -> tuple[bool, bool]:
     return bool(_TITLE_BEFORE.search(before)), bool(_CONTEXT_BEFORE.search(before))
 
 
+def _name_token(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
+    """Single letters are no name ("Can I", "Ward 7B") unless an initial ("J. Smith")."""
+    word, _start, end = words[i]
+    return len(word) > 1 or text[end : end + 1] == "."
+
+
 def is_capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper() and len(word) <= 4)
 
@@ -123,11 +164,14 @@ class PersonNameRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # type: ignore[no-untyped-def]
         if self.ENTITY not in entities:
             return []
-        words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        words = []
+        for m in _WORD.finditer(text):
+            word = strip_possessive(m.group())
+            words.append((word, m.start(), m.start() + len(word)))
         out = []
         i = 0
         while i < len(words):
-            run = self._run_at(words, i, text)
+            run = self._run_at(words, i, text) or self._lower_run_at(words, i, text)
             if not run:
                 i += 1
                 continue
@@ -155,12 +199,19 @@ class PersonNameRecognizer(EntityRecognizer):
         word = words[i][0]
         if not is_capitalised(word) or word.lower() in NOT_NAMES or word.lower() in _TITLE_SET:
             return None
+        if not _name_token(words, i, text):
+            return None
         j = i
         tokens: list[str] = []
         while j < len(words) and len(tokens) < 4:
             w, s, _e = words[j]
             gap = text[words[j - 1][2] : s] if j > i else ""
-            if j > i and (len(gap) > 2 or any(c in gap for c in ",;:()\n\t")):
+            if j > i and (
+                len(gap) > 2
+                or any(c in ",;:()\n\t" or c.isdigit() for c in gap)
+                or ("." in gap and len(words[j - 1][0]) > 1)  # a full stop ends the name
+                or not _name_token(words, j, text)
+            ):
                 break
             if w.lower() in PARTICLES and tokens:
                 # "van der Linden", "de la Cruz": particles, then a capitalised word.
@@ -176,13 +227,16 @@ class PersonNameRecognizer(EntityRecognizer):
                 break
             tokens.append(w)
             j += 1
+            if text[words[j - 1][2] : words[j - 1][2] + 2].lower() in ("'s", "’s"):
+                break  # "Thistlewood's account": the possessive ends the name
         names = [t for t in tokens if t.lower() not in PARTICLES]
         if not names:
             return None
         titled, context = name_context(text, words[i][1])
         parts = [p for t in names for p in re.split(r"[-'’]", t.lower()) if p]
-        first_known = parts[0] in self.first
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
+        # "Can I ...", "Will the ...": a function word is a first name only beside a surname.
+        first_known = parts[0] in self.first and (parts[0] not in stop_words() or last_known)
         if titled:
             return j, 0.9
         if len(names) >= 2 and first_known and last_known:
@@ -196,3 +250,27 @@ class PersonNameRecognizer(EntityRecognizer):
         if len(names) == 1 and context and (first_known or parts[0] in self.last):
             return j, 0.65
         return None
+
+    def _lower_run_at(
+        self, words: list[tuple[str, int, int]], i: int, text: str
+    ) -> tuple[int, float] | None:
+        """A name written in lower case: a known first name and a known last name (neither
+        a function word nor an organisation word), after a cue word or before a possessive."""
+        if i + 1 >= len(words):
+            return None
+        (first, _s1, e1), (last, s2, e2) = words[i], words[i + 1]
+        if not (first.islower() and last.islower()) or text[e1:s2] != " ":
+            return None
+        common = stop_words() | NOT_NAMES
+        if (
+            first not in self.first
+            or last not in self.last
+            or first in common
+            or last in common
+            or min(len(first), len(last)) < 3
+        ):
+            return None
+        before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
+        cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
+        possessive = text[e2 : e2 + 2].lower() in ("'s", "’s")
+        return (i + 2, 0.65) if cue or possessive else None
