@@ -24,6 +24,7 @@ from appliance.privacy.names import (
     PARTICLES,
     TITLES,
     PersonNameRecognizer,
+    ambiguous_names,
     is_capitalised,
     name_context,
     name_lists,
@@ -136,7 +137,16 @@ def _plausible_person(value: str) -> bool:
         )
     if len(words) == 1 and (value.isupper() or len(value) <= 2 or not is_capitalised(value)):
         return False
-    if any(w.lower() in NOT_NAMES for w in words) or words[0].lower() in _ARTICLES:
+    if words[0].lower() in _ARTICLES:
+        return False
+    odd = [w for w in words if w.lower() in NOT_NAMES]
+    if odd:
+        # Only words that are also names ("Brenda Page"), beside a known name.
+        first, last = name_lists()
+        known = [w for w in words if w.lower() in first or w.lower() in last]
+        if len(words) < 2 or not known or any(w.lower() not in ambiguous_names() for w in odd):
+            return False
+    if words[0].islower():  # "de Segovia", "van Nieuwerkerk" without a title
         return False
     return all(is_capitalised(w) or w.lower() in PARTICLES for w in words)
 
@@ -187,13 +197,16 @@ class PiiDetector:
         nlp_engine.nlp = {"en": spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)}
         registry = RecognizerRegistry(supported_languages=["en"])
         registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"]))
-        registry.add_recognizer(PersonNameRecognizer())
         registry.add_recognizer(PlaceRecognizer())
         for recognizer in build_recognizers():
             registry.add_recognizer(recognizer)
         self._engine = AnalyzerEngine(
             nlp_engine=nlp_engine, registry=registry, supported_languages=["en"]
         )
+        # Run beside the engine, not in it: Presidio drops a result contained in a
+        # higher-scored one of the same type, and the model's spans are often wider
+        # than the name ("das Konto von justus löchel") and then filtered out here.
+        self._names = PersonNameRecognizer()
         self._lock = threading.Lock()
 
     def analyze(
@@ -224,6 +237,7 @@ class PiiDetector:
             return []
         with self._lock:  # spaCy pipelines are not safe to share across threads
             results = self._engine.analyze(text=piece, language="en", entities=entities)
+        results += self._names.analyze(piece, entities)
         out = []
         for r in results:
             value = piece[r.start : r.end]

@@ -38,7 +38,8 @@ TITLES = (
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
     "rev", "herr", "frau", "m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sig",
     "sig.ra", "sigra", "signor", "signora", "dott", "dott.ssa", "sr", "sra", "srta", "don",
-    "doña", "pan", "pani", "dhr", "mevr", "mw", "ing", "mag",
+    "doña", "pan", "pani", "panią", "pana", "panu", "panem", "dhr", "mevr", "mevrouw", "heer",
+    "meneer", "mw", "ing", "mag",
 )  # fmt: skip
 
 CONTEXT = (
@@ -119,9 +120,39 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
         for attr in ("last_names", "last_names_male", "last_names_female"):
             last.update(_names(getattr(provider, attr, ())))
     # Words that are names somewhere but common words or places here.
-    first -= NOT_NAMES | {"will", "may", "june", "april", "august", "page", "art", "bill"}
+    first -= _WORD_NAMES
     last -= NOT_NAMES
     return frozenset(first), frozenset(last)
+
+
+_WORD_NAMES = NOT_NAMES | {"will", "may", "june", "april", "august", "page", "art", "bill"}
+
+
+@lru_cache(maxsize=1)
+def ambiguous_names() -> frozenset[str]:
+    """Names that are also ordinary words ("May", "June", "Page", "Lane", "Hill"): part of
+    a name only beside a name that is not ambiguous ("Brenda Page", "June Adams")."""
+    names: set[str] = set()
+    for locale in FAKER_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female", "last_names"):
+            names.update(_names(getattr(provider, attr, ())))
+    return frozenset(names & _WORD_NAMES) - _INSTITUTION_WORDS
+
+
+# Organisation words that never stand in a person's name, even where a list has them.
+_INSTITUTION_WORDS = frozenset(
+    """
+    hospital clinic bank council university college school street road avenue station court
+    house trust centre center department ministry services service ltd limited inc plc
+    gmbh company group foundation association office board committee authority agency
+    institute policy procedure data protection privacy notice record records church bridge
+    sas mountain
+    """.split()
+)
 
 
 def _names(values: object) -> list[str]:
@@ -197,7 +228,12 @@ class PersonNameRecognizer(EntityRecognizer):
     ) -> tuple[int, float] | None:
         """A capitalised run starting at word ``i``: (end index, score) or None."""
         word = words[i][0]
-        if not is_capitalised(word) or word.lower() in NOT_NAMES or word.lower() in _TITLE_SET:
+        ambiguous = ambiguous_names()
+        if (
+            not is_capitalised(word)
+            or (word.lower() in NOT_NAMES and word.lower() not in ambiguous)
+            or word.lower() in _TITLE_SET
+        ):
             return None
         if not _name_token(words, i, text):
             return None
@@ -223,7 +259,7 @@ class PersonNameRecognizer(EntityRecognizer):
                     j = k
                     continue
                 break
-            if not is_capitalised(w) or w.lower() in NOT_NAMES:
+            if not is_capitalised(w) or (w.lower() in NOT_NAMES and w.lower() not in ambiguous):
                 break
             tokens.append(w)
             j += 1
@@ -233,6 +269,18 @@ class PersonNameRecognizer(EntityRecognizer):
         if not names:
             return None
         titled, context = name_context(text, words[i][1])
+        if any(t.lower() in ambiguous for t in names):
+            # "Brenda Page", "June Adams": a word that is also a name counts beside a known
+            # name that is not ambiguous; "Park Lane", "May 2024" do not.
+            sure = [
+                t
+                for t in names
+                if t.lower() not in ambiguous
+                and (t.lower() in self.first or t.lower() in self.last)
+            ]
+            if len(names) < 2 or not sure:
+                return None
+            return j, 0.9 if titled else 0.8 if context else 0.7
         parts = [p for t in names for p in re.split(r"[-'’]", t.lower()) if p]
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
         # "Can I ...", "Will the ...": a function word is a first name only beside a surname.

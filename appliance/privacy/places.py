@@ -26,11 +26,11 @@ from appliance.privacy.names import NOT_NAMES
 # Phrases that tie the place after them to a person (lower-case; regex syntax).
 _TRIGGERS = (
     # en
-    r"lives?", r"living", r"lived", r"resides?", r"residing", r"resident",
+    r"lives?(?:\s+(?:alone|now|still))?", r"living", r"lived", r"resides?", r"residing", r"resident",
     r"moved(?:\s+back)?", r"moving", r"relocated(?:\s+back)?", r"relocating", r"settled",
     r"admitted(?:\s+to\s+hospital)?", r"discharged(?:\s+home)?", r"born(?:\s+and\s+raised)?",
     r"raised", r"grew\s+up", r"home", r"comes?\s+from", r"originally\s+from", r"is\s+from",
-    r"lives\s+(?:alone|now|still)", r"address", r"domiciled", r"staying", r"place\s+of\s+residence", r"town\s+of\s+residence",
+    r"address", r"domiciled", r"staying", r"place\s+of\s+residence", r"town\s+of\s+residence",
     r"home\s+town", r"hometown",
     # de
     r"wohnt(?:\s+(?:jetzt|seit\s+\d{4}|allein|alleine))*", r"wohne(?:\s+seit\s+\d{4})?", r"wohnhaft", r"lebt(?:\s+(?:allein|alleine|jetzt))*",
@@ -119,6 +119,7 @@ _NOT_PLACES = (NOT_NAMES - frozenset("north south east west lake river mountain"
     """
     i the he she they we his her their our mr mrs ms miss dr herr frau monsieur madame mme
     signor signora sig pan pani mevrouw meneer señor señora sr sra a an
+    hause huis casa domicile home
     """.split()
 )
 
