@@ -65,6 +65,12 @@ NOT_NAMES = frozenset(
     article section chapter annex table figure page data protection privacy notice record
     records retention team unit surgery pharmacy practice backup backups manager officer
     director head lead clerk assistant coordinator administrator controller secretary chair
+    doctor junior senior day week month year summer winter spring autumn christmas easter
+    fair garden gardens room suite hall farm café cafe ward wing floor building site
+    standort abteilung gebäude raum saal büro filiale zentrale nord süd ost
+    bâtiment salle bureau agence sud ouest edificio sala ufficio reparto sede planta
+    oficina norte oeste gebouw zaal kantoor afdeling vestiging noord zuid oost budynek
+    biuro oddział siedziba
     """.split()
 )
 
@@ -176,6 +182,11 @@ def _name_token(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
     return len(word) > 1 or text[end : end + 1] == "."
 
 
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 3) : start].rstrip(" \t\"'“‘(¿¡")
+    return not before or before[-1] in ".?!:\n"
+
+
 def is_capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper() and len(word) <= 4)
 
@@ -229,14 +240,17 @@ class PersonNameRecognizer(EntityRecognizer):
         """A capitalised run starting at word ``i``: (end index, score) or None."""
         word = words[i][0]
         ambiguous = ambiguous_names()
+        lead = word.lower() in PARTICLES and name_context(text, words[i][1])[0]
         if (
-            not is_capitalised(word)
+            not (is_capitalised(word) or lead)  # "De heer van Dam": a title, then particles
             or (word.lower() in NOT_NAMES and word.lower() not in ambiguous)
             or word.lower() in _TITLE_SET
         ):
             return None
         if not _name_token(words, i, text):
             return None
+        if word.lower() in stop_words() and _sentence_start(text, words[i][1]):
+            return None  # "Can Grace periods be extended?": capitalised as the first word
         j = i
         tokens: list[str] = []
         while j < len(words) and len(tokens) < 4:
@@ -249,7 +263,7 @@ class PersonNameRecognizer(EntityRecognizer):
                 or not _name_token(words, j, text)
             ):
                 break
-            if w.lower() in PARTICLES and tokens:
+            if w.lower() in PARTICLES and (tokens or lead):
                 # "van der Linden", "de la Cruz": particles, then a capitalised word.
                 k = j
                 while k < len(words) and words[k][0].lower() in PARTICLES:
@@ -278,9 +292,13 @@ class PersonNameRecognizer(EntityRecognizer):
                 if t.lower() not in ambiguous
                 and (t.lower() in self.first or t.lower() in self.last)
             ]
+            if titled:
+                return j, 0.9
             if len(names) < 2 or not sure:
                 return None
-            return j, 0.9 if titled else 0.8 if context else 0.7
+            if names[-1].lower() == "ward" and not context:
+                return None  # "Is Hope Ward on the ground floor?": a hospital ward
+            return j, 0.8 if context else 0.7
         parts = [p for t in names for p in re.split(r"[-'’]", t.lower()) if p]
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
         # "Can I ...", "Will the ...": a function word is a first name only beside a surname.
