@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (templates are sentences, one a line)
 """The PII evaluation corpus: sentences in seven languages, written like real letters,
 referrals, forms, complaints, e-mails and staff questions, with generated values.
 
@@ -740,7 +741,12 @@ def _fill(
             raise KeyError(slot)
         if gold is not None:
             entities.append(
-                {"type": gold.type, "start": len(text), "end": len(text) + len(gold.text), "form": gold.form}
+                {
+                    "type": gold.type,
+                    "start": len(text),
+                    "end": len(text) + len(gold.text),
+                    "form": gold.form,
+                }
             )
             text += gold.text + suffix
         pos = m.end()
@@ -765,7 +771,7 @@ def split_templates(seed: int = SEED) -> dict[str, dict[str, list[str]]]:
     rng = random.Random(seed)
     out: dict[str, dict[str, list[str]]] = {"dev": {}, "holdout": {}}
     for lang in LANGS:
-        for source, key in ((TEMPLATES, "pos"), (NEGATIVES, "neg")):
+        for source in (TEMPLATES, NEGATIVES):
             items = list(source[lang])
             rng.shuffle(items)
             half = len(items) // 2

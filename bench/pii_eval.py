@@ -217,10 +217,14 @@ def report(label: str, r: Result, n: int) -> None:
         for t, c in sorted(r.by_type.items())
     ]
     ids = _group(r.by_type, NATIONAL_IDS)
-    rows.append(["national ids", ids.gold, ids.pred, ids.recall(), ids.typed_recall(), ids.precision()])
+    rows.append(
+        ["national ids", ids.gold, ids.pred, ids.recall(), ids.typed_recall(), ids.precision()]
+    )
     t = r.total
     rows.append(["ALL", t.gold, t.pred, t.recall(), t.typed_recall(), t.precision()])
-    print(table(["type", "gold", "detected", "protected recall", "typed recall", "precision"], rows))
+    print(
+        table(["type", "gold", "detected", "protected recall", "typed recall", "precision"], rows)
+    )
     print()
     rows = [
         [lang, c.gold, c.recall(), c.precision(), r.names_by_lang[lang].recall()]
@@ -252,7 +256,9 @@ def main() -> None:
     splits = {"dev": DEV_FILE, "holdout": HOLDOUT_FILE}
     for split in splits if args.split == "both" else (args.split,):
         samples = read(splits[split])
-        print(f"\n## {split}: {len(samples)} sentences ({splits[split].name}), policy {args.policy}")
+        print(
+            f"\n## {split}: {len(samples)} sentences ({splits[split].name}), policy {args.policy}"
+        )
         results: dict[str, Result] = {}
         timings: dict[str, list[float]] = defaultdict(list)
         for rnd in range(args.rounds):

@@ -114,7 +114,12 @@ def _resolve(entities: list[Entity]) -> list[Entity]:
 
 
 # A run that starts with an article is a thing ("Der Jahresbericht", "El pleno").
-_ARTICLES = frozenset("the der die das den dem des el la le les los las il lo gli het een".split())
+_ARTICLES = frozenset(
+    (
+        "the", "der", "die", "das", "den", "dem", "des", "el", "la", "le", "les", "los", "las",
+        "il", "lo", "gli", "het", "een",
+    )
+)  # fmt: skip
 
 
 def _plausible_person(value: str) -> bool:

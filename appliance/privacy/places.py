@@ -23,17 +23,24 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from appliance.privacy.names import NOT_NAMES
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Phrases that tie the place after them to a person (lower-case; regex syntax).
 _TRIGGERS = (
     # en
-    r"lives?(?:\s+(?:alone|now|still))?", r"living", r"lived", r"resides?", r"residing", r"resident",
+    r"lives?(?:\s+(?:alone|now|still))?", r"living", r"lived", r"resides?", r"residing",
+    r"resident",
     r"moved(?:\s+back)?", r"moving", r"relocated(?:\s+back)?", r"relocating", r"settled",
     r"admitted(?:\s+to\s+hospital)?", r"discharged(?:\s+home)?", r"born(?:\s+and\s+raised)?",
     r"raised", r"grew\s+up", r"home", r"comes?\s+from", r"originally\s+from", r"is\s+from",
     r"address", r"domiciled", r"staying", r"place\s+of\s+residence", r"town\s+of\s+residence",
     r"home\s+town", r"hometown",
     # de
-    r"wohnt(?:\s+(?:jetzt|seit\s+\d{4}|allein|alleine))*", r"wohne(?:\s+seit\s+\d{4})?", r"wohnhaft", r"lebt(?:\s+(?:allein|alleine|jetzt))*",
+    r"wohnt(?:\s+(?:jetzt|seit\s+\d{4}|allein|alleine))*", r"wohne(?:\s+seit\s+\d{4})?",
+    r"wohnhaft", r"lebt(?:\s+(?:allein|alleine|jetzt))*",
     r"gezogen", r"zog", r"umgezogen", r"verzogen", r"zieht", r"stammt", r"kommt",
     r"geboren", r"aufgenommen", r"eingeliefert", r"entlassen", r"nach\s+hause", r"wohnort",
     r"wohnsitz",
@@ -47,11 +54,13 @@ _TRIGGERS = (
     r"trasferit[oa]", r"nat[oa]", r"domiciliat[oa]", r"dimess[oa]", r"originari[oa]",
     r"tornat[oa]", r"residenza", r"comune\s+di\s+residenza",
     # es
-    r"vive(?:\s+sol[oa])?", r"vivo", r"reside", r"resido", r"con\s+domicilio", r"domiciliad[oa]", r"ingresad[oa]",
+    r"vive(?:\s+sol[oa])?", r"vivo", r"reside", r"resido", r"con\s+domicilio",
+    r"domiciliad[oa]", r"ingresad[oa]",
     r"se\s+mudó", r"se\s+trasladó", r"nacid[oa]", r"volvió", r"natural", r"empadronad[oa]",
     r"localidad", r"domicilio",
     # nl
-    r"woont(?:\s+(?:alleen|nu|sinds\s+\d{4}))*", r"woon(?:\s+(?:alleen|nu|sinds\s+\d{4}))*", r"woonachtig", r"wonend", r"opgenomen",
+    r"woont(?:\s+(?:alleen|nu|sinds\s+\d{4}))*", r"woon(?:\s+(?:alleen|nu|sinds\s+\d{4}))*",
+    r"woonachtig", r"wonend", r"opgenomen",
     r"verhuisd", r"geboren", r"naar\s+huis", r"afkomstig", r"ontslagen", r"woonplaats",
     # pl
     r"mieszka(?:\s+sam[a]?)?", r"mieszkam", r"zamieszkał[aey]?", r"zamieszkania",
@@ -99,28 +108,29 @@ _VERB_PERSON_PLACE = re.compile(
     r"(?:[A-ZÀ-ÞŁŚŻŹĆŃÓ][\w'’-]+\s+(?:(?:van|de|der|den|del|di|da|von|ter)\s+)*){1,4}"
     r"(?:a|to|naar|nach|en)\s+",
 )
-_CONNECTORS = frozenset(
-    "del de la di da am an der im in sur sous lès les le upon on op aan den bei ob y i nad".split()
+_CONNECTORS = _words(
+    "del de la di da am an der im in sur sous lès les le upon on op aan den bei ob y i nad"
 )
 _WORD = re.compile(r"[^\W\d_][\w'’.]*(?:-[^\W\d_][\w'’]*)*")
 # Words that make the run an institution, not a place a person is tied to.
-_INSTITUTIONS = frozenset(
+_INSTITUTIONS = _words(
     """
     hospital clinic bank council university college school station court trust centre
     center department ministry office board committee authority agency institute church
     airport hotel restaurant cafe shop market museum library theatre cinema surgery
     pharmacy practice ward room bed floor building block unit suite ltd limited inc plc
-    gmbh ag company group infirmary hospice krankenhaus klinik klinikum rathaus hôpital clinique mairie
-    ospedale clinica comune hospital ayuntamiento ziekenhuis gemeente szpital urząd
-    """.split()
+    gmbh ag company group infirmary hospice krankenhaus klinik klinikum rathaus hôpital
+    clinique mairie ospedale clinica comune hospital ayuntamiento ziekenhuis gemeente szpital
+    urząd
+    """
 )
 # Capitalised words that start no place name, or end one ("Harwell in March").
-_NOT_PLACES = (NOT_NAMES - frozenset("north south east west lake river mountain".split())) | frozenset(
+_NOT_PLACES = (NOT_NAMES - _words("north south east west lake river mountain")) | _words(
     """
     i the he she they we his her their our mr mrs ms miss dr herr frau monsieur madame mme
     signor signora sig pan pani mevrouw meneer señor señora sr sra a an
     hause huis casa domicile home
-    """.split()
+    """
 )
 
 

@@ -235,6 +235,29 @@ def phone_quality(value: str, regions: tuple[str, ...] = _PHONE_REGIONS) -> str 
     return "possible" if possible else None
 
 
+def _phone_score(value: str) -> float:
+    """0.75 for a valid number, 0.4 for a possible one, -1 (refused) for none; a bare run
+    of digits (no +, no separators) is weaker than a checksum identifier of the same
+    digits (0.55 < 0.6), so "02271409867" stays a PESEL."""
+    quality = phone_quality(value)
+    if quality is None:
+        return -1.0
+    bare = value.isdigit()
+    return {"valid": 0.55 if bare else 0.75, "possible": 0.4}[quality]
+
+
+# NANP numbering plan: area code NXX with no 9 in the middle (x9x is reserved for
+# expansion) and not N11; exchange NXX (N = 2-9). Source: NANPA, "NPA Code Assignment".
+_NANP_PLAN = re.compile(r"^\(?([2-9][0-8]\d)\)?[\s.-]?([2-9]\d{2})[\s.-]?\d{4}$")
+
+
+def _nanp_score(value: str) -> float:
+    plan = _NANP_PLAN.match(value.strip())
+    if plan is None or plan.group(1)[1:] == "11":
+        return -1.0
+    return {"valid": 0.75, "possible": 0.4}.get(phone_quality(value, _NANP) or "", -1.0)
+
+
 # -- context words (en, fr, de, nl, it, es, pl) ----------------------------------------
 
 _BIRTH = (
@@ -259,16 +282,16 @@ _NIR = ("nir", "sécurité sociale", "securite sociale", "insee", "social securi
 _NINO = ("national insurance", "ni number", "nino", "ni no")
 _PHONE = (
     "tel", "tel.", "phone", "telephone", "mobile", "mob", "call", "reach", "reached", "ring",
-    "sms", "text", "whatsapp", "contact", "fax", "cell", "number",
-    "téléphone", "tél", "tél.", "portable", "appeler", "rappeler", "joindre", "numéro",
+    "sms", "text", "whatsapp", "contact", "fax", "cell",
+    "téléphone", "tél", "tél.", "portable", "appeler", "rappeler", "joindre",
     "telefon", "handy", "anrufen", "zurückrufen", "rückruf", "erreichbar", "erreichen",
-    "rufnummer", "nummer", "mobil",
+    "rufnummer", "mobil",
     "telefoon", "mobiel", "bellen", "terugbellen", "gebeld", "bereikbaar", "bereiken",
     "telefono", "cellulare", "chiamare", "richiamare", "richiamat", "chiamat", "recapito",
-    "numero", "teléfono", "telefono", "móvil", "movil", "llamar", "llamada", "llame", "llamen",
-    "contacto", "número", "tfno", "tlf",
+    "teléfono", "móvil", "movil", "llamar", "llamada", "llame", "llamen",
+    "contacto", "tfno", "tlf",
     "telefonu", "telefon", "komórka", "komórkowy", "zadzwonić", "oddzwonić", "dzwonił",
-    "dzwoniła", "kontakt", "numer", "numerem", "numeru",
+    "dzwoniła", "kontakt", "numerem",
 )  # fmt: skip
 # Words before a number that make it a business reference, not a person's identifier.
 _REFERENCE = (
@@ -361,7 +384,7 @@ def rules() -> list[Rule]:
                 r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0\)[\s.-]?)?(?:\(?\d{1,5}\)?[\s.-]?){1,5}\d{1,5}(?![\w-])",
                 r"(?<![\w+.])(?<!\d\s)\(?0\d{1,5}\)?[\s.-]?\d{1,5}(?:[\s.-]?\d{1,5}){0,4}(?![\w-])",
             ],
-            scorer=lambda v: {"valid": 0.75, "possible": 0.4}.get(phone_quality(v) or "", -1.0),
+            scorer=_phone_score,
             context=_PHONE,
             context_score=0.9,
             extension=_EXTENSION,
@@ -371,9 +394,7 @@ def rules() -> list[Rule]:
             # 212.555.0142; numbers no plan allows (area 555) count only near a phone word.
             "PHONE_NUMBER",
             [r"(?<![\w+(.-])(?:\(\d{3}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-]|\.\d)"],
-            scorer=lambda v: {"valid": 0.75, "possible": 0.4}.get(
-                phone_quality(v, _NANP) or "", -1.0
-            ),
+            scorer=_nanp_score,
             context=_PHONE,
             context_score=0.9,
             extension=_EXTENSION,
