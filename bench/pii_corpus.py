@@ -52,6 +52,7 @@ from stdnum.us import ssn
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEV_FILE = DATA_DIR / "pii_dev.jsonl"
 HOLDOUT_FILE = DATA_DIR / "pii_holdout.jsonl"
+DEV2_FILE = DATA_DIR / "pii_dev2.jsonl"  # a second tuning set, see DEV2_TEMPLATES
 SEED = 20261129
 PER_TEMPLATE = 5  # sentences generated from each positive template
 PER_NEGATIVE = 3  # from each negative template
@@ -588,6 +589,60 @@ TEMPLATES: dict[str, list[str]] = {
     ],
 }
 
+# A second tuning set, written after the first holdout run had shown its per-form
+# figures (never its sentences): new phrasings for phones, places and lower-case names.
+DEV2_TEMPLATES: dict[str, list[str]] = {
+    "en": [
+        "L|Mrs {LAST} has been living in {TOWN} since her husband died; her landline is {PHONE}.",
+        "E|fyi {PERSON_LC} phoned twice, best number is {PHONE}",
+        "R|Lives with her son in {TOWN}. Contact via daughter {PERSON}, {PHONE}.",
+        "C|We moved from {TOWN} to be closer to my mother. Ring me at {PHONE}. {PERSON}",
+        "F|Town: {TOWN} | Mobile: {PHONE} | Name: {PERSON}",
+    ],
+    "de": [
+        "L|Frau {LAST} ist aus {TOWN} zugezogen und unter {PHONE} zu erreichen.",
+        "E|Rückruf bitte an {PERSON}: {PHONE}",
+        "R|Patient {PERSON} stammt aus {TOWN}, lebt jetzt bei der Tochter.",
+        "F|Wohnort: {TOWN}; Handy: {PHONE}",
+        "Q|hat {PERSON_LC} schon zurückgerufen?",
+    ],
+    "fr": [
+        "L|Mme {LAST}, originaire de {TOWN}, est joignable au {PHONE}.",
+        "E|À rappeler : {PERSON}, {PHONE}",
+        "R|Vit chez sa fille à {TOWN} depuis l'opération.",
+        "F|Ville : {TOWN} ; portable : {PHONE}",
+        "Q|est-ce que {PERSON_LC} a renvoyé le formulaire ?",
+    ],
+    "it": [
+        "L|La sig.ra {LAST}, nata a {TOWN}, è reperibile al {PHONE}.",
+        "E|Da richiamare: {PERSON}, {PHONE}",
+        "R|Vive con la figlia a {TOWN} dopo l'intervento.",
+        "F|Comune di residenza: {TOWN}; cellulare: {PHONE}",
+        "Q|ha già chiamato {PERSON_LC}?",
+    ],
+    "es": [
+        "L|La Sra. {LAST}, natural de {TOWN}, está localizable en el {PHONE}.",
+        "E|Devolver llamada a {PERSON}: {PHONE}",
+        "R|Vive con su hija en {TOWN} desde la operación.",
+        "F|Localidad: {TOWN}; móvil: {PHONE}",
+        "Q|¿ha llamado ya {PERSON_LC}?",
+    ],
+    "nl": [
+        "L|Mevrouw {LAST}, geboren in {TOWN}, is bereikbaar op {PHONE}.",
+        "E|Terugbellen: {PERSON}, {PHONE}",
+        "R|Woont bij haar dochter in {TOWN} sinds de operatie.",
+        "F|Woonplaats: {TOWN}; mobiel: {PHONE}",
+        "Q|heeft {PERSON_LC} al teruggebeld?",
+    ],
+    "pl": [
+        "L|Pani {LAST}, urodzona w miejscowości {TOWN}, jest dostępna pod numerem {PHONE}.",
+        "E|Oddzwonić: {PERSON}, {PHONE}",
+        "R|Mieszka z córką w miejscowości {TOWN} od czasu operacji.",
+        "F|Miejscowość: {TOWN}; telefon komórkowy: {PHONE}",
+        "Q|czy {PERSON_LC} już oddzwonił?",
+    ],
+}
+
 # Ordinary text: numbers, places, organisations, dates; invalid identifiers in
 # reference-number positions; places that are not tied to a person.
 NEGATIVES: dict[str, list[str]] = {
@@ -781,13 +836,14 @@ def split_templates(seed: int = SEED) -> dict[str, dict[str, list[str]]]:
 
 
 def generate(split: str, seed: int = SEED) -> list[Sample]:
-    """Every sentence of one split, deterministic for a seed."""
+    """Every sentence of one split ("dev", "holdout" or "dev2"), deterministic for a seed."""
     rng = random.Random(f"{seed}-{split}")
     Faker.seed(f"{seed}-{split}")
     fakes = {lang: Faker(LOCALE[lang]) for lang in LANGS}
     fakes["it"] = Faker("it_IT")
     samples = []
-    for lang, templates in split_templates(seed)[split].items():
+    chosen = DEV2_TEMPLATES if split == "dev2" else split_templates(seed)[split]
+    for lang, templates in chosen.items():
         for t_index, entry in enumerate(templates):
             genre, template = entry.split("|", 1) if "|" in entry else ("N", entry)
             negative = template in NEGATIVES[lang] or entry in NEGATIVES[lang]
@@ -813,7 +869,7 @@ def read(path: Path) -> list[dict[str, object]]:
 
 def write(force: bool = False) -> None:
     DATA_DIR.mkdir(exist_ok=True)
-    for split, path in (("dev", DEV_FILE), ("holdout", HOLDOUT_FILE)):
+    for split, path in (("dev", DEV_FILE), ("holdout", HOLDOUT_FILE), ("dev2", DEV2_FILE)):
         if path.exists() and not force:
             print(f"{path} exists (frozen); --force to regenerate")
             continue
