@@ -208,3 +208,25 @@ def test_frozen_holdout_figures_hold(detector) -> None:
     assert figures["recall"] >= 0.97 and figures["precision"] >= 0.95, figures
     assert figures["national_ids"] >= 0.97 and figures["iban_worst_form"] >= 0.97, figures
     assert figures["phone"] >= 0.95 and figures["location"] >= 0.95, figures
+
+
+def test_identifiers_at_the_end_of_a_sentence_and_grouped_mobiles(detector) -> None:
+    # A dotted BSN before the full stop; a Spanish mobile without a phone word nearby.
+    assert _found(detector, "Zijn BSN is 2345.67.892.") == {"NL_BSN": ["2345.67.892"]}
+    found = _found(detector, "La Sra. Ortega está localizable en el 612 13 15 12.")
+    assert found["PHONE_NUMBER"] == ["612 13 15 12"]
+    assert "PHONE_NUMBER" not in _found(detector, "Zamówienie 611 400 897 wysłano 14 marca.")
+
+
+def test_places_after_who_someone_lives_with_and_form_labels(detector) -> None:
+    text = (
+        "Lives with her son in Dunoon. Vit chez sa fille à Honfleur. "
+        "Woont bij haar dochter in Werkhoven. Town: Hexham | Ville : Annonay"
+    )
+    assert _found(detector, text, "healthcare")["LOCATION"] == [
+        "Dunoon",
+        "Honfleur",
+        "Werkhoven",
+        "Hexham",
+        "Annonay",
+    ]

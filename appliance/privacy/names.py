@@ -90,7 +90,7 @@ LOWER_CUES = frozenset(
     de du pour avec par à et chez
     di per da con a è ha e
     van voor met door aan heeft en bij
-    od dla z przez do czy i
+    od dla z przez do czy
     del para por y
     """.split()
 )
@@ -121,9 +121,9 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         except (ImportError, AttributeError):
             continue
-        for attr in ("first_names", "first_names_male", "first_names_female"):
+        for attr in _list_attrs(provider, "first"):
             first.update(_names(getattr(provider, attr, ())))
-        for attr in ("last_names", "last_names_male", "last_names_female"):
+        for attr in _list_attrs(provider, "last"):
             last.update(_names(getattr(provider, attr, ())))
     # Words that are names somewhere but common words or places here.
     first -= _WORD_NAMES
@@ -144,7 +144,7 @@ def ambiguous_names() -> frozenset[str]:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         except (ImportError, AttributeError):
             continue
-        for attr in ("first_names", "first_names_male", "first_names_female", "last_names"):
+        for attr in (*_list_attrs(provider, "first"), *_list_attrs(provider, "last")):
             names.update(_names(getattr(provider, attr, ())))
     return frozenset(names & _WORD_NAMES) - _INSTITUTION_WORDS
 
@@ -159,6 +159,17 @@ _INSTITUTION_WORDS = frozenset(
     sas mountain
     """.split()
 )
+
+
+def _list_attrs(provider: type, kind: str) -> list[str]:
+    """The provider's name lists of one kind: ``last_names``, ``last_names_female``, and
+    locales' own spellings such as pl_PL's ``male_last_names`` and ``unisex_last_names``."""
+    return [
+        a
+        for a in dir(provider)
+        if re.fullmatch(rf"(?:\w+_)?{kind}_names(?:_\w+)?", a)
+        and isinstance(getattr(provider, a), (list, tuple, dict))
+    ]
 
 
 def _names(values: object) -> list[str]:
@@ -337,6 +348,7 @@ class PersonNameRecognizer(EntityRecognizer):
         ):
             return None
         before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
+        # Not any function word: "can i mark green cells" has "i" before "mark green".
         cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
         possessive = text[e2 : e2 + 2].lower() in ("'s", "’s")
         return (i + 2, 0.65) if cue or possessive else None

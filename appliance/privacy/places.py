@@ -83,20 +83,29 @@ _FILLER = (
     r"suburbs?|centre|center|city)\s+)?"
 )
 _PLACE_WORD = r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+de|gemeente)"
+# Who someone lives with, between the phrase and the place: "lives with her son in",
+# "vit chez sa fille à", "woont bij haar dochter in", "mieszka z córką w".
+_COMPANION = r"(?:with|bei|chez|con|bij|met|z|ze)\s+(?:[^\W\d_]+\s+){1,3}?"
 _PHRASE = re.compile(
     r"(?<!\w)(?:" + "|".join(_TRIGGERS) + r")"
     r"(?:\s*[:,]\s*|\s+)"  # "Wohnort: X", "mieszka sam, miejscowość X", "lives in X"
-    r"(?:" + _FILLER + _LINK + r"\s+)?"
+     + r"(?:" + _COMPANION + _FILLER + _LINK + r"\s+)?" + r"(?:" + _FILLER + _LINK + r"\s+)?"
     r"(?:" + _FILLER + _LINK + r"\s+)?"  # "at the farm outside X"
     r"(?:" + _PLACE_WORD + r"\s*:?\s+)?",
+    re.I,
+)
+# A form's label for the place the form's person lives in: "Town: Hexham", "Ville : Dinan".
+_LABEL = re.compile(
+    r"(?<!\w)(?:town|city|village|home\s+town|ville|ort|stadt|città|ciudad|plaats|miasto|"
+    r"gemeinde|commune)\s*:\s*",
     re.I,
 )
 # A place before a verb that ties it to the person ("der nach Brilon gezogen ist",
 # "die in Zwolle werd opgenomen", "Bitte Frau Otto in Hildesheim besuchen").
 _BEFORE_VERB = re.compile(
-    r"(?<!\w)(?:nach|in|naar|te|a|en|do|w|to)\s+(?P<place>[^\W\d_][\w'’ -]{1,40}?)\s+"
+    r"(?<!\w)(?:nach|in|aus|naar|te|a|en|do|w|to)\s+(?P<place>[^\W\d_][\w'’ -]{1,40}?)\s+"
     r"(?:(?:stationär|werd|is|wurde|ist|zijn|è|fue)\s+)?"
-    r"(?:gezogen|umgezogen|verzogen|zurückgezogen|aufgenommen|eingeliefert|entlassen|"
+    r"(?:gezogen|umgezogen|verzogen|zurückgezogen|zugezogen|aufgenommen|eingeliefert|entlassen|"
     r"besuchen|verhuisd|opgenomen|ontslagen|bezoeken|teruggekeerd|trasferit[oa]|"
     r"ricoverat[oa]|ingresad[oa]|trasladad[oa])(?!\w)",
     re.I,
@@ -153,6 +162,7 @@ class PlaceRecognizer(EntityRecognizer):
             return []
         out = []
         starts = [m.end() for m in _PHRASE.finditer(text)]
+        starts += [m.end() for m in _LABEL.finditer(text)]
         starts += [m.start("place") for m in _BEFORE_VERB.finditer(text)]
         starts += [m.end() for m in _VERB_PERSON_PLACE.finditer(text)]
         for begin in sorted(set(starts)):

@@ -246,6 +246,29 @@ def _phone_score(value: str) -> float:
     return {"valid": 0.55 if bare else 0.75, "possible": 0.4}[quality]
 
 
+# Countries whose numbers are written without a trunk prefix.
+_NO_TRUNK = ("IT", "ES", "PL", "PT", "GR", "DK", "NO", "LU", "MT", "CY", "EE", "LV")
+
+
+def _no_trunk_score(value: str) -> float:
+    """Digit groups with no trunk 0 are phone numbers (0.55) when a country that dials
+    without one has them as a *mobile* number (Italian 3xx, Spanish 6xx/7xx, Polish
+    5xx...); other valid numbers need a phone word nearby (0.3)."""
+    if phone_quality(value) != "valid":
+        return -1.0
+    for region in _NO_TRUNK:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            return 0.55
+    return 0.3
+
+
 # NANP numbering plan: area code NXX with no 9 in the middle (x9x is reserved for
 # expansion) and not N11; exchange NXX (N = 2-9). Source: NANPA, "NPA Code Assignment".
 _NANP_PLAN = re.compile(r"^\(?([2-9][0-8]\d)\)?[\s.-]?([2-9]\d{2})[\s.-]?\d{4}$")
@@ -296,7 +319,7 @@ _PHONE = (
 # Words before a number that make it a business reference, not a person's identifier.
 _REFERENCE = (
     "order", "invoice", "tracking", "parcel", "shipment", "consignment", "batch", "ticket",
-    "serial", "part", "item", "sku", "po", "purchase order", "receipt", "transaction",
+    "serial", "part", "item", "sku", "purchase order", "receipt", "transaction",
     "bestellung", "bestellnummer", "rechnung", "rechnungsnummer", "sendung", "sendungsnummer",
     "auftrag", "artikel", "commande", "facture", "colis", "envoi", "ordine", "fattura",
     "spedizione", "articolo", "pedido", "factura", "envío", "envio", "albarán", "bestelling",
@@ -387,6 +410,7 @@ def rules() -> list[Rule]:
             scorer=_phone_score,
             context=_PHONE,
             context_score=0.9,
+            not_context=_REFERENCE,
             extension=_EXTENSION,
         ),
         Rule(
@@ -397,6 +421,7 @@ def rules() -> list[Rule]:
             scorer=_nanp_score,
             context=_PHONE,
             context_score=0.9,
+            not_context=_REFERENCE,
             extension=_EXTENSION,
         ),
         Rule(
@@ -404,9 +429,10 @@ def rules() -> list[Rule]:
             # digit groups like these are also ID numbers, so a phone word must be near.
             "PHONE_NUMBER",
             [r"(?<![\w+.,-])[1-9]\d{1,3}(?:[ .-]\d{2,4}){2,4}(?![\w.,-]\d|[\w-])"],
-            scorer=lambda v: 0.3 if phone_quality(v) == "valid" else -1.0,
+            scorer=_no_trunk_score,
             context=_PHONE,
             context_score=0.85,
+            not_context=_REFERENCE,
             extension=_EXTENSION,
         ),
         Rule(
@@ -453,7 +479,7 @@ def rules() -> list[Rule]:
         Rule(
             "NL_BSN",
             [
-                r"(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d.-])",
+                r"(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d-]|\.\d)",  # may end a sentence
                 r"(?<![\d-])\d{3} ?\d{3} ?\d{3}(?![\d-])",
             ],
             _checks(bsn.is_valid),
