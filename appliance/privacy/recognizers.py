@@ -247,7 +247,9 @@ def _phone_score(value: str) -> float:
 
 
 # Countries whose numbers are written without a trunk prefix.
-_NO_TRUNK = ("IT", "ES", "PL", "PT", "GR", "DK", "NO", "LU", "MT", "CY", "EE", "LV")
+# (Only those whose mobile ranges are distinct: Greek and Luxembourg plans take ten-digit
+# NHS numbers for mobiles.)
+_NO_TRUNK = ("IT", "ES", "PL", "PT")
 
 
 def _no_trunk_score(value: str) -> float:
@@ -261,9 +263,9 @@ def _no_trunk_score(value: str) -> float:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
-            phonenumbers.PhoneNumberType.MOBILE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        if (
+            phonenumbers.is_valid_number(number)
+            and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
         ):
             return 0.55
     return 0.3
