@@ -122,6 +122,30 @@ _ARTICLES = frozenset(
 )  # fmt: skip
 
 
+_PLACE_PREPOSITION = re.compile(
+    r"(?<!\w)(?:in|to|from|at|near|outside|à|au|en|de|nach|aus|bei|a|da|di|naar|uit|te|w|we|z|"
+    r"do|koło)\s+$",
+    re.I,
+)
+
+
+def _tied_place(piece: str, start: int, end: int, people: list[tuple[int, int]]) -> bool:
+    """The model's place is tied to a person when a person is named in the same sentence
+    and a preposition of place stands right before it ("Anna Kowalska, now in Zwolle")."""
+    value = piece[start:end]
+    if not value[:1].isupper() or any(c.isdigit() for c in value):
+        return False
+    if value.lower() in NOT_NAMES or value.lower().rstrip(".") in TITLES:
+        return False
+    if not _PLACE_PREPOSITION.search(piece[max(0, start - 12) : start]):
+        return False
+    sentence_start = max(piece.rfind(". ", 0, start), piece.rfind("\n", 0, start)) + 1
+    sentence_end = min(
+        (i for i in (piece.find(". ", end), piece.find("\n", end)) if i != -1), default=len(piece)
+    )
+    return any(sentence_start <= a and b <= sentence_end + 1 for a, b in people)
+
+
 def _plausible_person(value: str) -> bool:
     """Drop what the small NER model tags as a person but is not one."""
     if any(c.isdigit() for c in value) or "@" in value:
@@ -172,11 +196,14 @@ class PiiDetector:
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
         ner = NerModelConfiguration(
-            model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
+            model_to_presidio_entity_mapping={
+                "PERSON": "PERSON",
+                "PER": "PERSON",
+                "GPE": "LOCATION",
+                "LOC": "LOCATION",
+            },
             labels_to_ignore=[
                 "ORG",
-                "GPE",
-                "LOC",
                 "NORP",
                 "FAC",
                 "DATE",
@@ -201,8 +228,7 @@ class PiiDetector:
         # load every component (and download a model it cannot find by name).
         nlp_engine.nlp = {"en": spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)}
         registry = RecognizerRegistry(supported_languages=["en"])
-        registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"]))
-        registry.add_recognizer(PlaceRecognizer())
+        registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]))
         for recognizer in build_recognizers():
             registry.add_recognizer(recognizer)
         self._engine = AnalyzerEngine(
@@ -212,6 +238,7 @@ class PiiDetector:
         # higher-scored one of the same type, and the model's spans are often wider
         # than the name ("das Konto von justus löchel") and then filtered out here.
         self._names = PersonNameRecognizer()
+        self._places = PlaceRecognizer()
         self._lock = threading.Lock()
 
     def analyze(
@@ -243,11 +270,16 @@ class PiiDetector:
         with self._lock:  # spaCy pipelines are not safe to share across threads
             results = self._engine.analyze(text=piece, language="en", entities=entities)
         results += self._names.analyze(piece, entities)
+        results += self._places.analyze(piece, entities)
         out = []
+        model_places = []
         for r in results:
             value = piece[r.start : r.end]
             source = (r.recognition_metadata or {}).get("recognizer_name", "")
             start, end, score = r.start, r.end, r.score
+            if r.entity_type == "LOCATION" and source == "SpacyRecognizer":
+                model_places.append(r)  # judged below, once the people are known
+                continue
             if r.entity_type == "PERSON" and source == "SpacyRecognizer":
                 value = strip_possessive(value)  # "Thistlewood's" is Thistlewood
                 end = start + len(value)
@@ -266,6 +298,12 @@ class PiiDetector:
                 if title and title.end() < len(value):
                     start += title.end()  # "Dr Kowalski" is Kowalski: one placeholder for both
             out.append(Entity(r.entity_type, start + offset, end + offset, score, source))
+        people = [e for e in out if e.type == "PERSON" and e.score >= 0.6]
+        for r in model_places:
+            if _tied_place(
+                piece, r.start, r.end, [(e.start - offset, e.end - offset) for e in people]
+            ):
+                out.append(Entity("LOCATION", r.start + offset, r.end + offset, 0.6, "model-place"))
         return out
 
     @staticmethod
