@@ -71,6 +71,15 @@ NOT_NAMES = frozenset(
     bâtiment salle bureau agence sud ouest edificio sala ufficio reparto sede planta
     oficina norte oeste gebouw zaal kantoor afdeling vestiging noord zuid oost budynek
     biuro oddział siedziba
+    januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag freitag
+    samstag sonntag janvier février mars avril mai juin juillet août septembre octobre
+    novembre décembre lundi mardi mercredi jeudi vendredi samedi dimanche gennaio febbraio
+    marzo aprile maggio giugno luglio agosto settembre ottobre dicembre lunedì martedì
+    mercoledì giovedì venerdì sabato domenica enero febrero abril mayo junio julio septiembre
+    octubre noviembre diciembre lunes miércoles jueves viernes domingo januari februari
+    maart mei augustus oktober maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
+    styczeń luty marzec kwiecień maj czerwiec lipiec sierpień wrzesień październik listopad
+    grudzień poniedziałek wtorek środa czwartek piątek sobota niedziela
     """.split()
 )
 
