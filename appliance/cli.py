@@ -380,6 +380,11 @@ def verify(obj: _Context, quick: bool) -> None:
             group.state + ("" if group.ok else f": {group.path}"),
             fg="green" if group.ok else "red",
         )
+    click.echo(
+        "  PII names: the English NER pipeline runs on every language; de, fr, it, es, nl and pl"
+        " have no NER pipeline here (rules, titles, context words and name lists find their"
+        " names; see docs/privacy-guide.md)"
+    )
     if not all(s.ok for s in statuses):
         click.echo("fix: run `appliance models install` (or `make models`)", err=True)
         sys.exit(1)

@@ -9,7 +9,13 @@ not use:
   country, shipped with the library, read offline);
 * context words (``patient``, ``customer``, ``Dear``, ``signed``...);
 
-and scores a run of capitalised words by how many agree. The detector then
+and scores a run of capitalised words by how many agree. A name may end in a
+possessive ("Philippa Thistlewood's": the ``'s`` is not part of it); a word
+that is a function word in one of the seven languages ("Can", "Will", "Per")
+counts as a known first name only beside a known last name. Names written in
+lower case ("is marek nowak's account closed?") are found when a known first
+name and a known last name stand together after a cue word or before a
+possessive. The detector then
 filters model output (digits, acronyms, organisation words) and extends every
 name it is sure of to its other mentions in the same text.
 """
@@ -32,7 +38,8 @@ TITLES = (
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
     "rev", "herr", "frau", "m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sig",
     "sig.ra", "sigra", "signor", "signora", "dott", "dott.ssa", "sr", "sra", "srta", "don",
-    "doña", "pan", "pani", "dhr", "mevr", "mw", "ing", "mag",
+    "doña", "pan", "pani", "panią", "pana", "panu", "panem", "dhr", "mevr", "mevrouw", "heer",
+    "meneer", "mw", "ing", "mag",
 )  # fmt: skip
 
 CONTEXT = (
@@ -58,6 +65,21 @@ NOT_NAMES = frozenset(
     article section chapter annex table figure page data protection privacy notice record
     records retention team unit surgery pharmacy practice backup backups manager officer
     director head lead clerk assistant coordinator administrator controller secretary chair
+    doctor junior senior day week month year summer winter spring autumn christmas easter
+    fair garden gardens room suite hall farm café cafe ward wing floor building site
+    standort abteilung gebäude raum saal büro filiale zentrale nord süd ost
+    bâtiment salle bureau agence sud ouest edificio sala ufficio reparto sede planta
+    oficina norte oeste gebouw zaal kantoor afdeling vestiging noord zuid oost budynek
+    biuro oddział siedziba
+    januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag freitag
+    samstag sonntag janvier février mars avril mai juin juillet août septembre octobre
+    novembre décembre lundi mardi mercredi jeudi vendredi samedi dimanche gennaio febbraio
+    marzo aprile maggio giugno luglio agosto settembre ottobre dicembre lunedì martedì
+    mercoledì giovedì venerdì sabato domenica enero febrero abril mayo junio julio septiembre
+    octubre noviembre diciembre lunes miércoles jueves viernes domingo januari februari
+    maart mei augustus oktober maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
+    styczeń luty marzec kwiecień maj czerwiec lipiec sierpień wrzesień październik listopad
+    grudzień poniedziałek wtorek środa czwartek piątek sobota niedziela
     """.split()
 )
 
@@ -67,6 +89,35 @@ PARTICLES = frozenset(
 )
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+_POSSESSIVE = re.compile(r"['’]s$", re.I)
+STOP_LANGS = ("en", "de", "fr", "it", "es", "nl", "pl")
+# Words before a lower-case name that make it one ("from marek nowak", "did ann martin").
+LOWER_CUES = frozenset(
+    """
+    of for from by with to about did does is has was and or
+    von für mit an ist hat und bei
+    de du pour avec par à et chez
+    di per da con a è ha e
+    van voor met door aan heeft en bij
+    od dla z przez do czy
+    del para por y
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Function words of the seven languages (spaCy's stop-word lists, shipped with spaCy)."""
+    words: set[str] = set()
+    for lang in STOP_LANGS:
+        module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+        words.update(w.lower() for w in module.STOP_WORDS)
+    return frozenset(words)
+
+
+def strip_possessive(value: str) -> str:
+    """ "Thistlewood's" -> "Thistlewood" (the possessive is not part of a name)."""
+    return _POSSESSIVE.sub("", value) if len(value) > 3 else value
 
 
 @lru_cache(maxsize=1)
@@ -79,14 +130,55 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         except (ImportError, AttributeError):
             continue
-        for attr in ("first_names", "first_names_male", "first_names_female"):
+        for attr in _list_attrs(provider, "first"):
             first.update(_names(getattr(provider, attr, ())))
-        for attr in ("last_names", "last_names_male", "last_names_female"):
+        for attr in _list_attrs(provider, "last"):
             last.update(_names(getattr(provider, attr, ())))
     # Words that are names somewhere but common words or places here.
-    first -= NOT_NAMES | {"will", "may", "june", "april", "august", "page", "art", "bill"}
+    first -= _WORD_NAMES
     last -= NOT_NAMES
     return frozenset(first), frozenset(last)
+
+
+_WORD_NAMES = NOT_NAMES | {"will", "may", "june", "april", "august", "page", "art", "bill"}
+
+
+@lru_cache(maxsize=1)
+def ambiguous_names() -> frozenset[str]:
+    """Names that are also ordinary words ("May", "June", "Page", "Lane", "Hill"): part of
+    a name only beside a name that is not ambiguous ("Brenda Page", "June Adams")."""
+    names: set[str] = set()
+    for locale in FAKER_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attr in (*_list_attrs(provider, "first"), *_list_attrs(provider, "last")):
+            names.update(_names(getattr(provider, attr, ())))
+    return frozenset(names & _WORD_NAMES) - _INSTITUTION_WORDS
+
+
+# Organisation words that never stand in a person's name, even where a list has them.
+_INSTITUTION_WORDS = frozenset(
+    """
+    hospital clinic bank council university college school street road avenue station court
+    house trust centre center department ministry services service ltd limited inc plc
+    gmbh company group foundation association office board committee authority agency
+    institute policy procedure data protection privacy notice record records church bridge
+    sas mountain
+    """.split()
+)
+
+
+def _list_attrs(provider: type, kind: str) -> list[str]:
+    """The provider's name lists of one kind: ``last_names``, ``last_names_female``, and
+    locales' own spellings such as pl_PL's ``male_last_names`` and ``unisex_last_names``."""
+    return [
+        a
+        for a in dir(provider)
+        if re.fullmatch(rf"(?:\w+_)?{kind}_names(?:_\w+)?", a)
+        and isinstance(getattr(provider, a), (list, tuple, dict))
+    ]
 
 
 def _names(values: object) -> list[str]:
@@ -102,6 +194,17 @@ def name_context(text: str, start: int) -> tuple[bool, bool]:
     """(a title, a context word) right before ``start``."""
     before = text[max(0, start - 40) : start].lower()
     return bool(_TITLE_BEFORE.search(before)), bool(_CONTEXT_BEFORE.search(before))
+
+
+def _name_token(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
+    """Single letters are no name ("Can I", "Ward 7B") unless an initial ("J. Smith")."""
+    word, _start, end = words[i]
+    return len(word) > 1 or text[end : end + 1] == "."
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 3) : start].rstrip(" \t\"'“‘(¿¡")
+    return not before or before[-1] in ".?!:\n"
 
 
 def is_capitalised(word: str) -> bool:
@@ -123,11 +226,14 @@ class PersonNameRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # type: ignore[no-untyped-def]
         if self.ENTITY not in entities:
             return []
-        words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        words = []
+        for m in _WORD.finditer(text):
+            word = strip_possessive(m.group())
+            words.append((word, m.start(), m.start() + len(word)))
         out = []
         i = 0
         while i < len(words):
-            run = self._run_at(words, i, text)
+            run = self._run_at(words, i, text) or self._lower_run_at(words, i, text)
             if not run:
                 i += 1
                 continue
@@ -153,16 +259,31 @@ class PersonNameRecognizer(EntityRecognizer):
     ) -> tuple[int, float] | None:
         """A capitalised run starting at word ``i``: (end index, score) or None."""
         word = words[i][0]
-        if not is_capitalised(word) or word.lower() in NOT_NAMES or word.lower() in _TITLE_SET:
+        ambiguous = ambiguous_names()
+        lead = word.lower() in PARTICLES and name_context(text, words[i][1])[0]
+        if (
+            not (is_capitalised(word) or lead)  # "De heer van Dam": a title, then particles
+            or (word.lower() in NOT_NAMES and word.lower() not in ambiguous)
+            or word.lower() in _TITLE_SET
+        ):
             return None
+        if not _name_token(words, i, text):
+            return None
+        if word.lower() in stop_words() and _sentence_start(text, words[i][1]):
+            return None  # "Can Grace periods be extended?": capitalised as the first word
         j = i
         tokens: list[str] = []
         while j < len(words) and len(tokens) < 4:
             w, s, _e = words[j]
             gap = text[words[j - 1][2] : s] if j > i else ""
-            if j > i and (len(gap) > 2 or any(c in gap for c in ",;:()\n\t")):
+            if j > i and (
+                len(gap) > 2
+                or any(c in ",;:()\n\t" or c.isdigit() for c in gap)
+                or ("." in gap and len(words[j - 1][0]) > 1)  # a full stop ends the name
+                or not _name_token(words, j, text)
+            ):
                 break
-            if w.lower() in PARTICLES and tokens:
+            if w.lower() in PARTICLES and (tokens or lead):
                 # "van der Linden", "de la Cruz": particles, then a capitalised word.
                 k = j
                 while k < len(words) and words[k][0].lower() in PARTICLES:
@@ -172,17 +293,36 @@ class PersonNameRecognizer(EntityRecognizer):
                     j = k
                     continue
                 break
-            if not is_capitalised(w) or w.lower() in NOT_NAMES:
+            if not is_capitalised(w) or (w.lower() in NOT_NAMES and w.lower() not in ambiguous):
                 break
             tokens.append(w)
             j += 1
+            if text[words[j - 1][2] : words[j - 1][2] + 2].lower() in ("'s", "’s"):
+                break  # "Thistlewood's account": the possessive ends the name
         names = [t for t in tokens if t.lower() not in PARTICLES]
         if not names:
             return None
         titled, context = name_context(text, words[i][1])
+        if any(t.lower() in ambiguous for t in names):
+            # "Brenda Page", "June Adams": a word that is also a name counts beside a known
+            # name that is not ambiguous; "Park Lane", "May 2024" do not.
+            sure = [
+                t
+                for t in names
+                if t.lower() not in ambiguous
+                and (t.lower() in self.first or t.lower() in self.last)
+            ]
+            if titled:
+                return j, 0.9
+            if len(names) < 2 or not sure:
+                return None
+            if names[-1].lower() == "ward" and not context:
+                return None  # "Is Hope Ward on the ground floor?": a hospital ward
+            return j, 0.8 if context else 0.7
         parts = [p for t in names for p in re.split(r"[-'’]", t.lower()) if p]
-        first_known = parts[0] in self.first
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
+        # "Can I ...", "Will the ...": a function word is a first name only beside a surname.
+        first_known = parts[0] in self.first and (parts[0] not in stop_words() or last_known)
         if titled:
             return j, 0.9
         if len(names) >= 2 and first_known and last_known:
@@ -196,3 +336,28 @@ class PersonNameRecognizer(EntityRecognizer):
         if len(names) == 1 and context and (first_known or parts[0] in self.last):
             return j, 0.65
         return None
+
+    def _lower_run_at(
+        self, words: list[tuple[str, int, int]], i: int, text: str
+    ) -> tuple[int, float] | None:
+        """A name written in lower case: a known first name and a known last name (neither
+        a function word nor an organisation word), after a cue word or before a possessive."""
+        if i + 1 >= len(words):
+            return None
+        (first, _s1, e1), (last, s2, e2) = words[i], words[i + 1]
+        if not (first.islower() and last.islower()) or text[e1:s2] != " ":
+            return None
+        common = stop_words() | NOT_NAMES
+        if (
+            first not in self.first
+            or last not in self.last
+            or first in common
+            or last in common
+            or min(len(first), len(last)) < 3
+        ):
+            return None
+        before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
+        # Not any function word: "can i mark green cells" has "i" before "mark green".
+        cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
+        possessive = text[e2 : e2 + 2].lower() in ("'s", "’s")
+        return (i + 2, 0.65) if cue or possessive else None

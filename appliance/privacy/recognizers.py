@@ -1,11 +1,16 @@
 """Recognizers for European identifiers, contact data and addresses.
 
 Each is a Presidio ``EntityRecognizer``. Check digits are validated with
-``python-stdnum`` wherever the scheme has them. Identifiers whose checksum is
-weak (one random number in ten or eleven passes: NHS, BSN, Steuer-ID, PESEL)
-or that have none (passports, dates) need a context word nearby (in English,
-French, German, Dutch, Italian, Spanish or Polish) to count as personal data;
-the others stand on their own.
+``python-stdnum`` wherever the scheme has them, after separators (spaces, dots,
+dashes, slashes) are removed and letters upper-cased, so "de45-7602-...",
+"DE45.7602..." and "DE45  7602 ..." are the same IBAN. A value that proves
+itself (a valid checksum, a number a national numbering plan allows) counts as
+personal data without a context word; a context word nearby (in English,
+French, German, Dutch, Italian, Spanish or Polish) raises its confidence, and
+a business-reference word right before it ("order", "invoice", "Rechnung",
+"commande"...) lowers a weak checksum's (one number in ten or eleven passes:
+NHS, BSN, Steuer-ID, PESEL) below the threshold. Values with no checksum at all
+(passports, dates) still need a context word.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from stdnum.gb import nhs
 from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 from stdnum.pl import pesel
+from stdnum.us import ssn
 
 # How far before (and after) a match a context word may be, in characters.
 CONTEXT_BEFORE = 60
@@ -33,7 +39,8 @@ CONTEXT_AFTER = 25
 
 
 def _compact(value: str) -> str:
-    return re.sub(r"[\s.\-/]", "", value)
+    """The value as its scheme's validator wants it: no separators, upper case."""
+    return re.sub(r"[\s.\-/]", "", value).upper()
 
 
 def _checks(validator: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -58,11 +65,18 @@ class Rule:
     scorer: Callable[[str], float] | None = None
     context: tuple[str, ...] = ()
     context_score: float = 0.95
+    # Words right before a match that make it a business reference, not a person's
+    # identifier ("order 123456782"): the score drops to ``not_context_score``.
+    not_context: tuple[str, ...] = ()
+    not_context_score: float = 0.2
+    # What may follow a match and belongs to it (a phone number's extension).
+    extension: str | None = None
     flags: int = 0
     compiled: list[re.Pattern[str]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.compiled = [re.compile(p, self.flags) for p in self.patterns]
+        self.compiled_extension = re.compile(self.extension, re.I) if self.extension else None
 
 
 class RuleRecognizer(EntityRecognizer):
@@ -81,6 +95,15 @@ class RuleRecognizer(EntityRecognizer):
             if rule.context
             else None
         )
+        self._not_context = (
+            re.compile(
+                r"(?<!\w)(?:" + "|".join(map(re.escape, rule.not_context)) + r")\w{0,3}"
+                r"(?:\s+(?:no\.?|nr\.?|n°|number|nummer|numéro|numero|número|numer))?[\s:#.]*$",
+                re.I,
+            )
+            if rule.not_context
+            else None
+        )
         super().__init__(
             supported_entities=[rule.entity],
             name=f"appliance:{rule.entity}",
@@ -97,6 +120,12 @@ class RuleRecognizer(EntityRecognizer):
             text[max(0, start - CONTEXT_BEFORE) : start] + " " + text[end : end + CONTEXT_AFTER]
         )
         return self._context.search(window) is not None
+
+    def _reference(self, text: str, start: int) -> bool:
+        """A business-reference word right before the match ("Order 123456782")."""
+        if self._not_context is None:
+            return False
+        return self._not_context.search(text[max(0, start - 30) : start]) is not None
 
     def _valid_prefix(self, text: str, start: int, end: int) -> int | None:
         assert self.rule.validator is not None
@@ -128,10 +157,15 @@ class RuleRecognizer(EntityRecognizer):
                 score = self.rule.scorer(value) if self.rule.scorer else self.rule.score
                 if score < 0:  # the scorer rejected it outright
                     continue
-                if self._has_context(text, start, end):
+                if self._reference(text, start):
+                    score = min(score, self.rule.not_context_score)
+                elif self._has_context(text, start, end):
                     score = max(score, self.rule.context_score)
                 if score <= 0:
                     continue
+                if self.rule.compiled_extension is not None:
+                    ext = self.rule.compiled_extension.match(text, end)
+                    end = ext.end() if ext else end
                 seen.add((start, end))
                 out.append(
                     RecognizerResult(
@@ -171,12 +205,15 @@ _PHONE_REGIONS = (
     "SE", "FI", "NO", "CZ", "SK", "HU", "RO", "BG", "GR", "HR", "SI", "EE", "LV", "LT",
     "MT", "CY",
 )  # fmt: skip
+_NANP = ("US", "CA")  # North American numbers: their own pattern, (212) 555-0142
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 
 
-def phone_quality(value: str) -> str | None:
-    """ "valid" (a number in service ranges), "possible" (right length for its country,
-    e.g. a number from a range reserved for fiction) or None."""
+def phone_quality(value: str, regions: tuple[str, ...] = _PHONE_REGIONS) -> str | None:
+    """ "valid" (a number in service ranges of one of ``regions``, or of its own
+    country when it starts with + or 00), "possible" (right length for its country,
+    e.g. a number from a range reserved for fiction) or None (no plan allows it).
+    Validation is ``phonenumbers``' (Google's libphonenumber metadata)."""
     if _DATE_LIKE.match(value.strip()) or _ip(value.strip()):
         return None
     digits = re.sub(r"\D", "", value)
@@ -185,7 +222,7 @@ def phone_quality(value: str) -> str | None:
     candidate = value.strip()
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
-    regions = (None,) if candidate.startswith("+") else _PHONE_REGIONS
+    regions = (None,) if candidate.startswith("+") else regions
     possible = False
     for region in regions:
         try:
@@ -196,6 +233,54 @@ def phone_quality(value: str) -> str | None:
             return "valid"
         possible = possible or phonenumbers.is_possible_number(number)
     return "possible" if possible else None
+
+
+def _phone_score(value: str) -> float:
+    """0.75 for a valid number, 0.4 for a possible one, -1 (refused) for none; a bare run
+    of digits (no +, no separators) is weaker than a checksum identifier of the same
+    digits (0.55 < 0.6), so "02271409867" stays a PESEL."""
+    quality = phone_quality(value)
+    if quality is None:
+        return -1.0
+    bare = value.isdigit()
+    return {"valid": 0.55 if bare else 0.75, "possible": 0.4}[quality]
+
+
+# Countries whose numbers are written without a trunk prefix.
+# (Only those whose mobile ranges are distinct: Greek and Luxembourg plans take ten-digit
+# NHS numbers for mobiles.)
+_NO_TRUNK = ("IT", "ES", "PL", "PT")
+
+
+def _no_trunk_score(value: str) -> float:
+    """Digit groups with no trunk 0 are phone numbers (0.55) when a country that dials
+    without one has them as a *mobile* number (Italian 3xx, Spanish 6xx/7xx, Polish
+    5xx...); other valid numbers need a phone word nearby (0.3)."""
+    if phone_quality(value) != "valid":
+        return -1.0
+    for region in _NO_TRUNK:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if (
+            phonenumbers.is_valid_number(number)
+            and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+        ):
+            return 0.55
+    return 0.3
+
+
+# NANP numbering plan: area code NXX with no 9 in the middle (x9x is reserved for
+# expansion) and not N11; exchange NXX (N = 2-9). Source: NANPA, "NPA Code Assignment".
+_NANP_PLAN = re.compile(r"^\(?([2-9][0-8]\d)\)?[\s.-]?([2-9]\d{2})[\s.-]?\d{4}$")
+
+
+def _nanp_score(value: str) -> float:
+    plan = _NANP_PLAN.match(value.strip())
+    if plan is None or plan.group(1)[1:] == "11":
+        return -1.0
+    return {"valid": 0.75, "possible": 0.4}.get(phone_quality(value, _NANP) or "", -1.0)
 
 
 # -- context words (en, fr, de, nl, it, es, pl) ----------------------------------------
@@ -212,6 +297,7 @@ _PASSPORT = (
 )  # fmt: skip
 _NHS = ("nhs", "nhs number", "nhs no", "health service")
 _BSN = ("bsn", "burgerservicenummer", "citizen service number", "sofinummer")
+_SSN = ("ssn", "social security", "social security number", "ss#", "ss no")
 _STEUER = (
     "steuer-id", "steuerid", "steuer-idnr", "steueridentifikationsnummer", "idnr",
     "identifikationsnummer", "tax id", "tax identification", "steuernummer",
@@ -221,9 +307,31 @@ _NIR = ("nir", "sécurité sociale", "securite sociale", "insee", "social securi
 _NINO = ("national insurance", "ni number", "nino", "ni no")
 _PHONE = (
     "tel", "tel.", "phone", "telephone", "mobile", "mob", "call", "reach", "reached", "ring",
-    "sms", "text", "whatsapp", "contact", "fax", "téléphone", "portable",
-    "telefon", "handy", "telefoon", "telefono", "cellulare", "teléfono", "móvil", "telefonu",
+    "sms", "text", "whatsapp", "contact", "fax", "cell",
+    "téléphone", "tél", "tél.", "portable", "appeler", "rappeler", "joindre",
+    "telefon", "handy", "anrufen", "zurückrufen", "rückruf", "erreichbar", "erreichen",
+    "rufnummer", "mobil",
+    "telefoon", "mobiel", "bellen", "terugbellen", "gebeld", "bereikbaar", "bereiken",
+    "telefono", "cellulare", "chiamare", "richiamare", "richiamat", "chiamat", "recapito",
+    "teléfono", "móvil", "movil", "llamar", "llamada", "llame", "llamen",
+    "contacto", "tfno", "tlf",
+    "telefonu", "telefon", "komórka", "komórkowy", "zadzwonić", "oddzwonić", "dzwonił",
+    "dzwoniła", "kontakt", "numerem",
 )  # fmt: skip
+# Words before a number that make it a business reference, not a person's identifier.
+_REFERENCE = (
+    "order", "invoice", "tracking", "parcel", "shipment", "consignment", "batch", "ticket",
+    "serial", "part", "item", "sku", "purchase order", "receipt", "transaction",
+    "bestellung", "bestellnummer", "rechnung", "rechnungsnummer", "sendung", "sendungsnummer",
+    "auftrag", "artikel", "commande", "facture", "colis", "envoi", "ordine", "fattura",
+    "spedizione", "articolo", "pedido", "factura", "envío", "envio", "albarán", "bestelling",
+    "factuur", "zending", "artikelnummer", "zamówienie", "zamówienia", "faktura", "przesyłka",
+)  # fmt: skip
+_EXTENSION = (
+    r"(?:,?\s*(?:ext\.?|extn\.?|x|extension|extensión|ext|durchwahl|dw\.?|app\.?|apparat|"
+    r"poste|p\.|int\.?|interno|toestel|tst\.?|wew\.?)\s*\d{1,6}(?!\w)"
+    r"|-\d{1,5}(?![\w-]))"
+)
 _BIC = ("bic", "swift", "swift code", "bic code", "bank identifier")
 
 _MONTHS = (
@@ -261,8 +369,9 @@ def rules() -> list[Rule]:
         Rule(
             "IBAN_CODE",
             [
-                r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
-                r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b",
+                # Groups of four, joined by nothing, one or two spaces, dots or dashes.
+                r"\b[A-Za-z]{2}\d{2}(?:(?:[ .-]|  )?[A-Za-z0-9]{4}){2,7}(?:(?:[ .-]|  )?[A-Za-z0-9]{1,4})?\b",
+                r"\b[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}\b",
             ],
             _checks(iban.is_valid),
             score=1.0,
@@ -298,27 +407,43 @@ def rules() -> list[Rule]:
             "PHONE_NUMBER",
             [
                 r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0\)[\s.-]?)?(?:\(?\d{1,5}\)?[\s.-]?){1,5}\d{1,5}(?![\w-])",
-                r"(?<![\w+])\(?0\d{1,5}\)?[\s.-]?\d{1,5}(?:[\s.-]?\d{1,5}){0,4}(?![\w-])",
+                r"(?<![\w+.])(?<!\d\s)\(?0\d{1,5}\)?[\s.-]?\d{1,5}(?:[\s.-]?\d{1,5}){0,4}(?![\w-])",
             ],
-            scorer=lambda v: {"valid": 0.75, "possible": 0.4}.get(phone_quality(v) or "", -1.0),
+            scorer=_phone_score,
             context=_PHONE,
             context_score=0.9,
+            not_context=_REFERENCE,
+            extension=_EXTENSION,
+        ),
+        Rule(
+            # North American numbers as people write them: (212) 555-0142, 212-555-0142,
+            # 212.555.0142; numbers no plan allows (area 555) count only near a phone word.
+            "PHONE_NUMBER",
+            [r"(?<![\w+(.-])(?:\(\d{3}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-]|\.\d)"],
+            scorer=_nanp_score,
+            context=_PHONE,
+            context_score=0.9,
+            not_context=_REFERENCE,
+            extension=_EXTENSION,
         ),
         Rule(
             # Countries without a trunk 0 (Spain, Italy's mobiles, Poland, Portugal...):
             # digit groups like these are also ID numbers, so a phone word must be near.
             "PHONE_NUMBER",
             [r"(?<![\w+.,-])[1-9]\d{1,3}(?:[ .-]\d{2,4}){2,4}(?![\w.,-]\d|[\w-])"],
-            scorer=lambda v: 0.3 if phone_quality(v) == "valid" else -1.0,
+            scorer=_no_trunk_score,
             context=_PHONE,
             context_score=0.85,
+            not_context=_REFERENCE,
+            extension=_EXTENSION,
         ),
         Rule(
             "UK_NHS",
             [r"(?<![\d-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d-])"],
             _checks(nhs.is_valid),
-            score=0.3,
+            score=0.6,
             context=_NHS,
+            not_context=_REFERENCE,
         ),
         Rule(
             "UK_NINO",
@@ -327,6 +452,16 @@ def rules() -> list[Rule]:
             ],
             score=0.75,
             context=_NINO,
+        ),
+        Rule(
+            # US social security number: area 001-899 except 666, group and serial not
+            # zero (SSA's allocation rules as python-stdnum applies them).
+            "US_SSN",
+            [r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])"],
+            _checks(ssn.is_valid),
+            score=0.6,
+            context=_SSN,
+            not_context=_REFERENCE,
         ),
         Rule(
             "FR_NIR",
@@ -339,18 +474,20 @@ def rules() -> list[Rule]:
             "DE_TAX_ID",
             [r"(?<![\d-])[1-9]\d(?: ?\d{3}){3}(?![\d-])", r"(?<![\d-])[1-9]\d{10}(?![\d-])"],
             _checks(idnr.is_valid),
-            score=0.3,
+            score=0.6,
             context=_STEUER,
+            not_context=_REFERENCE,
         ),
         Rule(
             "NL_BSN",
             [
-                r"(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d.-])",
+                r"(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d-]|\.\d)",  # may end a sentence
                 r"(?<![\d-])\d{3} ?\d{3} ?\d{3}(?![\d-])",
             ],
             _checks(bsn.is_valid),
-            score=0.2,
+            score=0.6,
             context=_BSN,
+            not_context=_REFERENCE,
         ),
         Rule(
             "IT_FISCAL_CODE",
@@ -359,17 +496,18 @@ def rules() -> list[Rule]:
             ],
             _checks(codicefiscale.is_valid),
             score=1.0,
+            flags=re.I,  # written in lower case too
         ),
         Rule(
             "ES_NIF",
-            [r"\b\d{8}-?[A-Z]\b"],
+            [r"(?<![\d.])(?:\d{8}|\d{2}\.\d{3}\.\d{3})[ -]?[A-Za-z]\b"],
             _checks(dni.is_valid),
             score=0.9,
             context=("dni", "nif"),
         ),
         Rule(
             "ES_NIE",
-            [r"\b[XYZ]-?\d{7}-?[A-Z]\b"],
+            [r"\b[XYZxyz][ -]?\d{7}[ -]?[A-Za-z]\b"],
             _checks(nie.is_valid),
             score=0.95,
             context=("nie",),
@@ -378,8 +516,9 @@ def rules() -> list[Rule]:
             "PL_PESEL",
             [r"(?<![\d-])\d{11}(?![\d-])"],
             _checks(pesel.is_valid),
-            score=0.3,
+            score=0.6,
             context=_PESEL,
+            not_context=_REFERENCE,
         ),
         Rule(
             "EU_VAT",

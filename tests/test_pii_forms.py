@@ -1,0 +1,235 @@
+"""Personal data found in every form it is written in (issue 16), and ordinary staff
+questions left alone (issue 13, item 4).
+
+Each example of the issues is a test here; values are our own, valid where the
+scheme has a check digit (python-stdnum checks them in ``test_values_are_valid``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from stdnum import iban
+from stdnum.nl import bsn
+from stdnum.pl import pesel
+from stdnum.us import ssn
+
+from appliance.privacy import PseudonymScope, apply_policy, load_policy
+
+REPO = Path(__file__).resolve().parent.parent
+QUESTIONS = Path(__file__).parent / "data" / "ordinary_questions.txt"
+SHIPPED = ("default", "banking", "healthcare", "government")
+
+
+@pytest.fixture(scope="session")
+def detector(model_dir: Path):
+    from appliance.models import SPACY_EN_DIR
+    from appliance.privacy import shared_detector
+
+    return shared_detector(model_dir / SPACY_EN_DIR)
+
+
+def _found(detector, text: str, policy: str = "default", stage: str = "ingest") -> dict:  # type: ignore[no-untyped-def]
+    p = load_policy(policy)
+    out: dict[str, list[str]] = {}
+    for e in detector.analyze(text, p.types_for(stage), p.thresholds(), p.allow, p.deny):
+        out.setdefault(e.type, []).append(text[e.start : e.end])
+    return out
+
+
+def test_values_are_valid() -> None:
+    assert pesel.is_valid("75031212344") and pesel.is_valid("02271409867")
+    assert bsn.is_valid("234567892") and bsn.is_valid("111222333")
+    assert ssn.is_valid("536634020")
+    for value in ("AT611904300234573201", "DE89370400440532013000", "GB82WEST12345698765432"):
+        assert iban.is_valid(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        # No context word at all, or a generic or foreign one.
+        ("National identifier 75031212344 belongs to the applicant.", "PL_PESEL", "75031212344"),
+        ("Mr Jansen (234567892) called.", "NL_BSN", "234567892"),
+        ("Le dossier 02271409867 a été transmis au service.", "PL_PESEL", "02271409867"),
+        ("Jason Johnson (536-63-4020) started on Monday.", "US_SSN", "536-63-4020"),
+        ("Priya Raman (JH 12 34 56 C) asked for a copy.", "UK_NINO", "JH 12 34 56 C"),
+    ],
+)
+def test_checksum_valid_identifiers_need_no_context_word(
+    detector, text: str, entity: str, value: str
+) -> None:
+    assert _found(detector, text).get(entity) == [value]
+
+
+def test_a_business_reference_word_or_a_wrong_check_digit_is_no_identifier(detector) -> None:
+    # A valid BSN after "order", and identifiers with wrong check digits, in ordinary text.
+    text = (
+        "Order 234567892 was shipped. Tracking 75031212344 shows it in transit. "
+        "Reference 75031212345 was closed; 234567893 and 000-12-3456 are not allocated."
+    )
+    assert _found(detector, text) == {}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "AT61-1904-3002-3457-3201",
+        "AT61.1904.3002.3457.3201",
+        "de89 3704 0044 0532 0130 00",
+        "de89370400440532013000",
+        "DE89  3704  0044  0532  0130  00",
+        "GB82-WEST-1234-5698-7654-32",
+    ],
+)
+def test_ibans_in_every_separator_form_and_case(detector, value: str) -> None:
+    assert _found(detector, f"Refunds go to {value}, not to the old account.") == {
+        "IBAN_CODE": [value]
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Please call back on 555-201-7730 x214 before noon.", "555-201-7730 x214"),
+        ("Her office: (212) 555-0142 ext. 9.", "(212) 555-0142 ext. 9"),
+        ("I tried to call her on 333 997 1234 yesterday.", "333 997 1234"),
+        ("Bitte zurückrufen unter 030 901820 Durchwahl 23.", "030 901820 Durchwahl 23"),
+        ("Merci de rappeler au 06 12 34 56 78 poste 411.", "06 12 34 56 78 poste 411"),
+    ],
+)
+def test_phone_numbers_in_the_forms_people_write_keep_their_extension(
+    detector, text: str, value: str
+) -> None:
+    assert _found(detector, text)["PHONE_NUMBER"] == [value]
+
+
+def test_a_number_no_plan_allows_is_no_phone_number(detector) -> None:
+    # NANP area codes have no 9 in the middle; no plan starts a number with 000.
+    text = "Call the desk on (999) 555-0123 or 000-555-0123 about the batch."
+    assert "PHONE_NUMBER" not in _found(detector, text)
+    assert _found(detector, "Call the desk on (919) 555-0123.")["PHONE_NUMBER"] == [
+        "(919) 555-0123"
+    ]
+
+
+def test_possessive_and_lower_case_names_in_questions_are_pseudonymised_whole(detector) -> None:
+    policy = load_policy("default")
+    for question, expected in [
+        ("What is Philippa Thistlewood's phone number?", "What is <PERSON_1>'s phone number?"),
+        ("is marek nowak's account closed?", "is <PERSON_1>'s account closed?"),
+        ("Who handled June Adams's complaint?", "Who handled <PERSON_1>'s complaint?"),
+    ]:
+        found = detector.analyze(question, policy.types_for("prompt"), policy.thresholds())
+        scope = PseudonymScope(lambda v: f"mac:{v}")
+        assert apply_policy(question, found, policy, "prompt", scope).text == expected
+
+
+@pytest.mark.parametrize("policy", ["healthcare", "government"])
+def test_places_tied_to_a_person_are_pseudonymised_where_the_policy_says(
+    detector, policy: str
+) -> None:
+    text = (
+        "Mrs Okafor moved to Harwell in 2019. Her father was admitted in Zwolle and now "
+        "lives at the farm outside Ennis. Frau Lehmann wohnt in Bad Kreuznach."
+    )
+    assert _found(detector, text, policy)["LOCATION"] == [
+        "Harwell",
+        "Zwolle",
+        "Ennis",
+        "Bad Kreuznach",
+    ]
+
+
+def test_places_of_an_organisation_are_not_personal_data(detector) -> None:
+    text = (
+        "The council meets in the town hall of Harwell. Our Zwolle branch closes at 3 pm. "
+        "She was admitted to Leeds General Infirmary."
+    )
+    assert _found(detector, text, "healthcare") == {}
+
+
+def test_the_default_policy_keeps_places_and_says_so() -> None:
+    default, healthcare = load_policy("default"), load_policy("healthcare")
+    assert "LOCATION" not in default.types_for("ingest")
+    assert all(healthcare.action("LOCATION", s) == "pseudonymise" for s in ("ingest", "prompt"))
+
+
+def _questions() -> list[str]:
+    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_ordinary_staff_questions_are_never_pseudonymised(detector) -> None:
+    """300+ questions with no personal data, in seven languages: modal openings, job
+    titles, departments, products, months, wards, rooms, article numbers."""
+    questions = _questions()
+    assert len(questions) >= 300
+    found = {}
+    for name in SHIPPED:
+        policy = load_policy(name)
+        for q in questions:
+            hits = detector.analyze(
+                q, policy.types_for("prompt"), policy.thresholds(), policy.allow, policy.deny
+            )
+            if hits:
+                found[(name, q)] = [(e.type, q[e.start : e.end]) for e in hits]
+    assert found == {}
+
+
+def test_a_question_starting_with_can_keeps_its_words(detector) -> None:
+    policy = load_policy("default")
+    question = "Can I install my own software on a work laptop?"
+    found = detector.analyze(question, policy.types_for("prompt"), policy.thresholds())
+    scope = PseudonymScope(lambda v: f"mac:{v}")
+    assert apply_policy(question, found, policy, "prompt", scope).text == question
+
+
+def test_frozen_holdout_figures_hold(detector) -> None:
+    """The figures of record (bench/pii_eval.py, healthcare policy) on the frozen holdout
+    do not drop below those recorded in bench/RESULTS.md (final: recall 0.947,
+    precision 0.966, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
+    0.753). Issue 16's targets for overall recall (0.97) and places (0.95) are not met."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from pii_eval import score, summary
+
+    samples = [
+        json.loads(line)
+        for line in (REPO / "bench" / "data" / "pii_holdout.jsonl").read_text().splitlines()
+    ]
+    policy = load_policy("healthcare")
+
+    def predict(text: str) -> list[tuple[str, int, int]]:
+        hits = detector.analyze(text, policy.types_for("ingest"), policy.thresholds())
+        return [(e.type, e.start, e.end) for e in hits]
+
+    figures = summary(score(samples, predict), len(samples))
+    assert figures["recall"] >= 0.94 and figures["precision"] >= 0.96, figures
+    assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
+    assert figures["phone"] >= 0.97 and figures["location"] >= 0.75, figures
+    assert figures["negatives_clean"] >= 0.96, figures
+
+
+def test_identifiers_at_the_end_of_a_sentence_and_grouped_mobiles(detector) -> None:
+    # A dotted BSN before the full stop; a Spanish mobile without a phone word nearby.
+    assert _found(detector, "Zijn BSN is 2345.67.892.") == {"NL_BSN": ["2345.67.892"]}
+    found = _found(detector, "La Sra. Ortega está localizable en el 612 13 15 12.")
+    assert found["PHONE_NUMBER"] == ["612 13 15 12"]
+    assert "PHONE_NUMBER" not in _found(detector, "Zamówienie 611 400 897 wysłano 14 marca.")
+
+
+def test_places_after_who_someone_lives_with_and_form_labels(detector) -> None:
+    text = (
+        "Lives with her son in Dunoon. Vit chez sa fille à Honfleur. "
+        "Woont bij haar dochter in Werkhoven. Town: Hexham | Ville : Annonay"
+    )
+    assert _found(detector, text, "healthcare")["LOCATION"] == [
+        "Dunoon",
+        "Honfleur",
+        "Werkhoven",
+        "Hexham",
+        "Annonay",
+    ]
