@@ -108,12 +108,35 @@ def degenerate(text: str, question: str = "", labels: tuple[str, ...] = ()) -> s
     return None
 
 
+_WORDS = dict(
+    zip(
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+        "eighty ninety hundred".split(),
+        [*range(1, 21), 30, 40, 50, 60, 70, 80, 90, 100],
+        strict=True,
+    )
+)
+
+
+def _numbers(text: str) -> set[str]:
+    """Digit strings and simple English number words, as digits (kept apart from the
+    appliance's own parser so the check stays independent)."""
+    found = {m.replace(",", "").replace(" ", "") for m in _DIGITS.findall(_CITE.sub(" ", text))}
+    found |= {str(_WORDS[w]) for w in _WORD.findall(text.casefold()) if w in _WORDS}
+    return found
+
+
 def unsupported_numbers(sentence: str, passages: list[str]) -> list[str]:
-    """Digit strings in ``sentence`` (citation markers aside) found in no passage."""
-    have = set()
+    """Numbers in ``sentence`` (citation markers aside) found in no passage."""
+    have: set[str] = set()
     for p in passages:
-        have |= {m.replace(",", "") for m in _DIGITS.findall(p)}
-    return [n for n in _DIGITS.findall(_CITE.sub(" ", sentence)) if n.replace(",", "") not in have]
+        have |= _numbers(p)
+    return sorted(
+        n.replace(",", "")
+        for n in _DIGITS.findall(_CITE.sub(" ", sentence))
+        if n.replace(",", "") not in have
+    )
 
 
 @dataclass

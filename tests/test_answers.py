@@ -125,6 +125,24 @@ def test_a_citation_to_a_source_that_was_not_given_is_dropped(foi_hits) -> None:
     assert verdict.text.endswith("[1].")
 
 
+def test_a_number_from_another_role_in_the_passage_does_not_verify_a_duration() -> None:
+    """Seen on the GDPR holdout: "The term of the Board's Chair is 2 years [1]" passed,
+    because the passage said "two deputy chairs" (and "five years")."""
+    from appliance.rag.retrieval import Hit
+
+    passage = (
+        "The Board shall elect a chair and two deputy chairs from amongst its members by "
+        "simple majority. The term of office of the Chair and of the deputy chairs shall "
+        "be five years and be renewable once."
+    )
+    hit = Hit("c1", "d1", "gdpr.md", "GDPR", None, "Article 73 > Chair", passage, 1, 0.5, 1, 1)
+    checker = AnswerChecker("How long is the Board chair's term?", [hit])
+    wrong = checker.check("The term of the Board's Chair is 2 years [1].")
+    assert not wrong.supported and "2 year" in wrong.reason
+    right = checker.check("The Chair's term of office is five years, renewable once [1].")
+    assert right.supported
+
+
 def test_the_prompt_echoed_back_is_never_a_verified_answer(foi_hits) -> None:
     """Seen on the GDPR benchmark: "The answer is: [1]", the question copied back, and
     the sources' labels copied from the prompt all passed as cited sentences."""

@@ -160,13 +160,13 @@ def citations_for(answer: Answer, hits: list[Hit]) -> list[Citation]:
     """Every passage consulted, numbered as the model saw them, marked with what the
     shown answer rests on."""
     how: dict[int, str] = {}
-    if answer.answer_source == "extractive":
-        for q in answer.extract:
-            how.setdefault(q.n, "quoted")
     for s in answer.sentences:
         if s.supported and s.cited_by:
             for n in s.sources:
                 how.setdefault(n, s.cited_by)
+    # The quoted sentences are shown with every answer: their sources are cited too.
+    for q in answer.extract:
+        how.setdefault(q.n, "quoted")
     return [
         Citation(
             n,

@@ -157,6 +157,41 @@ def numbers_in(text: str) -> set[str]:
     return out
 
 
+_NUM = (
+    r"(?:\d+(?:[.,]\d+)*|(?:(?:" + "|".join([*_SMALL, *_SCALE]) + r")(?:[\s-]+(?:and[\s-]+)?)?)+)"
+)
+_QUANTITY = re.compile(
+    r"(?<![\w.])(?P<num>" + _NUM + r")\s*"
+    r"(?:(?:calendar|working|business|further|consecutive|full|more)\s+)?"
+    r"(?P<unit>(?:second|minute|hour|day|week|month|year|decade|per ?cent|eur|euro)s?\b|%)",
+    re.IGNORECASE,
+)
+
+
+def _number_key(raw: str) -> str:
+    raw = raw.strip()
+    if raw[:1].isdigit():
+        raw = re.sub(r"(?<=\d)[,\s](?=\d{3}\b)", "", raw)
+        return raw.replace(",", ".")
+    value = _number_value(raw)
+    return str(value) if value is not None else raw.casefold()
+
+
+def quantities_in(text: str) -> set[str]:
+    """Numbers with their unit ("two further months" -> "2 month", "20 000 000 EUR" ->
+    "20000000 eur"): a duration or amount must match as a pair, since a passage that
+    says "two deputy chairs" and "five years" does not say "2 years"."""
+    text = CITATION.sub(" ", text)
+    text = re.sub(r"(?<=\d) (?=\d{3}\b)", "", text)  # "20 000 000" -> "20000000"
+    out = set()
+    for m in _QUANTITY.finditer(text):
+        unit = m.group("unit").casefold().replace(" ", "")
+        unit = unit[:-1] if len(unit) > 3 and unit.endswith("s") else unit
+        unit = {"percent": "%", "euro": "eur"}.get(unit, unit)
+        out.add(f"{_number_key(m.group('num'))} {unit}")
+    return out
+
+
 def named_terms(sentence: str) -> set[str]:
     """Capitalised words and acronyms that are not merely a sentence's first word or
     grammar, casefolded: the names, bodies, months and terms a sentence asserts."""
@@ -164,7 +199,7 @@ def named_terms(sentence: str) -> set[str]:
     out: set[str] = set()
     starts = {0} | {m.end() for m in re.finditer(r"[.!?:;]\s+|\n", sentence)}
     for m in _CAPITALISED.finditer(sentence):
-        word = m.group(0).strip("'’-")
+        word = re.sub(r"['’]s$", "", m.group(0)).strip("'’-")
         folded = word.casefold()
         if folded in _COMMON_CAPITALS or len(word) < 2:
             continue
@@ -182,13 +217,16 @@ class Specifics:
     numbers: frozenset[str]
     names: frozenset[str]
     placeholders: frozenset[str]
+    quantities: frozenset[str] = frozenset()
 
     def missing_from(self, passage: str, question: str = "") -> list[str]:
         """The specifics not found in ``passage`` (named terms may also come from the
-        question; numbers and placeholders may not)."""
+        question; numbers, quantities and placeholders may not)."""
         have_numbers = numbers_in(passage)
+        have_quantities = quantities_in(passage)
         words = {w.casefold() for w in re.findall(r"[\w'’-]+", f"{passage} {question}")}
-        missing = [n for n in sorted(self.numbers) if n not in have_numbers]
+        missing = [q for q in sorted(self.quantities) if q not in have_quantities]
+        missing += [n for n in sorted(self.numbers) if n not in have_numbers]
         missing += [p for p in sorted(self.placeholders) if p not in passage]
         missing += [t for t in sorted(self.names) if t not in words]
         return missing
@@ -203,6 +241,7 @@ def specifics(sentence: str) -> Specifics:
         frozenset(numbers_in(text)),
         frozenset(named_terms(_PLACEHOLDER.sub(" ", text))),
         frozenset(_PLACEHOLDER.findall(text)),
+        frozenset(quantities_in(text)),
     )
 
 

@@ -120,7 +120,7 @@ function setupChat() {
             list.append(item);
           }
           box.append(list);
-          reply.append(box);
+          answer.before(box);
           status.textContent = "Writing an answer from these sources…";
         } else if (name === "delta") {
           status.textContent = "Answering…";
