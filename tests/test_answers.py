@@ -252,3 +252,33 @@ def test_a_reveal_is_announced_and_audited_only_when_something_was_revealed(app)
     events = [r["action"] for r in app.audit.records()]
     assert "pii.reidentified" not in events
     assert events[-1] == "question.ask"
+
+
+def test_a_sentence_in_two_overlapping_passages_is_quoted_once(embedder) -> None:
+    """Seen on the GDPR holdout: chunks overlap, so the extractive answer showed the
+    same sentence twice (from sources [1] and [2])."""
+    from appliance.rag.extractive import extract_answer
+    from appliance.rag.retrieval import Hit
+
+    shared = "The Commission should provide for a periodic review mechanism of their functioning."
+    a = Hit(
+        "c1", "d", "g.md", "GDPR", None, "", f"Adequacy decisions matter. {shared}", 1, 0.5, 1, 1
+    )
+    b = Hit("c2", "d", "g.md", "GDPR", None, "", f"{shared} The Board is consulted.", 1, 0.5, 1, 1)
+    quotes = extract_answer("Who reviews adequacy decisions?", [a, b], embedder.embed)
+    texts = [q.text for q in quotes]
+    assert len(texts) == len(set(texts))
+
+
+def test_institutions_in_a_statute_are_not_people(sample_app) -> None:
+    """Seen on the GDPR: "Commission" and "Member States" became <PERSON_1> and
+    <PERSON_2> throughout the indexed text, and staff read "the <PERSON_1> should
+    consult the Board"."""
+    text = (
+        "For the definition of micro, small and medium-sized enterprises, Article 2 of the "
+        "Annex to Commission Recommendation 2003/361/EC should apply. The Member States "
+        "should consult the Commission. The Commission shall adopt implementing acts, and "
+        "Member States shall notify the Commission of the provisions of their law."
+    )
+    found = sample_app.detector_loaded().analyze(text, ["PERSON"])
+    assert [text[e.start : e.end] for e in found] == []

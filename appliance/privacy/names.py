@@ -65,6 +65,8 @@ NOT_NAMES = frozenset(
     article section chapter annex table figure page data protection privacy notice record
     records retention team unit surgery pharmacy practice backup backups manager officer
     director head lead clerk assistant coordinator administrator controller secretary chair
+    commission parliament member members states recommendation directive decision treaty
+    tribunal ombudsman supervisor
     doctor junior senior day week month year summer winter spring autumn christmas easter
     fair garden gardens room suite hall farm café cafe ward wing floor building site
     standort abteilung gebäude raum saal büro filiale zentrale nord süd ost

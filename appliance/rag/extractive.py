@@ -164,7 +164,8 @@ def extract_answer(
     for score, i, sentence, start, end, ordinal in scored:
         if len(chosen) == max_sentences or (chosen and score < top * KEEP_WITHIN):
             break
-        if any(q.n == i + 1 and q.start == start for q in chosen):
+        # Overlapping passages hold the same sentence twice: quote it once.
+        if any(" ".join(q.text.split()) == " ".join(sentence.split()) for q in chosen):
             continue
         hit = hits[i]
         chosen.append(
