@@ -381,8 +381,8 @@ def verify(obj: _Context, quick: bool) -> None:
             fg="green" if group.ok else "red",
         )
     click.echo(
-        "  PII names: the English NER pipeline runs on every language; de, fr, it, es, nl and pl"
-        " have no NER pipeline here (rules, titles, context words and name lists find their"
+        "note: PII names: the English NER pipeline runs on every language; de, fr, it, es, nl"
+        " and pl have no NER pipeline here (rules, titles, context words and name lists find their"
         " names; see docs/privacy-guide.md)"
     )
     if not all(s.ok for s in statuses):
