@@ -89,7 +89,9 @@ def degenerate(text: str, question: str = "", labels: tuple[str, ...] = ()) -> s
     seen: set[str] = set()
     for s in sentences(text):
         key = " ".join(_WORD.findall(_CITE.sub("", s).casefold()))
-        if key and key in seen:
+        if len(key.split()) < 3:  # list markers ("a.", "b.") repeat by design
+            continue
+        if key in seen:
             return "loop"
         seen.add(key)
     words = _WORD.findall(text.casefold())
