@@ -206,7 +206,30 @@ def run_in_group(
             os.killpg(proc.pid, signal.SIGKILL)
         if proc.returncode is None:
             proc.wait()
+        _wait_for_group_to_die(proc.pid)
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def _wait_for_group_to_die(pgid: int, *, seconds: float = 10.0) -> None:
+    """SIGKILL is delivered asynchronously: a background child of the group may still
+    be listed as running for a moment after ``killpg`` returns. Wait (at most
+    ``seconds``) until every member is gone or a zombie awaiting its new parent."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = []
+        for p in psutil.process_iter(["pid", "status"]):
+            try:
+                if os.getpgid(p.pid) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                    alive.append(p)
+            except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+                continue
+        if not alive:
+            return
+        time.sleep(0.05)
 
 
 def reap_processes(marker: str) -> list[str]:
