@@ -124,7 +124,7 @@ def create_backup(app, out: Path) -> BackupReceipt:  # type: ignore[no-untyped-d
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     who = Caller.local()
     app.audit.append(
@@ -213,7 +213,7 @@ def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], e
     """Re-apply deletions made since the backup, and record the restore in the
     restored trail (which continues the backup's chain)."""
     from appliance.rag.pipeline import Appliance
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     wanted = {e.key_id: e for e in entries if e.survives_restore}
     docs = keys = 0

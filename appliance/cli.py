@@ -174,7 +174,7 @@ def _reveal_options(f):  # type: ignore[no-untyped-def]
 
 
 def _caller(role: str):  # type: ignore[no-untyped-def]
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     return Caller.local(role)
 
@@ -631,7 +631,7 @@ def demo(ctx: click.Context, question: str, then_serve: bool) -> None:
 def _demo_admin(app) -> None:  # type: ignore[no-untyped-def]
     """The first administrator ("admin") with access to the samples; a one-time
     password is printed once, when the account is made."""
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     accounts = _accounts(app)
     click.echo("")
@@ -1485,7 +1485,7 @@ def users_create(obj: _Context, username: str, role: str, password_stdin: bool) 
 
 
 def _create_user(obj: _Context, username: str, role: str, password_stdin: bool) -> None:
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     password = _password_from_stdin() if password_stdin else None
     with obj.appliance() as app:
@@ -1536,7 +1536,7 @@ def users_list(obj: _Context, as_json: bool) -> None:
 @click.pass_obj
 def users_set_role(obj: _Context, username: str, role: str) -> None:
     """Change a user's role (their sessions end)."""
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     with obj.appliance() as app:
         _accounts(app).set_role(username, role, Caller.local())
@@ -1548,7 +1548,7 @@ def users_set_role(obj: _Context, username: str, role: str) -> None:
 @click.pass_obj
 def users_reset_password(obj: _Context, username: str) -> None:
     """Give a user a new one-time password (also unlocks a locked account)."""
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     with obj.appliance() as app:
         password = _accounts(app).reset_password(username, Caller.local())
@@ -1561,7 +1561,7 @@ def users_reset_password(obj: _Context, username: str) -> None:
 @click.pass_obj
 def users_disable(obj: _Context, username: str, enable: bool) -> None:
     """Disable an account (sessions and API keys end), or --enable it."""
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     with obj.appliance() as app:
         _accounts(app).set_disabled(username, not enable, Caller.local())
@@ -1579,7 +1579,7 @@ def users_api_key() -> None:
 @click.pass_obj
 def users_api_key_create(obj: _Context, username: str, name: str) -> None:
     """Create a key for USERNAME and print it once."""
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     with obj.appliance() as app:
         key = _accounts(app).create_api_key(username, name, Caller.local())
@@ -1592,7 +1592,7 @@ def users_api_key_create(obj: _Context, username: str, name: str) -> None:
 @click.pass_obj
 def users_api_key_revoke(obj: _Context, key_id: str) -> None:
     """Revoke a key (by its id, or the whole key)."""
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     with obj.appliance() as app:
         _accounts(app).revoke_api_key(key_id, Caller.local())
@@ -1635,7 +1635,7 @@ def collections_grant(
     obj: _Context, name: str, username: str | None, group: str | None, access: str, revoke: bool
 ) -> None:
     """Open collection NAME to a user or group of the web UI (or withdraw it)."""
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     with obj.appliance() as app:
         accounts = _accounts(app)

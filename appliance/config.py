@@ -192,10 +192,6 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
-    def config_file(self) -> Path:
-        return config_path(self.data_dir)
-
-    @property
     def chat_model_path(self) -> Path:
         p = Path(self.chat_model)
         return p if p.is_absolute() else self.models_path / p

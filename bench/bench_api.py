@@ -43,7 +43,7 @@ from appliance.config import load_settings
 from appliance.crypto import KeySource, create_key_file
 from appliance.llm.engine import default_threads
 from appliance.rag.pipeline import Appliance
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant. Answer in plain prose."},

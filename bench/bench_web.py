@@ -34,7 +34,7 @@ from benchkit import (
 )
 
 from appliance.accounts import Accounts
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.web import create_app
 
 QUESTION = "How long must the bank keep customer transaction records?"

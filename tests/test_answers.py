@@ -237,7 +237,7 @@ def test_an_answer_cut_at_the_token_limit_says_so(sample_app) -> None:
 
 
 def test_a_reveal_is_announced_and_audited_only_when_something_was_revealed(app) -> None:
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     doc = app.settings.data_dir.parent / "rules.txt"
     doc.write_text(

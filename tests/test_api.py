@@ -15,7 +15,7 @@ import pytest
 
 from appliance.accounts import Accounts
 from appliance.llm.scheduler import Scheduler
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.web import create_app
 from tests.conftest import SAMPLES, make_app, run_cli
 from tests.test_at_rest import PEOPLE, write_records

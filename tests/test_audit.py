@@ -11,7 +11,7 @@ from sqlalchemy import delete, update
 
 from appliance.audit import verify_bundle, write_bundle, write_csv
 from appliance.audit.chain import record_hash
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.store.schema import AuditCheckpoint, AuditRecord
 from tests.conftest import make_app, run_cli
 

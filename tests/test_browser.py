@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from appliance.accounts import Accounts
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from tests.conftest import REPO, SAMPLES, make_app
 from tests.test_at_rest import write_records
 

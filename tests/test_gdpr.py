@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from appliance.backup import create_backup, restore_backup
 from appliance.gdpr import erase_subject, export_subject, record_of_processing, sweep
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.store.schema import Document, Identifier
 from tests.conftest import make_app, run_cli
 from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values, write_records

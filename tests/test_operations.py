@@ -220,7 +220,7 @@ def test_doctor_says_not_checked_and_lists_one_line_per_model(tmp_path: Path) ->
 def test_a_bundle_is_verified_as_downloaded_zip_folder_or_inner_folder(app, tmp_path: Path) -> None:
     from appliance.audit import verify_bundle
     from appliance.audit.export import AuditExportError
-    from appliance.rag.privacy import Caller
+    from appliance.caller import Caller
 
     app.audit.append("test.event", **Caller.local().audit_fields())
     bundle = tmp_path / "audit-bundle"

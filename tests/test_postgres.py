@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text, update
 
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.store.schema import AuditRecord
 from tests.conftest import make_app, run_cli
 from tests.test_at_rest import PEOPLE, write_records

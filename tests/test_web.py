@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from appliance.accounts import Accounts
 from appliance.audit import verify_bundle
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.store.schema import AuditRecord, Document
 from appliance.web import create_app
 from tests.conftest import SAMPLES, make_app

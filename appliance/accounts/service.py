@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select, update
 from appliance.audit import AuditTrail
 from appliance.config import Settings
 from appliance.errors import AccountError, SignInFailed
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.store.database import Database
 from appliance.store.schema import (
     Access,

@@ -26,7 +26,7 @@ from appliance.rag.conversations import (
     name_word_pattern,
     name_words,
 )
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 from appliance.store.schema import (
     Chunk,
     Collection,

@@ -300,12 +300,6 @@ class ConversationStore:
         self._destroy(ids, "expired")
         return len(ids)
 
-    def delete_for_user(self, user_id: int) -> int:
-        with self.db.session() as s:
-            ids = list(s.scalars(select(Conversation.id).where(Conversation.user_id == user_id)))
-        self._destroy(ids, "deleted")
-        return len(ids)
-
     def _destroy(self, ids: list[str], reason: str) -> None:
         if not ids:
             return

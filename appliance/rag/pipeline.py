@@ -53,10 +53,10 @@ from appliance.rag.answer import (
     citations_for,
     extractive_text,
 )
+from appliance.caller import Caller
 from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
 from appliance.rag.extractive import Quote, extract_answer
 from appliance.rag.privacy import (
-    Caller,
     PrivacyGate,
     ProtectedQuestion,
     filter_sentences,

@@ -18,12 +18,11 @@ and re-identifies placeholders only for roles the policy allows.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -517,33 +516,6 @@ def filter_sentences(
     that starts repeating itself is stopped (see :mod:`appliance.llm.guard`)."""
     for sentence in guarded_sentences(deltas, report):
         yield transform(sentence)
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: recorded with every privacy event; the role decides re-identification."""
-
-    actor: str
-    role: str
-    source: str = "local"  # "local" (this machine's shell) or the client's address
-    # Collections this caller may use: name -> "read" or "contribute". None: the
-    # machine's own shell, which holds the data directory's key and sees everything.
-    access: Mapping[str, str] | None = field(default=None, compare=False, hash=False)
-
-    @classmethod
-    def local(cls, role: str = "admin") -> Caller:
-        """Someone at this machine's shell, holding the data directory's key."""
-        return cls(os.environ.get("USER") or os.environ.get("LOGNAME") or "local", role)
-
-    def may(self, collection: str, need: str = "read") -> bool:
-        if self.access is None:
-            return True
-        level = self.access.get(collection)
-        return level is not None and (need == "read" or level == "contribute")
-
-    def audit_fields(self) -> dict[str, str]:
-        """Who, as the audit trail records it."""
-        return {"actor": self.actor, "role": self.role, "source": self.source}
 
 
 class PiiLogFilter(logging.Filter):

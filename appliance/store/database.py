@@ -112,17 +112,6 @@ class Database:
         finally:
             session.close()
 
-    def integrity_problems(self) -> list[str]:
-        """SQLite's own integrity check (empty list when healthy or not SQLite)."""
-        if not self.url.startswith("sqlite"):
-            return []
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(text("PRAGMA quick_check")).scalars().all()
-        except (DatabaseError, OperationalError) as exc:
-            return [str(getattr(exc, "orig", exc))]
-        return [] if rows == ["ok"] else [str(r) for r in rows]
-
     def flush_deleted(self) -> None:
         """Push deletions out of the SQLite write-ahead log, so no old copy of a
         deleted page lingers in the WAL file (after shredding keys, erasing people)."""

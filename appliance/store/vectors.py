@@ -125,10 +125,6 @@ class VectorIndex:
     def delete_document(self, collection: str, document_id: str) -> None:
         self._collection(collection).delete(where={"document_id": document_id})
 
-    def delete_ids(self, collection: str, ids: list[str]) -> None:
-        if ids:
-            self._collection(collection).delete(ids=ids)
-
     def document_ids(self, collection: str) -> set[str]:
         """Every document id that has vectors (used by crash recovery)."""
         got = self._collection(collection).get(include=["metadatas"])

@@ -43,7 +43,8 @@ from appliance.errors import (
 from appliance.files import ensure_private_dir
 from appliance.rag.conversations import ConversationStore
 from appliance.rag.pipeline import Appliance
-from appliance.rag.privacy import Caller, install_log_filter
+from appliance.caller import Caller
+from appliance.rag.privacy import install_log_filter
 from appliance.web.deps import (
     CsrfFailed,
     PasswordChangeRequired,

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from appliance.accounts import SessionInfo
 from appliance.errors import NotAllowed
-from appliance.rag.privacy import Caller
+from appliance.caller import Caller
 
 if TYPE_CHECKING:
     from appliance.web.app import WebState
