@@ -1,6 +1,6 @@
 """A private AI appliance: local RAG over an organisation's own documents.
 
-The public entry point is :class:`appliance.rag.pipeline.Appliance`; the CLI
+The public entry point is :class:`appliance.service.Appliance`; the CLI
 (`appliance ...`) and, later, the web app are thin layers over it.
 """
 

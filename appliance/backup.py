@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance import __version__
 from appliance.config import CONFIG_FILENAME, Settings
@@ -25,9 +26,12 @@ from appliance.crypto import KeySource, ShredEntry, ShredLog
 from appliance.crypto.archive import open_archive, read_header, write_archive
 from appliance.errors import StoreError
 from appliance.files import is_inside
-from appliance.rag.privacy import SUBJECT_SCOPE
+from appliance.rag.identifiers import SUBJECT_SCOPE
 from appliance.store.database import sqlite_file
 from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE
+
+if TYPE_CHECKING:
+    from appliance.startup import Parts
 
 # What a backup holds, relative to the data directory. Never the shred log.
 _MEMBERS = ("chroma", "blobs", "keys", "policies", CONFIG_FILENAME)
@@ -74,8 +78,9 @@ def _embedded_only(settings: Settings) -> Path:
     return db_file
 
 
-def create_backup(app, out: Path) -> BackupReceipt:  # type: ignore[no-untyped-def]
-    """Write a sealed archive of ``app``'s data directory to ``out``."""
+def create_backup(app: Parts, out: Path) -> BackupReceipt:
+    """Write a sealed archive of ``app``'s data directory to ``out`` (the door,
+    :meth:`appliance.service.Appliance.create_backup`, records it)."""
     settings: Settings = app.settings
     data_dir = settings.data_dir
     db_file = _embedded_only(settings)
@@ -124,16 +129,6 @@ def create_backup(app, out: Path) -> BackupReceipt:  # type: ignore[no-untyped-d
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-    from appliance.caller import Caller
-
-    who = Caller.local()
-    app.audit.append(
-        "backup.create",
-        **who.audit_fields(),
-        resource=str(out),
-        archive_id=archive_id,
-        documents=documents,
-    )
     return BackupReceipt(out, archive_id, documents, out.stat().st_size, created)
 
 
@@ -212,12 +207,12 @@ def restore_backup(
 def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], embedder, header):  # type: ignore[no-untyped-def]
     """Re-apply deletions made since the backup, and record the restore in the
     restored trail (which continues the backup's chain)."""
-    from appliance.rag.pipeline import Appliance
     from appliance.caller import Caller
+    from appliance.startup import Parts
 
     wanted = {e.key_id: e for e in entries if e.survives_restore}
     docs = keys = 0
-    with Appliance(settings, key_source=source, embedder=embedder) as app:
+    with Parts(settings, key_source=source, embedder=embedder) as app:
         for wrapped in app.keyring.keys_by_id(list(wanted)):
             reason = wanted[wrapped.key_id].reason
             if wrapped.scope == DOCUMENT_SCOPE and app.library.has_document(wrapped.owner):
@@ -228,7 +223,7 @@ def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], e
             elif wrapped.scope == SUBJECT_SCOPE:
                 # An erased person: the registry entry goes too, so their name can no
                 # longer lead a question to the passages that mentioned them.
-                app.privacy.forget_identifiers([wrapped.owner], reason)
+                app.identifiers.forget_identifiers([wrapped.owner], reason)
             else:
                 app.keyring.shred_keys([wrapped], reason)
             keys += 1

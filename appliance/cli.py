@@ -1,4 +1,4 @@
-"""The ``appliance`` command: a thin layer over :class:`appliance.rag.pipeline.Appliance`.
+"""The ``appliance`` command: a thin layer over :class:`appliance.service.Appliance`.
 
 Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic.
@@ -47,7 +47,7 @@ class _Context:
         return resolve_key_source(self.settings.key_file, self.settings.data_dir, prompt)
 
     def appliance(self, *, new: bool = False):  # type: ignore[no-untyped-def]
-        from appliance.rag.pipeline import Appliance
+        from appliance.service import Appliance
 
         return Appliance(
             self.settings, key_source=self.key_source(new=new), create_keyring=new

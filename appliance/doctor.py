@@ -303,13 +303,13 @@ def _certificate_check(cert: Path) -> Check:
 def _audit_check(settings: Settings) -> Check:
     """Verify the audit trail when the key is at hand (never prompts)."""
     from appliance.errors import ApplianceError
-    from appliance.rag.pipeline import Appliance
+    from appliance.startup import Parts
 
     if not (settings.data_dir / "appliance.db").exists() and settings.database_url is None:
         return Check("audit trail", True, "nothing recorded yet (no database)")
     try:
-        with Appliance(settings, create_keyring=False) as app:
-            report = app.audit.verify()
+        with Parts(settings, create_keyring=False) as parts:
+            report = parts.audit.verify()
     except ApplianceError as exc:  # no key at hand here: not a fault of the trail
         return Check("audit trail", False, f"not checked ({exc})", checked=False)
     if report.ok:

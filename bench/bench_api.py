@@ -39,11 +39,11 @@ from benchkit import (
 )
 
 from appliance.accounts import Accounts
+from appliance.caller import Caller
 from appliance.config import load_settings
 from appliance.crypto import KeySource, create_key_file
 from appliance.llm.engine import default_threads
-from appliance.rag.pipeline import Appliance
-from appliance.caller import Caller
+from appliance.service import Appliance
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant. Answer in plain prose."},

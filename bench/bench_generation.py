@@ -35,7 +35,7 @@ from benchkit import (
 
 if TYPE_CHECKING:
     from appliance.llm import GenerationParams
-    from appliance.rag.pipeline import Appliance
+    from appliance.service import Appliance
 
 QUESTION = "How long does the bank keep customer account records after the relationship ends?"
 FALLBACK_QUESTION = "How long are visitor badge logs kept at the Harbour Street office?"

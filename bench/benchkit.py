@@ -54,7 +54,7 @@ def key_source():  # type: ignore[no-untyped-def]
 def make_appliance(data_dir: Path, **overrides: Any):  # type: ignore[no-untyped-def]
     """An opened Appliance on ``data_dir`` using the shared model folder."""
     from appliance.config import load_settings
-    from appliance.rag.pipeline import Appliance
+    from appliance.service import Appliance
 
     embedder = overrides.pop("embedder", None)
     engine = overrides.pop("engine", None)

@@ -138,7 +138,7 @@ def engine(model_dir: Path):
 
 def make_app(data_dir: Path, embedder, engine, **overrides):  # type: ignore[no-untyped-def]
     from appliance.config import load_settings
-    from appliance.rag.pipeline import Appliance
+    from appliance.service import Appliance
 
     settings = load_settings(data_dir, **overrides)
     return Appliance(settings, embedder=embedder, engine=engine).open()

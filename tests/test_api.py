@@ -14,8 +14,8 @@ import openai
 import pytest
 
 from appliance.accounts import Accounts
-from appliance.llm.scheduler import Scheduler
 from appliance.caller import Caller
+from appliance.llm.scheduler import Scheduler
 from appliance.web import create_app
 from tests.conftest import SAMPLES, make_app, run_cli
 from tests.test_at_rest import PEOPLE, write_records

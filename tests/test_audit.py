@@ -274,7 +274,7 @@ def test_several_processes_append_without_gaps(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from appliance.config import load_settings\n"
-        "from appliance.rag.pipeline import Appliance\n"
+        "from appliance.service import Appliance\n"
         "app = Appliance(load_settings(sys.argv[1], audit_checkpoint_every=25)).open()\n"
         "for i in range(100):\n"
         "    app.audit.append('question.ask', sys.argv[2], 'staff', i=i)\n"

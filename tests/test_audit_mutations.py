@@ -16,9 +16,9 @@ from sqlalchemy import update
 
 from appliance.accounts import Accounts
 from appliance.audit.chain import record_hash, verify_chain
+from appliance.caller import Caller
 from appliance.errors import SignInFailed
 from appliance.gdpr import export_subject
-from appliance.caller import Caller
 from appliance.store.schema import AuditRecord
 from tests.conftest import SAMPLES, make_app, run_cli
 from tests.test_at_rest import PEOPLE, write_records

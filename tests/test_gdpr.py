@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from appliance.backup import create_backup, restore_backup
-from appliance.gdpr import erase_subject, export_subject, record_of_processing, sweep
 from appliance.caller import Caller
+from appliance.gdpr import erase_subject, export_subject, record_of_processing, sweep
 from appliance.store.schema import Document, Identifier
 from tests.conftest import make_app, run_cli
 from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values, write_records
@@ -97,7 +97,7 @@ def _key(settings):  # type: ignore[no-untyped-def]
 
 
 def _assert_forgotten(app, docs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    assert app.privacy.find_identifiers([WILHELMINA, PEOPLE[0]["email"]]) == []
+    assert app.identifiers.find_identifiers([WILHELMINA, PEOPLE[0]["email"]]) == []
     assert not app.library.has_document(docs["record-0.txt"])
     hits = app.retrieve("Where does Wilhelmina live?", "wards", who=DPO, reveal=True)
     assert all(WILHELMINA not in h.text and "Larkspur" not in h.text for h in hits)
@@ -131,7 +131,7 @@ def test_erasure_covers_the_shorter_mentions_of_a_name(tmp_path: Path, embedder,
     shared = [h for h in hits if h.document_id == docs["shared.txt"]]
     assert shared and "Quatermass" not in shared[0].text and "[PERSON]" in shared[0].text
     assert PEOPLE[1]["name"] in shared[0].text
-    assert app.privacy.find_identifiers(["Quatermass-Oyelaran", WILHELMINA]) == []
+    assert app.identifiers.find_identifiers(["Quatermass-Oyelaran", WILHELMINA]) == []
     app.close()
 
 
@@ -302,7 +302,7 @@ def test_history_that_mentions_a_person_is_exported_and_erased_with_them(registr
     receipt_docs = r.text.split('id="receipt-documents"')[1].split("</ul>")[0]
     assert docs["record-0.txt"][:12] in receipt_docs and docs["meeting.txt"][:12] in receipt_docs
     assert registry.library.has_document(docs["record-0.txt"])
-    assert not registry.privacy.find_identifiers([WILHELMINA])
+    assert not registry.identifiers.find_identifiers([WILHELMINA])
     erased = list(registry.audit.records(action="gdpr.erase"))[-1]["detail"]
     assert erased["kept_by_choice"] == [docs["record-0.txt"]]
     assert erased["conversations_changed"] == 1

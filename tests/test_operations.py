@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.rag.privacy import install_log_filter
+from appliance.rag.logfilter import install_log_filter
 from tests.conftest import REPO, run_cli
 
 NAME = "Wilhelmina Quatermass-Oyelaran"

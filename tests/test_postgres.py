@@ -94,7 +94,7 @@ def test_threads_and_processes_append_at_once_without_gaps(
     script = (
         "import sys\n"
         "from appliance.config import load_settings\n"
-        "from appliance.rag.pipeline import Appliance\n"
+        "from appliance.service import Appliance\n"
         "s = load_settings(sys.argv[1], database_url=sys.argv[3], audit_checkpoint_every=25)\n"
         "app = Appliance(s).open()\n"
         "for i in range(60):\n"

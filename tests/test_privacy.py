@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from appliance.caller import Caller
 from appliance.errors import NotAllowed
 from appliance.privacy import PiiBlocked, PolicyError, PseudonymScope, apply_policy, load_policy
 from appliance.privacy.detector import windows
-from appliance.caller import Caller
 from appliance.rag.privacy import filter_sentences
 from appliance.store.schema import Document
 from tests.conftest import run_cli

@@ -20,9 +20,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
 
 from appliance.audit import AuditTrail
+from appliance.caller import Caller
 from appliance.config import Settings
 from appliance.errors import AccountError, SignInFailed
-from appliance.caller import Caller
 from appliance.store.database import Database
 from appliance.store.schema import (
     Access,

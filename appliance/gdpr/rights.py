@@ -12,21 +12,20 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
 from appliance import __version__
+from appliance.caller import Caller
 from appliance.errors import StoreError
 from appliance.files import is_inside
 from appliance.privacy import PLACEHOLDER
 from appliance.rag.conversations import (
-    ConversationStore,
     StoredConversation,
     name_word_pattern,
     name_words,
 )
-from appliance.caller import Caller
 from appliance.store.schema import (
     Chunk,
     Collection,
@@ -38,6 +37,9 @@ from appliance.store.schema import (
     Role,
     User,
 )
+
+if TYPE_CHECKING:
+    from appliance.startup import Parts
 
 RECIPIENTS = (
     "None. The appliance processes data on this machine only; nothing is sent to "
@@ -57,7 +59,7 @@ def _retention(col: Collection) -> str:
     return f"deleted {col.retention_days} days after it was added"
 
 
-def _subject_documents(app, identifier_ids: list[str]) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+def _subject_documents(app: Parts, identifier_ids: list[str]) -> dict[str, set[str]]:
     """document id -> the subject's placeholders in it."""
     with app.db.session() as s:
         rows = s.execute(
@@ -93,9 +95,9 @@ class Subject:
 _NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?")  # letters only: a name
 
 
-def find_subject(app, subjects: list[str]) -> Subject:  # type: ignore[no-untyped-def]
+def find_subject(app: Parts, subjects: list[str]) -> Subject:
     """The person named by ``subjects`` (names as written, e-mails, IBANs, IDs...)."""
-    gate = app.privacy
+    gate = app.identifiers
     identifiers = gate.find_identifiers(subjects)
     values = {i.id: gate.open_identifier(i) for i in identifiers}
     by_doc = _subject_documents(app, list(values))
@@ -122,7 +124,7 @@ def find_subject(app, subjects: list[str]) -> Subject:  # type: ignore[no-untype
         if row.entity_type == "PERSON":
             names.append(value)
     names = sorted(dict.fromkeys(n.strip() for n in names if n.strip()), key=len, reverse=True)
-    terms = {t for n in names for t in gate.name_terms("PERSON", n)}
+    terms = {t for n in names for t in gate.terms("PERSON", n)}
     words = {w for n in names for w in name_words(n)}
     others = [v.strip() for v in dict.fromkeys([*subjects, *keys.values()]) if v not in names]
     literals = [
@@ -154,14 +156,14 @@ def _own_placeholders(message: dict[str, Any], subject: Subject) -> dict[str, st
     return own
 
 
-def subject_conversations(app, subject: Subject) -> list[ConversationHit]:  # type: ignore[no-untyped-def]
+def subject_conversations(app: Parts, subject: Subject) -> list[ConversationHit]:
     """Conversations whose title, questions or answers mention the person: a
     placeholder that stood for one of their values (or for words of their name), or
     one of their values or name words written out (a mention the detector missed).
     A first name alone matches everyone of that first name: the officer reviews."""
     if not subject.keys and not subject.literals:
         return []
-    store = ConversationStore(app.db, app.keyring)
+    store = app.conversations
     hits = []
     for conv_id in store.all_ids():
         conv = store.read_any(conv_id)
@@ -211,7 +213,7 @@ def private_export_path(data_dir: Path, now: datetime | None = None) -> Path:
     return folder / f"subject-access-{(now or _now()):%Y%m%dT%H%M%SZ}.zip"
 
 
-def export_subject(app, subjects: list[str], out: Path, who: Caller) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def export_subject(app: Parts, subjects: list[str], out: Path, who: Caller) -> dict[str, Any]:
     """Write a ZIP (``subject.json`` + ``README.txt``) of everything held about the
     person named by ``subjects``. Other people in the same passages stay placeholders."""
     out = out.expanduser().resolve()
@@ -345,7 +347,7 @@ def _authority(who: Caller) -> dict[str, str]:
     return {"authority": "grants on every collection involved"}
 
 
-def _check_grants(app, collections: set[str], who: Caller, act: str) -> None:  # type: ignore[no-untyped-def]
+def _check_grants(app: Parts, collections: set[str], who: Caller, act: str) -> None:
     """A subject request spans collections. A compliance officer runs it over every
     collection without grants: carrying out the controller's duty under Art. 15 and 17
     is their role, and each request is recorded with the collections it touched (see
@@ -370,8 +372,8 @@ def _check_grants(app, collections: set[str], who: Caller, act: str) -> None:  #
         )
 
 
-def _check_export_role(  # type: ignore[no-untyped-def]
-    app, by_doc: dict[str, set[str]], conversations: list[ConversationHit], who: Caller
+def _check_export_role(
+    app: Parts, by_doc: dict[str, set[str]], conversations: list[ConversationHit], who: Caller
 ) -> list[str]:
     """An export re-identifies: every collection involved must let the role do that.
     Returns the collections involved."""
@@ -458,7 +460,7 @@ class ErasurePlan:
         return asdict(self)
 
 
-def _outcomes(app, by_doc: dict[str, set[str]]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _outcomes(app: Parts, by_doc: dict[str, set[str]]) -> dict[str, str]:
     """document id -> "delete" (about the person alone) or "unlink" (others too)."""
     out = {}
     for doc_id, placeholders in sorted(by_doc.items()):
@@ -473,7 +475,7 @@ def _outcomes(app, by_doc: dict[str, set[str]]) -> dict[str, str]:  # type: igno
     return out
 
 
-def _describe(app, doc_ids: list[str]) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+def _describe(app: Parts, doc_ids: list[str]) -> dict[str, dict[str, str]]:
     """document id -> id, collection and title (as stored, with placeholders)."""
     out = {}
     with app.db.session() as s:
@@ -490,7 +492,7 @@ def _describe(app, doc_ids: list[str]) -> dict[str, dict[str, str]]:  # type: ig
     return out
 
 
-def _held_collections(app, by_doc: dict[str, set[str]]) -> set[str]:  # type: ignore[no-untyped-def]
+def _held_collections(app: Parts, by_doc: dict[str, set[str]]) -> set[str]:
     if not by_doc:
         return set()
     with app.db.session() as s:
@@ -503,7 +505,7 @@ def _held_collections(app, by_doc: dict[str, set[str]]) -> set[str]:  # type: ig
         )
 
 
-def plan_erasure(app, subjects: list[str], who: Caller) -> ErasurePlan:  # type: ignore[no-untyped-def]
+def plan_erasure(app: Parts, subjects: list[str], who: Caller) -> ErasurePlan:
     """What :func:`erase_subject` would delete and unlink, changing nothing."""
     subject = find_subject(app, subjects)
     _check_grants(app, _held_collections(app, subject.by_doc), who, "erase")
@@ -516,8 +518,8 @@ def plan_erasure(app, subjects: list[str], who: Caller) -> ErasurePlan:  # type:
     return plan
 
 
-def erase_subject(  # type: ignore[no-untyped-def]
-    app, subjects: list[str], who: Caller, *, keep_documents: Iterable[str] = ()
+def erase_subject(
+    app: Parts, subjects: list[str], who: Caller, *, keep_documents: Iterable[str] = ()
 ) -> ErasureReceipt:
     """Erase the person named by ``subjects`` (see the module docstring).
 
@@ -581,14 +583,14 @@ def erase_subject(  # type: ignore[no-untyped-def]
                 receipt.documents.append(
                     {**described[doc_id], "outcome": "kept with an unresolvable placeholder"}
                 )
-        store = ConversationStore(app.db, app.keyring)
+        store = app.conversations
         for hit in conversations:
             store.rewrite(_erase_from_conversation(hit, subject), "erased")
         receipt.conversations_changed = len(conversations)
-        app.privacy.forget_identifiers(
+        app.identifiers.forget_identifiers(
             [i for i in ids if app.keyring.has_key("subject", i)], "erased"
         )
-        app.privacy.drop_orphan_identifiers("erased")  # the spellings that went with them
+        app.identifiers.drop_orphan_identifiers("erased")  # the spellings that went with them
         receipt.keys_shredded = len(app.keyring.shred_log.entries()) - shredded_before
     detail = {k: v for k, v in receipt.as_json().items() if k not in ("actor", "role", "documents")}
     app.privacy.events.record(
@@ -617,7 +619,9 @@ class SweepReport:
         return asdict(self)
 
 
-def sweep(app, who: Caller, *, dry_run: bool = False, now: datetime | None = None) -> SweepReport:  # type: ignore[no-untyped-def]
+def sweep(
+    app: Parts, who: Caller, *, dry_run: bool = False, now: datetime | None = None
+) -> SweepReport:
     """Delete documents past their collection's retention period (not under legal hold)."""
     now = now or _now()
     report = SweepReport(now.isoformat(timespec="seconds"))
@@ -663,7 +667,7 @@ def _aware(moment: datetime) -> datetime:
 # -- record of processing (Art. 30) -----------------------------------------------------
 
 
-def record_of_processing(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def record_of_processing(app: Parts) -> dict[str, Any]:
     """The Art. 30 record, generated from the live configuration and data."""
     status = app.keyring.status()
     activities = []

@@ -39,7 +39,8 @@ from appliance.errors import CollectionNotFound, DocumentError
 from appliance.files import ensure_private_dir, sha256_file
 from appliance.ingest import SUPPORTED_SUFFIXES, Attachment, chunk_document, load_document
 from appliance.privacy import PiiBlocked
-from appliance.rag.privacy import SUBJECT_SCOPE, PrivacyGate
+from appliance.rag.identifiers import SUBJECT_SCOPE
+from appliance.rag.privacy import PrivacyGate
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
 from appliance.store.vault import (
@@ -197,6 +198,11 @@ class DocumentLibrary:
         self.overlap_chars = overlap_chars
 
     # -- collections ---------------------------------------------------------
+
+    def has_collection(self, name: str) -> bool:
+        """Whether a collection of that name exists."""
+        with self.db.session() as s:
+            return s.scalar(select(Collection.id).where(Collection.name == name)) is not None
 
     def ensure_collection(self, name: str, policy: str | None = None) -> Collection:
         """The collection, created (bound to ``policy``, default "default") if new."""
@@ -491,7 +497,7 @@ class DocumentLibrary:
             for cid, d in zip(chunk_ids, drafts, strict=True)
         ]
         self.vault.store_original(col.id, doc_id, path)
-        identifiers = self.privacy.register_identifiers(protected.scope)
+        identifiers = self.privacy.registry.register(protected.scope)
         _crash_point("after-blob")
         with self.db.session() as s:
             s.add(
@@ -525,7 +531,7 @@ class DocumentLibrary:
                 for cid, d, sealed in zip(chunk_ids, drafts, sealed_chunks, strict=True)
             )
             s.flush()
-            self.privacy.record_document(
+            self.privacy.registry.record_document(
                 s,
                 doc_id,
                 identifiers,
@@ -561,7 +567,7 @@ class DocumentLibrary:
                 self.delete_document_locked(child, SUPERSEDED)
             self.index.delete_document(col.name, replaced)
             self.vault.destroy(replaced, SUPERSEDED)
-            self.privacy.drop_orphan_identifiers(SUPERSEDED)
+            self.privacy.registry.drop_orphan_identifiers(SUPERSEDED)
         return IngestResult(
             path,
             "replaced" if replaced else "added",
@@ -610,7 +616,7 @@ class DocumentLibrary:
         self.index.delete_document(col_name, document_id)
         self.vault.delete_original(document_id)
         self.vault.keyring.shred_keys(keys, reason, logged=True)
-        self.privacy.drop_orphan_identifiers(reason)
+        self.privacy.registry.drop_orphan_identifiers(reason)
         return info
 
     def recover(self, blocking: bool = True) -> int:
@@ -642,7 +648,7 @@ class DocumentLibrary:
                 s.execute(delete(Document).where(Document.id == doc_id))
             self.vault.destroy(doc_id, SUPERSEDED)
             removed += 1
-        removed += self.privacy.drop_orphan_identifiers(SUPERSEDED)
+        removed += self.privacy.registry.drop_orphan_identifiers(SUPERSEDED)
         removed += self._drop_orphan_secrets()
         for name in names:
             alive = known.get(name, set()) - {d for d, _ in pending}

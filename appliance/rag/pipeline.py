@@ -1,49 +1,37 @@
-"""The appliance: one object through which every question and document passes.
+"""The question and ingestion paths: every question and document passes here.
 
-Entry points (CLI, web, API) build one :class:`Appliance` for a data
-directory and call :meth:`ingest`, :meth:`retrieve` and :meth:`ask`. Models
-load lazily and once; tests and servers can hand in already-loaded ones.
+:class:`Pipeline` holds the opened parts it needs (typed collaborators, wired by
+:class:`appliance.startup.Parts`) and records each act in the audit trail itself;
+the application layer (:class:`appliance.service.Appliance`) is its only caller.
+Access to a collection is checked before any index is queried.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
 
 from appliance.audit import AuditTrail
-from appliance.config import Settings, load_settings
-from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
-from appliance.crypto.signing import rotation_entries as signing_rotation_entries
+from appliance.caller import Caller
+from appliance.config import Settings
 from appliance.embeddings import OnnxEmbedder
-from appliance.errors import (
-    CollectionNotFound,
-    ModelError,
-    NotAllowed,
-    QuestionTooLong,
-    StoreError,
-)
-from appliance.files import ensure_private_dir
+from appliance.errors import CollectionNotFound, NotAllowed, QuestionTooLong
 from appliance.llm import GenerationParams, LlamaEngine
-from appliance.llm.engine import ChatMessage, EngineOptions
+from appliance.llm.engine import ChatMessage
 from appliance.llm.guard import guarded_sentences
-from appliance.llm.scheduler import Scheduler
-from appliance.models import SPACY_EN_DIR
+from appliance.llm.registry import ModelChoice, ModelRegistry
 from appliance.privacy import (
     PLACEHOLDER,
     PiiBlocked,
-    PiiDetector,
     Policy,
     PseudonymScope,
     conceal,
     reidentify,
-    shared_detector,
 )
 from appliance.rag.answer import (
     NOTHING_FOUND,
@@ -53,64 +41,27 @@ from appliance.rag.answer import (
     citations_for,
     extractive_text,
 )
-from appliance.caller import Caller
 from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
 from appliance.rag.extractive import Quote, extract_answer
-from appliance.rag.privacy import (
-    PrivacyGate,
-    ProtectedQuestion,
-    filter_sentences,
-    install_log_filter,
-)
+from appliance.rag.privacy import PrivacyGate, ProtectedQuestion
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.rag.verify import AnswerChecker, SentenceCheck
 from appliance.store.database import Database
-from appliance.store.keys import SqlKeyStore
-from appliance.store.schema import ChatModel, Chunk, Collection, Document, DocumentStatus
+from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vault import DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
 
 # Tokens kept free in the context window beyond the answer's max_tokens.
 _CONTEXT_MARGIN = 32
-_MODEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """Which chat model answers: its name, GGUF path, optional LoRA adapter, and its
-    sha256 when known from ``models add`` (None: the configured ``chat_model``,
-    hashed on first use)."""
-
-    name: str
-    path: Path
-    lora_path: Path | None
-    sha256: str | None
-
-    def is_configured_default(self, settings: Settings) -> bool:
-        return self.sha256 is None and self.path == settings.chat_model_path
-
-
-@dataclass(frozen=True)
-class ChatModelInfo:
-    """An added model as ``appliance models`` and the admin page list it."""
-
-    name: str
-    path: str
-    sha256: str
-    size: int
-    architecture: str
-    context_length: int | None
-    lora_path: str | None
-    is_default: bool
-    collections: list[str]
-
-    def as_json(self) -> dict[str, object]:
-        return dict(self.__dict__)
 
 
 class AnswerStream:
     """Iterate for the answer's text as it is shown, a verified sentence at a time;
-    then read :attr:`answer`.
+    then read :attr:`answer` (or :attr:`text` and the token counts, OpenAI's ``usage``).
+
+    The one stream type of both paths: an answer from documents (``ask``) and plain
+    chat (``chat``: no passages, so no checker and no extract; every sentence that
+    passes the loop guard and the answer stage is shown).
 
     :attr:`extract` (the sentences quoted verbatim from the passages) is ready before
     the first sentence is generated, so entry points can show it at once. Generated
@@ -134,6 +85,7 @@ class AnswerStream:
         show: Callable[[str], str] | None = None,
         on_done: Callable[[AnswerStream], None] | None = None,
         protected: ProtectedQuestion | None = None,
+        count_tokens: Callable[[str], int] | None = None,
     ):
         self.question = question
         self.hits = hits
@@ -143,6 +95,8 @@ class AnswerStream:
         self._conceal = conceal or (lambda text: text)
         self._show = show or (lambda text: text)
         self._on_done = on_done
+        self._count_tokens = count_tokens
+        self._yielded: list[str] = []
         self.answer: Answer | None = None
         # The question as the model saw it, PII counts, policy.
         self.protected = protected
@@ -173,12 +127,14 @@ class AnswerStream:
             if check.supported:
                 text = self._reveal(check.text)
                 shown.append(text)
-                yield text + (raw[len(raw.rstrip()) :] or " ")
+                self._yielded.append(text + (raw[len(raw.rstrip()) :] or " "))
+                yield self._yielded[-1]
         source = "generated"
         if not shown and self.extract:
             source = "extractive"
             text = extractive_text(self.extract)
             shown.append(text)
+            self._yielded.append(text)
             yield text
         finish = self.generation.get("finish_reason")
         self.answer = Answer(
@@ -205,9 +161,25 @@ class AnswerStream:
         return out
 
     def close(self) -> None:
+        """Stop the generation (the client went away); frees the model's turn."""
         close = getattr(self._deltas, "close", None)
         if close is not None:
             close()
+
+    @property
+    def text(self) -> str:
+        """What was shown, as streamed (paragraph breaks kept), once iterated."""
+        return "".join(self._yielded).strip()
+
+    @property
+    def completion_tokens(self) -> int:
+        """Tokens generated, as llama.cpp reported them (else counted in what was shown)."""
+        reported = self.generation.get("completion_tokens")
+        if reported is not None:
+            return int(str(reported))
+        if self._count_tokens is None or not self.text:
+            return 0
+        return self._count_tokens(self.text)
 
     @property
     def pii_counts(self) -> dict[str, int]:
@@ -231,175 +203,49 @@ class AnswerStream:
         return self.answer
 
 
-class ChatStream:
-    """Iterate for the answer's text as it is generated; then read ``text`` and the
-    token counts (OpenAI's ``usage``)."""
+class Pipeline:
+    """The question path (retrieve, ask, chat, embed, open a cited source) and the
+    ingestion path (ingest, delete) over one opened data directory."""
 
     def __init__(
         self,
-        deltas: Iterator[str],
-        engine: LlamaEngine,
-        prompt_tokens: int,
-        pii: dict[str, int],
-        generation: dict[str, object] | None = None,
-    ) -> None:
-        self._deltas = deltas
-        self.generation = generation if generation is not None else {}
-        self._engine = engine
-        self.prompt_tokens = prompt_tokens
-        self.pii_counts = pii
-        self.text = ""
-        self.completion_tokens = 0
-
-    def __iter__(self) -> Iterator[str]:
-        parts = []
-        for delta in self._deltas:
-            parts.append(delta)
-            yield delta
-        self.text = "".join(parts).strip()
-        reported = self.generation.get("completion_tokens")
-        self.completion_tokens = (
-            int(reported)  # type: ignore[call-overload]
-            if reported is not None
-            else (self._engine.count_tokens(self.text) if self.text else 0)
-        )
-
-    def close(self) -> None:
-        close = getattr(self._deltas, "close", None)
-        if close is not None:
-            close()
-
-
-class Appliance:
-    # The benchmark swaps in a plaintext vault to measure what encryption costs.
-    vault_class: type[DocumentVault] = DocumentVault
-
-    def __init__(
-        self,
-        settings: Settings | None = None,
+        settings: Settings,
         *,
-        embedder: OnnxEmbedder | None = None,
-        engine: LlamaEngine | None = None,
-        key_source: KeySource | None = None,
-        create_keyring: bool = True,
+        db: Database,
+        index: VectorIndex,
+        vault: DocumentVault,
+        audit: AuditTrail,
+        privacy: PrivacyGate,
+        library: DocumentLibrary,
+        models: ModelRegistry,
+        embedder_loaded: Callable[[], OnnxEmbedder],
     ) -> None:
-        self.settings = settings or load_settings()
-        self._key_source = key_source
-        self._create_keyring = create_keyring
-        self._signer: Signer | None = None
-        self._model_sha256: str | None = None
-        self._embedder = embedder
-        self._engine = engine
-        self._embedder_lock = threading.Lock()
-        self._engine_lock = threading.Lock()
-        self._scheduler: Scheduler | None = None
-        # Added models (``appliance models add``) loaded on first use, by name.
-        self._engines: dict[str, LlamaEngine] = {}
-        self._schedulers: dict[str, Scheduler] = {}
-        self._opened = False
-
-    # -- lifecycle -----------------------------------------------------------
-
-    def open(self) -> Appliance:
-        """Create the data directory (0700) and schema if needed, unlock the keyring
-        and recover. A wrong passphrase or key file fails before anything is written."""
-        if self._opened:
-            return self
-        data_dir = self.settings.data_dir
-        if data_dir.exists() and not data_dir.is_dir():
-            raise StoreError(f"data directory {data_dir} exists and is not a folder.")
-        source = self._key_source or resolve_key_source(self.settings.key_file, data_dir)
-        ensure_private_dir(data_dir)
-        # Every file the appliance creates is readable by its owner only.
-        os.umask(0o077)
-        self.db = Database(self.settings.sqlalchemy_url)
-        self.db.open()
-        try:
-            self.keyring = Keyring.unlock(
-                SqlKeyStore(self.db),
-                source,
-                ShredLog(self.settings.shred_log_path),
-                after_shred=self.db.flush_deleted,
-                create=self._create_keyring,
-            )
-        except BaseException:
-            self.db.dispose()
-            raise
-        self.vault = self.vault_class(self.keyring, self.settings.blob_dir)
-        self.index = VectorIndex(
-            path=self.settings.chroma_path,
-            host=self.settings.chroma_host,
-            port=self.settings.chroma_port,
-        )
-        self.audit = AuditTrail(
-            self.db,
-            self.audit_signer,
-            checkpoint_every=self.settings.audit_checkpoint_every,
-        )
-        self.privacy = PrivacyGate(
-            self.db, self.keyring, self.detector_loaded, self.settings.data_dir, self.audit
-        )
-        install_log_filter(self.privacy, self.settings.log_policy)
-        self.library = DocumentLibrary(
-            self.db,
-            self.index,
-            self.vault,
-            self.privacy,
-            self.embedder_loaded,
-            data_dir / "ingest.lock",
-            max_bytes=self.settings.max_upload_bytes,
-            chunk_chars=self.settings.chunk_chars,
-            overlap_chars=self.settings.chunk_overlap_chars,
-        )
-        self.library.recover(blocking=False)
+        self.settings = settings
+        self.db = db
+        self.index = index
+        self.vault = vault
+        self.audit = audit
+        self.privacy = privacy
+        self.library = library
+        self.models = models
+        self._embedder_loaded = embedder_loaded
+        self._lock = threading.Lock()
         self._retriever: Retriever | None = None
-        self._opened = True
-        return self
 
-    def close(self) -> None:
-        if self._opened:
-            self.audit.checkpoint()  # at shutdown: the tail is committed and signed
-            self.db.dispose()
-            self._opened = False
-
-    def audit_signer(self) -> Signer:
-        """The audit trail's Ed25519 key (created on first use, wrapped under the KEK)."""
-        if self._signer is None:
-            self._signer = Signer.load_or_create(self.keyring, self.settings.keys_dir, "audit")
-        return self._signer
-
-    def __enter__(self) -> Appliance:
-        return self.open()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- keys ------------------------------------------------------------------
-
-    def rotate_keys(
-        self,
-        new_source: KeySource,
-        *,
-        on_progress: Callable[[int, int], None] | None = None,
-        batch: int = 200,
-        crash_after: int | None = None,
-    ) -> int:
-        """Move every data key and signing key to a new KEK version (resumable)."""
-        with self.library.exclusive():
-            version = self.keyring.rotate(
-                new_source,
-                secrets=signing_rotation_entries(self.settings.keys_dir),
-                batch=batch,
-                on_progress=on_progress,
-                crash_after=crash_after,
-            )
-        who = Caller.local()
-        self.audit.append(
-            "keys.rotate", **who.audit_fields(), kek_version=version, kek_source=new_source.kind
-        )
-        return version
-
-    # -- access ----------------------------------------------------------------
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            embedder = self._embedder_loaded()
+            with self._lock:
+                if self._retriever is None:
+                    self._retriever = Retriever(
+                        self.db,
+                        self.index,
+                        embedder,
+                        self.vault,
+                        min_dense_similarity=self.settings.min_dense_similarity,
+                    )
+        return self._retriever
 
     def check_access(self, collection: str, who: Caller, need: str = "read") -> None:
         """Raise :class:`NotAllowed` (and record the refusal) unless ``who`` holds a
@@ -493,43 +339,6 @@ class Appliance:
         )
         return info, self.vault.read_original(col.id, document_id)
 
-    # -- collections (configuration changes are audited) ----------------------
-
-    def create_collection(self, name: str, policy: str, who: Caller | None = None):  # type: ignore[no-untyped-def]
-        who = who or Caller.local()
-        col = self.library.ensure_collection(name, policy)
-        self.audit.append(
-            "collection.create", **who.audit_fields(), resource=f"collection:{name}", policy=policy
-        )
-        return col
-
-    def set_collection_policy(self, name: str, policy: str, who: Caller | None = None):  # type: ignore[no-untyped-def]
-        who = who or Caller.local()
-        before, held = self.library.set_policy(name, policy)
-        digest = self.privacy.policy(policy).digest
-        self.audit.append(
-            "policy.change",
-            **who.audit_fields(),
-            resource=f"collection:{name}",
-            before=before,
-            after=policy,
-            policy_digest=digest,
-            documents_held=held,
-        )
-        return before, held
-
-    def update_collection(self, name: str, who: Caller | None = None, **changes: object):  # type: ignore[no-untyped-def]
-        who = who or Caller.local()
-        col = self.library.update_collection(name, **changes)
-        self.audit.append(
-            "collection.configure",
-            **who.audit_fields(),
-            resource=f"collection:{name}",
-            changes={k: v for k, v in changes.items() if k != "purpose"}
-            | ({"purpose": "changed"} if "purpose" in changes else {}),
-        )
-        return col
-
     def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
         who = who or Caller.local()
         if who.access is not None:
@@ -541,239 +350,6 @@ class Appliance:
             resource=f"collection:{info.collection_id}/document:{document_id}",
         )
         return info
-
-    # -- models --------------------------------------------------------------
-
-    def embedder_loaded(self) -> OnnxEmbedder:
-        if self._embedder is not None:
-            return self._embedder
-        with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = OnnxEmbedder(
-                    self.settings.models_path,
-                    max_tokens=self.settings.embedding_max_tokens,
-                    batch_size=self.settings.embedding_batch_size,
-                    n_threads=self.settings.n_threads,
-                )
-            return self._embedder
-
-    def detector_loaded(self) -> PiiDetector:
-        """The PII detector (spaCy + Presidio), shared by every Appliance in the process."""
-        return shared_detector(self.settings.models_path / SPACY_EN_DIR)
-
-    def model_for(self, collection: str | None = None) -> ModelChoice:
-        """The chat model answering from ``collection`` (None: plain chat): the
-        collection's own, else the added model marked default, else ``chat_model``."""
-        with self.db.session() as s:
-            name = None
-            if collection is not None:
-                name = s.scalar(select(Collection.chat_model).where(Collection.name == collection))
-            row = (
-                s.get(ChatModel, name)
-                if name
-                else s.scalar(select(ChatModel).where(ChatModel.is_default.is_(True)))
-            )
-            if row is not None:
-                return ModelChoice(
-                    row.name,
-                    Path(row.path),
-                    Path(row.lora_path) if row.lora_path else None,
-                    row.sha256,
-                )
-        return ModelChoice(self.settings.chat_model, self.settings.chat_model_path, None, None)
-
-    def engine_loaded(self, choice: ModelChoice | None = None) -> LlamaEngine:
-        """The loaded engine for ``choice`` (None: the configured ``chat_model``)."""
-        if choice is None or choice.is_configured_default(self.settings):
-            if self._engine is not None:
-                return self._engine
-            with self._engine_lock:
-                if self._engine is None:
-                    self._engine = LlamaEngine(
-                        self.settings.chat_model_path, self._engine_options()
-                    )
-                return self._engine
-        with self._engine_lock:
-            engine = self._engines.get(choice.name)
-            if engine is None or engine.model_path != choice.path:
-                extra = {"lora_path": str(choice.lora_path)} if choice.lora_path else {}
-                engine = LlamaEngine(choice.path, self._engine_options(extra))
-                self._engines[choice.name] = engine
-                self._schedulers.pop(choice.name, None)
-            return engine
-
-    def _engine_options(self, extra: dict[str, object] | None = None) -> EngineOptions:
-        return EngineOptions(
-            n_ctx=self.settings.n_ctx,
-            n_threads=self.settings.n_threads,
-            n_gpu_layers=self.settings.n_gpu_layers,
-            extra=dict(extra or {}),
-        )
-
-    @property
-    def scheduler(self) -> Scheduler:
-        """The fair queue in front of the default model's instances (made on first use)."""
-        if self._scheduler is None:
-            first = self.engine_loaded()
-            with self._engine_lock:
-                if self._scheduler is None:
-                    self._scheduler = self._new_scheduler(first)
-        return self._scheduler
-
-    def scheduler_for(self, choice: ModelChoice) -> Scheduler:
-        """The fair queue in front of ``choice``'s instances."""
-        if choice.is_configured_default(self.settings):
-            return self.scheduler
-        engine = self.engine_loaded(choice)
-        with self._engine_lock:
-            scheduler = self._schedulers.get(choice.name)
-            if scheduler is None:
-                scheduler = self._schedulers[choice.name] = self._new_scheduler(engine)
-            return scheduler
-
-    def _new_scheduler(self, first: LlamaEngine) -> Scheduler:
-        engines = [first] + [
-            LlamaEngine(first.model_path, first.options)
-            for _ in range(self.settings.engine_instances - 1)
-        ]
-        return Scheduler(
-            engines, max_queue=self.settings.queue_max, timeout_s=self.settings.request_timeout_s
-        )
-
-    # -- models an administrator adds (audited) ---------------------------------
-
-    def add_model(
-        self,
-        path: Path,
-        *,
-        name: str | None = None,
-        lora: Path | None = None,
-        make_default: bool = False,
-        who: Caller | None = None,
-    ) -> ChatModelInfo:
-        """Register a GGUF chat model (and optionally a LoRA adapter in GGUF) found on
-        this machine, after reading its header; record its sha256.
-
-        Raises :class:`ModelError` for a file that is not a GGUF, is an adapter, has
-        no chat template, or an adapter of another architecture;
-        or for a name already taken or not of [A-Za-z0-9._-]{1,64}.
-        """
-        from appliance.files import sha256_file
-        from appliance.llm.gguf import check_adapter, check_chat_model
-
-        who = who or Caller.local()
-        path = path.expanduser().resolve()
-        info = check_chat_model(path)
-        adapter = check_adapter(lora.expanduser().resolve(), info) if lora else None
-        name = name or path.stem
-        if not _MODEL_NAME.fullmatch(name):
-            raise ModelError(f"model name {name!r}: use 1-64 letters, digits, '.', '_' or '-'.")
-        row = ChatModel(
-            name=name,
-            path=str(path),
-            sha256=sha256_file(path),
-            size=info.size,
-            architecture=info.architecture,
-            context_length=info.context_length,
-            lora_path=str(adapter.path) if adapter else None,
-            lora_sha256=sha256_file(adapter.path) if adapter else None,
-            is_default=False,
-        )
-        with self.db.session() as s:
-            if s.get(ChatModel, name) is not None:
-                raise ModelError(f"a model named {name!r} exists; choose another --name.")
-            s.add(row)
-            s.commit()
-        self.audit.append(
-            "model.add",
-            **who.audit_fields(),
-            resource=f"model:{name}",
-            model=name,
-            model_sha256=row.sha256,
-            architecture=info.architecture,
-            context_length=info.context_length,
-            lora_sha256=row.lora_sha256,
-        )
-        if make_default:
-            self.use_model(name, who=who)
-        return self.models_added()[name]
-
-    def models_added(self) -> dict[str, ChatModelInfo]:
-        """Every added model by name, with where it is used."""
-        with self.db.session() as s:
-            uses: dict[str, list[str]] = {}
-            for col_name, model in s.execute(
-                select(Collection.name, Collection.chat_model).where(
-                    Collection.chat_model.is_not(None)
-                )
-            ):
-                uses.setdefault(model, []).append(col_name)
-            return {
-                r.name: ChatModelInfo(
-                    r.name,
-                    r.path,
-                    r.sha256,
-                    r.size,
-                    r.architecture,
-                    r.context_length,
-                    r.lora_path,
-                    r.is_default,
-                    sorted(uses.get(r.name, [])),
-                )
-                for r in s.scalars(select(ChatModel).order_by(ChatModel.name))
-            }
-
-    def use_model(
-        self, name: str | None, *, collection: str | None = None, who: Caller | None = None
-    ) -> None:
-        """Make model ``name`` the default (``collection`` None) or ``collection``'s
-        model. ``name`` None goes back to the configured ``chat_model`` (default) or
-        to the default (collection). Raises :class:`ModelError` for an unknown model,
-        :class:`CollectionNotFound` for an unknown collection."""
-        who = who or Caller.local()
-        with self.db.session() as s:
-            if name is not None and s.get(ChatModel, name) is None:
-                raise ModelError(
-                    f"no model named {name!r}: add it first with `appliance models add FILE.gguf`."
-                )
-            if collection is not None:
-                col = s.scalar(select(Collection).where(Collection.name == collection))
-                if col is None:
-                    raise CollectionNotFound(f"no collection named {collection!r}.")
-                before = col.chat_model
-                col.chat_model = name
-            else:
-                current = s.scalar(select(ChatModel).where(ChatModel.is_default.is_(True)))
-                before = current.name if current else None
-                for row in s.scalars(select(ChatModel)):
-                    row.is_default = row.name == name
-            s.commit()
-        choice = self.model_for(collection)
-        self.audit.append(
-            "model.change",
-            **who.audit_fields(),
-            resource=f"collection:{collection}" if collection else "model:default",
-            model=choice.name,
-            model_sha256=choice.sha256 or self._model_digest(),
-            previous=before,
-        )
-
-    @property
-    def retriever(self) -> Retriever:
-        if self._retriever is None:
-            embedder = self.embedder_loaded()
-            with self._embedder_lock:
-                if self._retriever is None:
-                    self._retriever = Retriever(
-                        self.db,
-                        self.index,
-                        embedder,
-                        self.vault,
-                        min_dense_similarity=self.settings.min_dense_similarity,
-                    )
-        return self._retriever
-
-    # -- the paths -----------------------------------------------------------
 
     def ingest(
         self,
@@ -819,7 +395,7 @@ class Appliance:
                 policy_digest=policy.digest,
             )
             raise
-        mentioned = self.privacy.chunks_mentioning(protected.scope, col.id)
+        mentioned = self.privacy.registry.chunks_mentioning(protected.scope, col.id)
         # Placeholders say nothing about content (every document has a <PERSON_1>);
         # who is asked about is matched through the registry instead.
         search_text = PLACEHOLDER.sub(" ", protected.text)
@@ -847,7 +423,7 @@ class Appliance:
             documents=sorted({h.document_id for h in hits}),
             chunks=[h.chunk_id for h in hits],
             model=model.name if model else None,
-            model_sha256=(model.sha256 or self._model_digest()) if model else None,
+            model_sha256=self.models.digest(model) if model else None,
             policy=protected.policy.name,
             policy_digest=protected.policy.digest,
             pii=protected.counts,
@@ -861,13 +437,6 @@ class Appliance:
                 else {}
             ),
         )
-
-    def _model_digest(self) -> str:
-        from appliance.files import sha256_file
-
-        if self._model_sha256 is None:
-            self._model_sha256 = sha256_file(self.settings.chat_model_path)
-        return self._model_sha256
 
     def _check_reveal(self, policy: Policy, who: Caller) -> None:
         if not policy.may_reidentify(who.role):
@@ -941,15 +510,15 @@ class Appliance:
         if not hits:
             self._record_question("question.ask", protected, [], who, collection)
             return AnswerStream(question, [], None, self.settings.chat_model, protected=protected)
-        choice = self.model_for(collection)
-        engine = self.engine_loaded(choice)
+        choice = self.models.model_for(collection)
+        engine = self.models.engine_loaded(choice)
         params = params or self.answer_params()
         if not params.stop:
             params = replace(params, stop=STOP_SEQUENCES)
         hits, messages = self._fit_context(engine, protected.text, hits, params.max_tokens)
-        embed = self.embedder_loaded().embed
+        embed = self._embedder_loaded().embed
         report: dict[str, object] = {}
-        deltas = self.scheduler_for(choice).stream_chat(
+        deltas = self.models.scheduler_for(choice).stream_chat(
             messages, params, cancel, user=who.actor, report=report
         )
 
@@ -1000,7 +569,7 @@ class Appliance:
         params: GenerationParams | None = None,
         cancel: threading.Event | None = None,
         who: Caller | None = None,
-    ) -> ChatStream:
+    ) -> AnswerStream:
         """Chat without documents (the API's plain model), under ``chat_policy``: every
         message passes the prompt stage with one conversation's placeholders, the
         answer passes the answer stage; recorded like a question."""
@@ -1013,8 +582,8 @@ class Appliance:
         ]
         assert texts, "no messages"
         answer_scope = ProtectedQuestion(texts[-1], scope, counts, policy)
-        choice = self.model_for(None)
-        engine = self.engine_loaded(choice)
+        choice = self.models.model_for(None)
+        engine = self.models.engine_loaded(choice)
         params = params or GenerationParams(
             max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
         )
@@ -1030,21 +599,28 @@ class Appliance:
             **who.audit_fields(),
             resource=f"model:{choice.name}",
             model=choice.name,
-            model_sha256=choice.sha256 or self._model_digest(),
+            model_sha256=self.models.digest(choice),
             policy=policy.name,
             policy_digest=policy.digest,
             messages=len(messages),
             pii=counts,
         )
         report: dict[str, object] = {}
-        deltas = filter_sentences(
-            self.scheduler_for(choice).stream_chat(
-                protected_messages, params, cancel, user=who.actor, report=report
-            ),
-            self.privacy.answer_filter(answer_scope, False),
-            report,
+        deltas = self.models.scheduler_for(choice).stream_chat(
+            protected_messages, params, cancel, user=who.actor, report=report
         )
-        return ChatStream(deltas, engine, prompt_tokens, counts, report)
+        stream = AnswerStream(
+            answer_scope.text,
+            [],
+            deltas,
+            choice.name,
+            conceal=self.privacy.answer_filter(answer_scope, False),
+            protected=answer_scope,
+            count_tokens=engine.count_tokens,
+        )
+        stream.prompt_tokens = prompt_tokens
+        stream.generation = report
+        return stream
 
     def _protect_texts(
         self, texts: list[str], policy: Policy, who: Caller, scope: PseudonymScope | None = None
@@ -1077,7 +653,7 @@ class Appliance:
         who = who or Caller.local()
         policy = self.privacy.policy(self.settings.chat_policy)
         protected, counts = self._protect_texts(texts, policy, who)
-        embedder = self.embedder_loaded()
+        embedder = self._embedder_loaded()
         vectors = embedder.embed(protected)
         self.audit.append(
             "embeddings.create",

@@ -17,21 +17,17 @@ and re-identifies placeholders only for roles the policy allows.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from appliance.audit import AuditTrail
 from appliance.crypto import Keyring
-from appliance.errors import KeyShredded
 from appliance.ingest.loaders import Block, LoadedDocument, Page
 from appliance.llm.guard import guarded_sentences
 from appliance.privacy import (
@@ -44,18 +40,14 @@ from appliance.privacy import (
     apply_policy,
     load_policy,
 )
-from appliance.privacy.pseudonymise import mask, normalise
+from appliance.privacy.pseudonymise import mask
+from appliance.rag.identifiers import IdentifierRegistry
 from appliance.rag.retrieval import Hit
 from appliance.store.database import Database
-from appliance.store.schema import Identifier, IdentifierTerm, Mention, PseudonymRow
+from appliance.store.schema import IdentifierTerm
 
-SUBJECT_SCOPE = "subject"
 # Small models often drop the angle brackets: "PERSON_1" is still the placeholder.
 _LOOSE_PLACEHOLDER = re.compile(r"<?\b([A-Z][A-Z0-9_]*?)_(\d+)\b>?")
-
-
-def _identifier_place(identifier_id: str) -> tuple[str, ...]:
-    return ("identifier", identifier_id, "value")
 
 
 @dataclass
@@ -95,9 +87,11 @@ class PrivacyGate:
         detector: Callable[[], PiiDetector],
         data_dir: Path,
         audit: AuditTrail,
+        registry: IdentifierRegistry,
     ) -> None:
         self.db = db
         self.keyring = keyring
+        self.registry = registry
         self._detector = detector
         self.data_dir = data_dir
         self.events = EventLog(audit)
@@ -122,7 +116,7 @@ class PrivacyGate:
     def new_scope(self) -> PseudonymScope:
         return PseudonymScope(lambda text: self.keyring.mac("pii-value", text))
 
-    def _find(self, text: str, policy: Policy, stage: str) -> list[Entity]:
+    def find(self, text: str, policy: Policy, stage: str) -> list[Entity]:
         types = policy.types_for(stage)
         if not types or not text.strip():
             return []
@@ -143,11 +137,11 @@ class PrivacyGate:
                 counts[k] = counts.get(k, 0) + v
             return result.text
 
-        title = protect(document.title, self._find(document.title, policy, "ingest"))
+        title = protect(document.title, self.find(document.title, policy, "ingest"))
         pages = []
         for page in document.pages:
             joined, spans = _join_blocks(page.blocks)
-            entities = self._find(joined, policy, "ingest")
+            entities = self.find(joined, policy, "ingest")
             blocks = []
             for block, (start, end) in zip(page.blocks, spans, strict=True):
                 inside = [
@@ -159,92 +153,6 @@ class PrivacyGate:
             pages.append(Page(page.number, blocks))
         protected = LoadedDocument(title=title, kind=document.kind, pages=pages)
         return ProtectedDocument(protected, scope, dict(sorted(counts.items())), policy)
-
-    def register_identifiers(self, scope: PseudonymScope) -> dict[str, list[str]]:
-        """Make an identifier for every value the scope replaced (before the document's
-        transaction: data keys are written through their own sessions). Returns
-        placeholder -> identifier ids. Unused ones are dropped by recovery."""
-        by_placeholder: dict[str, list[str]] = {}
-        for key, (entity_type, value) in scope.spellings.items():
-            pseudonym = scope.by_key.get(key)
-            if pseudonym is None:
-                continue
-            identifier_id = self._identifier(entity_type, key, value)
-            ids = by_placeholder.setdefault(pseudonym.placeholder, [])
-            if identifier_id not in ids:
-                ids.append(identifier_id)
-        return by_placeholder
-
-    def record_document(
-        self,
-        session: Session,
-        document_id: str,
-        identifiers: dict[str, list[str]],
-        chunks: Iterable[tuple[str, str]],
-    ) -> None:
-        """The document's placeholders and mentions, in the ingestion's transaction."""
-        for placeholder, ids in identifiers.items():
-            for identifier_id in ids:
-                session.add(
-                    PseudonymRow(
-                        document_id=document_id,
-                        placeholder=placeholder,
-                        identifier_id=identifier_id,
-                    )
-                )
-        for chunk_id, text in chunks:
-            for placeholder in dict.fromkeys(m.group(0) for m in PLACEHOLDER.finditer(text)):
-                for identifier_id in identifiers.get(placeholder, []):
-                    session.add(
-                        Mention(
-                            identifier_id=identifier_id, chunk_id=chunk_id, document_id=document_id
-                        )
-                    )
-
-    def _identifier(self, entity_type: str, key: str, value: str) -> str:
-        with self.db.session() as s:
-            found = s.scalar(select(Identifier.id).where(Identifier.value_mac == key))
-        if found is not None:
-            return found
-        identifier_id = uuid.uuid4().hex
-        sealed = self.keyring.data_key(SUBJECT_SCOPE, identifier_id).seal(
-            value, *_identifier_place(identifier_id)
-        )
-        with self.db.session() as s:
-            s.add(
-                Identifier(
-                    id=identifier_id, entity_type=entity_type, value_mac=key, value_sealed=sealed
-                )
-            )
-            s.flush()
-            s.add_all(
-                IdentifierTerm(identifier_id=identifier_id, term_mac=term)
-                for term in self._terms(entity_type, value)
-            )
-        return identifier_id
-
-    def _terms(self, entity_type: str, value: str) -> list[str]:
-        """Keyed hashes of the words of a name (a first or last name alone finds it)."""
-        if entity_type != "PERSON":
-            return []
-        words = {w for w in normalise("PERSON", value).split() if len(w) >= 3}
-        return [self.keyring.mac("pii-term", f"PERSON:{w}") for w in sorted(words)]
-
-    def name_terms(self, entity_type: str, value: str) -> list[str]:
-        """Keyed hashes of a name's words (empty for other types)."""
-        return self._terms(entity_type, value)
-
-    def subject_keys(self, values: Iterable[str]) -> set[str]:
-        """Value keys (keyed hashes) of ``values`` under every entity type: what a scope
-        or an identifier holds for the same value."""
-        from appliance.privacy import ENTITY_TYPES
-
-        return {
-            self.keyring.mac("pii-value", f"{t}:{normalise(t, v)}")
-            for v in values
-            for t in ENTITY_TYPES
-            if v.strip()
-        }
 
     def for_history(
         self, question: ProtectedQuestion | None, texts: list[str]
@@ -264,7 +172,7 @@ class PrivacyGate:
         }
         texts = [self._conceal_registered(conceal_name_words(t, names), scope) for t in texts]
         pseudonyms = history_pseudonyms(
-            texts, scope.by_placeholder, scope.spellings, scope.by_key, self._terms
+            texts, scope.by_placeholder, scope.spellings, scope.by_key, self.registry.terms
         )
         return texts, pseudonyms
 
@@ -277,7 +185,7 @@ class PrivacyGate:
         for m in re.finditer(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text):
             base = re.sub(r"['’]s?$", "", m.group())
             if len(base) >= 3 and base[0].isupper():
-                words.append((m, base, self._terms("PERSON", base)))
+                words.append((m, base, self.registry.terms("PERSON", base)))
         wanted = {t for _, _, terms in words for t in terms}
         if not wanted:
             return text
@@ -300,44 +208,6 @@ class PrivacyGate:
             text = before + placeholder + suffix + text[m.end() :]
         return text
 
-    def open_identifier(self, row: Identifier) -> str:
-        key = self.keyring.data_key(SUBJECT_SCOPE, row.id, create=False)
-        return key.open_text(row.value_sealed, *_identifier_place(row.id))
-
-    def forget_identifiers(self, identifier_ids: list[str], reason: str) -> int:
-        """Delete identifiers (their placeholders, mentions and terms go with them) and
-        shred their data keys: what they stood for can never be read again."""
-        if not identifier_ids:
-            return 0
-        keys = self.keyring.announce_shred(SUBJECT_SCOPE, identifier_ids, reason)
-        with self.db.session() as s:
-            s.execute(delete(Identifier).where(Identifier.id.in_(identifier_ids)))
-        self.keyring.shred_keys(keys, reason, logged=True)
-        return len(keys)
-
-    def find_identifiers(self, values: Iterable[str]) -> list[Identifier]:
-        """Registered identifiers equal to any of ``values``, of whatever type (a name, an
-        e-mail, an IBAN... are compared in their normalised form, by keyed hash)."""
-        macs = self.subject_keys(values)
-        with self.db.session() as s:
-            return list(s.scalars(select(Identifier).where(Identifier.value_mac.in_(list(macs)))))
-
-    def drop_orphan_identifiers(self, reason: str) -> int:
-        """Identifiers no document mentions any more: rows deleted, data keys shredded
-        (``reason`` "superseded" after a replacement or a rolled-back ingestion, so an
-        older backup that still uses them keeps them)."""
-        with self.db.session() as s:
-            orphans = list(
-                s.scalars(
-                    select(Identifier.id).where(
-                        ~select(PseudonymRow.id)
-                        .where(PseudonymRow.identifier_id == Identifier.id)
-                        .exists()
-                    )
-                )
-            )
-        return self.forget_identifiers(orphans, reason)
-
     # -- questions -------------------------------------------------------------------
 
     def protect_question(
@@ -346,7 +216,7 @@ class PrivacyGate:
         """The prompt stage; raises :class:`PiiBlocked` naming the types (never values).
         ``scope``: the placeholders of a conversation already under way."""
         scope = scope or self.new_scope()
-        found = self._find(question, policy, "prompt")
+        found = self.find(question, policy, "prompt")
         if "PERSON" in policy.types_for("prompt"):
             found = _merge(found, self._registered_names(question))
         result = apply_policy(question, found, policy, "prompt", scope)
@@ -358,7 +228,7 @@ class PrivacyGate:
         macs: dict[str, tuple[int, int]] = {}
         for m in re.finditer(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text):
             if len(m.group()) >= 3 and m.group()[0].isupper():
-                for term in self._terms("PERSON", m.group()):
+                for term in self.registry.terms("PERSON", m.group()):
                     macs[term] = m.span()
         if not macs:
             return []
@@ -376,61 +246,10 @@ class PrivacyGate:
                 out.append(Entity("PERSON", start, end, 0.9, "registry"))
         return out
 
-    def chunks_mentioning(self, question_scope: PseudonymScope, collection_id: int) -> list[str]:
-        """Chunks that mention an identifier named in the question, most matches first."""
-        keys = list(question_scope.by_key)
-        if not keys:
-            return []
-        terms = [
-            t
-            for etype, value in question_scope.spellings.values()
-            for t in self._terms(etype, value)
-        ]
-        from appliance.store.schema import Document, DocumentStatus
-
-        with self.db.session() as s:
-            named = select(Identifier.id).where(Identifier.value_mac.in_(keys))
-            by_part = select(IdentifierTerm.identifier_id).where(IdentifierTerm.term_mac.in_(terms))
-            rows = s.execute(
-                select(Mention.chunk_id, func.count(func.distinct(Mention.identifier_id)))
-                .join(Document, Document.id == Mention.document_id)
-                .where(
-                    Mention.identifier_id.in_(named.union(by_part)),
-                    Document.collection_id == collection_id,
-                    Document.status == DocumentStatus.READY,
-                )
-                .group_by(Mention.chunk_id)
-            ).all()
-        return [cid for cid, _n in sorted(rows, key=lambda r: -r[1])]
-
-    def document_pseudonyms(
-        self, document_ids: Iterable[str]
-    ) -> dict[str, dict[str, tuple[str, str]]]:
-        """document id -> placeholder -> (type, value): values opened in memory only."""
-        ids = list(dict.fromkeys(document_ids))
-        if not ids:
-            return {}
-        with self.db.session() as s:
-            rows = s.execute(
-                select(PseudonymRow.document_id, PseudonymRow.placeholder, Identifier)
-                .join(Identifier, Identifier.id == PseudonymRow.identifier_id)
-                .where(PseudonymRow.document_id.in_(ids))
-            ).all()
-        out: dict[str, dict[str, tuple[str, str]]] = {}
-        for doc_id, placeholder, identifier in rows:
-            try:
-                value = self.open_identifier(identifier)
-            except KeyShredded:
-                continue  # erased: the placeholder stays unresolvable
-            current = out.setdefault(doc_id, {}).get(placeholder)
-            if current is None or len(value) > len(current[1]):  # the fullest spelling
-                out[doc_id][placeholder] = (identifier.entity_type, value)
-        return out
-
     def context_hits(self, hits: list[Hit], question: ProtectedQuestion) -> list[Hit]:
         """Passages as the model may see them (context stage), in the conversation's terms."""
         policy, scope = question.policy, question.scope
-        mapping = self.document_pseudonyms(h.document_id for h in hits)
+        mapping = self.registry.document_pseudonyms(h.document_id for h in hits)
         out = []
         for hit in hits:
             known = mapping.get(hit.document_id, {})
@@ -468,7 +287,7 @@ class PrivacyGate:
         policy, scope = question.policy, question.scope
 
         def transform(text: str) -> str:
-            result = apply_policy(text, self._find(text, policy, "answer"), policy, "answer", scope)
+            result = apply_policy(text, self.find(text, policy, "answer"), policy, "answer", scope)
             text = result.text
 
             def swap(m: re.Match[str]) -> str:
@@ -516,89 +335,3 @@ def filter_sentences(
     that starts repeating itself is stopped (see :mod:`appliance.llm.guard`)."""
     for sentence in guarded_sentences(deltas, report):
         yield transform(sentence)
-
-
-class PiiLogFilter(logging.Filter):
-    """Applies a policy's ``log`` stage to every record of the appliance's loggers,
-    so an exception message quoting a document never writes a value to a log.
-
-    A record with nothing personal in it passes unchanged (its ``msg`` and ``args``,
-    so a formatter that re-formats, such as uvicorn's coloured one with its
-    ``color_message``, still prints "Uvicorn running on http://127.0.0.1:8080").
-    A record with personal values is rewritten as the policy says; one the check
-    itself cannot judge is withheld, naming the logger and level only.
-    """
-
-    def __init__(self, gate: PrivacyGate, policy_name: str = "default") -> None:
-        super().__init__()
-        self.gate = gate
-        self.policy_name = policy_name
-
-    def _clean(self, message: str) -> str:
-        try:
-            policy = self.gate.policy(self.policy_name)
-            found = [
-                e
-                for e in self.gate._find(message, policy, "log")
-                if not _machine_address(e, message)
-            ]
-            if not found:
-                return message
-            try:
-                return apply_policy(message, found, policy, "log", self.gate.new_scope()).text
-            except PiiBlocked as exc:
-                return f"[log message withheld by policy {policy.name!r}: {', '.join(exc.types)}]"
-        except Exception as exc:  # a logging filter must never break the caller
-            return f"[log message withheld: the privacy check failed ({type(exc).__name__})]"
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # malformed: logging's own report would print the raw args
-            record.msg, record.args = "[log message withheld: it could not be formatted]", ()
-            record.__dict__.pop("color_message", None)
-            return True
-        cleaned = self._clean(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-            # uvicorn formats ``color_message`` with the record's args: it would show
-            # the raw value again (or, with the args gone, "%s://%s:%d").
-            record.__dict__.pop("color_message", None)
-        if record.exc_info and not record.exc_text:
-            # A traceback quotes exception messages (a document's text, a question):
-            # formatted here, filtered, and handed to the formatter ready-made.
-            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
-
-
-def _machine_address(entity: Entity, text: str) -> bool:
-    """An IP address that cannot point to a person: loopback or "any" (the server's own
-    "Uvicorn running on http://127.0.0.1:8080"). Clients' addresses stay withheld."""
-    import ipaddress
-
-    if entity.type != "IP_ADDRESS":
-        return False
-    try:
-        address = ipaddress.ip_address(text[entity.start : entity.end].strip("[]"))
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
-
-
-def install_log_filter(
-    gate: PrivacyGate, policy_name: str = "default", logger_name: str = "appliance"
-) -> None:
-    """Attach the filter to the appliance's loggers (once per process; the last
-    appliance opened sets the policy)."""
-    logger = logging.getLogger(logger_name)
-    for f in list(logger.filters):
-        if isinstance(f, PiiLogFilter):
-            logger.removeFilter(f)
-    logger.addFilter(gate_filter := PiiLogFilter(gate, policy_name))
-    for child in list(logging.Logger.manager.loggerDict.values()):
-        if isinstance(child, logging.Logger) and child.name.startswith(logger_name + "."):
-            for f in list(child.filters):
-                if isinstance(f, PiiLogFilter):
-                    child.removeFilter(f)
-            child.addFilter(gate_filter)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import shutil
 import tempfile
@@ -12,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appliance import __version__
 from appliance.accounts import Accounts
+from appliance.config import Settings
 from appliance.errors import (
     AccountError,
     ApplianceError,
@@ -42,9 +40,7 @@ from appliance.errors import (
 )
 from appliance.files import ensure_private_dir
 from appliance.rag.conversations import ConversationStore
-from appliance.rag.pipeline import Appliance
-from appliance.caller import Caller
-from appliance.rag.privacy import install_log_filter
+from appliance.service import Appliance
 from appliance.web.deps import (
     CsrfFailed,
     PasswordChangeRequired,
@@ -71,7 +67,6 @@ from appliance.web.security import (
 
 log = logging.getLogger("appliance.web")
 HERE = Path(__file__).parent
-SYSTEM = Caller("appliance", "system")
 # Maintenance (expired conversations and sessions, a checkpoint of the audit trail)
 # runs this often; the retention sweep of documents once a day.
 MAINTENANCE_SECONDS = 3600
@@ -83,17 +78,24 @@ SERVER_FAULTS = (StoreError, CryptoError, ModelError, ConfigError)
 @dataclass
 class WebState:
     appliance: Appliance
-    accounts: Accounts
-    conversations: ConversationStore
     templates: Jinja2Templates
     limits: RateLimits = field(default_factory=RateLimits)
     metrics: Metrics = field(default_factory=Metrics)
     stop: threading.Event = field(default_factory=threading.Event)
-    last_sweep: datetime | None = None
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return self.appliance.settings
+
+    @property
+    def accounts(self) -> Accounts:
+        """Users, groups, grants, sessions and API keys (each change recorded)."""
+        return self.appliance.accounts
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Staff's chat history, sealed per conversation."""
+        return self.appliance.conversations
 
     def render(
         self, request: Request, template: str, status_code: int = 200, **context: Any
@@ -102,75 +104,11 @@ class WebState:
             request, template, page_context(request, context), status_code=status_code
         )
 
-    def maintain(self) -> None:
-        """Expire what is past its time; runs in a background thread, hourly."""
-        app = self.appliance
-        expired = self.conversations.expire(self.settings.conversation_retention_days)
-        if expired:
-            app.audit.append(
-                "conversation.expire",
-                **SYSTEM.audit_fields(),
-                count=expired,
-                retention_days=self.settings.conversation_retention_days,
-            )
-        self.accounts.purge_sessions()
-        now = datetime.now(UTC)
-        if self.last_sweep is None or (now - self.last_sweep).total_seconds() >= 86400:
-            from appliance.gdpr import sweep
-
-            sweep(app, SYSTEM)
-            self.last_sweep = now
-        app.audit.checkpoint()  # at least hourly, also when idle
-
-
-def settings_digests(settings: Any) -> dict[str, str]:
-    """A short hash per setting: a change shows in the trail without the value."""
-    data = settings.model_dump(mode="json")
-    return {
-        name: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
-        for name, value in sorted(data.items())
-    }
-
-
-def record_start(appliance: Appliance) -> None:
-    """``service.start`` with the version, model and a digest of every setting; and
-    ``config.change`` / ``model.change`` when they differ from the previous start."""
-    settings = appliance.settings
-    trail = appliance.audit
-    previous, _ = trail.search(action="service.start", limit=1)
-    digests = settings_digests(settings)
-    model_sha = appliance._model_digest() if settings.chat_model_path.is_file() else "missing"
-    trail.append(
-        "service.start",
-        **SYSTEM.audit_fields(),
-        version=__version__,
-        tls=settings.tls,
-        address=f"{settings.host}:{settings.port}",
-        model=settings.chat_model,
-        model_sha256=model_sha,
-        settings=digests,
-    )
-    if not previous:
-        return
-    before = previous[0]["detail"]
-    changed = sorted(k for k, v in digests.items() if before.get("settings", {}).get(k) != v)
-    if changed:
-        trail.append("config.change", **SYSTEM.audit_fields(), settings_changed=changed)
-    if before.get("model_sha256") not in (None, model_sha):
-        trail.append(
-            "model.change",
-            **SYSTEM.audit_fields(),
-            before=before.get("model"),
-            before_sha256=before.get("model_sha256"),
-            after=settings.chat_model,
-            after_sha256=model_sha,
-        )
-
 
 def _maintenance_loop(state: WebState) -> None:
     while not state.stop.wait(MAINTENANCE_SECONDS):
         try:
-            state.maintain()
+            state.appliance.maintain()
         except Exception:  # a failed run is logged and retried next hour
             log.exception("maintenance failed")
 
@@ -350,7 +288,7 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     tempfile.tempdir = str(settings.incoming_dir)
     # The web's and the server's loggers get the privacy filter too (tracebacks included).
     for logger_name in ("appliance", "uvicorn"):
-        install_log_filter(appliance.privacy, settings.log_policy, logger_name)
+        appliance.filter_logs(logger_name)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = when
     templates.env.filters["size"] = size
@@ -359,12 +297,7 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     templates.env.globals["source_href"] = source_href
     templates.env.globals["quote_href"] = quote_href
     templates.env.globals["passage_html"] = passage_html
-    state = WebState(
-        appliance,
-        Accounts(appliance.db, appliance.audit, settings),
-        ConversationStore(appliance.db, appliance.keyring),
-        templates,
-    )
+    state = WebState(appliance, templates)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -380,8 +313,7 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="appliance")
         )
-        record_start(appliance)
-        appliance.audit.append("logging.start", **SYSTEM.audit_fields(), trail="audit")
+        appliance.service_started()
         worker = None
         if maintenance:
             worker = threading.Thread(
@@ -392,9 +324,7 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
             yield
         finally:
             state.stop.set()
-            appliance.audit.append("logging.stop", **SYSTEM.audit_fields(), trail="audit")
-            appliance.audit.append("service.stop", **SYSTEM.audit_fields())
-            appliance.audit.checkpoint()
+            appliance.service_stopping()
 
     app = FastAPI(
         title="Private AI appliance",
@@ -420,4 +350,4 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     return app
 
 
-__all__ = ["SYSTEM", "WebState", "create_app"]
+__all__ = ["WebState", "create_app"]

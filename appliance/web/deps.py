@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, Request
 
 from appliance.accounts import SessionInfo
-from appliance.errors import NotAllowed
 from appliance.caller import Caller
+from appliance.errors import NotAllowed
 
 if TYPE_CHECKING:
     from appliance.web.app import WebState
@@ -113,12 +113,8 @@ def require_role(*roles: str):  # type: ignore[no-untyped-def]
 
     async def check(request: Request, user: User = Depends(signed_in)) -> User:
         if user.role not in roles:
-            web(request).appliance.audit.append(
-                "access.denied",
-                **user.caller().audit_fields(),
-                resource=f"page:{request.url.path}",
-                outcome="failure",
-                reason=f"role {user.role} may not open this page",
+            web(request).appliance.refuse_page(
+                user.caller(), request.url.path, f"role {user.role} may not open this page"
             )
             raise NotAllowed("your role may not open this page.")
         return user

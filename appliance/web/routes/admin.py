@@ -43,12 +43,10 @@ def overview(request: Request, user: User = Depends(admins)) -> Response:
         chat_model=settings.chat_model,
         added_models=list(app.models_added().values()),
         default_model=app.model_for(None).name,
-        collection_models=[
-            (col.name, col.chat_model or "") for col, _count in app.library.collections()
-        ],
-        keys=app.keyring.status(),
-        audit_records=app.audit.count(),
-        fingerprint=app.audit.public_key()[1],
+        collection_models=[(col.name, col.chat_model or "") for col, _count in app.collections()],
+        keys=app.key_status(),
+        audit_records=app.audit_count(),
+        fingerprint=app.audit_public_key()[1],
     )
 
 
@@ -201,7 +199,7 @@ def collections(request: Request, user: User = Depends(admins)) -> Response:
         request,
         "admin_collections.html",
         section="collections",
-        collections=state.appliance.library.collections(),
+        collections=state.appliance.collections(),
         grants=state.accounts.grants(),
         policies=available_policies(state.settings.data_dir),
         usernames=[u.username for u in state.accounts.users()],
@@ -316,10 +314,9 @@ def policies(request: Request, name: str = "", user: User = Depends(admins)) -> 
     text = digest = ""
     if shown:
         text = find_policy(shown, state.settings.data_dir).read_text(encoding="utf-8")
-        digest = state.appliance.privacy.policy(shown).digest
+        digest = state.appliance.policy(shown).digest
     used_by = {
-        p: [c.name for c, _ in state.appliance.library.collections() if c.policy == p]
-        for p in names
+        p: [c.name for c, _ in state.appliance.collections() if c.policy == p] for p in names
     }
     return state.render(
         request,

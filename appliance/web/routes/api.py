@@ -536,5 +536,5 @@ def metrics(request: Request) -> Response:
         raise ApiError(
             403, "metrics are for administrators.", "permission_error", "permission_denied"
         )
-    scheduler = state.appliance._scheduler
+    scheduler = state.appliance.scheduler_started
     return Response(state.metrics.render(scheduler), media_type="text/plain; version=0.0.4")

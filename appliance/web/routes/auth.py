@@ -39,7 +39,7 @@ def _cookie_args(request: Request) -> dict[str, object]:
 @router.get("/healthz", include_in_schema=False)
 def health(request: Request) -> JSONResponse:
     """For the installer and monitoring: up, and the store answers. No details."""
-    web(request).appliance.audit.count()
+    web(request).appliance.health()
     return JSONResponse({"status": "ok"})
 
 

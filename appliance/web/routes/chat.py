@@ -28,9 +28,9 @@ def usable_collections(request: Request, user: User) -> list[dict[str, Any]]:
     re-identify (the "show personal data" choice)."""
     app = web(request).appliance
     out = []
-    for col, count in app.library.collections():
+    for col, count in app.collections():
         if col.name in user.access:
-            policy = app.privacy.policy(col.policy)
+            policy = app.policy(col.policy)
             out.append(
                 {
                     "name": col.name,
@@ -123,7 +123,7 @@ def _answer(
     notes = _notes(stream, answer.text, user.role)
     record = answer_record(stream, notes)
     unverified, extract = record["unverified"], record["extract"]
-    texts, pseudonyms = state.appliance.privacy.for_history(
+    texts, pseudonyms = state.appliance.for_history(
         stream.protected,
         [
             *stream.for_history(answer.text),
@@ -212,12 +212,7 @@ def conversation_delete(
     request: Request, conversation_id: str, user: User = Depends(signed_in)
 ) -> Response:
     state = web(request)
-    state.conversations.delete(conversation_id, user.id)
-    state.appliance.audit.append(
-        "conversation.delete",
-        **user.caller().audit_fields(),
-        resource=f"conversation:{conversation_id}",
-    )
+    state.appliance.delete_conversation(conversation_id, user.id, user.caller())
     return RedirectResponse("/chat?done=conversation-deleted", status_code=303)
 
 

@@ -4,7 +4,6 @@ handle subject-access and erasure requests, the record of processing."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -12,18 +11,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from appliance.errors import ApplianceError, NotAllowed
 from appliance.gdpr import (
-    erase_subject,
-    export_subject,
-    plan_erasure,
-    record_of_processing,
     ropa_markdown,
 )
-from appliance.store.schema import Collection, Document, Role
+from appliance.store.schema import Role
 from appliance.web.deps import User, require_role, web
 
 router = APIRouter(prefix="/compliance")
@@ -68,32 +62,6 @@ def _iso(value: str) -> str | None:
     return value.replace(" ", "T")[:19] + ".000Z"
 
 
-_DOCUMENT_REF = re.compile(r"document:([0-9a-f]{8,64})")
-
-
-def document_titles(app, records: list[dict], user: User) -> dict[str, str]:  # type: ignore[no-untyped-def,type-arg]
-    """document id -> title (as stored, with placeholders) for the documents the records
-    name, where the viewer may read the document's collection; others stay ids."""
-    ids = {m.group(1) for r in records for m in _DOCUMENT_REF.finditer(r.get("resource") or "")}
-    if not ids:
-        return {}
-    caller = user.caller()
-    out = {}
-    with app.db.session() as s:
-        rows = s.execute(
-            select(Document, Collection.name)
-            .join(Collection, Collection.id == Document.collection_id)
-            .where(Document.id.in_(ids))
-        ).all()
-    for doc, collection in rows:
-        if caller.may(collection):
-            try:
-                out[doc.id] = app.vault.open_document(doc).title
-            except ApplianceError:  # deleted or erased since: the id is all there is
-                continue
-    return out
-
-
 @router.get("/audit")
 def audit_page(
     request: Request,
@@ -106,7 +74,6 @@ def audit_page(
     user: User = Depends(auditors),
 ) -> Response:
     state = web(request)
-    trail = state.appliance.audit
     page = max(page, 1)
     until_bound = _iso(until)
     if until_bound and len(until.strip()) == 10:
@@ -118,13 +85,8 @@ def audit_page(
         "action": action.strip() or None,
         "outcome": outcome if outcome in ("success", "failure") else None,
     }
-    records, total = trail.search(**filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    # Reading the trail is itself recorded.
-    trail.append(
-        "audit.read",
-        **user.caller().audit_fields(),
-        filters={k: v for k, v in filters.items() if v},
-        page=page,
+    records, total = state.appliance.audit_read(
+        user.caller(), page=page, page_size=PAGE_SIZE, **filters
     )
     return state.render(
         request,
@@ -135,16 +97,16 @@ def audit_page(
         pages=max(1, -(-total // PAGE_SIZE)),
         form={"since": since, "until": until, "actor": actor, "action": action, "outcome": outcome},
         verify=None,
-        fingerprint=trail.public_key()[1],
-        titles=document_titles(state.appliance, records, user),
+        fingerprint=state.appliance.audit_public_key()[1],
+        titles=state.appliance.audit_document_titles(records, user.caller()),
     )
 
 
 @router.post("/audit/verify")
 def audit_verify(request: Request, user: User = Depends(auditors)) -> Response:
     state = web(request)
-    report = state.appliance.audit.verify_as(user.caller())
-    records, total = state.appliance.audit.search(limit=PAGE_SIZE)
+    report = state.appliance.audit_verify(user.caller())
+    records, total = state.appliance.audit_search(limit=PAGE_SIZE)
     return state.render(
         request,
         "audit.html",
@@ -154,8 +116,8 @@ def audit_verify(request: Request, user: User = Depends(auditors)) -> Response:
         pages=max(1, -(-total // PAGE_SIZE)),
         form={},
         verify=report,
-        fingerprint=state.appliance.audit.public_key()[1],
-        titles=document_titles(state.appliance, records, user),
+        fingerprint=state.appliance.audit_public_key()[1],
+        titles=state.appliance.audit_document_titles(records, user.caller()),
     )
 
 
@@ -169,24 +131,24 @@ def audit_export(
     action: str = Form(""),
     user: User = Depends(auditors),
 ) -> Response:
-    trail = web(request).appliance.audit
+    app = web(request).appliance
     if format != "bundle" and format not in FORMATS:
         raise ApplianceError(f"unknown format {format!r}; choose csv, jsonl, cef, ocsf or bundle.")
     folder = transient_dir()
     try:
         if format == "bundle":
             bundle = folder / f"audit-bundle-{_stamp()}"
-            trail.export_as(user.caller(), bundle, "bundle")
+            app.audit_export(bundle, "bundle", user.caller())
             archive = Path(
                 shutil.make_archive(str(bundle), "zip", root_dir=folder, base_dir=bundle.name)
             )
             return _download(folder, archive, archive.name, "application/zip")
         ext = "jsonl" if format in ("jsonl", "ocsf") else "csv" if format == "csv" else "log"
         out = folder / f"audit-{format}-{_stamp()}.{ext}"
-        trail.export_as(
-            user.caller(),
+        app.audit_export(
             out,
             format,
+            user.caller(),
             since=_iso(since),
             until=_iso(until),
             actor=actor.strip() or None,
@@ -232,7 +194,7 @@ def subject_export(
     folder = transient_dir()
     out = folder / f"subject-access-{_stamp()}.zip"
     try:
-        export_subject(app, _values(subjects), out, user.caller())
+        app.export_subject(_values(subjects), out, user.caller())
     except ApplianceError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return _refused(request, exc, subjects, "export")
@@ -256,11 +218,11 @@ def subject_erase(
     try:
         values = _values(subjects)
         if not confirm:
-            plan = plan_erasure(state.appliance, values, user.caller())
+            plan = state.appliance.plan_erasure(values, user.caller())
             return state.render(
                 request, "subjects.html", receipt=None, plan=plan.as_json(), typed=subjects
             )
-        receipt = erase_subject(state.appliance, values, user.caller(), keep_documents=keep)
+        receipt = state.appliance.erase_subject(values, user.caller(), keep_documents=keep)
     except ApplianceError as exc:
         return _refused(request, exc, subjects, "erase")
     return state.render(request, "subjects.html", receipt=receipt.as_json(), plan=None, typed="")
@@ -269,9 +231,8 @@ def subject_erase(
 @router.get("/ropa")
 def ropa(request: Request, user: User = Depends(auditors)) -> Response:
     app = web(request).appliance
-    text = ropa_markdown(record_of_processing(app))
+    text = ropa_markdown(app.record_of_processing(user.caller()))
     folder = transient_dir()
     out = folder / "record-of-processing.md"
     out.write_text(text, encoding="utf-8")
-    app.audit.append("gdpr.ropa", **user.caller().audit_fields())
     return _download(folder, out, out.name, "text/markdown")

@@ -53,7 +53,7 @@ def _listing(request: Request, user: User, collection: str, **extra: Any) -> Res
     documents = []
     if chosen:
         state.appliance.check_access(chosen, user.caller())
-        documents = state.appliance.library.documents(chosen)
+        documents = state.appliance.documents(chosen)
     return state.render(
         request,
         "documents.html",
@@ -126,9 +126,7 @@ def upload(
 def delete(request: Request, document_id: str, user: User = Depends(signed_in)) -> Response:
     app = web(request).appliance
     info = app.delete_document(document_id, who=user.caller())
-    collection = next(
-        (c.name for c, _ in app.library.collections() if c.id == info.collection_id), ""
-    )
+    collection = next((c.name for c, _ in app.collections() if c.id == info.collection_id), "")
     return RedirectResponse(
         f"/documents?collection={quote(collection)}&done=document-deleted", status_code=303
     )
@@ -148,8 +146,7 @@ def source(
     app = state.appliance
     info, passages = app.document_page(document_id, page, user.caller())
     collection = app.document_collection(document_id)  # granted: checked just above
-    col = app.library.get_collection(collection)
-    may_download = app.privacy.policy(col.policy).may_reidentify(user.role)
+    may_download = app.policy_of(collection).may_reidentify(user.role)
     return state.render(
         request,
         "source.html",

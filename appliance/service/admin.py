@@ -1,0 +1,216 @@
+"""The doors of administrators' acts: collections and their policies, keys, models.
+Each change is recorded in the audit trail here, whichever entry point asked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.caller import Caller
+from appliance.crypto import KeySource
+from appliance.crypto.keyring import KeyStatus
+from appliance.crypto.signing import rotation_entries as signing_rotation_entries
+from appliance.llm.registry import ChatModelInfo
+from appliance.privacy import Policy
+from appliance.startup import Parts
+from appliance.store.schema import Collection
+from appliance.store.vault import DocumentInfo
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    """The secret a key rotation moves to, and where it came from."""
+
+    source: KeySource
+    # "key_file", "env" (APPLIANCE_NEW_PASSPHRASE), "typed", or "same" (the
+    # current secret, re-derived with a fresh salt).
+    origin: str
+
+
+class Administration(Parts):
+    """Administrators' acts (the base of :class:`appliance.service.Appliance`)."""
+
+    # -- collections -----------------------------------------------------------
+
+    def collections(self) -> list[tuple[Collection, int]]:
+        """Every collection with its number of ready documents, by name."""
+        return self.library.collections()
+
+    def get_collection(self, name: str) -> Collection:
+        """The collection (:class:`CollectionNotFound` if none of that name)."""
+        return self.library.get_collection(name)
+
+    def documents(self, collection: str) -> list[DocumentInfo]:
+        """The ready documents of ``collection``, titles opened."""
+        return self.library.documents(collection)
+
+    def policy(self, name: str) -> Policy:
+        """The privacy policy ``name`` as loaded (:class:`PolicyError` if unknown or
+        invalid)."""
+        return self.privacy.policy(name)
+
+    def policy_of(self, collection: str) -> Policy:
+        """The policy ``collection`` is bound to (:class:`CollectionNotFound`)."""
+        return self.privacy.policy(self.library.get_collection(collection).policy)
+
+    def create_collection(
+        self, name: str, policy: str = "default", who: Caller | None = None
+    ) -> Collection:
+        """Create collection ``name`` bound to privacy policy ``policy`` (an existing
+        one is returned as it is); recorded as ``collection.create``.
+
+        Raises :class:`DocumentError` for an invalid name or a different policy,
+        :class:`PolicyError` for an unknown policy."""
+        who = who or Caller.local()
+        col = self.library.ensure_collection(name, policy)
+        self.audit.append(
+            "collection.create", **who.audit_fields(), resource=f"collection:{name}", policy=policy
+        )
+        return col
+
+    def set_collection_policy(
+        self, name: str, policy: str, who: Caller | None = None
+    ) -> tuple[str, int]:
+        """Bind ``name`` to ``policy``; returns (the policy before, documents held
+        under the old one until re-ingested). Recorded as ``policy.change``."""
+        who = who or Caller.local()
+        before, held = self.library.set_policy(name, policy)
+        digest = self.privacy.policy(policy).digest
+        self.audit.append(
+            "policy.change",
+            **who.audit_fields(),
+            resource=f"collection:{name}",
+            before=before,
+            after=policy,
+            policy_digest=digest,
+            documents_held=held,
+        )
+        return before, held
+
+    def update_collection(
+        self, name: str, who: Caller | None = None, **changes: object
+    ) -> Collection:
+        """Set purpose, data_subjects, retention_days or legal_hold (record of
+        processing, retention); recorded as ``collection.configure`` (the purpose's
+        text is not copied into the trail)."""
+        who = who or Caller.local()
+        col = self.library.update_collection(name, **changes)
+        self.audit.append(
+            "collection.configure",
+            **who.audit_fields(),
+            resource=f"collection:{name}",
+            changes={k: v for k, v in changes.items() if k != "purpose"}
+            | ({"purpose": "changed"} if "purpose" in changes else {}),
+        )
+        return col
+
+    # -- keys --------------------------------------------------------------------
+
+    def key_status(self) -> KeyStatus:
+        """The key-encryption key's kind and version, data keys, a rotation under way."""
+        return self.keyring.status()
+
+    def new_key_source(
+        self,
+        *,
+        new_key_file: Path | None = None,
+        typed: Callable[[], str] | None = None,
+        current: KeySource | None = None,
+    ) -> KeyChoice:
+        """The secret a rotation moves to: ``new_key_file``, else the passphrase in
+        ``APPLIANCE_NEW_PASSPHRASE``, else one ``typed`` (asked only when the current
+        secret is a passphrase), else ``current`` again (a fresh salt)."""
+        env_new = os.environ.get("APPLIANCE_NEW_PASSPHRASE")
+        if new_key_file is not None:
+            path = new_key_file.expanduser().resolve()
+            return KeyChoice(KeySource.key_file(path, self.settings.data_dir), "key_file")
+        if env_new:
+            return KeyChoice(KeySource.passphrase(env_new, "APPLIANCE_NEW_PASSPHRASE"), "env")
+        if typed is not None and self.keyring.current_record().kind == "passphrase":
+            return KeyChoice(KeySource.passphrase(typed(), "typed"), "typed")
+        if current is None:
+            raise ValueError("no new secret and no current key source")
+        return KeyChoice(current, "same")
+
+    def rotate_keys(
+        self,
+        new_source: KeySource,
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+        batch: int = 200,
+        crash_after: int | None = None,
+        restart: bool = False,
+        who: Caller | None = None,
+    ) -> int:
+        """Move every data key and signing key to a new KEK version (resumable:
+        run again with the same new secret after a crash; ``restart`` abandons an
+        interrupted rotation first). ``on_progress(done, total)`` after each batch.
+        Returns the new version; recorded as ``keys.rotate``."""
+        who = who or Caller.local()
+        with self.library.exclusive():
+            if restart:
+                self.keyring.restart_rotation()
+            version = self.keyring.rotate(
+                new_source,
+                secrets=signing_rotation_entries(self.settings.keys_dir),
+                batch=batch,
+                on_progress=on_progress,
+                crash_after=crash_after,
+            )
+        self.audit.append(
+            "keys.rotate", **who.audit_fields(), kek_version=version, kek_source=new_source.kind
+        )
+        return version
+
+    # -- models ------------------------------------------------------------------
+
+    def add_model(
+        self,
+        path: Path,
+        *,
+        name: str | None = None,
+        lora: Path | None = None,
+        make_default: bool = False,
+        who: Caller | None = None,
+    ) -> ChatModelInfo:
+        """Register a GGUF chat model found on this machine (and optionally a LoRA
+        adapter), after reading its header; its sha256 is recorded (``model.add``).
+        See :meth:`ModelRegistry.add` for the errors raised."""
+        who = who or Caller.local()
+        row = self.models.add(path, name=name, lora=lora)
+        self.audit.append(
+            "model.add",
+            **who.audit_fields(),
+            resource=f"model:{row.name}",
+            model=row.name,
+            model_sha256=row.sha256,
+            architecture=row.architecture,
+            context_length=row.context_length,
+            lora_sha256=row.lora_sha256,
+        )
+        if make_default:
+            self.use_model(row.name, who=who)
+        return self.models.added()[row.name]
+
+    def models_added(self) -> dict[str, ChatModelInfo]:
+        """Every added model by name, with the collections that use it."""
+        return self.models.added()
+
+    def use_model(
+        self, name: str | None, *, collection: str | None = None, who: Caller | None = None
+    ) -> None:
+        """Make model ``name`` the default (``collection`` None) or ``collection``'s
+        model (None: back to the configured one); recorded as ``model.change``."""
+        who = who or Caller.local()
+        before = self.models.use(name, collection=collection)
+        choice = self.models.model_for(collection)
+        self.audit.append(
+            "model.change",
+            **who.audit_fields(),
+            resource=f"collection:{collection}" if collection else "model:default",
+            model=choice.name,
+            model_sha256=self.models.digest(choice),
+            previous=before,
+        )

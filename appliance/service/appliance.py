@@ -1,0 +1,20 @@
+"""The :class:`Appliance`: every door of :mod:`appliance.service` on one object."""
+
+from __future__ import annotations
+
+from appliance.service.operations import Operations
+
+
+class Appliance(Operations):
+    """One opened data directory and every act on it.
+
+    Build it with the settings (and optionally a key source and loaded models, see
+    :class:`appliance.startup.Parts`), then ``open()`` it or use it as a context
+    manager; ``close()`` signs the audit trail's tail. Thread-safe for concurrent
+    questions (models load once, generation waits in a fair queue).
+
+    Its methods are the acts, by kind of user: :class:`~appliance.service.questions.
+    Questions` (staff), :class:`~appliance.service.admin.Administration`
+    (administrators), :class:`~appliance.service.compliance.Compliance` (compliance
+    officers) and :class:`~appliance.service.operations.Operations` (running it).
+    """

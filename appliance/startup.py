@@ -1,0 +1,210 @@
+"""Start-up: one data directory opened, its parts wired together.
+
+:class:`Parts` creates the data directory (0700) and schema if needed, unlocks the
+keyring with the key source, and builds the rooms that act on the directory: the
+document vault, the vector index, the audit trail, the privacy gate, the document
+library, accounts, conversations, the model registry and the question/ingestion
+pipeline. Models (embedder, PII detector, chat engines) load lazily, once.
+
+The application layer (:class:`appliance.service.Appliance`) is built on it; subject
+rights (``gdpr``), backups and the doctor take a :class:`Parts` as their typed
+collaborator. Entry points never use the parts directly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Self
+
+from appliance.accounts import Accounts
+from appliance.audit import AuditTrail
+from appliance.config import Settings, load_settings
+from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
+from appliance.embeddings import OnnxEmbedder
+from appliance.errors import StoreError
+from appliance.files import ensure_private_dir
+from appliance.llm import LlamaEngine
+from appliance.llm.registry import ModelRegistry
+from appliance.models import SPACY_EN_DIR
+from appliance.privacy import PiiDetector, shared_detector
+from appliance.rag.conversations import ConversationStore
+from appliance.rag.documents import DocumentLibrary
+from appliance.rag.identifiers import IdentifierRegistry
+from appliance.rag.logfilter import install_log_filter
+from appliance.rag.pipeline import Pipeline
+from appliance.rag.privacy import PrivacyGate
+from appliance.store.database import Database
+from appliance.store.keys import SqlKeyStore
+from appliance.store.vault import DocumentVault
+from appliance.store.vectors import VectorIndex
+
+
+class Parts:
+    """The opened parts of one data directory.
+
+    Args:
+        settings: the typed settings (default: :func:`load_settings` for the
+            environment's data directory).
+        embedder, engine: already-loaded models to use instead of loading them
+            (tests and servers share them).
+        key_source: the passphrase or key file (default: ``APPLIANCE_PASSPHRASE``,
+            else ``key_file``).
+        create_keyring: create the keyring if the directory has none (``init``).
+
+    Raises (from :meth:`open`): :class:`~appliance.errors.StoreError` for an
+    unusable directory or database, :class:`~appliance.errors.KeyUnavailable` /
+    :class:`~appliance.errors.WrongPassphrase` when the key source does not unlock it.
+    """
+
+    # The benchmark swaps in a plaintext vault to measure what encryption costs.
+    vault_class: type[DocumentVault] = DocumentVault
+
+    db: Database
+    keyring: Keyring
+    vault: DocumentVault
+    index: VectorIndex
+    audit: AuditTrail
+    identifiers: IdentifierRegistry
+    privacy: PrivacyGate
+    library: DocumentLibrary
+    accounts: Accounts
+    conversations: ConversationStore
+    models: ModelRegistry
+    pipeline: Pipeline
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: OnnxEmbedder | None = None,
+        engine: LlamaEngine | None = None,
+        key_source: KeySource | None = None,
+        create_keyring: bool = True,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self._key_source = key_source
+        self._create_keyring = create_keyring
+        self._signer: Signer | None = None
+        self._embedder = embedder
+        self._engine = engine
+        self._embedder_lock = threading.Lock()
+        self._opened = False
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def open(self) -> Self:
+        """Create the data directory (0700) and schema if needed, unlock the keyring
+        and recover an interrupted ingestion. A wrong passphrase or key file fails
+        before anything is written. Returns ``self``."""
+        if self._opened:
+            return self
+        data_dir = self.settings.data_dir
+        if data_dir.exists() and not data_dir.is_dir():
+            raise StoreError(f"data directory {data_dir} exists and is not a folder.")
+        source = self._key_source or resolve_key_source(self.settings.key_file, data_dir)
+        ensure_private_dir(data_dir)
+        # Every file the appliance creates is readable by its owner only.
+        os.umask(0o077)
+        self.db = Database(self.settings.sqlalchemy_url)
+        self.db.open()
+        try:
+            self.keyring = Keyring.unlock(
+                SqlKeyStore(self.db),
+                source,
+                ShredLog(self.settings.shred_log_path),
+                after_shred=self.db.flush_deleted,
+                create=self._create_keyring,
+            )
+        except BaseException:
+            self.db.dispose()
+            raise
+        self.vault = self.vault_class(self.keyring, self.settings.blob_dir)
+        self.index = VectorIndex(
+            path=self.settings.chroma_path,
+            host=self.settings.chroma_host,
+            port=self.settings.chroma_port,
+        )
+        self.audit = AuditTrail(
+            self.db,
+            self.audit_signer,
+            checkpoint_every=self.settings.audit_checkpoint_every,
+        )
+        self.identifiers = IdentifierRegistry(self.db, self.keyring)
+        self.privacy = PrivacyGate(
+            self.db,
+            self.keyring,
+            self.detector_loaded,
+            self.settings.data_dir,
+            self.audit,
+            self.identifiers,
+        )
+        install_log_filter(self.privacy, self.settings.log_policy)
+        self.library = DocumentLibrary(
+            self.db,
+            self.index,
+            self.vault,
+            self.privacy,
+            self.embedder_loaded,
+            data_dir / "ingest.lock",
+            max_bytes=self.settings.max_upload_bytes,
+            chunk_chars=self.settings.chunk_chars,
+            overlap_chars=self.settings.chunk_overlap_chars,
+        )
+        self.accounts = Accounts(self.db, self.audit, self.settings)
+        self.conversations = ConversationStore(self.db, self.keyring)
+        self.models = ModelRegistry(self.settings, self.db, self._engine)
+        self.pipeline = Pipeline(
+            self.settings,
+            db=self.db,
+            index=self.index,
+            vault=self.vault,
+            audit=self.audit,
+            privacy=self.privacy,
+            library=self.library,
+            models=self.models,
+            embedder_loaded=self.embedder_loaded,
+        )
+        self.library.recover(blocking=False)
+        self._opened = True
+        return self
+
+    def close(self) -> None:
+        """Commit and sign the audit trail's tail, then close the database."""
+        if self._opened:
+            self.audit.checkpoint()  # at shutdown: the tail is committed and signed
+            self.db.dispose()
+            self._opened = False
+
+    def audit_signer(self) -> Signer:
+        """The audit trail's Ed25519 key (created on first use, wrapped under the KEK)."""
+        if self._signer is None:
+            self._signer = Signer.load_or_create(self.keyring, self.settings.keys_dir, "audit")
+        return self._signer
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- models, loaded once -------------------------------------------------
+
+    def embedder_loaded(self) -> OnnxEmbedder:
+        """The embedder (ONNX), loaded on first use and shared by every caller."""
+        if self._embedder is not None:
+            return self._embedder
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = OnnxEmbedder(
+                    self.settings.models_path,
+                    max_tokens=self.settings.embedding_max_tokens,
+                    batch_size=self.settings.embedding_batch_size,
+                    n_threads=self.settings.n_threads,
+                )
+            return self._embedder
+
+    def detector_loaded(self) -> PiiDetector:
+        """The PII detector (spaCy + Presidio), shared by every opened directory in the
+        process."""
+        return shared_detector(self.settings.models_path / SPACY_EN_DIR)
