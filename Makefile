@@ -46,6 +46,7 @@ test-online: setup browser
 lint: $(STAMP)
 	$(BIN)/ruff check appliance tests bench
 	$(BIN)/ruff format --check appliance tests bench
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff format appliance tests bench
