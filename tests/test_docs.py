@@ -13,7 +13,6 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import click
 
@@ -148,7 +147,7 @@ def cli_sections() -> dict[str, str]:
         spans = code_spans(match.group(2))
         if not spans or not spans[0].startswith(PROG):
             continue
-        words = []
+        words: list[str] = []
         for word in spans[0].split():
             if not re.fullmatch(r"[a-z][a-z0-9-]*", word):
                 break
