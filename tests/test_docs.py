@@ -205,7 +205,7 @@ def routes() -> set[str]:
             for route in router.routes:
                 if isinstance(route, APIRoute):
                     path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
-                    found |= {f"{method} {path}" for method in route.methods}
+                    found |= {f"{method} {path}" for method in route.methods or ()}
     return found
 
 
