@@ -4,7 +4,9 @@ nothing that is gone.
 The idea is datasette's tests/test_docs.py: the code is the list of what exists,
 the docs must keep up with it. Each check lists everything missing (and everything
 stale) in one message, sorted, so one edit fixes the lot. The docs are written by
-hand; these tests only read them.
+hand; these tests only read them. Each kind of thing has its own numbered section
+below, built on the shared readers (`read_doc`, `section`, `code_spans`,
+`table_first_cells`, `report`); another kind is one more section.
 """
 
 from __future__ import annotations
