@@ -132,12 +132,7 @@ class Parts:
         )
         self.identifiers = IdentifierRegistry(self.db, self.keyring)
         self.privacy = PrivacyGate(
-            self.db,
-            self.keyring,
-            self.detector_loaded,
-            self.settings.data_dir,
-            self.audit,
-            self.identifiers,
+            self.keyring, self.detector_loaded, self.settings.data_dir, self.identifiers
         )
         install_log_filter(self.privacy, self.settings.log_policy)
         self.library = DocumentLibrary(

@@ -297,7 +297,7 @@ def export_subject(app: Parts, subjects: list[str], out: Path, who: Caller) -> d
     with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("subject.json", json.dumps(record, ensure_ascii=False, indent=2))
         zf.writestr("README.txt", _EXPORT_README)
-    app.privacy.events.record(
+    app.audit.append(
         "gdpr.export",
         **who.audit_fields(),
         identifiers=[{"id": i.id, "type": i.entity_type} for i in identifiers],
@@ -593,7 +593,7 @@ def erase_subject(
         app.identifiers.drop_orphan_identifiers("erased")  # the spellings that went with them
         receipt.keys_shredded = len(app.keyring.shred_log.entries()) - shredded_before
     detail = {k: v for k, v in receipt.as_json().items() if k not in ("actor", "role", "documents")}
-    app.privacy.events.record(
+    app.audit.append(
         "gdpr.erase",
         **who.audit_fields(),
         **detail,
@@ -656,7 +656,7 @@ def sweep(
             }
         )
     if not dry_run:
-        app.privacy.events.record("gdpr.sweep", **who.audit_fields(), **report.as_json())
+        app.audit.append("gdpr.sweep", **who.audit_fields(), **report.as_json())
     return report
 
 

@@ -146,8 +146,15 @@ class LlamaEngine:
         return self._turn.waiting
 
     def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in this model's vocabulary (no BOS)."""
         # Tokenising only reads the vocabulary; safe outside the turn.
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def prompt_tokens(self, messages: list[ChatMessage]) -> int:
+        """Tokens ``messages`` take in the context window: their contents plus 8 per
+        message for the chat template's role markers (an upper estimate across the
+        templates we ship; the prompt is checked against ``n_ctx`` with it)."""
+        return sum(self.count_tokens(m["content"]) + 8 for m in messages)
 
     def stream_chat(
         self,

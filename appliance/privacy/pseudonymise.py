@@ -211,13 +211,28 @@ def apply_policy(
     return Transformed(result.text, applied)
 
 
-def _operator(entity_type: str, action: str, scope: PseudonymScope | None) -> OperatorConfig:
+def replacement(action: str, entity_type: str, value: str, scope: PseudonymScope | None) -> str:
+    """The text one personal ``value`` becomes under a policy ``action``: "keep" the
+    value, "redact" ``[TYPE]``, "mask" the value masked, "pseudonymise" the scope's
+    placeholder. The one place an action becomes text (ingestion, every stage).
+
+    Raises :class:`ValueError` for "block" (the caller raises :class:`PiiBlocked`)
+    or for "pseudonymise" without a scope."""
+    if action == "keep":
+        return value
     if action == "redact":
-        return OperatorConfig("replace", {"new_value": f"[{entity_type}]"})
+        return f"[{entity_type}]"
     if action == "mask":
-        return OperatorConfig("custom", {"lambda": mask})
-    assert scope is not None
-    return OperatorConfig("custom", {"lambda": lambda value: scope.placeholder(entity_type, value)})
+        return mask(value)
+    if action != "pseudonymise" or scope is None:
+        raise ValueError(f"no replacement for action {action!r} (scope: {scope is not None})")
+    return scope.placeholder(entity_type, value)
+
+
+def _operator(entity_type: str, action: str, scope: PseudonymScope | None) -> OperatorConfig:
+    return OperatorConfig(
+        "custom", {"lambda": lambda value: replacement(action, entity_type, value, scope)}
+    )
 
 
 def conceal(text: str, scope: PseudonymScope) -> str:

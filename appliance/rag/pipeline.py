@@ -382,19 +382,7 @@ class Pipeline:
         self.check_access(collection, who)
         col = self.library.get_collection(collection)
         policy = self.privacy.policy(col.policy)
-        try:
-            protected = self.privacy.protect_question(question, policy)
-        except PiiBlocked as exc:
-            self.privacy.events.record(
-                "pii.blocked",
-                **who.audit_fields(),
-                stage=exc.stage,
-                types=exc.types,
-                collection=collection,
-                policy=policy.name,
-                policy_digest=policy.digest,
-            )
-            raise
+        protected = self._prompt_stage([question], policy, who, collection=collection)[0]
         mentioned = self.privacy.registry.chunks_mentioning(protected.scope, col.id)
         # Placeholders say nothing about content (every document has a <PERSON_1>);
         # who is asked about is matched through the registry instead.
@@ -450,7 +438,7 @@ class Pipeline:
         self, types: dict[str, int], protected: ProtectedQuestion, who: Caller, collection: str
     ) -> None:
         """A re-identification, with the types and counts of what was shown."""
-        self.privacy.events.record(
+        self.audit.append(
             "pii.reidentified",
             **who.audit_fields(),
             collection=collection,
@@ -549,7 +537,7 @@ class Pipeline:
             on_done=done,
             protected=protected,
         )
-        stream.prompt_tokens = sum(engine.count_tokens(m["content"]) + 8 for m in messages)
+        stream.prompt_tokens = engine.prompt_tokens(messages)
         stream.generation = report
         return stream
 
@@ -587,7 +575,7 @@ class Pipeline:
         params = params or GenerationParams(
             max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
         )
-        prompt_tokens = sum(engine.count_tokens(m["content"]) + 8 for m in protected_messages)
+        prompt_tokens = engine.prompt_tokens(protected_messages)
         if prompt_tokens + params.max_tokens > engine.n_ctx:
             raise QuestionTooLong(
                 f"the messages take {prompt_tokens} tokens and the answer up to "
@@ -629,23 +617,38 @@ class Pipeline:
         placeholders; None: each its own); a block is recorded and raised."""
         counts: dict[str, int] = {}
         out = []
+        for result in self._prompt_stage(texts, policy, who, scope):
+            out.append(result.text)
+            for kind, n in result.counts.items():
+                counts[kind] = counts.get(kind, 0) + n
+        return out, counts
+
+    def _prompt_stage(
+        self,
+        texts: list[str],
+        policy: Policy,
+        who: Caller,
+        scope: PseudonymScope | None = None,
+        *,
+        collection: str | None = None,
+    ) -> list[ProtectedQuestion]:
+        """The policy's prompt stage over ``texts`` (``scope``: one conversation's
+        placeholders; None: each its own). A block is recorded (``pii.blocked``, the
+        types only) and :class:`PiiBlocked` raised."""
         try:
-            for text in texts:
-                result = self.privacy.protect_question(text, policy, scope)
-                out.append(result.text)
-                for kind, n in result.counts.items():
-                    counts[kind] = counts.get(kind, 0) + n
+            return [self.privacy.protect_question(text, policy, scope) for text in texts]
         except PiiBlocked as exc:
-            self.privacy.events.record(
+            self.audit.append(
                 "pii.blocked",
                 **who.audit_fields(),
+                outcome="failure",
                 stage=exc.stage,
                 types=exc.types,
+                **({"collection": collection} if collection is not None else {}),
                 policy=policy.name,
                 policy_digest=policy.digest,
             )
             raise
-        return out, counts
 
     def embed(self, texts: list[str], who: Caller | None = None) -> tuple[np.ndarray, int]:
         """Embeddings for the API, of the texts as ``chat_policy``'s prompt stage leaves
@@ -678,7 +681,7 @@ class Pipeline:
         budget = engine.n_ctx - max_tokens - _CONTEXT_MARGIN
         while True:
             messages = build_messages(question, hits)
-            used = sum(engine.count_tokens(m["content"]) + 8 for m in messages)
+            used = engine.prompt_tokens(messages)
             if used <= budget:
                 return hits, messages
             if len(hits) == 1:

@@ -24,9 +24,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from appliance.audit import AuditTrail
 from appliance.crypto import Keyring
 from appliance.ingest.loaders import Block, LoadedDocument, Page
 from appliance.llm.guard import guarded_sentences
@@ -40,11 +37,9 @@ from appliance.privacy import (
     apply_policy,
     load_policy,
 )
-from appliance.privacy.pseudonymise import mask
+from appliance.privacy.pseudonymise import replacement
 from appliance.rag.identifiers import IdentifierRegistry
 from appliance.rag.retrieval import Hit
-from appliance.store.database import Database
-from appliance.store.schema import IdentifierTerm
 
 # Small models often drop the angle brackets: "PERSON_1" is still the placeholder.
 _LOOSE_PLACEHOLDER = re.compile(r"<?\b([A-Z][A-Z0-9_]*?)_(\d+)\b>?")
@@ -66,35 +61,23 @@ class ProtectedQuestion:
     policy: Policy
 
 
-class EventLog:
-    """Privacy events into the audit trail (metadata only: types and counts, never values)."""
-
-    def __init__(self, audit: AuditTrail) -> None:
-        self.audit = audit
-
-    def record(
-        self, kind: str, actor: str, role: str, source: str = "local", **detail: Any
-    ) -> None:
-        outcome = "failure" if kind.endswith(".blocked") else "success"
-        self.audit.append(kind, actor, role, outcome=outcome, source=source, **detail)
-
-
 class PrivacyGate:
+    """The privacy stages of both paths under a collection's policy: ingestion
+    (pseudonymise before chunking), prompt (a question or chat message), context (the
+    passages in the conversation's terms) and answer (sentence by sentence), and the
+    history a conversation keeps. Values found go to the identifier registry."""
+
     def __init__(
         self,
-        db: Database,
         keyring: Keyring,
         detector: Callable[[], PiiDetector],
         data_dir: Path,
-        audit: AuditTrail,
         registry: IdentifierRegistry,
     ) -> None:
-        self.db = db
         self.keyring = keyring
         self.registry = registry
         self._detector = detector
         self.data_dir = data_dir
-        self.events = EventLog(audit)
         self._policies: dict[str, tuple[float, Policy]] = {}
         self._lock = threading.Lock()
 
@@ -189,12 +172,7 @@ class PrivacyGate:
         wanted = {t for _, _, terms in words for t in terms}
         if not wanted:
             return text
-        with self.db.session() as s:
-            known = set(
-                s.scalars(
-                    select(IdentifierTerm.term_mac).where(IdentifierTerm.term_mac.in_(wanted))
-                )
-            )
+        known = self.registry.known_terms(wanted)
         for m, base, terms in reversed(words):  # from the end: offsets stay valid
             if not terms or not set(terms) <= known:
                 continue
@@ -232,12 +210,7 @@ class PrivacyGate:
                     macs[term] = m.span()
         if not macs:
             return []
-        with self.db.session() as s:
-            known = set(
-                s.scalars(
-                    select(IdentifierTerm.term_mac).where(IdentifierTerm.term_mac.in_(list(macs)))
-                )
-            )
+        known = self.registry.known_terms(macs)
         out: list[Entity] = []
         for start, end in sorted(macs[t] for t in known):  # adjacent known words: one name
             if out and text[out[-1].end : start].strip() == "":
@@ -264,13 +237,7 @@ class PrivacyGate:
                 action = policy.action(entity_type, "context")
                 if action == "block":
                     raise PiiBlocked([entity_type], "context", policy)
-                if action == "keep":
-                    return value
-                if action == "redact":
-                    return f"[{entity_type}]"
-                if action == "mask":
-                    return mask(value)
-                return scope.placeholder(entity_type, value)
+                return replacement(action, entity_type, value, scope)
 
             out.append(
                 replace(
@@ -295,14 +262,12 @@ class PrivacyGate:
                 if p is None:
                     return m.group(0)
                 action = policy.action(p.type, "answer")
-                # The policy's answer actions hold for every role; revealing only
-                # resolves what the policy leaves pseudonymised (or keeps).
-                if action == "redact":
-                    return f"[{p.type}]"
-                if action == "mask":
-                    return mask(p.value)
                 if action == "block":
                     raise PiiBlocked([p.type], "answer", policy)
+                # The policy's answer actions hold for every role; revealing only
+                # resolves what the policy leaves pseudonymised (or keeps).
+                if action in ("redact", "mask"):
+                    return replacement(action, p.type, p.value, scope)
                 return p.value if reveal else m.group(0)
 
             return _LOOSE_PLACEHOLDER.sub(swap, text)
