@@ -144,9 +144,9 @@ def test_collections_are_created_configured_and_granted_alike(twins: Twins) -> N
         ),
     )
     t.same(
-        lambda: t.run("collections", "set-policy", "parity", "strict"),
+        lambda: t.run("collections", "set-policy", "parity", "banking"),
         lambda: t.post(
-            t.admin, "/admin/collections/parity/policy", "/admin/collections", policy="strict"
+            t.admin, "/admin/collections/parity/policy", "/admin/collections", policy="banking"
         ),
     )
 
