@@ -234,7 +234,7 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
         400, EXIT_BAD_INPUT, code="context_length_exceeded", param="messages"
     ),
     PiiBlocked: _request(400, EXIT_BAD_INPUT, code="pii_blocked", param="messages"),
-    PolicyError: _fault(EXIT_BAD_INPUT),  # the web serves policies it checked at start-up
+    PolicyError: _fault(EXIT_BAD_INPUT),  # a ConfigError: the web has answered 500
     AccountError: _request(400, EXIT_BAD_INPUT, "Cannot do that"),
     AuditExportError: _request(400, EXIT_BAD_INPUT),
     # not found
