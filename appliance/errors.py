@@ -215,9 +215,7 @@ def _request(
     public_message: str | None = None,
 ) -> ErrorKind:
     """A row for an error of the request: OpenAI's ``invalid_request_error``."""
-    return ErrorKind(
-        status, "invalid_request_error", code, exit_code, title, param, public_message
-    )
+    return ErrorKind(status, "invalid_request_error", code, exit_code, title, param, public_message)
 
 
 def _fault(exit_code: int) -> ErrorKind:
@@ -250,7 +248,9 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
         public_message="This item was deleted or erased.",
     ),
     # not allowed
-    NotAllowed: ErrorKind(403, "permission_error", "permission_denied", EXIT_NOT_ALLOWED, "Not allowed"),
+    NotAllowed: ErrorKind(
+        403, "permission_error", "permission_denied", EXIT_NOT_ALLOWED, "Not allowed"
+    ),
     SignInFailed: _request(400, EXIT_NOT_ALLOWED),
     # integrity
     TamperedData: _fault(EXIT_INTEGRITY),
