@@ -140,6 +140,7 @@ def test_each_kind_of_failure_has_its_exit_code(tmp_path: Path) -> None:
         "list",
         data_dir=data,
         env={"APPLIANCE_PASSPHRASE": "a wrong but long passphrase"},
+        unset=("APPLIANCE_KEY_FILE",),
     )
     assert proc.returncode == EXIT_KEYS, proc.stderr
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
