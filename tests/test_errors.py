@@ -238,3 +238,12 @@ def test_a_fault_shows_a_reference_logged_with_the_details(
     assert len(set(seen)) == len(seen)
     logged = " ".join(r.getMessage() for r in caplog.records if r.name == "appliance.web")
     assert all(f"ref {ref}" in logged for ref in seen)
+
+
+def test_a_streamed_answer_that_fails_says_the_same_as_the_pages() -> None:
+    from appliance.web.routes.chat import _failure_message
+
+    fault = _failure_message(StoreError("database at /srv/secret/db locked"))
+    assert REFERENCE.search(fault) and "/srv/secret" not in fault
+    assert _failure_message(NotAllowed("only administrators")) == "only administrators"
+    assert _failure_message(KeyShredded("key 12")) == ERROR_TABLE[KeyShredded].public_message
