@@ -78,7 +78,7 @@ def test_ask_with_nothing_relevant(cli_data: Path) -> None:
 
 def test_unknown_collection_is_a_clear_error(cli_data: Path) -> None:
     proc = run_cli("retrieve", "anything", "--collection", "nope", data_dir=cli_data)
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "no collection named 'nope'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -107,7 +107,7 @@ def test_ask_with_missing_model_names_the_file(cli_data: Path, tmp_path: Path) -
         data_dir=cli_data,
         env={"APPLIANCE_CHAT_MODEL": str(tmp_path / "gone.gguf")},
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 8
     assert "gone.gguf" in proc.stderr and "not found" in proc.stderr
 
 
@@ -131,7 +131,7 @@ def test_bad_setting_names_itself(tmp_path: Path) -> None:
     data.mkdir()
     (data / "appliance.toml").write_text("[llm]\nn_ctx = 'big'\n")
     proc = run_cli("init", data_dir=data)
-    assert proc.returncode == 2
+    assert proc.returncode == 8
     assert "n_ctx" in proc.stderr and "appliance.toml" in proc.stderr
 
 
@@ -143,7 +143,7 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
         Path(str(db) + extra).unlink(missing_ok=True)
     db.write_bytes(b"this is not a database" * 100)
     proc = run_cli("retrieve", "anything", data_dir=data)
-    assert proc.returncode == 2
+    assert proc.returncode == 8
     assert "cannot be read" in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -49,12 +49,12 @@ def test_init_with_a_new_key_file_remembers_it(tmp_path: Path) -> None:
     moved = tmp_path / "elsewhere.key"
     key.rename(moved)
     proc = cli("keys", "status", data_dir=data, passphrase=None)
-    assert proc.returncode == 2 and f"key file expected at {key.resolve()}" in proc.stderr
+    assert proc.returncode == 7 and f"key file expected at {key.resolve()}" in proc.stderr
 
 
 def test_without_a_key_commands_say_how_to_give_one(tmp_path: Path) -> None:
     proc = cli("init", data_dir=tmp_path / "data", passphrase=None)
-    assert proc.returncode == 2
+    assert proc.returncode == 7
     assert "APPLIANCE_PASSPHRASE" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -62,7 +62,7 @@ def test_a_wrong_passphrase_is_one_clear_line(tmp_path: Path, records: list[Path
     data = tmp_path / "data"
     ok(cli("ingest", str(records[0]), data_dir=data))
     proc = cli("documents", "list", data_dir=data, passphrase="a wrong but long passphrase")
-    assert proc.returncode == 2
+    assert proc.returncode == 7
     assert proc.stderr.strip().startswith("error: the passphrase (APPLIANCE_PASSPHRASE) does not")
     assert "Traceback" not in proc.stderr
 
@@ -85,9 +85,9 @@ def test_an_interrupted_rotation_resumes_and_then_only_the_new_secret_works(
     status = json.loads(ok(cli("keys", "status", "--json", data_dir=data)).stdout)
     assert status["rotation_pending"] and status["rotation_remaining"] >= 1
     wrong = cli("keys", "rotate", data_dir=data, env={"APPLIANCE_NEW_PASSPHRASE": PASS + "!"})
-    assert wrong.returncode == 2 and "same new key" in wrong.stderr
+    assert wrong.returncode == 7 and "same new key" in wrong.stderr
     ok(cli("keys", "rotate", data_dir=data, env={"APPLIANCE_NEW_PASSPHRASE": NEW_PASS}))
-    assert cli("documents", "list", data_dir=data).returncode == 2
+    assert cli("documents", "list", data_dir=data).returncode == 7
     assert len(_documents(data, NEW_PASS)) == 2
     hits = json.loads(
         ok(
@@ -116,7 +116,7 @@ def test_a_restored_backup_does_not_bring_back_what_was_deleted_since(
 
     # Into the live directory (moved aside) and into a fresh one with the shred log.
     refused = cli("backup", "restore", str(archive), data_dir=data)
-    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert refused.returncode == 8 and "--force" in refused.stderr
     ok(cli("backup", "restore", str(archive), "--force", data_dir=data))
     assert [d["source"].rsplit("/", 1)[1] for d in _documents(data)] == ["record-0.txt"]
     fresh = tmp_path / "fresh"
@@ -156,17 +156,17 @@ def test_restore_with_a_wrong_secret_or_a_damaged_archive_touches_nothing(
     ok(cli("backup", "create", "--out", str(archive), data_dir=data))
     target = tmp_path / "target"
     wrong = cli("backup", "restore", str(archive), data_dir=target, passphrase="not it, but long")
-    assert wrong.returncode == 2 and "does not open this backup (made on" in wrong.stderr
+    assert wrong.returncode == 7 and "does not open this backup (made on" in wrong.stderr
     damaged = tmp_path / "damaged.bak"
     raw = bytearray(archive.read_bytes())
     raw[-100] ^= 0xFF
     damaged.write_bytes(bytes(raw))
     broken = cli("backup", "restore", str(damaged), data_dir=target)
-    assert broken.returncode == 2 and "integrity check" in broken.stderr
+    assert broken.returncode == 6 and "integrity check" in broken.stderr
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir() if "restore" in p.name] == []
     inside = cli("backup", "create", "--out", str(data / "b.bak"), data_dir=data)
-    assert inside.returncode == 2 and "inside the data directory" in inside.stderr
+    assert inside.returncode == 8 and "inside the data directory" in inside.stderr
     info = json.loads(
         ok(cli("backup", "info", str(archive), data_dir=data, passphrase=None)).stdout
     )

@@ -95,7 +95,7 @@ def test_a_busy_port_names_the_setting_and_flag_that_choose_another(tmp_path: Pa
         busy.listen(1)
         port = busy.getsockname()[1]
         proc = run_cli("serve", "--port", str(port), data_dir=tmp_path / "data", timeout=120)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.returncode == 8, proc.stdout + proc.stderr
     assert f"port {port} on 127.0.0.1 is already in use" in proc.stderr
     assert "--port" in proc.stderr and "`port" in proc.stderr and "APPLIANCE_PORT" in proc.stderr
     assert "withheld" not in proc.stdout + proc.stderr
@@ -134,10 +134,10 @@ def test_retrieve_refuses_an_empty_collection_instead_of_answering_nothing(
     assert run_cli("init", data_dir=data).returncode == 0
     assert run_cli("collections", "create", "hr", data_dir=data).returncode == 0
     proc = run_cli("retrieve", "CCTV retention", "-k", "5", "--json", data_dir=data)
-    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.returncode == 4 and proc.stdout == ""
     assert "'default' holds no documents" in proc.stderr and "--collection" in proc.stderr
     proc = run_cli("ask", "How long do we keep CCTV footage?", "-c", "hr", data_dir=data)
-    assert proc.returncode == 2 and "'hr' holds no documents" in proc.stderr
+    assert proc.returncode == 4 and "'hr' holds no documents" in proc.stderr
 
 
 def test_init_never_creates_a_key_file_it_then_refuses(tmp_path: Path) -> None:
@@ -153,12 +153,12 @@ def test_init_never_creates_a_key_file_it_then_refuses(tmp_path: Path) -> None:
         env={"APPLIANCE_PASSPHRASE": "correct horse battery staple"},
         unset=("APPLIANCE_KEY_FILE",),
     )
-    assert proc.returncode == 2 and "APPLIANCE_PASSPHRASE" in proc.stderr
+    assert proc.returncode == 8 and "APPLIANCE_PASSPHRASE" in proc.stderr
     assert not key.exists() and not (data / "appliance.db").exists()
     # An existing data directory: refused, pointing at key rotation, nothing created.
     assert run_cli("init", data_dir=data).returncode == 0
     proc = run_cli("init", "--key-file", str(key), "--new-key-file", data_dir=data)
-    assert proc.returncode == 2 and "keys rotate --new-key-file" in proc.stderr
+    assert proc.returncode == 8 and "keys rotate --new-key-file" in proc.stderr
     assert not key.exists()
     # A new data directory: created and unlocked by the key file.
     fresh = tmp_path / "fresh"

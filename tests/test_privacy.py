@@ -246,9 +246,9 @@ def test_pii_cli_analyze_and_redact(tmp_path: Path) -> None:
     )
     assert proc.stdout == "<PERSON_1> paid with **** **** **** 1111; <PERSON_1> confirmed."
     proc = run_cli("pii", "analyze", "--policy", "nope", data_dir=data, stdin="x")
-    assert proc.returncode == 2 and "no policy named 'nope'" in proc.stderr
+    assert proc.returncode == 3 and "no policy named 'nope'" in proc.stderr
     proc = subprocess_bytes(data, b"\xff\xfe bad")
-    assert proc.returncode == 2 and b"not valid UTF-8" in proc.stderr
+    assert proc.returncode == 3 and b"not valid UTF-8" in proc.stderr
 
 
 def subprocess_bytes(data: Path, payload: bytes):  # type: ignore[no-untyped-def]

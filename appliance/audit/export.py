@@ -13,7 +13,7 @@ from appliance import __version__
 from appliance.audit.chain import VerifyReport, verify_chain
 from appliance.crypto import fingerprint, public_key_pem
 from appliance.crypto.signing import load_public_key_pem
-from appliance.errors import ApplianceError
+from appliance.errors import AuditExportError as AuditExportError  # defined there, with the table
 
 CSV_COLUMNS = (
     "seq", "event_id", "at", "actor", "role", "source", "action", "resource", "outcome",
@@ -42,10 +42,6 @@ Each record's `hash` is SHA-256 over the canonical JSON (sorted keys, no spaces,
 UTF-8) of its fields seq, event_id, at, actor, role, source, action, resource,
 outcome, reason, detail and prev_hash; `prev_hash` of record 1 is 64 zeros.
 """
-
-
-class AuditExportError(ApplianceError):
-    """An export or bundle cannot be written or read."""
 
 
 def neutralise(cell: str) -> str:

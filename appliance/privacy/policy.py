@@ -26,7 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from appliance.errors import ConfigError
+from appliance.errors import PolicyError as PolicyError  # defined there, with the table
 from appliance.privacy.detector import DenyRule
 from appliance.privacy.entities import ENTITY_TYPES
 
@@ -45,10 +45,6 @@ def _shipped_dir() -> Path:
 
 SHIPPED_DIR = _shipped_dir()
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,40}$")
-
-
-class PolicyError(ConfigError):
-    """A policy file is missing or invalid; the message names the file, line and fix."""
 
 
 class _Strict(BaseModel):

@@ -20,36 +20,13 @@ from dataclasses import dataclass, field
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
-from appliance.errors import ApplianceError
+from appliance.errors import PiiBlocked as PiiBlocked  # defined there, with the table
 from appliance.privacy.entities import Entity
 from appliance.privacy.names import TITLES
 from appliance.privacy.policy import Policy
 
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*)_(\d+)>")
 _TITLE_WORDS = frozenset(TITLES)
-
-
-class PiiBlocked(ApplianceError):
-    """The policy blocks this request because it holds personal data of a blocked type."""
-
-    def __init__(self, types: list[str], stage: str, policy: Policy) -> None:
-        self.types = types
-        self.stage = stage
-        self.policy = policy
-        where = {
-            "prompt": "questions",
-            "answer": "answers",
-            "context": "sources",
-            "ingest": "documents",
-        }
-        fix = {
-            "prompt": "Remove it and ask again.",
-            "ingest": "Remove it from the file, or use a collection whose policy allows it.",
-        }.get(stage, "Ask a compliance officer to review the documents or the policy.")
-        super().__init__(
-            f"blocked by the {policy.name!r} privacy policy: {where.get(stage, stage)} may not "
-            f"contain {', '.join(types)}. {fix}"
-        )
 
 
 def normalise(entity_type: str, value: str) -> str:

@@ -6,7 +6,6 @@ import logging
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -24,20 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from appliance import __version__
 from appliance.accounts import Accounts
 from appliance.config import Settings
-from appliance.errors import (
-    AccountError,
-    ApplianceError,
-    CollectionNotFound,
-    ConfigError,
-    CryptoError,
-    KeyShredded,
-    ModelError,
-    NotAllowed,
-    Overloaded,
-    RateLimited,
-    RequestTimedOut,
-    StoreError,
-)
+from appliance.errors import ApplianceError, error_kind
 from appliance.files import ensure_private_dir
 from appliance.rag.conversations import ConversationStore
 from appliance.service import Appliance
@@ -46,6 +32,7 @@ from appliance.web.deps import (
     PasswordChangeRequired,
     SignInRequired,
 )
+from appliance.web.faults import fault_message
 from appliance.web.metrics import Metrics
 from appliance.web.render import (
     answer_html,
@@ -57,22 +44,13 @@ from appliance.web.render import (
     source_href,
     when,
 )
-from appliance.web.security import (
-    BodyLimit,
-    RateLimits,
-    RequestTooLarge,
-    SecurityHeaders,
-    security_headers,
-)
+from appliance.web.security import BodyLimit, RateLimits, SecurityHeaders, security_headers
 
 log = logging.getLogger("appliance.web")
 HERE = Path(__file__).parent
 # Maintenance (expired conversations and sessions, a checkpoint of the audit trail)
 # runs this often; the retention sweep of documents once a day.
 MAINTENANCE_SECONDS = 3600
-# Errors of the machine, not of the request: a 500 with a reference, never the message
-# (it may quote paths). KeyShredded (a CryptoError) is handled before, as 410.
-SERVER_FAULTS = (StoreError, CryptoError, ModelError, ConfigError)
 
 
 @dataclass
@@ -128,15 +106,8 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
 def _fault_page(request: Request, exc: BaseException) -> Response:
     """A fault of the server, not of the request: a reference for the administrator,
     the details only in the (filtered) server log."""
-    ref = uuid.uuid4().hex[:12]
-    log.error("error (ref %s) on %s", ref, request.url.path, exc_info=exc)
-    response = _error_page(
-        request,
-        500,
-        "Something went wrong",
-        f"The appliance could not complete this request. Reference: {ref} "
-        "(give it to your administrator; details are in the server log).",
-    )
+    message = fault_message(exc, request.url.path)
+    response = _error_page(request, 500, "Something went wrong", message)
     state: WebState = request.app.state.web
     # Sent outside the middleware stack: the security headers are added here.
     for name, value in security_headers(state.settings.tls).items():
@@ -178,24 +149,6 @@ def _api_error(request: Request, exc: BaseException) -> Response:
     return error.response()
 
 
-# Errors answered with a page of their own status: (status, title, fixed message or
-# None for the error's own message).
-PLAIN_ERRORS: dict[type[Exception], tuple[int, str, str | None]] = {
-    Overloaded: (429, "Busy", None),
-    RateLimited: (429, "Slow down", None),
-    RequestTimedOut: (504, "Too slow", None),
-    CsrfFailed: (
-        403,
-        "Form expired",
-        "This form is out of date or came from another site. Reload the page and try again.",
-    ),
-    NotAllowed: (403, "Not allowed", None),
-    CollectionNotFound: (404, "Not found", None),
-    RequestTooLarge: (413, "Upload too large", None),
-    KeyShredded: (410, "Deleted", "This item was deleted or erased."),
-}
-
-
 def _install_handlers(app: FastAPI) -> None:
     from appliance.web.routes.api import ApiError
 
@@ -223,29 +176,34 @@ def _install_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": "change your password first"}, status_code=403)
         return RedirectResponse("/account/password", status_code=303)
 
-    async def _plain(request: Request, exc: Exception) -> Response:
-        """The errors of PLAIN_ERRORS: a page with their status (OpenAI's shape on the
-        API); Retry-After where the error says when to come back."""
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
         if _is_api(request):
             return _api_error(request, exc)
-        status, title, fixed = next(PLAIN_ERRORS[c] for c in type(exc).__mro__ if c in PLAIN_ERRORS)
-        response = _error_page(request, status, title, fixed or str(exc))
+        return _error_page(
+            request,
+            403,
+            "Form expired",
+            "This form is out of date or came from another site. Reload the page and try again.",
+        )
+
+    @app.exception_handler(ApplianceError)
+    async def _user_error(request: Request, exc: ApplianceError) -> Response:
+        """A page with the status and title of errors.ERROR_TABLE (OpenAI's shape on
+        the API); Retry-After where the error says when to come back."""
+        if _is_api(request):
+            return _api_error(request, exc)
+        kind = error_kind(exc)
+        assert kind is not None  # the table has a row for ApplianceError itself
+        if kind.fault:
+            return _fault_page(request, exc)
+        response = _error_page(
+            request, kind.http_status, kind.title, kind.public_message or str(exc)
+        )
         retry = getattr(exc, "retry_after", None)
         if retry is not None:
             response.headers["Retry-After"] = str(retry)
         return response
-
-    for error in PLAIN_ERRORS:
-        app.add_exception_handler(error, _plain)
-
-    @app.exception_handler(ApplianceError)
-    async def _user_error(request: Request, exc: ApplianceError) -> Response:
-        if _is_api(request):
-            return _api_error(request, exc)
-        if isinstance(exc, SERVER_FAULTS):
-            return _fault_page(request, exc)
-        title = "Cannot do that" if isinstance(exc, AccountError) else "Error"
-        return _error_page(request, 400, title, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

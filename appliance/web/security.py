@@ -13,7 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from appliance.errors import DocumentError, RateLimited
+from appliance.errors import RateLimited, RequestTooLarge
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -62,10 +62,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-class RequestTooLarge(DocumentError):
-    """The request body is larger than the upload limit."""
 
 
 class BodyLimit:

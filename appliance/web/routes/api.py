@@ -25,12 +25,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from appliance.errors import CollectionNotFound, GenerationCancelled, NotAllowed
+from appliance.errors import GenerationCancelled, NotAllowed, error_kind
 from appliance.llm import GenerationParams
 from appliance.llm.engine import ChatMessage
 from appliance.rag.answer import STOP_SEQUENCES
 from appliance.store.schema import Role
 from appliance.web.deps import SESSION_COOKIE, User, client_address, web
+from appliance.web.faults import fault_message
 from appliance.web.streaming import CancellingStream, run_watching, thread_events
 
 router = APIRouter(prefix="/v1")
@@ -473,50 +474,19 @@ def embeddings(
 
 def api_error_for(exc: BaseException) -> ApiError:
     """The OpenAI-shaped error of any exception met on the API."""
-    from appliance.errors import (
-        ApplianceError,
-        KeyShredded,
-        Overloaded,
-        QuestionTooLong,
-        RateLimited,
-        RequestTimedOut,
-    )
-    from appliance.privacy import PiiBlocked
-    from appliance.web.app import SERVER_FAULTS
-    from appliance.web.security import RequestTooLarge
-
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, KeyShredded):
-        return ApiError(410, "this item was deleted or erased.", code="gone")
-    if isinstance(exc, RequestTooLarge):
-        return ApiError(413, str(exc), code="request_too_large")
-    if isinstance(exc, Overloaded | RateLimited):
-        return ApiError(
-            429,
-            str(exc),
-            "rate_limit_error",
-            "queue_full" if isinstance(exc, Overloaded) else "rate_limited",
-            headers={"Retry-After": str(exc.retry_after)},
-        )
-    if isinstance(exc, RequestTimedOut):
-        return ApiError(504, str(exc), "timeout_error", "timeout")
-    if isinstance(exc, QuestionTooLong):
-        return ApiError(400, str(exc), code="context_length_exceeded", param="messages")
-    if isinstance(exc, PiiBlocked):
-        return ApiError(400, str(exc), code="pii_blocked", param="messages")
-    if isinstance(exc, NotAllowed):
-        return ApiError(403, str(exc), "permission_error", "permission_denied")
-    if isinstance(exc, CollectionNotFound):
-        return ApiError(404, str(exc), code="model_not_found", param="model")
-    if isinstance(exc, ApplianceError) and not isinstance(exc, SERVER_FAULTS):
-        return ApiError(400, str(exc))
-    ref = uuid.uuid4().hex[:12]
-    import logging
-
-    logging.getLogger("appliance.web").error("API error (ref %s)", ref, exc_info=exc)
+    kind = error_kind(exc)
+    if kind is None or kind.fault:
+        return ApiError(500, fault_message(exc, "API"), "server_error")
+    retry = getattr(exc, "retry_after", None)
     return ApiError(
-        500, f"The appliance could not complete this request (reference {ref}).", "server_error"
+        kind.http_status,
+        kind.public_message or str(exc),
+        kind.type,
+        kind.code,
+        kind.param,
+        headers={"Retry-After": str(retry)} if retry is not None else None,
     )
 
 

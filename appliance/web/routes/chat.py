@@ -4,23 +4,21 @@ open the cited pages; history is sealed per conversation."""
 from __future__ import annotations
 
 import json
-import logging
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from appliance.errors import ApplianceError, GenerationCancelled
+from appliance.errors import GenerationCancelled, error_kind
 from appliance.privacy import PLACEHOLDER, PiiBlocked
 from appliance.rag.pipeline import AnswerStream
 from appliance.web.deps import User, signed_in, web
+from appliance.web.faults import fault_message
 from appliance.web.streaming import CancellingStream, run_watching, thread_events
 
 router = APIRouter()
-log = logging.getLogger("appliance.web")
 
 
 def usable_collections(request: Request, user: User) -> list[dict[str, Any]]:
@@ -277,10 +275,7 @@ async def ask(
 def _failure_message(exc: BaseException) -> str:
     """What the user reads: the message of a user error; for a fault of the server, a
     reference (the details go to the filtered log)."""
-    from appliance.web.app import SERVER_FAULTS
-
-    if isinstance(exc, ApplianceError) and not isinstance(exc, SERVER_FAULTS):
-        return str(exc)
-    ref = uuid.uuid4().hex[:12]
-    log.error("answer failed (ref %s)", ref, exc_info=exc)
-    return f"The answer failed. Reference: {ref} (give it to your administrator)."
+    kind = error_kind(exc)
+    if kind is None or kind.fault:
+        return fault_message(exc, "answer")
+    return kind.public_message or str(exc)
