@@ -48,7 +48,11 @@ def _offline_tldextract() -> None:
     fetches the public-suffix list on first use. Point it at the bundled snapshot."""
     import tldextract
 
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # type: ignore[assignment]
+    # Replaces the module's function with a callable instance taking the same arguments,
+    # which its declared type cannot express.
+    tldextract.extract = tldextract.TLDExtract(  # type: ignore[assignment]
+        suffix_list_urls=(), cache_dir=None
+    )
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from appliance.errors import StoreError
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+    from chromadb.config import Settings as ChromaSettings
 
 _PREFIX = "appl_"
 
@@ -27,7 +31,7 @@ class VectorHit:
     metadata: dict[str, Any]
 
 
-def _chroma_settings():  # type: ignore[no-untyped-def]
+def _chroma_settings() -> ChromaSettings:
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -56,9 +60,9 @@ class VectorIndex:
                 f"the vector index at {where} cannot be opened ({exc}). Restore it from a "
                 "backup or rebuild it with `appliance reindex`."
             ) from exc
-        self._collections: dict[str, Any] = {}
+        self._collections: dict[str, Collection] = {}
 
-    def _collection(self, name: str):  # type: ignore[no-untyped-def]
+    def _collection(self, name: str) -> Collection:
         col = self._collections.get(name)
         if col is None:
             col = self._client.get_or_create_collection(
