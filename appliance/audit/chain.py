@@ -209,9 +209,10 @@ def verify_chain(
 def _former_seq(r: dict[str, Any]) -> int | None:
     """The nearby sequence number under which this record's content was hashed, when it
     was moved (reordered, or renumbered around an inserted or deleted record)."""
+    seq: int = r["seq"]
     for delta in (-1, 1, -2, 2, -3, 3):
-        if r["seq"] + delta > 0 and record_hash({**r, "seq": r["seq"] + delta}) == r["hash"]:
-            return r["seq"] + delta
+        if seq + delta > 0 and record_hash({**r, "seq": seq + delta}) == r["hash"]:
+            return seq + delta
     return None
 
 

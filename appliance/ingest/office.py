@@ -304,7 +304,8 @@ def _odf_class(name: str) -> Callable[..., Element]:
     """One of odfpy's element factories (``TableRow``, ``Table``), by name."""
     from odf import table
 
-    return getattr(table, name)
+    factory: Callable[..., Element] = getattr(table, name)
+    return factory
 
 
 def load_ods(path: Path) -> LoadedDocument:

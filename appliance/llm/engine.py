@@ -134,7 +134,8 @@ class LlamaEngine:
 
     @property
     def n_ctx(self) -> int:
-        return self._llama.n_ctx()
+        n: int = self._llama.n_ctx()
+        return n
 
     @property
     def name(self) -> str:

@@ -135,7 +135,8 @@ class VectorIndex:
         return {str(m.get("document_id")) for m in got["metadatas"] or [] if m}
 
     def count(self, collection: str) -> int:
-        return self._collection(collection).count()
+        n: int = self._collection(collection).count()
+        return n
 
     def drop(self, collection: str) -> None:
         self._collections.pop(collection, None)
