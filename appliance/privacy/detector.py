@@ -230,7 +230,8 @@ class PiiDetector:
         )
         # Loaded here by path, with only what NER needs; Presidio's own load() would
         # load every component (and download a model it cannot find by name).
-        nlp_engine.nlp = {"en": spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)}
+        # Presidio declares nlp None until its own load() fills it.
+        nlp_engine.nlp = {"en": spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)}  # type: ignore[assignment]
         registry = RecognizerRegistry(supported_languages=["en"])
         registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]))
         for recognizer in build_recognizers():

@@ -217,6 +217,7 @@ def is_capitalised(word: str) -> bool:
 
 class PersonNameRecognizer(EntityRecognizer):
     ENTITY = "PERSON"
+    name: str  # set by Presidio's __init__, which mypy cannot infer it from
 
     def __init__(self) -> None:
         self.first, self.last = name_lists()

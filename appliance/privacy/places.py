@@ -148,6 +148,7 @@ class PlaceRecognizer(EntityRecognizer):
     """``LOCATION``: a town, village or region right after a phrase tying it to a person."""
 
     ENTITY = "LOCATION"
+    name: str  # set by Presidio's __init__, which mypy cannot infer it from
 
     def __init__(self, score: float = 0.85) -> None:
         self.score = score

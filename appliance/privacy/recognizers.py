@@ -83,6 +83,8 @@ class Rule:
 class RuleRecognizer(EntityRecognizer):
     """Runs a :class:`Rule`: regex candidates, validation, multilingual context words."""
 
+    name: str  # set by Presidio's __init__, which mypy cannot infer it from
+
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         # Words of five letters or more also match their inflections ("phone" in

@@ -89,7 +89,7 @@ class VectorIndex:
             col.upsert(
                 ids=ids[i : i + step],
                 embeddings=vectors[i : i + step].tolist(),
-                metadatas=metadatas[i : i + step],
+                metadatas=list(metadatas[i : i + step]),
             )
 
     def query(
@@ -110,8 +110,9 @@ class VectorIndex:
             include=["distances", "metadatas"],
         )
         ids = result["ids"][0]
-        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
-        metas = result["metadatas"][0] if result.get("metadatas") else [{}] * len(ids)
+        got_distances, got_metas = result.get("distances"), result.get("metadatas")
+        distances = got_distances[0] if got_distances else [1.0] * len(ids)
+        metas = got_metas[0] if got_metas else [{}] * len(ids)
         return [
             VectorHit(cid, 1.0 - float(dist), dict(meta or {}))
             for cid, dist, meta in zip(ids, distances, metas, strict=True)
@@ -121,9 +122,12 @@ class VectorIndex:
         if not ids:
             return {}
         got = self._collection(collection).get(ids=ids, include=["embeddings"])
+        embeddings = got["embeddings"]
+        if embeddings is None:  # only when not asked for
+            return {}
         return {
             cid: np.asarray(vec, dtype=np.float32)
-            for cid, vec in zip(got["ids"], got["embeddings"], strict=True)
+            for cid, vec in zip(got["ids"], embeddings, strict=True)
         }
 
     def delete_document(self, collection: str, document_id: str) -> None:
