@@ -520,7 +520,8 @@ def load_html(path: Path) -> LoadedDocument:
 def html_blocks(markup: str | BeautifulSoup) -> list[Block]:
     """Blocks of an HTML page (markup text or a parsed BeautifulSoup), as load_html
     reads them."""
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+    from bs4 import BeautifulSoup
+    from bs4.element import Comment, NavigableString, Tag
 
     soup = markup if isinstance(markup, BeautifulSoup) else BeautifulSoup(markup, "html.parser")
     for tag in soup(_HTML_SKIP):
