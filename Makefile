@@ -43,10 +43,12 @@ test: setup browser
 test-online: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# mypy checks what [tool.mypy] in pyproject.toml names: the appliance package.
 lint: $(STAMP)
 	$(BIN)/ruff check appliance tests bench
 	$(BIN)/ruff format --check appliance tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format appliance tests bench
@@ -56,4 +58,4 @@ bench: setup
 	scripts/offline $(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -6,6 +6,7 @@ import shutil
 import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -44,7 +45,7 @@ class Report:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks if c.checked)
 
-    def as_json(self) -> dict:  # type: ignore[type-arg]
+    def as_json(self) -> dict[str, Any]:
         return asdict(self) | {"ok": self.ok}
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from appliance.errors import ModelError
 from appliance.models import EMBEDDING_DIR
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 
 class OnnxEmbedder:
@@ -80,7 +84,8 @@ class OnnxEmbedder:
             return sum(len(e.ids) for e in self._tokenizer.encode_batch(texts))
 
     def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
 
     @property
     def max_tokens(self) -> int:
@@ -113,7 +118,7 @@ class OnnxEmbedder:
                 self._tokenizer.enable_truncation(max_length=self._max_tokens)
         return sum(max(1, len(e.ids)) for e in encodings) / len(words)
 
-    def _run(self, batch: list) -> np.ndarray:
+    def _run(self, batch: list[Encoding]) -> np.ndarray:
         width = max(len(e.ids) for e in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -125,11 +130,12 @@ class OnnxEmbedder:
             types[row, :n] = enc.type_ids
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         feed = {k: v for k, v in feed.items() if k in self._input_names}
-        hidden = self._session.run(None, feed)[0]
+        hidden: np.ndarray = self._session.run(None, feed)[0]
         if hidden.ndim == 3:  # token states: mean over real tokens
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         else:
             pooled = hidden
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit

@@ -20,14 +20,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from appliance.crypto import Signer, fingerprint, verify_signature
 from appliance.store.database import Database
 from appliance.store.schema import AuditCheckpoint, AuditRecord
+
+# A select over audit records (the records themselves, or their count).
+_Query = TypeVar("_Query", bound=Select[Any])
 
 GENESIS = "0" * 64
 RECORD_FIELDS = (
@@ -206,9 +209,10 @@ def verify_chain(
 def _former_seq(r: dict[str, Any]) -> int | None:
     """The nearby sequence number under which this record's content was hashed, when it
     was moved (reordered, or renumbered around an inserted or deleted record)."""
+    seq: int = r["seq"]
     for delta in (-1, 1, -2, 2, -3, 3):
-        if r["seq"] + delta > 0 and record_hash({**r, "seq": r["seq"] + delta}) == r["hash"]:
-            return r["seq"] + delta
+        if seq + delta > 0 and record_hash({**r, "seq": seq + delta}) == r["hash"]:
+            return seq + delta
     return None
 
 
@@ -338,18 +342,19 @@ class AuditTrail:
         if not rows:
             return None
         signer = self._signer()
+        seq, at = rows[-1][0], now_rfc3339()
         payload = {
-            "seq": rows[-1][0],
+            "seq": seq,
             "head_hash": rows[-1][1],
             "merkle_root": merkle_root([h for _, h in rows]),
             "from_seq": start,
-            "at": now_rfc3339(),
+            "at": at,
             "key_fingerprint": signer.fingerprint,
         }
         row = AuditCheckpoint(**payload, signature=signer.sign(canonical(payload)).hex())
         with self.db.session() as s:
             s.add(row)
-        self._last = (payload["seq"], payload["at"])
+        self._last = (seq, at)
         return row
 
     # -- retention -------------------------------------------------------------
@@ -405,7 +410,14 @@ class AuditTrail:
     # -- reading -----------------------------------------------------------------
 
     @staticmethod
-    def _filtered(query, since, until, actor, action, outcome=None):  # type: ignore[no-untyped-def]
+    def _filtered(
+        query: _Query,
+        since: str | None,
+        until: str | None,
+        actor: str | None,
+        action: str | None,
+        outcome: str | None = None,
+    ) -> _Query:
         if since:
             query = query.where(AuditRecord.at >= since)
         if until:

@@ -18,6 +18,7 @@ import base64
 import json
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -169,7 +170,7 @@ def resolve_key_source(
     key_file: Path | None,
     data_dir: Path | None,
     prompt: Any = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> KeySource:
     """The environment's passphrase, else the key file, else ask ``prompt()``."""
     env = os.environ if env is None else env

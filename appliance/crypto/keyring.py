@@ -36,6 +36,10 @@ from appliance.errors import CryptoError, KeyShredded, KeyUnavailable, TamperedD
 _VERIFIER = b"appliance key-encryption key check v1"
 SUPERSEDED = "superseded"
 
+# A secret kept in a file and wrapped under the KEK (a signing key), moved by a rotation:
+# its wrapped versions, the place its sealing is bound to, and how to save it back.
+RotatingSecret = tuple[dict[str, str], tuple[str, ...], Callable[[dict[str, str]], None]]
+
 
 class KekState:
     CURRENT = "current"
@@ -396,8 +400,7 @@ class Keyring:
         self,
         new_source: KeySource,
         *,
-        secrets: list[tuple[dict[str, str], tuple[str, ...], Callable[[dict[str, str]], None]]]
-        | None = None,
+        secrets: list[RotatingSecret] | None = None,
         batch: int = 200,
         on_progress: Callable[[int, int], None] | None = None,
         crash_after: int | None = None,

@@ -12,12 +12,13 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from appliance.crypto.keyring import Keyring
+from appliance.crypto.keyring import Keyring, RotatingSecret
 from appliance.errors import CryptoError
 
 _RAW = serialization.Encoding.Raw
@@ -98,7 +99,7 @@ class Signer:
         return signer
 
     def _save(self, wrapped: dict[str, str]) -> None:
-        record = {
+        record: dict[str, object] = {
             "algorithm": "ed25519",
             "public_key": self.public_raw.hex(),
             "fingerprint": fingerprint(self.public_raw),
@@ -130,9 +131,9 @@ def _write_json(path: Path, record: dict[str, object]) -> None:
     os.replace(tmp, path)
 
 
-def rotation_entries(keys_dir: Path):  # type: ignore[no-untyped-def]
+def rotation_entries(keys_dir: Path) -> list[RotatingSecret]:
     """For :meth:`Keyring.rotate`: every signing key file, so it moves to the new KEK too."""
-    entries = []
+    entries: list[RotatingSecret] = []
     for path in sorted(keys_dir.glob("*.json")) if keys_dir.is_dir() else []:
         try:
             record = json.loads(path.read_text())
@@ -142,7 +143,9 @@ def rotation_entries(keys_dir: Path):  # type: ignore[no-untyped-def]
                 f"{path}: damaged signing-key file; restore it from a backup before rotating."
             ) from None
 
-        def save(wrapped: dict[str, str], path: Path = path, record: dict = record) -> None:  # type: ignore[type-arg]
+        def save(
+            wrapped: dict[str, str], path: Path = path, record: dict[str, Any] = record
+        ) -> None:
             _write_json(path, {**record, "wrapped": wrapped})
 
         entries.append((record["wrapped"], ("signing-key", path.stem), save))

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.errors import DocumentError
 from appliance.ingest import ocr
 from appliance.ingest.text import clean_line, decode_text, normalise_text
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+    from lxml.etree import _Element
 
 
 @dataclass
@@ -137,9 +141,9 @@ def load_pdf(path: Path) -> LoadedDocument:
         reader = PdfReader(str(path), strict=False)
         if reader.is_encrypted:
             try:
-                ok = reader.decrypt("")
+                ok = bool(reader.decrypt(""))
             except Exception:
-                ok = 0
+                ok = False
             if not ok:
                 raise DocumentError(
                     f"{path}: the PDF is password-protected; upload an unlocked copy."
@@ -148,7 +152,7 @@ def load_pdf(path: Path) -> LoadedDocument:
         for number, page in enumerate(reader.pages, start=1):
             text = page.extract_text() or ""
             pages.append(Page(number, _plain_text_blocks(text)))
-        scanned = [p.number for p in pages if _text_chars(p) < MIN_PAGE_CHARS]
+        scanned = [n for n, p in enumerate(pages, start=1) if _text_chars(p) < MIN_PAGE_CHARS]
         meta_title = None
         try:
             meta_title = reader.metadata.title if reader.metadata else None
@@ -171,9 +175,9 @@ def load_pdf(path: Path) -> LoadedDocument:
     # Pages with (almost) no text layer are images of text: read them by OCR.
     for number, text in ocr.read_pdf_pages(path, scanned).items():
         blocks = _plain_text_blocks(text)
-        page = pages[number - 1]
-        if sum(len(b.text) for b in blocks) > _text_chars(page):
-            page.blocks, page.ocr = blocks, True
+        scanned_page = pages[number - 1]
+        if sum(len(b.text) for b in blocks) > _text_chars(scanned_page):
+            scanned_page.blocks, scanned_page.ocr = blocks, True
     blocks = [b for p in pages for b in p.blocks]
     meta_title = _clean(meta_title) if isinstance(meta_title, str) else ""
     title = meta_title or _title_from(blocks, path)
@@ -319,7 +323,7 @@ def load_docx(path: Path) -> LoadedDocument:
     return LoadedDocument(core_title or _title_from(blocks, path), "docx", ordered)
 
 
-def _docx_block_elements(container):  # type: ignore[no-untyped-def]
+def _docx_block_elements(container: _Element) -> Iterator[tuple[str, _Element]]:
     """Paragraphs ("p") and tables ("tbl") of a body, cell or text box, in order,
     looking through content controls, custom XML and tracked insertions."""
     for child in container.iterchildren():
@@ -332,11 +336,11 @@ def _docx_block_elements(container):  # type: ignore[no-untyped-def]
             yield from _docx_block_elements(child)
 
 
-def _docx_text(element) -> str:  # type: ignore[no-untyped-def]
+def _docx_text(element: _Element) -> str:
     """The visible text under a paragraph (or run container), in order."""
     parts: list[str] = []
 
-    def walk(node) -> None:  # type: ignore[no-untyped-def]
+    def walk(node: _Element) -> None:
         for child in node.iterchildren():
             tag = child.tag
             if not isinstance(tag, str) or tag in _DOCX_HIDDEN:
@@ -359,7 +363,7 @@ def _docx_text(element) -> str:  # type: ignore[no-untyped-def]
     return " ".join("".join(parts).split("\n"))
 
 
-def _docx_text_boxes(paragraph):  # type: ignore[no-untyped-def]
+def _docx_text_boxes(paragraph: _Element) -> list[_Element]:
     """Text boxes anchored in a paragraph (the drawing's own copy, not its fallback)."""
     seen = []
     for box in paragraph.iter(f"{_W}txbxContent"):
@@ -371,9 +375,10 @@ def _docx_text_boxes(paragraph):  # type: ignore[no-untyped-def]
     return seen
 
 
-def _docx_heading_level(paragraph, style_names: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
+def _docx_heading_level(paragraph: _Element, style_names: dict[str, str]) -> int:
     style = paragraph.find(f"{_W}pPr/{_W}pStyle")
-    name = style_names.get(style.get(f"{_W}val"), "") if style is not None else ""
+    style_id = style.get(f"{_W}val") if style is not None else None
+    name = style_names.get(style_id, "") if style_id is not None else ""
     if name == "Title":
         return 1
     if name.startswith("Heading"):
@@ -382,7 +387,7 @@ def _docx_heading_level(paragraph, style_names: dict[str, str]) -> int:  # type:
     return 0
 
 
-def _docx_table_rows(table, depth: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _docx_table_rows(table: _Element, depth: int) -> list[str]:
     """One line per row, cells joined by " | "; a nested table's rows are read into
     its cell, joined by "; ". Rows deleted as tracked changes are left out."""
     if depth > MAX_DOCX_DEPTH:
@@ -407,7 +412,7 @@ def _docx_table_rows(table, depth: int) -> list[str]:  # type: ignore[no-untyped
     return rows
 
 
-def _docx_children(parent, tag: str):  # type: ignore[no-untyped-def]
+def _docx_children(parent: _Element, tag: str) -> Iterator[_Element]:
     """Children with ``tag``, looking through content controls and custom XML."""
     for child in parent.iterchildren():
         if child.tag == tag:
@@ -512,10 +517,11 @@ def load_html(path: Path) -> LoadedDocument:
     return LoadedDocument(title, "html", [Page(None, blocks)], encoding=encoding)
 
 
-def html_blocks(markup) -> list[Block]:  # type: ignore[no-untyped-def]
+def html_blocks(markup: str | BeautifulSoup) -> list[Block]:
     """Blocks of an HTML page (markup text or a parsed BeautifulSoup), as load_html
     reads them."""
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+    from bs4 import BeautifulSoup
+    from bs4.element import Comment, NavigableString, Tag
 
     soup = markup if isinstance(markup, BeautifulSoup) else BeautifulSoup(markup, "html.parser")
     for tag in soup(_HTML_SKIP):
@@ -644,8 +650,10 @@ def _elsewhere(module: str, name: str) -> Callable[[Path], LoadedDocument]:
     def load(path: Path) -> LoadedDocument:
         import importlib
 
-        loader = getattr(importlib.import_module(f"appliance.ingest.{module}"), name)
-        return loader(path)  # type: ignore[no-any-return]
+        loader: Callable[[Path], LoadedDocument] = getattr(
+            importlib.import_module(f"appliance.ingest.{module}"), name
+        )
+        return loader(path)
 
     return load
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 from appliance.errors import DocumentError
@@ -96,12 +96,14 @@ def load_eml(path: Path) -> LoadedDocument:
     for index, part in enumerate(message.iter_attachments(), start=1):
         if part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
-            payload = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            first = inner[0] if isinstance(inner, list) and inner else None
+            payload = first.as_bytes() if isinstance(first, Message) else b""
             name = _attachment_name(part.get_filename() or "message.eml", index)
             if not name.lower().endswith(".eml"):
                 name += ".eml"
         else:
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)  # None for a multipart part
+            payload = decoded if isinstance(decoded, bytes) else b""
             name = _attachment_name(part.get_filename(), index)
         if payload:
             attachments.append(Attachment(name, payload))
@@ -115,6 +117,7 @@ def load_msg(path: Path) -> LoadedDocument:
     """An Outlook message (OLE compound file): headers, body, attachments."""
     import extract_msg
     from extract_msg.exceptions import ExMsgBaseException
+    from extract_msg.msg_classes import MessageBase
 
     with path.open("rb") as fh:
         magic = fh.read(8)
@@ -125,6 +128,10 @@ def load_msg(path: Path) -> LoadedDocument:
     except (ExMsgBaseException, OSError, ValueError, KeyError, TypeError) as exc:
         raise DocumentError(f"{path}: the .msg is damaged and cannot be read ({exc}).") from exc
     try:
+        if not isinstance(message, MessageBase):  # a contact or a sticky note: no mail
+            raise DocumentError(
+                f"{path}: an Outlook {type(message).__name__}, not a mail; export it as text."
+            )
         headers = {
             "From": message.sender or "",
             "To": message.to or "",

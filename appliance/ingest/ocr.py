@@ -83,7 +83,10 @@ def read_image(image: Image, dpi: float | None = None) -> str:
     if dpi:
         config = f"--dpi {max(70, round(dpi * image.width / original_width))}"
     try:
-        return pytesseract.image_to_string(image, lang=langs, config=config, timeout=PAGE_TIMEOUT_S)
+        text: str = pytesseract.image_to_string(
+            image, lang=langs, config=config, timeout=PAGE_TIMEOUT_S
+        )
+        return text
     except RuntimeError as exc:  # pytesseract's timeout
         raise DocumentError(f"OCR gave up on a page after {PAGE_TIMEOUT_S} s ({exc}).") from exc
     except pytesseract.TesseractError as exc:

@@ -16,9 +16,10 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import zip_longest
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from appliance.errors import DocumentError
 from appliance.ingest.loaders import (
@@ -31,6 +32,12 @@ from appliance.ingest.loaders import (
     _title_from,
 )
 from appliance.ingest.text import decode_text
+
+if TYPE_CHECKING:
+    from odf.element import Element
+    from odf.opendocument import OpenDocument
+    from pptx.shapes.base import BaseShape
+    from pptx.shapes.group import GroupShape
 
 # Sheets one workbook may have. Excel's own limit is memory; real workbooks hold
 # tens. A thousand is generous and bounds the work a hostile file can ask for.
@@ -113,11 +120,8 @@ def load_xlsx(path: Path) -> LoadedDocument:
         for number, sheet in enumerate(workbook.worksheets, start=1):
             # Read-only mode trusts the sheet's recorded dimension; files written by
             # other tools often record it wrong, which would cut rows off silently.
-            sheet.reset_dimensions()  # type: ignore[union-attr]
-            rows = (
-                [_cell_text(v) for v in row]
-                for row in sheet.iter_rows(values_only=True)  # type: ignore[union-attr]
-            )
+            sheet.reset_dimensions()
+            rows = ([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
             try:
                 blocks = table_blocks(rows)
             except DocumentError as exc:
@@ -179,15 +183,16 @@ def load_pptx(path: Path) -> LoadedDocument:
     )
 
 
-def _shapes(shapes) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
-    """Shapes in reading order (top to bottom, left to right), groups opened."""
+def _shapes(shapes: Iterable[BaseShape]) -> Iterator[Any]:
+    """Shapes in reading order (top to bottom, left to right), groups opened. Typed
+    Any: the caller asks each shape what it holds (``has_text_frame``, ``has_table``)."""
 
-    def position(shape):  # type: ignore[no-untyped-def]
+    def position(shape: BaseShape) -> tuple[int, int]:
         return (shape.top or 0, shape.left or 0)
 
     for shape in sorted(shapes, key=position):
         if shape.shape_type is not None and int(shape.shape_type) == 6:  # MSO_SHAPE_TYPE.GROUP
-            yield from _shapes(shape.shapes)
+            yield from _shapes(cast("GroupShape", shape).shapes)
         else:
             yield shape
 
@@ -195,7 +200,7 @@ def _shapes(shapes) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
 # -- OpenDocument -------------------------------------------------------------
 
 
-def _odf(path: Path, kind: str):  # type: ignore[no-untyped-def]
+def _odf(path: Path, kind: str) -> OpenDocument:
     _check_zip(path, kind)
     from odf.opendocument import load
 
@@ -212,12 +217,12 @@ _TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
 
-def _odf_text(node) -> str:  # type: ignore[no-untyped-def]
+def _odf_text(node: Element) -> str:
     """Visible text of a paragraph or heading: spaces, tabs and line breaks
     expanded, notes' citations and tracked deletions left out."""
     parts: list[str] = []
 
-    def walk(n) -> None:  # type: ignore[no-untyped-def]
+    def walk(n: Element) -> None:
         for child in n.childNodes:
             if child.nodeType == child.TEXT_NODE:
                 parts.append(str(child.data))
@@ -242,7 +247,7 @@ def load_odt(path: Path) -> LoadedDocument:
     document = _odf(path, "ODT")
     blocks: list[Block] = []
 
-    def walk(node) -> None:  # type: ignore[no-untyped-def]
+    def walk(node: Element) -> None:
         for child in node.childNodes:
             if child.nodeType != child.ELEMENT_NODE:
                 continue
@@ -271,7 +276,7 @@ def load_odt(path: Path) -> LoadedDocument:
     return LoadedDocument(title or _title_from(blocks, path), "odt", [Page(None, blocks)])
 
 
-def _odf_rows(table) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+def _odf_rows(table: Element) -> Iterator[list[str]]:
     """Rows of an ODF table as cell texts. Repeated empty rows and cells (how ODS
     marks the rest of a sheet as blank, often a million of them) are not expanded."""
     for row in table.getElementsByType(_odf_class("TableRow")):
@@ -295,10 +300,12 @@ def _odf_rows(table) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
                 yield cells
 
 
-def _odf_class(name: str):  # type: ignore[no-untyped-def]
+def _odf_class(name: str) -> Callable[..., Element]:
+    """One of odfpy's element factories (``TableRow``, ``Table``), by name."""
     from odf import table
 
-    return getattr(table, name)
+    factory: Callable[..., Element] = getattr(table, name)
+    return factory
 
 
 def load_ods(path: Path) -> LoadedDocument:

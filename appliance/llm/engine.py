@@ -13,12 +13,18 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import psutil
 
 from appliance.errors import GenerationCancelled, ModelError
 from appliance.models import check_gguf
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import (
+        ChatCompletionRequestMessage,
+        CreateChatCompletionStreamResponse,
+    )
 
 
 class ChatMessage(TypedDict):
@@ -134,7 +140,8 @@ class LlamaEngine:
 
     @property
     def n_ctx(self) -> int:
-        return self._llama.n_ctx()
+        n: int = self._llama.n_ctx()
+        return n
 
     @property
     def name(self) -> str:
@@ -176,7 +183,8 @@ class LlamaEngine:
                 # seeded request re-evaluates its prompt to be reproducible.
                 self._llama.reset()
             stream = self._llama.create_chat_completion(
-                messages=list(messages),
+                # Our messages carry the keys llama.cpp reads; its types spell each role.
+                messages=cast("list[ChatCompletionRequestMessage]", list(messages)),
                 max_tokens=params.max_tokens,
                 temperature=params.temperature,
                 top_p=params.top_p,
@@ -188,11 +196,13 @@ class LlamaEngine:
                 stream=True,
             )
             try:
-                for chunk in stream:
+                # stream=True: an iterator of chunks, not one response.
+                for chunk in cast("Iterator[CreateChatCompletionStreamResponse]", stream):
                     if cancel is not None and cancel.is_set():
                         raise GenerationCancelled("generation cancelled")
                     choice = chunk["choices"][0]
-                    delta = choice.get("delta", {}).get("content")
+                    content = choice.get("delta", {}).get("content")
+                    delta = content if isinstance(content, str) else None
                     if report is not None:
                         if delta:
                             report["completion_tokens"] = report.get("completion_tokens", 0) + 1

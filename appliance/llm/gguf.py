@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from appliance.errors import ModelError
+
+if TYPE_CHECKING:
+    from gguf import GGUFReader
 
 GGUF_MAGIC = b"GGUF"
 
@@ -47,7 +51,8 @@ class GgufInfo:
         }
 
 
-def _field(reader, key: str):  # type: ignore[no-untyped-def]
+def _field(reader: GGUFReader, key: str) -> Any:
+    """The value of header field ``key`` (its type depends on the field), or None."""
     field = reader.fields.get(key)
     if field is None:
         return None

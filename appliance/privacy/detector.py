@@ -48,7 +48,11 @@ def _offline_tldextract() -> None:
     fetches the public-suffix list on first use. Point it at the bundled snapshot."""
     import tldextract
 
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # type: ignore[assignment]
+    # Replaces the module's function with a callable instance taking the same arguments,
+    # which its declared type cannot express.
+    tldextract.extract = tldextract.TLDExtract(  # type: ignore[assignment]
+        suffix_list_urls=(), cache_dir=None
+    )
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,8 @@ class PiiDetector:
         )
         # Loaded here by path, with only what NER needs; Presidio's own load() would
         # load every component (and download a model it cannot find by name).
-        nlp_engine.nlp = {"en": spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)}
+        # Presidio declares nlp None until its own load() fills it.
+        nlp_engine.nlp = {"en": spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)}  # type: ignore[assignment]
         registry = RecognizerRegistry(supported_languages=["en"])
         registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]))
         for recognizer in build_recognizers():

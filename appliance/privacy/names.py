@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 FAKER_LOCALES = (
     "en_GB", "en_US", "en_IE", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_CH", "it_IT", "es_ES",
@@ -183,9 +185,9 @@ def _list_attrs(provider: type, kind: str) -> list[str]:
     ]
 
 
-def _names(values: object) -> list[str]:
+def _names(values: Iterable[object]) -> list[str]:
     items = values.keys() if isinstance(values, dict) else values  # OrderedDict of weights
-    return [str(v).lower() for v in items if len(str(v)) > 1]  # type: ignore[union-attr]
+    return [str(v).lower() for v in items if len(str(v)) > 1]
 
 
 _TITLE_BEFORE = re.compile(r"(?:^|[^\w])(?:" + "|".join(map(re.escape, TITLES)) + r")\.?\s*$")
@@ -215,6 +217,7 @@ def is_capitalised(word: str) -> bool:
 
 class PersonNameRecognizer(EntityRecognizer):
     ENTITY = "PERSON"
+    name: str  # set by Presidio's __init__, which mypy cannot infer it from
 
     def __init__(self) -> None:
         self.first, self.last = name_lists()
@@ -225,7 +228,9 @@ class PersonNameRecognizer(EntityRecognizer):
     def load(self) -> None:
         pass
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # type: ignore[no-untyped-def]
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
         if self.ENTITY not in entities:
             return []
         words = []

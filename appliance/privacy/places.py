@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from appliance.privacy.names import NOT_NAMES
 
@@ -147,6 +148,7 @@ class PlaceRecognizer(EntityRecognizer):
     """``LOCATION``: a town, village or region right after a phrase tying it to a person."""
 
     ENTITY = "LOCATION"
+    name: str  # set by Presidio's __init__, which mypy cannot infer it from
 
     def __init__(self, score: float = 0.85) -> None:
         self.score = score
@@ -157,7 +159,9 @@ class PlaceRecognizer(EntityRecognizer):
     def load(self) -> None:
         pass
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # type: ignore[no-untyped-def]
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
         if self.ENTITY not in entities:
             return []
         out = []

@@ -276,7 +276,8 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-_FIELDS = {
+# Keyed like pydantic's error locations (list indexes are ints).
+_FIELDS: dict[tuple[int | str, ...], list[str]] = {
     (): list(PolicyFile.model_fields),
     ("stages",): list(StageActions.model_fields),
     ("entities", "*"): list(EntityRule.model_fields),

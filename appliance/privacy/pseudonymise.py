@@ -170,12 +170,13 @@ def apply_policy(
     todo = [(e, a) for e, a in actions if a != "keep"]
     if not todo:
         return Transformed(text, applied)
-    if any(a == "pseudonymise" for _, a in todo) and scope is None:
-        raise ValueError("pseudonymisation needs a scope")
-    # Number placeholders in reading order (the anonymizer works from the end).
-    for e, a in sorted(todo, key=lambda pair: pair[0].start):
-        if a == "pseudonymise":
-            scope.placeholder(e.type, text[e.start : e.end])  # type: ignore[union-attr]
+    if any(a == "pseudonymise" for _, a in todo):
+        if scope is None:
+            raise ValueError("pseudonymisation needs a scope")
+        # Number placeholders in reading order (the anonymizer works from the end).
+        for e, a in sorted(todo, key=lambda pair: pair[0].start):
+            if a == "pseudonymise":
+                scope.placeholder(e.type, text[e.start : e.end])
     operators: dict[str, OperatorConfig] = {}
     for entity_type in {e.type for e, _ in todo}:
         action = policy.action(entity_type, stage)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 from stdnum import bic, iban, luhn
 from stdnum.de import idnr
 from stdnum.es import dni, nie
@@ -82,6 +83,8 @@ class Rule:
 class RuleRecognizer(EntityRecognizer):
     """Runs a :class:`Rule`: regex candidates, validation, multilingual context words."""
 
+    name: str  # set by Presidio's __init__, which mypy cannot infer it from
+
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         # Words of five letters or more also match their inflections ("phone" in
@@ -136,7 +139,9 @@ class RuleRecognizer(EntityRecognizer):
             cut = text.rfind(" ", start, cut)
         return None
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:  # type: ignore[no-untyped-def]
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
         if self.rule.entity not in entities:
             return []
         out: list[RecognizerResult] = []
@@ -150,9 +155,10 @@ class RuleRecognizer(EntityRecognizer):
                 if self.rule.validator is not None and not self.rule.validator(value):
                     # A pattern that allows spaces may have run on into the next word
                     # ("DE592664184 was"): try the shorter candidates.
-                    end = self._valid_prefix(text, start, end)
-                    if end is None:
+                    shorter = self._valid_prefix(text, start, end)
+                    if shorter is None:
                         continue
+                    end = shorter
                     value = text[start:end]
                 score = self.rule.scorer(value) if self.rule.scorer else self.rule.score
                 if score < 0:  # the scorer rejected it outright
@@ -222,9 +228,10 @@ def phone_quality(value: str, regions: tuple[str, ...] = _PHONE_REGIONS) -> str 
     candidate = value.strip()
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
-    regions = (None,) if candidate.startswith("+") else regions
+    # A number with its country code is read in that country's plan (region None).
+    plans: tuple[str | None, ...] = (None,) if candidate.startswith("+") else regions
     possible = False
-    for region in regions:
+    for region in plans:
         try:
             number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException:

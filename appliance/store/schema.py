@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -24,7 +26,9 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model is mapped to one Table (none to a join or a select), so Core statements
+    # may use ``Model.__table__.insert()`` and ``.delete()``.
+    __table__: ClassVar[Table]
 
 
 class Collection(Base):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from appliance.crypto import DataKey, Keyring
+from appliance.crypto import DataKey, Keyring, WrappedKey
 from appliance.errors import CryptoError, TamperedData
 from appliance.store.schema import Chunk, Document
 
@@ -203,7 +203,7 @@ class DocumentVault:
         self.delete_original(document_id)
         self.keyring.shred_keys(keys, reason, logged=True)
 
-    def announce(self, document_id: str, reason: str) -> list:  # type: ignore[type-arg]
+    def announce(self, document_id: str, reason: str) -> list[WrappedKey]:
         """Log the document's keys as shredded before anything of it is deleted."""
         return [
             *self.keyring.announce_shred(ORIGINAL_SCOPE, [document_id], reason),

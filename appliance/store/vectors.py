@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from appliance.errors import StoreError
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+    from chromadb.config import Settings as ChromaSettings
 
 _PREFIX = "appl_"
 
@@ -27,7 +31,7 @@ class VectorHit:
     metadata: dict[str, Any]
 
 
-def _chroma_settings():  # type: ignore[no-untyped-def]
+def _chroma_settings() -> ChromaSettings:
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -56,9 +60,9 @@ class VectorIndex:
                 f"the vector index at {where} cannot be opened ({exc}). Restore it from a "
                 "backup or rebuild it with `appliance reindex`."
             ) from exc
-        self._collections: dict[str, Any] = {}
+        self._collections: dict[str, Collection] = {}
 
-    def _collection(self, name: str):  # type: ignore[no-untyped-def]
+    def _collection(self, name: str) -> Collection:
         col = self._collections.get(name)
         if col is None:
             col = self._client.get_or_create_collection(
@@ -85,7 +89,7 @@ class VectorIndex:
             col.upsert(
                 ids=ids[i : i + step],
                 embeddings=vectors[i : i + step].tolist(),
-                metadatas=metadatas[i : i + step],
+                metadatas=list(metadatas[i : i + step]),
             )
 
     def query(
@@ -106,8 +110,9 @@ class VectorIndex:
             include=["distances", "metadatas"],
         )
         ids = result["ids"][0]
-        distances = result["distances"][0] if result.get("distances") else [1.0] * len(ids)
-        metas = result["metadatas"][0] if result.get("metadatas") else [{}] * len(ids)
+        got_distances, got_metas = result.get("distances"), result.get("metadatas")
+        distances = got_distances[0] if got_distances else [1.0] * len(ids)
+        metas = got_metas[0] if got_metas else [{}] * len(ids)
         return [
             VectorHit(cid, 1.0 - float(dist), dict(meta or {}))
             for cid, dist, meta in zip(ids, distances, metas, strict=True)
@@ -117,9 +122,12 @@ class VectorIndex:
         if not ids:
             return {}
         got = self._collection(collection).get(ids=ids, include=["embeddings"])
+        embeddings = got["embeddings"]
+        if embeddings is None:  # only when not asked for
+            return {}
         return {
             cid: np.asarray(vec, dtype=np.float32)
-            for cid, vec in zip(got["ids"], got["embeddings"], strict=True)
+            for cid, vec in zip(got["ids"], embeddings, strict=True)
         }
 
     def delete_document(self, collection: str, document_id: str) -> None:
@@ -131,7 +139,8 @@ class VectorIndex:
         return {str(m.get("document_id")) for m in got["metadatas"] or [] if m}
 
     def count(self, collection: str) -> int:
-        return self._collection(collection).count()
+        n: int = self._collection(collection).count()
+        return n
 
     def drop(self, collection: str) -> None:
         self._collections.pop(collection, None)
