@@ -276,7 +276,7 @@ def error_kind(exc: BaseException) -> ErrorKind | None:
     """The table's row for ``exc``, by its class's MRO; None for anything that is not
     an :class:`ApplianceError` (a fault of the appliance)."""
     for cls in type(exc).__mro__:
-        kind = ERROR_TABLE.get(cls)  # type: ignore[call-overload]
+        kind = ERROR_TABLE.get(cls)
         if kind is not None:
             return kind
     return None

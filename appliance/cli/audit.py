@@ -35,7 +35,7 @@ def audit_verify(obj: _Context, bundle: Path | None, as_json: bool, role: str) -
         report = verify_bundle(bundle)
     else:
         with obj.appliance() as app:
-            report = app.audit.verify_as(_caller(role))
+            report = app.audit_verify(_caller(role))
     if as_json:
         _emit_json(report.as_json())
     elif report.ok:
@@ -81,10 +81,10 @@ def audit_export(
         raise click.UsageError(f"{out} already exists; choose a new file name.")
     with obj.appliance() as app:
         try:
-            n = app.audit.export_as(
-                _caller(role),
+            n = app.audit_export(
                 bundle or out,  # type: ignore[arg-type]
                 "bundle" if bundle else fmt,
+                _caller(role),
                 since=since,
                 until=until,
                 actor=actor,
@@ -108,11 +108,7 @@ def audit_purge(obj: _Context, dry_run: bool) -> None:
     """Remove records older than `audit_retention_days` (default 365, at least 183),
     up to a signed checkpoint that anchors the rest; nothing while `audit_legal_hold`."""
     with obj.appliance() as app:
-        report = app.audit.purge(
-            app.settings.audit_retention_days,
-            legal_hold=app.settings.audit_legal_hold,
-            dry_run=dry_run,
-        )
+        report = app.audit_purge(dry_run=dry_run)
     _emit_json({**report.as_json(), "dry_run": dry_run})
 
 
@@ -123,6 +119,6 @@ def audit_public_key(obj: _Context) -> None:
     from appliance.crypto import public_key_pem
 
     with obj.appliance() as app:
-        raw, fp = app.audit.public_key()
+        raw, fp = app.audit_public_key()
     click.echo(public_key_pem(raw), nl=False)
     click.echo(f"fingerprint: {fp}")

@@ -20,10 +20,8 @@ def backup() -> None:
 @click.pass_obj
 def backup_create(obj: _Context, out: Path, as_json: bool) -> None:
     """Write an encrypted archive of the data directory to OUT (outside it)."""
-    from appliance.backup import create_backup
-
     with obj.appliance() as app:
-        receipt = create_backup(app, out)
+        receipt = app.create_backup(out)
     if as_json:
         _emit_json(receipt.as_json())
         return

@@ -71,6 +71,4 @@ def _caller(role: str):  # type: ignore[no-untyped-def]
 
 
 def _accounts(app):  # type: ignore[no-untyped-def]
-    from appliance.accounts import Accounts
-
-    return Accounts(app.db, app.audit, app.settings)
+    return app.accounts

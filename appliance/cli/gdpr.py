@@ -164,10 +164,10 @@ def gdpr_sweep(obj: _Context, dry_run: bool) -> None:
 @click.pass_obj
 def gdpr_ropa(obj: _Context, fmt: str, out: Path | None) -> None:
     """The record of processing activities (Art. 30), from the live configuration."""
-    from appliance.gdpr import record_of_processing, ropa_markdown
+    from appliance.gdpr import ropa_markdown
 
     with obj.appliance() as app:
-        record = record_of_processing(app)
+        record = app.record_of_processing()
     text = ropa_markdown(record) if fmt == "md" else json.dumps(record, indent=2) + "\n"
     if out is None:
         click.echo(text, nl=False)

@@ -21,7 +21,7 @@ def keys() -> None:
 def keys_status(obj: _Context, as_json: bool) -> None:
     """Show the key-encryption key version, data keys and shredded keys."""
     with obj.appliance() as app:
-        status = app.keyring.status()
+        status = app.key_status()
     if as_json:
         _emit_json(status.as_json())
         return
@@ -67,31 +67,26 @@ def keys_rotate(obj: _Context, new_key_file: Path | None, restart: bool, batch: 
     import os
 
     from appliance.config import remember_setting
-    from appliance.crypto import KeySource
+
+    def typed() -> str:
+        return str(
+            click.prompt(
+                "New passphrase (12+ characters)",
+                hide_input=True,
+                confirmation_prompt=True,
+                err=True,
+            )
+        )
 
     with obj.appliance() as app:
-        if restart:
-            app.keyring.restart_rotation()
-        current = app.keyring.current_record().kind
-        env_new = os.environ.get("APPLIANCE_NEW_PASSPHRASE")
-        if new_key_file is not None:
-            new_source = KeySource.key_file(
-                new_key_file.expanduser().resolve(), app.settings.data_dir
-            )
-        elif env_new:
-            new_source = KeySource.passphrase(env_new, "APPLIANCE_NEW_PASSPHRASE")
-        elif sys.stdin.isatty() and current == "passphrase":
-            new_source = KeySource.passphrase(
-                click.prompt(
-                    "New passphrase (12+ characters)",
-                    hide_input=True,
-                    confirmation_prompt=True,
-                    err=True,
-                ),
-                "typed",
-            )
-        else:
-            new_source = obj.key_source()
+        current = app.key_status().kek_kind
+        choice = app.new_key_source(
+            new_key_file=new_key_file,
+            typed=typed if sys.stdin.isatty() else None,
+            current=obj.key_source,
+        )
+        new_source = choice.source
+        if choice.origin == "same":
             click.echo("no new secret given: re-deriving the key from the same secret, new salt")
 
         def progress(done: int, total: int) -> None:
@@ -99,7 +94,11 @@ def keys_rotate(obj: _Context, new_key_file: Path | None, restart: bool, batch: 
 
         crash_after = batch if os.environ.get("APPLIANCE_CRASH_AT") == "rotation" else None
         version = app.rotate_keys(
-            new_source, on_progress=progress, batch=batch, crash_after=crash_after
+            new_source,
+            on_progress=progress,
+            batch=batch,
+            crash_after=crash_after,
+            restart=restart,
         )
         click.echo(f"rotated: every data key is now wrapped under key version {version}")
         if new_key_file is not None:

@@ -20,7 +20,7 @@ def collections() -> None:
 @click.pass_obj
 def collections_list(obj: _Context, as_json: bool) -> None:
     with obj.appliance() as app:
-        rows = app.library.collections()
+        rows = app.collections()
     if as_json:
         _emit_json([{"name": c.name, "documents": n, "policy": c.policy} for c, n in rows])
         return
@@ -134,7 +134,7 @@ def documents() -> None:
 @click.pass_obj
 def documents_list(obj: _Context, collection: str, as_json: bool) -> None:
     with obj.appliance() as app:
-        docs = app.library.documents(collection)
+        docs = app.documents(collection)
     if as_json:
         _emit_json([d.as_json() for d in docs])
         return

@@ -98,17 +98,13 @@ def pii_redact(obj: _Context, policy_name: str, stage: str) -> None:
 
     Placeholders are consistent within the input; nothing is stored.
     """
-    import hashlib
-    import hmac
-    import os
-
+    from appliance.crypto import ephemeral_mac
     from appliance.privacy import PseudonymScope, apply_policy
 
     policy = _policy(obj, policy_name)
     detector = _detector(obj)
     text = _read_stdin_text()
-    key = os.urandom(32)
-    scope = PseudonymScope(lambda v: hmac.new(key, v.encode(), hashlib.sha256).hexdigest())
+    scope = PseudonymScope(ephemeral_mac())
     entities = detector.analyze(
         text, policy.types_for(stage), policy.thresholds(), allow=policy.allow, deny=policy.deny
     )

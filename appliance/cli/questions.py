@@ -20,11 +20,11 @@ def _require_documents(app, collection: str) -> None:  # type: ignore[no-untyped
     (an empty answer would look like "nothing relevant"), naming those that have some."""
     from appliance.errors import CollectionEmpty
 
-    counts = {c.name: n for c, n in app.library.collections()}
+    counts = {c.name: n for c, n in app.collections()}
     if counts.get(collection, 0):
         return
     if collection not in counts:
-        app.library.get_collection(collection)  # raises CollectionNotFound
+        app.get_collection(collection)  # raises CollectionNotFound
     others = ", ".join(f"{name} ({n})" for name, n in counts.items() if n)
     raise CollectionEmpty(
         f"the collection {collection!r} holds no documents yet: add some with "
@@ -65,7 +65,6 @@ def ingest(obj: _Context, paths: tuple[Path, ...], collection: str, policy: str 
     from appliance.rag.documents import expand_paths
 
     with obj.appliance() as app:
-        app.library.ensure_collection(collection, policy)
         show_bar = sys.stderr.isatty()
         total = sum(1 for _ in expand_paths(list(paths))) if show_bar else 0
         lines: list[str] = []
@@ -81,7 +80,7 @@ def ingest(obj: _Context, paths: tuple[Path, ...], collection: str, policy: str 
                 else:
                     click.echo(line)
 
-            results = app.ingest(list(paths), collection, report)
+            results = app.ingest(list(paths), collection, report, policy=policy)
         for line in lines:
             click.echo(line)
         failed = sum(1 for r in results if not r.ok)

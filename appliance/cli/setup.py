@@ -47,10 +47,9 @@ def init(obj: _Context, key_file: Path | None, new_key_file: bool) -> None:
             click.echo(f"created key file {key_file} (mode 0600): keep a copy in a safe place")
         obj._settings = obj.settings.model_copy(update={"key_file": key_file})
     with obj.appliance(new=fresh) as app:
-        app.library.ensure_collection(DEFAULT_COLLECTION)
+        status = app.initialise()
         if key_file is not None:
             remember_setting(app.settings.data_dir, "key_file", str(key_file))
-        status = app.keyring.status()
         click.echo(f"data directory ready: {app.settings.data_dir}")
         click.echo(f"encrypted at rest; unlocked by a {status.kek_kind.replace('_', ' ')}")
 

@@ -25,6 +25,7 @@ from appliance.crypto.keyring import (
     ShredEntry,
     ShredLog,
     WrappedKey,
+    ephemeral_mac,
 )
 from appliance.crypto.signing import Signer, fingerprint, public_key_pem, verify_signature
 
@@ -42,6 +43,7 @@ __all__ = [
     "Signer",
     "WrappedKey",
     "create_key_file",
+    "ephemeral_mac",
     "fingerprint",
     "public_key_pem",
     "resolve_key_source",

@@ -508,3 +508,11 @@ def _check_verifier(kek: bytes, record: KekRecord, source: KeySource) -> None:
             f"{record.version}). Nothing was changed; try again with the right "
             f"{'passphrase' if source.kind == 'passphrase' else 'key file'}."
         ) from None
+
+
+def ephemeral_mac() -> Callable[[str], str]:
+    """A keyed hash (HMAC-SHA256, hex) under a random 256-bit key that exists in
+    memory for this call's lifetime only: consistent placeholders within one run
+    (``appliance pii redact``) that no later run, nor anyone, can link to a value."""
+    key = os.urandom(32)
+    return lambda value: hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -123,7 +123,9 @@ class ModelRegistry:
         with self._engine_lock:
             engine = self._engines.get(choice.name)
             if engine is None or engine.model_path != choice.path:
-                extra = {"lora_path": str(choice.lora_path)} if choice.lora_path else {}
+                extra: dict[str, object] = (
+                    {"lora_path": str(choice.lora_path)} if choice.lora_path else {}
+                )
                 engine = LlamaEngine(choice.path, self._engine_options(extra))
                 self._engines[choice.name] = engine
                 self._schedulers.pop(choice.name, None)
@@ -215,7 +217,8 @@ class ModelRegistry:
                     Collection.chat_model.is_not(None)
                 )
             ):
-                uses.setdefault(model, []).append(col_name)
+                if model is not None:
+                    uses.setdefault(model, []).append(col_name)
             return {
                 r.name: ChatModelInfo(
                     r.name,

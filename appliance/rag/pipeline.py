@@ -342,12 +342,14 @@ class Pipeline:
     def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
         who = who or Caller.local()
         if who.access is not None:
-            self._document_for(document_id, who, "contribute")
+            collection = self._document_for(document_id, who, "contribute")
+        else:
+            collection = self.document_collection(document_id)
         info = self.library.delete_document(document_id)
         self.audit.append(
             "document.delete",
             **who.audit_fields(),
-            resource=f"collection:{info.collection_id}/document:{document_id}",
+            resource=f"collection:{collection}/document:{document_id}",
         )
         return info
 

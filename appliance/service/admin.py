@@ -12,8 +12,10 @@ from appliance.caller import Caller
 from appliance.crypto import KeySource
 from appliance.crypto.keyring import KeyStatus
 from appliance.crypto.signing import rotation_entries as signing_rotation_entries
+from appliance.errors import KeyUnavailable
 from appliance.llm.registry import ChatModelInfo
 from appliance.privacy import Policy
+from appliance.rag.documents import DEFAULT_COLLECTION
 from appliance.startup import Parts
 from appliance.store.schema import Collection
 from appliance.store.vault import DocumentInfo
@@ -31,6 +33,14 @@ class KeyChoice:
 
 class Administration(Parts):
     """Administrators' acts (the base of :class:`appliance.service.Appliance`)."""
+
+    def initialise(self, who: Caller | None = None) -> KeyStatus:
+        """Make a data directory ready (``appliance init``, safe to run again): the
+        ``default`` collection exists (its creation recorded once). Returns the key
+        status."""
+        if not self.library.has_collection(DEFAULT_COLLECTION):
+            self.create_collection(DEFAULT_COLLECTION, "default", who)
+        return self.keyring.status()
 
     # -- collections -----------------------------------------------------------
 
@@ -117,11 +127,12 @@ class Administration(Parts):
         *,
         new_key_file: Path | None = None,
         typed: Callable[[], str] | None = None,
-        current: KeySource | None = None,
+        current: Callable[[], KeySource] | None = None,
     ) -> KeyChoice:
         """The secret a rotation moves to: ``new_key_file``, else the passphrase in
         ``APPLIANCE_NEW_PASSPHRASE``, else one ``typed`` (asked only when the current
-        secret is a passphrase), else ``current`` again (a fresh salt)."""
+        secret is a passphrase), else ``current()`` again (a fresh salt). Raises
+        :class:`KeyUnavailable` for an unusable new key file."""
         env_new = os.environ.get("APPLIANCE_NEW_PASSPHRASE")
         if new_key_file is not None:
             path = new_key_file.expanduser().resolve()
@@ -131,8 +142,8 @@ class Administration(Parts):
         if typed is not None and self.keyring.current_record().kind == "passphrase":
             return KeyChoice(KeySource.passphrase(typed(), "typed"), "typed")
         if current is None:
-            raise ValueError("no new secret and no current key source")
-        return KeyChoice(current, "same")
+            raise KeyUnavailable("no new secret given, and no current one to re-derive.")
+        return KeyChoice(current(), "same")
 
     def rotate_keys(
         self,
