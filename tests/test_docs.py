@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import click
 
@@ -229,3 +230,40 @@ def test_every_web_route_is_in_the_web_ui_routes_table() -> None:
     found = {r for r in routes() if not r.split()[1].startswith(API_PREFIX)}
     documented = documented_endpoints(WEB_DOC)
     assert found == documented, report(found - documented, f"docs/{WEB_DOC}", documented - found)
+
+
+# -- 4. error codes ----------------------------------------------------------------------
+# Every error class of the one error table (appliance.errors.ERROR_TABLE) is listed
+# with its exit code in docs/cli.md ("Exit codes") and with its HTTP status, OpenAI
+# type and code in docs/api.md ("Errors by class").
+
+
+def _markdown_rows(path: Path, heading: str) -> list[list[str]]:
+    """The table rows (cells) under ``heading`` in a docs page."""
+    text = path.read_text(encoding="utf-8")
+    part = text.split(heading, 1)[1].split("\n#", 1)[0]
+    rows = [line for line in part.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def test_every_error_class_and_exit_code_is_in_the_docs() -> None:
+    from appliance.errors import ERROR_TABLE, EXIT_CODES
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    by_exit: dict[str, int] = {}
+    cli_rows = _markdown_rows(docs / "cli.md", "## Exit codes")
+    assert {int(row[0]) for row in cli_rows} == set(EXIT_CODES), "docs/cli.md: exit codes"
+    for row in cli_rows:
+        for name in re.findall(r"`(\w+)`", row[2]):
+            by_exit[name] = int(row[0])
+    by_api: dict[str, tuple[int, str, str]] = {}
+    for row in _markdown_rows(docs / "api.md", "### Errors by class"):
+        for name in re.findall(r"`(\w+)`", row[0]):
+            by_api[name] = (int(row[1]), row[2].strip("`"), row[3].strip("`"))
+    wrong = sorted(
+        cls.__name__
+        for cls, kind in ERROR_TABLE.items()
+        if by_exit.get(cls.__name__) != kind.exit_code
+        or by_api.get(cls.__name__) != (kind.http_status, kind.type, kind.code or "null")
+    )
+    assert not wrong, report(wrong, "docs/cli.md (Exit codes) or docs/api.md (Errors by class)")

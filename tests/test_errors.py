@@ -35,7 +35,7 @@ from appliance.errors import (
     error_kind,
 )
 from appliance.web import create_app
-from tests.conftest import REPO, make_app, run_cli
+from tests.conftest import make_app, run_cli
 from tests.webtools import sign_in
 
 PASSWORD = "amber-kettle-orbit-71"
@@ -93,32 +93,6 @@ def test_the_old_import_places_still_work() -> None:
 
     for cls in (AuditExportError, FromPrivacy, PolicyError, RequestTooLarge):
         assert cls in ERROR_TABLE
-
-
-def _markdown_rows(path: Path, heading: str) -> list[list[str]]:
-    """The table rows (cells) under ``heading`` in a docs page."""
-    text = path.read_text(encoding="utf-8")
-    section = text.split(heading, 1)[1].split("\n#", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("|")]
-    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
-
-
-def test_the_docs_list_every_exit_code_and_api_code_of_the_table() -> None:
-    by_exit: dict[str, int] = {}
-    cli_rows = _markdown_rows(REPO / "docs" / "cli.md", "## Exit codes")
-    assert {int(row[0]) for row in cli_rows} == set(EXIT_CODES)
-    for row in cli_rows:
-        for name in re.findall(r"`(\w+)`", row[2]):
-            by_exit[name] = int(row[0])
-    by_api: dict[str, tuple[int, str, str]] = {}
-    for row in _markdown_rows(REPO / "docs" / "api.md", "### Errors by class"):
-        for name in re.findall(r"`(\w+)`", row[0]):
-            by_api[name] = (int(row[1]), row[2].strip("`"), row[3].strip("`"))
-    for cls, kind in ERROR_TABLE.items():
-        assert by_exit.get(cls.__name__) == kind.exit_code, cls.__name__
-        assert by_api.get(cls.__name__) == (kind.http_status, kind.type, kind.code or "null"), (
-            cls.__name__
-        )
 
 
 # -- the command line -----------------------------------------------------------------------
