@@ -96,7 +96,9 @@ def test_context_is_trimmed_to_the_window(sample_app, engine) -> None:
     from appliance.rag.answer import build_messages
 
     hits = sample_app.retrieve("retention periods for records", k=10)
-    kept, messages = sample_app._fit_context(engine, "retention periods", hits, engine.n_ctx - 600)
+    kept, messages = sample_app.pipeline._fit_context(
+        engine, "retention periods", hits, engine.n_ctx - 600
+    )
     assert 1 <= len(kept) < len(hits)
     assert messages == build_messages("retention periods", kept)
 
