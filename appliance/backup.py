@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from appliance import __version__
 from appliance.config import CONFIG_FILENAME, Settings
@@ -31,6 +31,7 @@ from appliance.store.database import sqlite_file
 from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE
 
 if TYPE_CHECKING:
+    from appliance.embeddings import OnnxEmbedder
     from appliance.startup import Parts
 
 # What a backup holds, relative to the data directory. Never the shred log.
@@ -146,7 +147,7 @@ def restore_backup(
     *,
     force: bool = False,
     extra_shred_logs: list[Path] | None = None,
-    embedder=None,  # type: ignore[no-untyped-def]
+    embedder: OnnxEmbedder | None = None,
 ) -> RestoreReceipt:
     """Restore ``archive`` into ``settings.data_dir``, re-shredding what was destroyed since."""
     _embedded_only(settings)
@@ -204,7 +205,13 @@ def restore_backup(
     )
 
 
-def _reshred(settings: Settings, source: KeySource, entries: list[ShredEntry], embedder, header):  # type: ignore[no-untyped-def]
+def _reshred(
+    settings: Settings,
+    source: KeySource,
+    entries: list[ShredEntry],
+    embedder: OnnxEmbedder | None,
+    header: dict[str, Any],
+) -> tuple[int, int]:
     """Re-apply deletions made since the backup, and record the restore in the
     restored trail (which continues the backup's chain)."""
     from appliance.caller import Caller

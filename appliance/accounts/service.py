@@ -14,10 +14,12 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
@@ -157,7 +159,7 @@ class Accounts:
         )
         return account, password if temporary else None
 
-    def _user(self, s, username: str) -> User:  # type: ignore[no-untyped-def]
+    def _user(self, s: Session, username: str) -> User:
         user = s.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
             raise AccountError(f"no user named {username!r}.")
@@ -168,7 +170,7 @@ class Accounts:
             user = self._user(s, username)
             return Account.of(user, self._groups_of(s, user.id))
 
-    def _groups_of(self, s, user_id: int) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    def _groups_of(self, s: Session, user_id: int) -> tuple[str, ...]:
         return tuple(
             s.scalars(
                 select(Group.name)
@@ -204,7 +206,7 @@ class Accounts:
             after=role,
         )
 
-    def _keep_one_admin(self, s, user_id: int) -> None:  # type: ignore[no-untyped-def]
+    def _keep_one_admin(self, s: Session, user_id: int) -> None:
         others = s.scalar(
             select(User.id).where(User.role == Role.ADMIN, User.id != user_id, ~User.disabled)
         )
@@ -406,10 +408,15 @@ class Accounts:
         idle = now - timedelta(minutes=self.settings.session_idle_minutes)
         old = now - timedelta(hours=self.settings.session_max_hours)
         with self.db.session() as s:
-            result = s.execute(
-                delete(WebSession).where(
-                    or_(WebSession.last_seen_at < idle, WebSession.created_at < old)
-                )
+            # Session.execute is typed as returning a plain Result; a DELETE's is a
+            # CursorResult, which has rowcount.
+            result = cast(
+                "CursorResult[()]",
+                s.execute(
+                    delete(WebSession).where(
+                        or_(WebSession.last_seen_at < idle, WebSession.created_at < old)
+                    )
+                ),
             )
             return result.rowcount or 0
 
@@ -487,7 +494,7 @@ class Accounts:
             s.add(Group(name=name, description=description))
         self.audit.append("group.create", **who.audit_fields(), resource=f"group:{name}")
 
-    def _group(self, s, name: str) -> Group:  # type: ignore[no-untyped-def]
+    def _group(self, s: Session, name: str) -> Group:
         group = s.scalar(select(Group).where(Group.name == name.strip().lower()))
         if group is None:
             raise AccountError(f"no group named {name!r}.")
@@ -495,7 +502,7 @@ class Accounts:
 
     def groups(self) -> list[dict[str, object]]:
         with self.db.session() as s:
-            out = []
+            out: list[dict[str, object]] = []
             for g in s.scalars(select(Group).order_by(Group.name)):
                 members = list(
                     s.scalars(
@@ -612,7 +619,7 @@ class Accounts:
             out.setdefault(col, []).append({"grantee": grantee, "access": access})
         return out
 
-    def _access(self, s, user_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    def _access(self, s: Session, user_id: int) -> dict[str, str]:
         groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
         rows = s.execute(
             select(Collection.name, CollectionGrant.access)

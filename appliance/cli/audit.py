@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -82,7 +83,7 @@ def audit_export(
     with obj.appliance() as app:
         try:
             n = app.audit_export(
-                bundle or out,  # type: ignore[arg-type]
+                cast(Path, bundle or out),  # exactly one of them is given: checked above
                 "bundle" if bundle else fmt,
                 _caller(role),
                 since=since,

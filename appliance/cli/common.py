@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from appliance.config import Settings, load_settings
+
+if TYPE_CHECKING:  # imported where used: keeps `appliance --help` fast
+    from appliance.accounts import Accounts
+    from appliance.caller import Caller
+    from appliance.crypto import KeySource
+    from appliance.service import Appliance
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _Context:
@@ -26,7 +35,7 @@ class _Context:
             self._settings = load_settings(self.data_dir)
         return self._settings
 
-    def key_source(self, *, new: bool = False):  # type: ignore[no-untyped-def]
+    def key_source(self, *, new: bool = False) -> KeySource:
         """APPLIANCE_PASSPHRASE, else the key file, else a passphrase typed at a terminal."""
         from appliance.crypto import resolve_key_source
 
@@ -39,7 +48,7 @@ class _Context:
 
         return resolve_key_source(self.settings.key_file, self.settings.data_dir, prompt)
 
-    def appliance(self, *, new: bool = False):  # type: ignore[no-untyped-def]
+    def appliance(self, *, new: bool = False) -> Appliance:
         from appliance.service import Appliance
 
         return Appliance(
@@ -51,7 +60,7 @@ def _emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False))
 
 
-def _reveal_options(f):  # type: ignore[no-untyped-def]
+def _reveal_options(f: _F) -> _F:
     f = click.option(
         "--role",
         type=click.Choice(["staff", "compliance_officer", "admin"]),
@@ -64,11 +73,11 @@ def _reveal_options(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
-def _caller(role: str):  # type: ignore[no-untyped-def]
+def _caller(role: str) -> Caller:
     from appliance.caller import Caller
 
     return Caller.local(role)
 
 
-def _accounts(app):  # type: ignore[no-untyped-def]
+def _accounts(app: Appliance) -> Accounts:
     return app.accounts

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from appliance.cli.common import _caller, _Context, _emit_json
+
+if TYPE_CHECKING:  # imported where used: keeps `appliance --help` fast
+    from appliance.gdpr import ErasurePlan
 
 
 @click.group()
@@ -71,7 +75,7 @@ def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path | None, role
     )
 
 
-def _plan_lines(plan) -> list[str]:  # type: ignore[no-untyped-def]
+def _plan_lines(plan: ErasurePlan) -> list[str]:
     lines = [f"{plan.identifiers} identifier(s) of the person were found."]
     if plan.delete:
         lines.append("These documents are about the person alone and will be DELETED:")

@@ -90,7 +90,7 @@ def collections_set(
     if legal_hold is not None:
         changes["legal_hold"] = legal_hold
     with obj.appliance() as app:
-        col = app.update_collection(name, **changes)
+        col = app.update_collection(name, who=None, **changes)  # None: the local caller
     click.echo(
         f"collection {col.name}: purpose {col.purpose!r}, subjects {col.data_subjects!r}, "
         f"retention {col.retention_days if col.retention_days is not None else 'none'} days, "

@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from appliance.cli.common import _Context, _emit_json
 from appliance.errors import ApplianceError
+
+if TYPE_CHECKING:  # imported where used: keeps `appliance --help` fast
+    from appliance.privacy import Entity, PiiDetector, Policy
 
 
 def _read_stdin_text() -> str:
@@ -24,20 +28,20 @@ def _read_stdin_text() -> str:
         ) from None
 
 
-def _detector(obj: _Context):  # type: ignore[no-untyped-def]
+def _detector(obj: _Context) -> PiiDetector:
     from appliance.models import SPACY_EN_DIR
     from appliance.privacy import shared_detector
 
     return shared_detector(obj.settings.models_path / SPACY_EN_DIR)
 
 
-def _policy(obj: _Context, name: str):  # type: ignore[no-untyped-def]
+def _policy(obj: _Context, name: str) -> Policy:
     from appliance.privacy import load_policy
 
     return load_policy(name, obj.settings.data_dir)
 
 
-def _detect(detector, policy, text: str):  # type: ignore[no-untyped-def]
+def _detect(detector: PiiDetector, policy: Policy, text: str) -> list[Entity]:
     return detector.analyze(
         text, policy.types, policy.thresholds(), allow=policy.allow, deny=policy.deny
     )

@@ -13,9 +13,10 @@ from appliance.rag.documents import DEFAULT_COLLECTION, IngestResult
 
 if TYPE_CHECKING:
     from appliance.rag.answer import Answer
+    from appliance.service import Appliance
 
 
-def _require_documents(app, collection: str) -> None:  # type: ignore[no-untyped-def]
+def _require_documents(app: Appliance, collection: str) -> None:
     """Raise :class:`CollectionEmpty` rather than search a collection with no documents
     (an empty answer would look like "nothing relevant"), naming those that have some."""
     from appliance.errors import CollectionEmpty

@@ -4,10 +4,14 @@ that makes its certificate."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from appliance.cli.common import _Context
+
+if TYPE_CHECKING:  # imported where used: keeps `appliance --help` fast
+    from appliance.service import Appliance
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -38,7 +42,7 @@ def check_port_free(host: str, port: int) -> None:
             ) from exc
 
 
-def _serve(app, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
+def _serve(app: Appliance, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from appliance.web import create_app

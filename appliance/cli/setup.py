@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,9 @@ from appliance.cli.common import _accounts, _Context, _emit_json
 from appliance.cli.questions import _result_line, ask
 from appliance.cli.serve import _serve
 from appliance.rag.documents import DEFAULT_COLLECTION
+
+if TYPE_CHECKING:
+    from appliance.service import Appliance
 
 
 @click.command()
@@ -147,7 +151,7 @@ def demo(ctx: click.Context, question: str, then_serve: bool) -> None:
         _serve(app, None, None)
 
 
-def _demo_admin(app) -> None:  # type: ignore[no-untyped-def]
+def _demo_admin(app: Appliance) -> None:
     """The first administrator ("admin") with access to the samples; a one-time
     password is printed once, when the account is made."""
     from appliance.caller import Caller

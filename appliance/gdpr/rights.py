@@ -235,6 +235,7 @@ def export_subject(app: Parts, subjects: list[str], out: Path, who: Caller) -> d
             if doc is None or doc.status != DocumentStatus.READY:
                 continue
             col = s.get(Collection, doc.collection_id)
+            assert col is not None  # documents.collection_id is a foreign key
             info = app.vault.open_document(doc)
             own = {
                 p: values[i]

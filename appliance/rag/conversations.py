@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from appliance.crypto import Keyring
 from appliance.errors import NotAllowed, StoreError
@@ -210,7 +211,7 @@ class ConversationStore:
         self._destroy([stored.id], reason)
         return new_id
 
-    def _owned(self, s, conv_id: str, user_id: int) -> Conversation:  # type: ignore[no-untyped-def]
+    def _owned(self, s: Session, conv_id: str, user_id: int) -> Conversation:
         conv = s.get(Conversation, conv_id)
         if conv is None or conv.user_id != user_id:
             # The same answer for someone else's conversation and a missing one.

@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -472,9 +472,10 @@ class DocumentLibrary:
                     error=f"same content as {self.vault.open_document(twin).source}",
                     **extraction_of(twin),
                 )
+        ocr_pages, pages_without_text = document.ocr_pages, document.pages_without_text
         extraction = {
-            "ocr_pages": document.ocr_pages,
-            "pages_without_text": document.pages_without_text,
+            "ocr_pages": ocr_pages,
+            "pages_without_text": pages_without_text,
             "encoding": document.encoding,
         }
         # Personal data is pseudonymised before chunking and embedding (collection policy).
@@ -574,8 +575,8 @@ class DocumentLibrary:
             doc_id,
             len(drafts),
             document.page_count,
-            ocr_pages=tuple(extraction["ocr_pages"]),
-            pages_without_text=tuple(extraction["pages_without_text"]),
+            ocr_pages=tuple(ocr_pages),
+            pages_without_text=tuple(pages_without_text),
         )
 
     # -- deletion and recovery -----------------------------------------------
@@ -687,7 +688,7 @@ class DocumentLibrary:
         return removed + len(orphan_keys)
 
 
-def _group(rows: list) -> dict[str, list[str]]:  # type: ignore[type-arg]
+def _group(rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, value in rows:
         out.setdefault(key, []).append(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +162,9 @@ class LexicalCache:
         self._lock = threading.Lock()
         self._indexes: dict[str, tuple[int, LexicalIndex]] = {}
 
-    def get(self, collection: str, revision: int, load) -> LexicalIndex:  # type: ignore[no-untyped-def]
+    def get(
+        self, collection: str, revision: int, load: Callable[[], tuple[list[str], list[str]]]
+    ) -> LexicalIndex:
         with self._lock:
             cached = self._indexes.get(collection)
             if cached and cached[0] == revision:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 from sqlalchemy import select
@@ -53,6 +54,14 @@ from appliance.store.vectors import VectorIndex
 
 # Tokens kept free in the context window beyond the answer's max_tokens.
 _CONTEXT_MARGIN = 32
+
+
+class _AnswerAudit(TypedDict, total=False):
+    """What a question's audit record says of its answer, when there is one."""
+
+    verification: dict[str, int]
+    answer_source: str
+    stopped: str | None
 
 
 class AnswerStream:
@@ -406,6 +415,15 @@ class Pipeline:
     ) -> None:
         """Who asked what of which collection, and which sources answered: ids, model,
         policy, PII counts and the answer's verification counts; never any text."""
+        answered: _AnswerAudit = (
+            {
+                "verification": answer.verdicts(),
+                "answer_source": answer.answer_source,
+                "stopped": answer.stopped or ("length" if answer.truncated else None),
+            }
+            if answer is not None
+            else {}
+        )
         self.audit.append(
             action,
             **who.audit_fields(),
@@ -417,15 +435,7 @@ class Pipeline:
             policy=protected.policy.name,
             policy_digest=protected.policy.digest,
             pii=protected.counts,
-            **(
-                {
-                    "verification": answer.verdicts(),
-                    "answer_source": answer.answer_source,
-                    "stopped": answer.stopped or ("length" if answer.truncated else None),
-                }
-                if answer is not None
-                else {}
-            ),
+            **answered,
         )
 
     def _check_reveal(self, policy: Policy, who: Caller) -> None:
@@ -678,7 +688,9 @@ class Pipeline:
             return None
         return np.stack([found[h.chunk_id] for h in hits])
 
-    def _fit_context(self, engine: LlamaEngine, question: str, hits: list[Hit], max_tokens: int):  # type: ignore[no-untyped-def]
+    def _fit_context(
+        self, engine: LlamaEngine, question: str, hits: list[Hit], max_tokens: int
+    ) -> tuple[list[Hit], list[ChatMessage]]:
         """Drop the lowest-ranked sources until prompt and answer fit the context."""
         budget = engine.n_ctx - max_tokens - _CONTEXT_MARGIN
         while True:

@@ -56,7 +56,7 @@ class Hit:
     lexical_score: float
     lexical_coverage: float
 
-    def as_json(self) -> dict:  # type: ignore[type-arg]
+    def as_json(self) -> dict[str, object]:
         return {
             "source": self.source,
             "page": self.page,

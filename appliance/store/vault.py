@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 
 from appliance.crypto import DataKey, Keyring, WrappedKey
 from appliance.errors import CryptoError, TamperedData
@@ -62,7 +63,14 @@ class DocumentInfo:
         }
 
 
-def extraction_of(doc: Document) -> dict[str, tuple[int, ...]]:
+class Extraction(TypedDict):
+    """How a document's text was read (its ``extraction`` column)."""
+
+    ocr_pages: tuple[int, ...]
+    pages_without_text: tuple[int, ...]
+
+
+def extraction_of(doc: Document) -> Extraction:
     """The pages a document's text was read from by OCR, and those without text."""
     try:
         facts = json.loads(doc.extraction or "{}")

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import numpy as np
 from fastapi import APIRouter, Depends, Request
@@ -420,6 +420,11 @@ class EmbeddingRequest(BaseModel):
     dimensions: int | None = None
 
 
+def _all_texts(items: list[str] | list[int] | list[list[int]]) -> TypeGuard[list[str]]:
+    """Every input is a text (not tokens); tells the type checker so too."""
+    return all(isinstance(t, str) for t in items)
+
+
 @router.post("/embeddings")
 def embeddings(
     request: Request, body: EmbeddingRequest, user: User = Depends(api_user)
@@ -428,7 +433,7 @@ def embeddings(
     if body.model != embedding_model_id(request):
         raise _no_model(body.model)
     texts = [body.input] if isinstance(body.input, str) else body.input
-    if not texts or not all(isinstance(t, str) for t in texts):
+    if not texts or not _all_texts(texts):
         raise ApiError(
             400,
             "input must be a text or a list of texts (token arrays are not supported).",
@@ -436,18 +441,18 @@ def embeddings(
         )
     if len(texts) > MAX_EMBEDDING_INPUTS:
         raise ApiError(400, f"at most {MAX_EMBEDDING_INPUTS} inputs per request.", param="input")
-    if any(len(t) > MAX_EMBEDDING_CHARS or not t.strip() for t in texts):  # type: ignore[union-attr]
+    if any(len(t) > MAX_EMBEDDING_CHARS or not t.strip() for t in texts):
         raise ApiError(
             400,
             f"each input must be non-empty and at most {MAX_EMBEDDING_CHARS} characters.",
             param="input",
         )
-    if sum(len(t) for t in texts) > MAX_EMBEDDING_TOTAL_CHARS:  # type: ignore[misc, arg-type]
+    if sum(len(t) for t in texts) > MAX_EMBEDDING_TOTAL_CHARS:
         raise ApiError(
             400, f"at most {MAX_EMBEDDING_TOTAL_CHARS} characters per request.", param="input"
         )
     state.limits.hit("embeddings", user.name, state.settings.chat_rate_per_minute * 10)
-    vectors, tokens = state.appliance.embed(list(texts), who=user.caller())  # type: ignore[arg-type]
+    vectors, tokens = state.appliance.embed(list(texts), who=user.caller())
     if body.dimensions is not None and body.dimensions != vectors.shape[1]:
         raise ApiError(
             400, f"this model's embeddings have {vectors.shape[1]} dimensions.", param="dimensions"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -31,7 +32,14 @@ def _safe_next(target: str) -> str:
     return target
 
 
-def _cookie_args(request: Request) -> dict[str, object]:
+class _CookieArgs(TypedDict):
+    httponly: bool
+    secure: bool
+    samesite: Literal["lax", "strict", "none"]
+    path: str
+
+
+def _cookie_args(request: Request) -> _CookieArgs:
     secure = web(request).settings.tls or request.url.scheme == "https"
     return {"httponly": True, "secure": secure, "samesite": "strict", "path": "/"}
 

@@ -43,7 +43,7 @@ def usable_collections(request: Request, user: User) -> list[dict[str, Any]]:
 
 
 def _notes(stream: AnswerStream, text: str, role: str) -> list[str]:
-    notes = []
+    notes: list[str] = []
     protected = stream.protected
     if protected is None:
         return notes
