@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from appliance.accounts import Accounts
 from appliance.audit import AuditTrail
@@ -27,7 +27,6 @@ from appliance.files import ensure_private_dir
 from appliance.llm import LlamaEngine
 from appliance.llm.registry import ModelRegistry
 from appliance.models import SPACY_EN_DIR
-from appliance.privacy import PiiDetector, shared_detector
 from appliance.rag.conversations import ConversationStore
 from appliance.rag.documents import DocumentLibrary
 from appliance.rag.identifiers import IdentifierRegistry
@@ -38,6 +37,9 @@ from appliance.store.database import Database
 from appliance.store.keys import SqlKeyStore
 from appliance.store.vault import DocumentVault
 from appliance.store.vectors import VectorIndex
+
+if TYPE_CHECKING:  # Presidio and spaCy load with the detector, on first use
+    from appliance.privacy.detector import PiiDetector
 
 
 class Parts:
@@ -202,4 +204,6 @@ class Parts:
     def detector_loaded(self) -> PiiDetector:
         """The PII detector (spaCy + Presidio), shared by every opened directory in the
         process."""
+        from appliance.privacy.detector import shared_detector
+
         return shared_detector(self.settings.models_path / SPACY_EN_DIR)

@@ -7,8 +7,9 @@
   per stage, consistent placeholders, and the way back for allowed roles.
 """
 
-from appliance.privacy.detector import DenyRule, PiiDetector, shared_detector
-from appliance.privacy.entities import ENTITY_TYPES, Entity
+from typing import TYPE_CHECKING, Any
+
+from appliance.privacy.entities import ENTITY_TYPES, DenyRule, Entity
 from appliance.privacy.policy import Policy, PolicyError, available_policies, load_policy
 from appliance.privacy.pseudonymise import (
     PLACEHOLDER,
@@ -20,6 +21,20 @@ from appliance.privacy.pseudonymise import (
     conceal,
     reidentify,
 )
+
+if TYPE_CHECKING:
+    from appliance.privacy.detector import PiiDetector, shared_detector
+
+
+def __getattr__(name: str) -> Any:
+    """The detector (Presidio and spaCy, seconds to import) loads on first use, so
+    commands that never detect (``appliance collections list``) start quickly."""
+    if name in ("PiiDetector", "shared_detector"):
+        from appliance.privacy import detector
+
+        return getattr(detector, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ENTITY_TYPES",

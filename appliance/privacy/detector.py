@@ -14,15 +14,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.errors import ModelError
-from appliance.privacy.entities import ENTITY_TYPES, Entity
+from appliance.privacy.entities import ENTITY_TYPES, TITLES, DenyRule, Entity
 from appliance.privacy.names import (
     NOT_NAMES,
     PARTICLES,
-    TITLES,
     PersonNameRecognizer,
     ambiguous_names,
     is_capitalised,
@@ -53,26 +51,6 @@ def _offline_tldextract() -> None:
     tldextract.extract = tldextract.TLDExtract(  # type: ignore[assignment]
         suffix_list_urls=(), cache_dir=None
     )
-
-
-@dataclass(frozen=True)
-class DenyRule:
-    """An organisation's own sensitive term: exact words (case-insensitive) or a regex."""
-
-    type: str
-    words: tuple[str, ...] = ()
-    regex: str | None = None
-    score: float = 1.0
-
-    def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if self.words:
-            pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in self.words) + r")(?!\w)"
-            for m in re.finditer(pattern, text, re.I):
-                yield m.span()
-        if self.regex:
-            for m in re.finditer(self.regex, text):
-                if m.end() > m.start():
-                    yield m.span()
 
 
 def windows(text: str, size: int = WINDOW_CHARS) -> Iterator[tuple[int, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -59,3 +61,34 @@ class Entity:
             "end": self.end,
             "score": round(self.score, 3),
         }
+
+
+@dataclass(frozen=True)
+class DenyRule:
+    """An organisation's own sensitive term: exact words (case-insensitive) or a regex."""
+
+    type: str
+    words: tuple[str, ...] = ()
+    regex: str | None = None
+    score: float = 1.0
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if self.words:
+            pattern = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in self.words) + r")(?!\w)"
+            for m in re.finditer(pattern, text, re.I):
+                yield m.span()
+        if self.regex:
+            for m in re.finditer(self.regex, text):
+                if m.end() > m.start():
+                    yield m.span()
+
+
+# Titles and forms of address before a name, in the EU languages the appliance reads
+# (lower case, without the full stop).
+TITLES = (
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
+    "rev", "herr", "frau", "m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sig",
+    "sig.ra", "sigra", "signor", "signora", "dott", "dott.ssa", "sr", "sra", "srta", "don",
+    "doña", "pan", "pani", "panią", "pana", "panu", "panem", "dhr", "mevr", "mevrouw", "heer",
+    "meneer", "mw", "ing", "mag",
+)  # fmt: skip

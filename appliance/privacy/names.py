@@ -30,19 +30,14 @@ from functools import lru_cache
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from appliance.privacy.entities import TITLES
+
 FAKER_LOCALES = (
     "en_GB", "en_US", "en_IE", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_CH", "it_IT", "es_ES",
     "nl_NL", "nl_BE", "pl_PL", "pt_PT", "sv_SE", "da_DK", "fi_FI", "no_NO", "cs_CZ", "sk_SK",
     "hu_HU", "ro_RO", "el_GR", "hr_HR", "sl_SI", "et_EE", "lv_LV", "lt_LT", "bg_BG",
 )  # fmt: skip
 
-TITLES = (
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
-    "rev", "herr", "frau", "m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sig",
-    "sig.ra", "sigra", "signor", "signora", "dott", "dott.ssa", "sr", "sra", "srta", "don",
-    "doña", "pan", "pani", "panią", "pana", "panu", "panem", "dhr", "mevr", "mevrouw", "heer",
-    "meneer", "mw", "ing", "mag",
-)  # fmt: skip
 
 CONTEXT = (
     "patient", "patients", "customer", "client", "dear", "signed", "employee", "applicant",

@@ -27,8 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from appliance.errors import PolicyError as PolicyError  # defined there, with the table
-from appliance.privacy.detector import DenyRule
-from appliance.privacy.entities import ENTITY_TYPES
+from appliance.privacy.entities import ENTITY_TYPES, DenyRule
 
 Action = Literal["keep", "pseudonymise", "redact", "mask", "block"]
 STAGES = ("ingest", "prompt", "context", "answer", "log")

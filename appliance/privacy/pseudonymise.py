@@ -16,14 +16,15 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+from typing import TYPE_CHECKING
 
 from appliance.errors import PiiBlocked as PiiBlocked  # defined there, with the table
-from appliance.privacy.entities import Entity
-from appliance.privacy.names import TITLES
+from appliance.privacy.entities import TITLES, Entity
 from appliance.privacy.policy import Policy
+
+if TYPE_CHECKING:  # Presidio loads spaCy: imported when first used, not with the module
+    from presidio_anonymizer import AnonymizerEngine
+    from presidio_anonymizer.entities import OperatorConfig
 
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9_]*)_(\d+)>")
 _TITLE_WORDS = frozenset(TITLES)
@@ -147,6 +148,8 @@ _anonymizer: AnonymizerEngine | None = None
 def _engine() -> AnonymizerEngine:
     global _anonymizer
     if _anonymizer is None:
+        from presidio_anonymizer import AnonymizerEngine
+
         _anonymizer = AnonymizerEngine()
     return _anonymizer
 
@@ -177,6 +180,8 @@ def apply_policy(
         for e, a in sorted(todo, key=lambda pair: pair[0].start):
             if a == "pseudonymise":
                 scope.placeholder(e.type, text[e.start : e.end])
+    from presidio_anonymizer.entities import RecognizerResult
+
     operators: dict[str, OperatorConfig] = {}
     for entity_type in {e.type for e, _ in todo}:
         action = policy.action(entity_type, stage)
@@ -208,6 +213,8 @@ def replacement(action: str, entity_type: str, value: str, scope: PseudonymScope
 
 
 def _operator(entity_type: str, action: str, scope: PseudonymScope | None) -> OperatorConfig:
+    from presidio_anonymizer.entities import OperatorConfig
+
     return OperatorConfig(
         "custom", {"lambda": lambda value: replacement(action, entity_type, value, scope)}
     )

@@ -68,7 +68,7 @@ _NAME_WORD = r"[^\W\d_]+(?:[-'’][^\W\d_]+)*"
 def name_words(value: str) -> list[str]:
     """The words of a name worth hiding on their own: 3 letters or more, not a title
     such as "Mrs" or "Prof" (the titles the name detector knows)."""
-    from appliance.privacy.names import TITLES
+    from appliance.privacy.entities import TITLES
 
     return [
         w

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from appliance.crypto import Keyring
 from appliance.ingest.loaders import Block, LoadedDocument, Page
@@ -31,7 +31,6 @@ from appliance.privacy import (
     PLACEHOLDER,
     Entity,
     PiiBlocked,
-    PiiDetector,
     Policy,
     PseudonymScope,
     apply_policy,
@@ -40,6 +39,9 @@ from appliance.privacy import (
 from appliance.privacy.pseudonymise import replacement
 from appliance.rag.identifiers import IdentifierRegistry
 from appliance.rag.retrieval import Hit
+
+if TYPE_CHECKING:
+    from appliance.privacy.detector import PiiDetector
 
 # Small models often drop the angle brackets: "PERSON_1" is still the placeholder.
 _LOOSE_PLACEHOLDER = re.compile(r"<?\b([A-Z][A-Z0-9_]*?)_(\d+)\b>?")
