@@ -330,7 +330,7 @@ def upkeep_checks(settings: Settings) -> list[Check]:
     overdue (no server running) are told in the detail."""
     from datetime import UTC, datetime
 
-    from appliance.store.jobs import read_job_states
+    from appliance.store.jobs import describe_interval, read_job_states
 
     try:
         states = read_job_states(settings.sqlalchemy_url)
@@ -355,7 +355,7 @@ def upkeep_checks(settings: Settings) -> list[Check]:
             else "never run"
         )
         detail = (
-            f"every {job.interval_seconds // 60} min; {last}; "
+            f"{describe_interval(job.interval_seconds)}; {last}; "
             f"next {job.next_due_at:%Y-%m-%d %H:%M} UTC"
         )
         warnings = job.warnings(now)

@@ -209,7 +209,7 @@ def test_the_admin_page_shows_the_scheduled_upkeep(
         assert "Scheduled upkeep" in page
         for name in ("checkpoint", "conversations", "retention", "audit_purge", "checks"):
             assert f"<strong>{name}</strong>" in page
-        assert "failed: ZeroDivisionError" in page
+        assert "failed: ZeroDivisionError" in page and "hourly" in page and "daily" in page
         assert "off (set <code>backup_dir</code>)" in page
     finally:
         app.close()
@@ -238,7 +238,7 @@ def test_an_operator_lists_and_runs_jobs_from_the_command_line_and_the_doctor(
     listed = run_cli("jobs", "list", "--json", data_dir=data)
     assert listed.returncode == 0, listed.stderr
     jobs = {j["name"]: j for j in json.loads(listed.stdout)}
-    assert jobs["checkpoint"]["last_outcome"] == "ok"
+    assert jobs["checkpoint"]["last_outcome"] == "ok" and jobs["checkpoint"]["schedule"] == "hourly"
     assert jobs["backup"]["enabled"] is False
     text = run_cli("jobs", "list", data_dir=data)
     assert "checkpoint" in text.stdout and "off (set backup_dir)" in text.stdout

@@ -37,7 +37,7 @@ def jobs_list(obj: _Context, as_json: bool) -> None:
             else "never run"
         )
         next_due = info["next_due_at"][:16] if info["next_due_at"] else "-"
-        click.echo(f"{job.name:<14} every {job.interval_minutes} min; {last}; next {next_due}")
+        click.echo(f"{job.name:<14} {job.schedule}; {last}; next {next_due}")
         for warning in job.warnings:
             click.secho(f"{'':<14} warning: {warning}", fg="yellow")
 

@@ -26,7 +26,7 @@ from appliance.caller import Caller
 from appliance.errors import ApplianceError, ConfigError
 from appliance.models import verify_models
 from appliance.service.operations import SYSTEM, Operations
-from appliance.store.jobs import JobState, JobTable
+from appliance.store.jobs import JobState, JobTable, describe_interval
 
 log = logging.getLogger("appliance.upkeep")
 
@@ -77,6 +77,11 @@ class JobStatus:
     state: JobState | None
     warnings: list[str]
 
+    @property
+    def schedule(self) -> str:
+        """``hourly``, ``daily``, ``every 15 min``."""
+        return describe_interval(self.interval_minutes * 60)
+
     def as_json(self) -> dict[str, Any]:
         state = self.state
         when = {
@@ -88,6 +93,7 @@ class JobStatus:
             "purpose": self.purpose,
             "enabled": self.enabled,
             "interval_minutes": self.interval_minutes,
+            "schedule": self.schedule if self.enabled else "off",
             "last_started_at": when.get("last_started_at"),
             "last_finished_at": when.get("last_finished_at"),
             "last_outcome": when.get("last_outcome"),

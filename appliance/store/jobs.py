@@ -22,6 +22,18 @@ from appliance.store.database import Database, sqlite_file
 from appliance.store.schema import UpkeepJob
 
 
+def describe_interval(seconds: int) -> str:
+    """``hourly``, ``daily``, ``every 6 h``, ``every 15 min``: a schedule in words."""
+    named = {3600: "hourly", 86400: "daily", 7 * 86400: "weekly"}
+    if seconds in named:
+        return named[seconds]
+    if seconds % 86400 == 0:
+        return f"every {seconds // 86400} days"
+    if seconds % 3600 == 0:
+        return f"every {seconds // 3600} h"
+    return f"every {max(seconds // 60, 1)} min"
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; every time in this table is UTC."""
     if value is None or value.tzinfo is not None:
