@@ -19,6 +19,7 @@ from appliance.doctor import upkeep_checks
 from appliance.store.jobs import JobTable
 from appliance.web import create_app
 from tests.conftest import make_app, run_cli
+from tests.test_postgres import pg_url  # noqa: F401 (a fixture)
 from tests.webtools import sign_in
 
 DAILY = {"retention", "audit_purge", "checks"}
@@ -94,6 +95,54 @@ def test_two_runners_racing_for_the_jobs_run_each_job_once(app) -> None:
     assert table.acquire("checkpoint", "web-a", later, lease)
     assert not table.acquire("checkpoint", "web-b", later, lease)
     assert not table.acquire("checkpoint", "web-b", later, lease, due_only=False)
+
+
+def race(apps: list[Any], now: datetime) -> list[str]:
+    """Each appliance (a web process of its own) runs the due jobs at the same moment;
+    the names of the jobs that ran, over all of them."""
+    barrier = threading.Barrier(len(apps))
+    found: list[Any] = []
+
+    def runner(app: Any, holder: str) -> None:
+        barrier.wait()
+        found.extend(app.run_due_jobs(holder, now=now))
+
+    threads = [
+        threading.Thread(target=runner, args=(app, f"web-{i}")) for i, app in enumerate(apps)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return sorted(run.name for run in found)
+
+
+def test_two_server_processes_on_one_data_directory_share_the_jobs(app, embedder, engine) -> None:
+    other = make_app(app.settings.data_dir, embedder, engine)
+    try:
+        assert race([app, other], T0) == sorted(HOURLY | DAILY)
+        assert race([app, other], T0 + timedelta(minutes=61)) == sorted(HOURLY)
+        assert len(runs(app)) == len(HOURLY | DAILY) + len(HOURLY)
+    finally:
+        other.close()
+
+
+def test_on_postgresql_too_one_runner_gets_each_job(
+    pg_url: str,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+    embedder,
+    engine,
+) -> None:
+    apps = [make_app(tmp_path / f"data{i}", embedder, engine, database_url=pg_url) for i in (1, 2)]
+    try:
+        assert race(apps, T0) == sorted(HOURLY | DAILY)
+        table = JobTable(apps[0].db)
+        later = T0 + timedelta(hours=2)
+        assert table.acquire("checkpoint", "web-a", later, timedelta(minutes=10))
+        assert not table.acquire("checkpoint", "web-b", later, timedelta(minutes=10))
+    finally:
+        for app in apps:
+            app.close()
 
 
 def test_a_failing_job_is_recorded_the_others_still_run_and_it_is_tried_again(
