@@ -206,9 +206,13 @@ class Upkeep(Operations):
         due_only: bool,
     ) -> JobRun | None:
         before = table.get(name)
-        lease = timedelta(minutes=self.settings.upkeep_lease_minutes)
-        if before is None or not table.acquire(name, holder, now, lease, due_only=due_only):
+        if before is None or before.running(now):
             return None
+        if due_only and before.next_due_at > now:
+            return None  # read first: no write transaction each minute for nothing
+        lease = timedelta(minutes=self.settings.upkeep_lease_minutes)
+        if not table.acquire(name, holder, now, lease, due_only=due_only):
+            return None  # another runner was quicker
         warnings = []
         missed = before.missed_runs(now) if due_only else 0
         if missed:
