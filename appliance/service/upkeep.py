@@ -46,8 +46,9 @@ BACKUP_PREFIX = "appliance-backup-"
 BACKUP_SUFFIX = ".bak"
 
 
-class UpkeepProblem(ApplianceError):
-    """A job found something wrong; its message is our own words (no personal data)."""
+class UpkeepProblem(Exception):
+    """A job found something wrong; its message is our own words (no personal data).
+    Internal to the job runner: it becomes a failed run, never an error a user meets."""
 
 
 @dataclass(frozen=True)
