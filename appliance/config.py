@@ -163,6 +163,21 @@ class Settings(BaseSettings):
             raise ValueError("tls_cert and tls_key go together: set both or neither")
         return self
 
+    @model_validator(mode="after")
+    def _backups_elsewhere(self) -> Settings:
+        folder = self.backup_dir
+        if folder is None:
+            return self
+        if not folder.is_absolute():
+            raise ValueError(f"backup_dir ({folder}) must be an absolute path")
+        data = self.data_dir.resolve()
+        if folder.resolve() == data or data in folder.resolve().parents:
+            raise ValueError(
+                f"backup_dir ({folder}) lies inside the data directory; choose a folder "
+                "elsewhere (another disk)"
+            )
+        return self
+
     @property
     def tls(self) -> bool:
         return self.tls_cert is not None

@@ -241,6 +241,16 @@ def test_the_backup_job_keeps_only_the_newest_backups(tmp_path: Path, embedder, 
         app.close()
 
 
+def test_backups_inside_the_data_directory_are_refused_at_start_up(tmp_path: Path) -> None:
+    from appliance.config import load_settings
+    from appliance.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="backup_dir"):
+        load_settings(tmp_path / "data", backup_dir=tmp_path / "data" / "backups")
+    with pytest.raises(ConfigError, match="absolute"):
+        load_settings(tmp_path / "data", backup_dir=Path("backups"))
+
+
 def test_the_admin_page_shows_the_scheduled_upkeep(
     tmp_path: Path, embedder, engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
