@@ -119,6 +119,22 @@ class Settings(BaseSettings):
     # Conversation history (sealed) is deleted after this many days.
     conversation_retention_days: int = Field(default=30, ge=1, le=3650)
 
+    # Scheduled upkeep inside the web server (appliance.service.upkeep): it looks for
+    # due jobs this often; each job runs at its own interval; a run holds its job's
+    # lease this long (a runner that dies loses the job to the next one after it).
+    upkeep_tick_seconds: int = Field(default=60, ge=1, le=3600)
+    upkeep_lease_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    upkeep_checkpoint_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    upkeep_conversations_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    upkeep_retention_minutes: int = Field(default=24 * 60, ge=1, le=31 * 24 * 60)
+    upkeep_audit_purge_minutes: int = Field(default=24 * 60, ge=1, le=31 * 24 * 60)
+    upkeep_backup_minutes: int = Field(default=24 * 60, ge=1, le=31 * 24 * 60)
+    upkeep_checks_minutes: int = Field(default=24 * 60, ge=1, le=31 * 24 * 60)
+    # The backup job writes an encrypted backup here (outside the data directory) and
+    # keeps the newest backup_keep of its own; unset: no scheduled backups.
+    backup_dir: Path | None = Field(default=None, description="folder for scheduled backups")
+    backup_keep: int = Field(default=7, ge=1, le=1000)
+
     top_k: int = Field(default=5, ge=1, le=50)
     # Cosine similarity below which a dense hit alone does not count as relevant.
     min_dense_similarity: float = Field(default=0.30, ge=-1.0, le=1.0)
@@ -145,6 +161,21 @@ class Settings(BaseSettings):
     def _tls_pair(self) -> Settings:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together: set both or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _backups_elsewhere(self) -> Settings:
+        folder = self.backup_dir
+        if folder is None:
+            return self
+        if not folder.is_absolute():
+            raise ValueError(f"backup_dir ({folder}) must be an absolute path")
+        data = self.data_dir.resolve()
+        if folder.resolve() == data or data in folder.resolve().parents:
+            raise ValueError(
+                f"backup_dir ({folder}) lies inside the data directory; choose a folder "
+                "elsewhere (another disk)"
+            )
         return self
 
     @property

@@ -108,7 +108,11 @@ def _mode(path: Path) -> int:
 
 
 def run_doctor(
-    settings: Settings, *, verify_checksums: bool = False, audit: bool = False
+    settings: Settings,
+    *,
+    verify_checksums: bool = False,
+    audit: bool = False,
+    upkeep: bool = False,
 ) -> Report:
     flags = cpu_flags()
     ram = psutil.virtual_memory().total / 2**30
@@ -171,6 +175,8 @@ def run_doctor(
         report.checks.append(_certificate_check(settings.tls_cert))
     if audit:
         report.checks.append(_audit_check(settings))
+    if upkeep:
+        report.checks.extend(upkeep_checks(settings))
     return report
 
 
@@ -316,3 +322,44 @@ def _audit_check(settings: Settings) -> Check:
     if report.ok:
         return Check("audit trail", True, f"intact: {report.records} records")
     return Check("audit trail", False, f"NOT intact: {report.problems[0]}")
+
+
+def upkeep_checks(settings: Settings) -> list[Check]:
+    """One line per scheduled upkeep job, read from the job table (no key needed; the
+    database is not migrated). A failed last run fails the check; runs missed or
+    overdue (no server running) are told in the detail."""
+    from datetime import UTC, datetime
+
+    from appliance.store.jobs import describe_interval, read_job_states
+
+    try:
+        states = read_job_states(settings.sqlalchemy_url)
+    except Exception as exc:  # an unreachable database is the audit check's business
+        return [Check("scheduled upkeep", False, f"not checked ({type(exc).__name__})", False)]
+    if not states:
+        return [
+            Check(
+                "scheduled upkeep",
+                True,
+                "no run recorded yet (the jobs run inside `appliance serve`)",
+            )
+        ]
+    now = datetime.now(UTC)
+    checks = []
+    for job in states:
+        if job.name == "backup" and settings.backup_dir is None:
+            continue  # switched off: no backup_dir
+        last = (
+            f"last run {job.last_started_at:%Y-%m-%d %H:%M} UTC {job.last_outcome or 'unfinished'}"
+            if job.last_started_at
+            else "never run"
+        )
+        detail = (
+            f"{describe_interval(job.interval_seconds)}; {last}; "
+            f"next {job.next_due_at:%Y-%m-%d %H:%M} UTC"
+        )
+        warnings = job.warnings(now)
+        if warnings:
+            detail += "; " + "; ".join(warnings)
+        checks.append(Check(f"job {job.name}", job.last_outcome != "failed", detail))
+    return checks

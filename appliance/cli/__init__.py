@@ -4,7 +4,7 @@ Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
-``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``),
+``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``),
 their shared helpers in ``common``.
 """
 
@@ -21,6 +21,7 @@ from appliance.cli import (
     audit,
     backup,
     gdpr,
+    jobs,
     keys,
     library,
     models,
@@ -83,6 +84,7 @@ for _command in (
     serve.serve,
     serve.tls,
     users.users,
+    jobs.jobs,
 ):
     cli.add_command(_command)
 

@@ -96,11 +96,11 @@ def _check_new_key_file(key_file: Path, data_dir: Path, fresh: bool) -> None:
 @click.option("--no-audit", is_flag=True, help="Skip verifying the audit trail.")
 @click.pass_obj
 def doctor(obj: _Context, as_json: bool, checksums: bool, no_audit: bool) -> None:
-    """Check hardware, models, data directory, keys, network routes, certificate and
-    audit trail; recommend a model size."""
+    """Check hardware, models, data directory, keys, network routes, certificate,
+    audit trail and scheduled upkeep; recommend a model size."""
     from appliance.doctor import run_doctor
 
-    report = run_doctor(obj.settings, verify_checksums=checksums, audit=not no_audit)
+    report = run_doctor(obj.settings, verify_checksums=checksums, audit=not no_audit, upkeep=True)
     if as_json:
         _emit_json(report.as_json())
     else:

@@ -14,7 +14,8 @@ The doors live in one module per kind of user:
   (:class:`appliance.accounts.Accounts`, which records each change the same way);
 - :mod:`~appliance.service.compliance`: compliance officers (audit trail, data
   subjects' rights, record of processing);
-- :mod:`~appliance.service.operations`: running it (backups, start, stop, upkeep).
+- :mod:`~appliance.service.operations`: running it (backups, start, stop);
+- :mod:`~appliance.service.upkeep`: scheduled upkeep (the jobs the web server runs).
 """
 
 from appliance.service.appliance import Appliance

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from appliance.service.operations import Operations
+from appliance.service.upkeep import Upkeep
 
 
-class Appliance(Operations):
+class Appliance(Upkeep):
     """One opened data directory and every act on it.
 
     Build it with the settings (and optionally a key source and loaded models, see
@@ -16,5 +16,6 @@ class Appliance(Operations):
     Its methods are the acts, by kind of user: :class:`~appliance.service.questions.
     Questions` (staff), :class:`~appliance.service.admin.Administration`
     (administrators), :class:`~appliance.service.compliance.Compliance` (compliance
-    officers) and :class:`~appliance.service.operations.Operations` (running it).
+    officers), :class:`~appliance.service.operations.Operations` (running it) and
+    :class:`~appliance.service.upkeep.Upkeep` (scheduled upkeep).
     """

@@ -1,11 +1,10 @@
 """The doors of running the appliance: backups, the web service's start and stop,
-hourly upkeep, conversations, and refusals of a page. Each is recorded here."""
+conversations, and refusals of a page. Each is recorded here."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,6 @@ def settings_digests(settings: Any) -> dict[str, str]:
 
 class Operations(Compliance):
     """Running the appliance (part of :class:`appliance.service.Appliance`)."""
-
-    _last_sweep: datetime | None = None
 
     def create_backup(self, out: Path, who: Caller | None = None) -> BackupReceipt:
         """A sealed archive of the data directory written to ``out`` (outside it);
@@ -89,23 +86,6 @@ class Operations(Compliance):
         """Record ``logging.stop`` and ``service.stop`` and sign the trail's tail."""
         self.audit.append("logging.stop", **SYSTEM.audit_fields(), trail="audit")
         self.audit.append("service.stop", **SYSTEM.audit_fields())
-        self.audit.checkpoint()
-
-    def maintain(self, now: datetime | None = None) -> None:
-        """Hourly upkeep: expire conversations past ``conversation_retention_days``
-        (recorded), drop ended sign-in sessions, run the retention sweep once a day,
-        and sign a checkpoint of the trail (also when idle)."""
-        days = self.settings.conversation_retention_days
-        expired = self.conversations.expire(days)
-        if expired:
-            self.audit.append(
-                "conversation.expire", **SYSTEM.audit_fields(), count=expired, retention_days=days
-            )
-        self.accounts.purge_sessions()
-        now = now or datetime.now(UTC)
-        if self._last_sweep is None or (now - self._last_sweep).total_seconds() >= 86400:
-            self.sweep(SYSTEM)
-            self._last_sweep = now
         self.audit.checkpoint()
 
     def delete_conversation(self, conversation_id: str, user_id: int, who: Caller) -> None:

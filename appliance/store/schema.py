@@ -380,3 +380,29 @@ class ChatModel(Base):
     # The model every collection without its own uses (at most one row).
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UpkeepJob(Base):
+    """One scheduled upkeep job (``checkpoint``, ``retention``...): when it last ran and
+    how, when it is due, and who holds it. With several web processes on one database
+    the lease (holder, until) lets exactly one of them run a job at a time; a lease
+    past ``lease_until`` belongs to a runner that died and may be taken over."""
+
+    __tablename__ = "upkeep_jobs"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    next_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_finished_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    # "ok" or "failed", and for a failure a short reason that never quotes personal data.
+    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_reason: Mapped[str] = mapped_column(Text, default="")
+    last_duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What the last run met on its way in: runs missed while the server was down, a
+    # run before it that never finished.
+    warning: Mapped[str] = mapped_column(Text, default="")
+    lease_holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

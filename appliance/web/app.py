@@ -48,9 +48,6 @@ from appliance.web.security import BodyLimit, RateLimits, SecurityHeaders, secur
 
 log = logging.getLogger("appliance.web")
 HERE = Path(__file__).parent
-# Maintenance (expired conversations and sessions, a checkpoint of the audit trail)
-# runs this often; the retention sweep of documents once a day.
-MAINTENANCE_SECONDS = 3600
 
 
 @dataclass
@@ -83,12 +80,14 @@ class WebState:
         )
 
 
-def _maintenance_loop(state: WebState) -> None:
-    while not state.stop.wait(MAINTENANCE_SECONDS):
+def _upkeep_loop(state: WebState) -> None:
+    """Every ``upkeep_tick_seconds``, the scheduled jobs that are due (each job keeps
+    its own interval; with several server processes one of them runs each job)."""
+    while not state.stop.wait(state.settings.upkeep_tick_seconds):
         try:
-            state.appliance.maintain()
-        except Exception:  # a failed run is logged and retried next hour
-            log.exception("maintenance failed")
+            state.appliance.run_due_jobs()
+        except Exception:  # the job table unreachable: logged, tried again next tick
+            log.exception("scheduled upkeep failed")
 
 
 def _wants_json(request: Request) -> bool:
@@ -275,13 +274,15 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
         worker = None
         if maintenance:
             worker = threading.Thread(
-                target=_maintenance_loop, args=(state,), name="maintenance", daemon=True
+                target=_upkeep_loop, args=(state,), name="upkeep", daemon=True
             )
             worker.start()
         try:
             yield
         finally:
             state.stop.set()
+            if worker is not None:  # a job under way may finish (its lease ends it anyway)
+                worker.join(timeout=10)
             appliance.service_stopping()
 
     app = FastAPI(

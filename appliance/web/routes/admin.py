@@ -47,6 +47,7 @@ def overview(request: Request, user: User = Depends(admins)) -> Response:
         keys=app.key_status(),
         audit_records=app.audit_count(),
         fingerprint=app.audit_public_key()[1],
+        upkeep=app.upkeep_status(),
     )
 
 
