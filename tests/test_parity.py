@@ -22,10 +22,10 @@ from appliance.caller import Caller
 from appliance.web import create_app
 from tests.conftest import make_app, run_cli
 from tests.test_at_rest import PEOPLE, write_records
-from tests.webtools import csrf_of, sign_in
+from tests.webtools import ask_stream, csrf_of, sign_in
 
 ADA, OLGA = "amber-kettle-orbit-71", "granite-meadow-lantern-93"
-_ID = re.compile(r"[0-9a-f]{16,64}")
+_ID = re.compile(r"[0-9a-f]{12,64}")
 # Written by the machinery, not by an act: signed checkpoints.
 _NOT_ACTS = {"audit.checkpoint"}
 
@@ -229,4 +229,28 @@ def test_model_changes_leave_the_same_records(twins: Twins, model_dir: Path) -> 
     t.same(
         lambda: t.run("models", "use", "house"),
         lambda: t.post(t.admin, "/admin/models/default", name="house"),
+    )
+
+
+def test_questions_and_erasure_leave_the_same_records(twins: Twins) -> None:
+    t = twins
+    question = "How long are the records kept?"
+    t.same(
+        lambda: t.run("ask", question, "--collection", "parity"),
+        lambda: ask_stream(
+            t.admin, csrf_of(t.admin.get("/account/password").text), question, "parity"
+        ),
+    )
+    person = PEOPLE[0]["name"]
+    t.same(
+        lambda: t.run("gdpr", "erase", "--subject", person, "--yes"),
+        lambda: t.post(t.officer, "/compliance/subjects/erase", subjects=person, confirm="true"),
+    )
+
+
+def test_api_keys_leave_the_same_records(twins: Twins) -> None:
+    t = twins
+    t.same(
+        lambda: t.run("users", "api-key", "create", "ada", "--name", "reports"),
+        lambda: t.post(t.admin, "/account/api-keys", name="reports"),
     )

@@ -47,7 +47,7 @@ def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path | None, role
     documents and conversation history that mention them."""
     import stat
 
-    from appliance.gdpr import export_subject, private_export_path
+    from appliance.gdpr import private_export_path
 
     if out is None:
         out = private_export_path(obj.settings.data_dir)
@@ -61,7 +61,7 @@ def gdpr_export(obj: _Context, subjects: tuple[str, ...], out: Path | None, role
                 err=True,
             )
     with obj.appliance() as app:
-        summary = export_subject(app, list(subjects), out, _caller(role))
+        summary = app.export_subject(list(subjects), out, _caller(role))
     click.echo(
         f"exported {summary['identifiers']} identifiers, {summary['documents']} documents, "
         f"{summary['passages']} passages, {summary['conversations']} conversations to "
@@ -125,10 +125,9 @@ def gdpr_erase(
     Conversation history that mentions the person is rewritten without them. Old
     backups cannot revive any of it.
     """
-    from appliance.gdpr import erase_subject, plan_erasure
 
     with obj.appliance() as app:
-        plan = plan_erasure(app, list(subjects), _caller(role))
+        plan = app.plan_erasure(list(subjects), _caller(role))
         unknown = sorted(set(keep) - {d["document_id"] for d in plan.delete + plan.unlink})
         if unknown:
             raise click.UsageError(
@@ -144,7 +143,7 @@ def gdpr_erase(
             return
         if not yes:
             click.confirm("Erase the person as listed? This cannot be undone", abort=True, err=True)
-        receipt = erase_subject(app, list(subjects), _caller(role), keep_documents=keep)
+        receipt = app.erase_subject(list(subjects), _caller(role), keep_documents=keep)
     _emit_json(receipt.as_json())
     if not receipt.identifiers and not receipt.conversations_changed:
         click.echo("no data held about this subject was found", err=True)
@@ -155,10 +154,9 @@ def gdpr_erase(
 @click.pass_obj
 def gdpr_sweep(obj: _Context, dry_run: bool) -> None:
     """Apply each collection's retention period (legal holds respected)."""
-    from appliance.gdpr import sweep
 
     with obj.appliance() as app:
-        report = sweep(app, _caller("admin"), dry_run=dry_run)
+        report = app.sweep(_caller("admin"), dry_run=dry_run)
     _emit_json({**report.as_json(), "dry_run": dry_run})
 
 
