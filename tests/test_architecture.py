@@ -57,6 +57,37 @@ def _reaches_into_parts(path: Path) -> list[str]:
     return found
 
 
+def _hands_the_appliance_on(path: Path, local: set[str]) -> list[str]:
+    """``erase_subject(app, ...)``: the appliance passed to a function that is not the
+    entry points' own (a lower room's), which would act around the doors."""
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and any(_is_the_appliance(a) for a in node.args):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "?")
+            if name not in local:
+                where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+                found.append(f"{where}:{node.lineno}: {name}(appliance, ...)")
+    return found
+
+
+def _defined_in(files: list[Path]) -> set[str]:
+    return {
+        node.name
+        for f in files
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+
+
+def test_entry_points_never_hand_the_appliance_to_a_lower_room() -> None:
+    files = _entry_point_files()
+    local = _defined_in(files)
+    found = [hit for f in files for hit in _hands_the_appliance_on(f, local)]
+    assert not found, "entry points act around the doors:\n" + "\n".join(found)
+
+
 def test_entry_points_use_only_the_application_layer() -> None:
     files = _entry_point_files()
     assert files, "no entry point found"
@@ -76,6 +107,18 @@ def test_the_check_sees_a_reach_past_the_doors(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert len(_reaches_into_parts(sample)) == 2
+    around = tmp_path / "command.py"
+    around.write_text(
+        "def erase(app, subjects, who):\n"
+        "    plan = _plan(app)\n"
+        "    return erase_subject(app, subjects, who)\n"
+        "def _plan(app):\n"
+        "    return app.plan_erasure([], None)\n",
+        encoding="utf-8",
+    )
+    assert [
+        h.split(": ", 1)[1] for h in _hands_the_appliance_on(around, _defined_in([around]))
+    ] == ["erase_subject(appliance, ...)"]
 
 
 def test_no_module_imports_from_a_layer_above() -> None:
