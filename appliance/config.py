@@ -113,6 +113,24 @@ class Settings(BaseSettings):
     # further failure (from lockout_seconds up to an hour).
     signin_max_failures: int = Field(default=5, ge=1, le=100)
     lockout_seconds: int = Field(default=60, ge=1, le=3600)
+    # Sign-in through the organisation's directory (LDAP/AD, OpenID Connect;
+    # docs/admin-guide.md "Directory sign-in"). Directory groups (an LDAP group's DN, an
+    # OpenID groups-claim value) map to a role (the highest of a user's mapped groups
+    # wins; a user with none is refused) and to local groups, whose collection grants
+    # the user then holds. The provider confirms a signed-in user again this often.
+    directory_roles: dict[str, str] = Field(
+        default_factory=dict, description="directory group -> role (staff, compliance, admin)"
+    )
+    directory_groups: dict[str, str] = Field(
+        default_factory=dict, description="directory group -> local group (its grants apply)"
+    )
+    directory_recheck_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    # Local passwords may be switched off once the directory signs people in; the
+    # break-glass administrator (a local account) can always sign in with a password.
+    local_signin: bool = True
+    break_glass_admin: str | None = Field(
+        default=None, description="local administrator who may sign in when local_signin is off"
+    )
     # Per client address (sign-in) and per user (questions, uploads).
     signin_rate_per_minute: int = Field(default=20, ge=1)
     chat_rate_per_minute: int = Field(default=30, ge=1)
@@ -156,6 +174,15 @@ class Settings(BaseSettings):
                     f"({self.n_ctx}) for the question and its sources"
                 )
         return self
+
+    @field_validator("directory_roles")
+    @classmethod
+    def _known_roles(cls, v: dict[str, str]) -> dict[str, str]:
+        roles = ("staff", "compliance_officer", "admin")  # appliance.store.schema.Role
+        for group, role in v.items():
+            if role not in roles:
+                raise ValueError(f"{group!r} maps to {role!r}; a role is one of {', '.join(roles)}")
+        return v
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:

@@ -95,6 +95,11 @@ class AccountError(ApplianceError):
     """A user, group or grant cannot be created or changed as asked."""
 
 
+class DirectoryUnavailable(ApplianceError):
+    """The organisation's directory (LDAP/AD) or OpenID provider did not answer, or
+    answered with an error; sign-in through it is refused, never retried locally."""
+
+
 class RateLimited(ApplianceError):
     """Too many requests from one user or address; ``retry_after`` says when to retry."""
 
@@ -252,6 +257,9 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
         403, "permission_error", "permission_denied", EXIT_NOT_ALLOWED, "Not allowed"
     ),
     SignInFailed: _request(400, EXIT_NOT_ALLOWED),
+    DirectoryUnavailable: ErrorKind(
+        503, "server_error", "directory_unavailable", EXIT_CONFIG, "Sign-in unavailable"
+    ),
     # integrity
     TamperedData: _fault(EXIT_INTEGRITY),
     # keys

@@ -1,5 +1,7 @@
-"""Local accounts: users, roles, groups, collection grants, sign-in sessions, API keys."""
+"""Accounts: users, roles, groups, collection grants, sign-in sessions, API keys; local
+passwords or the organisation's directory (LDAP/AD, OpenID Connect)."""
 
+from appliance.accounts.directory import DirectoryIdentity, map_groups
 from appliance.accounts.service import (
     Account,
     Accounts,
@@ -7,4 +9,11 @@ from appliance.accounts.service import (
     check_password_strength,
 )
 
-__all__ = ["Account", "Accounts", "SessionInfo", "check_password_strength"]
+__all__ = [
+    "Account",
+    "Accounts",
+    "DirectoryIdentity",
+    "SessionInfo",
+    "check_password_strength",
+    "map_groups",
+]

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -21,10 +22,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from appliance.accounts.directory import Directory, DirectoryIdentity, map_groups
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
 from appliance.config import Settings
-from appliance.errors import AccountError, SignInFailed
+from appliance.errors import AccountError, DirectoryUnavailable, SignInFailed
 from appliance.store.database import Database
 from appliance.store.schema import (
     Access,
@@ -87,6 +89,7 @@ class Account:
     locked_until: datetime | None = None
     last_sign_in_at: datetime | None = None
     groups: tuple[str, ...] = ()
+    source: str = "local"  # "local", "ldap" or "oidc"
 
     @classmethod
     def of(cls, user: User, groups: tuple[str, ...] = ()) -> Account:
@@ -99,6 +102,7 @@ class Account:
             _aware(user.locked_until) if user.locked_until else None,
             _aware(user.last_sign_in_at) if user.last_sign_in_at else None,
             groups,
+            user.source or "local",
         )
 
 
@@ -114,10 +118,18 @@ class SessionInfo:
 
 
 class Accounts:
-    def __init__(self, db: Database, audit: AuditTrail, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditTrail,
+        settings: Settings,
+        directories: Mapping[str, Directory] | None = None,
+    ) -> None:
         self.db = db
         self.audit = audit
         self.settings = settings
+        # source ("ldap", "oidc") -> the provider that confirms its users again.
+        self.directories: dict[str, Directory] = dict(directories or {})
 
     # -- users -------------------------------------------------------------------
 
@@ -316,6 +328,10 @@ class Accounts:
                 if user.disabled
                 else "account locked"
                 if user.locked_until and _aware(user.locked_until) > now
+                else f"{user.source} account: signs in through the directory"
+                if user.source != "local"
+                else "local sign-in switched off"
+                if not self.settings.local_signin and name != self.settings.break_glass_admin
                 else ""
             )
         # Always one Argon2 check, so disabled, locked and unknown accounts take as long.
@@ -355,20 +371,211 @@ class Accounts:
         self.audit.append("auth.signin", name, account.role, source=source, resource=f"user:{name}")
         return account
 
-    def open_session(self, account: Account) -> tuple[str, str]:
-        """A new session: (cookie token, CSRF token)."""
+    def sign_in_directory(self, identity: DirectoryIdentity, source: str) -> Account:
+        """The local account of a person the directory has just signed in, created at
+        the first sign-in; its role and its mapped groups' memberships follow the
+        directory's groups each time (settings ``directory_roles``,
+        ``directory_groups``). Raises :class:`SignInFailed` (audited) when no group of
+        the person maps to a role, the account is disabled here, or the name belongs
+        to a local account."""
+        mapped = map_groups(
+            identity.groups, self.settings.directory_roles, self.settings.directory_groups
+        )
+        name = identity.username.strip().lower()[:64]
+        via = {"via": identity.source}
+        system = {"actor": f"directory:{identity.source}", "role": "system", "source": source}
+
+        def refuse(reason: str, message: str) -> SignInFailed:
+            self.audit.append(
+                "auth.signin",
+                name,
+                "-",
+                source=source,
+                resource=f"user:{name}",
+                outcome="failure",
+                reason=reason,
+                **via,
+            )
+            return SignInFailed(message)
+
+        if mapped.role is None:
+            raise refuse(
+                "no directory group maps to a role",
+                "your directory groups give you no role in this appliance; ask an "
+                "administrator to map one of them.",
+            )
+        if not _USERNAME.fullmatch(name):
+            raise refuse(
+                "directory user name not allowed",
+                f"the directory's user name {name!r} is not valid here: {USERNAME_RULES}",
+            )
+        now = _now()
+        events: list[tuple[str, dict[str, str]]] = []
+        with self.db.session() as s:
+            user = s.scalar(
+                select(User).where(
+                    User.source == identity.source, User.external_subject == identity.subject
+                )
+            )
+            if user is None:
+                if s.scalar(select(User.id).where(User.username == name)) is not None:
+                    raise refuse(
+                        "user name taken by another account",
+                        f"the user name {name!r} belongs to another account here; ask an "
+                        "administrator to rename or remove it.",
+                    )
+                user = User(
+                    username=name,
+                    role=mapped.role,
+                    # Nobody knows this password: the account signs in through the directory.
+                    password_hash=_hasher.hash(secrets.token_urlsafe(32)),
+                    must_change_password=False,
+                    disabled=False,
+                    failed_attempts=0,
+                    source=identity.source,
+                    external_subject=identity.subject,
+                )
+                s.add(user)
+                s.flush()
+                events.append(("user.create", {"new_role": mapped.role}))
+            elif user.disabled:
+                raise refuse(
+                    "account disabled", "this account is disabled here; ask an administrator."
+                )
+            elif user.role != mapped.role:
+                events.append(("user.role_change", {"before": user.role, "after": mapped.role}))
+                user.role = mapped.role
+            if (
+                user.username != name
+                and s.scalar(select(User.id).where(User.username == name)) is None
+            ):
+                events.append(("user.rename", {"before": user.username, "after": name}))
+                user.username = name
+            group_events = self._sync_groups(s, user.id, mapped.groups, mapped.managed)
+            user.last_sign_in_at = now
+            account = Account.of(user, self._groups_of(s, user.id))
+        for action, detail in events:
+            self.audit.append(action, **system, resource=f"user:{account.username}", **detail)
+        for action, group in group_events:
+            self.audit.append(action, **system, resource=f"group:{group}", user=account.username)
+        self.audit.append(
+            "auth.signin",
+            account.username,
+            account.role,
+            source=source,
+            resource=f"user:{account.username}",
+            **via,
+        )
+        return account
+
+    def _sync_groups(
+        self, s: Session, user_id: int, member_of: frozenset[str], managed: frozenset[str]
+    ) -> list[tuple[str, str]]:
+        """Memberships of the mapped local groups as the directory has them (groups
+        the mapping does not name are left alone); the audit actions to record."""
+        events: list[tuple[str, str]] = []
+        for name in sorted(managed):
+            group = s.scalar(select(Group).where(Group.name == name))
+            if group is None:
+                if name not in member_of:
+                    continue
+                group = Group(name=name, description="mapped from the directory")
+                s.add(group)
+                s.flush()
+                events.append(("group.create", name))
+            row = s.get(GroupMember, (group.id, user_id))
+            if name in member_of and row is None:
+                s.add(GroupMember(group_id=group.id, user_id=user_id))
+                events.append(("group.member_add", name))
+            elif name not in member_of and row is not None:
+                s.delete(row)
+                events.append(("group.member_remove", name))
+        return events
+
+    def open_session(
+        self, account: Account, directory_state: bytes | None = None
+    ) -> tuple[str, str]:
+        """A new session: (cookie token, CSRF token). ``directory_state`` is what the
+        account's provider needs to confirm the person again (sealed by its module)."""
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         with self.db.session() as s:
-            s.add(WebSession(token_hash=_digest(token), user_id=account.id, csrf_token=csrf))
+            s.add(
+                WebSession(
+                    token_hash=_digest(token),
+                    user_id=account.id,
+                    csrf_token=csrf,
+                    directory_state=directory_state,
+                    checked_at=_now(),
+                )
+            )
         return token, csrf
 
-    def session(self, token: str) -> SessionInfo | None:
+    def _recheck(self, token_hash: str, user: User, state: bytes | None, source: str) -> bool:
+        """Ask the account's provider whether the person may still be signed in; on
+        yes, role and groups follow the directory again. False ends the session."""
+        directory = self.directories.get(user.source)
+        reason = ""
+        identity: DirectoryIdentity | None = None
+        new_state: bytes | None = None
+        if directory is None:
+            reason = f"{user.source} sign-in no longer configured"
+        else:
+            try:
+                identity, new_state = directory.recheck(user.external_subject or "", state)
+            except DirectoryUnavailable:
+                reason = f"{user.source} directory unreachable"
+            if identity is None and not reason:
+                reason = f"refused by the {user.source} directory"
+        if identity is not None:
+            try:
+                self.sign_in_directory(identity, source)
+            except SignInFailed:
+                reason = "no longer allowed by the directory's groups"
+        if reason:
+            with self.db.session() as s:
+                s.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+            self.audit.append(
+                "auth.session_end",
+                user.username,
+                user.role,
+                source=source,
+                resource=f"user:{user.username}",
+                outcome="failure",
+                reason=reason,
+            )
+            return False
+        with self.db.session() as s:
+            row = s.get(WebSession, token_hash)
+            if row is not None:
+                row.checked_at = _now()
+                if new_state is not None:
+                    row.directory_state = new_state
+        return True
+
+    def session(self, token: str, source: str = "web") -> SessionInfo | None:
         """The signed-in user behind a cookie, or None when absent, idle too long or
-        too old (the stale session is removed)."""
+        too old (the stale session is removed), or, for a directory account, when its
+        provider no longer signs the person in (asked every
+        ``directory_recheck_minutes``)."""
         if not token:
             return None
         now = _now()
+        recheck = timedelta(minutes=self.settings.directory_recheck_minutes)
+        with self.db.session() as s:
+            row = s.get(WebSession, _digest(token))
+            user = s.get(User, row.user_id) if row is not None else None
+            due = (
+                row is not None
+                and user is not None
+                and user.source != "local"
+                and (row.checked_at is None or now - _aware(row.checked_at) > recheck)
+            )
+            state = row.directory_state if row is not None else None
+            if due and user is not None:
+                s.expunge(user)
+        if due and user is not None and not self._recheck(_digest(token), user, state, source):
+            return None
         idle = timedelta(minutes=self.settings.session_idle_minutes)
         lifetime = timedelta(hours=self.settings.session_max_hours)
         with self.db.session() as s:

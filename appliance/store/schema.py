@@ -251,9 +251,12 @@ class Role:
 
 
 class User(Base):
-    """A local account. Usernames are kept in clear: the audit trail names them."""
+    """An account. Usernames are kept in clear: the audit trail names them."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("source", "external_subject", name="uq_users_source_subject"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -265,6 +268,11 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # "local" (a password here), "ldap" or "oidc" (the organisation's directory signs
+    # the user in; the password hash is then unusable), and the user's stable subject
+    # there (LDAP DN, OpenID issuer + "|" + sub).
+    source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    external_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class Group(Base):
@@ -319,6 +327,10 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # For a directory account: what its provider needs to confirm the user again (an
+    # OpenID refresh token, sealed by the provider's module), and when it last did.
+    directory_state: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ApiKey(Base):

@@ -77,7 +77,7 @@ class User:
 
 def _session(request: Request) -> User:
     token = request.cookies.get(SESSION_COOKIE, "")
-    info = web(request).accounts.session(token)
+    info = web(request).accounts.session(token, client_address(request))
     if info is None:
         raise SignInRequired()
     user = User(info, token, client_address(request))
