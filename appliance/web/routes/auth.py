@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from appliance.errors import AccountError, SignInFailed
+from appliance.errors import AccountError, DirectoryUnavailable, SignInFailed
 from appliance.web.deps import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -22,6 +22,12 @@ from appliance.web.deps import (
 )
 
 router = APIRouter()
+
+DIRECTORY_DOWN = (
+    "The organisation's directory cannot be reached, so sign-in through it is "
+    "unavailable just now (local passwords are not used instead). Try again in a "
+    "few minutes, or tell an administrator."
+)
 
 
 def _safe_next(target: str) -> str:
@@ -87,9 +93,13 @@ def signin(
         return _signin_page(request, next, "The sign-in form expired; try again.", 403)
     state.limits.hit("signin", source, state.settings.signin_rate_per_minute)
     try:
-        account = state.accounts.authenticate(username, password, source)
+        account = state.accounts.sign_in(username, password, source)
     except SignInFailed as exc:
         return _signin_page(request, next, str(exc).capitalize(), 401)
+    except DirectoryUnavailable:
+        # The details (the directory's address, the cause) are in the audit trail and
+        # `appliance doctor`; the sign-in page is public.
+        return _signin_page(request, next, DIRECTORY_DOWN, 503)
     token, _csrf = state.accounts.open_session(account)
     target = "/account/password" if account.must_change_password else _safe_next(next)
     response = RedirectResponse(target, status_code=303)
