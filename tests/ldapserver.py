@@ -145,8 +145,13 @@ class Slapd:
     def ldap_url(self) -> str:
         return f"ldap://127.0.0.1:{self.ldap_port}"
 
+    @property
+    def misnamed_url(self) -> str:
+        """TLS on another loopback address, which the certificate does not name."""
+        return f"ldaps://127.0.0.2:{self.ldaps_port}"
+
     def start(self) -> None:
-        urls = f"{self.ldap_url}/ {self.ldaps_url}/"
+        urls = f"{self.ldap_url}/ {self.ldaps_url}/ {self.misnamed_url}/"
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(SLAPD), "-d", "0", "-f", str(self.folder / "slapd.conf"), "-h", urls],

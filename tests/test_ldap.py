@@ -406,6 +406,14 @@ def test_a_certificate_from_another_ca_is_refused(slapd: Slapd, tmp_path: Path) 
         directory.authenticate("ben", PASSWORDS["ben"])
 
 
+def test_a_certificate_that_does_not_name_the_host_is_refused(slapd: Slapd, tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, **ldap_settings(slapd, ldap_url=slapd.misnamed_url))
+    directory = LdapDirectory.from_settings(settings)
+    assert directory is not None
+    with pytest.raises(DirectoryUnavailable, match="doesn't match"):
+        directory.authenticate("ben", PASSWORDS["ben"])
+
+
 def test_a_directory_that_does_not_answer_times_out(slapd: Slapd, tmp_path: Path) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
