@@ -44,7 +44,7 @@ from appliance.errors import ConfigError, DirectoryUnavailable, SignInFailed
 from appliance.store.schema import User, WebSession
 from appliance.web import create_app
 from tests.conftest import make_app
-from tests.webtools import sign_in
+from tests.webtools import page_csrf, sign_in
 
 PEOPLE = f"ou=people,{SUFFIX}"
 GROUPS = f"ou=groups,{SUFFIX}"
@@ -248,6 +248,20 @@ def test_starttls_on_a_plain_ldap_url_works_and_plain_text_is_refused(
     assert directory.authenticate("ben", PASSWORDS["ben"]).username == "ben"
     with pytest.raises(ConfigError, match="passwords in clear"):
         load_settings(tmp_path, **ldap_settings(slapd, ldap_url=slapd.ldap_url))
+
+
+def test_a_directory_account_changes_its_password_in_the_directory_only(site: Site) -> None:
+    assert "organisation's user name and password" in site.client().get("/signin").text
+    client = signed_in(site, "ben", PASSWORDS["ben"])
+    assert "kept by your organisation's directory" in client.get("/account/password").text
+    csrf = page_csrf(client, "/chat")
+    response = client.post(
+        "/account/password",
+        data={"current": PASSWORDS["ben"], "new": "x" * 20, "repeat": "x" * 20, "csrf": csrf},
+    )
+    assert response.status_code == 400 and "change it there" in response.text
+    # The directory's password still signs in.
+    signed_in(site, "ben", PASSWORDS["ben"])
 
 
 def test_a_local_account_keeps_its_local_password(site: Site) -> None:

@@ -289,6 +289,13 @@ class LdapDirectory:
                 self._attributes(),
             )
             if not entries:
+                # One bind as for a known name (a DN without a password, refused), so
+                # the time the answer takes does not tell which names exist.
+                with (
+                    suppress(DirectoryUnavailable),
+                    self._connection(self.config.user_base, password),
+                ):
+                    pass
                 raise SignInFailed("unknown user")
             if len(entries) > 1:
                 raise SignInFailed("user name not unique in the directory")

@@ -56,6 +56,11 @@ USERNAME_RULES = (
 _hasher = PasswordHasher()  # Argon2id, RFC 9106 parameters
 # Verified against for unknown usernames, so timing does not tell which exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# A directory account's password is the directory's.
+DIRECTORY_PASSWORD = (
+    "your password is kept by your organisation's directory; change it there "
+    "(this appliance never sees or stores it)."
+)
 # What a refused sign-in says, whatever the reason (the audit trail has the reason).
 _REFUSED = (
     "wrong username or password, or the account is locked after repeated "
@@ -270,11 +275,15 @@ class Accounts:
     def change_password(self, username: str, current: str, new: str, who: Caller) -> None:
         """A wrong current password counts towards the lockout like a failed sign-in.
         On success every session of the user ends (a stolen cookie with it); the
-        caller opens a fresh one."""
+        caller opens a fresh one. A directory account has no password here: raises
+        :class:`AccountError` saying to change it in the directory."""
         with self.db.session() as s:
             user = self._user(s, username)
             locked = user.locked_until is not None and _aware(user.locked_until) > _now()
             stored = user.password_hash
+            source = user.source or "local"
+        if source != "local":
+            raise AccountError(DIRECTORY_PASSWORD)
         ok = _verify_quietly(stored, current) and not locked
         if not ok:
             if not locked:

@@ -66,8 +66,15 @@ def home(request: Request) -> Response:
 
 def _signin_page(request: Request, next_path: str, error: str = "", status: int = 200) -> Response:
     token = secrets.token_urlsafe(32)
-    response = web(request).render(
-        request, "signin.html", status, csrf=token, next=_safe_next(next_path), error=error
+    state = web(request)
+    response = state.render(
+        request,
+        "signin.html",
+        status,
+        csrf=token,
+        next=_safe_next(next_path),
+        error=error,
+        directory=bool(state.settings.ldap_url),
     )
     response.set_cookie(PRE_SESSION_COOKIE, token, max_age=1800, **_cookie_args(request))
     return response
@@ -118,8 +125,12 @@ def signout(request: Request, user: User = Depends(any_user)) -> Response:
 
 @router.get("/account/password")
 def password_form(request: Request, user: User = Depends(any_user)) -> Response:
+    account = user.session.account
     return web(request).render(
-        request, "password.html", forced=user.session.account.must_change_password
+        request,
+        "password.html",
+        forced=account.must_change_password,
+        directory=account.source != "local",
     )
 
 
@@ -139,7 +150,14 @@ def password_change(
             raise AccountError("the two new passwords differ.")
         state.accounts.change_password(user.name, current, new, user.caller())
     except AccountError as exc:
-        return state.render(request, "password.html", 400, forced=forced, error=str(exc))
+        return state.render(
+            request,
+            "password.html",
+            400,
+            forced=forced,
+            error=str(exc),
+            directory=user.session.account.source != "local",
+        )
     # Every session of the user ended with the change (a stolen cookie too): a new one.
     token, _csrf = state.accounts.open_session(state.accounts.get(user.name))
     response = RedirectResponse("/chat?done=password", status_code=303)
