@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
-.PHONY: setup models ocr browser run demo test test-online lint format bench clean
+.PHONY: setup models ocr ldap browser run demo test test-online lint format bench clean
 
-setup: $(STAMP) models ocr
+setup: $(STAMP) models ocr ldap
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: setup
 # Tesseract and its language packs, from Debian's packages, for scanned pages.
 ocr:
 	scripts/install-ocr
+
+# OpenLDAP's slapd, from Debian's packages, for the LDAP sign-in tests (they start
+# their own server on loopback; Debian's service is stopped and disabled).
+ldap:
+	scripts/install-ldap
 
 browser:
 	scripts/install-browser

@@ -12,10 +12,10 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from appliance.errors import ConfigError
@@ -131,6 +131,34 @@ class Settings(BaseSettings):
     break_glass_admin: str | None = Field(
         default=None, description="local administrator who may sign in when local_signin is off"
     )
+    # LDAP / Active Directory sign-in (appliance.accounts.ldap): the user's entry is
+    # found with the service account (ldap_bind_dn), then the password is checked by a
+    # bind as the user. Always over TLS (ldaps://, or ldap:// with StartTLS), the
+    # server's certificate verified against ldap_ca_file (the system's CAs when unset).
+    ldap_url: str | None = Field(
+        default=None, description="ldaps://host[:port], or ldap://host with ldap_starttls"
+    )
+    ldap_starttls: bool = False
+    ldap_ca_file: Path | None = Field(
+        default=None, description="PEM CA certificate(s) the directory's certificate is checked on"
+    )
+    ldap_bind_dn: str | None = Field(default=None, description="the service account's DN")
+    ldap_bind_password: SecretStr | None = Field(
+        default=None,
+        description="the service account's password (env APPLIANCE_LDAP_BIND_PASSWORD)",
+    )
+    ldap_user_base: str = Field(default="", description="where users are searched (subtree)")
+    ldap_user_filter: str = Field(
+        default="(uid={username})", description="AD: (sAMAccountName={username})"
+    )
+    ldap_username_attribute: str = Field(
+        default="uid", description="the attribute holding the user name; AD: sAMAccountName"
+    )
+    ldap_group_base: str = Field(default="", description="where groups are searched (subtree)")
+    # Active Directory: nested groups through the server's LDAP_MATCHING_RULE_IN_CHAIN,
+    # disabled accounts through userAccountControl.
+    ldap_active_directory: bool = False
+    ldap_timeout_seconds: int = Field(default=10, ge=1, le=120)
     # Per client address (sign-in) and per user (questions, uploads).
     signin_rate_per_minute: int = Field(default=20, ge=1)
     chat_rate_per_minute: int = Field(default=30, ge=1)
@@ -183,6 +211,40 @@ class Settings(BaseSettings):
             if role not in roles:
                 raise ValueError(f"{group!r} maps to {role!r}; a role is one of {', '.join(roles)}")
         return v
+
+    @model_validator(mode="after")
+    def _ldap_complete(self) -> Settings:
+        """An LDAP directory is only ever spoken to over verified TLS, with a service
+        account, a user base, a group base and a filter that takes the user name."""
+        if not self.ldap_url:
+            return self
+        url = self.ldap_url.strip().lower()
+        if url.startswith("ldaps://"):
+            if self.ldap_starttls:
+                raise ValueError("ldap_starttls is for ldap:// URLs; ldaps:// is TLS already")
+        elif url.startswith("ldap://"):
+            if not self.ldap_starttls:
+                raise ValueError(
+                    f"ldap_url {self.ldap_url} would send passwords in clear: use "
+                    "ldaps://, or set ldap_starttls = true"
+                )
+        else:
+            raise ValueError(f"ldap_url {self.ldap_url} must start with ldaps:// or ldap://")
+        missing = [
+            name
+            for name in ("ldap_bind_dn", "ldap_bind_password", "ldap_user_base", "ldap_group_base")
+            if not getattr(self, name)
+        ]
+        if missing:
+            raise ValueError(f"ldap_url is set, so {', '.join(missing)} must be set too")
+        if "{username}" not in self.ldap_user_filter:
+            raise ValueError(
+                "ldap_user_filter must contain {username}, e.g. (uid={username}) or "
+                "(sAMAccountName={username})"
+            )
+        if self.ldap_ca_file is not None and not self.ldap_ca_file.is_file():
+            raise ValueError(f"ldap_ca_file {self.ldap_ca_file} is not a file")
+        return self
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:
@@ -263,10 +325,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
-    # Sections are for humans; flatten [llm] n_ctx = ... into n_ctx.
+    # Sections are for humans; flatten [llm] n_ctx = ... into n_ctx. A section named
+    # after a mapping setting ([directory_roles]) is that setting's value.
+    mappings = {n for n, f in Settings.model_fields.items() if get_origin(f.annotation) is dict}
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        items = value.items() if isinstance(value, dict) else [(key, value)]
+        nested = isinstance(value, dict) and key not in mappings
+        items = value.items() if nested else [(key, value)]
         for name, item in items:
             if name in flat:
                 raise ConfigError(f"{path}: setting {name!r} is given twice; keep one.")

@@ -173,6 +173,8 @@ def run_doctor(
     report.checks.append(network_check(settings, _routes()))
     if settings.tls_cert is not None:
         report.checks.append(_certificate_check(settings.tls_cert))
+    if settings.ldap_url:
+        report.checks.append(directory_check(settings))
     if audit:
         report.checks.append(_audit_check(settings))
     if upkeep:
@@ -244,8 +246,9 @@ def _routes() -> list[str]:
 
 def configured_endpoints(settings: Settings) -> list[str]:
     """The hosts the appliance itself is configured to reach: the PostgreSQL server of
-    ``database_url`` and the Chroma server of ``chroma_host`` (nothing else: no
-    telemetry, no downloads at run time). Loopback and Unix sockets are left out."""
+    ``database_url``, the Chroma server of ``chroma_host`` and the LDAP directory of
+    ``ldap_url`` (nothing else: no telemetry, no downloads at run time). Loopback and
+    Unix sockets are left out."""
     from sqlalchemy.engine import make_url
 
     hosts = []
@@ -258,6 +261,13 @@ def configured_endpoints(settings: Settings) -> list[str]:
             hosts.append(f"database {host}")
     if settings.chroma_host:
         hosts.append(f"Chroma {settings.chroma_host}:{settings.chroma_port}")
+    if settings.ldap_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(settings.ldap_url.strip())
+        if parts.hostname:
+            port = parts.port or (636 if parts.scheme.lower() == "ldaps" else 389)
+            hosts.append(f"directory {parts.hostname}:{port}")
     return [h for h in hosts if not _is_loopback(h.split(" ", 1)[1].rsplit(":", 1)[0])]
 
 
@@ -287,6 +297,21 @@ def network_check(settings: Settings, routes: list[str]) -> Check:
     elif not routes:
         detail += "; no route off this machine (loopback only)"
     return Check("outbound network", True, detail)
+
+
+def directory_check(settings: Settings) -> Check:
+    """The LDAP directory answers over verified TLS, the service account binds and
+    sees ``ldap_user_base`` (at most ``ldap_timeout_seconds`` per connection)."""
+    from appliance.accounts.ldap import LdapDirectory
+    from appliance.errors import DirectoryUnavailable
+
+    directory = LdapDirectory.from_settings(settings)
+    if directory is None:
+        return Check("directory (LDAP)", True, "not configured", checked=False)
+    try:
+        return Check("directory (LDAP)", True, directory.check())
+    except DirectoryUnavailable as exc:
+        return Check("directory (LDAP)", False, str(exc))
 
 
 def _certificate_check(cert: Path) -> Check:

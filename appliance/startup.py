@@ -18,6 +18,8 @@ import threading
 from typing import TYPE_CHECKING, Self
 
 from appliance.accounts import Accounts
+from appliance.accounts.directory import Directory
+from appliance.accounts.ldap import LdapDirectory
 from appliance.audit import AuditTrail
 from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
@@ -148,7 +150,11 @@ class Parts:
             chunk_chars=self.settings.chunk_chars,
             overlap_chars=self.settings.chunk_overlap_chars,
         )
-        self.accounts = Accounts(self.db, self.audit, self.settings)
+        directories: dict[str, Directory] = {}
+        ldap = LdapDirectory.from_settings(self.settings)
+        if ldap is not None:
+            directories[ldap.source] = ldap
+        self.accounts = Accounts(self.db, self.audit, self.settings, directories)
         self.conversations = ConversationStore(self.db, self.keyring)
         self.models = ModelRegistry(self.settings, self.db, self._engine)
         self.pipeline = Pipeline(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from appliance.store.schema import Role
 
@@ -82,4 +82,17 @@ class Directory(Protocol):
         """``(identity, new state)``: the person as the provider sees them now, or
         ``(None, None)`` when the provider no longer signs them in (disabled, removed).
         Raises :class:`~appliance.errors.DirectoryUnavailable` when it cannot be asked."""
+        ...
+
+
+@runtime_checkable
+class PasswordDirectory(Directory, Protocol):
+    """A provider that checks a user name and password itself (LDAP / Active
+    Directory): the sign-in page's form goes to it."""
+
+    def authenticate(self, username: str, password: str) -> DirectoryIdentity:
+        """The person the directory signs in with ``username`` and ``password``.
+        Raises :class:`~appliance.errors.SignInFailed` whose message is the reason for
+        the audit trail (never shown to the person), or
+        :class:`~appliance.errors.DirectoryUnavailable`."""
         ...

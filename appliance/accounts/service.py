@@ -22,7 +22,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from appliance.accounts.directory import Directory, DirectoryIdentity, map_groups
+from appliance.accounts.directory import (
+    Directory,
+    DirectoryIdentity,
+    PasswordDirectory,
+    map_groups,
+)
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
 from appliance.config import Settings
@@ -51,6 +56,16 @@ USERNAME_RULES = (
 _hasher = PasswordHasher()  # Argon2id, RFC 9106 parameters
 # Verified against for unknown usernames, so timing does not tell which exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# A directory account's password is the directory's.
+DIRECTORY_PASSWORD = (
+    "your password is kept by your organisation's directory; change it there "
+    "(this appliance never sees or stores it)."
+)
+# What a refused sign-in says, whatever the reason (the audit trail has the reason).
+_REFUSED = (
+    "wrong username or password, or the account is locked after repeated "
+    "failures (an administrator can reset it)."
+)
 
 
 def _now() -> datetime:
@@ -260,11 +275,15 @@ class Accounts:
     def change_password(self, username: str, current: str, new: str, who: Caller) -> None:
         """A wrong current password counts towards the lockout like a failed sign-in.
         On success every session of the user ends (a stolen cookie with it); the
-        caller opens a fresh one."""
+        caller opens a fresh one. A directory account has no password here: raises
+        :class:`AccountError` saying to change it in the directory."""
         with self.db.session() as s:
             user = self._user(s, username)
             locked = user.locked_until is not None and _aware(user.locked_until) > _now()
             stored = user.password_hash
+            source = user.source or "local"
+        if source != "local":
+            raise AccountError(DIRECTORY_PASSWORD)
         ok = _verify_quietly(stored, current) and not locked
         if not ok:
             if not locked:
@@ -356,10 +375,7 @@ class Accounts:
                 outcome="failure",
                 reason=reason,
             )
-            raise SignInFailed(
-                "wrong username or password, or the account is locked after repeated "
-                "failures (an administrator can reset it)."
-            )
+            raise SignInFailed(_REFUSED)
         with self.db.session() as s:
             user = self._user(s, name)
             if _hasher.check_needs_rehash(user.password_hash):
@@ -369,6 +385,69 @@ class Accounts:
             user.last_sign_in_at = now
             account = Account.of(user)
         self.audit.append("auth.signin", name, account.role, source=source, resource=f"user:{name}")
+        return account
+
+    def sign_in(self, username: str, password: str, source: str) -> Account:
+        """The sign-in page's user name and password: checked here for a local account,
+        by the LDAP directory (``ldap_url``) for any other name and for accounts it
+        created. The answer is the account (for a directory account created or updated
+        by :meth:`sign_in_directory`), or :class:`SignInFailed` (audited with the
+        reason; the same message whatever the reason), or
+        :class:`DirectoryUnavailable` when the directory cannot be asked (audited;
+        never a fallback to a local password). Failures of a known directory account
+        count towards its lockout like local ones."""
+        directory = self.directories.get("ldap")
+        if not isinstance(directory, PasswordDirectory):
+            return self.authenticate(username, password, source)
+        name = username.strip().lower()[:64]
+        now = _now()
+        with self.db.session() as s:
+            user = s.scalar(select(User).where(User.username == name))
+            kind = None if user is None else user.source
+            state = (
+                ""
+                if user is None
+                else "account disabled"
+                if user.disabled
+                else "account locked"
+                if user.locked_until and _aware(user.locked_until) > now
+                else ""
+            )
+        if kind is not None and kind != "ldap":
+            return self.authenticate(username, password, source)  # local (or OpenID) account
+
+        def refuse(reason: str) -> None:
+            self.audit.append(
+                "auth.signin",
+                name if kind else "-",  # an unknown name may be a mistyped password
+                "-",
+                source=source,
+                resource=f"user:{name}" if kind else "",
+                outcome="failure",
+                reason=reason,
+                via="ldap",
+            )
+
+        if state:  # locked here: the directory is not asked (no guessing through us)
+            refuse(state)
+            raise SignInFailed(_REFUSED)
+        try:
+            identity = directory.authenticate(username, password)
+        except SignInFailed as exc:
+            if kind and str(exc) == "wrong password":
+                self._count_failure(name)
+            refuse(str(exc))
+            raise SignInFailed(_REFUSED) from None
+        except DirectoryUnavailable as exc:
+            refuse(f"directory unreachable: {exc}")
+            raise
+        account = self.sign_in_directory(identity, source)
+        with self.db.session() as s:
+            s.execute(
+                update(User)
+                .where(User.id == account.id)
+                .values(failed_attempts=0, locked_until=None)
+            )
         return account
 
     def sign_in_directory(self, identity: DirectoryIdentity, source: str) -> Account:

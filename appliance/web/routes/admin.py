@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appliance.accounts.service import USERNAME_RULES
+from appliance.config import Settings
 from appliance.doctor import run_doctor
 from appliance.errors import ApplianceError
 from appliance.gdpr.rights import parse_days
@@ -48,7 +49,26 @@ def overview(request: Request, user: User = Depends(admins)) -> Response:
         audit_records=app.audit_count(),
         fingerprint=app.audit_public_key()[1],
         upkeep=app.upkeep_status(),
+        directory=_directory_summary(settings),
     )
+
+
+def _directory_summary(settings: Settings) -> dict[str, object]:
+    """What the System page says about directory sign-in (read from the settings)."""
+    groups = sorted(set(settings.directory_roles) | set(settings.directory_groups))
+    return {
+        "ldap_url": settings.ldap_url,
+        "ldap_starttls": settings.ldap_starttls,
+        "ldap_user_base": settings.ldap_user_base,
+        "ldap_group_base": settings.ldap_group_base,
+        "ldap_active_directory": settings.ldap_active_directory,
+        "recheck_minutes": settings.directory_recheck_minutes,
+        "local_signin": settings.local_signin,
+        "break_glass_admin": settings.break_glass_admin,
+        "mapping": [
+            (g, settings.directory_roles.get(g), settings.directory_groups.get(g)) for g in groups
+        ],
+    }
 
 
 @router.post("/models")
@@ -104,6 +124,7 @@ def _users_page(request: Request, status: int = 200, **extra: object) -> Respons
         users=state.accounts.users(),
         roles=Role.ALL,
         username_rules="Usernames have " + USERNAME_RULES,
+        directory_signin=bool(state.settings.ldap_url or state.settings.directory_roles),
         **extra,
     )
 

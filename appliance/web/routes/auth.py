@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from appliance.errors import AccountError, SignInFailed
+from appliance.errors import AccountError, DirectoryUnavailable, SignInFailed
 from appliance.web.deps import (
     PRE_SESSION_COOKIE,
     SESSION_COOKIE,
@@ -22,6 +22,12 @@ from appliance.web.deps import (
 )
 
 router = APIRouter()
+
+DIRECTORY_DOWN = (
+    "The organisation's directory cannot be reached, so sign-in through it is "
+    "unavailable just now (local passwords are not used instead). Try again in a "
+    "few minutes, or tell an administrator."
+)
 
 
 def _safe_next(target: str) -> str:
@@ -60,8 +66,15 @@ def home(request: Request) -> Response:
 
 def _signin_page(request: Request, next_path: str, error: str = "", status: int = 200) -> Response:
     token = secrets.token_urlsafe(32)
-    response = web(request).render(
-        request, "signin.html", status, csrf=token, next=_safe_next(next_path), error=error
+    state = web(request)
+    response = state.render(
+        request,
+        "signin.html",
+        status,
+        csrf=token,
+        next=_safe_next(next_path),
+        error=error,
+        directory=bool(state.settings.ldap_url),
     )
     response.set_cookie(PRE_SESSION_COOKIE, token, max_age=1800, **_cookie_args(request))
     return response
@@ -87,9 +100,13 @@ def signin(
         return _signin_page(request, next, "The sign-in form expired; try again.", 403)
     state.limits.hit("signin", source, state.settings.signin_rate_per_minute)
     try:
-        account = state.accounts.authenticate(username, password, source)
+        account = state.accounts.sign_in(username, password, source)
     except SignInFailed as exc:
         return _signin_page(request, next, str(exc).capitalize(), 401)
+    except DirectoryUnavailable:
+        # The details (the directory's address, the cause) are in the audit trail and
+        # `appliance doctor`; the sign-in page is public.
+        return _signin_page(request, next, DIRECTORY_DOWN, 503)
     token, _csrf = state.accounts.open_session(account)
     target = "/account/password" if account.must_change_password else _safe_next(next)
     response = RedirectResponse(target, status_code=303)
@@ -108,8 +125,12 @@ def signout(request: Request, user: User = Depends(any_user)) -> Response:
 
 @router.get("/account/password")
 def password_form(request: Request, user: User = Depends(any_user)) -> Response:
+    account = user.session.account
     return web(request).render(
-        request, "password.html", forced=user.session.account.must_change_password
+        request,
+        "password.html",
+        forced=account.must_change_password,
+        directory=account.source != "local",
     )
 
 
@@ -129,7 +150,14 @@ def password_change(
             raise AccountError("the two new passwords differ.")
         state.accounts.change_password(user.name, current, new, user.caller())
     except AccountError as exc:
-        return state.render(request, "password.html", 400, forced=forced, error=str(exc))
+        return state.render(
+            request,
+            "password.html",
+            400,
+            forced=forced,
+            error=str(exc),
+            directory=user.session.account.source != "local",
+        )
     # Every session of the user ended with the change (a stolen cookie too): a new one.
     token, _csrf = state.accounts.open_session(state.accounts.get(user.name))
     response = RedirectResponse("/chat?done=password", status_code=303)
