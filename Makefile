@@ -10,7 +10,7 @@ export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
 .PHONY: setup models ocr ldap browser run demo test test-online lint format bench clean
 
-setup: $(STAMP) models ocr ldap
+setup: $(STAMP) models ocr
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,11 +41,11 @@ ldap:
 browser:
 	scripts/install-browser
 
-test: setup browser
+test: setup browser ldap
 	scripts/offline $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The suite without closing the network namespace (for machines without unshare).
-test-online: setup browser
+test-online: setup browser ldap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # mypy checks what [tool.mypy] in pyproject.toml names: the appliance package.

@@ -450,13 +450,17 @@ class Accounts:
             )
         return account
 
-    def sign_in_directory(self, identity: DirectoryIdentity, source: str) -> Account:
+    def sign_in_directory(
+        self, identity: DirectoryIdentity, source: str, *, recheck: bool = False
+    ) -> Account:
         """The local account of a person the directory has just signed in, created at
         the first sign-in; its role and its mapped groups' memberships follow the
         directory's groups each time (settings ``directory_roles``,
         ``directory_groups``). Raises :class:`SignInFailed` (audited) when no group of
         the person maps to a role, the account is disabled here, or the name belongs
-        to a local account."""
+        to a local account. ``recheck``: the provider confirmed a running session
+        (changes of role and groups are recorded; no ``auth.signin`` record, and a
+        refusal is recorded by the caller as the session's end)."""
         mapped = map_groups(
             identity.groups, self.settings.directory_roles, self.settings.directory_groups
         )
@@ -465,6 +469,8 @@ class Accounts:
         system = {"actor": f"directory:{identity.source}", "role": "system", "source": source}
 
         def refuse(reason: str, message: str) -> SignInFailed:
+            if recheck:
+                return SignInFailed(message)
             self.audit.append(
                 "auth.signin",
                 name,
@@ -537,14 +543,15 @@ class Accounts:
             self.audit.append(action, **system, resource=f"user:{account.username}", **detail)
         for action, group in group_events:
             self.audit.append(action, **system, resource=f"group:{group}", user=account.username)
-        self.audit.append(
-            "auth.signin",
-            account.username,
-            account.role,
-            source=source,
-            resource=f"user:{account.username}",
-            **via,
-        )
+        if not recheck:
+            self.audit.append(
+                "auth.signin",
+                account.username,
+                account.role,
+                source=source,
+                resource=f"user:{account.username}",
+                **via,
+            )
         return account
 
     def _sync_groups(
@@ -608,7 +615,7 @@ class Accounts:
                 reason = f"refused by the {user.source} directory"
         if identity is not None:
             try:
-                self.sign_in_directory(identity, source)
+                self.sign_in_directory(identity, source, recheck=True)
             except SignInFailed:
                 reason = "no longer allowed by the directory's groups"
         if reason:
