@@ -975,9 +975,9 @@ def generate(split: str, seed: int = SEED) -> list[Sample]:
     fakes = {lang: Faker(LOCALE[lang]) for lang in LANGS}
     fakes["it"] = Faker("it_IT")
     samples = []
-    chosen = {"dev2": DEV2_TEMPLATES, "dev3": DEV3_TEMPLATES}.get(split) or split_templates(
-        seed
-    )[split]
+    chosen = {"dev2": DEV2_TEMPLATES, "dev3": DEV3_TEMPLATES}.get(split) or split_templates(seed)[
+        split
+    ]
     for lang, templates in chosen.items():
         for t_index, entry in enumerate(templates):
             genre, template = entry.split("|", 1) if "|" in entry else ("N", entry)

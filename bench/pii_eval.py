@@ -240,7 +240,9 @@ def report(label: str, r: Result, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "dev2", "dev3", "holdout", "both"], default="both")
+    parser.add_argument(
+        "--split", choices=["dev", "dev2", "dev3", "holdout", "both"], default="both"
+    )
     parser.add_argument("--policy", default="healthcare", help="the policy whose types run")
     parser.add_argument("--show", type=int, default=30, help="dev misses/false positives to print")
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds (median)")
