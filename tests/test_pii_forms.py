@@ -190,9 +190,10 @@ def test_a_question_starting_with_can_keeps_its_words(detector) -> None:
 
 def test_frozen_holdout_figures_hold(detector) -> None:
     """The figures of record (bench/pii_eval.py, healthcare policy) on the frozen holdout
-    do not drop below those recorded in bench/RESULTS.md (final: recall 0.947,
+    do not drop below those recorded in bench/RESULTS.md (round 4: recall 0.969,
     precision 0.966, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
-    0.753). Issue 16's targets for overall recall (0.97) and places (0.95) are not met."""
+    0.867, 1 of 111 negatives with a detection). Issue 16's targets for overall recall
+    (0.97) and places (0.95) are not met."""
     sys.path.insert(0, str(REPO / "bench"))
     from pii_eval import score, summary
 
@@ -207,10 +208,10 @@ def test_frozen_holdout_figures_hold(detector) -> None:
         return [(e.type, e.start, e.end) for e in hits]
 
     figures = summary(score(samples, predict), len(samples))
-    assert figures["recall"] >= 0.94 and figures["precision"] >= 0.96, figures
+    assert figures["recall"] >= 0.965 and figures["precision"] >= 0.96, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.97 and figures["location"] >= 0.75, figures
-    assert figures["negatives_clean"] >= 0.96, figures
+    assert figures["phone"] >= 0.97 and figures["location"] >= 0.86, figures
+    assert figures["negatives_clean"] >= 0.99, figures
 
 
 def test_identifiers_at_the_end_of_a_sentence_and_grouped_mobiles(detector) -> None:
