@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchkit import median, model_dir, print_footer, print_header, table
-from pii_corpus import DEV2_FILE, DEV_FILE, HOLDOUT_FILE, LANGS, read
+from pii_corpus import DEV2_FILE, DEV3_FILE, DEV_FILE, HOLDOUT_FILE, LANGS, read
 
 Prediction = tuple[str, int, int]
 NATIONAL_IDS = (
@@ -240,7 +240,9 @@ def report(label: str, r: Result, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "dev2", "holdout", "both"], default="both")
+    parser.add_argument(
+        "--split", choices=["dev", "dev2", "dev3", "holdout", "both"], default="both"
+    )
     parser.add_argument("--policy", default="healthcare", help="the policy whose types run")
     parser.add_argument("--show", type=int, default=30, help="dev misses/false positives to print")
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds (median)")
@@ -253,7 +255,7 @@ def main() -> None:
     if not args.no_presidio:
         predictors["presidio"] = presidio_predictor(folder)
     figures: dict[str, dict[str, dict[str, float]]] = {}
-    splits = {"dev": DEV_FILE, "dev2": DEV2_FILE, "holdout": HOLDOUT_FILE}
+    splits = {"dev": DEV_FILE, "dev2": DEV2_FILE, "dev3": DEV3_FILE, "holdout": HOLDOUT_FILE}
     for split in ("dev", "holdout") if args.split == "both" else (args.split,):
         samples = read(splits[split])
         print(

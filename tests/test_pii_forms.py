@@ -190,9 +190,10 @@ def test_a_question_starting_with_can_keeps_its_words(detector) -> None:
 
 def test_frozen_holdout_figures_hold(detector) -> None:
     """The figures of record (bench/pii_eval.py, healthcare policy) on the frozen holdout
-    do not drop below those recorded in bench/RESULTS.md (final: recall 0.947,
+    do not drop below those recorded in bench/RESULTS.md (round 4: recall 0.969,
     precision 0.966, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
-    0.753). Issue 16's targets for overall recall (0.97) and places (0.95) are not met."""
+    0.867, 1 of 111 negatives with a detection). Issue 16's targets for overall recall
+    (0.97) and places (0.95) are not met."""
     sys.path.insert(0, str(REPO / "bench"))
     from pii_eval import score, summary
 
@@ -207,10 +208,10 @@ def test_frozen_holdout_figures_hold(detector) -> None:
         return [(e.type, e.start, e.end) for e in hits]
 
     figures = summary(score(samples, predict), len(samples))
-    assert figures["recall"] >= 0.94 and figures["precision"] >= 0.96, figures
+    assert figures["recall"] >= 0.965 and figures["precision"] >= 0.96, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.97 and figures["location"] >= 0.75, figures
-    assert figures["negatives_clean"] >= 0.96, figures
+    assert figures["phone"] >= 0.97 and figures["location"] >= 0.86, figures
+    assert figures["negatives_clean"] >= 0.99, figures
 
 
 def test_identifiers_at_the_end_of_a_sentence_and_grouped_mobiles(detector) -> None:
@@ -233,3 +234,74 @@ def test_places_after_who_someone_lives_with_and_form_labels(detector) -> None:
         "Hexham",
         "Annonay",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        # Residence, birth and origin phrasings of the seven languages (round 4).
+        ("As a resident of Ludlow, Mr Aldous pays the reduced fee.", "Ludlow"),
+        ("Place of birth: Bideford; name: Marian Coulter", "Bideford"),
+        ("Frau Albers aus Nordhorn hat gestern angerufen.", "Nordhorn"),
+        ("Geburtsort: Lüdinghausen; Name: Reinhild Albers", "Lüdinghausen"),
+        ("Mme Girard, domiciliée à Pontivy, demande un remboursement.", "Pontivy"),
+        ("Il sig. Moretti, domiciliato a Gubbio, chiede il rimborso.", "Gubbio"),
+        ("El Sr. Pardo, vecino de Tudela, solicita el reembolso.", "Tudela"),
+        ("Mevrouw Bakker, woonachtig te Tiel, vraagt om terugbetaling.", "Tiel"),
+        ("Pan Wójcik, zamieszkały w Kutnie, prosi o zwrot kosztów.", "Kutnie"),
+        # A move or a return, with the person named.
+        ("Ignacio Pardo ha vuelto de Tudela y quiere una cita.", "Tudela"),
+        ("Kees Bakker is uit Tiel teruggekomen.", "Tiel"),
+        ("Gianni Moretti è tornato da Gubbio ieri.", "Gubbio"),
+        # A few words between the verb and the place; the writer speaks of themselves.
+        ("Ich wohne seit vielen Jahren in Nordhorn und bin unzufrieden.", "Nordhorn"),
+        ("Bożena Wójcik przeprowadziła się w marcu do miejscowości Kutno.", "Kutno"),
+        # Where someone comes from, right after the name.
+        ("Please call Marian Coulter from Bideford back.", "Bideford"),
+        ("Zoals besproken met Kees Bakker uit Tiel sturen we het formulier.", "Tiel"),
+        ("Ha chiamato Gianni Moretti da Gubbio per la fattura.", "Gubbio"),
+    ],
+)
+def test_places_tied_to_a_person_in_more_phrasings(detector, text: str, place: str) -> None:
+    assert place in _found(detector, text, "healthcare").get("LOCATION", []), text
+
+
+def test_an_address_line_hides_its_town(detector) -> None:
+    text = "Anschrift: Mühlenweg 12, Nordhorn; Kontoinhaber: Reinhild Albers"
+    found = detector.analyze(text, load_policy("healthcare").types_for("ingest"))
+    town = text.index("Nordhorn")
+    assert any(e.start <= town and town + len("Nordhorn") <= e.end for e in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Organisations move, open and meet in towns: no person, no personal data.
+        "The head office moved to Kendal in 2021.",
+        "Het hoofdkantoor is in 2020 naar Tiel verhuisd.",
+        "La sede legale è stata trasferita a Gubbio lo scorso anno.",
+        "La delegación se trasladó a Tudela en 2019.",
+        "Das Ersatzteillager zieht im Herbst nach Nordhorn um.",
+        "Training for the Ludlow branch takes place on Thursdays.",
+        # Noun-rich German, Dutch and Polish text, where the English model sees names.
+        "Die Quartalsabrechnung der Hauptkasse liegt der Innenrevision vor.",
+        "Bitte reichen Sie die Reisekostenabrechnung bei der Lohnbuchhaltung ein.",
+        "Sprawozdanie Zarządu Spółki zostało przyjęte przez Radę Nadzorczą.",
+        "Wniosek o Dofinansowanie należy złożyć w Biurze Obsługi Klienta.",
+    ],
+)
+def test_organisations_places_and_ordinary_nouns_are_not_personal_data(detector, text: str) -> None:
+    assert _found(detector, text, "healthcare") == {}, text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Gestern war Jürgen Baumgärtner am Schalter und fragte nach dem Kontostand.",
+         "Jürgen Baumgärtner"),
+        ("Gisteren belde Femke Hoekstra over de factuur.", "Femke Hoekstra"),
+        ("Wczoraj dzwonił Grzegorz Wiśniewski w sprawie faktury.", "Grzegorz Wiśniewski"),
+    ],
+)  # fmt: skip
+def test_names_in_german_dutch_and_polish_running_text(detector, text: str, name: str) -> None:
+    assert _found(detector, text, "healthcare").get("PERSON") == [name]

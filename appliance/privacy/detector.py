@@ -26,10 +26,11 @@ from appliance.privacy.names import (
     is_capitalised,
     name_context,
     name_lists,
+    sentence_language,
     stop_words,
     strip_possessive,
 )
-from appliance.privacy.places import PlaceRecognizer
+from appliance.privacy.places import WEAK_NAME, PlaceRecognizer
 from appliance.privacy.recognizers import build_recognizers
 
 WINDOW_CHARS = 8000
@@ -126,6 +127,54 @@ def _tied_place(piece: str, start: int, end: int, people: list[tuple[int, int]])
         (i for i in (piece.find(". ", end), piece.find("\n", end)) if i != -1), default=len(piece)
     )
     return any(sentence_start <= a and b <= sentence_end + 1 for a, b in people)
+
+
+def _sentence(piece: str, start: int, end: int) -> str:
+    """The sentence (or line) of ``piece`` that holds ``piece[start:end]``."""
+    begin = max(piece.rfind(". ", 0, start), piece.rfind("\n", 0, start)) + 1
+    stops = [i for i in (piece.find(". ", end), piece.find("\n", end)) if i != -1]
+    return piece[begin : min(stops, default=len(piece))]
+
+
+# The writer speaking of themselves ("We moved from Malton", "Ich wohne seit Jahren in").
+_FIRST_PERSON = re.compile(
+    r"(?<![\w'’])(?:(?-i:I)|my|ich|mein\w*|je|j['’]|mon|ma|io|yo|ik|mijn|ja|mój|moja|moje)(?![\w'’])",
+    re.I,
+)
+# After a person's name, where they come from or live: "Frau Otto aus Celle", "Ana Ruiz
+# desde Toledo", "Jan de Vries uit Zwolle", "z Anną Nowak z Ełku", "Pierre Martin, de Dinan".
+_AFTER_PERSON = re.compile(
+    r"(?:['’]s)?(?:\s+(?:aus|from|uit|z|ze|da|desde)"
+    r"|\s*,\s*(?:(?:a|an|the|ein|eine|un|une|uno|una|een)\s+(?:[^\W\d_]+\s+){0,3}?)?"
+    r"(?:de|d['’]|from|aus|da|desde|uit|z))\s+"
+)
+
+
+def _places_after_people(piece: str, people: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for _start, end in people:
+        m = _AFTER_PERSON.match(piece, end)
+        if m is None:
+            continue
+        span = PlaceRecognizer._place_at(piece, m.end())
+        if span is not None and not any(a <= span[0] < b for a, b in people):
+            out.append(span)
+    return out
+
+
+_ORIGIN = re.compile(r"\s+(?:aus|from|uit|da|desde|z|ze)\s+")
+
+
+def _without_origin(value: str) -> str:
+    """The model's "Gianni Moretti da Gubbio" is Gianni Moretti, from Gubbio: a full name
+    (its last word a known surname, not a first name) ends before "da", "aus", "uit"..."""
+    m = _ORIGIN.search(value)
+    if m is None:
+        return value
+    words = value[: m.start()].split()
+    first, last = name_lists()
+    tail = words[-1].lower() if words else ""
+    return value[: m.start()] if len(words) >= 2 and tail in last and tail not in first else value
 
 
 def _plausible_person(value: str) -> bool:
@@ -256,6 +305,7 @@ class PiiDetector:
         results += self._places.analyze(piece, entities)
         out = []
         model_places = []
+        weak_places = []
         for r in results:
             value = piece[r.start : r.end]
             source = (r.recognition_metadata or {}).get("recognizer_name", "")
@@ -263,8 +313,11 @@ class PiiDetector:
             if r.entity_type == "LOCATION" and source == "SpacyRecognizer":
                 model_places.append(r)  # judged below, once the people are known
                 continue
+            if r.entity_type == "LOCATION" and source == WEAK_NAME:
+                weak_places.append(r)  # a move or a return: an office moves too
+                continue
             if r.entity_type == "PERSON" and source == "SpacyRecognizer":
-                value = strip_possessive(value)  # "Thistlewood's" is Thistlewood
+                value = _without_origin(strip_possessive(value))  # "Thistlewood's"
                 end = start + len(value)
                 if not _plausible_person(value) or not self._known_single(value):
                     continue
@@ -279,21 +332,30 @@ class PiiDetector:
                         # the default threshold, at the healthcare policy's (0.55); none
                         # at all after a preposition of place ("w miejscowości Stargard
                         # Szczeciński") or from a function word ("Welche Frist").
-                        if value.split()[0].lower() in stop_words() or _PLACE_PREPOSITION.search(
-                            piece[max(0, r.start - 12) : r.start]
+                        if (
+                            value.split()[0].lower() in stop_words()
+                            or _PLACE_PREPOSITION.search(piece[max(0, r.start - 12) : r.start])
+                            or sentence_language(_sentence(piece, r.start, r.end)) != "en"
                         ):
+                            # The English model in German or Polish text tags capitalised
+                            # nouns ("Unstimmigkeiten der Buchhaltung"): no signal there.
                             continue
                         score = min(score, 0.55)
                 title = _LEADING_TITLE.match(value)
                 if title and title.end() < len(value):
                     start += title.end()  # "Dr Kowalski" is Kowalski: one placeholder for both
             out.append(Entity(r.entity_type, start + offset, end + offset, score, source))
-        people = [e for e in out if e.type == "PERSON" and e.score >= 0.6]
+        people = [
+            (e.start - offset, e.end - offset) for e in out if e.type == "PERSON" and e.score >= 0.6
+        ]
         for r in model_places:
-            if _tied_place(
-                piece, r.start, r.end, [(e.start - offset, e.end - offset) for e in people]
-            ):
+            if _tied_place(piece, r.start, r.end, people):
                 out.append(Entity("LOCATION", r.start + offset, r.end + offset, 0.6, "model-place"))
+        for r in weak_places:
+            if people or _FIRST_PERSON.search(_sentence(piece, r.start, r.end)):
+                out.append(Entity("LOCATION", r.start + offset, r.end + offset, 0.6, WEAK_NAME))
+        for a, b in _places_after_people(piece, people):
+            out.append(Entity("LOCATION", a + offset, b + offset, 0.6, "place-after-person"))
         return out
 
     @staticmethod

@@ -100,6 +100,8 @@ LOWER_CUES = frozenset(
     van voor met door aan heeft en bij
     od dla z przez do czy
     del para por y
+    fyi que ya called phoned rang emailed chiamato llamado appelé angerufen gebeld dzwonił
+    dzwoniła
     """.split()
 )
 
@@ -112,6 +114,27 @@ def stop_words() -> frozenset[str]:
         module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
         words.update(w.lower() for w in module.STOP_WORDS)
     return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _stop_words_by_language() -> dict[str, frozenset[str]]:
+    return {
+        lang: frozenset(
+            w.lower() for w in importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
+        )
+        for lang in STOP_LANGS
+    }
+
+
+def sentence_language(text: str) -> str:
+    """The language (one of ``STOP_LANGS``) whose function words ``text`` holds most of;
+    English on a tie or when there are none (the model's own language)."""
+    tokens = re.findall(r"[^\W\d_]+", text.lower())
+    counts = {
+        lang: sum(t in words for t in tokens) for lang, words in _stop_words_by_language().items()
+    }
+    best = max(counts, key=lambda lang: counts[lang])
+    return "en" if counts[best] <= counts["en"] else best
 
 
 def strip_possessive(value: str) -> str:
@@ -203,6 +226,8 @@ def _name_token(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
 
 def _sentence_start(text: str, start: int) -> bool:
     before = text[max(0, start - 3) : start].rstrip(" \t\"'“‘(¿¡")
+    if before.endswith(".") and name_context(text, start)[0]:
+        return False  # "La Sra. Poza": the full stop of a title starts no sentence
     return not before or before[-1] in ".?!:\n"
 
 
@@ -285,6 +310,13 @@ class PersonNameRecognizer(EntityRecognizer):
                 or not _name_token(words, j, text)
             ):
                 break
+            if (
+                w.lower() in PARTICLES
+                and len(tokens) >= 2
+                and tokens[-1].lower() in self.last
+                and tokens[-1].lower() not in self.first
+            ):
+                break  # "Gianni Moretti da Gubbio": a full name, then where they are from
             if w.lower() in PARTICLES and (tokens or lead):
                 # "van der Linden", "de la Cruz": particles, then a capitalised word.
                 k = j
@@ -343,23 +375,31 @@ class PersonNameRecognizer(EntityRecognizer):
         self, words: list[tuple[str, int, int]], i: int, text: str
     ) -> tuple[int, float] | None:
         """A name written in lower case: a known first name and a known last name (neither
-        a function word nor an organisation word), after a cue word or before a possessive."""
-        if i + 1 >= len(words):
-            return None
-        (first, _s1, e1), (last, s2, e2) = words[i], words[i + 1]
-        if not (first.islower() and last.islower()) or text[e1:s2] != " ":
-            return None
+        a function word nor an organisation word), with at most a second first name or
+        particles between ("franz josef seifert", "thijn van brenen"), after a cue word
+        or before a possessive."""
         common = stop_words() | NOT_NAMES
-        if (
-            first not in self.first
-            or last not in self.last
-            or first in common
-            or last in common
-            or min(len(first), len(last)) < 3
-        ):
+
+        def name_word(word: str, names: frozenset[str]) -> bool:
+            return word.islower() and word in names and word not in common and len(word) >= 3
+
+        if not name_word(words[i][0], self.first):
             return None
-        before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
-        # Not any function word: "can i mark green cells" has "i" before "mark green".
-        cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
-        possessive = text[e2 : e2 + 2].lower() in ("'s", "’s")
-        return (i + 2, 0.65) if cue or possessive else None
+        for k in range(min(i + 3, len(words) - 1), i, -1):  # the longest name first
+            if any(text[words[m - 1][2] : words[m][1]] != " " for m in range(i + 1, k + 1)):
+                continue
+            middle = [w for w, _s, _e in words[i + 1 : k]]
+            if not all(
+                (w in PARTICLES and w.islower()) or name_word(w, self.first) for w in middle
+            ) or not (
+                name_word(words[k][0], self.last)
+                # "van brenen": the lists hold Dutch surnames with their particles
+                or (middle and " ".join([*middle, words[k][0]]) in self.last)
+            ):
+                continue
+            before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
+            # Not any function word: "can i mark green cells" has "i" before "mark green".
+            cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
+            possessive = text[words[k][2] : words[k][2] + 2].lower() in ("'s", "’s")
+            return (k + 1, 0.65) if cue or possessive else None
+        return None

@@ -29,44 +29,66 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Phrases that tie the place after them to a person (lower-case; regex syntax).
+# Phrases that tie the place after them to a person (lower-case; regex syntax): where someone
+# lives, was born, was admitted or discharged; forms' labels.
 _TRIGGERS = (
     # en
     r"lives?(?:\s+(?:alone|now|still))?", r"living", r"lived", r"resides?", r"residing",
-    r"resident",
-    r"moved(?:\s+back)?", r"moving", r"relocated(?:\s+back)?", r"relocating", r"settled",
-    r"admitted(?:\s+to\s+hospital)?", r"discharged(?:\s+home)?", r"born(?:\s+and\s+raised)?",
-    r"raised", r"grew\s+up", r"home", r"comes?\s+from", r"originally\s+from", r"is\s+from",
-    r"address", r"domiciled", r"staying", r"place\s+of\s+residence", r"town\s+of\s+residence",
-    r"home\s+town", r"hometown",
+    r"resident", r"admitted(?:\s+to\s+hospital)?", r"discharged(?:\s+home)?",
+    r"born(?:\s+and\s+raised)?", r"raised", r"grew\s+up", r"home", r"originally\s+from",
+    r"is\s+from", r"address", r"domiciled", r"staying", r"place\s+of\s+residence",
+    r"town\s+of\s+residence", r"home\s+town", r"hometown", r"back\s+home",
+    r"place\s+of\s+birth", r"birthplace", r"native\s+of",
     # de
     r"wohnt(?:\s+(?:jetzt|seit\s+\d{4}|allein|alleine))*", r"wohne(?:\s+seit\s+\d{4})?",
-    r"wohnhaft", r"lebt(?:\s+(?:allein|alleine|jetzt))*",
-    r"gezogen", r"zog", r"umgezogen", r"verzogen", r"zieht", r"stammt", r"kommt",
+    r"wohnen", r"wohnhaft", r"lebt(?:\s+(?:allein|alleine|jetzt))*", r"lebe", r"stammt",
     r"geboren", r"aufgenommen", r"eingeliefert", r"entlassen", r"nach\s+hause", r"wohnort",
-    r"wohnsitz",
+    r"wohnsitz", r"heimgekehrt", r"geburtsort",
     # fr
-    r"habite", r"habitant", r"domicilié(?:e)?", r"vit(?:\s+seule?)?", r"vivant", r"réside",
-    r"résidant(?:e)?", r"demeurant", r"hospitalisée?", r"admise?", r"déménagée?",
-    r"née?", r"originaire", r"rentrée?(?:\s+chez\s+(?:elle|lui))?", r"installée?",
-    r"quitté", r"domicile",
+    r"habite", r"j['’]habite", r"habitons", r"habitant", r"domicilié(?:e)?",
+    r"vit(?:\s+seule?)?", r"vis", r"vivant", r"réside", r"résidente?", r"résidant(?:e)?",
+    r"demeurant", r"hospitalisée?", r"admise?", r"née?", r"originaire",
+    r"rentrée?(?:\s+chez\s+(?:elle|lui))?", r"domicile", r"lieu\s+de\s+naissance",
     # it
-    r"residente", r"risiede", r"abita", r"vive(?:\s+da\s+sol[oa])?", r"ricoverat[oa]",
-    r"trasferit[oa]", r"nat[oa]", r"domiciliat[oa]", r"dimess[oa]", r"originari[oa]",
-    r"tornat[oa]", r"residenza", r"comune\s+di\s+residenza",
+    r"resident[ei]", r"risiede", r"abita", r"abito", r"vive(?:\s+da\s+sol[oa])?", r"vivo",
+    r"ricoverat[oa]", r"nat[oa]", r"domiciliat[oa]", r"dimess[oa]", r"originari[oa]",
+    r"residenza", r"comune\s+di\s+residenza", r"luogo\s+di\s+nascita",
     # es
-    r"vive(?:\s+sol[oa])?", r"vivo", r"reside", r"resido", r"con\s+domicilio",
-    r"domiciliad[oa]", r"ingresad[oa]",
-    r"se\s+mudó", r"se\s+trasladó", r"nacid[oa]", r"volvió", r"natural", r"empadronad[oa]",
-    r"localidad", r"domicilio",
+    r"vive(?:\s+sol[oa])?", r"reside", r"resido", r"con\s+domicilio", r"domiciliad[oa]",
+    r"ingresad[oa]", r"nacid[oa]", r"natural", r"empadronad[oa]", r"localidad", r"domicilio",
+    r"vecin[oa]", r"lugar\s+de\s+nacimiento", r"viviendo",
     # nl
     r"woont(?:\s+(?:alleen|nu|sinds\s+\d{4}))*", r"woon(?:\s+(?:alleen|nu|sinds\s+\d{4}))*",
-    r"woonachtig", r"wonend", r"opgenomen",
-    r"verhuisd", r"geboren", r"naar\s+huis", r"afkomstig", r"ontslagen", r"woonplaats",
+    r"wonen", r"woonde", r"woonachtig", r"wonend", r"opgenomen", r"geboren", r"naar\s+huis",
+    r"afkomstig", r"ontslagen", r"woonplaats", r"geboorteplaats",
     # pl
-    r"mieszka(?:\s+sam[a]?)?", r"mieszkam", r"zamieszkał[aey]?", r"zamieszkania",
-    r"przeprowadził[a]?\s+się", r"przeprowadziła\s+się", r"urodził[a]?\s+się", r"urodzon[ya]",
+    r"mieszka(?:\s+sam[a]?)?", r"mieszkam", r"mieszkają", r"mieszkający", r"mieszkając[ya]",
+    r"zamieszkał[aey]?", r"zamieszkania", r"urodził[a]?\s+się", r"urodzon[yae]",
     r"przyjęt[ya](?:\s+do\s+szpitala)?", r"wypisan[ya](?:\s+do\s+domu)?", r"miejscowość",
+    r"miejsce\s+urodzenia",
+)  # fmt: skip
+# Moves, returns and origins: a person's, but an office, a firm or a warehouse moves too
+# ("the head office moved to Zwolle"), so the place counts only where a person is named
+# in the text or the writer speaks of themselves (the detector checks, see ``WEAK``).
+_MOVES = (
+    # en
+    r"moved(?:\s+back)?", r"moving", r"relocated(?:\s+back)?", r"relocating", r"settled",
+    r"comes?\s+from", r"returned(?:\s+home)?", r"came\s+back",
+    # de
+    r"gezogen", r"zog", r"umgezogen", r"verzogen", r"zieht", r"kommt", r"umzug",
+    r"zurückgekehrt", r"zurückgekommen",
+    # fr
+    r"déménagée?", r"installée?", r"quitté", r"revenue?", r"retournée?",
+    # it
+    r"trasferit[oa]", r"tornat[oa]", r"rientrat[oa]",
+    # es
+    r"se\s+mudó", r"se\s+trasladó", r"volvió", r"vuelto", r"regresad[oa]", r"regresó",
+    r"mudad[oa]", r"se\s+ha\s+mudado", r"trasladad[oa]",
+    # nl
+    r"verhuisd", r"teruggekomen", r"teruggekeerd",
+    # pl
+    r"przeprowadził[a]?\s+się", r"przeprowadziła\s+się", r"(?:po)?wrócił[a]?",
+    r"przyjechał[a]?",
 )  # fmt: skip
 # What may stand between the phrase and the place.
 _LINK = (
@@ -87,12 +109,39 @@ _PLACE_WORD = r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+
 # Who someone lives with, between the phrase and the place: "lives with her son in",
 # "vit chez sa fille à", "woont bij haar dochter in", "mieszka z córką w".
 _COMPANION = r"(?:with|bei|chez|con|bij|met|z|ze)\s+(?:[^\W\d_]+\s+){1,3}?"
-_PHRASE = re.compile(
-    r"(?<!\w)(?:" + "|".join(_TRIGGERS) + r")"
-    r"(?:\s*[:,]\s*|\s+)"  # "Wohnort: X", "mieszka sam, miejscowość X", "lives in X"
-     + r"(?:" + _COMPANION + _FILLER + _LINK + r"\s+)?" + r"(?:" + _FILLER + _LINK + r"\s+)?"
-    r"(?:" + _FILLER + _LINK + r"\s+)?"  # "at the farm outside X"
-    r"(?:" + _PLACE_WORD + r"\s*:?\s+)?",
+
+
+def _phrase(triggers: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(
+        r"(?<!\w)(?:" + "|".join(triggers) + r")"
+        r"(?:\s*[:,]\s*|\s+)"  # "Wohnort: X", "mieszka sam, miejscowość X", "lives in X"
+         + r"(?:" + _COMPANION + _FILLER + _LINK + r"\s+)?" + r"(?:" + _FILLER + _LINK + r"\s+)?"
+        r"(?:" + _FILLER + _LINK + r"\s+)?"  # "at the farm outside X"
+        r"(?:" + _PLACE_WORD + r"\s*:?\s+)?",
+        re.I,
+    )
+
+
+def _phrase_with_gap(triggers: tuple[str, ...]) -> re.Pattern[str]:
+    """The phrase, a few words of time or manner, then a preposition: "wohne seit zwanzig
+    Jahren in X", "przeprowadziła się w marcu do miejscowości X", "is living near X"."""
+    return re.compile(
+        r"(?<!\w)(?:" + "|".join(triggers) + r")\s+"
+        r"(?:(?:[^\W\d_]+|\d{4})\s+){1,6}?" + _FILLER + _LINK + r"\s+"
+        r"(?:" + _PLACE_WORD + r"\s*:?\s+)?",
+        re.I,
+    )
+
+
+_PHRASE = _phrase(_TRIGGERS)
+_MOVE_PHRASE = _phrase(_MOVES)
+_GAP_PHRASES = (_phrase_with_gap(_TRIGGERS), _phrase_with_gap(_MOVES))
+# An address line: the town is the capitalised run after its last comma ("Address: 12
+# Mill Lane, Kendal", "Adres: ul. Długa 5/3, 80-123 Gdańsk").
+_ADDRESS = re.compile(
+    r"(?<!\w)(?:address|home\s+address|anschrift|adresse|indirizzo|dirección|direccion|"
+    r"domicilio|adres|adres\s+zamieszkania)\s*:\s*(?P<street>[^;\n|]{2,80}),\s*"
+    r"(?:\d{2}-\d{3}\s+|\d{4,5}\s+|\d{4}\s?[A-Z]{2}\s+)?",
     re.I,
 )
 # A form's label for the place the form's person lives in: "Town: Hexham", "Ville : Dinan".
@@ -103,12 +152,15 @@ _LABEL = re.compile(
 )
 # A place before a verb that ties it to the person ("der nach Brilon gezogen ist",
 # "die in Zwolle werd opgenomen", "Bitte Frau Otto in Hildesheim besuchen").
+# (A lookahead, so that "in maart naar Slenaken verhuisd" is tried at "naar" too.)
 _BEFORE_VERB = re.compile(
-    r"(?<!\w)(?:nach|in|aus|naar|te|a|en|do|w|to)\s+(?P<place>[^\W\d_][\w'’ -]{1,40}?)\s+"
+    r"(?=(?<!\w)(?:nach|in|aus|von|naar|uit|van|te|a|da|en|de|do|z|w|to|from)\s+"
+    r"(?P<place>[^\W\d_][\w'’ -]{1,40}?)\s+"
     r"(?:(?:stationär|werd|is|wurde|ist|zijn|è|fue)\s+)?"
     r"(?:gezogen|umgezogen|verzogen|zurückgezogen|zugezogen|aufgenommen|eingeliefert|entlassen|"
-    r"besuchen|verhuisd|opgenomen|ontslagen|bezoeken|teruggekeerd|trasferit[oa]|"
-    r"ricoverat[oa]|ingresad[oa]|trasladad[oa])(?!\w)",
+    r"besuchen|verhuisd|opgenomen|ontslagen|bezoeken|teruggekeerd|teruggekomen|zurückgekehrt|"
+    r"zurückgekommen|heimgekehrt|trasferit[oa]|"
+    r"ricoverat[oa]|ingresad[oa]|trasladad[oa])(?!\w))",
     re.I,
 )
 # Verb, then the person, then the place ("si è trasferito Mario Rossi a Chioggia?",
@@ -119,7 +171,7 @@ _VERB_PERSON_PLACE = re.compile(
     r"(?:a|to|naar|nach|en)\s+",
 )
 _CONNECTORS = _words(
-    "del de la di da am an der im in sur sous lès les le upon on op aan den bei ob y i nad"
+    "del de la di da am an der im in sur sous lès les le upon on op aan den bei ob y i nad en und"
 )
 _WORD = re.compile(r"[^\W\d_][\w'’.]*(?:-[^\W\d_][\w'’]*)*")
 # Words that make the run an institution, not a place a person is tied to.
@@ -134,14 +186,33 @@ _INSTITUTIONS = _words(
     urząd
     """
 )
+# Words after a town that make it an organisation's site.
+_BRANCHES = _words(
+    """
+    branch office site plant warehouse depot store shop agency headquarters filiale
+    niederlassung geschäftsstelle büro zweigstelle standort werk lager kantoor vestiging
+    filiaal agence succursale usine siège sede stabilimento oficina sucursal delegación
+    oddział biuro zakład magazyn
+    """
+)
 # Capitalised words that start no place name, or end one ("Harwell in March").
-_NOT_PLACES = (NOT_NAMES - _words("north south east west lake river mountain")) | _words(
+_NOT_PLACES = (
+    NOT_NAMES - _words("north south east west nord süd ost noord zuid oost sud lake river mountain")
+) | _words(
     """
     i the he she they we his her their our mr mrs ms miss dr herr frau monsieur madame mme
     signor signora sig pan pani mevrouw meneer señor señora sr sra a an
     hause huis casa domicile home
     """
 )
+
+
+# A place after a move, a return or an origin, or after a gap of words, is *weak*: the
+# detector keeps it (at 0.6) only where the text names a person or the writer speaks
+# of themselves; on its own its score is below every threshold.
+WEAK = 0.3
+ADDRESS = "POSTAL_ADDRESS"  # the street line after an address label, before the town
+WEAK_NAME = "appliance:places-weak"
 
 
 class PlaceRecognizer(EntityRecognizer):
@@ -153,7 +224,9 @@ class PlaceRecognizer(EntityRecognizer):
     def __init__(self, score: float = 0.85) -> None:
         self.score = score
         super().__init__(
-            supported_entities=[self.ENTITY], name="appliance:places", supported_language="en"
+            supported_entities=[self.ENTITY, ADDRESS],
+            name="appliance:places",
+            supported_language="en",
         )
 
     def load(self) -> None:
@@ -162,30 +235,46 @@ class PlaceRecognizer(EntityRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        if self.ENTITY not in entities:
+        if self.ENTITY not in entities and ADDRESS not in entities:
             return []
-        out = []
-        starts = [m.end() for m in _PHRASE.finditer(text)]
-        starts += [m.end() for m in _LABEL.finditer(text)]
-        starts += [m.start("place") for m in _BEFORE_VERB.finditer(text)]
-        starts += [m.end() for m in _VERB_PERSON_PLACE.finditer(text)]
-        for begin in sorted(set(starts)):
-            span = self._place_at(text, begin)
-            if span is None:
-                continue
-            out.append(
-                RecognizerResult(
+        strong = [m.end() for m in _PHRASE.finditer(text)]
+        strong += [m.end() for m in _LABEL.finditer(text)]
+        addresses = list(_ADDRESS.finditer(text))
+        strong += [m.end() for m in addresses]
+        strong += [m.end() for m in _VERB_PERSON_PLACE.finditer(text)]
+        weak = [m.end() for m in _MOVE_PHRASE.finditer(text)]
+        weak += [m.start("place") for m in _BEFORE_VERB.finditer(text)]
+        weak += [m.end() for p in _GAP_PHRASES for m in p.finditer(text)]
+        out: dict[tuple[int, int], RecognizerResult] = {}
+        for begins, score, name in ((strong, self.score, self.name), (weak, WEAK, WEAK_NAME)):
+            for begin in sorted(set(begins)):
+                span = self._place_at(text, begin)
+                if span is None or span in out:
+                    continue
+                out[span] = RecognizerResult(
                     self.ENTITY,
                     span[0],
                     span[1],
+                    score,
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+        if ADDRESS in entities:
+            for m in addresses:
+                a, b = m.span("street")
+                out[(a, b)] = RecognizerResult(
+                    ADDRESS,
+                    a,
+                    b,
                     self.score,
                     recognition_metadata={
                         RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                         RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                     },
                 )
-            )
-        return out
+        return list(out.values())
 
     @staticmethod
     def _place_at(text: str, pos: int) -> tuple[int, int] | None:
@@ -218,4 +307,7 @@ class PlaceRecognizer(EntityRecognizer):
             pos = m.start() + len(word) + 1
         if start is None or end is None:
             return None
+        after = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
+        if after and after.group().lower().rstrip(".") in _INSTITUTIONS | _BRANCHES:
+            return None  # "our Zwolle branch", "the Kendal office": an organisation's place
         return start, end
