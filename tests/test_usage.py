@@ -159,7 +159,9 @@ def _table(html: str, by: str) -> dict[str, dict[str, int]]:
     table = soup.find("table", id=f"usage-{by}")
     assert table is not None, f"no table usage-{by}"
     return {
-        str(tr["data-key"]): {str(td["data-col"]): int(td.text) for td in tr.find_all("td", attrs={"data-col": True})}
+        str(tr["data-key"]): {
+            str(td["data-col"]): int(td.text) for td in tr.find_all("td", attrs={"data-col": True})
+        }
         for tr in table.find_all("tr", attrs={"data-key": True})
     }
 
@@ -204,9 +206,7 @@ def test_the_usage_page_shows_the_counts_to_an_administrator(run: Run) -> None:
     for by in ("user", "group", "collection"):
         shown = _table(html, by)
         expected = {
-            f.key: {
-                k: v for k, v in f.as_json().items() if k in next(iter(shown.values()), {})
-            }
+            f.key: {k: v for k, v in f.as_json().items() if k in next(iter(shown.values()), {})}
             for f in report.tables[by]
         }
         assert shown == expected, by
@@ -263,9 +263,7 @@ def test_metrics_count_by_collection_and_group_without_naming_users(run: Run) ->
 
 def test_nothing_that_was_asked_is_kept_in_the_database(run: Run) -> None:
     run.app.db.flush_deleted()  # the WAL's pages into the file, then read both
-    raw = b"".join(
-        p.read_bytes() for p in run.data_dir.glob("appliance.db*") if p.is_file()
-    )
+    raw = b"".join(p.read_bytes() for p in run.data_dir.glob("appliance.db*") if p.is_file())
     for question in (*SAM_QUESTIONS, BLOCKED_QUESTION, LEE_RAG_QUESTION, LEE_CHAT_QUESTION):
         for words in (question, question.split("?")[0][-24:]):
             assert words.encode() not in raw, words
@@ -278,9 +276,7 @@ def test_staff_may_not_read_usage(run: Run) -> None:
     assert sam.get("/admin/usage.csv").status_code == 403
     with pytest.raises(NotAllowed):
         run.app.usage_report(who=Caller("sam", "staff", "127.0.0.1", {}))
-    refused = [
-        r for r in run.app.audit.records(action="access.denied") if r["actor"] == "sam"
-    ]
+    refused = [r for r in run.app.audit.records(action="access.denied") if r["actor"] == "sam"]
     assert any(r["resource"] == "page:/admin/usage" for r in refused)
 
 
@@ -305,14 +301,17 @@ def _row(day: str, kind: str = "question", **kw: Any) -> UsageRow:
 
 def test_percentiles_are_over_answered_questions_and_groups_count_each_member() -> None:
     rows = [
-        _row("2026-01-01", ttft_ms=100 * n, latency_ms=1000 * n, groups=(1, 2)) for n in range(1, 11)
+        _row("2026-01-01", ttft_ms=100 * n, latency_ms=1000 * n, groups=(1, 2))
+        for n in range(1, 11)
     ]
     rows.append(_row("2026-01-02", latency_ms=5, refused=True, outcome="not_allowed"))
     rows.append(_row("2026-01-02", "document", latency_ms=7000, outcome="added"))
     rows.append(_row("2026-01-02", "document", latency_ms=1, outcome="unchanged"))
     (figures,) = summarise(rows, "user")
     assert figures.questions == 11 and figures.documents == 1 and figures.refusals == 1
-    assert figures.ttft_p50_ms == pytest.approx(550) and figures.latency_p95_ms == pytest.approx(9550)
+    assert figures.ttft_p50_ms == pytest.approx(550) and figures.latency_p95_ms == pytest.approx(
+        9550
+    )
     assert figures.busy_ms == 55_000 + 5 + 7001
     by_group = {f.key: f.questions for f in summarise(rows, "group")}
     assert by_group == {"#1": 10, "#2": 10, "(no group)": 1}
@@ -321,7 +320,9 @@ def test_percentiles_are_over_answered_questions_and_groups_count_each_member() 
 
 
 def test_cost_per_thousand_questions_follows_the_stated_formula() -> None:
-    figures = UsageFigures("total", questions=2000, prompt_tokens=3_000_000, completion_tokens=500_000)
+    figures = UsageFigures(
+        "total", questions=2000, prompt_tokens=3_000_000, completion_tokens=500_000
+    )
     figures.busy_ms = 10 * 3_600_000  # ten busy hours
     inputs = CostInputs("CHF", 7305.0, 5.0, 300.0, 0.25, 1.0, 4.0)
     cost = compare_costs(figures, 30, inputs)

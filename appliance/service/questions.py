@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from appliance.caller import Caller
+from appliance.errors import ApplianceError
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import ChatMessage
 from appliance.llm.registry import ModelChoice
@@ -21,7 +22,6 @@ from appliance.rag.documents import DEFAULT_COLLECTION, IngestResult
 from appliance.rag.pipeline import AnswerStream
 from appliance.rag.privacy import ProtectedQuestion
 from appliance.rag.retrieval import Hit, Retriever
-from appliance.errors import ApplianceError
 from appliance.service.usage import Usage
 from appliance.store.vault import DocumentInfo
 

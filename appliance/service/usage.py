@@ -208,8 +208,7 @@ class Usage(Administration):
                 UsageRecord(
                     "document",
                     collection,
-                    latency_ms=int(round((now - last[0]) * 1000)),
-                    refused=not result.ok,
+                    latency_ms=round((now - last[0]) * 1000),
                     outcome=result.status,
                 ),
                 who,
@@ -316,7 +315,7 @@ class Usage(Administration):
 
 
 def _ms_since(started: float, end: float | None = None) -> int:
-    return int(round(((time.monotonic() if end is None else end) - started) * 1000))
+    return round(((time.monotonic() if end is None else end) - started) * 1000)
 
 
 def _every_day(rows: list[UsageRow], since: date, until: date) -> list[UsageFigures]:

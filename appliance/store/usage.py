@@ -75,9 +75,7 @@ class UsageLedger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(
-        self, record: UsageRecord, username: str | None, *, day: date | None = None
-    ) -> None:
+    def record(self, record: UsageRecord, username: str | None, *, day: date | None = None) -> None:
         """Append ``record`` for account ``username`` (None, or a name no account has:
         counted without a user) with the account's groups as they are now; ``day``
         defaults to today in UTC."""
@@ -221,11 +219,9 @@ class UsageFigures:
         }
 
 
-COLUMNS = tuple(UsageFigures("").as_json())
-
 
 def _rounded(value: float | None) -> int | None:
-    return None if value is None else int(round(value))
+    return None if value is None else round(value)
 
 
 def _percentiles(values: list[int]) -> tuple[float | None, float | None]:
@@ -234,6 +230,10 @@ def _percentiles(values: list[int]) -> tuple[float | None, float | None]:
         return None, None
     p50, p95 = np.percentile(np.asarray(values, dtype=float), [50, 95])
     return float(p50), float(p95)
+
+
+# The columns of a table of figures (the CSV's header, after the key).
+COLUMNS = tuple(UsageFigures("").as_json())
 
 
 def summarise(

@@ -78,7 +78,7 @@ def stacked_bars(
     every = max(1, round(n / 12))
     for i, category in enumerate(categories):
         x = LEFT + slot * i + (slot - bar) / 2
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         for k, layer in enumerate(series):
             value = layer.values[i]
             if value <= 0:
@@ -130,8 +130,7 @@ def horizontal_bars(
         )
         if value is None:
             parts.append(
-                f'<text x="{label_w}" y="{y + 17}" font-size="12" fill="#6b7682">'
-                "not entered</text>"
+                f'<text x="{label_w}" y="{y + 17}" font-size="12" fill="#6b7682">not entered</text>'
             )
             continue
         w = max(plot_w * value / top, 1.0)

@@ -417,9 +417,7 @@ def usage_csv(
 ) -> Response:
     """The usage table per ``by`` (user, group, collection or day) as CSV."""
     start, end = _usage_period(period, since, until)
-    report = web(request).appliance.usage_report(
-        since=start, until=end, by=by, who=user.caller()
-    )
+    report = web(request).appliance.usage_report(since=start, until=end, by=by, who=user.caller())
     name = f"usage-{report.by}-{report.since}-{report.until}.csv"
     return Response(
         report.as_csv(),

@@ -513,6 +513,4 @@ def metrics(request: Request) -> Response:
         )
     scheduler = state.appliance.scheduler_started
     usage = state.appliance.usage_totals()
-    return Response(
-        state.metrics.render(scheduler, usage), media_type="text/plain; version=0.0.4"
-    )
+    return Response(state.metrics.render(scheduler, usage), media_type="text/plain; version=0.0.4")
