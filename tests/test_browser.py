@@ -122,9 +122,9 @@ def _sign_in(page, url: str, username: str, password: str) -> None:  # type: ign
     page.get_by_role("button", name="Sign in").click()
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page, name: str, *, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, browser) -> None:
@@ -187,11 +187,12 @@ def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, b
         ("/admin/users", "admin-users"),
         ("/admin/collections", "admin-collections"),
         ("/admin", "admin-system"),
-        ("/admin/usage", "admin-usage"),
+        ("/admin/usage?period=7", "admin-usage"),
     ):
         page.goto(url + path)
         assert page.evaluate(UNLABELLED) == []
-        _shot(page, name)
+        # The usage page's tables are below its charts: the whole page.
+        _shot(page, name, full_page=name == "admin-usage")
     assert not errors, errors  # no CSP violation or script error
 
 

@@ -219,7 +219,6 @@ class UsageFigures:
         }
 
 
-
 def _rounded(value: float | None) -> int | None:
     return None if value is None else round(value)
 

@@ -8,7 +8,7 @@ only (``fill``, ``stroke``), and every value is escaped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -109,9 +109,13 @@ def stacked_bars(
 
 
 def horizontal_bars(
-    chart_id: str, title: str, bars: Sequence[tuple[str, float | None]], unit: str
+    chart_id: str,
+    title: str,
+    bars: Sequence[tuple[str, float | None]],
+    label: Callable[[float], str] = _number,
 ) -> Markup:
-    """One horizontal bar per (label, value); a value of None reads "not entered"."""
+    """One horizontal bar per (label, value), each value written beside its bar by
+    ``label``; a value of None reads "not entered"."""
     row = 34
     height = TOP + row * len(bars) + 8
     label_w = 230
@@ -122,11 +126,11 @@ def horizontal_bars(
         f'role="img" aria-labelledby="{escape(chart_id)}-t" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
     ]
-    for i, (label, value) in enumerate(bars):
+    for i, (name, value) in enumerate(bars):
         y = TOP + row * i
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="12" '
-            f'fill="#1d2731">{escape(label)}</text>'
+            f'fill="#1d2731">{escape(name)}</text>'
         )
         if value is None:
             parts.append(
@@ -138,7 +142,7 @@ def horizontal_bars(
             f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="20" '
             f'fill="{PALETTE[i % 2]}"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 18}" font-size="12" fill="#1d2731">'
-            f"{escape(f'{value:,.2f}')} {escape(unit)}</text>"
+            f"{escape(label(value))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

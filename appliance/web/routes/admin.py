@@ -19,6 +19,7 @@ from appliance.privacy.policy import available_policies, find_policy
 from appliance.store.schema import Access, Role
 from appliance.web.charts import Series, horizontal_bars, stacked_bars
 from appliance.web.deps import User, require_role, web
+from appliance.web.render import money
 
 router = APIRouter(prefix="/admin")
 admins = require_role(Role.ADMIN)
@@ -401,7 +402,7 @@ def usage(
                 ("On this appliance", cost.hardware_per_1000),
                 ("At the API prices entered", cost.api_per_1000),
             ],
-            currency,
+            lambda value: money(value, currency),
         ),
     )
 
