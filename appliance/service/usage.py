@@ -164,6 +164,8 @@ class Usage(Administration):
             ran = True
             if isinstance(error, Overloaded):
                 outcome, ran = "overloaded", False
+            elif isinstance(error, PiiBlocked):  # the answer stage blocked what was written
+                outcome = "pii_blocked"
             elif isinstance(error, GenerationCancelled):
                 outcome = "cancelled"
             elif error is not None:
@@ -185,6 +187,7 @@ class Usage(Administration):
                     ttft_ms=None if first is None else _ms_since(started, first),
                     latency_ms=_ms_since(started),
                     refused=outcome in ("overloaded", "nothing_found"),
+                    pii_blocked=outcome == "pii_blocked",
                     outcome=outcome,
                 ),
                 who,
