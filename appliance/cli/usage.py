@@ -53,9 +53,8 @@ def usage(
     table.append([str("" if v is None else v) for v in report.total.as_json().values()])
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
     click.echo(f"{report.since} .. {report.until} (UTC)")
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
-    for row in table:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    for row in [headers, *table]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     cost = report.cost
     click.echo(
         f"cost per 1,000 questions: {_money(cost.hardware_per_1000, cost.currency)} on this "
