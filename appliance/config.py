@@ -181,6 +181,22 @@ class Settings(BaseSettings):
     backup_dir: Path | None = Field(default=None, description="folder for scheduled backups")
     backup_keep: int = Field(default=7, ge=1, le=1000)
 
+    # Usage and cost (the administration's Usage page, `appliance usage`): figures the
+    # administrator enters; nothing is built in. Unset: that part of the cost is not shown.
+    cost_currency: str = Field(default="EUR", max_length=16, description="currency of prices")
+    cost_hardware_price: float | None = Field(default=None, ge=0, description="purchase price")
+    cost_hardware_years: float | None = Field(
+        default=None, gt=0, le=50, description="years the hardware is written off over"
+    )
+    cost_power_watts: float | None = Field(default=None, ge=0, description="draw while busy")
+    cost_kwh_price: float | None = Field(default=None, ge=0, description="electricity per kWh")
+    cost_api_input_per_million: float | None = Field(
+        default=None, ge=0, description="a pay-per-token API's price per million prompt tokens"
+    )
+    cost_api_output_per_million: float | None = Field(
+        default=None, ge=0, description="its price per million completion tokens"
+    )
+
     top_k: int = Field(default=5, ge=1, le=50)
     # Cosine similarity below which a dense hit alone does not count as relevant.
     min_dense_similarity: float = Field(default=0.30, ge=-1.0, le=1.0)

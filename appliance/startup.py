@@ -37,6 +37,7 @@ from appliance.rag.pipeline import Pipeline
 from appliance.rag.privacy import PrivacyGate
 from appliance.store.database import Database
 from appliance.store.keys import SqlKeyStore
+from appliance.store.usage import UsageLedger
 from appliance.store.vault import DocumentVault
 from appliance.store.vectors import VectorIndex
 
@@ -76,6 +77,7 @@ class Parts:
     conversations: ConversationStore
     models: ModelRegistry
     pipeline: Pipeline
+    usage_ledger: UsageLedger
 
     def __init__(
         self,
@@ -168,6 +170,7 @@ class Parts:
             models=self.models,
             embedder_loaded=self.embedder_loaded,
         )
+        self.usage_ledger = UsageLedger(self.db)
         self.library.recover(blocking=False)
         self._opened = True
         return self

@@ -24,7 +24,17 @@ ENTRY_POINTS = [
 ]
 # The parts an opened data directory is made of (appliance.startup.Parts): the
 # application layer's to use, never an entry point's.
-PARTS = {"keyring", "db", "vault", "library", "index", "audit", "privacy", "identifiers"}
+PARTS = {
+    "keyring",
+    "db",
+    "vault",
+    "library",
+    "index",
+    "audit",
+    "privacy",
+    "identifiers",
+    "usage_ledger",
+}
 
 
 def _entry_point_files() -> list[Path]:

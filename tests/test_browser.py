@@ -53,7 +53,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder, engine) -> Iterat
     from appliance.web import create_app
 
     root = tmp_path_factory.mktemp("browser")
-    app = make_app(root / "data", embedder, engine)
+    # Cost figures for the usage page's screenshot (an administrator enters their own).
+    costs = {
+        "cost_hardware_price": 4000.0,
+        "cost_hardware_years": 4.0,
+        "cost_power_watts": 200.0,
+        "cost_kwh_price": 0.3,
+        "cost_api_input_per_million": 0.5,
+        "cost_api_output_per_million": 1.5,
+    }
+    app = make_app(root / "data", embedder, engine, **costs)
     assert all(r.ok for r in app.ingest([SAMPLES / "northbridge-bank-record-retention-policy.pdf"]))
     app.create_collection("finance", "banking")
     assert all(r.ok for r in app.ingest(write_records(root / "records"), "finance"))
@@ -113,9 +122,9 @@ def _sign_in(page, url: str, username: str, password: str) -> None:  # type: ign
     page.get_by_role("button", name="Sign in").click()
 
 
-def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _shot(page, name: str, *, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, browser) -> None:
@@ -178,10 +187,12 @@ def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, b
         ("/admin/users", "admin-users"),
         ("/admin/collections", "admin-collections"),
         ("/admin", "admin-system"),
+        ("/admin/usage?period=7", "admin-usage"),
     ):
         page.goto(url + path)
         assert page.evaluate(UNLABELLED) == []
-        _shot(page, name)
+        # The usage page's tables are below its charts: the whole page.
+        _shot(page, name, full_page=name == "admin-usage")
     assert not errors, errors  # no CSP violation or script error
 
 

@@ -220,6 +220,8 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/admin/models"): ("", 403),
     ("POST", "/admin/models/default"): ("", 403),
     ("GET", "/admin/policies"): ("", 403),
+    ("GET", "/admin/usage"): ("", 403),
+    ("GET", "/admin/usage.csv"): ("", 403),
     ("GET", "/account/api-keys"): ("", 200),
     ("POST", "/account/api-keys"): ("", 200),
     ("POST", "/account/api-keys/{key_id}/revoke"): ("", 400),

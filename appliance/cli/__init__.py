@@ -4,7 +4,8 @@ Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
-``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``),
+``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
+``usage``),
 their shared helpers in ``common``.
 """
 
@@ -29,6 +30,7 @@ from appliance.cli import (
     questions,
     serve,
     setup,
+    usage,
     users,
 )
 from appliance.cli.common import _Context
@@ -85,6 +87,7 @@ for _command in (
     serve.tls,
     users.users,
     jobs.jobs,
+    usage.usage,
 ):
     cli.add_command(_command)
 

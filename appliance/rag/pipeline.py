@@ -9,6 +9,7 @@ Access to a collection is checked before any index is queried.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -116,12 +117,48 @@ class AnswerStream:
         # What llama.cpp reported (completion_tokens, finish_reason) and what the
         # appliance did (stopped: "loop"); empty when nothing ran.
         self.generation: dict[str, object] = {}
+        # When (time.monotonic()) the first text was handed out; None: not yet.
+        self.first_text_at: float | None = None
+        self._on_finish: list[Callable[[AnswerStream, BaseException | None, bool], None]] = []
+        self._finished = False
         if deltas is None:
             self.answer = Answer(
                 question, NOTHING_FOUND, [], found=False, model=model, answer_source="none"
             )
 
+    def when_finished(
+        self, callback: Callable[[AnswerStream, BaseException | None, bool], None]
+    ) -> None:
+        """Call ``callback(stream, error, cancelled)`` once when the stream ends: drained
+        (error None, cancelled False), failed (the exception, which still propagates),
+        or abandoned before its end (closed, or its iterator dropped: cancelled True)."""
+        self._on_finish.append(callback)
+
+    def _finish(self, error: BaseException | None, cancelled: bool) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        for callback in self._on_finish:
+            callback(self, error, cancelled)
+
     def __iter__(self) -> Iterator[str]:
+        done = False
+        error: BaseException | None = None
+        try:
+            for text in self._texts():
+                if self.first_text_at is None:
+                    self.first_text_at = time.monotonic()
+                yield text
+            done = True
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._finish(error, cancelled=not done and error is None)
+
+    def _texts(self) -> Iterator[str]:
         if self._deltas is None:
             yield NOTHING_FOUND
             return
@@ -174,6 +211,7 @@ class AnswerStream:
         close = getattr(self._deltas, "close", None)
         if close is not None:
             close()
+        self._finish(None, cancelled=True)
 
     @property
     def text(self) -> str:

@@ -5,6 +5,7 @@ recorded by the question and ingestion paths (:mod:`appliance.rag.pipeline`)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from appliance.caller import Caller
+from appliance.errors import ApplianceError
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import ChatMessage
 from appliance.llm.registry import ModelChoice
@@ -20,13 +22,14 @@ from appliance.rag.documents import DEFAULT_COLLECTION, IngestResult
 from appliance.rag.pipeline import AnswerStream
 from appliance.rag.privacy import ProtectedQuestion
 from appliance.rag.retrieval import Hit, Retriever
-from appliance.service.admin import Administration
+from appliance.service.usage import Usage
 from appliance.store.vault import DocumentInfo
 
 
-class Questions(Administration):
+class Questions(Usage):
     """Staff's acts on documents and questions (built on the administrators' doors,
-    which create a collection a first upload names)."""
+    which create a collection a first upload names). Each question and each file is
+    counted for the usage report when it ends (:mod:`appliance.service.usage`)."""
 
     def ingest(
         self,
@@ -54,7 +57,8 @@ class Questions(Administration):
             self.create_collection(collection, policy or "default", who=who)
         else:
             self.library.ensure_collection(collection, policy)
-        return self.pipeline.ingest(paths, collection, on_result, who, names)
+        counted = self._counting_results(collection, who, on_result)
+        return self.pipeline.ingest(paths, collection, counted, who, names)
 
     def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
         """Delete a document: its passages, vectors, sealed original and data key
@@ -94,9 +98,16 @@ class Questions(Administration):
 
         Raises :class:`NotAllowed`, :class:`PiiBlocked`, :class:`QuestionTooLong`,
         :class:`Overloaded` (queue full) or :class:`ModelError`."""
-        return self.pipeline.ask(
-            question, collection, k=k, params=params, cancel=cancel, who=who, reveal=reveal
-        )
+        who = who or Caller.local()
+        started = time.monotonic()
+        try:
+            stream = self.pipeline.ask(
+                question, collection, k=k, params=params, cancel=cancel, who=who, reveal=reveal
+            )
+        except ApplianceError as exc:
+            self._count_refusal("question", collection, who, started, exc)
+            raise
+        return self._count_when_finished(stream, "question", collection, who, started)
 
     def chat(
         self,
@@ -107,7 +118,14 @@ class Questions(Administration):
         who: Caller | None = None,
     ) -> AnswerStream:
         """Chat without documents (the API's plain model) under ``chat_policy``."""
-        return self.pipeline.chat(messages, params=params, cancel=cancel, who=who)
+        who = who or Caller.local()
+        started = time.monotonic()
+        try:
+            stream = self.pipeline.chat(messages, params=params, cancel=cancel, who=who)
+        except ApplianceError as exc:
+            self._count_refusal("chat", "", who, started, exc)
+            raise
+        return self._count_when_finished(stream, "chat", "", who, started)
 
     def embed(self, texts: list[str], who: Caller | None = None) -> tuple[np.ndarray, int]:
         """Embeddings for the API: (vectors of shape (len(texts), dim), tokens read)."""

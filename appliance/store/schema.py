@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -418,3 +419,44 @@ class UpkeepJob(Base):
     warning: Mapped[str] = mapped_column(Text, default="")
     lease_holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UsageEvent(Base):
+    """One question or one ingested file, counted for the usage and cost page.
+
+    Counts only: no question text, no file name, no answer; the user is the account's
+    id (None: the machine's own shell), the groups are in :class:`UsageEventGroup`.
+    """
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_events_day", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)  # UTC
+    # "question" (ask from documents), "chat" (plain chat, the API), "document".
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The collection's name ("" for plain chat); kept when the collection goes.
+    collection: Mapped[str] = mapped_column(String(64), default="")
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    ttft_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    pii_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How it ended: "answered", "nothing_found", "not_allowed", "too_long", "overloaded",
+    # "cancelled", "pii_blocked", "error"; for a file its ingestion status ("added"...).
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+
+
+class UsageEventGroup(Base):
+    """The groups the user belonged to when the event happened (group ids, kept after
+    a group is deleted, so past figures do not change)."""
+
+    __tablename__ = "usage_event_groups"
+    __table_args__ = (Index("ix_usage_event_groups_group", "group_id"),)
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("usage_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)

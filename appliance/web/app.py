@@ -37,6 +37,8 @@ from appliance.web.metrics import Metrics
 from appliance.web.render import (
     answer_html,
     basename,
+    duration_ms,
+    money,
     page_context,
     passage_html,
     quote_href,
@@ -250,6 +252,8 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     templates.env.filters["when"] = when
     templates.env.filters["size"] = size
     templates.env.filters["basename"] = basename
+    templates.env.filters["money"] = money
+    templates.env.filters["duration_ms"] = duration_ms
     templates.env.globals["answer_html"] = answer_html
     templates.env.globals["source_href"] = source_href
     templates.env.globals["quote_href"] = quote_href

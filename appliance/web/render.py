@@ -138,3 +138,19 @@ def size(n: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+def money(value: float | None, currency: str = "") -> str:
+    """``1,234.50 EUR``; amounts under 1 with four decimals (a fraction of a cent per
+    question is still worth seeing); None: "not entered"."""
+    if value is None:
+        return "not entered"
+    text = f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}"
+    return f"{text} {currency}".strip()
+
+
+def duration_ms(value: float | None) -> str:
+    """``850 ms`` or, from ten seconds, ``12.3 s``; None: "—"."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f} ms" if value < 10_000 else f"{value / 1000:,.1f} s"

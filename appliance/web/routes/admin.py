@@ -1,10 +1,11 @@
 """Administration: users, groups, collections (access, policy, retention), policies,
-models, keys and health. Every change is an audit event (in the services)."""
+models, keys and health; usage and cost. Every change is an audit event (in the services)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,7 +18,9 @@ from appliance.gdpr.rights import parse_days
 from appliance.models import verify_models
 from appliance.privacy.policy import available_policies, find_policy
 from appliance.store.schema import Access, Role
+from appliance.web.charts import Series, horizontal_bars, stacked_bars
 from appliance.web.deps import User, require_role, web
+from appliance.web.render import money
 
 router = APIRouter(prefix="/admin")
 admins = require_role(Role.ADMIN)
@@ -349,4 +352,97 @@ def policies(request: Request, name: str = "", user: User = Depends(admins)) -> 
         text=text,
         digest=digest,
         used_by=used_by,
+    )
+
+
+# -- usage and cost ------------------------------------------------------------------
+
+# The period selector: days back from today (UTC), or everything counted.
+PERIODS = {"7": "7 days", "30": "30 days", "90": "90 days", "365": "a year", "all": "everything"}
+
+
+def _usage_period(period: str, since: str, until: str) -> tuple[date | None, date | None]:
+    """``since``/``until`` (YYYY-MM-DD) when given, else the last ``period`` days."""
+    try:
+        end = date.fromisoformat(until) if until else None
+        start = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise ApplianceError("give dates as YYYY-MM-DD.") from None
+    if start is None and period != "all":
+        days = int(period) if period in PERIODS else 30
+        start = (end or datetime.now(UTC).date()) - timedelta(days=days - 1)
+    return start, end
+
+
+@router.get("/usage")
+def usage(
+    request: Request,
+    period: str = "30",
+    since: str = "",
+    until: str = "",
+    user: User = Depends(admins),
+) -> Response:
+    """Questions, documents, tokens, latency and cost, per user, group and collection."""
+    state = web(request)
+    start, end = _usage_period(period, since, until)
+    report = state.appliance.usage_report(since=start, until=end, who=user.caller())
+    days = [f.key for f in report.daily]
+    cost = report.cost
+    currency = cost.currency
+    return state.render(
+        request,
+        "admin_usage.html",
+        section="usage",
+        report=report,
+        periods=PERIODS,
+        period=period if not since else "",
+        query=urlencode({"since": report.since.isoformat(), "until": report.until.isoformat()}),
+        questions_chart=stacked_bars(
+            "chart-questions",
+            "Questions per day",
+            days,
+            [
+                Series("answered", [f.questions - f.refusals - f.pii_blocks for f in report.daily]),
+                Series("refused", [f.refusals for f in report.daily]),
+                Series("blocked (personal data)", [f.pii_blocks for f in report.daily]),
+            ],
+        ),
+        tokens_chart=stacked_bars(
+            "chart-tokens",
+            "Tokens per day",
+            days,
+            [
+                Series("prompt", [f.prompt_tokens for f in report.daily]),
+                Series("completion", [f.completion_tokens for f in report.daily]),
+            ],
+        ),
+        cost_chart=horizontal_bars(
+            "chart-cost",
+            f"Cost per 1,000 questions ({currency})",
+            [
+                ("On this appliance", cost.hardware_per_1000),
+                ("At the API prices entered", cost.api_per_1000),
+            ],
+            lambda value: money(value, currency),
+        ),
+    )
+
+
+@router.get("/usage.csv")
+def usage_csv(
+    request: Request,
+    by: str = "user",
+    period: str = "30",
+    since: str = "",
+    until: str = "",
+    user: User = Depends(admins),
+) -> Response:
+    """The usage table per ``by`` (user, group, collection or day) as CSV."""
+    start, end = _usage_period(period, since, until)
+    report = web(request).appliance.usage_report(since=start, until=end, by=by, who=user.caller())
+    name = f"usage-{report.by}-{report.since}-{report.until}.csv"
+    return Response(
+        report.as_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

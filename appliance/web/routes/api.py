@@ -512,4 +512,5 @@ def metrics(request: Request) -> Response:
             403, "metrics are for administrators.", "permission_error", "permission_denied"
         )
     scheduler = state.appliance.scheduler_started
-    return Response(state.metrics.render(scheduler), media_type="text/plain; version=0.0.4")
+    usage = state.appliance.usage_totals()
+    return Response(state.metrics.render(scheduler, usage), media_type="text/plain; version=0.0.4")
