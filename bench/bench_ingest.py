@@ -1,8 +1,12 @@
 """Ingestion speed (pages/s, chunks/s) and embedding throughput against two baselines.
 
 The corpus is generated PDFs of standard-library documentation (real text of
-varied length, about 80 pages). Embedding is compared on the very chunks
-ingestion produces, interleaved so every side sees the same machine load:
+varied length, about 80 pages). Then ``Appliance.ingest`` embedding the chunks
+of a call's files together (its default) against file by file
+(``library.pool_chunks = 1``), interleaved: on many short Markdown files and on
+text PDFs; and the pages/s of a scanned PDF read by OCR. Embedding is compared
+on the very chunks ingestion produces, interleaved so every side sees the same
+machine load:
 
 * appliance: ``OnnxEmbedder`` (length-sorted batches padded to their longest);
 * direct: onnxruntime called the naive way (every text padded to 256 tokens,
@@ -11,6 +15,7 @@ ingestion produces, interleaved so every side sees the same machine load:
   (no download: its downloader is replaced by one that refuses).
 
     APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_ingest.py
+    ... bench_ingest.py --sections batching,ocr   # only the new sections
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from benchkit import (
     EMBEDDING_DIR,
+    REPO,
     interleave,
     make_appliance,
     median,
@@ -37,7 +44,13 @@ from benchkit import (
     table,
     timed,
 )
-from stdlib_corpus import write_pdf_corpus
+from stdlib_corpus import (
+    MODULES,
+    module_markdown,
+    plain_paragraphs,
+    write_markdown_corpus,
+    write_pdf_corpus,
+)
 
 if TYPE_CHECKING:
     from appliance.embeddings import OnnxEmbedder
@@ -187,7 +200,7 @@ def report_ingest(runs: list[tuple[dict[str, float], StageClock]]) -> None:
     names = {
         "load": "load (PDF text extraction)",
         "chunk": "chunk",
-        "embed": "embed (appliance, one call per document)",
+        "embed": "embed (appliance, the call's files together)",
         "chroma": "Chroma upsert",
     }
     rows = [[names[k], v, v / total] for k, v in stages.items()]
@@ -195,6 +208,169 @@ def report_ingest(runs: list[tuple[dict[str, float], StageClock]]) -> None:
     rows.append(["remainder: SQLite, file hashing, locking, recovery", rest, rest / total])
     print("\nwhere the time goes (timed inside the first ingest run):")
     print(table(["stage", "seconds", "share of ingest"], rows))
+
+
+class EncoderMeter:
+    """Counts what the encoder computes: token positions fed (each batch padded to its
+    longest member) against real tokens, by wrapping the embedder's batch runner."""
+
+    def __init__(self, embedder: OnnxEmbedder) -> None:
+        self.positions = 0
+        self.tokens = 0
+        self.batches = 0
+        self._embedder = embedder
+        self._run = embedder._run
+
+        def counted(batch: list) -> np.ndarray:  # type: ignore[type-arg]
+            self.batches += 1
+            self.positions += len(batch) * max(len(e.ids) for e in batch)
+            self.tokens += sum(len(e.ids) for e in batch)
+            return self._run(batch)
+
+        embedder._run = counted  # type: ignore[method-assign]
+
+    def restore(self) -> None:
+        self._embedder._run = self._run  # type: ignore[method-assign]
+
+
+def timed_ingest(
+    paths: list[Path], data_dir: Path, embedder: OnnxEmbedder, pool_chunks: int | None
+) -> dict[str, float]:
+    """One ``Appliance.ingest`` call into a fresh data directory; ``pool_chunks`` 1
+    embeds file by file, None keeps the appliance's default."""
+    app = make_appliance(data_dir, embedder=embedder)
+    if pool_chunks is not None:
+        app.library.pool_chunks = pool_chunks
+    meter = EncoderMeter(embedder)
+    try:
+        with timed() as t:
+            results = app.ingest(paths)
+    finally:
+        meter.restore()
+        app.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise SystemExit(f"ingestion failed: {failed[0].path}: {failed[0].error}")
+    return {
+        "seconds": t[0],
+        "docs": len(results),
+        "pages": sum(r.pages or 0 for r in results),
+        "chunks": sum(r.chunks for r in results),
+        "batches": meter.batches,
+        "positions": meter.positions,
+        "tokens": meter.tokens,
+    }
+
+
+def compare_batching(
+    label: str, paths: list[Path], tmp: Path, embedder: OnnxEmbedder, rounds: int
+) -> None:
+    """File by file vs the call's files together, interleaved, fresh data directory each run."""
+    runs: dict[str, list[dict[str, float]]] = {"file by file": [], "across files": []}
+    pool = {"file by file": 1, "across files": None}
+
+    def runner(name: str) -> Callable[[], float]:
+        def run() -> float:
+            # A new folder name each run: Chroma keeps a client per path in the process.
+            data_dir = Path(tempfile.mkdtemp(prefix="batching-", dir=tmp))
+            got = timed_ingest(paths, data_dir, embedder, pool[name])
+            runs[name].append(got)
+            return got["seconds"]
+
+        return run
+
+    times = interleave({n: runner(n) for n in runs}, rounds)
+    first = runs["across files"][0]
+    print(
+        f"\n{label}: {int(first['docs'])} files, {int(first['pages'])} pages, "
+        f"{int(first['chunks'])} chunks; {rounds} interleaved rounds, fresh data directory each"
+    )
+    rows = []
+    for name, got in runs.items():
+        secs = median(times[name])
+        c = got[0]
+        rows.append(
+            [
+                name,
+                secs,
+                c["docs"] / secs,
+                c["pages"] / secs if c["pages"] else "-",
+                c["chunks"] / secs,
+                int(c["batches"]),
+                c["positions"] / c["tokens"],
+                ratio(median(times["file by file"]), secs),
+            ]
+        )
+    print(
+        table(
+            [
+                "embedding",
+                "seconds (median)",
+                "files/s",
+                "pages/s",
+                "chunks/s",
+                "encoder batches",
+                "positions per real token",
+                "speed-up",
+            ],
+            rows,
+        )
+    )
+    spread = (f"{n} " + ", ".join(f"{t:.1f}" for t in ts) for n, ts in times.items())
+    print("seconds per run: " + "; ".join(spread))
+
+
+def ocr_ingest(tmp: Path, embedder: OnnxEmbedder, pages: int, rounds: int) -> None:
+    """A scanned PDF (pages are images, no text layer) through ``Appliance.ingest``:
+    PDFium renders, Tesseract reads (all claimed languages), then the usual path.
+    Pages are the tests' own renders of standard-library documentation text."""
+    sys.path.insert(0, str(REPO))
+    from appliance.ingest import ocr
+    from tests.docgen import make_mixed_pdf  # the tests' own page renderer
+
+    if not ocr.ocr_available():
+        print("\nscanned PDF: skipped, Tesseract is not installed (scripts/install-ocr)")
+        return
+    texts = [" ".join(plain_paragraphs(module_markdown(m, 1400))[:6])[:1400] for m in MODULES]
+    pdf = make_mixed_pdf(tmp / "scanned.pdf", [("scan", t) for t in texts[:pages]])
+    got: list[dict[str, float]] = []
+    clock = StageClock()
+    clock.seconds = {"ocr": 0.0, "embed": 0.0}
+    for rep in range(rounds):
+        clock.wrap(ocr, "read_pdf_pages", "ocr")
+        clock.wrap(embedder, "embed", "embed")
+        try:
+            got.append(timed_ingest([pdf], tmp / f"ocr-{rep}", embedder, None))
+        finally:
+            clock.restore()
+    secs = median([g["seconds"] for g in got])
+    total = sum(g["seconds"] for g in got)
+    c = got[0]
+    print(
+        f"\nscanned PDF, {int(c['pages'])} pages rendered at {ocr.RENDER_DPI} dpi, "
+        f"Tesseract languages {ocr.languages()}; {rounds} run(s)"
+    )
+    print(
+        table(
+            [
+                *("document", "pages", "chunks", "seconds (median)", "pages/s", "chunks/s"),
+                *("OCR share", "embed share"),
+            ],
+            [
+                [
+                    "scanned PDF (OCR)",
+                    int(c["pages"]),
+                    int(c["chunks"]),
+                    secs,
+                    c["pages"] / secs,
+                    c["chunks"] / secs,
+                    clock.seconds["ocr"] / total,
+                    clock.seconds["embed"] / total,
+                ]
+            ],
+        )
+    )
 
 
 def compare_embedders(sides: dict[str, Embed], texts: list[str], rounds: int) -> None:
@@ -249,6 +425,9 @@ def compare_queries(sides: dict[str, Embed], queries: list[str], rounds: int) ->
     )
 
 
+SECTIONS = ("ingest", "embedders", "batching", "ocr")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=60, help="approximate corpus size")
@@ -258,41 +437,75 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=16, help="short texts for the latency test")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"any of {', '.join(SECTIONS)}"
+    )
+    parser.add_argument("--short-files", type=int, default=40, help="short Markdown files")
+    parser.add_argument("--short-chars", type=int, default=2500, help="size of a short file")
+    parser.add_argument("--batch-pages", type=int, default=8, help="text PDF pages, batching")
+    parser.add_argument("--batch-rounds", type=int, default=2)
+    parser.add_argument("--scan-pages", type=int, default=2, help="scanned PDF pages (OCR)")
+    parser.add_argument("--scan-rounds", type=int, default=1)
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    if sections - set(SECTIONS):
+        parser.error(f"unknown section(s): {', '.join(sorted(sections - set(SECTIONS)))}")
 
     from appliance.embeddings import OnnxEmbedder
 
     print_header("Ingestion and embedding throughput")
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp_name:
         tmp = Path(tmp_name)
-        with timed() as t_gen:
-            paths = write_pdf_corpus(tmp / "corpus", target_pages=args.pages)
         with timed() as t_load:
             embedder = OnnxEmbedder(model_dir())
-        print(
-            f"corpus: {len(paths)} generated PDFs ({t_gen[0]:.1f} s to write, not counted); "
-            f"embedding model loaded in {t_load[0]:.2f} s (not counted)\n"
-        )
-        runs = [full_ingest(paths, tmp, embedder, i) for i in range(args.ingest_reps)]
-        report_ingest(runs)
-        texts = runs[0][1].texts
-        print()
-        print_truncation(texts)
-
-        sample = texts[:: max(1, len(texts) // args.embed_chunks)][: args.embed_chunks]
-        print(f"\nembedding {len(sample)} of those chunks, {args.rounds} interleaved rounds:")
-        sides: dict[str, Embed] = {
-            "appliance": embedder.embed,
-            "direct (pad 256)": NaiveOnnx(model_dir() / EMBEDDING_DIR).embed,
-            "chromadb stock": chroma_stock(tmp),
-        }
-        compare_embedders(sides, sample, args.rounds)
-        queries = [" ".join(t.split("\n", 1)[-1].split()[:12]) for t in sample[: args.queries]]
-        print(
-            f"\nembedding {len(queries)} short queries one at a time (~12 words), "
-            f"{args.rounds} interleaved rounds:"
-        )
-        compare_queries(sides, queries, args.rounds)
+        print(f"embedding model loaded in {t_load[0]:.2f} s (not counted)\n")
+        if sections & {"ingest", "embedders"}:
+            with timed() as t_gen:
+                paths = write_pdf_corpus(tmp / "corpus", target_pages=args.pages)
+            print(f"corpus: {len(paths)} generated PDFs ({t_gen[0]:.1f} s to write, not counted)")
+            runs = [full_ingest(paths, tmp, embedder, i) for i in range(args.ingest_reps)]
+            report_ingest(runs)
+            texts = runs[0][1].texts
+            print()
+            print_truncation(texts)
+        if "embedders" in sections:
+            sample = texts[:: max(1, len(texts) // args.embed_chunks)][: args.embed_chunks]
+            print(f"\nembedding {len(sample)} of those chunks, {args.rounds} interleaved rounds:")
+            sides: dict[str, Embed] = {
+                "appliance": embedder.embed,
+                "direct (pad 256)": NaiveOnnx(model_dir() / EMBEDDING_DIR).embed,
+                "chromadb stock": chroma_stock(tmp),
+            }
+            compare_embedders(sides, sample, args.rounds)
+            queries = [" ".join(t.split("\n", 1)[-1].split()[:12]) for t in sample[: args.queries]]
+            print(
+                f"\nembedding {len(queries)} short queries one at a time (~12 words), "
+                f"{args.rounds} interleaved rounds:"
+            )
+            compare_queries(sides, queries, args.rounds)
+        if "batching" in sections and args.short_files:
+            short = write_markdown_corpus(
+                tmp / "short", MODULES[: args.short_files], max_chars=args.short_chars
+            )
+            compare_batching(
+                f"many short Markdown files (standard-library docs, up to {args.short_chars} "
+                "characters each)",
+                list(short.values()),
+                tmp,
+                embedder,
+                args.batch_rounds,
+            )
+        if "batching" in sections and args.batch_pages:
+            pdfs = write_pdf_corpus(tmp / "pdfs", target_pages=args.batch_pages, per_pdf=4)
+            compare_batching(
+                "text PDFs, no OCR (generated, about 4 pages each)",
+                pdfs,
+                tmp,
+                embedder,
+                args.batch_rounds,
+            )
+        if "ocr" in sections:
+            ocr_ingest(tmp, embedder, args.scan_pages, args.scan_rounds)
     print_footer()
 
 

@@ -144,7 +144,7 @@ def write_pdf(path: Path, title: str, paragraphs: list[str]) -> int:
     return pdf.page_no()
 
 
-def _plain_paragraphs(markdown: str) -> list[str]:
+def plain_paragraphs(markdown: str) -> list[str]:
     """Markdown to plain paragraphs: headings lose their '#', blank lines split."""
     text = re.sub(r"^#+\s*", "", markdown, flags=re.MULTILINE)
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -163,7 +163,7 @@ def write_pdf_corpus(folder: Path, target_pages: int = 80, per_pdf: int = 8) -> 
         while queue and sum(len(p) for p in paragraphs) < per_pdf * 3500:
             name = queue.pop(0)
             group.append(name)
-            paragraphs += _plain_paragraphs(module_markdown(name, max_chars=12000))
+            paragraphs += plain_paragraphs(module_markdown(name, max_chars=12000))
         path = folder / f"stdlib-{len(paths) + 1:02d}-{group[0]}.pdf"
         pages += write_pdf(path, f"Python library notes: {', '.join(group)}", paragraphs)
         paths.append(path)

@@ -2,12 +2,21 @@
 
 Ingestion of one file is atomic as seen by retrieval. Its steps are:
 
-1. load and chunk the file (nothing written yet);
+1. load, pseudonymise and chunk the file (nothing written yet);
 2. seal the original file into the blob folder under a new document key, and
    record the document as ``pending`` with its sealed chunks (one transaction);
 3. embed the chunks and write their vectors to Chroma;
 4. mark it ``ready`` and delete the version it replaces (one transaction);
 5. delete the replaced version's vectors.
+
+Steps 3-5 run for several files of one ingestion call at once (an
+:class:`_EmbeddingPool`): their chunks are embedded together, so the embedder's
+length-sorted batches pad short documents' chunks against each other's rather
+than one small batch per file. The pool is flushed every ``pool_chunks`` chunks,
+and before a file that has the same name or content as a pooled one, so
+"unchanged", "duplicate" and "replaced" are judged as if each file were
+ingested alone. A file that fails fails in steps 1-2, alone, before anything of
+it is pooled.
 
 Retrieval only sees chunks of ``ready`` documents, so a process killed at any
 step leaves nothing half-visible. The next process to take the ingestion lock
@@ -27,7 +36,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -57,6 +66,10 @@ log = logging.getLogger(__name__)
 
 COLLECTION_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 DEFAULT_COLLECTION = "default"
+# Chunks of several files embedded in one call at most (plus the last file's own):
+# enough for length-sorted batches of 32 to pad little, small enough to keep the
+# pool's texts and vectors a few MB (bench/RESULTS.md, ingestion batching).
+POOL_CHUNKS = 256
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,7 @@ class DocumentLibrary:
         max_bytes: int,
         chunk_chars: int,
         overlap_chars: int,
+        pool_chunks: int = POOL_CHUNKS,
     ) -> None:
         self.db = db
         self.index = index
@@ -196,6 +210,8 @@ class DocumentLibrary:
         self.max_bytes = max_bytes
         self.chunk_chars = chunk_chars
         self.overlap_chars = overlap_chars
+        # Chunks of one ingestion call embedded together; 1 embeds file by file.
+        self.pool_chunks = pool_chunks
 
     # -- collections ---------------------------------------------------------
 
@@ -320,30 +336,40 @@ class DocumentLibrary:
         on_result: Callable[[IngestResult], None] | None = None,
         names: Mapping[Path, str] | None = None,
     ) -> list[IngestResult]:
-        """``names``: the source name to record for a path (an uploaded file's own name,
-        not the spool file's); by default the resolved path."""
+        """Ingest files and folders; one result per file (and per e-mail attachment),
+        in input order. A file that fails fails alone; nothing of it is stored.
+
+        ``on_result`` is called with each result in that order once the file is
+        stored or has failed (files embedded together are reported together).
+        ``names``: the source name to record for a path (an uploaded file's own
+        name, not the spool file's); by default the resolved path.
+
+        Raises DocumentError for a bad collection name. A store or model failure
+        propagates; files not yet marked ready are rolled back by the next recovery.
+        """
         col = self.ensure_collection(collection)
-        results = []
+        pool = _EmbeddingPool(self, col, on_result, self.pool_chunks)
         with self.exclusive():
             self._recover_locked()
-            for path, error in expand_paths(paths):
-                if error is not None:
-                    result = IngestResult(path, "failed", error=str(error))
-                    results.append(result)
-                    if on_result:
-                        on_result(result)
-                    continue
-                attachments: list[Attachment] = []
-                result = self._ingest_guarded(path, col, (names or {}).get(path), None, attachments)
-                results.append(result)
-                if on_result:
-                    on_result(result)
-                if result.document_id and attachments and result.status in ("added", "replaced"):
-                    for attached in self._ingest_attachments(result, attachments, col):
-                        results.append(attached)
-                        if on_result:
-                            on_result(attached)
-        return results
+            try:
+                for path, error in expand_paths(paths):
+                    if error is not None:
+                        pool.add(IngestResult(path, "failed", error=str(error)))
+                        continue
+                    attachments: list[Attachment] = []
+                    name = (names or {}).get(path)
+                    item = self._ingest_guarded(path, col, name, None, attachments, pool)
+                    pool.add(item)
+                    if isinstance(item, _Pending) and attachments:
+                        for attached in self._ingest_attachments(
+                            item.result, attachments, col, pool
+                        ):
+                            pool.add(attached)
+            except Exception:
+                pool.flush()  # files prepared before the error are still stored
+                raise
+            pool.flush()
+        return pool.results
 
     def _ingest_guarded(
         self,
@@ -352,18 +378,23 @@ class DocumentLibrary:
         name: str | None,
         parent_id: str | None,
         attachments: list[Attachment],
-    ) -> IngestResult:
+        pool: _EmbeddingPool,
+    ) -> IngestResult | _Pending:
         """One file; whatever is wrong with it fails it alone."""
         try:
-            return self._ingest_one(path, col, name, parent_id, attachments)
+            return self._ingest_one(path, col, name, parent_id, attachments, pool)
         except DocumentError as exc:
             return IngestResult(path, "failed", error=str(exc))
         except PiiBlocked as exc:  # the policy refuses this file, not the batch
             return IngestResult(path, "failed", error=str(exc))
 
     def _ingest_attachments(
-        self, mail: IngestResult, attachments: list[Attachment], col: Collection
-    ) -> Iterator[IngestResult]:
+        self,
+        mail: IngestResult,
+        attachments: list[Attachment],
+        col: Collection,
+        pool: _EmbeddingPool,
+    ) -> Iterator[IngestResult | _Pending]:
         """An e-mail's attachments, each a document of its own linked to the mail
         (``parent_id``) and named "<mail> > <attachment>". Each is written to a
         private spool folder in the data directory only while it is read, then
@@ -391,18 +422,12 @@ class DocumentLibrary:
                     )
                     continue
                 nested: list[Attachment] = []  # attachments of attached mails: one level
-                result = self._ingest_guarded(target, col, source, mail.document_id, nested)
-                error = result.error.replace(str(target), source) if result.error else None
-                yield IngestResult(
-                    Path(source),
-                    result.status,
-                    result.document_id,
-                    result.chunks,
-                    result.pages,
-                    error,
-                    result.ocr_pages,
-                    result.pages_without_text,
-                )
+                item = self._ingest_guarded(target, col, source, mail.document_id, nested, pool)
+                if isinstance(item, _Pending):  # its result is reported under its source
+                    yield replace(item, result=replace(item.result, path=Path(source)))
+                    continue
+                error = item.error.replace(str(target), source) if item.error else None
+                yield replace(item, path=Path(source), error=error)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -410,17 +435,21 @@ class DocumentLibrary:
         self,
         path: Path,
         col: Collection,
-        name: str | None = None,
-        parent_id: str | None = None,
-        attachments: list[Attachment] | None = None,
-    ) -> IngestResult:
+        name: str | None,
+        parent_id: str | None,
+        attachments: list[Attachment],
+        pool: _EmbeddingPool,
+    ) -> IngestResult | _Pending:
+        """Steps 1-2: the file loaded, pseudonymised, chunked, sealed and recorded as
+        ``pending`` (its chunks then wait in ``pool`` for their vectors); or the
+        result of a file that is unchanged or a duplicate. Raises DocumentError or
+        PiiBlocked for a file that cannot be ingested, before anything is written."""
         try:
             before = sha256_file(path)
         except OSError:
             before = None  # load_document names the problem
         document = load_document(path, max_bytes=self.max_bytes)
-        if attachments is not None:
-            attachments.extend(document.attachments)
+        attachments.extend(document.attachments)
         content_sha = sha256_file(path)
         if before != content_sha:
             raise DocumentError(f"{path}: the file changed while it was read; try again.")
@@ -433,6 +462,10 @@ class DocumentLibrary:
             ) from exc
         source_mac = self.vault.source_mac(source)
         content_mac = self.vault.content_mac(content_sha)
+        if pool.holds(source_mac, content_mac):
+            # The same name or content is still pending: store it first, so this file
+            # is judged unchanged, a duplicate or a replacement as if ingested alone.
+            pool.flush()
         with self.db.session() as s:
             same_path = s.scalar(
                 select(Document).where(
@@ -539,45 +572,60 @@ class DocumentLibrary:
                 ((cid, d.text) for cid, d in zip(chunk_ids, drafts, strict=True)),
             )
         _crash_point("after-pending")
-        vectors = embedder.embed([d.context_text(document.title) for d in drafts])
-        metadatas = [
-            {"document_id": doc_id, "page": d.page if d.page is not None else -1} for d in drafts
-        ]
-        self.index.add(col.name, chunk_ids, vectors, metadatas)
+        replaces = same_path.id if same_path is not None else None
+        return _Pending(
+            IngestResult(
+                path,
+                "replaced" if replaces else "added",
+                doc_id,
+                len(drafts),
+                document.page_count,
+                ocr_pages=tuple(ocr_pages),
+                pages_without_text=tuple(pages_without_text),
+            ),
+            source_mac=source_mac,
+            content_mac=content_mac,
+            chunk_ids=chunk_ids,
+            texts=[d.context_text(document.title) for d in drafts],
+            metadatas=[
+                {"document_id": doc_id, "page": d.page if d.page is not None else -1}
+                for d in drafts
+            ],
+            replaces=replaces,
+        )
+
+    def _make_ready(self, col: Collection, pending: list[_Pending]) -> None:
+        """Steps 3-5 for files recorded as pending: their chunks embedded in one call
+        (the embedder sorts them by length across files), their vectors written, the
+        files marked ready and the versions they replace deleted (one transaction)."""
+        ids = [cid for p in pending for cid in p.chunk_ids]
+        vectors = self._embedder().embed([text for p in pending for text in p.texts])
+        self.index.add(col.name, ids, vectors, [m for p in pending for m in p.metadatas])
         _crash_point("after-vectors")
-        replaced = same_path.id if same_path is not None else None
+        ready = [p.result.document_id for p in pending]
+        replaced = [p.replaces for p in pending if p.replaces]
         with self.db.session() as s:
             s.execute(
-                update(Document).where(Document.id == doc_id).values(status=DocumentStatus.READY)
+                update(Document).where(Document.id.in_(ready)).values(status=DocumentStatus.READY)
             )
             if replaced:
-                s.execute(delete(Chunk).where(Chunk.document_id == replaced))
-                s.execute(delete(Document).where(Document.id == replaced))
+                s.execute(delete(Chunk).where(Chunk.document_id.in_(replaced)))
+                s.execute(delete(Document).where(Document.id.in_(replaced)))
             s.execute(
                 update(Collection)
                 .where(Collection.id == col.id)
                 .values(revision=Collection.revision + 1)
             )
         _crash_point("after-ready")
-        if replaced:
+        for old in replaced:
             with self.db.session() as s:
-                children = list(
-                    s.scalars(select(Document.id).where(Document.parent_id == replaced))
-                )
+                children = list(s.scalars(select(Document.id).where(Document.parent_id == old)))
             for child in children:  # the old version's attachments; the new one brings its own
                 self.delete_document_locked(child, SUPERSEDED)
-            self.index.delete_document(col.name, replaced)
-            self.vault.destroy(replaced, SUPERSEDED)
+            self.index.delete_document(col.name, old)
+            self.vault.destroy(old, SUPERSEDED)
+        if replaced:
             self.privacy.registry.drop_orphan_identifiers(SUPERSEDED)
-        return IngestResult(
-            path,
-            "replaced" if replaced else "added",
-            doc_id,
-            len(drafts),
-            document.page_count,
-            ocr_pages=tuple(ocr_pages),
-            pages_without_text=tuple(pages_without_text),
-        )
 
     # -- deletion and recovery -----------------------------------------------
 
@@ -686,6 +734,74 @@ class DocumentLibrary:
         if orphan_keys:
             self.vault.keyring.shred_keys(orphan_keys, SUPERSEDED)
         return removed + len(orphan_keys)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A file recorded as ``pending`` whose chunks wait for their vectors."""
+
+    result: IngestResult  # what the file becomes once ready: "added" or "replaced"
+    source_mac: str
+    content_mac: str
+    chunk_ids: list[str]
+    texts: list[str]  # what is embedded, one per chunk
+    metadatas: list[dict[str, object]]
+    replaces: str | None  # the ready version this one replaces
+
+
+class _EmbeddingPool:
+    """The outcomes of one ingestion call's files, in input order, until the pending
+    ones among them are stored.
+
+    :meth:`add` queues an outcome; once the pending files hold ``max_chunks`` chunks
+    (or files), :meth:`flush` embeds all their chunks in one call, writes the
+    vectors, marks the files ready, then reports every queued result in order.
+    Results with nothing pending before them are reported at once.
+    """
+
+    def __init__(
+        self,
+        library: DocumentLibrary,
+        col: Collection,
+        on_result: Callable[[IngestResult], None] | None,
+        max_chunks: int,
+    ) -> None:
+        self._library = library
+        self._col = col
+        self._on_result = on_result
+        self._max = max(1, max_chunks)
+        self._queue: list[IngestResult | _Pending] = []
+        self._files = 0
+        self._chunks = 0
+        self._macs: set[str] = set()
+        self.results: list[IngestResult] = []
+
+    def add(self, item: IngestResult | _Pending) -> None:
+        self._queue.append(item)
+        if isinstance(item, _Pending):
+            self._files += 1
+            self._chunks += len(item.chunk_ids)
+            self._macs.update((item.source_mac, item.content_mac))
+        if not self._files or self._chunks >= self._max or self._files >= self._max:
+            self.flush()
+
+    def holds(self, source_mac: str, content_mac: str) -> bool:
+        """Whether a pending file has this name or this content."""
+        return source_mac in self._macs or content_mac in self._macs
+
+    def flush(self) -> None:
+        """Store the pending files and report the queued results. The queue is
+        emptied first: a failure here leaves the files pending, for recovery."""
+        queue, self._queue = self._queue, []
+        self._files, self._chunks, self._macs = 0, 0, set()
+        pending = [item for item in queue if isinstance(item, _Pending)]
+        if pending:
+            self._library._make_ready(self._col, pending)
+        for item in queue:
+            result = item.result if isinstance(item, _Pending) else item
+            self.results.append(result)
+            if self._on_result:
+                self._on_result(result)
 
 
 def _group(rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
