@@ -18,6 +18,8 @@ import threading
 from typing import TYPE_CHECKING, Self
 
 from appliance.accounts import Accounts
+from appliance.accounts.directory import Directory
+from appliance.accounts.oidc import OpenIdConnect
 from appliance.audit import AuditTrail
 from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
@@ -148,7 +150,12 @@ class Parts:
             chunk_chars=self.settings.chunk_chars,
             overlap_chars=self.settings.chunk_overlap_chars,
         )
-        self.accounts = Accounts(self.db, self.audit, self.settings)
+        # The organisation's directories, each when configured (docs/admin-guide.md,
+        # "Directory sign-in"): they confirm their users' sessions again.
+        directories: dict[str, Directory] = {}
+        if self.settings.oidc_issuer:
+            directories.update(oidc=OpenIdConnect(self.settings, self.keyring))
+        self.accounts = Accounts(self.db, self.audit, self.settings, directories)
         self.conversations = ConversationStore(self.db, self.keyring)
         self.models = ModelRegistry(self.settings, self.db, self._engine)
         self.pipeline = Pipeline(
