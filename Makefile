@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
-.PHONY: setup models ocr browser run demo test test-online lint format bench clean
+.PHONY: setup models ocr oidc browser run demo test test-online lint format bench clean
 
-setup: $(STAMP) models ocr
+setup: $(STAMP) models ocr oidc
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ ocr:
 
 browser:
 	scripts/install-browser
+
+# The OpenID provider the sign-in tests start on loopback (Node.js, oidc-provider
+# pinned in tests/oidc/package-lock.json): installed here, so the tests run offline.
+oidc:
+	scripts/install-oidc-provider
 
 test: setup browser
 	scripts/offline $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -44,7 +44,11 @@ LOCAL_GROUPS = {NURSES: "nurses"}
 # The provider's accounts (tests/oidc/provider.js reads the file at each look-up).
 PEOPLE = {
     "anna": {"username": "Anna.Berg", "groups": [NURSES], "password": "ward-4-lantern"},
-    "dora": {"username": "dora.pohl", "groups": [PRIVACY, NURSES], "password": "privacy-7-kite"},
+    "dora": {
+        "username": "Dora.Pohl@example.org",  # an e-mail-like name, as Entra ID's UPN
+        "groups": [PRIVACY, NURSES],
+        "password": "privacy-7-kite",
+    },
     "vic": {"username": "vic.visitor", "groups": ["visitors"], "password": "visitor-2-gate"},
 }
 ADMIN = Caller("root", "admin")
@@ -98,7 +102,9 @@ def _start(port: int, config: Path, log: Path) -> subprocess.Popen[bytes]:
 
 @contextlib.contextmanager
 def running_provider(root: Path, browser_port: int = 0) -> Iterator[Provider]:
-    """``node tests/oidc/provider.js`` on a free loopback port, stopped afterwards."""
+    """``node tests/oidc/provider.js`` on a free loopback port, stopped afterwards. Its
+    issuer is ``http://localhost:<port>``: another site than the appliance on
+    127.0.0.1, as a real provider is (SameSite cookies behave as in production)."""
     port = _free_port()
     key = RSAKey.generate_key(2048, {"kid": "test-key-1", "use": "sig", "alg": "RS256"})
     accounts = root / "accounts.json"
@@ -114,10 +120,11 @@ def running_provider(root: Path, browser_port: int = 0) -> Iterator[Provider]:
                 "redirect_uris": redirects,
                 "jwks": {"keys": [key.as_dict(private=True)]},
                 "accounts": str(accounts),
+                "host": "localhost",
             }
         )
     )
-    running = Provider(f"http://127.0.0.1:{port}", key, accounts, browser_port)
+    running = Provider(f"http://localhost:{port}", key, accounts, browser_port)
     running.set_people(PEOPLE)
     process = _start(port, config, root / "provider.log")
     try:
@@ -165,9 +172,7 @@ _FORM = re.compile(r'<form[^>]*action="([^"]+)"', re.S)
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
-def through_the_provider(
-    url: str, login: str, edit: Any = None
-) -> tuple[str, httpx.Client]:
+def through_the_provider(url: str, login: str, edit: Any = None) -> tuple[str, httpx.Client]:
     """A person's browser at the provider: its login page, its consent page, until it
     sends the browser back to the appliance. Returns that callback URL."""
     browser = httpx.Client(follow_redirects=False, timeout=30)
@@ -338,7 +343,8 @@ def test_a_code_without_its_pkce_verifier_is_refused_by_the_provider(site) -> No
     client.cookies.set("appliance_oidc", second.cookies["appliance_oidc"], path="/signin/oidc")
     refused = client.get(callback, follow_redirects=False)
     assert refused.status_code == 401 and "did not accept this sign-in" in refused.text
-    assert events(site, "auth.signin")[-1]["reason"] == "code refused by the provider: invalid_grant"
+    reason = events(site, "auth.signin")[-1]["reason"]
+    assert reason == "code refused by the provider: invalid_grant"
 
 
 def _token(provider: Provider, key: RSAKey | None = None, **claims: Any) -> str:
@@ -366,7 +372,7 @@ def test_tampered_expired_foreign_and_early_id_tokens_are_refused(site, provider
     assert oidc.identity(oidc.verify_id_token(good, nonce="n-1")).subject == (
         f"{provider.issuer}|anna"
     )
-    header, payload, signature = good.split(".")
+    header, _payload, signature = good.split(".")
     forged = _token(provider, groups=["appliance-admins"]).split(".")[1]
     stranger = RSAKey.generate_key(2048, {"kid": "test-key-1"})
     now = int(time.time())
@@ -436,3 +442,69 @@ def sign_in_with_password(client: TestClient, username: str, password: str) -> h
         data={"username": username, "password": password, "csrf": token[1]},
         follow_redirects=False,
     )
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    from tests.test_browser import _chromium
+
+    path = _chromium()
+    if path is None:
+        pytest.skip("Chromium is not installed (make test installs Debian's package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _loopback_only(route) -> None:  # type: ignore[no-untyped-def]
+    """The provider's pages import a web font: nothing leaves the machine."""
+    host = urlsplit(route.request.url).hostname
+    if host in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def test_in_a_browser_a_nurse_signs_in_on_the_providers_own_page(  # type: ignore[no-untyped-def]
+    site, provider: Provider, browser
+) -> None:
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(site), host="127.0.0.1", port=provider.browser_port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{provider.browser_port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        context = browser.new_context()
+        context.route("**/*", _loopback_only)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url + "/documents")
+        page.get_by_role("link", name="Sign in with Example Health ID").click()
+        # The provider's own sign-in and consent pages.
+        page.wait_for_url(provider.issuer + "/interaction/**")
+        page.fill("input[name=login]", "anna")
+        page.fill("input[name=password]", PEOPLE["anna"]["password"])
+        page.get_by_role("button", name="Sign-in").click()
+        page.get_by_role("button", name="Continue").click()
+        # Back at the appliance, signed in, where she was going.
+        page.wait_for_url(url + "/documents")
+        assert "ward-guides" in page.inner_text("main")
+        assert "anna.berg" in page.inner_text("header")
+        context.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

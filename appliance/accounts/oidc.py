@@ -354,7 +354,8 @@ class OpenIdConnect:
 
     def identity(self, claims: Mapping[str, Any]) -> DirectoryIdentity:
         """The person the claims describe: subject ``issuer|sub``, the user name from
-        ``oidc_username_claim`` (lower-cased), the groups from ``oidc_groups_claim``
+        ``oidc_username_claim`` (lower-cased; of ``name@domain``, the part before the
+        ``@``), the groups from ``oidc_groups_claim``
         (a list, or one string; absent: none). Raises :class:`ProviderRefused` when
         the user name claim is missing."""
         name = claims.get(self.username_claim)
@@ -366,9 +367,9 @@ class OpenIdConnect:
             )
         raw = claims.get(self.groups_claim, [])
         groups = [raw] if isinstance(raw, str) else [str(g) for g in raw or () if g]
-        return DirectoryIdentity(
-            SOURCE, f"{self.issuer}|{claims['sub']}", name.strip().lower(), tuple(groups)
-        )
+        # Entra ID's and Okta's preferred_username is an e-mail-like UPN: its local part.
+        local = name.strip().lower().split("@", 1)[0]
+        return DirectoryIdentity(SOURCE, f"{self.issuer}|{claims['sub']}", local, tuple(groups))
 
     # -- confirming a session again ------------------------------------------------
 

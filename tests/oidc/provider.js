@@ -4,7 +4,8 @@
 //
 // CONFIG.json (written by tests/test_oidc.py):
 //   {"client_id": "...", "client_secret": "...", "redirect_uris": ["..."],
-//    "jwks": {"keys": [<private RSA JWK with kid>]}, "accounts": "ACCOUNTS.json"}
+//    "jwks": {"keys": [<private RSA JWK with kid>]}, "accounts": "ACCOUNTS.json",
+//    "host": "localhost"}
 // ACCOUNTS.json is read again at every look-up, so a test disables a person by
 // rewriting it: {"anna": {"groups": ["..."], "name": "Anna Berg", "disabled": false}}.
 //
@@ -43,7 +44,9 @@ async function findAccount(_ctx, id) {
   };
 }
 
-const issuer = `http://127.0.0.1:${port}`;
+// The issuer's host name: "localhost" makes the provider another site than an
+// appliance on 127.0.0.1 (as a real provider is), for the browser's SameSite rules.
+const issuer = `http://${config.host ?? '127.0.0.1'}:${port}`;
 const provider = new Provider(issuer, {
   clients: [
     {
