@@ -508,3 +508,26 @@ def test_in_a_browser_a_nurse_signs_in_on_the_providers_own_page(  # type: ignor
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def test_settings_refuse_a_plain_http_provider_elsewhere_and_a_missing_client(
+    tmp_path: Path,
+) -> None:
+    from appliance.config import load_settings
+    from appliance.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="https"):
+        load_settings(tmp_path, oidc_issuer="http://id.example.org", oidc_client_id="a")
+    with pytest.raises(ConfigError, match="oidc_client_id"):
+        load_settings(tmp_path, oidc_issuer="https://id.example.org")
+    with pytest.raises(ConfigError, match="openid"):
+        load_settings(
+            tmp_path, oidc_issuer="https://id.example.org", oidc_client_id="a", oidc_scopes="email"
+        )
+    settings = load_settings(
+        tmp_path,
+        oidc_issuer="https://id.example.org",
+        oidc_client_id="a",
+        oidc_client_secret=CLIENT_SECRET,
+    )
+    assert CLIENT_SECRET not in repr(settings) and CLIENT_SECRET not in str(settings)
