@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
-.PHONY: setup models ocr ldap browser run demo test test-online lint format bench clean
+.PHONY: setup models ocr ldap oidc browser run demo test test-online lint format bench clean
 
 setup: $(STAMP) models ocr
 
@@ -41,11 +41,16 @@ ldap:
 browser:
 	scripts/install-browser
 
-test: setup browser ldap
+# The OpenID provider the sign-in tests start on loopback (Node.js, oidc-provider
+# pinned in tests/oidc/package-lock.json): installed here, so the tests run offline.
+oidc:
+	scripts/install-oidc-provider
+
+test: setup browser ldap oidc
 	scripts/offline $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The suite without closing the network namespace (for machines without unshare).
-test-online: setup browser ldap
+test-online: setup browser ldap oidc
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # mypy checks what [tool.mypy] in pyproject.toml names: the appliance package.

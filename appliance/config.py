@@ -13,6 +13,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, get_origin
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -159,6 +160,31 @@ class Settings(BaseSettings):
     # disabled accounts through userAccountControl.
     ldap_active_directory: bool = False
     ldap_timeout_seconds: int = Field(default=10, ge=1, le=120)
+    # OpenID Connect sign-in ("Sign in with <oidc_display_name>"); off while oidc_issuer
+    # is unset. The issuer must be https (http only on loopback, for tests); its TLS
+    # certificate is verified against the system's CAs or oidc_ca_file.
+    oidc_issuer: str | None = Field(
+        default=None, description="the OpenID provider's issuer URL (discovery is read from it)"
+    )
+    oidc_client_id: str = Field(default="", description="the appliance's client id there")
+    # Never logged nor shown; better given as APPLIANCE_OIDC_CLIENT_SECRET.
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="the client secret (env APPLIANCE_OIDC_CLIENT_SECRET)"
+    )
+    oidc_scopes: str = Field(
+        default="openid profile offline_access", description="scopes asked for, space-separated"
+    )
+    oidc_groups_claim: str = Field(default="groups", description="ID token claim with the groups")
+    oidc_username_claim: str = Field(
+        default="preferred_username", description="claim with the user name (lower-cased)"
+    )
+    oidc_ca_file: Path | None = Field(
+        default=None, description="PEM file of the CA that signed the provider's certificate"
+    )
+    oidc_clock_skew_seconds: int = Field(default=60, ge=0, le=600)
+    oidc_display_name: str = Field(
+        default="single sign-on", max_length=64, description="label of the sign-in button"
+    )
     # Per client address (sign-in) and per user (questions, uploads).
     signin_rate_per_minute: int = Field(default=20, ge=1)
     chat_rate_per_minute: int = Field(default=30, ge=1)
@@ -260,6 +286,27 @@ class Settings(BaseSettings):
             )
         if self.ldap_ca_file is not None and not self.ldap_ca_file.is_file():
             raise ValueError(f"ldap_ca_file {self.ldap_ca_file} is not a file")
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if not self.oidc_issuer:
+            return self
+        issuer = urlsplit(self.oidc_issuer)
+        loopback = issuer.hostname in ("localhost", "::1") or (issuer.hostname or "").startswith(
+            "127."
+        )
+        if issuer.scheme != "https" and not (issuer.scheme == "http" and loopback):
+            raise ValueError(
+                f"oidc_issuer ({self.oidc_issuer}) must be an https:// URL (http only for a "
+                "provider on this machine's loopback)"
+            )
+        if not self.oidc_client_id:
+            raise ValueError("oidc_issuer is set but oidc_client_id is not: set both")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError(f"oidc_scopes ({self.oidc_scopes!r}) must include 'openid'")
+        if self.oidc_ca_file is not None and not self.oidc_ca_file.is_file():
+            raise ValueError(f"oidc_ca_file ({self.oidc_ca_file}) is not a readable file")
         return self
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Self
 from appliance.accounts import Accounts
 from appliance.accounts.directory import Directory
 from appliance.accounts.ldap import LdapDirectory
+from appliance.accounts.oidc import OpenIdConnect
 from appliance.audit import AuditTrail
 from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
@@ -152,10 +153,14 @@ class Parts:
             chunk_chars=self.settings.chunk_chars,
             overlap_chars=self.settings.chunk_overlap_chars,
         )
+        # The organisation's directories, each when configured (docs/admin-guide.md,
+        # "Directory sign-in"): they confirm their users' sessions again.
         directories: dict[str, Directory] = {}
         ldap = LdapDirectory.from_settings(self.settings)
         if ldap is not None:
             directories[ldap.source] = ldap
+        if self.settings.oidc_issuer:
+            directories.update(oidc=OpenIdConnect(self.settings, self.keyring))
         self.accounts = Accounts(self.db, self.audit, self.settings, directories)
         self.conversations = ConversationStore(self.db, self.keyring)
         self.models = ModelRegistry(self.settings, self.db, self._engine)

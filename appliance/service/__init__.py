@@ -15,7 +15,8 @@ The doors live in one module per kind of user:
 - :mod:`~appliance.service.compliance`: compliance officers (audit trail, data
   subjects' rights, record of processing);
 - :mod:`~appliance.service.operations`: running it (backups, start, stop);
-- :mod:`~appliance.service.upkeep`: scheduled upkeep (the jobs the web server runs).
+- :mod:`~appliance.service.upkeep`: scheduled upkeep (the jobs the web server runs);
+- :mod:`~appliance.service.signin`: sign-in through an OpenID provider (to it and back).
 """
 
 from appliance.service.appliance import Appliance

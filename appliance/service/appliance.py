@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from appliance.service.signin import DirectorySignIn
 from appliance.service.upkeep import Upkeep
 
 
-class Appliance(Upkeep):
+class Appliance(Upkeep, DirectorySignIn):
     """One opened data directory and every act on it.
 
     Build it with the settings (and optionally a key source and loaded models, see
@@ -16,6 +17,7 @@ class Appliance(Upkeep):
     Its methods are the acts, by kind of user: :class:`~appliance.service.questions.
     Questions` (staff), :class:`~appliance.service.admin.Administration`
     (administrators), :class:`~appliance.service.compliance.Compliance` (compliance
-    officers), :class:`~appliance.service.operations.Operations` (running it) and
-    :class:`~appliance.service.upkeep.Upkeep` (scheduled upkeep).
+    officers), :class:`~appliance.service.operations.Operations` (running it),
+    :class:`~appliance.service.upkeep.Upkeep` (scheduled upkeep) and
+    :class:`~appliance.service.signin.DirectorySignIn` (OpenID Connect sign-in).
     """

@@ -22,6 +22,10 @@ from appliance.web.deps import (
 )
 
 router = APIRouter()
+# The pending OpenID sign-in (sealed state, nonce, PKCE verifier). SameSite=Lax: the
+# provider's redirect back is a cross-site navigation, which Strict cookies miss.
+OIDC_COOKIE = "appliance_oidc"
+OIDC_PATH = "/signin/oidc"
 
 DIRECTORY_DOWN = (
     "The organisation's directory cannot be reached, so sign-in through it is "
@@ -75,6 +79,7 @@ def _signin_page(request: Request, next_path: str, error: str = "", status: int 
         next=_safe_next(next_path),
         error=error,
         directory=bool(state.settings.ldap_url),
+        oidc=state.appliance.oidc_display_name(),
     )
     response.set_cookie(PRE_SESSION_COOKIE, token, max_age=1800, **_cookie_args(request))
     return response
@@ -112,6 +117,59 @@ def signin(
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, **_cookie_args(request))
     response.delete_cookie(PRE_SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get(OIDC_PATH)
+def oidc_signin(request: Request, next: str = "/chat") -> Response:
+    """To the organisation's OpenID provider, with a sealed pending-sign-in cookie."""
+    state = web(request)
+    source = client_address(request)
+    state.limits.hit("signin", source, state.settings.signin_rate_per_minute)
+    try:
+        url, pending = state.appliance.oidc_begin(
+            str(request.url_for("oidc_callback")), _safe_next(next), source
+        )
+    except DirectoryUnavailable as exc:
+        return _signin_page(request, next, str(exc).capitalize(), 503)
+    except SignInFailed as exc:
+        return _signin_page(request, next, str(exc).capitalize(), 404)
+    response = RedirectResponse(url, status_code=303)
+    args = _cookie_args(request)
+    response.set_cookie(
+        OIDC_COOKIE,
+        pending,
+        max_age=600,
+        httponly=True,
+        secure=args["secure"],
+        samesite="lax",
+        path=OIDC_PATH,
+    )
+    return response
+
+
+@router.get(OIDC_PATH + "/callback")
+def oidc_callback(request: Request) -> Response:
+    """The provider's answer: a session, or the sign-in page saying what went wrong."""
+    state = web(request)
+    source = client_address(request)
+    state.limits.hit("signin", source, state.settings.signin_rate_per_minute)
+    answer = {k: v[:4096] for k, v in request.query_params.items()}
+    try:
+        token, target = state.appliance.oidc_finish(
+            request.cookies.get(OIDC_COOKIE, ""), answer, source
+        )
+    except DirectoryUnavailable as exc:
+        response = _signin_page(request, "/chat", str(exc).capitalize(), 503)
+    except SignInFailed as exc:
+        response = _signin_page(request, "/chat", str(exc).capitalize(), 401)
+    else:
+        # A page of this site moves on: the navigation from it is same-site, so the
+        # (SameSite=Strict) session cookie goes along; a redirect chain that began at
+        # the provider would arrive without it.
+        response = state.render(request, "signin_continue.html", target=_safe_next(target))
+        response.set_cookie(SESSION_COOKIE, token, **_cookie_args(request))
+    response.delete_cookie(OIDC_COOKIE, path=OIDC_PATH)
     return response
 
 
