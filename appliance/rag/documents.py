@@ -9,6 +9,13 @@ Ingestion of one file is atomic as seen by retrieval. Its steps are:
 4. mark it ``ready`` and delete the version it replaces (one transaction);
 5. delete the replaced version's vectors.
 
+A collection's vectors live in the vector space of its embedder
+(:func:`vector_space`). :meth:`DocumentLibrary.reembed` moves a collection to
+another embedder: it embeds every ready document's sealed chunks into the new
+space, document by document (a killed run continues where it stopped), then
+switches the collection over in one transaction and drops the old space, so
+a question is never compared with vectors of another embedder.
+
 Retrieval only sees chunks of ``ready`` documents, so a process killed at any
 step leaves nothing half-visible. The next process to take the ingestion lock
 rolls back pending documents and removes vectors, sealed files and keys that
@@ -34,10 +41,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from appliance.crypto.keyring import SUPERSEDED
-from appliance.embeddings import OnnxEmbedder
+from appliance.embeddings import DEFAULT_EMBEDDER, Embedder, check_embedder_name
 from appliance.errors import CollectionNotFound, DocumentError
 from appliance.files import ensure_private_dir, sha256_file
 from appliance.ingest import SUPPORTED_SUFFIXES, Attachment, chunk_document, load_document
+from appliance.ingest.chunker import ChunkDraft
 from appliance.privacy import PiiBlocked
 from appliance.rag.identifiers import SUBJECT_SCOPE
 from appliance.rag.privacy import PrivacyGate
@@ -112,6 +120,61 @@ def _pages_label(pages: tuple[int, ...]) -> str:
     return f"{word} {', '.join(runs)}"
 
 
+def embedder_of(col: Collection) -> str:
+    """The name of the embedder ``col``'s vectors come from."""
+    return col.embedder or DEFAULT_EMBEDDER
+
+
+def vector_space(collection: str, embedder: str | None) -> str:
+    """The vector index collection holding ``collection``'s vectors from ``embedder``:
+    the collection's own name for all-MiniLM-L6-v2 (where its vectors were before
+    embedders could be chosen), else ``NAME.EMBEDDER`` ("." is in no collection name)."""
+    if embedder in (None, DEFAULT_EMBEDDER):
+        return collection
+    return f"{collection}.{embedder}"
+
+
+def space_of(col: Collection) -> str:
+    """Where retrieval looks for ``col``'s vectors."""
+    return vector_space(col.name, col.embedder)
+
+
+def spaces_of(col: Collection) -> list[str]:
+    """Every space holding vectors of ``col``: its own, and the one an unfinished
+    re-embedding is filling."""
+    spaces = [space_of(col)]
+    if col.reembed_to and vector_space(col.name, col.reembed_to) not in spaces:
+        spaces.append(vector_space(col.name, col.reembed_to))
+    return spaces
+
+
+@dataclass(frozen=True)
+class ReembedResult:
+    """What :meth:`DocumentLibrary.reembed` did: documents embedded now, documents
+    found done by an earlier (interrupted) run, chunks embedded now."""
+
+    collection: str
+    before: str  # the embedder the collection had
+    after: str  # the embedder it has now
+    embedded: int
+    resumed: int
+    chunks: int
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "collection": self.collection,
+            "before": self.before,
+            "after": self.after,
+            "documents_embedded": self.embedded,
+            "documents_already_done": self.resumed,
+            "chunks_embedded": self.chunks,
+        }
+
+
 def validate_collection_name(name: str) -> str:
     if not COLLECTION_NAME.match(name):
         raise DocumentError(
@@ -180,22 +243,40 @@ class DocumentLibrary:
         index: VectorIndex,
         vault: DocumentVault,
         privacy: PrivacyGate,
-        embedder: Callable[[], OnnxEmbedder],
+        embedder: Callable[[], Embedder],
         lock_path: Path,
         *,
         max_bytes: int,
         chunk_chars: int,
         overlap_chars: int,
+        embedder_named: Callable[[str], Embedder] | None = None,
+        default_embedder: str = DEFAULT_EMBEDDER,
     ) -> None:
         self.db = db
         self.index = index
         self.vault = vault
         self.privacy = privacy
         self._embedder = embedder
+        self._embedder_named = embedder_named
+        self.default_embedder = check_embedder_name(default_embedder)
         self._lock_path = lock_path
         self.max_bytes = max_bytes
         self.chunk_chars = chunk_chars
         self.overlap_chars = overlap_chars
+
+    def embedder_for(self, col: Collection) -> Embedder:
+        """The embedder of ``col`` (loaded on first use)."""
+        return self.embedder_named(embedder_of(col))
+
+    def embedder_named(self, name: str) -> Embedder:
+        """The embedder ``name`` (:class:`ModelError` if unknown or not installed)."""
+        check_embedder_name(name)
+        default = self._embedder()
+        if default.name == name:
+            return default
+        if self._embedder_named is None:
+            raise DocumentError(f"the embedder {name!r} is not available here.")
+        return self._embedder_named(name)
 
     # -- collections ---------------------------------------------------------
 
@@ -213,7 +294,9 @@ class DocumentLibrary:
             with self.db.session() as s:
                 col = s.scalar(select(Collection).where(Collection.name == name))
                 if col is None:
-                    col = Collection(name=name, policy=policy or "default")
+                    col = Collection(
+                        name=name, policy=policy or "default", embedder=self.default_embedder
+                    )
                     s.add(col)
                     s.flush()
                 elif policy is not None and policy != col.policy:
@@ -481,7 +564,7 @@ class DocumentLibrary:
         # Personal data is pseudonymised before chunking and embedding (collection policy).
         protected = self.privacy.protect_document(document, self.privacy.policy(col.policy))
         document = protected.document
-        embedder = self._embedder()
+        embedder = self.embedder_for(col)
         # Cut by the embedder's own tokenizer, so no passage is embedded truncated.
         drafts = chunk_document(
             document,
@@ -543,7 +626,7 @@ class DocumentLibrary:
         metadatas = [
             {"document_id": doc_id, "page": d.page if d.page is not None else -1} for d in drafts
         ]
-        self.index.add(col.name, chunk_ids, vectors, metadatas)
+        self.index.add(space_of(col), chunk_ids, vectors, metadatas)
         _crash_point("after-vectors")
         replaced = same_path.id if same_path is not None else None
         with self.db.session() as s:
@@ -566,7 +649,8 @@ class DocumentLibrary:
                 )
             for child in children:  # the old version's attachments; the new one brings its own
                 self.delete_document_locked(child, SUPERSEDED)
-            self.index.delete_document(col.name, replaced)
+            for space in spaces_of(self.get_collection(col.name)):
+                self.index.delete_document(space, replaced)
             self.vault.destroy(replaced, SUPERSEDED)
             self.privacy.registry.drop_orphan_identifiers(SUPERSEDED)
         return IngestResult(
@@ -599,7 +683,7 @@ class DocumentLibrary:
             if doc is None:
                 raise DocumentError(f"no document with id {document_id!r}.")
             info = self.vault.open_document(doc)
-            col_name = doc.collection.name
+            spaces = spaces_of(doc.collection)
             children = list(s.scalars(select(Document.id).where(Document.parent_id == document_id)))
         for child in children if attachments else ():  # an e-mail's attachments go with it
             self.delete_document_locked(child, reason)
@@ -614,7 +698,8 @@ class DocumentLibrary:
                 .where(Collection.id == info.collection_id)
                 .values(revision=Collection.revision + 1)
             )
-        self.index.delete_document(col_name, document_id)
+        for space in spaces:
+            self.index.delete_document(space, document_id)
         self.vault.delete_original(document_id)
         self.vault.keyring.shred_keys(keys, reason, logged=True)
         self.privacy.registry.drop_orphan_identifiers(reason)
@@ -630,20 +715,24 @@ class DocumentLibrary:
         """Roll back interrupted ingestions; drop vectors of documents that are gone."""
         removed = 0
         with self.db.session() as s:
-            pending = s.execute(
-                select(Document.id, Collection.name)
-                .join(Collection)
-                .where(Document.status == DocumentStatus.PENDING)
-            ).all()
+            pending = [
+                (doc_id, spaces_of(col))
+                for doc_id, col in s.execute(
+                    select(Document.id, Collection)
+                    .join(Collection)
+                    .where(Document.status == DocumentStatus.PENDING)
+                ).all()
+            ]
             known = {
                 name: set(ids)
                 for name, ids in _group(
                     s.execute(select(Collection.name, Document.id).join(Document)).all()
                 ).items()
             }
-            names = list(s.scalars(select(Collection.name)))
-        for doc_id, col_name in pending:
-            self.index.delete_document(col_name, doc_id)
+            names = [(c.name, spaces_of(c)) for c in s.scalars(select(Collection))]
+        for doc_id, doc_spaces in pending:
+            for space in doc_spaces:
+                self.index.delete_document(space, doc_id)
             with self.db.session() as s:
                 s.execute(delete(Chunk).where(Chunk.document_id == doc_id))
                 s.execute(delete(Document).where(Document.id == doc_id))
@@ -651,17 +740,109 @@ class DocumentLibrary:
             removed += 1
         removed += self.privacy.registry.drop_orphan_identifiers(SUPERSEDED)
         removed += self._drop_orphan_secrets()
-        for name in names:
+        for name, col_spaces in names:
             alive = known.get(name, set()) - {d for d, _ in pending}
-            try:
-                orphans = self.index.document_ids(name) - alive
-            except Exception as exc:  # one bad collection must not lock everyone out
-                log.warning("recovery skipped collection %r: %s", name, exc)
-                continue
-            for orphan in orphans:
-                self.index.delete_document(name, orphan)
-                removed += 1
+            for space in col_spaces:
+                try:
+                    orphans = self.index.document_ids(space) - alive
+                except Exception as exc:  # one bad collection must not lock everyone out
+                    log.warning("recovery skipped collection %r: %s", name, exc)
+                    continue
+                for orphan in orphans:
+                    self.index.delete_document(space, orphan)
+                    removed += 1
         return removed
+
+    # -- changing embedder ---------------------------------------------------
+
+    def reembed(
+        self,
+        name: str,
+        target: str,
+        on_document: Callable[[int, int], None] | None = None,
+    ) -> ReembedResult:
+        """Move collection ``name`` to the embedder ``target``.
+
+        Every ready document's chunks are opened from the vault and embedded into
+        ``target``'s vector space, one document at a time, under the ingestion lock
+        (ingestion waits). A document whose vectors are all there already (from an
+        interrupted run) is skipped, so running it again continues where a killed run
+        stopped. When all are done the collection switches to ``target`` (one
+        transaction; its revision is bumped) and the old space is dropped. Until
+        then questions use the old embedder and space. ``on_document(done, total)``
+        is called after each document.
+
+        Raises :class:`CollectionNotFound`, :class:`ModelError` (unknown embedder or
+        not installed: `appliance models install`)."""
+        check_embedder_name(target)
+        with self.exclusive():
+            col = self.get_collection(name)
+            before = embedder_of(col)
+            if col.reembed_to and col.reembed_to != target:
+                # An interrupted move to a third embedder: its partial space goes.
+                self.index.drop(vector_space(name, col.reembed_to))
+            if before == target:
+                with self.db.session() as s:
+                    s.execute(
+                        update(Collection).where(Collection.id == col.id).values(reembed_to=None)
+                    )
+                return ReembedResult(name, before, target, 0, 0, 0)
+            embedder = self.embedder_named(target)  # fails here if it is not installed
+            with self.db.session() as s:
+                s.execute(
+                    update(Collection).where(Collection.id == col.id).values(reembed_to=target)
+                )
+                docs = list(
+                    s.scalars(
+                        select(Document)
+                        .where(
+                            Document.collection_id == col.id,
+                            Document.status == DocumentStatus.READY,
+                        )
+                        .order_by(Document.created_at, Document.id)
+                    )
+                )
+            space = vector_space(name, target)
+            present = self.index.chunk_counts(space)
+            embedded = resumed = chunks = 0
+            for n, doc in enumerate(docs, 1):
+                if present.get(doc.id) == doc.chunk_count:
+                    resumed += 1
+                else:
+                    chunks += self._reembed_document(col.id, doc, embedder, space)
+                    embedded += 1
+                    _crash_point("reembed-document")
+                if on_document is not None:
+                    on_document(n, len(docs))
+            with self.db.session() as s:
+                s.execute(
+                    update(Collection)
+                    .where(Collection.id == col.id)
+                    .values(embedder=target, reembed_to=None, revision=Collection.revision + 1)
+                )
+            self.index.drop(vector_space(name, before))
+            return ReembedResult(name, before, target, embedded, resumed, chunks)
+
+    def _reembed_document(
+        self, collection_id: int, doc: Document, embedder: Embedder, space: str
+    ) -> int:
+        """Embed one document's sealed chunks, as ingestion did (title and section
+        before the text), into ``space``; returns the number of chunks."""
+        title = self.vault.open_document(doc).title
+        with self.db.session() as s:
+            rows = list(
+                s.scalars(select(Chunk).where(Chunk.document_id == doc.id).order_by(Chunk.ordinal))
+            )
+        drafts = [
+            ChunkDraft(c.ordinal, c.page, *self.vault.open_chunk(c, collection_id)) for c in rows
+        ]
+        self.index.delete_document(space, doc.id)  # a partial set from a killed run
+        vectors = embedder.embed([d.context_text(title) for d in drafts])
+        metadatas: list[dict[str, object]] = [
+            {"document_id": doc.id, "page": d.page if d.page is not None else -1} for d in drafts
+        ]
+        self.index.add(space, [c.id for c in rows], vectors, metadatas)
+        return len(rows)
 
     def _drop_orphan_secrets(self) -> int:
         """Sealed files and document keys left by an ingestion killed before its
