@@ -12,7 +12,7 @@ import pytest
 
 from appliance.embeddings import DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER, load_embedder
 from appliance.errors import ModelError
-from appliance.rag.documents import space_of, vector_space
+from appliance.rag.spaces import space_of, vector_space
 from tests.conftest import make_app, run_cli
 
 # One file per passage: workplace rules in four EU languages. The questions share
@@ -29,7 +29,7 @@ PASSAGES = {
 }
 QUESTIONS = [
     ("Wann bekomme ich im Haus etwas zu essen?", "kantine.txt"),
-    ("Un invité peut-il se promener seul dans nos locaux ?", "badge.txt"),
+    ("Les invités peuvent-ils circuler seuls dans l'immeuble ?", "badge.txt"),
     ("Jak długo przed wyjazdem muszę poprosić szefa o wolne?", "urlop.txt"),
     ("Dove dobbiamo andare se suona l'allarme antincendio?", "incendio.txt"),
     # Across languages: an English question, a German passage.

@@ -8,7 +8,8 @@ import click
 
 from appliance.cli.common import _accounts, _Context, _emit_json
 from appliance.models import EMBEDDERS
-from appliance.rag.documents import DEFAULT_COLLECTION, embedder_of
+from appliance.rag.documents import DEFAULT_COLLECTION
+from appliance.rag.spaces import embedder_of
 
 
 @click.group()

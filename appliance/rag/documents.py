@@ -49,6 +49,7 @@ from appliance.ingest.chunker import ChunkDraft
 from appliance.privacy import PiiBlocked
 from appliance.rag.identifiers import SUBJECT_SCOPE
 from appliance.rag.privacy import PrivacyGate
+from appliance.rag.spaces import embedder_of, space_of, spaces_of, vector_space
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
 from appliance.store.vault import (
@@ -118,34 +119,6 @@ def _pages_label(pages: tuple[int, ...]) -> str:
             start = prev = n
     word = "page" if len(ordered) == 1 else "pages"
     return f"{word} {', '.join(runs)}"
-
-
-def embedder_of(col: Collection) -> str:
-    """The name of the embedder ``col``'s vectors come from."""
-    return col.embedder or DEFAULT_EMBEDDER
-
-
-def vector_space(collection: str, embedder: str | None) -> str:
-    """The vector index collection holding ``collection``'s vectors from ``embedder``:
-    the collection's own name for all-MiniLM-L6-v2 (where its vectors were before
-    embedders could be chosen), else ``NAME.EMBEDDER`` ("." is in no collection name)."""
-    if embedder in (None, DEFAULT_EMBEDDER):
-        return collection
-    return f"{collection}.{embedder}"
-
-
-def space_of(col: Collection) -> str:
-    """Where retrieval looks for ``col``'s vectors."""
-    return vector_space(col.name, col.embedder)
-
-
-def spaces_of(col: Collection) -> list[str]:
-    """Every space holding vectors of ``col``: its own, and the one an unfinished
-    re-embedding is filling."""
-    spaces = [space_of(col)]
-    if col.reembed_to and vector_space(col.name, col.reembed_to) not in spaces:
-        spaces.append(vector_space(col.name, col.reembed_to))
-    return spaces
 
 
 @dataclass(frozen=True)
@@ -271,12 +244,12 @@ class DocumentLibrary:
     def embedder_named(self, name: str) -> Embedder:
         """The embedder ``name`` (:class:`ModelError` if unknown or not installed)."""
         check_embedder_name(name)
+        if self._embedder_named is not None:
+            return self._embedder_named(name)
         default = self._embedder()
-        if default.name == name:
-            return default
-        if self._embedder_named is None:
+        if default.name != name:
             raise DocumentError(f"the embedder {name!r} is not available here.")
-        return self._embedder_named(name)
+        return default
 
     # -- collections ---------------------------------------------------------
 

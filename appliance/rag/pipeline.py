@@ -42,10 +42,11 @@ from appliance.rag.answer import (
     citations_for,
     extractive_text,
 )
-from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult, space_of
+from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
 from appliance.rag.extractive import Quote, extract_answer
 from appliance.rag.privacy import PrivacyGate, ProtectedQuestion
 from appliance.rag.retrieval import Hit, Retriever
+from appliance.rag.spaces import space_of
 from appliance.rag.verify import AnswerChecker, SentenceCheck
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from appliance.embeddings import Embedder
 from appliance.errors import ModelError
-from appliance.rag.documents import embedder_of, space_of
 from appliance.rag.lexical import LexicalCache, terms, words
+from appliance.rag.spaces import embedder_of, space_of
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vault import DocumentVault
