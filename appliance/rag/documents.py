@@ -761,6 +761,9 @@ class DocumentLibrary:
                     )
                 return ReembedResult(name, before, target, 0, 0, 0)
             embedder = self.embedder_named(target)  # fails here if it is not installed
+            if col.reembed_to != target:
+                # A new move starts from an empty space (a failed drop may have left one).
+                self.index.drop(vector_space(name, target))
             with self.db.session() as s:
                 s.execute(
                     update(Collection).where(Collection.id == col.id).values(reembed_to=target)
