@@ -31,7 +31,7 @@ from appliance.store.database import sqlite_file
 from appliance.store.vault import DOCUMENT_SCOPE, ORIGINAL_SCOPE
 
 if TYPE_CHECKING:
-    from appliance.embeddings import OnnxEmbedder
+    from appliance.embeddings import Embedder
     from appliance.startup import Parts
 
 # What a backup holds, relative to the data directory. Never the shred log.
@@ -147,7 +147,7 @@ def restore_backup(
     *,
     force: bool = False,
     extra_shred_logs: list[Path] | None = None,
-    embedder: OnnxEmbedder | None = None,
+    embedder: Embedder | None = None,
 ) -> RestoreReceipt:
     """Restore ``archive`` into ``settings.data_dir``, re-shredding what was destroyed since."""
     _embedded_only(settings)
@@ -209,7 +209,7 @@ def _reshred(
     settings: Settings,
     source: KeySource,
     entries: list[ShredEntry],
-    embedder: OnnxEmbedder | None,
+    embedder: Embedder | None,
     header: dict[str, Any],
 ) -> tuple[int, int]:
     """Re-apply deletions made since the backup, and record the restore in the

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, get_origin
+from typing import Any, Literal, get_origin
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -86,6 +86,13 @@ class Settings(BaseSettings):
 
     embedding_batch_size: int = Field(default=32, ge=1, le=1024)
     embedding_max_tokens: int = Field(default=256, ge=16, le=512)
+    # The embedder of collections created from now on; an existing collection keeps its
+    # own until `appliance collections reembed NAME --embedder X` moves it.
+    # all-MiniLM-L6-v2 reads English; use-multilingual-v3 reads 16 languages (de, fr,
+    # it, es, nl, pl, pt...; bench/RESULTS.md, multilingual retrieval).
+    embedding_model: Literal["all-MiniLM-L6-v2", "use-multilingual-v3"] = Field(
+        default="all-MiniLM-L6-v2", description="embedder of new collections"
+    )
 
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     # all-MiniLM-L6-v2 reads 256 tokens; 900-character chunks of PDF text exceeded that
@@ -224,8 +231,12 @@ class Settings(BaseSettings):
     )
 
     top_k: int = Field(default=5, ge=1, le=50)
-    # Cosine similarity below which a dense hit alone does not count as relevant.
+    # Cosine similarity below which a dense hit alone does not count as relevant, for
+    # collections embedded by all-MiniLM-L6-v2 ...
     min_dense_similarity: float = Field(default=0.30, ge=-1.0, le=1.0)
+    # ... and by use-multilingual-v3, whose question-to-passage cosines run lower (median
+    # 0.16 for the right passage on bench/bench_multilingual.py; bench/RESULTS.md).
+    multilingual_min_dense_similarity: float = Field(default=0.15, ge=-1.0, le=1.0)
 
     @field_validator("chunk_overlap_chars")
     @classmethod

@@ -1,24 +1,106 @@
-"""Sentence embeddings from the all-MiniLM-L6-v2 ONNX model, run by onnxruntime.
+"""Sentence embedders run by onnxruntime, chosen by name.
 
-Texts are tokenised with the model's own ``tokenizer.json``, sorted by length
-and batched so each batch is padded only to its longest member (chromadb's
-stock function pads every input to 256 tokens). Vectors are mean-pooled over
-real tokens and L2-normalised, so a dot product is the cosine similarity.
+* ``all-MiniLM-L6-v2`` (the default, English): texts are tokenised with the
+  model's own ``tokenizer.json``, sorted by length and batched so each batch is
+  padded only to its longest member (chromadb's stock function pads every input
+  to 256 tokens). Vectors are mean-pooled over real tokens and L2-normalised, so
+  a dot product is the cosine similarity.
+* ``use-multilingual-v3`` (Google's universal-sentence-encoder-multilingual v3,
+  16 languages, 512 dimensions): the ONNX graph takes strings and tokenises them
+  itself (a SentencePiece operator from onnxruntime-extensions); its vectors are
+  unit length already. The same SentencePiece model, read by the sentencepiece
+  library, counts tokens.
+
+Both satisfy :class:`Embedder`. A collection records the name of the embedder
+its vectors come from; its questions are embedded by the same one.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from appliance.errors import ModelError
-from appliance.models import EMBEDDING_DIR
+from appliance.models import EMBEDDERS, EMBEDDING_DIR, MULTILINGUAL_EMBEDDING_DIR
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
+
+DEFAULT_EMBEDDER = EMBEDDING_DIR  # "all-MiniLM-L6-v2"
+MULTILINGUAL_EMBEDDER = MULTILINGUAL_EMBEDDING_DIR  # "use-multilingual-v3"
+__all__ = [
+    "DEFAULT_EMBEDDER",
+    "EMBEDDERS",
+    "MULTILINGUAL_EMBEDDER",
+    "Embedder",
+    "OnnxEmbedder",
+    "UseEmbedder",
+    "check_embedder_name",
+    "load_embedder",
+]
+
+
+class Embedder(Protocol):
+    """What ingestion and retrieval need of an embedder."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """float32 array (len(texts), dimension), rows of unit length."""
+        ...
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """float32 vector (dimension,), unit length."""
+        ...
+
+    def count_tokens(self, texts: list[str]) -> int:
+        """Tokens the encoder reads for ``texts``."""
+        ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest passage in tokens the chunker should give it."""
+        ...
+
+    def token_count(self, text: str) -> int:
+        """Tokens of ``text``, special tokens included, before any truncation."""
+        ...
+
+    def pieces_per_word(self, words: list[str]) -> float:
+        """Vocabulary pieces per word (1.0 for no words)."""
+        ...
+
+
+def check_embedder_name(name: str) -> str:
+    """``name`` if it is a known embedder; :class:`ModelError` naming the known ones."""
+    if name not in EMBEDDERS:
+        raise ModelError(f"unknown embedder {name!r}: choose one of {', '.join(EMBEDDERS)}.")
+    return name
+
+
+def load_embedder(
+    name: str,
+    model_dir: Path,
+    *,
+    max_tokens: int = 256,
+    batch_size: int = 32,
+    n_threads: int | None = None,
+) -> Embedder:
+    """The embedder ``name`` from its folder in ``model_dir``.
+
+    Raises :class:`ModelError` for an unknown name or missing / unloadable files."""
+    check_embedder_name(name)
+    if name == MULTILINGUAL_EMBEDDER:
+        return UseEmbedder(
+            model_dir, max_tokens=max_tokens, batch_size=batch_size, n_threads=n_threads
+        )
+    return OnnxEmbedder(
+        model_dir / name, max_tokens=max_tokens, batch_size=batch_size, n_threads=n_threads
+    )
 
 
 class OnnxEmbedder:
@@ -139,3 +221,85 @@ class OnnxEmbedder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
         return unit
+
+
+class UseEmbedder:
+    """universal-sentence-encoder-multilingual v3 (quantised ONNX, 512 dimensions).
+
+    ``model_dir`` is the appliance's model directory or the model's own folder
+    (``model.onnx`` and ``sp.model``). ``max_tokens`` is what the chunker aims at:
+    the encoder itself reads texts of any length."""
+
+    name = MULTILINGUAL_EMBEDDER
+
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        max_tokens: int = 256,
+        batch_size: int = 32,
+        n_threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+        import sentencepiece
+        from onnxruntime_extensions import get_library_path
+
+        own = model_dir / MULTILINGUAL_EMBEDDING_DIR
+        folder = own if own.is_dir() else model_dir
+        onnx_path, sp_path = folder / "model.onnx", folder / "sp.model"
+        for path in (onnx_path, sp_path):
+            if not path.is_file():
+                raise ModelError(
+                    f"embedding model file {path} not found: run `appliance models install`."
+                )
+        self.batch_size = batch_size
+        self._max_tokens = max_tokens
+        self._pieces = sentencepiece.SentencePieceProcessor(model_file=str(sp_path))
+        opts = ort.SessionOptions()
+        opts.register_custom_ops_library(get_library_path())
+        if n_threads:
+            opts.intra_op_num_threads = n_threads
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(onnx_path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"onnxruntime could not load {onnx_path}: {exc}") from exc
+        self._input = self._session.get_inputs()[0].name
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed texts; returns float32 array (len(texts), dimension), unit length."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            batch = np.array(texts[start : start + self.batch_size], dtype=object)
+            vectors: np.ndarray = self._session.run(None, {self._input: batch})[0]
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            out[start : start + len(batch)] = vectors / np.clip(norms, 1e-12, None)
+        return out
+
+    def embed_one(self, text: str) -> np.ndarray:
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
+
+    def count_tokens(self, texts: list[str]) -> int:
+        """SentencePiece pieces of ``texts``."""
+        return sum(len(ids) for ids in self._pieces.encode(list(texts)))
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    def token_count(self, text: str) -> int:
+        """SentencePiece pieces of ``text`` (the encoder adds no special tokens)."""
+        return len(self._pieces.encode(text))
+
+    def pieces_per_word(self, words: list[str]) -> float:
+        """Pieces per word of ``words`` in the encoder's 128k-piece vocabulary, which
+        covers its 16 languages (1.0 for no words)."""
+        if not words:
+            return 1.0
+        return sum(max(1, len(ids)) for ids in self._pieces.encode(list(words))) / len(words)

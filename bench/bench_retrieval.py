@@ -98,15 +98,18 @@ class Corpus:
         self.ids_of: dict[str, list[int]] = {}
         for i, cid in enumerate(self.ids):
             self.ids_of.setdefault(self.module[cid], []).append(i)
-        found = app.index.vectors(collection.name, self.ids)
+        from appliance.rag.spaces import space_of
+
+        found = app.index.vectors(space_of(collection), self.ids)
         self.matrix = np.stack([found[i] for i in self.ids])
 
 
 def methods(app, collection, corpus: Corpus) -> dict[str, Search]:  # type: ignore[no-untyped-def]
     """Every retrieval method under test, as question -> chunk ids."""
     from appliance.rag.lexical import LexicalIndex
+    from appliance.rag.spaces import space_of
 
-    embed = app.embedder_loaded().embed_one
+    embed = app.library.embedder_for(collection).embed_one
     lexical = LexicalIndex(corpus.ids, corpus.texts)
 
     def exact(q: str) -> list[str]:
@@ -119,7 +122,7 @@ def methods(app, collection, corpus: Corpus) -> dict[str, Search]:  # type: igno
             h.chunk_id for h in app.retriever.retrieve(q, collection, K, hybrid=False)
         ],
         "dense, Chroma top-5, no gate": lambda q: [
-            h.chunk_id for h in app.index.query(collection.name, embed(q), K)
+            h.chunk_id for h in app.index.query(space_of(collection), embed(q), K)
         ],
         "dense, exact cosine, no gate": exact,
         "BM25 only, no gate": lambda q: [h.chunk_id for h in lexical.search(q, K)],
@@ -218,14 +221,20 @@ def main() -> None:
     parser.add_argument(
         "--max-chars", type=int, default=5000, help="documentation characters kept per module"
     )
+    parser.add_argument(
+        "--embedder",
+        default="all-MiniLM-L6-v2",
+        choices=["all-MiniLM-L6-v2", "use-multilingual-v3"],
+        help="embedding_model of the collection (the default: the appliance's default)",
+    )
     args = parser.parse_args()
     check_questions()
 
-    print_header("Retrieval quality: standard-library documentation")
+    print_header(f"Retrieval quality: standard-library documentation ({args.embedder})")
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp_name:
         tmp = Path(tmp_name)
         paths = write_markdown_corpus(tmp / "corpus", MODULES, args.max_chars)
-        app = make_appliance(tmp / "data")
+        app = make_appliance(tmp / "data", embedding_model=args.embedder)
         try:
             with timed() as t_ingest:
                 results = app.ingest(list(paths.values()))
@@ -240,15 +249,19 @@ def main() -> None:
                 f"{args.max_chars} characters each), {len(corpus.ids)} chunks, ingested in "
                 f"{t_ingest[0]:.1f} s; {len(bad)} files failed"
             )
-            print_truncation(corpus.embedded)
-            tokens = token_counts(corpus.embedded)
-            print_padding([[tokens[i] for i in idx] for idx in corpus.ids_of.values()])
-            print_gate_margin(
-                corpus, app.embedder_loaded().embed_one, app.settings.min_dense_similarity
+            multilingual = args.embedder != "all-MiniLM-L6-v2"
+            if not multilingual:  # token statistics of all-MiniLM-L6-v2's tokenizer
+                print_truncation(corpus.embedded)
+                tokens = token_counts(corpus.embedded)
+                print_padding([[tokens[i] for i in idx] for idx in corpus.ids_of.values()])
+            gate = (
+                app.settings.multilingual_min_dense_similarity
+                if multilingual
+                else app.settings.min_dense_similarity
             )
+            print_gate_margin(corpus, app.library.embedder_for(collection).embed_one, gate)
             print()
             searches = methods(app, collection, corpus)
-            gate = app.settings.min_dense_similarity
             print("### Paraphrased questions (retrieval_questions.py, no module names)\n")
             paraphrased = evaluate(searches, corpus, list(QUESTIONS))
             report(paraphrased, gate, len(QUESTIONS))

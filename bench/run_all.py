@@ -23,6 +23,7 @@ BENCHMARKS = (
     "bench_ingest.py",
     "bench_ocr.py",
     "bench_retrieval.py",
+    "bench_multilingual.py",
     "bench_encryption.py",
     "pii_eval.py",
     "bench_audit.py",

@@ -86,7 +86,9 @@ def test_unknown_collection_is_a_clear_error(cli_data: Path) -> None:
 def test_models_lists_and_verifies(tmp_path: Path) -> None:
     proc = run_cli("models", data_dir=tmp_path / "d")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count(" ok") == 3  # one line per model: chat, embedding, PII
+    # One line per model: chat, the two embedders (English, multilingual), PII.
+    assert proc.stdout.count(" ok") == 4
+    assert "use-multilingual-v3/ (2 files)" in proc.stdout
 
 
 def test_models_missing_are_reported(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import click
 
 from appliance.cli.common import _accounts, _Context, _emit_json
+from appliance.models import EMBEDDERS
 from appliance.rag.documents import DEFAULT_COLLECTION
+from appliance.rag.spaces import embedder_of
 
 
 @click.group()
@@ -22,10 +24,25 @@ def collections_list(obj: _Context, as_json: bool) -> None:
     with obj.appliance() as app:
         rows = app.collections()
     if as_json:
-        _emit_json([{"name": c.name, "documents": n, "policy": c.policy} for c, n in rows])
+        _emit_json(
+            [
+                {
+                    "name": c.name,
+                    "documents": n,
+                    "policy": c.policy,
+                    "embedder": embedder_of(c),
+                    "reembed_to": c.reembed_to,
+                }
+                for c, n in rows
+            ]
+        )
         return
     for col, n in rows:
-        click.echo(f"{col.name:<32} {n:>5} documents  policy {col.policy}")
+        moving = f" (re-embedding to {col.reembed_to} unfinished)" if col.reembed_to else ""
+        click.echo(
+            f"{col.name:<32} {n:>5} documents  policy {col.policy}  "
+            f"embedder {embedder_of(col)}{moving}"
+        )
 
 
 @collections.command("create")
@@ -54,6 +71,41 @@ def collections_set_policy(obj: _Context, name: str, policy: str) -> None:
             f"{policy!r} to their text.",
             err=True,
         )
+
+
+@collections.command("reembed")
+@click.argument("name")
+@click.option(
+    "--embedder",
+    "embedder",
+    required=True,
+    type=click.Choice(EMBEDDERS),
+    help="The embedder the collection moves to.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def collections_reembed(obj: _Context, name: str, embedder: str, as_json: bool) -> None:
+    """Embed collection NAME again with another embedder, then answer its questions with
+    it (use-multilingual-v3 reads German, French, Polish...). Resumable: if it is
+    stopped, run it again. Ingestion waits meanwhile. Recorded in the audit trail."""
+
+    def progress(done: int, total: int) -> None:
+        if not as_json:
+            click.echo(f"\r{done}/{total} documents", nl=done == total, err=True)
+
+    with obj.appliance() as app:
+        result = app.reembed_collection(name, embedder, on_document=progress)
+    if as_json:
+        _emit_json(result.as_json())
+        return
+    if not result.changed:
+        click.echo(f"collection {name} already uses {embedder}")
+        return
+    resumed = f", {result.resumed} done by an earlier run" if result.resumed else ""
+    click.echo(
+        f"collection {name}: embedder {result.before} -> {result.after} "
+        f"({result.embedded} documents, {result.chunks} chunks embedded{resumed})"
+    )
 
 
 @collections.command("set")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from appliance.cli.common import _Context, _emit_json
+from appliance.models import EMBEDDERS
 
 
 @click.group(invoke_without_command=True)
@@ -39,6 +40,10 @@ def verify(obj: _Context, quick: bool) -> None:
         "note: PII names: the English NER pipeline runs on every language; de, fr, it, es, nl"
         " and pl have no NER pipeline here (rules, titles, context words and name lists find their"
         " names; see docs/privacy-guide.md)"
+    )
+    click.echo(
+        f"embedders: {', '.join(EMBEDDERS)}; new collections use {obj.settings.embedding_model}"
+        " (embedding_model); move a collection with `appliance collections reembed`"
     )
     if not all(s.ok for s in statuses):
         click.echo("fix: run `appliance models install` (or `make models`)", err=True)

@@ -18,6 +18,13 @@ and before a file that has the same name or content as a pooled one, so
 ingested alone. A file that fails fails in steps 1-2, alone, before anything of
 it is pooled.
 
+A collection's vectors live in the vector space of its embedder
+(:func:`vector_space`). :meth:`DocumentLibrary.reembed` moves a collection to
+another embedder: it embeds every ready document's sealed chunks into the new
+space, document by document (a killed run continues where it stopped), then
+switches the collection over in one transaction and drops the old space, so
+a question is never compared with vectors of another embedder.
+
 Retrieval only sees chunks of ``ready`` documents, so a process killed at any
 step leaves nothing half-visible. The next process to take the ingestion lock
 rolls back pending documents and removes vectors, sealed files and keys that
@@ -43,13 +50,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from appliance.crypto.keyring import SUPERSEDED
-from appliance.embeddings import OnnxEmbedder
+from appliance.embeddings import DEFAULT_EMBEDDER, Embedder, check_embedder_name
 from appliance.errors import CollectionNotFound, DocumentError
 from appliance.files import ensure_private_dir, sha256_file
 from appliance.ingest import SUPPORTED_SUFFIXES, Attachment, chunk_document, load_document
+from appliance.ingest.chunker import ChunkDraft
 from appliance.privacy import PiiBlocked
 from appliance.rag.identifiers import SUBJECT_SCOPE
 from appliance.rag.privacy import PrivacyGate
+from appliance.rag.spaces import embedder_of, space_of, spaces_of, vector_space
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus, Identifier
 from appliance.store.vault import (
@@ -125,6 +134,33 @@ def _pages_label(pages: tuple[int, ...]) -> str:
     return f"{word} {', '.join(runs)}"
 
 
+@dataclass(frozen=True)
+class ReembedResult:
+    """What :meth:`DocumentLibrary.reembed` did: documents embedded now, documents
+    found done by an earlier (interrupted) run, chunks embedded now."""
+
+    collection: str
+    before: str  # the embedder the collection had
+    after: str  # the embedder it has now
+    embedded: int
+    resumed: int
+    chunks: int
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "collection": self.collection,
+            "before": self.before,
+            "after": self.after,
+            "documents_embedded": self.embedded,
+            "documents_already_done": self.resumed,
+            "chunks_embedded": self.chunks,
+        }
+
+
 def validate_collection_name(name: str) -> str:
     if not COLLECTION_NAME.match(name):
         raise DocumentError(
@@ -193,25 +229,43 @@ class DocumentLibrary:
         index: VectorIndex,
         vault: DocumentVault,
         privacy: PrivacyGate,
-        embedder: Callable[[], OnnxEmbedder],
+        embedder: Callable[[], Embedder],
         lock_path: Path,
         *,
         max_bytes: int,
         chunk_chars: int,
         overlap_chars: int,
         pool_chunks: int = POOL_CHUNKS,
+        embedder_named: Callable[[str], Embedder] | None = None,
+        default_embedder: str = DEFAULT_EMBEDDER,
     ) -> None:
         self.db = db
         self.index = index
         self.vault = vault
         self.privacy = privacy
         self._embedder = embedder
+        self._embedder_named = embedder_named
+        self.default_embedder = check_embedder_name(default_embedder)
         self._lock_path = lock_path
         self.max_bytes = max_bytes
         self.chunk_chars = chunk_chars
         self.overlap_chars = overlap_chars
         # Chunks of one ingestion call embedded together; 1 embeds file by file.
         self.pool_chunks = pool_chunks
+
+    def embedder_for(self, col: Collection) -> Embedder:
+        """The embedder of ``col`` (loaded on first use)."""
+        return self.embedder_named(embedder_of(col))
+
+    def embedder_named(self, name: str) -> Embedder:
+        """The embedder ``name`` (:class:`ModelError` if unknown or not installed)."""
+        check_embedder_name(name)
+        if self._embedder_named is not None:
+            return self._embedder_named(name)
+        default = self._embedder()
+        if default.name != name:
+            raise DocumentError(f"the embedder {name!r} is not available here.")
+        return default
 
     # -- collections ---------------------------------------------------------
 
@@ -229,7 +283,9 @@ class DocumentLibrary:
             with self.db.session() as s:
                 col = s.scalar(select(Collection).where(Collection.name == name))
                 if col is None:
-                    col = Collection(name=name, policy=policy or "default")
+                    col = Collection(
+                        name=name, policy=policy or "default", embedder=self.default_embedder
+                    )
                     s.add(col)
                     s.flush()
                 elif policy is not None and policy != col.policy:
@@ -514,7 +570,7 @@ class DocumentLibrary:
         # Personal data is pseudonymised before chunking and embedding (collection policy).
         protected = self.privacy.protect_document(document, self.privacy.policy(col.policy))
         document = protected.document
-        embedder = self._embedder()
+        embedder = self.embedder_for(col)
         # Cut by the embedder's own tokenizer, so no passage is embedded truncated.
         drafts = chunk_document(
             document,
@@ -599,8 +655,8 @@ class DocumentLibrary:
         (the embedder sorts them by length across files), their vectors written, the
         files marked ready and the versions they replace deleted (one transaction)."""
         ids = [cid for p in pending for cid in p.chunk_ids]
-        vectors = self._embedder().embed([text for p in pending for text in p.texts])
-        self.index.add(col.name, ids, vectors, [m for p in pending for m in p.metadatas])
+        vectors = self.embedder_for(col).embed([text for p in pending for text in p.texts])
+        self.index.add(space_of(col), ids, vectors, [m for p in pending for m in p.metadatas])
         _crash_point("after-vectors")
         ready = [p.result.document_id for p in pending]
         replaced = [p.replaces for p in pending if p.replaces]
@@ -622,7 +678,8 @@ class DocumentLibrary:
                 children = list(s.scalars(select(Document.id).where(Document.parent_id == old)))
             for child in children:  # the old version's attachments; the new one brings its own
                 self.delete_document_locked(child, SUPERSEDED)
-            self.index.delete_document(col.name, old)
+            for space in spaces_of(self.get_collection(col.name)):
+                self.index.delete_document(space, old)
             self.vault.destroy(old, SUPERSEDED)
         if replaced:
             self.privacy.registry.drop_orphan_identifiers(SUPERSEDED)
@@ -647,7 +704,7 @@ class DocumentLibrary:
             if doc is None:
                 raise DocumentError(f"no document with id {document_id!r}.")
             info = self.vault.open_document(doc)
-            col_name = doc.collection.name
+            spaces = spaces_of(doc.collection)
             children = list(s.scalars(select(Document.id).where(Document.parent_id == document_id)))
         for child in children if attachments else ():  # an e-mail's attachments go with it
             self.delete_document_locked(child, reason)
@@ -662,7 +719,8 @@ class DocumentLibrary:
                 .where(Collection.id == info.collection_id)
                 .values(revision=Collection.revision + 1)
             )
-        self.index.delete_document(col_name, document_id)
+        for space in spaces:
+            self.index.delete_document(space, document_id)
         self.vault.delete_original(document_id)
         self.vault.keyring.shred_keys(keys, reason, logged=True)
         self.privacy.registry.drop_orphan_identifiers(reason)
@@ -678,20 +736,24 @@ class DocumentLibrary:
         """Roll back interrupted ingestions; drop vectors of documents that are gone."""
         removed = 0
         with self.db.session() as s:
-            pending = s.execute(
-                select(Document.id, Collection.name)
-                .join(Collection)
-                .where(Document.status == DocumentStatus.PENDING)
-            ).all()
+            pending = [
+                (doc_id, spaces_of(col))
+                for doc_id, col in s.execute(
+                    select(Document.id, Collection)
+                    .join(Collection)
+                    .where(Document.status == DocumentStatus.PENDING)
+                ).all()
+            ]
             known = {
                 name: set(ids)
                 for name, ids in _group(
                     s.execute(select(Collection.name, Document.id).join(Document)).all()
                 ).items()
             }
-            names = list(s.scalars(select(Collection.name)))
-        for doc_id, col_name in pending:
-            self.index.delete_document(col_name, doc_id)
+            names = [(c.name, spaces_of(c)) for c in s.scalars(select(Collection))]
+        for doc_id, doc_spaces in pending:
+            for space in doc_spaces:
+                self.index.delete_document(space, doc_id)
             with self.db.session() as s:
                 s.execute(delete(Chunk).where(Chunk.document_id == doc_id))
                 s.execute(delete(Document).where(Document.id == doc_id))
@@ -699,17 +761,112 @@ class DocumentLibrary:
             removed += 1
         removed += self.privacy.registry.drop_orphan_identifiers(SUPERSEDED)
         removed += self._drop_orphan_secrets()
-        for name in names:
+        for name, col_spaces in names:
             alive = known.get(name, set()) - {d for d, _ in pending}
-            try:
-                orphans = self.index.document_ids(name) - alive
-            except Exception as exc:  # one bad collection must not lock everyone out
-                log.warning("recovery skipped collection %r: %s", name, exc)
-                continue
-            for orphan in orphans:
-                self.index.delete_document(name, orphan)
-                removed += 1
+            for space in col_spaces:
+                try:
+                    orphans = self.index.document_ids(space) - alive
+                except Exception as exc:  # one bad collection must not lock everyone out
+                    log.warning("recovery skipped collection %r: %s", name, exc)
+                    continue
+                for orphan in orphans:
+                    self.index.delete_document(space, orphan)
+                    removed += 1
         return removed
+
+    # -- changing embedder ---------------------------------------------------
+
+    def reembed(
+        self,
+        name: str,
+        target: str,
+        on_document: Callable[[int, int], None] | None = None,
+    ) -> ReembedResult:
+        """Move collection ``name`` to the embedder ``target``.
+
+        Every ready document's chunks are opened from the vault and embedded into
+        ``target``'s vector space, one document at a time, under the ingestion lock
+        (ingestion waits). A document whose vectors are all there already (from an
+        interrupted run) is skipped, so running it again continues where a killed run
+        stopped. When all are done the collection switches to ``target`` (one
+        transaction; its revision is bumped) and the old space is dropped. Until
+        then questions use the old embedder and space. ``on_document(done, total)``
+        is called after each document.
+
+        Raises :class:`CollectionNotFound`, :class:`ModelError` (unknown embedder or
+        not installed: `appliance models install`)."""
+        check_embedder_name(target)
+        with self.exclusive():
+            col = self.get_collection(name)
+            before = embedder_of(col)
+            if col.reembed_to and col.reembed_to != target:
+                # An interrupted move to a third embedder: its partial space goes.
+                self.index.drop(vector_space(name, col.reembed_to))
+            if before == target:
+                with self.db.session() as s:
+                    s.execute(
+                        update(Collection).where(Collection.id == col.id).values(reembed_to=None)
+                    )
+                return ReembedResult(name, before, target, 0, 0, 0)
+            embedder = self.embedder_named(target)  # fails here if it is not installed
+            if col.reembed_to != target:
+                # A new move starts from an empty space (a failed drop may have left one).
+                self.index.drop(vector_space(name, target))
+            with self.db.session() as s:
+                s.execute(
+                    update(Collection).where(Collection.id == col.id).values(reembed_to=target)
+                )
+                docs = list(
+                    s.scalars(
+                        select(Document)
+                        .where(
+                            Document.collection_id == col.id,
+                            Document.status == DocumentStatus.READY,
+                        )
+                        .order_by(Document.created_at, Document.id)
+                    )
+                )
+            space = vector_space(name, target)
+            present = self.index.chunk_counts(space)
+            embedded = resumed = chunks = 0
+            for n, doc in enumerate(docs, 1):
+                if present.get(doc.id) == doc.chunk_count:
+                    resumed += 1
+                else:
+                    chunks += self._reembed_document(col.id, doc, embedder, space)
+                    embedded += 1
+                    _crash_point("reembed-document")
+                if on_document is not None:
+                    on_document(n, len(docs))
+            with self.db.session() as s:
+                s.execute(
+                    update(Collection)
+                    .where(Collection.id == col.id)
+                    .values(embedder=target, reembed_to=None, revision=Collection.revision + 1)
+                )
+            self.index.drop(vector_space(name, before))
+            return ReembedResult(name, before, target, embedded, resumed, chunks)
+
+    def _reembed_document(
+        self, collection_id: int, doc: Document, embedder: Embedder, space: str
+    ) -> int:
+        """Embed one document's sealed chunks, as ingestion did (title and section
+        before the text), into ``space``; returns the number of chunks."""
+        title = self.vault.open_document(doc).title
+        with self.db.session() as s:
+            rows = list(
+                s.scalars(select(Chunk).where(Chunk.document_id == doc.id).order_by(Chunk.ordinal))
+            )
+        drafts = [
+            ChunkDraft(c.ordinal, c.page, *self.vault.open_chunk(c, collection_id)) for c in rows
+        ]
+        self.index.delete_document(space, doc.id)  # a partial set from a killed run
+        vectors = embedder.embed([d.context_text(title) for d in drafts])
+        metadatas: list[dict[str, object]] = [
+            {"document_id": doc.id, "page": d.page if d.page is not None else -1} for d in drafts
+        ]
+        self.index.add(space, [c.id for c in rows], vectors, metadatas)
+        return len(rows)
 
     def _drop_orphan_secrets(self) -> int:
         """Sealed files and document keys left by an ingestion killed before its

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
 from appliance.config import Settings
-from appliance.embeddings import OnnxEmbedder
+from appliance.embeddings import DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER, Embedder
 from appliance.errors import CollectionNotFound, NotAllowed, QuestionTooLong
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import ChatMessage
@@ -47,6 +47,7 @@ from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestR
 from appliance.rag.extractive import Quote, extract_answer
 from appliance.rag.privacy import PrivacyGate, ProtectedQuestion
 from appliance.rag.retrieval import Hit, Retriever
+from appliance.rag.spaces import space_of
 from appliance.rag.verify import AnswerChecker, SentenceCheck
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
@@ -265,7 +266,7 @@ class Pipeline:
         privacy: PrivacyGate,
         library: DocumentLibrary,
         models: ModelRegistry,
-        embedder_loaded: Callable[[], OnnxEmbedder],
+        embedder_loaded: Callable[[], Embedder],
     ) -> None:
         self.settings = settings
         self.db = db
@@ -291,6 +292,11 @@ class Pipeline:
                         embedder,
                         self.vault,
                         min_dense_similarity=self.settings.min_dense_similarity,
+                        embedder_named=self.library.embedder_named,
+                        min_similarity_by_embedder={
+                            DEFAULT_EMBEDDER: self.settings.min_dense_similarity,
+                            MULTILINGUAL_EMBEDDER: self.settings.multilingual_min_dense_similarity,
+                        },
                     )
         return self._retriever
 
@@ -554,7 +560,9 @@ class Pipeline:
         if not params.stop:
             params = replace(params, stop=STOP_SEQUENCES)
         hits, messages = self._fit_context(engine, protected.text, hits, params.max_tokens)
-        embed = self._embedder_loaded().embed
+        # Answers are checked against the sources in the collection's own vector space.
+        col = self.library.get_collection(collection)
+        embed = self.library.embedder_for(col).embed
         report: dict[str, object] = {}
         deltas = self.models.scheduler_for(choice).stream_chat(
             messages, params, cancel, user=who.actor, report=report
@@ -721,7 +729,8 @@ class Pipeline:
 
     def _stored_vectors(self, collection: str, hits: list[Hit]) -> np.ndarray | None:
         """The sources' embeddings as indexed (None if any is missing)."""
-        found = self.index.vectors(collection, [h.chunk_id for h in hits])
+        space = space_of(self.library.get_collection(collection))
+        found = self.index.vectors(space, [h.chunk_id for h in hits])
         if len(found) != len(hits):
             return None
         return np.stack([found[h.chunk_id] for h in hits])

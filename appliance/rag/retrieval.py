@@ -2,24 +2,29 @@
 
 Reciprocal rank fusion (Cormack et al., 2009) needs no score calibration
 between the two lists. A hit counts as relevant when its cosine similarity to
-the question clears ``min_dense_similarity``, or when it contains most of the
-question's content words (exact identifiers, names of forms, article numbers).
+the question clears ``min_dense_similarity`` (a floor per embedder), or when it
+contains most of the question's content words (exact identifiers, names of forms,
+article numbers).
 The cosine counts only for a question the embedder can read (its words in few
 pieces of the embedder's vocabulary): an English-only encoder finds every Greek
 passage "similar" to every Greek question, so in languages it does not know the
-words themselves must match. When nothing clears a bar the caller is told there
-is nothing to cite.
+words themselves must match. The question is embedded by the collection's own
+embedder and compared with the vectors of that embedder's space only. When
+nothing clears a bar the caller is told there is nothing to cite.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select
 
-from appliance.embeddings import OnnxEmbedder
+from appliance.embeddings import Embedder
+from appliance.errors import ModelError
 from appliance.rag.lexical import LexicalCache, terms, words
+from appliance.rag.spaces import embedder_of, space_of
 from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vault import DocumentVault
@@ -75,16 +80,21 @@ class Retriever:
         self,
         db: Database,
         index: VectorIndex,
-        embedder: OnnxEmbedder,
+        embedder: Embedder,
         vault: DocumentVault,
         *,
         min_dense_similarity: float,
+        embedder_named: Callable[[str], Embedder] | None = None,
+        min_similarity_by_embedder: Mapping[str, float] | None = None,
     ) -> None:
         self.db = db
         self.index = index
         self.vault = vault
         self.embedder = embedder
+        self._embedder_named = embedder_named
         self.min_dense_similarity = min_dense_similarity
+        # Embedders' cosines run on different scales: a floor per embedder name.
+        self.min_similarity_by_embedder = dict(min_similarity_by_embedder or {})
         self._lexical = LexicalCache()
 
     def _ready_chunks(self, collection_id: int) -> tuple[list[str], list[str]]:
@@ -121,8 +131,10 @@ class Retriever:
         the question names (best first); they join the fusion as a third ranking and
         pass the relevance gate, since the question is about them."""
         pool = max(4 * k, 20)
-        qvec = self.embedder.embed_one(question)
-        dense = self.index.query(collection.name, qvec, pool)
+        embedder = self.embedder_for(collection)
+        space = space_of(collection)
+        qvec = embedder.embed_one(question)
+        dense = self.index.query(space, qvec, pool)
         dense_rank = {h.chunk_id: i for i, h in enumerate(dense)}
         dense_sim = {h.chunk_id: h.similarity for h in dense}
         lex_rank: dict[str, int] = {}
@@ -139,13 +151,14 @@ class Retriever:
                 lex_rank[hit.chunk_id] = i
                 lex_hits[hit.chunk_id] = hit
         entity_rank = {cid: i for i, cid in enumerate((entity_chunks or [])[:pool])}
-        dense_counts = self._embedder_reads(question)
+        dense_counts = self._embedder_reads(embedder, question)
+        floor = self.min_similarity_by_embedder.get(embedder.name, self.min_dense_similarity)
         candidates = list(dict.fromkeys([*entity_rank, *dense_rank, *lex_rank]))
         if not candidates:
             return []
         missing = [c for c in candidates if c not in dense_sim]
         if missing:
-            for cid, vec in self.index.vectors(collection.name, missing).items():
+            for cid, vec in self.index.vectors(space, missing).items():
                 dense_sim[cid] = float(np.dot(vec, qvec))
         fused = {
             cid: sum(
@@ -168,9 +181,7 @@ class Retriever:
             sim = dense_sim.get(cid, -1.0)
             lex = lex_hits.get(cid)
             coverage = lex.coverage if lex else 0.0
-            relevant = (
-                dense_counts and sim >= self.min_dense_similarity
-            ) or coverage >= MIN_LEXICAL_COVERAGE
+            relevant = (dense_counts and sim >= floor) or coverage >= MIN_LEXICAL_COVERAGE
             if not relevant and cid not in entity_rank:
                 continue
             chunk, doc = row
@@ -195,12 +206,25 @@ class Retriever:
                 break
         return hits
 
-    def _embedder_reads(self, question: str) -> bool:
+    def embedder_for(self, collection: Collection) -> Embedder:
+        """The embedder of ``collection``'s vectors (:class:`ModelError` if this
+        retriever cannot load it)."""
+        name = embedder_of(collection)
+        if self.embedder.name == name:
+            return self.embedder
+        if self._embedder_named is None:
+            raise ModelError(
+                f"collection {collection.name!r} is embedded by {name!r}, which this "
+                f"retriever (with {self.embedder.name!r}) cannot load."
+            )
+        return self._embedder_named(name)
+
+    def _embedder_reads(self, embedder: Embedder, question: str) -> bool:
         """Whether the embedder reads the question's language: its plain words (letters
         only; identifiers such as ``copy_file`` or ``IG-DIS-2`` belong to no language)
         cost few pieces of the embedder's vocabulary."""
         plain = [p for w in words(question) for p in w.split("-") if p.isalpha()]
-        return self.embedder.pieces_per_word(plain) <= MAX_PIECES_PER_WORD
+        return embedder.pieces_per_word(plain) <= MAX_PIECES_PER_WORD
 
     def _chunk_rows(self, ids: list[str], collection_id: int) -> dict[str, tuple[Chunk, Document]]:
         with self.db.session() as s:

@@ -15,7 +15,7 @@ from appliance.crypto.signing import rotation_entries as signing_rotation_entrie
 from appliance.errors import KeyUnavailable
 from appliance.llm.registry import ChatModelInfo
 from appliance.privacy import Policy
-from appliance.rag.documents import DEFAULT_COLLECTION
+from appliance.rag.documents import DEFAULT_COLLECTION, ReembedResult
 from appliance.startup import Parts
 from appliance.store.schema import Collection
 from appliance.store.vault import DocumentInfo
@@ -115,6 +115,36 @@ class Administration(Parts):
             | ({"purpose": "changed"} if "purpose" in changes else {}),
         )
         return col
+
+    def reembed_collection(
+        self,
+        name: str,
+        embedder: str,
+        *,
+        on_document: Callable[[int, int], None] | None = None,
+        who: Caller | None = None,
+    ) -> ReembedResult:
+        """Move collection ``name`` to the embedder ``embedder`` (see
+        :data:`appliance.embeddings.EMBEDDERS`): its sealed chunks are embedded again
+        into that embedder's vector space, then questions use it. Resumable: after a
+        crash, run it again with the same embedder. ``on_document(done, total)`` after
+        each document. Recorded as ``collection.reembed`` (before, after, counts).
+
+        Raises :class:`CollectionNotFound`, :class:`ModelError` (unknown embedder, or
+        its files not installed: `appliance models install`)."""
+        who = who or Caller.local()
+        result = self.library.reembed(name, embedder, on_document=on_document)
+        self.audit.append(
+            "collection.reembed",
+            **who.audit_fields(),
+            resource=f"collection:{name}",
+            before=result.before,
+            after=result.after,
+            documents_embedded=result.embedded,
+            documents_already_done=result.resumed,
+            chunks=result.chunks,
+        )
+        return result
 
     # -- keys --------------------------------------------------------------------
 

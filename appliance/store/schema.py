@@ -54,6 +54,12 @@ class Collection(Base):
     # The chat model answering from this collection (a ChatModel's name); None: the
     # appliance's default.
     chat_model: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The embedder its vectors come from, and its questions are embedded by (None:
+    # all-MiniLM-L6-v2, the only one before embedders could be chosen).
+    embedder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set while a re-embedding into another embedder's vector space is under way (or
+    # was interrupted): `appliance collections reembed` continues it.
+    reembed_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     documents: Mapped[list[Document]] = relationship(back_populates="collection")
 

@@ -38,7 +38,8 @@ def _chroma_settings() -> ChromaSettings:
 
 
 class VectorIndex:
-    """One Chroma collection per named document collection."""
+    """One Chroma collection per vector space: a document collection's vectors from one
+    embedder (``appliance.rag.documents.vector_space`` names it)."""
 
     def __init__(self, path: Path | None = None, host: str | None = None, port: int = 8000):
         import chromadb
@@ -137,6 +138,16 @@ class VectorIndex:
         """Every document id that has vectors (used by crash recovery)."""
         got = self._collection(collection).get(include=["metadatas"])
         return {str(m.get("document_id")) for m in got["metadatas"] or [] if m}
+
+    def chunk_counts(self, collection: str) -> dict[str, int]:
+        """Vectors per document id (a re-embedding skips documents already complete)."""
+        got = self._collection(collection).get(include=["metadatas"])
+        counts: dict[str, int] = {}
+        for meta in got["metadatas"] or []:
+            if meta:
+                doc = str(meta.get("document_id"))
+                counts[doc] = counts.get(doc, 0) + 1
+        return counts
 
     def count(self, collection: str) -> int:
         n: int = self._collection(collection).count()

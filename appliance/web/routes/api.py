@@ -106,9 +106,8 @@ def chat_model_id(request: Request) -> str:
 
 
 def embedding_model_id(request: Request) -> str:
-    from appliance.models import EMBEDDING_DIR
-
-    return EMBEDDING_DIR
+    """The embedder /v1/embeddings runs: ``embedding_model`` (the one of new collections)."""
+    return web(request).settings.embedding_model
 
 
 def _model(model_id: str) -> dict[str, Any]:
