@@ -30,3 +30,10 @@ def is_inside(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for tests: when ``APPLIANCE_CRASH_AT`` names this point, the
+    process dies here at once (exit 137, no clean-up), as a killed process would."""
+    if os.environ.get("APPLIANCE_CRASH_AT") == name:
+        os._exit(137)

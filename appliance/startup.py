@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Self
 
 from appliance.accounts import Accounts
 from appliance.accounts.directory import Directory
-from appliance.accounts.ldap import LdapDirectory
 from appliance.accounts.oidc import OpenIdConnect
 from appliance.audit import AuditTrail
 from appliance.config import Settings, load_settings
@@ -160,9 +159,13 @@ class Parts:
         # The organisation's directories, each when configured (docs/admin-guide.md,
         # "Directory sign-in"): they confirm their users' sessions again.
         directories: dict[str, Directory] = {}
-        ldap = LdapDirectory.from_settings(self.settings)
-        if ldap is not None:
-            directories[ldap.source] = ldap
+        if self.settings.ldap_url:
+            # ldap3 is imported only where a directory is configured.
+            from appliance.accounts.ldap import LdapDirectory
+
+            ldap = LdapDirectory.from_settings(self.settings)
+            if ldap is not None:
+                directories[ldap.source] = ldap
         if self.settings.oidc_issuer:
             directories.update(oidc=OpenIdConnect(self.settings, self.keyring))
         self.accounts = Accounts(self.db, self.audit, self.settings, directories)

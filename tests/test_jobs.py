@@ -214,6 +214,56 @@ def test_a_runner_killed_mid_job_loses_it_to_the_next_when_its_lease_ends(app) -
     assert "took over from web-1" in state.warning
 
 
+def test_a_retention_sweep_killed_half_way_loses_nothing_and_the_next_run_completes(
+    tmp_path: Path, embedder, engine
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from appliance.store.schema import Document
+
+    data = tmp_path / "data"
+    folder = tmp_path / "minutes"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"minutes-{n}.txt").write_text(f"Minutes of board meeting {n}: budget approved.")
+    app = make_app(data, embedder, engine)
+    try:
+        assert all(r.ok for r in app.ingest([folder], "board"))
+        app.library.update_collection("board", retention_days=1)
+        with app.db.session() as s:  # written three days ago
+            s.execute(update(Document).values(created_at=datetime.now(UTC) - timedelta(days=3)))
+    finally:
+        app.close()
+
+    killed = run_cli(
+        "jobs", "run", "retention", data_dir=data, env={"APPLIANCE_CRASH_AT": "sweep-after-delete"}
+    )
+    assert killed.returncode == 137, killed.stderr
+
+    app = make_app(data, embedder, engine)
+    try:
+        left = app.documents("board")
+        assert len(left) == 2  # one deleted before the kill, the others whole
+        assert app.retrieve("budget approved", "board")  # the others still answer
+        (deleted,) = [r for r in events(app, "document.delete") if r["reason"] == "retention"]
+        assert deleted["resource"].startswith("collection:board/document:")
+        assert not events(app, "gdpr.sweep")  # the summary died with the process
+        assert app.audit_verify().ok
+        # The killed run still holds the job; after its lease another runner completes it.
+        after = datetime.now(UTC) + timedelta(minutes=app.settings.upkeep_lease_minutes + 1)
+        status = {job.name: job for job in app.upkeep_status(now=after)}
+        assert any("did not finish" in w for w in status["retention"].warnings)
+        found = by_name(app.run_due_jobs("web-2", now=after))
+        assert found["retention"].outcome == "ok"
+        assert app.documents("board") == []
+        assert len([r for r in events(app, "document.delete") if r["reason"] == "retention"]) == 3
+        (summary,) = events(app, "gdpr.sweep")
+        assert len(summary["deleted"]) == 2
+        assert app.audit_verify().ok
+    finally:
+        app.close()
+
+
 def test_the_backup_job_keeps_only_the_newest_backups(tmp_path: Path, embedder, engine) -> None:
     backups = tmp_path / "backups"
     app = make_app(tmp_path / "data", embedder, engine, backup_dir=backups, backup_keep=2)

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from appliance import __version__
 from appliance.caller import Caller
 from appliance.errors import StoreError
-from appliance.files import is_inside
+from appliance.files import crash_point, is_inside
 from appliance.privacy import PLACEHOLDER
 from appliance.rag.conversations import (
     StoredConversation,
@@ -645,17 +645,22 @@ def sweep(
                 continue
             expired += [(col, d) for d in old]
     for col, doc in expired:
+        age_days = (now - _aware(doc.created_at)).days
         if not dry_run:
             if not app.library.has_document(doc.id):
                 continue  # an attachment that went with its expired e-mail
             app.library.delete_document(doc.id, reason="retention")  # takes the lock
-        report.deleted.append(
-            {
-                "document_id": doc.id,
-                "collection": col.name,
-                "age_days": (now - _aware(doc.created_at)).days,
-            }
-        )
+            # Each deletion is recorded as it happens: a sweep killed half-way leaves
+            # no deleted document without its record (the summary below may be lost).
+            app.audit.append(
+                "document.delete",
+                **who.audit_fields(),
+                resource=f"collection:{col.name}/document:{doc.id}",
+                reason="retention",
+                age_days=age_days,
+            )
+            crash_point("sweep-after-delete")
+        report.deleted.append({"document_id": doc.id, "collection": col.name, "age_days": age_days})
     if not dry_run:
         app.audit.append("gdpr.sweep", **who.audit_fields(), **report.as_json())
     return report

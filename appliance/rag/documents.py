@@ -36,7 +36,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -52,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from appliance.crypto.keyring import SUPERSEDED
 from appliance.embeddings import DEFAULT_EMBEDDER, Embedder, check_embedder_name
 from appliance.errors import CollectionNotFound, DocumentError
-from appliance.files import ensure_private_dir, sha256_file
+from appliance.files import crash_point, ensure_private_dir, sha256_file
 from appliance.ingest import SUPPORTED_SUFFIXES, Attachment, chunk_document, load_document
 from appliance.ingest.chunker import ChunkDraft
 from appliance.privacy import PiiBlocked
@@ -168,12 +167,6 @@ def validate_collection_name(name: str) -> str:
             "starting and ending with a letter or digit."
         )
     return name
-
-
-def _crash_point(name: str) -> None:
-    """Fault injection for tests: die here, as a killed process would."""
-    if os.environ.get("APPLIANCE_CRASH_AT") == name:
-        os._exit(137)
 
 
 def expand_paths(paths: list[Path]) -> Iterator[tuple[Path, DocumentError | None]]:
@@ -588,7 +581,7 @@ class DocumentLibrary:
         ]
         self.vault.store_original(col.id, doc_id, path)
         identifiers = self.privacy.registry.register(protected.scope)
-        _crash_point("after-blob")
+        crash_point("after-blob")
         with self.db.session() as s:
             s.add(
                 Document(
@@ -627,7 +620,7 @@ class DocumentLibrary:
                 identifiers,
                 ((cid, d.text) for cid, d in zip(chunk_ids, drafts, strict=True)),
             )
-        _crash_point("after-pending")
+        crash_point("after-pending")
         replaces = same_path.id if same_path is not None else None
         return _Pending(
             IngestResult(
@@ -657,7 +650,7 @@ class DocumentLibrary:
         ids = [cid for p in pending for cid in p.chunk_ids]
         vectors = self.embedder_for(col).embed([text for p in pending for text in p.texts])
         self.index.add(space_of(col), ids, vectors, [m for p in pending for m in p.metadatas])
-        _crash_point("after-vectors")
+        crash_point("after-vectors")
         ready = [p.result.document_id for p in pending]
         replaced = [p.replaces for p in pending if p.replaces]
         with self.db.session() as s:
@@ -672,7 +665,7 @@ class DocumentLibrary:
                 .where(Collection.id == col.id)
                 .values(revision=Collection.revision + 1)
             )
-        _crash_point("after-ready")
+        crash_point("after-ready")
         for old in replaced:
             with self.db.session() as s:
                 children = list(s.scalars(select(Document.id).where(Document.parent_id == old)))
@@ -835,7 +828,7 @@ class DocumentLibrary:
                 else:
                     chunks += self._reembed_document(col.id, doc, embedder, space)
                     embedded += 1
-                    _crash_point("reembed-document")
+                    crash_point("reembed-document")
                 if on_document is not None:
                     on_document(n, len(docs))
             with self.db.session() as s:
