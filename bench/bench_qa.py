@@ -231,6 +231,12 @@ def run_appliance(app, q: dict[str, Any]) -> Outcome:  # type: ignore[no-untyped
             "stopped": getattr(answer, "stopped", None),
             "unverified": len(getattr(answer, "unverified", [])),
             "answer": answer.text,
+            "quoted": quoted,
+            "sentences": [
+                {"text": c.text, "supported": c.supported, "reason": c.reason}
+                for c in (checks or [])
+            ],
+            "off_topic": sum(c.reason == "does not answer the question" for c in (checks or [])),
         },
     )
 
@@ -340,6 +346,17 @@ def tune_extract(app, questions: list[dict[str, Any]]) -> None:  # type: ignore[
     print(table(["scorer", "max sentences", "gold in quotes"], rows))
 
 
+def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # type: ignore[no-untyped-def]
+    """evidence@k per question (no generation): the retrieval side alone."""
+    got = 0
+    for q in questions:
+        hits = app.retrieve(q["question"], COLLECTION, k)
+        ok = evidence([f"{h.section}\n{h.text}" for h in hits], q)
+        got += ok
+        print(f"{q['id']}: {'found' if ok else 'MISSED'} ({len(hits)} passages)", flush=True)
+    print(f"\nevidence@{k}: {got / len(questions):.3f} ({got} of {len(questions)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", default="dev", help="dev, holdout, unanswerable or all")
@@ -347,6 +364,9 @@ def main() -> None:
     parser.add_argument("--model", default=CHAT_MODEL, help="GGUF file in the model folder")
     parser.add_argument("--no-naive", action="store_true", help="the appliance only")
     parser.add_argument("--tune-extract", action="store_true")
+    parser.add_argument(
+        "--retrieval", type=int, metavar="K", help="evidence@K only (no generation)"
+    )
     parser.add_argument("--json", type=Path, help="write every answer and verdict here")
     parser.add_argument("--set", action="append", default=[], help="setting=value override")
     parser.add_argument(
@@ -383,6 +403,9 @@ def main() -> None:
             )
         if args.tune_extract:
             tune_extract(app, questions)
+            return
+        if args.retrieval:
+            retrieval_only(app, questions, args.retrieval)
             return
         sides: dict[str, Any] = {"appliance": lambda q: run_appliance(app, q)}
         if not args.no_naive:
@@ -425,7 +448,8 @@ def main() -> None:
             f"{sum(o.extra['correct_extract'] for o in mine) / n:.3f}; extractive answer used "
             f"{sum(o.extra['answer_source'] == 'extractive' for o in mine)}x; loops stopped "
             f"{sum(o.extra['stopped'] == 'loop' for o in mine)}; unverified sentences "
-            f"{sum(o.extra['unverified'] for o in mine)}; found nothing "
+            f"{sum(o.extra['unverified'] for o in mine)} (of which not answering the question "
+            f"{sum(o.extra['off_topic'] for o in mine)}); found nothing "
             f"{sum(not o.found for o in mine)}"
         )
         if args.json:
