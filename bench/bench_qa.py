@@ -347,14 +347,26 @@ def tune_extract(app, questions: list[dict[str, Any]]) -> None:  # type: ignore[
 
 
 def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # type: ignore[no-untyped-def]
-    """evidence@k per question (no generation): the retrieval side alone."""
-    got = 0
+    """evidence@k and the gold fact in the quoted sentences (the default extractive
+    scorer), per question: everything but generation."""
+    from appliance.rag.extractive import extract_answer
+
+    embed = app.embedder_loaded().embed
+    found = quoted = 0
     for q in questions:
         hits = app.retrieve(q["question"], COLLECTION, k)
         ok = evidence([f"{h.section}\n{h.text}" for h in hits], q)
-        got += ok
-        print(f"{q['id']}: {'found' if ok else 'MISSED'} ({len(hits)} passages)", flush=True)
-    print(f"\nevidence@{k}: {got / len(questions):.3f} ({got} of {len(questions)})")
+        quotes = " ".join(x.text for x in extract_answer(q["question"], hits, embed))
+        in_quotes = bool(q["gold"]) and holds_gold(quotes, q["gold"])
+        found += ok
+        quoted += in_quotes
+        print(
+            f"{q['id']}: {'found' if ok else 'MISSED'} ({len(hits)} passages), gold "
+            f"{'in' if in_quotes else 'not in'} the quotes",
+            flush=True,
+        )
+    n = len(questions)
+    print(f"\nevidence@{k}: {found / n:.3f} ({found} of {n}); gold in the quotes {quoted / n:.3f}")
 
 
 def main() -> None:
@@ -424,6 +436,10 @@ def main() -> None:
                 ),
                 flush=True,
             )
+            if args.json:  # one line per question as it is answered, for long runs
+                with args.json.with_suffix(".partial.jsonl").open("a") as partial:
+                    row = {n: vars(out[-1]) for n, out in outcomes.items()}
+                    partial.write(json.dumps({"id": q["id"], **row}, ensure_ascii=False) + "\n")
         answerable = args.split not in ("unanswerable",)
         print(
             table(

@@ -31,12 +31,13 @@ MIN_ATTRIBUTION_SIMILARITY = 0.45
 # words with the passage it cites, or the citation is decoration.
 MIN_CITED_OVERLAP = 0.34
 # A supported sentence must also answer the question: one whose embedding is less
-# similar than this to the question's is about something else in the same passage
-# ("The authority must be told within 72 hours [1]" for "How long are records
-# kept?"); below the second bar, so is one without the kind of fact asked for.
-# Chosen on the development split of bench/bench_qa.py (bench/RESULTS.md, section 11).
-MIN_ANSWER_SIMILARITY = 0.2
-MIN_ANSWER_SIMILARITY_WITHOUT_CUE = 0.5
+# similar than this to the question's is about something else in the same passage;
+# below the second bar, so is one without the kind of fact asked for ("Owner: Head
+# of Retail Operations [1]" for "How long are the records kept?"). Chosen on the
+# development split of bench/bench_qa.py: every sentence of the retrieved passages
+# that holds a dev question's gold fact clears both (bench/RESULTS.md, section 11).
+MIN_ANSWER_SIMILARITY = 0.15
+MIN_ANSWER_SIMILARITY_WITHOUT_CUE = 0.6
 DOES_NOT_ANSWER = "does not answer the question"
 # Words that open sentences or fill them and are capitalised for that reason only.
 _FILLER = frozenset(
@@ -279,10 +280,12 @@ _YES_NO = re.compile(
 
 def answers_kind(question: str, sentence: str) -> bool:
     """Whether ``sentence`` holds the kind of fact ``question`` asks for (a duration or a
-    word of time for "how long", a number for "how many"...); True for questions of no
-    particular kind and for yes/no questions."""
+    word of time for "how long", a number for "how many" or "how much"); True for
+    questions of no particular kind, "when" questions and yes/no questions."""
     kind = question_kind(question)
-    if kind == "other" or _YES_NO.search(question.strip()):
+    # "when" opens clauses as often as it asks for a date ("Whose advice must we seek
+    # when carrying out an assessment?"): a date is never required.
+    if kind in ("other", "date") or _YES_NO.search(question.strip()):
         return True
     if kind == "duration":
         return bool(_DURATION.search(sentence) or _TIME_WORDS.search(sentence))
