@@ -93,8 +93,11 @@ def foi_hits(sample_app):
     hits = sample_app.retrieve(
         "How many working days does the council have to answer a freedom of information request?"
     )
-    assert hits and "20 working days" in hits[0].text
-    return hits
+    # The checks below cite the passage with the deadline as source [1]. It is among
+    # the hits; whether first or second turns on a cosine of 0.675 against 0.664 for
+    # another passage of the same page, and stemming (issue 13) swapped the two.
+    assert any("20 working days" in h.text for h in hits[:2])
+    return sorted(hits, key=lambda h: "20 working days" not in h.text)
 
 
 def test_an_invented_number_with_a_citation_is_unverified(foi_hits) -> None:

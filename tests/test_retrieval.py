@@ -148,7 +148,7 @@ def test_inflected_words_meet_their_stem_in_the_lexical_index() -> None:
 
 
 def test_the_stemmer_follows_the_language_and_leaves_identifiers_whole() -> None:
-    from appliance.rag.lexical import LexicalIndex, language_of, terms
+    from appliance.rag.lexical import LexicalIndex, language_of, stems
 
     assert language_of("Wie lange bewahren wir die Rechnungen auf?") == "de"
     assert language_of("How long do we keep invoices?") == "en"
@@ -157,7 +157,7 @@ def test_the_stemmer_follows_the_language_and_leaves_identifiers_whole() -> None
     [hit] = index.search("Wie lange bewahren wir die Rechnungen auf?", 5)
     assert hit.chunk_id == "de1"
     # Identifiers, form and article numbers are matched whole, never stemmed.
-    assert terms("Form AO-1, copy_files and Regulation 2016/679 processing") == [
+    assert stems("Form AO-1, copy_files and Regulation 2016/679 processing") == [
         "form",
         "ao-1",
         "copy_files",

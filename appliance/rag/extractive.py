@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from appliance.ingest.chunker import split_sentences
-from appliance.rag.lexical import language_of, terms
+from appliance.rag.lexical import language_of
+from appliance.rag.lexical import stems as terms
 from appliance.rag.retrieval import Hit
 from appliance.rag.verify import cue as _cue
 from appliance.rag.verify import question_kind

@@ -171,25 +171,43 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
     return cache[language]
 
 
-def terms(text: str, language: str | None = None) -> list[str]:
+def stems(text: str, language: str | None = None) -> list[str]:
     """:func:`words` reduced to their Snowball stems in ``language`` (an ISO 639-1 code
     of :data:`STEMMED_LANGUAGES`; detected from ``text`` when None), so "retained",
-    "retaining" and "retains" are one term: the index's terms. Words with a digit,
-    hyphen or underscore (identifiers, article and form numbers) are kept whole; the
-    language's function words are dropped as stop words."""
+    "retaining" and "retains" are one word. Words with a digit, hyphen or underscore
+    (identifiers, article and form numbers) are kept whole; the language's function
+    words are dropped as stop words."""
     found = words(text)
     if not found:
         return []
     language = language or language_of(text)
-    if language != "en":  # its function words in plain ASCII ("die", "wir") too
-        function_words = _function_words()[language]
-        found = [w for w in found if w not in function_words]
+    found = _kept(text, language)  # its function words in plain ASCII ("die", "wir") too
     stemmer = _stemmer(language)
     plain = [i for i, w in enumerate(found) if w.isalpha()]
-    stems = stemmer.stemWords([found[i] for i in plain])
-    for i, stem in zip(plain, stems, strict=True):
+    for i, stem in zip(plain, stemmer.stemWords([found[i] for i in plain]), strict=True):
         found[i] = stem
     return found
+
+
+def _kept(text: str, language: str) -> list[str]:
+    """:func:`words` less ``language``'s function words: the words :func:`stems` stems."""
+    if language == "en":
+        return words(text)
+    return [w for w in words(text) if w not in _function_words()[language]]
+
+
+def terms(text: str, language: str | None = None) -> list[str]:
+    """The index's terms: each word's stem (:func:`stems`) and, when it differs, the
+    word itself, so a question whose language is told apart from its passage's (a
+    two-word Greek question, a German one without function words) still meets the
+    passage's own word forms."""
+    out: list[str] = []
+    language = language or language_of(text)
+    for word, stem in zip(_kept(text, language), stems(text, language), strict=True):
+        out.append(stem)
+        if stem != word:
+            out.append(word)
+    return out
 
 
 @dataclass(frozen=True)
@@ -209,7 +227,8 @@ class LexicalIndex:
             self._bm25.index(tokens, show_progress=False)
 
     def search(self, query: str, n: int) -> list[LexicalHit]:
-        q_terms = list(dict.fromkeys(terms(query)))
+        language = language_of(query)
+        q_terms = list(dict.fromkeys(terms(query, language)))
         if not q_terms or not self.chunk_ids:
             return []
         known = [t for t in q_terms if t in self._bm25.vocab_dict]
@@ -218,13 +237,16 @@ class LexicalIndex:
         k = min(n, len(self.chunk_ids))
         docs, scores = self._bm25.retrieve([known], k=k, show_progress=False)
         hits = []
-        wanted = set(q_terms)
+        # Coverage counts words: one is present when its stem or its own form is.
+        pairs = list(zip(stems(query, language), _kept(query, language), strict=True))
+        wanted = list(dict.fromkeys(pairs))
         for idx, score in zip(
             np.asarray(docs[0]).tolist(), np.asarray(scores[0]).tolist(), strict=True
         ):
             if score <= 0:
                 continue
-            coverage = len(wanted & self._term_sets[idx]) / len(wanted)
+            have = self._term_sets[idx]
+            coverage = sum(1 for st, w in wanted if st in have or w in have) / len(wanted)
             hits.append(LexicalHit(self.chunk_ids[idx], float(score), coverage))
         return hits
 

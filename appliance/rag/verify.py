@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from appliance.rag.lexical import language_of, terms
+from appliance.rag.lexical import language_of
+from appliance.rag.lexical import stems as terms
 from appliance.rag.retrieval import Hit
 
 CITATION = re.compile(r"\s?\[(\d{1,3})\]")
