@@ -231,6 +231,12 @@ def run_appliance(app, q: dict[str, Any]) -> Outcome:  # type: ignore[no-untyped
             "stopped": getattr(answer, "stopped", None),
             "unverified": len(getattr(answer, "unverified", [])),
             "answer": answer.text,
+            "quoted": quoted,
+            "sentences": [
+                {"text": c.text, "supported": c.supported, "reason": c.reason}
+                for c in (checks or [])
+            ],
+            "off_topic": sum(c.reason == "does not answer the question" for c in (checks or [])),
         },
     )
 
@@ -340,6 +346,29 @@ def tune_extract(app, questions: list[dict[str, Any]]) -> None:  # type: ignore[
     print(table(["scorer", "max sentences", "gold in quotes"], rows))
 
 
+def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # type: ignore[no-untyped-def]
+    """evidence@k and the gold fact in the quoted sentences (the default extractive
+    scorer), per question: everything but generation."""
+    from appliance.rag.extractive import extract_answer
+
+    embed = app.embedder_loaded().embed
+    found = quoted = 0
+    for q in questions:
+        hits = app.retrieve(q["question"], COLLECTION, k)
+        ok = evidence([f"{h.section}\n{h.text}" for h in hits], q)
+        quotes = " ".join(x.text for x in extract_answer(q["question"], hits, embed))
+        in_quotes = bool(q["gold"]) and holds_gold(quotes, q["gold"])
+        found += ok
+        quoted += in_quotes
+        print(
+            f"{q['id']}: {'found' if ok else 'MISSED'} ({len(hits)} passages), gold "
+            f"{'in' if in_quotes else 'not in'} the quotes",
+            flush=True,
+        )
+    n = len(questions)
+    print(f"\nevidence@{k}: {found / n:.3f} ({found} of {n}); gold in the quotes {quoted / n:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", default="dev", help="dev, holdout, unanswerable or all")
@@ -347,6 +376,9 @@ def main() -> None:
     parser.add_argument("--model", default=CHAT_MODEL, help="GGUF file in the model folder")
     parser.add_argument("--no-naive", action="store_true", help="the appliance only")
     parser.add_argument("--tune-extract", action="store_true")
+    parser.add_argument(
+        "--retrieval", type=int, metavar="K", help="evidence@K only (no generation)"
+    )
     parser.add_argument("--json", type=Path, help="write every answer and verdict here")
     parser.add_argument("--set", action="append", default=[], help="setting=value override")
     parser.add_argument(
@@ -384,6 +416,9 @@ def main() -> None:
         if args.tune_extract:
             tune_extract(app, questions)
             return
+        if args.retrieval:
+            retrieval_only(app, questions, args.retrieval)
+            return
         sides: dict[str, Any] = {"appliance": lambda q: run_appliance(app, q)}
         if not args.no_naive:
             sides["naive"] = Naive(app, model_dir() / args.model, app.settings.n_ctx)
@@ -401,6 +436,10 @@ def main() -> None:
                 ),
                 flush=True,
             )
+            if args.json:  # one line per question as it is answered, for long runs
+                with args.json.with_suffix(".partial.jsonl").open("a") as partial:
+                    row = {n: vars(out[-1]) for n, out in outcomes.items()}
+                    partial.write(json.dumps({"id": q["id"], **row}, ensure_ascii=False) + "\n")
         answerable = args.split not in ("unanswerable",)
         print(
             table(
@@ -425,7 +464,8 @@ def main() -> None:
             f"{sum(o.extra['correct_extract'] for o in mine) / n:.3f}; extractive answer used "
             f"{sum(o.extra['answer_source'] == 'extractive' for o in mine)}x; loops stopped "
             f"{sum(o.extra['stopped'] == 'loop' for o in mine)}; unverified sentences "
-            f"{sum(o.extra['unverified'] for o in mine)}; found nothing "
+            f"{sum(o.extra['unverified'] for o in mine)} (of which not answering the question "
+            f"{sum(o.extra['off_topic'] for o in mine)}); found nothing "
             f"{sum(not o.found for o in mine)}"
         )
         if args.json:

@@ -93,8 +93,11 @@ def foi_hits(sample_app):
     hits = sample_app.retrieve(
         "How many working days does the council have to answer a freedom of information request?"
     )
-    assert hits and "20 working days" in hits[0].text
-    return hits
+    # The checks below cite the passage with the deadline as source [1]. It is among
+    # the hits; whether first or second turns on a cosine of 0.675 against 0.664 for
+    # another passage of the same page, and stemming (issue 13) swapped the two.
+    assert any("20 working days" in h.text for h in hits[:2])
+    return sorted(hits, key=lambda h: "20 working days" not in h.text)
 
 
 def test_an_invented_number_with_a_citation_is_unverified(foi_hits) -> None:
@@ -282,3 +285,83 @@ def test_institutions_in_a_statute_are_not_people(sample_app) -> None:
     )
     found = sample_app.detector_loaded().analyze(text, ["PERSON"])
     assert [text[e.start : e.end] for e in found] == []
+
+
+_RETENTION = (
+    "When a period ends, the record must be deleted or destroyed within 90 days, unless a "
+    "legal hold applies. Customer transaction records, including payment instructions, "
+    "statements, ledger entries, standing orders, direct debits and card transaction data, "
+    "are kept for 10 years after the end of the business relationship with the customer. "
+    "Owner: Head of Retail Operations."
+)
+
+
+def _retention_checker(embed=None):  # type: ignore[no-untyped-def]
+    from appliance.rag.retrieval import Hit
+
+    hit = Hit(
+        "c1",
+        "d1",
+        "retention.pdf",
+        "Record Retention Policy",
+        2,
+        "3. Retention periods > 3.1 Customer transaction records",
+        _RETENTION,
+        1,
+        0.6,
+        1,
+        1,
+    )
+    question = "How long are customer transaction records kept?"
+    return AnswerChecker(question, [hit], embed)
+
+
+def test_a_true_sentence_that_does_not_answer_the_question_is_not_verified(embedder) -> None:
+    """The open bug of issue 13: a sentence whose every name and number is in the cited
+    passage passed as the verified answer although it said something else the passage
+    says (who owns the records, for a question about how long they are kept)."""
+    checker = _retention_checker(embedder.embed)
+    owner = checker.check("The owner is the Head of Retail Operations [1].")
+    assert not owner.supported and owner.reason == "does not answer the question"
+    assert owner.cited_by is None and owner.sources == (1,)
+    contents = checker.check(
+        "Customer transaction records include payment instructions and direct debits [1]."
+    )
+    assert not contents.supported and contents.reason == "does not answer the question"
+    right = checker.check(
+        "Customer transaction records are kept for 10 years after the end of the "
+        "business relationship [1]."
+    )
+    assert right.supported and right.cited_by == "model"
+    # An answer in words of time, with no number, answers a "how long" question too.
+    until = checker.check("They are kept until the end of the business relationship [1].")
+    assert until.supported
+
+
+def test_without_an_embedder_the_kind_of_fact_asked_for_still_counts() -> None:
+    checker = _retention_checker()
+    assert checker.check("The owner is the Head of Retail Operations [1].").reason == (
+        "does not answer the question"
+    )
+    assert checker.check("The records are kept for 10 years [1].").supported
+
+
+def test_a_yes_no_question_needs_no_number_in_its_answer(embedder) -> None:
+    """ "Do we need to give an estimate of how many people are affected?" asks whether,
+    not how many: a sentence without a number answers it."""
+    from appliance.rag.retrieval import Hit
+
+    passage = (
+        "The notification shall at least describe the nature of the personal data breach "
+        "including where possible, the categories and approximate number of data subjects "
+        "concerned."
+    )
+    hit = Hit("c1", "d1", "gdpr.md", "GDPR", None, "Article 33", passage, 1, 0.6, 1, 1)
+    question = (
+        "When reporting a breach, do we need to give an estimate of how many people are affected?"
+    )
+    checker = AnswerChecker(question, [hit], embedder.embed)
+    verdict = checker.check(
+        "Yes, the notification must describe the approximate number of data subjects concerned [1]."
+    )
+    assert verdict.supported, verdict.reason

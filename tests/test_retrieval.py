@@ -124,3 +124,45 @@ def test_a_question_too_long_for_the_context_is_a_clear_error(sample_app) -> Non
     question = "retention of customer transaction records " * 900
     with pytest.raises(QuestionTooLong, match="n_ctx"):
         sample_app.ask(question)
+
+
+# -- stemming in the lexical index (issue 13: paraphrased questions missed) ----------
+
+
+def test_inflected_words_meet_their_stem_in_the_lexical_index() -> None:
+    """ "retaining" and "deleting" in a question find "retained" and "deleted"
+    (without stemming, half the question's words missed and the passage failed the
+    lexical relevance bar)."""
+    from appliance.rag.lexical import LexicalIndex
+    from appliance.rag.retrieval import MIN_LEXICAL_COVERAGE
+
+    index = LexicalIndex(
+        ["c1", "c2"],
+        [
+            "CCTV footage is retained for 30 days and then deleted.",
+            "Visitors sign the register at reception.",
+        ],
+    )
+    [hit] = index.search("Are we retaining CCTV footage or deleting it?", 5)
+    assert hit.chunk_id == "c1" and hit.coverage >= MIN_LEXICAL_COVERAGE
+
+
+def test_the_stemmer_follows_the_language_and_leaves_identifiers_whole() -> None:
+    from appliance.rag.lexical import LexicalIndex, language_of, stems
+
+    assert language_of("Wie lange bewahren wir die Rechnungen auf?") == "de"
+    assert language_of("How long do we keep invoices?") == "en"
+    assert language_of("Rechnungen") == "en"  # too short to tell: English by default
+    index = LexicalIndex(["de1"], ["Jede Rechnung wird zehn Jahre lang aufbewahrt."])
+    [hit] = index.search("Wie lange bewahren wir die Rechnungen auf?", 5)
+    assert hit.chunk_id == "de1"
+    # Identifiers, form and article numbers are matched whole, never stemmed.
+    assert stems("Form AO-1, copy_files and Regulation 2016/679 processing") == [
+        "form",
+        "ao-1",
+        "copy_files",
+        "regul",
+        "2016",
+        "679",
+        "process",
+    ]

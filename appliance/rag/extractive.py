@@ -15,16 +15,17 @@ and the rank of its passage.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from appliance.ingest.chunker import split_sentences
-from appliance.rag.lexical import terms
+from appliance.rag.lexical import language_of
+from appliance.rag.lexical import stems as terms
 from appliance.rag.retrieval import Hit
-from appliance.rag.verify import numbers_in
+from appliance.rag.verify import cue as _cue
+from appliance.rag.verify import question_kind
 
 # Weights of the four signals (dense, lexical, cue, rank); see the module docstring.
 WEIGHTS = (1.0, 0.6, 0.35, 0.15)
@@ -34,46 +35,6 @@ MAX_SENTENCES = 3
 # Sentences shorter than this (characters) are headings or fragments, not answers.
 MIN_CHARS = 25
 MAX_CHARS = 600
-
-_UNIT = r"(?:second|minute|hour|day|working day|business day|week|month|year|decade)s?"
-_DURATION = re.compile(
-    r"\b(?:\d+|[a-z]+(?:-[a-z]+)?)\s+(?:calendar\s+|working\s+|business\s+)?" + _UNIT + r"\b",
-    re.IGNORECASE,
-)
-_MONTH = re.compile(
-    r"\b(?:january|february|march|april|may|june|july|august|september|october|"
-    r"november|december)\b",
-    re.IGNORECASE,
-)
-_MONEY = re.compile(r"(?:[$€£]\s?\d|\b\d[\d,.]*\s?(?:eur|euro|euros|usd|gbp|%|per\s?cent)\b)", re.I)
-
-
-def question_kind(question: str) -> str:
-    """What kind of fact a question asks for: duration, amount, number, date or other."""
-    q = question.casefold()
-    if re.search(r"\bhow (long|soon|quickly|often)\b|\bwithin how\b|\bdeadline\b|\bperiod\b", q):
-        return "duration"
-    if re.search(r"\bhow many (days|weeks|months|years|hours|minutes|working)\b", q):
-        return "duration"
-    if re.search(r"\bhow much\b|\bfine\b|\bfee\b|\bcost\b|\bprice\b|\bpercent|\bamount\b", q):
-        return "amount"
-    if re.search(r"\bhow many\b|\bhow old\b|\bwhat age\b|\bnumber of\b|\bminimum\b|\bmaximum\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bby what date\b|\bwhat date\b|\bwhich year\b", q):
-        return "date"
-    return "other"
-
-
-def _cue(kind: str, sentence: str) -> float:
-    if kind == "duration":
-        return 1.0 if _DURATION.search(sentence) else 0.0
-    if kind == "amount":
-        return 1.0 if _MONEY.search(sentence) else 0.5 if numbers_in(sentence) else 0.0
-    if kind == "number":
-        return 1.0 if numbers_in(sentence) else 0.0
-    if kind == "date":
-        return 1.0 if (_MONTH.search(sentence) or _DURATION.search(sentence)) else 0.0
-    return 0.0
 
 
 @dataclass(frozen=True)
@@ -142,7 +103,8 @@ def extract_answer(
     candidates = _candidates(hits)
     if not candidates:
         return []
-    asked = set(terms(question))
+    language = language_of(" ".join([question, *(h.text for h in hits)]))
+    asked = set(terms(question, language))
     kind = question_kind(question)
     if embed is not None:
         vectors = embed([question] + [c[1] for c in candidates])
@@ -152,7 +114,7 @@ def extract_answer(
     w_dense, w_lex, w_cue, w_rank = weights
     scored = []
     for (i, sentence, start, end, ordinal), sim in zip(candidates, dense, strict=True):
-        have = set(terms(sentence))
+        have = set(terms(sentence, language))
         lexical = len(asked & have) / len(asked) if asked else 0.0
         score = (
             w_dense * float(sim) + w_lex * lexical + w_cue * _cue(kind, sentence) + w_rank / (1 + i)

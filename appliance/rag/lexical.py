@@ -6,15 +6,18 @@ changes, so it never persists chunk text outside the store that protects it.
 
 from __future__ import annotations
 
+import importlib
 import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import regex
+import Stemmer
 
 # A word: letters (of any script), combining marks and digits, joined by inner
 # hyphens or underscores ("e-mail", "max_upload_bytes"). Apostrophes split words,
@@ -108,13 +111,102 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) >= 2]
 
 
-def terms(text: str) -> list[str]:
-    """:func:`words` with a naive English plural folded: the index's terms."""
-    out = []
-    for word in words(text):
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
+# Languages with a Snowball stemmer (PyStemmer) whose stop words spaCy ships, which
+# the index tells apart by their function words (:func:`language_of`).
+STEMMED_LANGUAGES = {
+    "en": "english",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "es": "spanish",
+    "et": "estonian",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hu": "hungarian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nl": "dutch",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "sv": "swedish",
+}
+# A text is taken to be in another language than English only when at least this
+# many of its words are that language's function words, and more than English's.
+MIN_LANGUAGE_EVIDENCE = 2
+_stemmers = threading.local()  # PyStemmer's stemmers must not be shared between threads
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> dict[str, frozenset[str]]:
+    """Each stemmed language's stop words (spaCy's lists), folded."""
+    out = {}
+    for code in STEMMED_LANGUAGES:
+        module = importlib.import_module(f"spacy.lang.{code}.stop_words")
+        out[code] = frozenset(fold(w) for w in module.STOP_WORDS)
+    return out
+
+
+def language_of(text: str) -> str:
+    """The language of ``text`` as an ISO 639-1 code among :data:`STEMMED_LANGUAGES`'
+    keys, by counting each language's function words; "en" when nothing else clearly
+    leads (short or mixed texts, and languages without a stemmer here)."""
+    found = _WORD.findall(fold(text))
+    lists = _function_words()
+    counts = {code: sum(1 for w in found if w in lists[code]) for code in lists}
+    best = max(counts, key=lambda c: counts[c])
+    if best != "en" and counts[best] >= MIN_LANGUAGE_EVIDENCE and counts[best] > counts["en"]:
+        return best
+    return "en"
+
+
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    cache: dict[str, Stemmer.Stemmer] | None = getattr(_stemmers, "cache", None)
+    if cache is None:
+        cache = _stemmers.cache = {}
+    if language not in cache:
+        cache[language] = Stemmer.Stemmer(STEMMED_LANGUAGES[language])
+    return cache[language]
+
+
+def stems(text: str, language: str | None = None) -> list[str]:
+    """:func:`words` reduced to their Snowball stems in ``language`` (an ISO 639-1 code
+    of :data:`STEMMED_LANGUAGES`; detected from ``text`` when None), so "retained",
+    "retaining" and "retains" are one word. Words with a digit, hyphen or underscore
+    (identifiers, article and form numbers) are kept whole; the language's function
+    words are dropped as stop words."""
+    found = words(text)
+    if not found:
+        return []
+    language = language or language_of(text)
+    found = _kept(text, language)  # its function words in plain ASCII ("die", "wir") too
+    stemmer = _stemmer(language)
+    plain = [i for i, w in enumerate(found) if w.isalpha()]
+    for i, stem in zip(plain, stemmer.stemWords([found[i] for i in plain]), strict=True):
+        found[i] = stem
+    return found
+
+
+def _kept(text: str, language: str) -> list[str]:
+    """:func:`words` less ``language``'s function words: the words :func:`stems` stems."""
+    if language == "en":
+        return words(text)
+    return [w for w in words(text) if w not in _function_words()[language]]
+
+
+def terms(text: str, language: str | None = None) -> list[str]:
+    """The index's terms: each word's stem (:func:`stems`) and, when it differs, the
+    word itself, so a question whose language is told apart from its passage's (a
+    two-word Greek question, a German one without function words) still meets the
+    passage's own word forms."""
+    out: list[str] = []
+    language = language or language_of(text)
+    for word, stem in zip(_kept(text, language), stems(text, language), strict=True):
+        out.append(stem)
+        if stem != word:
+            out.append(word)
     return out
 
 
@@ -135,7 +227,8 @@ class LexicalIndex:
             self._bm25.index(tokens, show_progress=False)
 
     def search(self, query: str, n: int) -> list[LexicalHit]:
-        q_terms = list(dict.fromkeys(terms(query)))
+        language = language_of(query)
+        q_terms = list(dict.fromkeys(terms(query, language)))
         if not q_terms or not self.chunk_ids:
             return []
         known = [t for t in q_terms if t in self._bm25.vocab_dict]
@@ -144,13 +237,16 @@ class LexicalIndex:
         k = min(n, len(self.chunk_ids))
         docs, scores = self._bm25.retrieve([known], k=k, show_progress=False)
         hits = []
-        wanted = set(q_terms)
+        # Coverage counts words: one is present when its stem or its own form is.
+        pairs = list(zip(stems(query, language), _kept(query, language), strict=True))
+        wanted = list(dict.fromkeys(pairs))
         for idx, score in zip(
             np.asarray(docs[0]).tolist(), np.asarray(scores[0]).tolist(), strict=True
         ):
             if score <= 0:
                 continue
-            coverage = len(wanted & self._term_sets[idx]) / len(wanted)
+            have = self._term_sets[idx]
+            coverage = sum(1 for st, w in wanted if st in have or w in have) / len(wanted)
             hits.append(LexicalHit(self.chunk_ids[idx], float(score), coverage))
         return hits
 
