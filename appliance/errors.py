@@ -91,6 +91,16 @@ class SignInFailed(ApplianceError):
     """Wrong username or password, or a locked or disabled account."""
 
 
+class ProviderRefused(SignInFailed):
+    """An OpenID Connect sign-in that must not go ahead (state mismatch, an expired or
+    replayed answer, the provider's refusal, an ID token that does not check out):
+    ``reason`` (for the audit trail) says why, the message what the person can do."""
+
+    def __init__(self, message: str, reason: str = "refused by the OpenID provider") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class AccountError(ApplianceError):
     """A user, group or grant cannot be created or changed as asked."""
 
@@ -257,6 +267,7 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
         403, "permission_error", "permission_denied", EXIT_NOT_ALLOWED, "Not allowed"
     ),
     SignInFailed: _request(400, EXIT_NOT_ALLOWED),
+    ProviderRefused: _request(401, EXIT_NOT_ALLOWED, "Sign-in refused"),
     DirectoryUnavailable: ErrorKind(
         503, "server_error", "directory_unavailable", EXIT_CONFIG, "Sign-in unavailable"
     ),

@@ -35,7 +35,8 @@ def _uvicorn_lines(app, emit) -> str:  # type: ignore[no-untyped-def]
     handler = logging.StreamHandler(stream)
     handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s", use_colors=True))
     logger.addHandler(handler)
-    old_level, logger.level = logger.level, logging.INFO
+    old_level = logger.level
+    logger.setLevel(logging.INFO)  # clears the logger cache (a plain assignment does not)
     install_log_filter(app.privacy, app.settings.log_policy, "uvicorn")
     try:
         emit(logger)
@@ -209,9 +210,10 @@ def test_doctor_says_not_checked_and_lists_one_line_per_model(tmp_path: Path) ->
     (trail,) = [c for c in report["checks"] if c["name"] == "audit trail"]
     assert trail["checked"] is False
     models = [c for c in report["checks"] if re.match(r"\S+ model ", c["name"])]
-    assert len(models) == 3, [c["name"] for c in models]  # chat, embedding, PII (spaCy)
+    # chat, two embedders (the default and the multilingual option), PII (spaCy)
+    assert len(models) == 4, [c["name"] for c in models]
     listing = run_cli("models", "verify", "--quick", data_dir=data).stdout.splitlines()
-    assert len([line for line in listing if line.startswith("  ")]) == 3, listing
+    assert len([line for line in listing if line.startswith("  ")]) == 4, listing
 
 
 # -- audit bundles -------------------------------------------------------------------------

@@ -182,6 +182,9 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/"): ("", 303),
     ("GET", "/signin"): ("", 200),
     ("POST", "/signin"): ("", 403),
+    # OpenID Connect is not configured on this site: nothing to start, nothing to finish.
+    ("GET", "/signin/oidc"): ("", 404),
+    ("GET", "/signin/oidc/callback"): ("", 401),
     ("POST", "/signout"): ("", 303),
     ("GET", "/account/password"): ("", 200),
     ("POST", "/account/password"): ("", 400),

@@ -47,7 +47,7 @@ from joserfc.jwk import KeySet
 from appliance.accounts.directory import DirectoryIdentity
 from appliance.config import Settings
 from appliance.crypto import DataKey, Keyring
-from appliance.errors import CryptoError, DirectoryUnavailable, SignInFailed
+from appliance.errors import CryptoError, DirectoryUnavailable, ProviderRefused
 
 SOURCE = "oidc"
 PENDING_MINUTES = 10  # from the click on "Sign in with …" to the provider's answer
@@ -55,15 +55,6 @@ TIMEOUT_SECONDS = 10.0
 # Symmetric (HS*) and unsigned ID tokens are never accepted: only the provider's keys.
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 _KEY_SCOPE, _KEY_OWNER = "system", "oidc"  # the data key sealing pending sign-ins and tokens
-
-
-class ProviderRefused(SignInFailed):
-    """An OpenID sign-in that must not go ahead: ``reason`` (for the audit trail) says
-    why, the message what the person can do."""
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 def _b64(data: bytes) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from appliance.accounts.oidc import OpenIdConnect, ProviderRefused
-from appliance.errors import DirectoryUnavailable, SignInFailed
+from appliance.accounts.oidc import OpenIdConnect
+from appliance.errors import DirectoryUnavailable, ProviderRefused, SignInFailed
 from appliance.startup import Parts
 
 
