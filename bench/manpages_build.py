@@ -4,14 +4,14 @@ The multilingual retrieval set of record (``bench_multilingual.py --set manpages
 is made of text nobody on the team wrote: the manual pages of a few Debian
 commands in English and in their German, French, Italian and Polish translations
 (translators of the manpages-l10n project and of the programs' own projects,
-shipped by the packages that own the pages: man-db, apt, debianutils). This script renders each page with
-groff, cuts it into passages (the one-line NAME, each paragraph of the first
-section after the synopsis, each option entry: tag plus its description) and
-keeps, for each language but English, only passages that are translated (a
+shipped by the packages that own the pages: man-db, apt, debianutils). This
+script renders each page with groff, cuts it into passages (the one-line NAME,
+each paragraph of the first section after the synopsis, each option entry: tag
+plus its description) and keeps, for each language but English, only passages that are translated (a
 passage whose text equals the English one, or that reads as English by a
 stop-word count, is dropped: the translations are partial).
 
-Passage ids are ``page#key``: the key is the option's first flag (``usermod.8#-L``),
+Passage ids are ``page#key``: the key is the option's first flag (``man.1#-k``),
 ``name``, or ``p<N>`` for the N-th paragraph of the description; option ids are
 the same in every language, paragraph ids need not be.
 
@@ -44,11 +44,11 @@ PAGES = (
     "savelog.8",
 )
 _STOP = {
-    "en": "the of and to is a in be that for are this with by or not if it as an will".split(),
-    "de": "der die das und ist zu den nicht von mit ein eine für wird sich auf dem des oder".split(),
-    "fr": "le la les de des et est un une pour que dans du en pas sur par ne être avec".split(),
-    "it": "il la le di e è un una per che non del della dei da con in si essere sono".split(),
-    "pl": "i w się nie na jest z do że to być jako lub przez dla od po jeśli o".split(),
+    "en": "the of and to is a in be that for are this with by or not if it as an will",
+    "de": "der die das und ist zu den nicht von mit ein eine für wird sich auf dem des oder",
+    "fr": "le la les de des et est un une pour que dans du en pas sur par ne être avec",
+    "it": "il la le di e è un una per che non del della dei da con in si essere sono",
+    "pl": "i w się nie na jest z do że to być jako lub przez dla od po jeśli o",
 }
 _OPT = re.compile(r"^ {7}(-\S.*)$")
 _BODY = re.compile(r"^ {8,}(\S.*)$")
@@ -87,7 +87,7 @@ def passages(lines: list[str], page: str) -> list[tuple[str, str]]:
     n_para = 0
     for index, body in enumerate(sections[2:], start=2):
         current: tuple[str, list[str]] | None = None
-        for line in body + [""]:
+        for line in [*body, ""]:
             opt = _OPT.match(line)
             if opt:
                 if current:
@@ -114,7 +114,8 @@ def passages(lines: list[str], page: str) -> list[tuple[str, str]]:
 
 def _stop_share(text: str, lang: str) -> float:
     words = re.findall(r"\w+", text.lower())
-    return sum(w in _STOP[lang] for w in words) / max(1, len(words))
+    stop = set(_STOP[lang].split())
+    return sum(w in stop for w in words) / max(1, len(words))
 
 
 def translated(text: str, lang: str, english: str | None) -> bool:
