@@ -3,8 +3,8 @@
 The multilingual retrieval set of record (``bench_multilingual.py --set manpages``)
 is made of text nobody on the team wrote: the manual pages of a few Debian
 commands in English and in their German, French, Italian and Polish translations
-(translators of the manpages-l10n project and of the programs' own projects,
-shipped by the packages that own the pages: man-db, apt, debianutils). This
+(by their volunteer translators, credited in each page; shipped by the packages
+that own the pages: man-db, apt, debianutils). This
 script renders each page with groff, cuts it into passages (the one-line NAME,
 each paragraph of the first section after the synopsis, each option entry: tag
 plus its description) and keeps, for each language but English, only passages that are translated (a
@@ -15,9 +15,12 @@ Passage ids are ``page#key``: the key is the option's first flag (``man.1#-k``),
 ``name``, or ``p<N>`` for the N-th paragraph of the description; option ids are
 the same in every language, paragraph ids need not be.
 
-Only needed to rebuild the data file (the benchmark reads the JSONL); needs, for
-the build only, ``apt-get install man-db groff-base manpages manpages-de
-manpages-fr manpages-it manpages-pl`` (not part of ``make setup``):
+Only needed to rebuild the data file (the benchmark reads the JSONL). The pages
+come with the programs' own Debian packages (man-db, apt, debianutils: their
+translations are theirs, not manpages-de/-fr/-it/-pl's, which lack these pages
+or, for the shadow suite, leave them mostly in English); rendering needs groff:
+``apt-get install man-db groff-base`` on a system whose dpkg keeps manual pages
+(not part of ``make setup``):
 
     .venv/bin/python bench/manpages_build.py
 """

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "manpages_passages.jsonl"
 LANGUAGES = ("en", "de", "fr", "it", "pl")
 
-QUESTIONS: list[dict[str, object]] = [
+QUESTIONS: list[dict[str, Any]] = [
     {
         "gold": ["man.1#-f", "whatis.1#name"],
         "q": {
