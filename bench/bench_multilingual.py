@@ -232,9 +232,9 @@ def main_manpages() -> None:
                     ranked = []
                     for i in range(len(golds)):
                         hits = app.retrieve(question(i, lang), f"man-{lang}", K)
-                        ranked.append(
-                            [ps[int(Path(h.source).stem.split("-")[1])]["id"] for h in hits]
-                        )
+                        found = [int(Path(h.source).stem.split("-")[1]) for h in hits]
+                        ranked.append([ps[j]["id"] for j in found])
+                        short[name][lang] = short[name].get(lang, 0) + (len(hits) < K)
                     results[name][lang] = _recall_gold(ranked, golds)
         finally:
             app.close()
