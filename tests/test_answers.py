@@ -338,6 +338,40 @@ def test_a_true_sentence_that_does_not_answer_the_question_is_not_verified(embed
     assert until.supported
 
 
+def test_a_sentence_that_restates_a_how_long_question_is_not_its_answer(embedder) -> None:
+    """The README's chat screenshot (30 Nov): for "How long must the bank keep customer
+    transaction records?" the model's verified answer was the policy's purpose, which
+    says "how long" and "retention period" but no duration; its wording is close to the
+    question's, so the similarity bar let it through."""
+    from appliance.rag.retrieval import Hit
+
+    purpose = (
+        "This policy sets out how long Northbridge Savings Bank (the Bank) keeps the "
+        "records it creates and receives in the course of its business, and how those "
+        "records are destroyed when their retention period ends."
+    )
+    hit = Hit(
+        "c1",
+        "d1",
+        "retention.pdf",
+        "Record Retention Policy",
+        1,
+        "1. Purpose",
+        purpose,
+        1,
+        0.6,
+        1,
+        1,
+    )
+    checker = AnswerChecker(
+        "How long must the bank keep customer transaction records?", [hit], embedder.embed
+    )
+    verdict = checker.check(purpose[:-1] + " [1].")
+    assert not verdict.supported and verdict.reason == "does not answer the question"
+    counts = AnswerChecker("How many copies does the bank keep?", [hit], embedder.embed)
+    assert counts.check(purpose[:-1] + " [1].").reason == "does not answer the question"
+
+
 def test_without_an_embedder_the_kind_of_fact_asked_for_still_counts() -> None:
     checker = _retention_checker()
     assert checker.check("The owner is the Head of Retail Operations [1].").reason == (

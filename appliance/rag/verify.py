@@ -279,6 +279,22 @@ _YES_NO = re.compile(
 )
 
 
+# A sentence that says "how long", "how many" or "how much" itself describes what a
+# text is about ("This policy sets out how long the Bank keeps the records it creates
+# ... when their retention period ends"): without the duration or number asked for,
+# it restates the question, however close its wording is to it.
+_RESTATES = re.compile(r"\bhow\s+(?:long|many|much)\b", re.IGNORECASE)
+
+
+def restates_question(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` only restates a "how long / how many / how much" question:
+    it names what is asked ("sets out how long ...") without the duration or number."""
+    kind = question_kind(question)
+    if kind not in ("duration", "number", "amount") or not _RESTATES.search(sentence):
+        return False
+    return cue(kind, sentence) == 0
+
+
 def answers_kind(question: str, sentence: str) -> bool:
     """Whether ``sentence`` holds the kind of fact ``question`` asks for (a duration or a
     word of time for "how long", a number for "how many" or "how much"); True for
@@ -469,7 +485,7 @@ class AnswerChecker:
             off_topic = similarity < MIN_ANSWER_SIMILARITY or (
                 not kind_ok and similarity < MIN_ANSWER_SIMILARITY_WITHOUT_CUE
             )
-        if off_topic:
+        if off_topic or restates_question(self.question, check.text):
             return replace(check, cited_by=None, supported=False, reason=DOES_NOT_ANSWER)
         return check
 
