@@ -20,6 +20,7 @@ import click
 from appliance import __version__
 from appliance.cli import (
     audit,
+    compare,
     backup,
     gdpr,
     jobs,
@@ -72,6 +73,7 @@ for _command in (
     questions.ingest,
     questions.retrieve,
     questions.ask,
+    compare.compare,
     models.models,
     setup.doctor,
     library.collections,

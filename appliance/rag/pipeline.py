@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 from sqlalchemy import select
@@ -53,6 +53,9 @@ from appliance.store.database import Database
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vault import DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
+
+if TYPE_CHECKING:
+    from appliance.rag.compare import Comparison
 
 # Tokens kept free in the context window beyond the answer's max_tokens.
 _CONTEXT_MARGIN = 32
@@ -391,6 +394,24 @@ class Pipeline:
             policy_digest=policy.digest,
         )
         return info, self.vault.read_original(col.id, document_id)
+
+    def compare_documents(
+        self,
+        old_id: str,
+        new_id: str,
+        who: Caller,
+        *,
+        reveal: bool = False,
+        summarise: bool = True,
+        cancel: threading.Event | None = None,
+    ) -> Comparison:
+        """Two versions of a document compared section by section (see
+        :mod:`appliance.rag.compare`); recorded as ``document.compare``."""
+        from appliance.rag.compare import DocumentComparer
+
+        return DocumentComparer(self).compare(
+            old_id, new_id, who, reveal=reveal, summarise=summarise, cancel=cancel
+        )
 
     def delete_document(self, document_id: str, who: Caller | None = None) -> DocumentInfo:
         who = who or Caller.local()

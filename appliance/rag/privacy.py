@@ -223,33 +223,34 @@ class PrivacyGate:
 
     def context_hits(self, hits: list[Hit], question: ProtectedQuestion) -> list[Hit]:
         """Passages as the model may see them (context stage), in the conversation's terms."""
-        policy, scope = question.policy, question.scope
         mapping = self.registry.document_pseudonyms(h.document_id for h in hits)
         out = []
         for hit in hits:
-            known = mapping.get(hit.document_id, {})
-
-            def swap(m: re.Match[str], known: dict[str, tuple[str, str]] = known) -> str:
-                found = known.get(m.group(0))
-                if found is None:
-                    # Erased (key shredded) or unknown: never let a document's placeholder
-                    # pass as one of the conversation's, which may stand for someone else.
-                    return f"[{m.group(1)}]"
-                entity_type, value = found
-                action = policy.action(entity_type, "context")
-                if action == "block":
-                    raise PiiBlocked([entity_type], "context", policy)
-                return replacement(action, entity_type, value, scope)
-
-            out.append(
-                replace(
-                    hit,
-                    text=PLACEHOLDER.sub(swap, hit.text),
-                    title=PLACEHOLDER.sub(swap, hit.title),
-                    section=PLACEHOLDER.sub(swap, hit.section),
-                )
-            )
+            swap = self.context_swap(mapping.get(hit.document_id, {}), question)
+            out.append(replace(hit, text=swap(hit.text), title=swap(hit.title), section=swap(hit.section)))
         return out
+
+    def context_swap(
+        self, known: dict[str, tuple[str, str]], question: ProtectedQuestion
+    ) -> Callable[[str], str]:
+        """The context stage for one document's texts: its placeholders (``known``:
+        placeholder -> (type, value), from :meth:`IdentifierRegistry.document_pseudonyms`)
+        rewritten into ``question``'s scope per its policy (raises :class:`PiiBlocked`)."""
+        policy, scope = question.policy, question.scope
+
+        def swap(m: re.Match[str]) -> str:
+            found = known.get(m.group(0))
+            if found is None:
+                # Erased (key shredded) or unknown: never let a document's placeholder
+                # pass as one of the conversation's, which may stand for someone else.
+                return f"[{m.group(1)}]"
+            entity_type, value = found
+            action = policy.action(entity_type, "context")
+            if action == "block":
+                raise PiiBlocked([entity_type], "context", policy)
+            return replacement(action, entity_type, value, scope)
+
+        return lambda text: PLACEHOLDER.sub(swap, text)
 
     def answer_filter(self, question: ProtectedQuestion, reveal: bool) -> Callable[[str], str]:
         """What the answer stage does to each sentence the model writes."""

@@ -18,6 +18,7 @@ from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import ChatMessage
 from appliance.llm.registry import ModelChoice
 from appliance.llm.scheduler import Scheduler
+from appliance.rag.compare import Comparison
 from appliance.rag.documents import DEFAULT_COLLECTION, IngestResult
 from appliance.rag.pipeline import AnswerStream
 from appliance.rag.privacy import ProtectedQuestion
@@ -65,6 +66,38 @@ class Questions(Usage):
         (shredded). Raises :class:`CollectionNotFound` for an unknown document or
         one of a collection the caller may not contribute to."""
         return self.pipeline.delete_document(document_id, who)
+
+    def compare_documents(
+        self,
+        old_id: str,
+        new_id: str,
+        who: Caller | None = None,
+        *,
+        reveal: bool = False,
+        summarise: bool = True,
+        cancel: threading.Event | None = None,
+    ) -> Comparison:
+        """Compare two versions of a document (ids ``old_id``, ``new_id``): the sections
+        added, removed, changed (with the sentences removed and added) and moved, found
+        by aligning sections, not by the model; each change summarised by the model in
+        one or two sentences citing both versions when the summary passes verification
+        (``summarise``: False skips the model). Placeholders are shown unless ``reveal``
+        and both collections' policies let the caller's role re-identify.
+
+        Raises :class:`CollectionNotFound` for a document that does not exist or whose
+        collection the caller may not read (recorded as ``access.denied``),
+        :class:`NotAllowed` for a reveal the role may not make, :class:`DocumentError`
+        when both ids are the same, :class:`PiiBlocked` when a policy's context stage
+        blocks a value the documents hold. Recorded as ``document.compare`` (ids and
+        counts, never text)."""
+        return self.pipeline.compare_documents(
+            old_id,
+            new_id,
+            who or Caller.local(),
+            reveal=reveal,
+            summarise=summarise,
+            cancel=cancel,
+        )
 
     def retrieve(
         self,

@@ -1,4 +1,5 @@
-"""The OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/embeddings.
+"""The OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/embeddings (and
+/v1/documents/compare, the appliance's own).
 
 Tools that speak the OpenAI protocol point their ``base_url`` here and send a
 user's API key as ``Authorization: Bearer``. Every request takes the same path
@@ -471,6 +472,30 @@ def embeddings(
         "model": body.model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
+
+
+class CompareRequest(BaseModel):
+    """``POST /v1/documents/compare``: two document ids, old then new."""
+
+    model_config = ConfigDict(extra="ignore")
+    old: str = Field(max_length=64)
+    new: str = Field(max_length=64)
+    reveal: bool = False
+    summaries: bool = True
+
+
+@router.post("/documents/compare")
+def compare_documents(
+    request: Request, body: CompareRequest, user: User = Depends(api_user)
+) -> dict[str, Any]:
+    """Two versions of a document compared section by section (``appliance compare``)."""
+    state = web(request)
+    state.limits.hit("compare", user.name, state.settings.chat_rate_per_minute)
+    result = state.appliance.compare_documents(
+        body.old, body.new, user.caller(), reveal=body.reveal, summarise=body.summaries
+    )
+    state.metrics.requests.labels("compare", "200").inc()
+    return {"object": "document.comparison", **result.as_json()}
 
 
 # -- errors and metrics --------------------------------------------------------------------

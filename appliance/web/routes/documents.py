@@ -1,5 +1,6 @@
 """Documents: upload (with progress), per-file status, delete, the cited page of a
-source, and the original file for roles the policy lets re-identify."""
+source, the original file for roles the policy lets re-identify, and the comparison
+of two versions of a document."""
 
 from __future__ import annotations
 
@@ -129,6 +130,30 @@ def delete(request: Request, document_id: str, user: User = Depends(signed_in)) 
     collection = next((c.name for c, _ in app.collections() if c.id == info.collection_id), "")
     return RedirectResponse(
         f"/documents?collection={quote(collection)}&done=document-deleted", status_code=303
+    )
+
+
+@router.get("/documents/compare")
+def compare(
+    request: Request,
+    old: str = Query(..., max_length=64),
+    new: str = Query(..., max_length=64),
+    reveal: bool = False,
+    user: User = Depends(signed_in),
+) -> Response:
+    """Two versions of a document side by side: changes, their summaries, moves."""
+    state = web(request)
+    app = state.appliance
+    result = app.compare_documents(old, new, user.caller(), reveal=reveal)
+    policies = [app.policy_of(app.document_collection(d)) for d in (old, new)]
+    return state.render(
+        request,
+        "compare.html",
+        result=result,
+        counts=result.counts(),
+        collection=app.document_collection(new),
+        reveal=reveal,
+        may_reveal=all(p.may_reidentify(user.role) for p in policies),
     )
 
 
