@@ -333,3 +333,45 @@ def test_pick_document_by_id_or_name(versions) -> None:  # type: ignore[no-untyp
     docs = app.documents("policies-2024")
     assert pick_document(old_id, docs).id == old_id
     assert pick_document("records-policy-2024.docx", docs).id == old_id
+
+
+def test_staff_compare_in_the_browser_and_through_the_api(versions) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from appliance.accounts import Accounts
+    from appliance.web import create_app
+    from tests.webtools import sign_in
+
+    app, old_id, new_id = versions
+    who = Caller.local()
+    accounts = Accounts(app.db, app.audit, app.settings)
+    accounts.create_user("sam", "staff", who, password="violet-harbour-crane-82")
+    accounts.grant("policies", who, user="sam")
+    accounts.grant("policies-2024", who, user="sam")
+    key = accounts.create_api_key("sam", "test", who)
+    web = create_app(app, maintenance=False)
+    with TestClient(web) as client:
+        assert sign_in(client, "sam", "violet-harbour-crane-82").status_code == 303
+        page = client.get(f"/documents/compare?old={old_id}&new={new_id}")
+        assert page.status_code == 200, page.text
+        html = page.text
+        assert "2</strong> changed" in html and "3</strong> unchanged" in html
+        assert "Paper records are scanned within 30 days" in html
+        assert f"/documents/{old_id}/source?page=3" in html  # the old Retention section
+        assert "Thistlewood" not in html and "Show personal data" not in html  # staff
+        api = TestClient(web)
+        reply = api.post(
+            "/v1/documents/compare",
+            json={"old": old_id, "new": new_id, "summaries": False},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        assert body["object"] == "document.comparison"
+        assert body["counts"]["changed"] == 2 and body["counts"]["moved"] == 1
+        refused = api.post(
+            "/v1/documents/compare",
+            json={"old": old_id, "new": "no-such-document", "summaries": False},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert refused.status_code == 404

@@ -197,6 +197,7 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/documents/{document_id}/delete"): ("", 404),
     ("GET", "/documents/{document_id}/source"): ("", 404),
     ("GET", "/documents/{document_id}/original"): ("", 404),
+    ("GET", "/documents/compare"): ("old={document_id}&new={public_id}", 404),
     ("GET", "/compliance/audit"): ("", 403),
     ("POST", "/compliance/audit/verify"): ("", 403),
     ("POST", "/compliance/audit/export"): ("", 403),
@@ -233,6 +234,7 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/v1/models/{model_id:path}"): ("", 401),
     ("POST", "/v1/chat/completions"): ("", 401),
     ("POST", "/v1/embeddings"): ("", 401),
+    ("POST", "/v1/documents/compare"): ("", 401),
     ("GET", "/metrics"): ("", 403),
 }
 
@@ -270,6 +272,7 @@ def test_staff_reach_nothing_of_a_collection_not_granted_to_them(site: Site) -> 
         "model_id": "rag:records",
         "conversation_id": conv_id,
         "document_id": site.secret_doc,
+        "public_id": site.public_doc,
         "username": "olga",
         "name": "records",
     }
@@ -277,7 +280,8 @@ def test_staff_reach_nothing_of_a_collection_not_granted_to_them(site: Site) -> 
     for (method, path), (query, expected) in ROUTE_CHECKS.items():
         if path in ("/signout", "/signin"):
             continue
-        url = path.replace(":path}", "}").format(**params) + (f"?{query}" if query else "")
+        url = path.replace(":path}", "}").format(**params)
+        url += f"?{query.format(**params)}" if query else ""
         csrf = page_csrf(sam)
         form = {"csrf": csrf, "collection": "records", "question": "refunds IBAN"}
         if method == "GET":

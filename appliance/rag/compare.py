@@ -74,9 +74,13 @@ _SUMMARY_WORDS = (
     "changed add adds added remove removes removed delete deleted now instead text "
     "sentence sentences document policy update updated"
 )
+# "3.", "3.2", "3)", "IV.", "a)", "Section 3:", "Article 12", "§ 4", "Part A" before a title.
 _NUMBERING = re.compile(
-    r"^\s*(?:(?:section|article|art\.?|clause|part|chapter|annex|appendix|§)\s*)?"
-    r"(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])?[.):]?\s+",
+    r"^\s*(?:"
+    r"(?:section|article|art\.?|clause|part|chapter|annex|appendix|§)\s*"
+    r"(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]?"
+    r"|\d+(?:\.\d+)*[.):]?|[ivxlc]+[.):]|[a-z][.)]"
+    r")\s+",
     re.IGNORECASE,
 )
 
@@ -85,7 +89,7 @@ def normalise_title(title: str) -> str:
     """A section's own heading (the last of its path), numbering and case set aside:
     "Policy > 3. Retention periods" -> "retention periods"."""
     own = title.rsplit(" > ", 1)[-1]
-    stripped = _NUMBERING.sub("", own, count=1) if _NUMBERING.match(own) else own
+    stripped = _NUMBERING.sub("", own, count=1)
     return " ".join((stripped or own).casefold().split())
 
 
