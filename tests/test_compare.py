@@ -166,10 +166,15 @@ def test_sentence_diff_names_the_sentences() -> None:
 
 def test_a_summary_is_checked_against_both_versions() -> None:
     cited = ["3. Retention periods", RETENTION_V1, "5. Retention periods", RETENTION_V2]
-    changed = [*sentence_diff(RETENTION_V1, RETENTION_V2)[0], *sentence_diff(RETENTION_V1, RETENTION_V2)[1]]
+    changed = [
+        *sentence_diff(RETENTION_V1, RETENTION_V2)[0],
+        *sentence_diff(RETENTION_V1, RETENTION_V2)[1],
+    ]
     good = "Customer account records are now kept for 7 years instead of 6 years."
     assert check_change_summary(good, cited, changed) == ""
-    assert "“8 year”" in check_change_summary("Account records are kept for 8 years.", cited, changed)
+    assert "“8 year”" in check_change_summary(
+        "Account records are kept for 8 years.", cited, changed
+    )
     assert check_change_summary("The Board meets monthly.", cited, changed)
     assert check_change_summary("", cited, changed) == "the model wrote nothing"
 
@@ -221,7 +226,9 @@ def test_comparing_two_versions_lists_exactly_the_sections_that_changed(versions
     )
     storage = next(c for c in result.changes if _own(c.title) == "storage")
     assert storage.removed == ()
-    assert storage.added == ("Paper records are scanned within 30 days and the paper copies destroyed.",)
+    assert storage.added == (
+        "Paper records are scanned within 30 days and the paper copies destroyed.",
+    )
     # Each change cites its section in both versions, with pages (one section a page).
     for change in result.changes:
         if change.kind == "changed":
@@ -242,11 +249,14 @@ def test_comparing_two_versions_lists_exactly_the_sections_that_changed(versions
             if change.new:
                 cited += [change.new.title, new_sections[change.new.index].text]
             # placeholders aside (the comparison's scope is not the documents')
-            assert check_change_summary(
-                _no_placeholders(change.summary),
-                [_no_placeholders(t) for t in cited],
-                [_no_placeholders(s) for s in (*change.removed, *change.added)],
-            ) == "", change.summary
+            assert (
+                check_change_summary(
+                    _no_placeholders(change.summary),
+                    [_no_placeholders(t) for t in cited],
+                    [_no_placeholders(s) for s in (*change.removed, *change.added)],
+                )
+                == ""
+            ), change.summary
         assert change.removed or change.added
     # The comparison is recorded: ids and counts, never text or names.
     record = _last(app, "document.compare")

@@ -20,8 +20,8 @@ import click
 from appliance import __version__
 from appliance.cli import (
     audit,
-    compare,
     backup,
+    compare,
     gdpr,
     jobs,
     keys,

@@ -124,10 +124,12 @@ class Alignment:
 def _in_order(pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
     """The longest run of ``pairs`` (sorted by old index) whose new indices rise too."""
     best: list[list[tuple[int, int]]] = []
+    empty: list[tuple[int, int]] = []
     for pair in pairs:
-        run = max((r for r in best if r[-1][1] < pair[1]), key=len, default=[])
+        run = max((r for r in best if r[-1][1] < pair[1]), key=len, default=empty)
         best.append([*run, pair])
-    return set(max(best, key=len, default=[]))
+    longest = max(best, key=len) if best else empty
+    return set(longest)
 
 
 def align_sections(old: Sequence[Section], new: Sequence[Section]) -> Alignment:
@@ -360,7 +362,9 @@ def diff_sections(
         changes.append((j, change))
     for j in alignment.added:
         b = new[j]
-        changes.append((j, SectionChange("added", None, _ref(b), (), tuple(split_sentences(b.text)))))
+        changes.append(
+            (j, SectionChange("added", None, _ref(b), (), tuple(split_sentences(b.text))))
+        )
     for i in alignment.removed:
         a = old[i]
         # A removed section stands after the new section its predecessor became.
@@ -413,7 +417,8 @@ def summary_prompt(change: SectionChange, limit: int) -> str:
     title = title.rsplit(" > ", 1)[-1] or "the untitled opening"
 
     def listed(sentences: Sequence[str]) -> str:
-        out, used = [], 0
+        out: list[str] = []
+        used = 0
         for s in sentences:
             if used + len(s) > limit // 2 and out:
                 break
@@ -422,7 +427,10 @@ def summary_prompt(change: SectionChange, limit: int) -> str:
         return "\n".join(out)
 
     if change.kind == "added":
-        return f"A new section “{title}” was added. It says:\n{listed(change.added)}\nWhat does it add?"
+        return (
+            f"A new section “{title}” was added. It says:\n{listed(change.added)}\n"
+            "What does it add?"
+        )
     if change.kind == "removed":
         return (
             f"The section “{title}” was removed. It said:\n{listed(change.removed)}\n"
@@ -484,7 +492,9 @@ class DocumentComparer:
             raise DocumentError("compare two different documents (the same id was given twice).")
         p = self.pipeline
         old_col, new_col = self._readable(old_id, who), self._readable(new_id, who)
-        policies = [p.privacy.policy(p.library.get_collection(c).policy) for c in (old_col, new_col)]
+        policies = [
+            p.privacy.policy(p.library.get_collection(c).policy) for c in (old_col, new_col)
+        ]
         if reveal:
             for policy in policies:
                 if not policy.may_reidentify(who.role):
@@ -530,8 +540,10 @@ class DocumentComparer:
                 for answer_stage in filters:
                     raw = " ".join(answer_stage(s) for s in split_sentences(raw))
                 reason = check_change_summary(raw, cited, [*change.removed, *change.added])
-                summary = "" if reason else " ".join(
-                    CITATION.sub("", s).strip() for s in split_sentences(raw)
+                summary = (
+                    ""
+                    if reason
+                    else " ".join(CITATION.sub("", s).strip() for s in split_sentences(raw))
                 )
                 summarised.append(replace(change, summary=summary, reason=reason))
             changes = summarised

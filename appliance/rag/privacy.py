@@ -227,7 +227,9 @@ class PrivacyGate:
         out = []
         for hit in hits:
             swap = self.context_swap(mapping.get(hit.document_id, {}), question)
-            out.append(replace(hit, text=swap(hit.text), title=swap(hit.title), section=swap(hit.section)))
+            out.append(
+                replace(hit, text=swap(hit.text), title=swap(hit.title), section=swap(hit.section))
+            )
         return out
 
     def context_swap(
