@@ -62,9 +62,11 @@ if TYPE_CHECKING:
 # words in common keeps a section with one paragraph added matched, and two sections
 # about different things apart.
 MIN_SECTION_SIMILARITY = 0.5
-# A change summary must share at least this share of its content words with the
-# sentences that changed (verify.MIN_CITED_OVERLAP's bar for a cited sentence).
-MIN_SUMMARY_OVERLAP = 0.34
+# A change summary must take at least this share of its content words from the
+# sentences that changed (or the section's title): more than verify.MIN_CITED_OVERLAP
+# asks of a cited sentence (0.34), since a summary restates, and a small model pads
+# a summary with remarks of its own ("an important aspect to consider ...").
+MIN_SUMMARY_OVERLAP = 0.6
 # Changes summarised by the model at most per comparison; the rest are shown by
 # their sentences (a small model takes seconds per summary on 2 cores).
 MAX_SUMMARIES = 24
@@ -72,8 +74,11 @@ MAX_SUMMARIES = 24
 _SUMMARY_WORDS = (
     "section sections version versions old new previous revised revision change changes "
     "changed add adds added remove removes removed delete deleted now instead text "
-    "sentence sentences document policy update updated"
+    "sentence sentences document policy update updated also must longer shorter more "
+    "less rise rises raised increase increased decrease decreased reduce reduced extend "
+    "extended shorten shortened replace replaced replaces"
 )
+
 # "3.", "3.2", "3)", "IV.", "a)", "Section 3:", "Article 12", "§ 4", "Part A" before a title.
 _NUMBERING = re.compile(
     r"^\s*(?:"
@@ -207,12 +212,45 @@ def sentence_diff(old_text: str, new_text: str) -> tuple[tuple[str, ...], tuple[
     return tuple(removed), tuple(added)
 
 
-def check_change_summary(summary: str, cited: Sequence[str], changed: Sequence[str]) -> str:
-    """Why ``summary`` may not be shown ("" when it may): every specific of each of
-    its sentences (numbers, quantities, placeholders, named terms: see
-    :func:`appliance.rag.verify.specifics`) must occur in the ``cited`` texts (the old
-    and new sections, titles included), and its content words must overlap the
-    ``changed`` sentences by :data:`MIN_SUMMARY_OVERLAP`."""
+# The prompt's own layout copied back ("New version:\n- ...", "What changed?").
+_PROMPT_ECHO = re.compile(
+    r"(?:^|\n)\s*-\s|\b(?:before|after|section “[^”]*”)[.:]|\(nothing\)",
+    re.IGNORECASE,
+)
+
+
+def _values(sentences: Sequence[str]) -> set[str]:
+    """The numbers and quantities of ``sentences`` (see :func:`specifics`)."""
+    out: set[str] = set()
+    for sentence in sentences:
+        facts = specifics(sentence)
+        out |= facts.numbers | facts.quantities
+    return out
+
+
+def check_change_summary(
+    summary: str,
+    cited: Sequence[str],
+    removed: Sequence[str],
+    added: Sequence[str],
+    title: str = "",
+) -> str:
+    """Why ``summary`` of one change may not be shown ("" when it may).
+
+    - It is one or two sentences and does not copy the prompt's layout.
+    - Every specific of each sentence (numbers, quantities, placeholders, named terms:
+      :func:`appliance.rag.verify.specifics`) occurs in the ``cited`` texts (the old
+      and new sections, titles included), as for an answer's sentence.
+    - Where the change replaced a number, the summary names the new one, and never
+      an old one alone: "kept for 6 years" is in the cited old section, and wrong.
+    - Every content word (stemmed; words that only say a change happened, such as
+      "now", "instead", "increased", aside) occurs in the cited texts: a small model's
+      own words ("... and shredded") are where its summaries go wrong.
+    - At least :data:`MIN_SUMMARY_OVERLAP` of its content words are words of the
+      sentences ``removed`` or ``added`` (or of the section's ``title``), so it
+      describes the change, not the rest of the section."""
+    if _PROMPT_ECHO.search(summary):
+        return "copies the layout of the prompt"
     sentences = [CITATION.sub("", s).strip() for s in split_sentences(summary)]
     sentences = [s for s in sentences if s]
     if not sentences:
@@ -220,15 +258,27 @@ def check_change_summary(summary: str, cited: Sequence[str], changed: Sequence[s
     if len(sentences) > 2:
         return "longer than two sentences"
     passage = "\n".join(cited)
-    language = language_of(" ".join([passage, *changed]))
-    ignored = set(terms(_SUMMARY_WORDS, "en"))
-    changed_terms = set(terms(" ".join(changed), language))
     for sentence in sentences:
         missing = specifics(sentence).missing_from(passage)
         if missing:
             shown = ", ".join(f"“{m}”" for m in missing[:3])
             return f"{shown} not in the cited sections"
+    said_values = _values(sentences)
+    old_only = _values(removed) - _values(added)
+    new_only = _values(added) - _values(removed)
+    if removed and added and new_only and not said_values & new_only:
+        stale = sorted(said_values & old_only)
+        if stale:
+            return f"names the old version's “{stale[0]}” without the new value"
+        return f"does not name the new value (“{sorted(new_only)[0]}”)"
+    changed = [*removed, *added, title]
+    language = language_of(" ".join([passage, *changed]))
+    ignored = set(terms(_SUMMARY_WORDS, "en"))
     said = set(terms(" ".join(sentences), language)) - ignored
+    unsaid = sorted(said - set(terms(passage, language)))
+    if unsaid:
+        return f"“{unsaid[0]}” is not in the cited sections"
+    changed_terms = set(terms(" ".join(changed), language))
     if not said or len(said & changed_terms) / len(said) < MIN_SUMMARY_OVERLAP:
         return "does not describe the sentences that changed"
     return ""
@@ -404,45 +454,59 @@ def pick_document(reference: str, documents: Iterable[DocumentInfo]) -> Document
 # -- the model's summaries ----------------------------------------------------------------
 
 SUMMARY_SYSTEM = (
-    "You compare two versions of one section of a document. In one or two short "
-    "sentences, say what changed. Use only the words, numbers and names given. "
-    "Do not add anything else."
+    "You say what changed between two versions of a section of a document, in one "
+    "short sentence. Use only the words, numbers and names given."
 )
+# One worked example before the change itself: a 135M model answers in the example's
+# shape (one sentence naming the new value) far more often than from instructions.
+SUMMARY_EXAMPLE: list[tuple[str, str]] = [
+    (
+        "Section “Invoices”.\nBefore: Invoices are paid within 30 days.\n"
+        "After: Invoices are paid within 14 days.",
+        "Invoices are now paid within 14 days instead of 30 days.",
+    ),
+    (
+        "Section “Visitors”.\nBefore: Visitors sign in at reception.\n"
+        "After: Visitors sign in at reception. Visitors wear a badge at all times.",
+        "Visitors must now also wear a badge at all times.",
+    ),
+]
 
 
 def summary_prompt(change: SectionChange, limit: int) -> str:
     """The user message asking for ``change``'s summary (sentences cut to ``limit``
-    characters in all)."""
+    characters in all), in the shape of :data:`SUMMARY_EXAMPLE`."""
     title = normalise_text((change.new or change.old or SectionRef(0, "", ())).title)
     title = title.rsplit(" > ", 1)[-1] or "the untitled opening"
 
-    def listed(sentences: Sequence[str]) -> str:
+    def joined(sentences: Sequence[str]) -> str:
         out: list[str] = []
         used = 0
         for s in sentences:
             if used + len(s) > limit // 2 and out:
                 break
-            out.append(f"- {s}")
+            out.append(s)
             used += len(s)
-        return "\n".join(out)
+        return " ".join(out)
 
     if change.kind == "added":
-        return (
-            f"A new section “{title}” was added. It says:\n{listed(change.added)}\n"
-            "What does it add?"
-        )
+        return f"Section “{title}” is new.\nAfter: {joined(change.added)}"
     if change.kind == "removed":
-        return (
-            f"The section “{title}” was removed. It said:\n{listed(change.removed)}\n"
-            "What was removed?"
-        )
-    parts = [f"Section “{title}”."]
-    if change.removed:
-        parts.append(f"Old version:\n{listed(change.removed)}")
-    if change.added:
-        parts.append(f"New version:\n{listed(change.added)}")
-    parts.append("What changed?")
-    return "\n".join(parts)
+        return f"Section “{title}” was removed.\nBefore: {joined(change.removed)}"
+    before = joined(change.removed) or "(nothing)"
+    after = joined(change.added) or "(nothing)"
+    return f"Section “{title}”.\nBefore: {before}\nAfter: {after}"
+
+
+def summary_messages(change: SectionChange, limit: int) -> list[ChatMessage]:
+    """The chat messages asking for ``change``'s summary: instructions, the worked
+    example, the change."""
+    messages: list[ChatMessage] = [{"role": "system", "content": SUMMARY_SYSTEM}]
+    for asked, answered in SUMMARY_EXAMPLE:
+        messages.append({"role": "user", "content": asked})
+        messages.append({"role": "assistant", "content": answered})
+    messages.append({"role": "user", "content": summary_prompt(change, limit)})
+    return messages
 
 
 class DocumentComparer:
@@ -539,7 +603,10 @@ class DocumentComparer:
                 raw = write(change)
                 for answer_stage in filters:
                     raw = " ".join(answer_stage(s) for s in split_sentences(raw))
-                reason = check_change_summary(raw, cited, [*change.removed, *change.added])
+                own_title = (change.new or change.old or SectionRef(0, "", ())).title
+                reason = check_change_summary(
+                    raw, cited, change.removed, change.added, own_title.rsplit(" > ", 1)[-1]
+                )
                 summary = (
                     ""
                     if reason
@@ -606,10 +673,7 @@ class DocumentComparer:
         def write(change: SectionChange) -> str:
             limit = 2400
             while True:
-                messages: list[ChatMessage] = [
-                    {"role": "system", "content": SUMMARY_SYSTEM},
-                    {"role": "user", "content": summary_prompt(change, limit)},
-                ]
+                messages = summary_messages(change, limit)
                 if engine.prompt_tokens(messages) <= budget or limit < 200:
                     break
                 limit //= 2
