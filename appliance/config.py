@@ -195,6 +195,13 @@ class Settings(BaseSettings):
     # Per client address (sign-in) and per user (questions, uploads).
     signin_rate_per_minute: int = Field(default=20, ge=1)
     chat_rate_per_minute: int = Field(default=30, ge=1)
+    # Where those counts are kept: memory:// counts in each web process alone (one
+    # process); several processes or machines behind one proxy share a Redis
+    # (redis://HOST:PORT/DB) so a limit is one limit whichever process a request reaches.
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="rate-limit counters: memory:// (one process) or redis://HOST:PORT/DB",
+    )
     # Conversation history (sealed) is deleted after this many days.
     conversation_retention_days: int = Field(default=30, ge=1, le=3650)
 
@@ -237,6 +244,17 @@ class Settings(BaseSettings):
     # ... and by use-multilingual-v3, whose question-to-passage cosines run lower (median
     # 0.16 for the right passage on bench/bench_multilingual.py; bench/RESULTS.md).
     multilingual_min_dense_similarity: float = Field(default=0.15, ge=-1.0, le=1.0)
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _known_rate_limit_storage(cls, v: str) -> str:
+        schemes = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")
+        if not v.startswith(schemes):
+            raise ValueError(
+                "must be memory:// (one web process) or a Redis URL such as "
+                "redis://127.0.0.1:6379/0 (several processes)"
+            )
+        return v
 
     @field_validator("chunk_overlap_chars")
     @classmethod
