@@ -293,7 +293,9 @@ class OpenIdConnect:
         try:
             with self._db.session() as s:
                 s.execute(delete(OidcAnswer).where(OidcAnswer.expires_at < now))
-                s.add(OidcAnswer(state_hash=digest, expires_at=datetime.fromtimestamp(expires, UTC)))
+                s.add(
+                    OidcAnswer(state_hash=digest, expires_at=datetime.fromtimestamp(expires, UTC))
+                )
         except IntegrityError:
             raise ProviderRefused(
                 "this sign-in answer was used already; start again.", "answer replayed"

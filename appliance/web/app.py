@@ -288,7 +288,7 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     templates.env.globals["quote_href"] = quote_href
     templates.env.globals["passage_html"] = passage_html
     limits = RateLimits(settings.rate_limit_storage_url, appliance.rate_limit_name)
-    state = WebState(appliance, templates, limits, spool)
+    state = WebState(appliance, templates, spool, limits=limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -318,7 +318,6 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
             if worker is not None:  # a job under way may finish (its lease ends it anyway)
                 worker.join(timeout=10)
             appliance.service_stopping()
-            shutil.rmtree(spool, ignore_errors=True)
 
     app = FastAPI(
         title="Private AI appliance",

@@ -126,13 +126,16 @@ class RateLimits:
         name_key: Callable[[str, str], str] | None = None,
     ) -> None:
         self.shared = not storage_url.startswith("memory://")
+        storage: object
         try:
-            storage: Storage = storage_from_string(storage_url)
+            storage = storage_from_string(storage_url)
         except ConfigurationError as exc:
+            storage = exc
+        if not isinstance(storage, Storage):  # an error, or an async (async+...) storage
             raise ConfigError(
                 f"rate_limit_storage_url {_without_password(storage_url)!r} cannot be "
-                f"used ({exc}); use memory:// (one process) or redis://HOST:PORT/DB."
-            ) from None
+                f"used ({storage}); use memory:// (one process) or redis://HOST:PORT/DB."
+            )
         if self.shared and not storage.check():
             raise ConfigError(
                 f"the rate-limit storage at {_without_password(storage_url)} does not answer; "
