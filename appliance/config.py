@@ -7,6 +7,7 @@ an invalid one raises :class:`~appliance.errors.ConfigError` naming it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -114,6 +115,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     tls_cert: Path | None = Field(default=None, description="PEM certificate for HTTPS")
     tls_key: Path | None = Field(default=None, description="PEM private key for HTTPS")
+    # Reverse proxies in front of `appliance serve` (addresses or networks): from these
+    # peers only, the client's address and scheme are taken from X-Forwarded-For and
+    # X-Forwarded-Proto, so sign-in limits and the audit trail see the real client.
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="reverse proxies whose X-Forwarded-* are believed"
+    )
     # Sign-in sessions end after this much inactivity, and in any case after max hours.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=24 * 14)
@@ -244,6 +251,18 @@ class Settings(BaseSettings):
     # ... and by use-multilingual-v3, whose question-to-passage cosines run lower (median
     # 0.16 for the right passage on bench/bench_multilingual.py; bench/RESULTS.md).
     multilingual_min_dense_similarity: float = Field(default=0.15, ge=-1.0, le=1.0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.2 or 10.0.0.0/24)"
+                ) from None
+        return v
 
     @field_validator("rate_limit_storage_url")
     @classmethod
