@@ -378,3 +378,24 @@ def test_the_other_process_serves_when_one_is_killed(pair: Pair) -> None:
     sam_b = _on(pair.b, sam_a)
     assert sam_b.get("/chat", follow_redirects=False).status_code == 200
     assert sam_b.get("/documents?collection=default").status_code == 200
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+def test_a_shared_rate_limit_store_is_checked_at_start(tmp_path: Path) -> None:
+    from appliance.config import load_settings
+    from appliance.errors import ConfigError
+    from appliance.web.security import RateLimits
+
+    with pytest.raises(ConfigError, match="rate_limit_storage_url"):
+        load_settings(tmp_path, rate_limit_storage_url="mongodb://127.0.0.1/limits")
+    with pytest.raises(ConfigError, match="trusted_proxies"):
+        load_settings(tmp_path, trusted_proxies=["proxy.example.org"])
+    # A Redis that does not answer stops the start, the password kept out of the message.
+    closed = _free_port()
+    with pytest.raises(ConfigError, match="does not answer") as refused:
+        RateLimits(f"redis://:s3cret-word@127.0.0.1:{closed}/0")
+    assert "s3cret-word" not in str(refused.value) and "rate_limit_storage_url" in str(
+        refused.value
+    )

@@ -767,8 +767,27 @@ def _spooled(site: Site) -> list[Path]:
 
 
 def test_uploads_left_by_a_crash_are_removed_at_start(site: Site) -> None:
-    leftover = site.app.settings.incoming_dir / "tmpcrash" / "0" / "scan.txt"
+    import os
+    import shutil
+    import socket
+
+    incoming = site.app.settings.incoming_dir
+    leftover = incoming / "tmpcrash" / "0" / "scan.txt"
     leftover.parent.mkdir(parents=True)
     leftover.write_text(PEOPLE[0]["name"])
+    # The spools of other web processes: one that ended on this machine, one still
+    # running here (this test's parent), one on another machine sharing the folder.
+    host = socket.gethostname()
+    spools = {
+        name: incoming / name / "tmp1" / "0" / "scan.txt"
+        for name in (f"{host}-999999999", f"{host}-{os.getppid()}", "other-box-4242")
+    }
+    for path in spools.values():
+        path.parent.mkdir(parents=True)
+        path.write_text("an upload under way")
     create_app(site.app, maintenance=False)
+    kept = {path.relative_to(incoming).parts[0] for path in _spooled(site)}
+    assert kept == {f"{host}-{os.getppid()}", "other-box-4242"}
+    for name in kept:
+        shutil.rmtree(incoming / name)
     assert not _spooled(site)
