@@ -301,6 +301,8 @@ def test_a_document_uploaded_through_one_process_is_found_through_the_other(
 def test_a_grant_revoked_on_one_process_is_enforced_on_the_other(pair: Pair) -> None:
     sam_b = _signed_in(pair.b, "sam")
     assert sam_b.get("/documents?collection=default").status_code == 200
+    # Both processes appended to one audit trail: gapless, and it verifies.
+    assert pair.app.audit.verify().ok
     admin_a = _signed_in(pair.a, "ada")
     csrf = csrf_of(admin_a.get("/admin/collections").text)
     r = admin_a.post(
