@@ -7,6 +7,7 @@ an invalid one raises :class:`~appliance.errors.ConfigError` naming it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -114,6 +115,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     tls_cert: Path | None = Field(default=None, description="PEM certificate for HTTPS")
     tls_key: Path | None = Field(default=None, description="PEM private key for HTTPS")
+    # Reverse proxies in front of `appliance serve` (addresses or networks): from these
+    # peers only, the client's address and scheme are taken from X-Forwarded-For and
+    # X-Forwarded-Proto, so sign-in limits and the audit trail see the real client.
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="reverse proxies whose X-Forwarded-* are believed"
+    )
     # Sign-in sessions end after this much inactivity, and in any case after max hours.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_max_hours: int = Field(default=12, ge=1, le=24 * 14)
@@ -195,6 +202,13 @@ class Settings(BaseSettings):
     # Per client address (sign-in) and per user (questions, uploads).
     signin_rate_per_minute: int = Field(default=20, ge=1)
     chat_rate_per_minute: int = Field(default=30, ge=1)
+    # Where those counts are kept: memory:// counts in each web process alone (one
+    # process); several processes or machines behind one proxy share a Redis
+    # (redis://HOST:PORT/DB) so a limit is one limit whichever process a request reaches.
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="rate-limit counters: memory:// (one process) or redis://HOST:PORT/DB",
+    )
     # Conversation history (sealed) is deleted after this many days.
     conversation_retention_days: int = Field(default=30, ge=1, le=3650)
 
@@ -237,6 +251,29 @@ class Settings(BaseSettings):
     # ... and by use-multilingual-v3, whose question-to-passage cosines run lower (median
     # 0.16 for the right passage on bench/bench_multilingual.py; bench/RESULTS.md).
     multilingual_min_dense_similarity: float = Field(default=0.15, ge=-1.0, le=1.0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.2 or 10.0.0.0/24)"
+                ) from None
+        return v
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _known_rate_limit_storage(cls, v: str) -> str:
+        schemes = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")
+        if not v.startswith(schemes):
+            raise ValueError(
+                "must be memory:// (one web process) or a Redis URL such as "
+                "redis://127.0.0.1:6379/0 (several processes)"
+            )
+        return v
 
     @field_validator("chunk_overlap_chars")
     @classmethod

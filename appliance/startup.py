@@ -167,7 +167,7 @@ class Parts:
             if ldap is not None:
                 directories[ldap.source] = ldap
         if self.settings.oidc_issuer:
-            directories.update(oidc=OpenIdConnect(self.settings, self.keyring))
+            directories.update(oidc=OpenIdConnect(self.settings, self.keyring, self.db))
         self.accounts = Accounts(self.db, self.audit, self.settings, directories)
         self.conversations = ConversationStore(self.db, self.keyring)
         self.models = ModelRegistry(self.settings, self.db, self._engine)

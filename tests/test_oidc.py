@@ -285,7 +285,9 @@ def test_a_person_disabled_at_the_provider_is_signed_out_at_the_next_recheck(  #
     assert not again.cookies.get("appliance_session")
 
 
-def test_a_forged_state_or_a_replayed_answer_is_refused(site) -> None:  # type: ignore[no-untyped-def]
+def test_a_forged_state_or_a_replayed_answer_is_refused(  # type: ignore[no-untyped-def]
+    site, provider: Provider, embedder, engine
+) -> None:
     client = TestClient(create_app(site))
     start = client.get("/signin/oidc", follow_redirects=False)
     callback, _ = through_the_provider(start.headers["location"], "anna")
@@ -308,6 +310,16 @@ def test_a_forged_state_or_a_replayed_answer_is_refused(site) -> None:  # type: 
     replayed = client.get(callback, follow_redirects=False)
     assert replayed.status_code == 401 and "used already" in replayed.text
     assert events(site, "auth.signin")[-1]["reason"] == "answer replayed"
+    # Another web process on the same database (nothing of this one's memory) refuses
+    # the replay as well: the used answer is recorded in the database.
+    other = make_app(site.settings.data_dir, embedder, engine, **oidc_settings(provider.issuer))
+    try:
+        elsewhere = TestClient(create_app(other, maintenance=False))
+        elsewhere.cookies.set("appliance_oidc", pending, path="/signin/oidc")
+        replayed = elsewhere.get(callback, follow_redirects=False)
+        assert replayed.status_code == 401 and "used already" in replayed.text
+    finally:
+        other.close()
 
 
 def test_an_answer_whose_id_token_carries_another_nonce_is_refused(site) -> None:  # type: ignore[no-untyped-def]

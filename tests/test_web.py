@@ -439,7 +439,7 @@ def test_upload_reports_each_file_and_a_bad_file_loses_nothing(site: Site) -> No
     assert not results["broken.pdf"]["ok"] and results["broken.pdf"]["error"]
     docs = site.app.library.documents("default")
     assert len(docs) == before + 1
-    assert not any(site.app.settings.incoming_dir.iterdir())  # nothing left in clear
+    assert not _spooled(site)  # nothing left in clear
     events = [e["reason"] for e in site.actions("document.ingest", actor="sam")]
     assert "added" in events and "failed" in events
     # A contributor deletes it again.
@@ -496,7 +496,7 @@ def test_an_oversized_upload_is_refused(site: Site) -> None:
     finally:
         site.app.settings.max_upload_bytes = limit
     assert r.status_code == 413 and "larger than the limit" in r.text
-    assert not any(site.app.settings.incoming_dir.iterdir())
+    assert not _spooled(site)
 
 
 def test_the_original_file_is_for_roles_that_may_re_identify(site: Site) -> None:
@@ -765,9 +765,33 @@ def test_a_compliance_officer_runs_subject_requests_without_grants_recorded(site
     assert r.status_code == 403
 
 
+def _spooled(site: Site) -> list[Path]:
+    """Files spooled in incoming/ (each web process has a folder of its own there)."""
+    return [p for p in site.app.settings.incoming_dir.rglob("*") if not p.is_dir()]
+
+
 def test_uploads_left_by_a_crash_are_removed_at_start(site: Site) -> None:
-    leftover = site.app.settings.incoming_dir / "tmpcrash" / "0" / "scan.txt"
+    import os
+    import shutil
+    import socket
+
+    incoming = site.app.settings.incoming_dir
+    leftover = incoming / "tmpcrash" / "0" / "scan.txt"
     leftover.parent.mkdir(parents=True)
     leftover.write_text(PEOPLE[0]["name"])
+    # The spools of other web processes: one that ended on this machine, one still
+    # running here (this test's parent), one on another machine sharing the folder.
+    host = socket.gethostname()
+    spools = {
+        name: incoming / name / "tmp1" / "0" / "scan.txt"
+        for name in (f"{host}-999999999", f"{host}-{os.getppid()}", "other-box-4242")
+    }
+    for path in spools.values():
+        path.parent.mkdir(parents=True)
+        path.write_text("an upload under way")
     create_app(site.app, maintenance=False)
-    assert not any(site.app.settings.incoming_dir.iterdir())
+    kept = {path.relative_to(incoming).parts[0] for path in _spooled(site)}
+    assert kept == {f"{host}-{os.getppid()}", "other-box-4242"}
+    for name in kept:
+        shutil.rmtree(incoming / name)
+    assert not _spooled(site)

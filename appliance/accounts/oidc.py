@@ -10,7 +10,9 @@ configured one.
 
 Between the redirect to the provider and its answer nothing is stored: ``state``,
 ``nonce``, the PKCE verifier and where to go afterwards travel in a short-lived
-cookie sealed with the appliance's own key (:data:`PENDING_MINUTES`), usable once.
+cookie sealed with the appliance's own key (:data:`PENDING_MINUTES`), usable once:
+the hash of each answer's ``state`` is recorded in the database until it would have
+expired, so a replayed answer is refused by whichever web process it reaches.
 
 A signed-in person's refresh token is sealed (the crypto room's AEAD, bound to the
 person's subject) and kept with the session; at each recheck
@@ -23,12 +25,13 @@ session revoked) signs the person out; one that cannot be reached raises
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import ssl
-import threading
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import httpx2
@@ -43,11 +46,15 @@ from joserfc.errors import (
     MissingKeyError,
 )
 from joserfc.jwk import KeySet
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from appliance.accounts.directory import DirectoryIdentity
 from appliance.config import Settings
 from appliance.crypto import DataKey, Keyring
 from appliance.errors import CryptoError, DirectoryUnavailable, ProviderRefused
+from appliance.store.database import Database
+from appliance.store.schema import OidcAnswer
 
 SOURCE = "oidc"
 PENDING_MINUTES = 10  # from the click on "Sign in with …" to the provider's answer
@@ -73,11 +80,12 @@ class OpenIdConnect:
         settings: the ``oidc_*`` settings (issuer, client, scopes, claims, CA, skew).
         keyring: seals the pending sign-in cookie and the refresh tokens kept with
             sessions (a data key of its own, rotated with the others).
+        db: where the answers already used are recorded (table ``oidc_answers``).
     """
 
     source = SOURCE
 
-    def __init__(self, settings: Settings, keyring: Keyring) -> None:
+    def __init__(self, settings: Settings, keyring: Keyring, db: Database) -> None:
         if not settings.oidc_issuer:
             raise ValueError("OpenIdConnect needs oidc_issuer")
         self.issuer = settings.oidc_issuer.rstrip("/")
@@ -94,10 +102,9 @@ class OpenIdConnect:
             else True
         )
         self._keyring = keyring
-        self._lock = threading.Lock()
+        self._db = db
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
-        self._used: dict[str, float] = {}  # state -> expiry: each pending sign-in once
 
     # -- talking to the provider ---------------------------------------------------
 
@@ -279,15 +286,20 @@ class OpenIdConnect:
         return data
 
     def _use_once(self, state: str, expires: float) -> None:
-        now = time.time()
-        with self._lock:
-            for old in [s for s, until in self._used.items() if until < now]:
-                del self._used[old]
-            if state in self._used:
-                raise ProviderRefused(
-                    "this sign-in answer was used already; start again.", "answer replayed"
+        """Record the answer's ``state`` as used (its SHA-256, until ``expires``, Unix
+        seconds); raises :class:`ProviderRefused` when any process recorded it already."""
+        now = datetime.now(UTC)
+        digest = hashlib.sha256(state.encode("utf-8")).hexdigest()
+        try:
+            with self._db.session() as s:
+                s.execute(delete(OidcAnswer).where(OidcAnswer.expires_at < now))
+                s.add(
+                    OidcAnswer(state_hash=digest, expires_at=datetime.fromtimestamp(expires, UTC))
                 )
-            self._used[state] = expires
+        except IntegrityError:
+            raise ProviderRefused(
+                "this sign-in answer was used already; start again.", "answer replayed"
+            ) from None
 
     def verify_id_token(
         self, id_token: str, *, nonce: str | None, subject: str | None = None

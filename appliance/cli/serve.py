@@ -77,7 +77,9 @@ def _serve(app: Appliance, host: str | None, port: int | None) -> None:
         ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
         ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
         server_header=False,
-        proxy_headers=False,
+        # X-Forwarded-For/-Proto believed from the configured reverse proxies only.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
         log_level="info",
         timeout_graceful_shutdown=10,
     )

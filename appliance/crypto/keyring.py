@@ -19,6 +19,7 @@ import hmac
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ from appliance.errors import CryptoError, KeyShredded, KeyUnavailable, TamperedD
 
 _VERIFIER = b"appliance key-encryption key check v1"
 SUPERSEDED = "superseded"
+# An unwrapped data key is kept in memory this long (seconds) before the keyring reads
+# it again: a key shredded by another process sharing the database (another web
+# process) leaves this one's memory within this time.
+DATA_KEY_CACHE_SECONDS = 60.0
 
 # A secret kept in a file and wrapped under the KEK (a signing key), moved by a rotation:
 # its wrapped versions, the place its sealing is bound to, and how to save it back.
@@ -213,7 +218,7 @@ class Keyring:
         self.__kek = kek
         self.shred_log = shred_log
         self._after_shred = after_shred
-        self._cache: dict[tuple[str, str], DataKey] = {}
+        self._cache: dict[tuple[str, str], tuple[float, DataKey]] = {}
         self._mac_keys: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
@@ -259,10 +264,11 @@ class Keyring:
     # -- data keys -----------------------------------------------------------
 
     def data_key(self, scope: str, owner: str, *, create: bool = True) -> DataKey:
-        """The data key of (scope, owner), made on first use when ``create``."""
+        """The data key of (scope, owner), made on first use when ``create``. Kept in
+        memory at most :data:`DATA_KEY_CACHE_SECONDS` (another process may shred it)."""
         cached = self._cache.get((scope, owner))
-        if cached is not None:
-            return cached
+        if cached is not None and time.monotonic() - cached[0] < DATA_KEY_CACHE_SECONDS:
+            return cached[1]
         with self._lock:
             wrapped = self._store.find_key(scope, owner)
             if wrapped is None:
@@ -286,7 +292,7 @@ class Keyring:
                     )
                 )
             key = self._unwrap(wrapped)
-            self._cache[(scope, owner)] = key
+            self._cache[(scope, owner)] = (time.monotonic(), key)
             return key
 
     def _check_still_current(self) -> None:

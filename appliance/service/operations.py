@@ -112,3 +112,10 @@ class Operations(Compliance):
             outcome="failure",
             reason=reason,
         )
+
+    def rate_limit_name(self, kind: str, key: str) -> str:
+        """The name a rate-limit count of ``kind`` by ``key`` (a user name or client
+        address) is kept under: a keyed hash (HMAC-SHA256, the keyring's own key), the
+        same in every process sharing this database, so a shared counter (Redis) holds
+        no user names or addresses and two appliances sharing it never mix counts."""
+        return "appliance:" + self.keyring.mac("rate-limit", f"{kind}\x00{key}")[:32]

@@ -340,6 +340,17 @@ class WebSession(Base):
     checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class OidcAnswer(Base):
+    """An OpenID sign-in answer already used (the SHA-256 of its ``state``), kept until
+    its pending sign-in would have expired: each answer signs in once, whichever web
+    process it reaches."""
+
+    __tablename__ = "oidc_answers"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ApiKey(Base):
     """A user's key for the OpenAI-compatible API. Only the secret's SHA-256 is stored."""
 

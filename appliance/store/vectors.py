@@ -9,9 +9,11 @@ Chroma never downloads a model; the appliance supplies every vector.
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from chromadb.config import Settings as ChromaSettings
 
 _PREFIX = "appl_"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class VectorIndex:
         self._collections: dict[str, Collection] = {}
 
     def _collection(self, name: str) -> Collection:
+        """The Chroma collection of vector space ``name``, its handle kept. Another
+        process may have dropped and made it again since (a re-embedding, a deleted
+        collection): :meth:`_use` then takes a new handle."""
         col = self._collections.get(name)
         if col is None:
             col = self._client.get_or_create_collection(
@@ -74,6 +80,17 @@ class VectorIndex:
             self._collections[name] = col
         return col
 
+    def _use(self, name: str, act: Callable[[Collection], T]) -> T:
+        """``act`` on the collection of ``name``; once more on a new handle when the kept
+        one names a collection another process has dropped since."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return act(self._collection(name))
+        except NotFoundError:
+            self._collections.pop(name, None)
+            return act(self._collection(name))
+
     def add(
         self,
         collection: str,
@@ -83,15 +100,16 @@ class VectorIndex:
     ) -> None:
         if not ids:
             return
-        col = self._collection(collection)
+
+        def upsert(col: Collection, part: slice) -> None:
+            col.upsert(
+                ids=ids[part], embeddings=vectors[part].tolist(), metadatas=list(metadatas[part])
+            )
+
         # Chroma limits one call's size; stay well below it.
         step = 2000
         for i in range(0, len(ids), step):
-            col.upsert(
-                ids=ids[i : i + step],
-                embeddings=vectors[i : i + step].tolist(),
-                metadatas=list(metadatas[i : i + step]),
-            )
+            self._use(collection, functools.partial(upsert, part=slice(i, i + step)))
 
     def query(
         self,
@@ -100,16 +118,20 @@ class VectorIndex:
         n: int,
         where: dict[str, Any] | None = None,
     ) -> list[VectorHit]:
-        col = self._collection(collection)
-        count = col.count()
-        if count == 0:
+        def ask(col: Collection) -> Any:
+            count = col.count()
+            if count == 0:
+                return None
+            return col.query(
+                query_embeddings=[vector.tolist()],
+                n_results=min(n, count),
+                where=where,
+                include=["distances", "metadatas"],
+            )
+
+        result = self._use(collection, ask)
+        if result is None:
             return []
-        result = col.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(n, count),
-            where=where,
-            include=["distances", "metadatas"],
-        )
         ids = result["ids"][0]
         got_distances, got_metas = result.get("distances"), result.get("metadatas")
         distances = got_distances[0] if got_distances else [1.0] * len(ids)
@@ -122,7 +144,7 @@ class VectorIndex:
     def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]:
         if not ids:
             return {}
-        got = self._collection(collection).get(ids=ids, include=["embeddings"])
+        got = self._use(collection, lambda col: col.get(ids=ids, include=["embeddings"]))
         embeddings = got["embeddings"]
         if embeddings is None:  # only when not asked for
             return {}
@@ -132,16 +154,16 @@ class VectorIndex:
         }
 
     def delete_document(self, collection: str, document_id: str) -> None:
-        self._collection(collection).delete(where={"document_id": document_id})
+        self._use(collection, lambda col: col.delete(where={"document_id": document_id}))
 
     def document_ids(self, collection: str) -> set[str]:
         """Every document id that has vectors (used by crash recovery)."""
-        got = self._collection(collection).get(include=["metadatas"])
+        got = self._use(collection, lambda col: col.get(include=["metadatas"]))
         return {str(m.get("document_id")) for m in got["metadatas"] or [] if m}
 
     def chunk_counts(self, collection: str) -> dict[str, int]:
         """Vectors per document id (a re-embedding skips documents already complete)."""
-        got = self._collection(collection).get(include=["metadatas"])
+        got = self._use(collection, lambda col: col.get(include=["metadatas"]))
         counts: dict[str, int] = {}
         for meta in got["metadatas"] or []:
             if meta:
@@ -150,7 +172,7 @@ class VectorIndex:
         return counts
 
     def count(self, collection: str) -> int:
-        n: int = self._collection(collection).count()
+        n: int = self._use(collection, lambda col: col.count())
         return n
 
     def drop(self, collection: str) -> None:

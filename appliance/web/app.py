@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import AsyncIterator
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psutil
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -56,6 +59,10 @@ HERE = Path(__file__).parent
 class WebState:
     appliance: Appliance
     templates: Jinja2Templates
+    # Where this process spools uploads (inside the data directory's incoming/).
+    spool: Path
+    # Counted in this process (memory://) or across all of them (Redis): the setting
+    # rate_limit_storage_url.
     limits: RateLimits = field(default_factory=RateLimits)
     metrics: Metrics = field(default_factory=Metrics)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -80,6 +87,22 @@ class WebState:
         return self.templates.TemplateResponse(
             request, template, page_context(request, context), status_code=status_code
         )
+
+
+def _spool_name(host: str, pid: int) -> str:
+    return f"{host}-{pid}"
+
+
+def _spool_in_use(name: str) -> bool:
+    """Whether ``name`` in incoming/ is the spool of a live web process: another
+    machine's (left to it: its next start clears its own), or this machine's whose
+    process still runs."""
+    host, _, pid = name.rpartition("-")
+    if not host or not pid.isdigit():
+        return False
+    if host != socket.gethostname():
+        return True
+    return psutil.pid_exists(int(pid))
 
 
 def _upkeep_loop(state: WebState) -> None:
@@ -236,15 +259,21 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     """The web application over an opened :class:`Appliance`."""
     appliance.open()
     settings = appliance.settings
-    # Uploads are spooled inside the private data directory, not in a shared /tmp.
+    # Uploads are spooled inside the private data directory, not in a shared /tmp, in
+    # a folder of this process's own: another web process sharing the data directory
+    # keeps its uploads under way.
     ensure_private_dir(settings.incoming_dir)
+    spool = settings.incoming_dir / _spool_name(socket.gethostname(), os.getpid())
     for leftover in settings.incoming_dir.iterdir():  # a crash's uploads, in clear
+        if leftover != spool and _spool_in_use(leftover.name):
+            continue
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             with suppress(OSError):
                 leftover.unlink()
-    tempfile.tempdir = str(settings.incoming_dir)
+    ensure_private_dir(spool)
+    tempfile.tempdir = str(spool)
     # The web's and the server's loggers get the privacy filter too (tracebacks included).
     for logger_name in ("appliance", "uvicorn"):
         appliance.filter_logs(logger_name)
@@ -258,7 +287,8 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
     templates.env.globals["source_href"] = source_href
     templates.env.globals["quote_href"] = quote_href
     templates.env.globals["passage_html"] = passage_html
-    state = WebState(appliance, templates)
+    limits = RateLimits(settings.rate_limit_storage_url, appliance.rate_limit_name)
+    state = WebState(appliance, templates, spool, limits=limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
+from limits.errors import ConfigurationError
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from appliance.errors import RateLimited, RequestTooLarge
+from appliance.errors import ConfigError, RateLimited, RequestTooLarge
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -106,17 +107,63 @@ class BodyLimit:
 
 
 class RateLimits:
-    """Moving-window limits per (kind, key), kept in memory (one server process)."""
+    """Moving-window limits per (kind, key), counted in the storage named by
+    ``storage_url`` (setting ``rate_limit_storage_url``): ``memory://`` counts in this
+    process only; ``redis://host:port/db`` (or ``rediss://``, ``redis+unix://``)
+    counts across every web process that names the same Redis.
 
-    def __init__(self) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    ``name_key`` turns a (kind, key) pair into the identifier stored: the appliance
+    passes a keyed hash, so Redis holds neither user names nor client addresses, and
+    two appliances sharing one Redis never share a count.
+
+    Raises :class:`~appliance.errors.ConfigError` when the URL's scheme is unknown or
+    the storage cannot be reached at start-up.
+    """
+
+    def __init__(
+        self,
+        storage_url: str = "memory://",
+        name_key: Callable[[str, str], str] | None = None,
+    ) -> None:
+        self.shared = not storage_url.startswith("memory://")
+        storage: object
+        try:
+            storage = storage_from_string(storage_url)
+        except ConfigurationError as exc:
+            storage = exc
+        if not isinstance(storage, Storage):  # an error, or an async (async+...) storage
+            raise ConfigError(
+                f"rate_limit_storage_url {_without_password(storage_url)!r} cannot be "
+                f"used ({storage}); use memory:// (one process) or redis://HOST:PORT/DB."
+            )
+        if self.shared and not storage.check():
+            raise ConfigError(
+                f"the rate-limit storage at {_without_password(storage_url)} does not answer; "
+                "start it, or set rate_limit_storage_url to memory:// for one web process."
+            )
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._name_key = name_key or (lambda kind, key: f"{kind}/{key}")
 
     def hit(self, kind: str, key: str, per_minute: int) -> None:
+        """Count one request of ``kind`` by ``key`` (a user name or client address);
+        raises :class:`~appliance.errors.RateLimited` (with ``retry_after`` seconds)
+        past ``per_minute`` in the last minute, across every process sharing the storage."""
         item = RateLimitItemPerMinute(per_minute)
-        if self._limiter.hit(item, kind, key):
+        name = self._name_key(kind, key)
+        if self._limiter.hit(item, name):
             return
-        stats: Any = self._limiter.get_window_stats(item, kind, key)
+        stats: Any = self._limiter.get_window_stats(item, name)
         retry = max(1, int(stats.reset_time - time.time()) + 1)
         raise RateLimited(
             f"too many requests; wait {retry} seconds and try again.", retry_after=retry
         )
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password between ``:`` and ``@`` replaced by ``***``."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}" if ":" in credentials else url

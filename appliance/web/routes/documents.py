@@ -87,7 +87,7 @@ def upload(
     app = state.appliance
     app.check_access(collection, user.caller(), Access.CONTRIBUTE)
     state.limits.hit("upload", user.name, state.settings.chat_rate_per_minute)
-    folder = Path(tempfile.mkdtemp(dir=state.settings.incoming_dir))
+    folder = Path(tempfile.mkdtemp(dir=state.spool))
     try:
         names: dict[Path, str] = {}
         for i, upload_file in enumerate(files):
