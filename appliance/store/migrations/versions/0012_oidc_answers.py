@@ -1,7 +1,7 @@
 """OpenID sign-in answers already used, shared by every web process (a replayed
 callback is refused whichever process it reaches)
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-30
 """
@@ -9,7 +9,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
