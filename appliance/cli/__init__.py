@@ -5,7 +5,7 @@ clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
 ``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
-``usage``),
+``usage``, ``gateway``),
 their shared helpers in ``common``.
 """
 
@@ -21,6 +21,7 @@ from appliance import __version__
 from appliance.cli import (
     audit,
     backup,
+    gateway,
     gdpr,
     jobs,
     keys,
@@ -73,6 +74,7 @@ for _command in (
     questions.retrieve,
     questions.ask,
     models.models,
+    gateway.gateway,
     setup.doctor,
     library.collections,
     library.documents,

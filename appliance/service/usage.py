@@ -189,6 +189,8 @@ class Usage(Administration):
                     refused=outcome in ("overloaded", "nothing_found"),
                     pii_blocked=outcome == "pii_blocked",
                     outcome=outcome,
+                    external_model=s.external.model if s.external else "",
+                    external_cost=s.external.cost if s.external else None,
                 ),
                 who,
             )
