@@ -48,7 +48,7 @@ class RecordingUpstream:
                 return dict(
                     self._llama.create_chat_completion(
                         messages=body["messages"],
-                        max_tokens=min(int(body.get("max_tokens") or 128), 128),
+                        max_tokens=min(int(body.get("max_tokens") or 64), 64),
                         temperature=float(body.get("temperature", 0.2)),
                     )
                 )

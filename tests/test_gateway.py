@@ -19,12 +19,15 @@ import pytest
 
 from appliance.caller import Caller
 from appliance.errors import ApplianceError, EgressRefused, GatewayError, NotAllowed
+from appliance.llm import GenerationParams
 from tests.conftest import make_app, run_cli
 from tests.openai_upstream import RecordingUpstream
 from tests.test_at_rest import PEOPLE, write_records
 from tests.webtools import live_server
 
 COLLECTION = "records"
+# Short answers: the tests are about what leaves, not about how good the answers are.
+SHORT = GenerationParams(max_tokens=48)
 QUESTIONS = [
     "Which IBAN are refunds for Wilhelmina Quatermass-Oyelaran paid to?",
     "How can Bartholomew Szczepanski-Ndlovu be contacted?",
@@ -82,10 +85,10 @@ def test_with_no_endpoint_attached_nothing_is_ever_sent(hybrid, upstream) -> Non
     server, _url = upstream
     assert hybrid.gateways_attached() == []
     assert hybrid.gateway_for(COLLECTION) is None and hybrid.gateway_for(None) is None
-    stream = hybrid.ask(QUESTIONS[0], COLLECTION)
+    stream = hybrid.ask(QUESTIONS[0], COLLECTION, params=SHORT)
     answer = stream.result()
     assert stream.external is None and answer.model == hybrid.model_for(COLLECTION).name
-    hybrid.chat([{"role": "user", "content": "Say hello to Wilhelmina."}]).result()
+    hybrid.chat([{"role": "user", "content": "Say hello to Wilhelmina."}], params=SHORT).result()
     assert server.bodies == []
     assert list(hybrid.audit.records(action="gateway.request")) == []
 
@@ -105,11 +108,12 @@ def test_questions_through_the_gateway_leave_no_personal_value(hybrid, upstream)
     gw = hybrid.attach_gateway(
         COLLECTION, url, "big-model", api_key="sk-test-gateway-secret", price_per_1k=0.5
     )
-    assert gw.has_key and hybrid.gateway_for(COLLECTION) == gw
+    attached = hybrid.gateway_for(COLLECTION)
+    assert gw.has_key and attached is not None and attached.url == url
     before = len(server.bodies)
     answers = []
     for question in QUESTIONS:
-        stream = hybrid.ask(question, COLLECTION, reveal=True)  # the shell's admin may
+        stream = hybrid.ask(question, COLLECTION, params=SHORT, reveal=True)  # admin may
         answers.append(stream.result())
         assert stream.external is not None and stream.external.model == "big-model"
         assert stream.answer is not None and stream.answer.model == "big-model"
@@ -117,26 +121,26 @@ def test_questions_through_the_gateway_leave_no_personal_value(hybrid, upstream)
     assert len(sent) == len(QUESTIONS)
     assert leaked(sent) == []
     # What left names people by placeholder only, and the key went in the header.
-    assert all(b"<PERSON_" in body for body in sent)
+    assert all(b"<PERSON_" in body and b"<IBAN_CODE_" in body for body in sent)
     assert all(h["authorization"] == "Bearer sk-test-gateway-secret" for h in server.headers)
     # The audit trail: endpoint, model, token counts, the digest of what left.
     events = list(hybrid.audit.records(action="gateway.request"))[-len(sent) :]
     for event, body in zip(events, sent, strict=True):
-        fields = json.dumps(event)
-        assert event["endpoint"] == url and event["model"] == "big-model"
-        assert event["body_sha256"] == hashlib.sha256(body).hexdigest()
-        assert event["prompt_tokens"] > 0 and event["completion_tokens"] > 0
-        assert event["outcome"] == "success"
-        assert "sk-test-gateway-secret" not in fields and leaked([body]) == []
+        detail = event["detail"]
+        assert detail["endpoint"] == url and detail["model"] == "big-model"
+        assert detail["body_sha256"] == hashlib.sha256(body).hexdigest()
+        assert detail["prompt_tokens"] > 0 and detail["completion_tokens"] > 0
+        assert event["outcome"] == "success" and event["resource"] == f"collection:{COLLECTION}"
+        assert "sk-test-gateway-secret" not in json.dumps(event)
     attach = list(hybrid.audit.records(action="gateway.attach"))[-1]
     assert "sk-test-gateway-secret" not in json.dumps(attach)
     # The question was recorded with the external model's name and endpoint.
-    asked = list(hybrid.audit.records(action="question.ask"))[-1]
+    asked = list(hybrid.audit.records(action="question.ask"))[-1]["detail"]
     assert asked["model"] == "big-model" and asked["endpoint"] == url
     # Usage: the external questions, their tokens and their cost at 0.5 per 1,000.
     report = hybrid.usage_report(by="collection")
     row = next(r for r in report.rows if r.key == COLLECTION)
-    tokens = sum(e["prompt_tokens"] + e["completion_tokens"] for e in events)
+    tokens = sum(e["detail"]["prompt_tokens"] + e["detail"]["completion_tokens"] for e in events)
     assert row.external_questions == len(sent) and row.external_tokens == tokens
     assert row.external_cost == pytest.approx(tokens / 1000 * 0.5)
     assert "external_cost" in report.as_csv().splitlines()[0]
@@ -166,7 +170,8 @@ def test_plain_chat_through_the_gateway_sends_placeholders_only(hybrid, upstream
                 "content": f"Draft a short note to {person['name']} ({person['email']}) "
                 f"confirming the refund to IBAN {person['iban']}.",
             }
-        ]
+        ],
+        params=SHORT,
     )
     assert stream.result().model == "chat-model"
     assert stream.external is not None and stream.completion_tokens > 0
@@ -196,7 +201,8 @@ def test_a_body_still_holding_personal_data_is_refused_and_nothing_leaves(
             app.chat([{"role": "user", "content": f"Write to {PEOPLE[0]['name']} today."}])
         assert len(server.bodies) == before  # nothing was sent
         (event,) = app.audit.records(action="gateway.refused")
-        assert event["types"].get("PERSON", 0) >= 1 and len(event["body_sha256"]) == 64
+        detail = event["detail"]
+        assert detail["types"].get("PERSON", 0) >= 1 and len(detail["body_sha256"]) == 64
         assert PEOPLE[0]["name"].split()[0] not in json.dumps(event)
         assert list(app.audit.records(action="gateway.request")) == []
     finally:
@@ -204,27 +210,27 @@ def test_a_body_still_holding_personal_data_is_refused_and_nothing_leaves(
 
 
 def test_an_endpoint_error_is_a_clear_error_and_is_recorded(hybrid, upstream) -> None:
-    server, url = upstream
+    server, _url = upstream
     server.fail_with = 503
     try:
         with pytest.raises(GatewayError, match="HTTP 503"):
-            hybrid.ask(QUESTIONS[1], COLLECTION)
+            hybrid.ask(QUESTIONS[1], COLLECTION, params=SHORT)
     finally:
         server.fail_with = None
     event = list(hybrid.audit.records(action="gateway.request"))[-1]
-    assert event["outcome"] == "failure" and len(event["body_sha256"]) == 64
+    assert event["outcome"] == "failure" and len(event["detail"]["body_sha256"]) == 64
     hybrid.attach_gateway(COLLECTION, "http://127.0.0.1:9/v1", "big-model", timeout_seconds=5)
     with pytest.raises(GatewayError, match="cannot be reached"):
-        hybrid.ask(QUESTIONS[1], COLLECTION)
+        hybrid.ask(QUESTIONS[1], COLLECTION, params=SHORT)
     hybrid.detach_gateway(COLLECTION)
     assert hybrid.gateways_attached() == []
+    with pytest.raises(ApplianceError, match="no external model"):
+        hybrid.detach_gateway(COLLECTION)
 
 
 def test_cli_attach_list_detach(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert run_cli("init", data_dir=data).returncode == 0
-    proc = run_cli("gateway", "list", data_dir=data)
-    assert proc.returncode == 0 and "nothing leaves" in proc.stdout
     proc = run_cli(
         "gateway", "attach", "--chat", "--url", "http://127.0.0.1:9/v1", "--model", "m1",
         "--api-key-stdin", "--price-per-1k", "0.2", "--json",
@@ -236,5 +242,7 @@ def test_cli_attach_list_detach(tmp_path: Path) -> None:
     assert "plain chat: m1 at http://127.0.0.1:9/v1 (key sealed" in proc.stdout
     proc = run_cli("gateway", "detach", "--chat", data_dir=data)
     assert proc.returncode == 0 and "shredded" in proc.stdout
-    proc = run_cli("gateway", "detach", "--chat", data_dir=data)
-    assert proc.returncode == 3 and "no external model" in proc.stderr
+    proc = run_cli("gateway", "list", data_dir=data)
+    assert proc.returncode == 0 and "nothing leaves" in proc.stdout
+    proc = run_cli("gateway", "detach", "--chat", "--collection", "x", data_dir=data)
+    assert proc.returncode == 2 and "exactly one" in proc.stderr

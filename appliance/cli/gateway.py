@@ -30,9 +30,7 @@ def gateway() -> None:
 @click.option("--model", required=True, help="The model name the endpoint expects.")
 @click.option("--api-key-env", metavar="VAR", help="Read the API key from this variable.")
 @click.option("--api-key-stdin", is_flag=True, help="Read the API key from standard input.")
-@click.option(
-    "--price-per-1k", type=float, help="Price per 1,000 tokens, for the usage figures."
-)
+@click.option("--price-per-1k", type=float, help="Price per 1,000 tokens, for the usage figures.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

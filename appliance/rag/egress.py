@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from appliance.privacy import PLACEHOLDER, ENTITY_TYPES, Entity, Policy, apply_policy
+from appliance.privacy import ENTITY_TYPES, PLACEHOLDER, Entity, Policy, apply_policy
 from appliance.rag.privacy import PrivacyGate, ProtectedQuestion
 from appliance.rag.retrieval import Hit
 

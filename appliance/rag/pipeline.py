@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 from sqlalchemy import select
@@ -593,7 +593,9 @@ class Pipeline:
         if reveal:
             self._check_reveal(protected.policy, who)
         if gateway is not None and hits:
-            return self._ask_external(gateway, question, collection, protected, hits, params, who, reveal)
+            return self._ask_external(
+                gateway, question, collection, protected, hits, params, who, reveal
+            )
         if not hits:
             self._record_question("question.ask", protected, [], who, collection)
             return AnswerStream(question, [], None, self.settings.chat_model, protected=protected)
@@ -737,7 +739,7 @@ class Pipeline:
             max_tokens=params.max_tokens,
             temperature=params.temperature,
         )
-        fields: dict[str, object] = {
+        fields: dict[str, Any] = {
             **who.audit_fields(),
             "resource": resource,
             "endpoint": gateway.url,

@@ -10,7 +10,7 @@ endpoint shreds that key, so a copy of the row in a backup is unreadable.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -111,7 +111,7 @@ class GatewayStore:
             row.price_per_1k = price_per_1k
             row.timeout_seconds = timeout_seconds
             row.attached_by = attached_by[:128]
-            row.attached_at = datetime.now().astimezone()
+            row.attached_at = datetime.now(UTC)
             s.flush()
             gateway = _gateway(row)
         return gateway, before
