@@ -28,6 +28,9 @@ from tests.webtools import live_server
 COLLECTION = "records"
 # Short answers: the tests are about what leaves, not about how good the answers are.
 SHORT = GenerationParams(max_tokens=48)
+# The machine running the suite may be busy: wait for the loopback model as long as
+# the setting allows (the tests check what is sent, not how fast).
+PATIENT = 600.0
 QUESTIONS = [
     "Which IBAN are refunds for Wilhelmina Quatermass-Oyelaran paid to?",
     "How can Bartholomew Szczepanski-Ndlovu be contacted?",
@@ -106,7 +109,12 @@ def test_only_staff_with_the_admin_role_attach_and_a_bad_url_is_refused(hybrid) 
 def test_questions_through_the_gateway_leave_no_personal_value(hybrid, upstream) -> None:
     server, url = upstream
     gw = hybrid.attach_gateway(
-        COLLECTION, url, "big-model", api_key="sk-test-gateway-secret", price_per_1k=0.5
+        COLLECTION,
+        url,
+        "big-model",
+        api_key="sk-test-gateway-secret",
+        price_per_1k=0.5,
+        timeout_seconds=PATIENT,
     )
     attached = hybrid.gateway_for(COLLECTION)
     assert gw.has_key and attached is not None and attached.url == url
@@ -160,7 +168,7 @@ def test_the_key_is_sealed_and_detaching_shreds_it(hybrid, upstream) -> None:
 
 def test_plain_chat_through_the_gateway_sends_placeholders_only(hybrid, upstream) -> None:
     server, url = upstream
-    hybrid.attach_gateway(None, url, "chat-model")
+    hybrid.attach_gateway(None, url, "chat-model", timeout_seconds=PATIENT)
     person = PEOPLE[1]
     before = len(server.bodies)
     stream = hybrid.chat(
@@ -246,3 +254,66 @@ def test_cli_attach_list_detach(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "nothing leaves" in proc.stdout
     proc = run_cli("gateway", "detach", "--chat", "--collection", "x", data_dir=data)
     assert proc.returncode == 2 and "exactly one" in proc.stderr
+
+
+def test_an_administrator_attaches_on_the_web_and_staff_see_the_banner(hybrid, upstream) -> None:
+    """The admin page attaches the endpoint (the key is never shown back), the chat page
+    tells staff that an external model answers, and /v1 names the model used."""
+    from fastapi.testclient import TestClient
+
+    from appliance.accounts import Accounts
+    from appliance.web import create_app
+    from tests.webtools import page_csrf, sign_in
+
+    server, url = upstream
+    who = Caller.local()
+    accounts = Accounts(hybrid.db, hybrid.audit, hybrid.settings)
+    for name, role in (("ada", "admin"), ("sam", "staff")):
+        accounts.create_user(name, role, who, password="correct horse battery staple 7")
+    accounts.grant(COLLECTION, who, user="sam")
+    sam_key = accounts.create_api_key("sam", "tests", who)
+    web = create_app(hybrid, maintenance=False)
+    with TestClient(web):
+        ada = TestClient(web, raise_server_exceptions=False)
+        assert sign_in(ada, "ada", "correct horse battery staple 7").status_code == 303
+        sam = TestClient(web, raise_server_exceptions=False)
+        assert sign_in(sam, "sam", "correct horse battery staple 7").status_code == 303
+        page = ada.get("/admin/gateway")
+        assert page.status_code == 200 and "nothing leaves this machine" in page.text
+        assert "External model:" not in sam.get(f"/chat?collection={COLLECTION}").text
+        form = {
+            "csrf": page_csrf(ada, "/admin/gateway"),
+            "target": COLLECTION,
+            "url": url,
+            "model": "web-model",
+            "api_key": "sk-web-secret",
+            "price_per_1k": "1.5",
+            "timeout_seconds": str(PATIENT),
+        }
+        r = ada.post("/admin/gateway", data=form, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        page = ada.get("/admin/gateway").text
+        assert "web-model" in page and url in page and "sk-web-secret" not in page
+        # Staff may not attach one.
+        form["csrf"] = page_csrf(sam)
+        assert sam.post("/admin/gateway", data=form).status_code == 403
+        chat = sam.get(f"/chat?collection={COLLECTION}").text
+        assert "External model:" in chat and "web-model" in chat
+        before = len(server.bodies)
+        r = sam.post(
+            "/v1/chat/completions",
+            headers={"Authorization": f"Bearer {sam_key}"},
+            json={
+                "model": f"rag:{COLLECTION}",
+                "messages": [{"role": "user", "content": QUESTIONS[1]}],
+                "max_tokens": 32,
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["model_used"] == {"name": "web-model", "external": True}
+        assert len(server.bodies) == before + 1 and leaked(server.bodies[before:]) == []
+        assert server.headers[-1]["authorization"] == "Bearer sk-web-secret"
+        form = {"csrf": page_csrf(ada, "/admin/gateway"), "target": COLLECTION}
+        r = ada.post("/admin/gateway/detach", data=form, follow_redirects=False)
+        assert r.status_code == 303
+        assert "External model:" not in sam.get(f"/chat?collection={COLLECTION}").text
