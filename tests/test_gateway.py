@@ -154,16 +154,24 @@ def test_questions_through_the_gateway_leave_no_personal_value(hybrid, upstream)
     assert "external_cost" in report.as_csv().splitlines()[0]
 
 
-def test_the_key_is_sealed_and_detaching_shreds_it(hybrid, upstream) -> None:
+def test_the_key_is_sealed_and_detaching_shreds_it(hybrid) -> None:
     from sqlalchemy import select
 
+    from appliance.store.gateways import GATEWAY_SCOPE
     from appliance.store.schema import GatewayEndpoint
 
+    hybrid.attach_gateway(None, "http://127.0.0.1:9/v1", "m", api_key="sk-sealed-secret")
     with hybrid.db.session() as s:
-        sealed = s.scalar(select(GatewayEndpoint.key_sealed))
-    assert sealed is not None and b"sk-test-gateway-secret" not in sealed
-    settings_text = "\n".join(p.read_text() for p in hybrid.settings.data_dir.glob("*.toml"))
-    assert "sk-test-gateway-secret" not in settings_text
+        sealed = s.scalar(
+            select(GatewayEndpoint.key_sealed).where(GatewayEndpoint.target == "chat")
+        )
+    assert sealed is not None and b"sk-sealed-secret" not in sealed
+    assert hybrid.gateways.api_key("chat") == "sk-sealed-secret"
+    files = [p for p in hybrid.settings.data_dir.rglob("*") if p.is_file()]
+    assert not [p for p in files if b"sk-sealed-secret" in p.read_bytes()]
+    assert hybrid.keyring.has_key(GATEWAY_SCOPE, "chat")
+    hybrid.detach_gateway(None)
+    assert not hybrid.keyring.has_key(GATEWAY_SCOPE, "chat")
 
 
 def test_plain_chat_through_the_gateway_sends_placeholders_only(hybrid, upstream) -> None:
@@ -213,12 +221,14 @@ def test_a_body_still_holding_personal_data_is_refused_and_nothing_leaves(
         assert detail["types"].get("PERSON", 0) >= 1 and len(detail["body_sha256"]) == 64
         assert PEOPLE[0]["name"].split()[0] not in json.dumps(event)
         assert list(app.audit.records(action="gateway.request")) == []
+        assert app.usage_report().total.pii_blocks == 1  # counted as a block
     finally:
         app.close()
 
 
 def test_an_endpoint_error_is_a_clear_error_and_is_recorded(hybrid, upstream) -> None:
-    server, _url = upstream
+    server, url = upstream
+    hybrid.attach_gateway(COLLECTION, url, "big-model", timeout_seconds=PATIENT)
     server.fail_with = 503
     try:
         with pytest.raises(GatewayError, match="HTTP 503"):

@@ -759,13 +759,9 @@ class Pipeline:
                 "Nothing left the machine. Rephrase the question, or ask an administrator "
                 "to review the policy's thresholds or detach the external model."
             )
+        api_key = self.gateways.api_key(gateway.target)  # nothing has left yet if this fails
         try:
-            reply = post_chat(
-                gateway.url,
-                body,
-                self.gateways.api_key(gateway.target),
-                timeout_s=gateway.timeout_seconds,
-            )
+            reply = post_chat(gateway.url, body, api_key, timeout_s=gateway.timeout_seconds)
         except GatewayError:
             self.audit.append(
                 "gateway.request",

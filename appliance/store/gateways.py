@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from appliance.crypto import Keyring
+from appliance.errors import GatewayError, KeyShredded
 from appliance.store.database import Database
 from appliance.store.schema import GatewayEndpoint
 
@@ -138,11 +139,22 @@ class GatewayStore:
             return [_gateway(r) for r in rows]
 
     def api_key(self, target: str) -> str | None:
-        """The endpoint's API key in clear, for the request's header only."""
+        """The endpoint's API key in clear, for the request's header only.
+
+        Raises :class:`GatewayError` when its data key is gone (the endpoint was
+        detached or its key replaced after the backup this directory was restored
+        from): attach it again."""
         with self.db.session() as s:
             row = s.get(GatewayEndpoint, target)
             sealed = row.key_sealed if row is not None else None
         if sealed is None:
             return None
-        key = self.keyring.data_key(GATEWAY_SCOPE, target, create=False)
+        try:
+            key = self.keyring.data_key(GATEWAY_SCOPE, target, create=False)
+        except KeyShredded:
+            raise GatewayError(
+                "the API key of this external model was destroyed (it was detached or "
+                "replaced after the backup this data was restored from); attach it again "
+                "with `appliance gateway attach`."
+            ) from None
         return key.open_text(sealed, GATEWAY_SCOPE, target, "api_key")

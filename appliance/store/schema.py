@@ -452,7 +452,8 @@ class UsageEvent(Base):
     refused: Mapped[bool] = mapped_column(Boolean, default=False)
     pii_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     # How it ended: "answered", "nothing_found", "not_allowed", "too_long", "overloaded",
-    # "cancelled", "pii_blocked", "error"; for a file its ingestion status ("added"...).
+    # "cancelled", "pii_blocked", "egress_refused" (the hybrid gateway's final scan),
+    # "error"; for a file its ingestion status ("added"...).
     outcome: Mapped[str] = mapped_column(String(16), default="")
     # Answered by an external model through the hybrid gateway: its model name ("" for
     # the appliance's own models) and the cost the administrator's price gave (None:
