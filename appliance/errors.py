@@ -142,6 +142,16 @@ class AuditExportError(ApplianceError):
     """An export or bundle cannot be written or read."""
 
 
+class GatewayError(ApplianceError):
+    """The external model of the hybrid gateway failed: unreachable, too slow, an
+    error status or a reply that is not a chat completion (nothing is lost: ask again)."""
+
+
+class EgressRefused(ApplianceError):
+    """The hybrid gateway refused to send a request: the final scan of the outgoing
+    body found personal data (the message names the types, never the values)."""
+
+
 class PiiBlocked(ApplianceError):
     """The policy blocks this request because it holds personal data of a blocked type."""
 
@@ -247,6 +257,9 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
         400, EXIT_BAD_INPUT, code="context_length_exceeded", param="messages"
     ),
     PiiBlocked: _request(400, EXIT_BAD_INPUT, code="pii_blocked", param="messages"),
+    EgressRefused: _request(
+        400, EXIT_BAD_INPUT, "Not sent", code="egress_refused", param="messages"
+    ),
     PolicyError: _fault(EXIT_BAD_INPUT),  # a ConfigError: the web has answered 500
     AccountError: _request(400, EXIT_BAD_INPUT, "Cannot do that"),
     AuditExportError: _request(400, EXIT_BAD_INPUT),
@@ -286,6 +299,9 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
     RateLimited: ErrorKind(429, "rate_limit_error", "rate_limited", EXIT_BUSY, "Slow down"),
     Overloaded: ErrorKind(429, "rate_limit_error", "queue_full", EXIT_BUSY, "Busy"),
     RequestTimedOut: ErrorKind(504, "timeout_error", "timeout", EXIT_BUSY, "Too slow"),
+    GatewayError: ErrorKind(
+        502, "server_error", "gateway_error", EXIT_BUSY, "External model unavailable"
+    ),
     # cancelled
     GenerationCancelled: _request(400, EXIT_INTERRUPTED),
 }

@@ -36,6 +36,7 @@ from appliance.rag.logfilter import install_log_filter
 from appliance.rag.pipeline import Pipeline
 from appliance.rag.privacy import PrivacyGate
 from appliance.store.database import Database
+from appliance.store.gateways import GatewayStore
 from appliance.store.keys import SqlKeyStore
 from appliance.store.usage import UsageLedger
 from appliance.store.vault import DocumentVault
@@ -76,6 +77,7 @@ class Parts:
     accounts: Accounts
     conversations: ConversationStore
     models: ModelRegistry
+    gateways: GatewayStore
     pipeline: Pipeline
     usage_ledger: UsageLedger
 
@@ -171,6 +173,8 @@ class Parts:
         self.accounts = Accounts(self.db, self.audit, self.settings, directories)
         self.conversations = ConversationStore(self.db, self.keyring)
         self.models = ModelRegistry(self.settings, self.db, self._engine)
+        # The hybrid gateway: off unless an administrator attached an endpoint.
+        self.gateways = GatewayStore(self.db, self.keyring)
         self.pipeline = Pipeline(
             self.settings,
             db=self.db,
@@ -181,6 +185,7 @@ class Parts:
             library=self.library,
             models=self.models,
             embedder_loaded=self.embedder_loaded,
+            gateways=self.gateways,
         )
         self.usage_ledger = UsageLedger(self.db)
         self.library.recover(blocking=False)

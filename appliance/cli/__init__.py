@@ -5,7 +5,7 @@ clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
 ``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
-``usage``),
+``usage``, ``gateway``),
 their shared helpers in ``common``.
 """
 
@@ -22,6 +22,7 @@ from appliance.cli import (
     audit,
     backup,
     compare,
+    gateway,
     gdpr,
     jobs,
     keys,
@@ -75,6 +76,7 @@ for _command in (
     questions.ask,
     compare.compare,
     models.models,
+    gateway.gateway,
     setup.doctor,
     library.collections,
     library.documents,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from sqlalchemy import select
@@ -22,9 +22,16 @@ from appliance.audit import AuditTrail
 from appliance.caller import Caller
 from appliance.config import Settings
 from appliance.embeddings import DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER, Embedder
-from appliance.errors import CollectionNotFound, NotAllowed, QuestionTooLong
+from appliance.errors import (
+    CollectionNotFound,
+    EgressRefused,
+    GatewayError,
+    NotAllowed,
+    QuestionTooLong,
+)
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.llm.engine import ChatMessage
+from appliance.llm.external import ExternalReply, post_chat, request_body
 from appliance.llm.guard import guarded_sentences
 from appliance.llm.registry import ModelChoice, ModelRegistry
 from appliance.privacy import (
@@ -44,12 +51,21 @@ from appliance.rag.answer import (
     extractive_text,
 )
 from appliance.rag.documents import DEFAULT_COLLECTION, DocumentLibrary, IngestResult
+from appliance.rag.egress import (
+    ExternalUse,
+    body_digest,
+    cost_of,
+    egress_hits,
+    egress_policy,
+    scan_outgoing,
+)
 from appliance.rag.extractive import Quote, extract_answer
 from appliance.rag.privacy import PrivacyGate, ProtectedQuestion
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.rag.spaces import space_of
 from appliance.rag.verify import AnswerChecker, SentenceCheck
 from appliance.store.database import Database
+from appliance.store.gateways import Gateway, GatewayStore, target_of
 from appliance.store.schema import Chunk, Collection, Document, DocumentStatus
 from appliance.store.vault import DocumentInfo, DocumentVault
 from appliance.store.vectors import VectorIndex
@@ -118,6 +134,8 @@ class AnswerStream:
         self.revealed: dict[str, int] = {}
         self.extract: list[Quote] = [replace(q, text=self._reveal(q.text)) for q in extract or []]
         self.prompt_tokens = 0
+        # Set when an external model answered through the hybrid gateway.
+        self.external: ExternalUse | None = None
         # What llama.cpp reported (completion_tokens, finish_reason) and what the
         # appliance did (stopped: "loop"); empty when nothing ran.
         self.generation: dict[str, object] = {}
@@ -218,6 +236,16 @@ class AnswerStream:
         self._finish(None, cancelled=True)
 
     @property
+    def model(self) -> str:
+        """The name of the model that answers (an external one's through the gateway)."""
+        return self._model
+
+    @property
+    def model_used(self) -> dict[str, object]:
+        """Which model answered, as the API names it: ``{"name", "external"}``."""
+        return {"name": self._model, "external": self.external is not None}
+
+    @property
     def text(self) -> str:
         """What was shown, as streamed (paragraph breaks kept), once iterated."""
         return "".join(self._yielded).strip()
@@ -270,6 +298,7 @@ class Pipeline:
         library: DocumentLibrary,
         models: ModelRegistry,
         embedder_loaded: Callable[[], Embedder],
+        gateways: GatewayStore | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -280,6 +309,7 @@ class Pipeline:
         self.library = library
         self.models = models
         self._embedder_loaded = embedder_loaded
+        self.gateways = gateways
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
 
@@ -451,13 +481,17 @@ class Pipeline:
         return results
 
     def _search(
-        self, question: str, collection: str, k: int | None, who: Caller
+        self, question: str, collection: str, k: int | None, who: Caller, *, egress: bool = False
     ) -> tuple[ProtectedQuestion, list[Hit]]:
         """Prompt stage, retrieval (helped by the identifiers the question names) and
-        context stage: the passages in the conversation's terms."""
+        context stage: the passages in the conversation's terms. ``egress``: for an
+        external model, both stages pseudonymise every identifier and the passages are
+        scanned again (:mod:`appliance.rag.egress`); the result carries the
+        collection's own policy for the answer stage."""
         self.check_access(collection, who)
         col = self.library.get_collection(collection)
-        policy = self.privacy.policy(col.policy)
+        own = self.privacy.policy(col.policy)
+        policy = egress_policy(own) if egress else own
         protected = self._prompt_stage([question], policy, who, collection=collection)[0]
         mentioned = self.privacy.registry.chunks_mentioning(protected.scope, col.id)
         # Placeholders say nothing about content (every document has a <PERSON_1>);
@@ -466,7 +500,11 @@ class Pipeline:
         hits = self.retriever.retrieve(
             search_text, col, k or self.settings.top_k, entity_chunks=mentioned
         )
-        return protected, self.privacy.context_hits(hits, protected)
+        hits = self.privacy.context_hits(hits, protected)
+        if egress:
+            hits = egress_hits(self.privacy, hits, protected)
+            protected = replace(protected, policy=own)
+        return protected, hits
 
     def _record_question(
         self,
@@ -477,6 +515,7 @@ class Pipeline:
         collection: str,
         model: ModelChoice | None = None,
         answer: Answer | None = None,
+        external: Gateway | None = None,
     ) -> None:
         """Who asked what of which collection, and which sources answered: ids, model,
         policy, PII counts and the answer's verification counts; never any text."""
@@ -495,12 +534,13 @@ class Pipeline:
             resource=f"collection:{collection}",
             documents=sorted({h.document_id for h in hits}),
             chunks=[h.chunk_id for h in hits],
-            model=model.name if model else None,
+            model=external.model if external else model.name if model else None,
             model_sha256=self.models.digest(model) if model else None,
             policy=protected.policy.name,
             policy_digest=protected.policy.digest,
             pii=protected.counts,
             **answered,
+            **({"endpoint": external.url} if external else {}),
         )
 
     def _check_reveal(self, policy: Policy, who: Caller) -> None:
@@ -569,9 +609,14 @@ class Pipeline:
         reveal: bool = False,
     ) -> AnswerStream:
         who = who or Caller.local()
-        protected, hits = self._search(question, collection, k, who)
+        gateway = self.gateway_for(collection)
+        protected, hits = self._search(question, collection, k, who, egress=gateway is not None)
         if reveal:
             self._check_reveal(protected.policy, who)
+        if gateway is not None and hits:
+            return self._ask_external(
+                gateway, question, collection, protected, hits, params, who, reveal
+            )
         if not hits:
             self._record_question("question.ask", protected, [], who, collection)
             return AnswerStream(question, [], None, self.settings.chat_model, protected=protected)
@@ -620,6 +665,151 @@ class Pipeline:
         stream.generation = report
         return stream
 
+    def gateway_for(self, collection: str | None) -> Gateway | None:
+        """The external endpoint attached to ``collection`` (None: plain chat), if any;
+        None when the hybrid gateway is off for it (the default)."""
+        if self.gateways is None:
+            return None
+        return self.gateways.get(target_of(collection))
+
+    def _ask_external(
+        self,
+        gateway: Gateway,
+        question: str,
+        collection: str,
+        protected: ProtectedQuestion,
+        hits: list[Hit],
+        params: GenerationParams | None,
+        who: Caller,
+        reveal: bool,
+    ) -> AnswerStream:
+        """``ask`` answered by the collection's external model: the pseudonymised
+        question and passages leave (after the final scan), the reply passes the same
+        answer stage, verification and re-identification as a local answer."""
+        params = params or self.answer_params()
+        messages = build_messages(protected.text, hits)
+        reply, use = self._send_external(
+            gateway, messages, params, protected, who, f"collection:{collection}"
+        )
+        col = self.library.get_collection(collection)
+        embed = self.library.embedder_for(col).embed
+
+        def show(text: str) -> str:
+            return reidentify(text, protected.scope)[0] if reveal else text
+
+        def done(stream: AnswerStream) -> None:
+            if stream.revealed:
+                self._record_reveal(stream.revealed, protected, who, collection)
+            assert stream.answer is not None
+            self._record_question(
+                "question.ask",
+                protected,
+                hits,
+                who,
+                collection,
+                answer=stream.answer,
+                external=gateway,
+            )
+
+        stream = AnswerStream(
+            question,
+            hits,
+            iter([reply.text]),
+            gateway.model,
+            checker=AnswerChecker(
+                protected.text, hits, embed, self._stored_vectors(collection, hits)
+            ),
+            extract=extract_answer(protected.text, hits, embed),
+            conceal=self.privacy.answer_filter(protected, False),
+            show=show,
+            on_done=done,
+            protected=protected,
+        )
+        self._external_stream(stream, reply, use)
+        return stream
+
+    @staticmethod
+    def _external_stream(stream: AnswerStream, reply: ExternalReply, use: ExternalUse) -> None:
+        stream.prompt_tokens = reply.prompt_tokens
+        stream.generation = {
+            "completion_tokens": reply.completion_tokens,
+            "finish_reason": reply.finish_reason,
+        }
+        stream.external = use
+
+    def _send_external(
+        self,
+        gateway: Gateway,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        protected: ProtectedQuestion,
+        who: Caller,
+        resource: str,
+    ) -> tuple[ExternalReply, ExternalUse]:
+        """Scan the outgoing body once more, send it, record what left.
+
+        Recorded as ``gateway.request`` (endpoint, model, token counts, the body's
+        sha256 and size; never its text), also when the endpoint failed after the body
+        left; a body the final scan refuses is recorded as ``gateway.refused`` (the
+        types found) and never sent. Raises :class:`EgressRefused`, :class:`GatewayError`."""
+        assert self.gateways is not None
+        policy = protected.policy
+        body = request_body(
+            [{"role": m["role"], "content": m["content"]} for m in messages],
+            gateway.model,
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+        )
+        fields: dict[str, Any] = {
+            **who.audit_fields(),
+            "resource": resource,
+            "endpoint": gateway.url,
+            "model": gateway.model,
+            "body_sha256": body_digest(body),
+            "body_bytes": len(body),
+            "policy": policy.name,
+            "policy_digest": policy.digest,
+            "pii": protected.counts,
+        }
+        found = scan_outgoing(self.privacy, body, policy)
+        if found:
+            self.audit.append("gateway.refused", **fields, outcome="failure", types=found)
+            raise EgressRefused(
+                "not sent to the external model: the final check of the outgoing request "
+                f"still found personal data ({', '.join(found)}) after pseudonymisation. "
+                "Nothing left the machine. Rephrase the question, or ask an administrator "
+                "to review the policy's thresholds or detach the external model."
+            )
+        api_key = self.gateways.api_key(gateway.target)  # nothing has left yet if this fails
+        try:
+            reply = post_chat(gateway.url, body, api_key, timeout_s=gateway.timeout_seconds)
+        except GatewayError:
+            self.audit.append(
+                "gateway.request",
+                **fields,
+                outcome="failure",
+                reason="endpoint failed",
+                prompt_tokens=0,
+                completion_tokens=0,
+            )
+            raise
+        use = ExternalUse(
+            gateway.url,
+            gateway.model,
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            str(fields["body_sha256"]),
+            cost_of(reply.prompt_tokens, reply.completion_tokens, gateway.price_per_1k),
+        )
+        self.audit.append(
+            "gateway.request",
+            **fields,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            cost=use.cost,
+        )
+        return reply, use
+
     def answer_params(self) -> GenerationParams:
         """Generation settings for answers from documents (see ``Settings``)."""
         return GenerationParams(
@@ -643,12 +833,18 @@ class Pipeline:
         who = who or Caller.local()
         policy = self.privacy.policy(self.settings.chat_policy)
         scope = self.privacy.new_scope()
-        texts, counts = self._protect_texts([m["content"] for m in messages], policy, who, scope)
+        gateway = self.gateway_for(None)
+        stage_policy = egress_policy(policy) if gateway is not None else policy
+        texts, counts = self._protect_texts(
+            [m["content"] for m in messages], stage_policy, who, scope
+        )
         protected_messages: list[ChatMessage] = [
             {"role": m["role"], "content": text} for m, text in zip(messages, texts, strict=True)
         ]
         assert texts, "no messages"
         answer_scope = ProtectedQuestion(texts[-1], scope, counts, policy)
+        if gateway is not None:
+            return self._chat_external(gateway, protected_messages, answer_scope, params, who)
         choice = self.models.model_for(None)
         engine = self.models.engine_loaded(choice)
         params = params or GenerationParams(
@@ -687,6 +883,44 @@ class Pipeline:
         )
         stream.prompt_tokens = prompt_tokens
         stream.generation = report
+        return stream
+
+    def _chat_external(
+        self,
+        gateway: Gateway,
+        messages: list[ChatMessage],
+        protected: ProtectedQuestion,
+        params: GenerationParams | None,
+        who: Caller,
+    ) -> AnswerStream:
+        """Plain chat answered by the external model attached to it (messages already
+        through the prompt stage under the egress policy); recorded like a local chat
+        (``chat.completion``) and as ``gateway.request``."""
+        params = params or GenerationParams(
+            max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
+        )
+        policy = protected.policy
+        self.audit.append(
+            "chat.completion",
+            **who.audit_fields(),
+            resource=f"model:{gateway.model}",
+            model=gateway.model,
+            endpoint=gateway.url,
+            policy=policy.name,
+            policy_digest=policy.digest,
+            messages=len(messages),
+            pii=protected.counts,
+        )
+        reply, use = self._send_external(gateway, messages, params, protected, who, "chat")
+        stream = AnswerStream(
+            protected.text,
+            [],
+            iter([reply.text]),
+            gateway.model,
+            conceal=self.privacy.answer_filter(protected, False),
+            protected=protected,
+        )
+        self._external_stream(stream, reply, use)
         return stream
 
     def _protect_texts(

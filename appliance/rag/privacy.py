@@ -98,6 +98,10 @@ class PrivacyGate:
                 self._policies[name] = cached
             return cached[1]
 
+    def detector(self) -> PiiDetector:
+        """The loaded detector (Presidio and spaCy load on first use)."""
+        return self._detector()
+
     def new_scope(self) -> PseudonymScope:
         return PseudonymScope(lambda text: self.keyring.mac("pii-value", text))
 

@@ -12,12 +12,14 @@ from appliance.caller import Caller
 from appliance.crypto import KeySource
 from appliance.crypto.keyring import KeyStatus
 from appliance.crypto.signing import rotation_entries as signing_rotation_entries
-from appliance.errors import KeyUnavailable
+from appliance.errors import ApplianceError, KeyUnavailable, NotAllowed
 from appliance.llm.registry import ChatModelInfo
 from appliance.privacy import Policy
 from appliance.rag.documents import DEFAULT_COLLECTION, ReembedResult
+from appliance.rag.egress import check_endpoint_url
 from appliance.startup import Parts
-from appliance.store.schema import Collection
+from appliance.store.gateways import Gateway, target_of
+from appliance.store.schema import Collection, Role
 from appliance.store.vault import DocumentInfo
 
 
@@ -255,3 +257,110 @@ class Administration(Parts):
             model_sha256=self.models.digest(choice),
             previous=before,
         )
+
+    # -- the hybrid gateway (external models; off unless attached) --------------
+
+    def _check_admin(self, who: Caller, what: str) -> None:
+        if who.role != Role.ADMIN:
+            self.audit.append(
+                "access.denied",
+                **who.audit_fields(),
+                resource="gateway",
+                outcome="failure",
+                reason=f"{what} is for administrators",
+            )
+            raise NotAllowed(f"only an administrator may {what}.")
+
+    def attach_gateway(
+        self,
+        collection: str | None,
+        url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        price_per_1k: float | None = None,
+        timeout_seconds: float = 60.0,
+        who: Caller | None = None,
+    ) -> Gateway:
+        """Let an external OpenAI-compatible endpoint answer ``collection``'s questions
+        (None: plain chat) with ``model``; replaces an endpoint attached before.
+
+        ``url`` is the endpoint's base (``https://host/v1``; no credentials, query or
+        fragment); ``api_key`` is sealed with its own data key and never shown again;
+        ``price_per_1k`` the price per 1,000 tokens (prompt and completion, the usage
+        page's currency) for the cost figures; ``timeout_seconds`` (1-600) to wait
+        for an answer. What leaves, and the checks on it: :mod:`appliance.rag.egress`.
+        Recorded as ``gateway.attach`` (endpoint, model, price; never the key).
+
+        Raises :class:`NotAllowed` for a role other than admin,
+        :class:`CollectionNotFound`, :class:`ApplianceError` for an invalid URL,
+        model name, price or timeout."""
+        who = who or Caller.local()
+        self._check_admin(who, "attach an external model")
+        if collection is not None:
+            self.library.get_collection(collection)  # CollectionNotFound
+        try:
+            url = check_endpoint_url(url)
+        except ValueError as exc:
+            raise ApplianceError(str(exc)) from None
+        model = model.strip()
+        if not model or len(model) > 128 or any(c.isspace() for c in model):
+            raise ApplianceError("the model name must be 1-128 characters without spaces.")
+        if price_per_1k is not None and not price_per_1k >= 0:
+            raise ApplianceError("the price per 1,000 tokens cannot be negative.")
+        if not 1 <= timeout_seconds <= 600:
+            raise ApplianceError("the timeout must be between 1 and 600 seconds.")
+        target = target_of(collection)
+        gateway, before = self.gateways.attach(
+            target,
+            url,
+            model,
+            api_key or None,
+            price_per_1k=price_per_1k,
+            timeout_seconds=timeout_seconds,
+            attached_by=who.actor,
+        )
+        self.audit.append(
+            "gateway.attach",
+            **who.audit_fields(),
+            resource=target,
+            endpoint=url,
+            model=model,
+            api_key="sealed" if api_key else "none",
+            price_per_1k=price_per_1k,
+            timeout_seconds=timeout_seconds,
+            previous={"endpoint": before.url, "model": before.model} if before else None,
+        )
+        return gateway
+
+    def detach_gateway(self, collection: str | None, *, who: Caller | None = None) -> Gateway:
+        """Stop sending ``collection``'s questions (None: plain chat) to an external
+        model: its endpoint is removed and its API key's data key shredded; the
+        appliance's own model answers again. Recorded as ``gateway.detach``.
+
+        Raises :class:`NotAllowed` for a role other than admin, :class:`ApplianceError`
+        when no endpoint is attached there."""
+        who = who or Caller.local()
+        self._check_admin(who, "detach an external model")
+        target = target_of(collection)
+        gone = self.gateways.detach(target)
+        if gone is None:
+            where = f"the collection {collection!r}" if collection else "plain chat"
+            raise ApplianceError(f"no external model is attached to {where}.")
+        self.audit.append(
+            "gateway.detach",
+            **who.audit_fields(),
+            resource=target,
+            endpoint=gone.url,
+            model=gone.model,
+        )
+        return gone
+
+    def gateways_attached(self) -> list[Gateway]:
+        """Every attached endpoint (no keys), plain chat's as target ``chat``."""
+        return self.gateways.all()
+
+    def gateway_for(self, collection: str | None) -> Gateway | None:
+        """The endpoint answering ``collection`` (None: plain chat), if any: what the
+        chat page's banner and the API name."""
+        return self.pipeline.gateway_for(collection)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from appliance.caller import Caller
 from appliance.errors import (
     ApplianceError,
+    EgressRefused,
     GenerationCancelled,
     NotAllowed,
     Overloaded,
@@ -133,9 +134,13 @@ class Usage(Administration):
         self, kind: str, collection: str, who: Caller, started: float, exc: BaseException
     ) -> None:
         """A question refused before any answer (no grant, blocked for personal data,
-        too long, queue full); other errors are faults and not counted."""
-        blocked = isinstance(exc, PiiBlocked)
+        refused by the gateway's final scan, too long, queue full); other errors are
+        faults and not counted."""
+        # The gateway's final scan refusing what would leave is a block for personal data.
+        blocked = isinstance(exc, PiiBlocked | EgressRefused)
         outcome = "pii_blocked" if blocked else None
+        if isinstance(exc, EgressRefused):
+            outcome = "egress_refused"
         for kind_of, name in _REFUSED_BEFORE.items():
             if isinstance(exc, kind_of):
                 outcome = name
@@ -189,6 +194,8 @@ class Usage(Administration):
                     refused=outcome in ("overloaded", "nothing_found"),
                     pii_blocked=outcome == "pii_blocked",
                     outcome=outcome,
+                    external_model=s.external.model if s.external else "",
+                    external_cost=s.external.cost if s.external else None,
                 ),
                 who,
             )

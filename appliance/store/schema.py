@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -462,8 +463,14 @@ class UsageEvent(Base):
     refused: Mapped[bool] = mapped_column(Boolean, default=False)
     pii_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     # How it ended: "answered", "nothing_found", "not_allowed", "too_long", "overloaded",
-    # "cancelled", "pii_blocked", "error"; for a file its ingestion status ("added"...).
+    # "cancelled", "pii_blocked", "egress_refused" (the hybrid gateway's final scan),
+    # "error"; for a file its ingestion status ("added"...).
     outcome: Mapped[str] = mapped_column(String(16), default="")
+    # Answered by an external model through the hybrid gateway: its model name ("" for
+    # the appliance's own models) and the cost the administrator's price gave (None:
+    # no price entered, or not external).
+    external_model: Mapped[str] = mapped_column(String(128), default="")
+    external_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class UsageEventGroup(Base):
@@ -477,3 +484,23 @@ class UsageEventGroup(Base):
         ForeignKey("usage_events.id", ondelete="CASCADE"), primary_key=True
     )
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class GatewayEndpoint(Base):
+    """An external OpenAI-compatible endpoint an administrator attached to a collection
+    or to plain chat (the hybrid gateway, off unless a row exists). The API key is
+    sealed with the data key of (``gateway``, target), shredded on detach."""
+
+    __tablename__ = "gateway_endpoints"
+
+    # "collection:<name>" or "chat" (plain chat).
+    target: Mapped[str] = mapped_column(String(80), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)  # the base URL, e.g. https://host/v1
+    model: Mapped[str] = mapped_column(String(128))
+    key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # The administrator's price per 1,000 tokens (prompt and completion), in the
+    # usage page's currency; None: not entered.
+    price_per_1k: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timeout_seconds: Mapped[float] = mapped_column(Float, default=60.0)
+    attached_by: Mapped[str] = mapped_column(String(128), default="")
+    attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -48,6 +48,10 @@ class UsageRecord:
     refused: bool = False
     pii_blocked: bool = False
     outcome: str = ""
+    # The external model that answered through the hybrid gateway ("" : a local one),
+    # and its cost at the administrator's price (None: no price, or local).
+    external_model: str = ""
+    external_cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class UsageRow:
     refused: bool
     pii_blocked: bool
     outcome: str
+    external_model: str = ""
+    external_cost: float | None = None
 
 
 class UsageLedger:
@@ -100,6 +106,8 @@ class UsageLedger:
                 refused=record.refused,
                 pii_blocked=record.pii_blocked,
                 outcome=record.outcome[:16],
+                external_model=record.external_model[:128],
+                external_cost=record.external_cost,
             )
             s.add(event)
             s.flush()  # the row's id, for its groups
@@ -138,6 +146,8 @@ class UsageLedger:
                 e.refused,
                 e.pii_blocked,
                 e.outcome,
+                e.external_model,
+                e.external_cost,
             )
             for e in events
         ]
@@ -174,6 +184,10 @@ class UsageFigures:
     refusals: int = 0
     pii_blocks: int = 0
     busy_ms: int = 0
+    # Questions an external model answered (hybrid gateway), their tokens and cost.
+    external_questions: int = 0
+    external_tokens: int = 0
+    external_cost: float = 0.0
     ttft_p50_ms: float | None = None
     ttft_p95_ms: float | None = None
     latency_p50_ms: float | None = None
@@ -191,6 +205,10 @@ class UsageFigures:
         self.completion_tokens += row.completion_tokens
         self.refusals += row.refused
         self.pii_blocks += row.pii_blocked
+        if row.external_model:
+            self.external_questions += 1
+            self.external_tokens += row.prompt_tokens + row.completion_tokens
+            self.external_cost += row.external_cost or 0.0
         if row.outcome == "answered":
             self._latency.append(row.latency_ms)
             if row.ttft_ms is not None:
@@ -216,6 +234,9 @@ class UsageFigures:
             "refusals": self.refusals,
             "pii_blocks": self.pii_blocks,
             "busy_seconds": round(self.busy_ms / 1000, 3),
+            "external_questions": self.external_questions,
+            "external_tokens": self.external_tokens,
+            "external_cost": round(self.external_cost, 6),
         }
 
 

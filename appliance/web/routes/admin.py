@@ -114,6 +114,62 @@ def collection_model(
     return _back("/admin", "model-changed")
 
 
+# -- the hybrid gateway: external models (off unless attached) ----------------------
+
+_CHAT_TARGET = "(plain chat)"
+
+
+@router.get("/gateway")
+def gateway_page(request: Request, user: User = Depends(admins)) -> Response:
+    app = web(request).appliance
+    return web(request).render(
+        request,
+        "admin_gateway.html",
+        section="gateway",
+        attached=app.gateways_attached(),
+        targets=[_CHAT_TARGET, *(col.name for col, _count in app.collections())],
+        chat_target=_CHAT_TARGET,
+    )
+
+
+@router.post("/gateway")
+def gateway_attach(
+    request: Request,
+    target: str = Form(..., max_length=64),
+    url: str = Form(..., min_length=1, max_length=2000),
+    model: str = Form(..., min_length=1, max_length=128),
+    api_key: str = Form("", max_length=4096),
+    price_per_1k: str = Form("", max_length=32),
+    timeout_seconds: float = Form(60.0),
+    user: User = Depends(admins),
+) -> Response:
+    """Attach an external model; the API key goes straight to the sealed key store."""
+    try:
+        price = float(price_per_1k) if price_per_1k.strip() else None
+    except ValueError:
+        raise ApplianceError("the price per 1,000 tokens must be a number.") from None
+    web(request).appliance.attach_gateway(
+        None if target == _CHAT_TARGET else target,
+        url,
+        model,
+        api_key=api_key or None,
+        price_per_1k=price,
+        timeout_seconds=timeout_seconds,
+        who=user.caller(),
+    )
+    return _back("/admin/gateway", "gateway-attached")
+
+
+@router.post("/gateway/detach")
+def gateway_detach(
+    request: Request, target: str = Form(..., max_length=64), user: User = Depends(admins)
+) -> Response:
+    web(request).appliance.detach_gateway(
+        None if target == _CHAT_TARGET else target, who=user.caller()
+    )
+    return _back("/admin/gateway", "gateway-detached")
+
+
 # -- users ---------------------------------------------------------------------------
 
 

@@ -362,6 +362,8 @@ async def chat_completions(
                 }
             ],
             "usage": run.usage(),
+            # Which model answered: the appliance's own, or an external one (gateway).
+            "model_used": run.stream.model_used,
         }
         if run.citations is not None:
             result["citations"] = run.citations
@@ -387,7 +389,7 @@ async def chat_completions(
             if run.citations is not None
             else {}
         )
-        put(run.chunk({}, run.finish_reason, **extra))
+        put(run.chunk({}, run.finish_reason, model_used=run.stream.model_used, **extra))
         if include_usage:
             usage = {
                 "id": run.id,

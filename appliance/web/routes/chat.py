@@ -23,12 +23,14 @@ router = APIRouter()
 
 def usable_collections(request: Request, user: User) -> list[dict[str, Any]]:
     """The collections granted to ``user``, with whether their policy lets the role
-    re-identify (the "show personal data" choice)."""
+    re-identify (the "show personal data" choice) and the external model answering
+    it through the hybrid gateway (None: the appliance's own)."""
     app = web(request).appliance
     out = []
     for col, count in app.collections():
         if col.name in user.access:
             policy = app.policy(col.policy)
+            external = app.gateway_for(col.name)
             out.append(
                 {
                     "name": col.name,
@@ -37,6 +39,8 @@ def usable_collections(request: Request, user: User) -> list[dict[str, Any]]:
                     "access": user.access[col.name],
                     "policy": col.policy,
                     "may_reveal": policy.may_reidentify(user.role),
+                    # The hybrid gateway: the external model answering it, if any.
+                    "external": external.model if external else None,
                 }
             )
     return out
