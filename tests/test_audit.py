@@ -15,6 +15,8 @@ from appliance.caller import Caller
 from appliance.store.schema import AuditCheckpoint, AuditRecord
 from tests.conftest import make_app, run_cli
 
+pytestmark = pytest.mark.store
+
 
 @pytest.fixture
 def trail(tmp_path: Path, embedder, engine):  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
-``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
+``keys``, ``backup``, ``db``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
 ``usage``),
 their shared helpers in ``common``.
 """
@@ -21,6 +21,7 @@ from appliance import __version__
 from appliance.cli import (
     audit,
     backup,
+    db,
     gdpr,
     jobs,
     keys,
@@ -79,6 +80,7 @@ for _command in (
     setup.demo,
     keys.keys,
     backup.backup,
+    db.db,
     privacy.pii,
     privacy.policies,
     gdpr.gdpr,
