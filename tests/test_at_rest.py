@@ -115,7 +115,9 @@ def test_no_personal_value_is_readable_anywhere_in_the_data_directory(
     assert scan_for_values(data_dir, [p.name for p in personal_docs]) == []
     if app.settings.database_url:  # on a server the tables are elsewhere: read them all
         cells = database_text(app.settings.database_url).lower()
-        assert [v for v in (*_values(), *(p.name for p in personal_docs)) if v.lower() in cells] == []
+        assert [
+            v for v in (*_values(), *(p.name for p in personal_docs)) if v.lower() in cells
+        ] == []
 
 
 def test_the_data_directory_is_private_to_its_owner(app, personal_docs: list[Path]) -> None:

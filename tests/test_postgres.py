@@ -23,6 +23,7 @@ from appliance.store.schema import AuditRecord
 from tests.conftest import database_text, fresh_pg_database, make_app, run_cli
 from tests.test_at_rest import PEOPLE, write_records
 
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     with fresh_pg_database() as url:
@@ -206,7 +207,7 @@ def test_a_sqlite_appliance_moves_to_postgresql_and_works_there(
         assert any(PEOPLE[0]["iban"] in h.text for h in revealed)
         accounts = Accounts(moved.db, moved.audit, moved.settings)
         sam = accounts.authenticate("sam", "a-clerk-in-claims-pw", "127.0.0.1")
-        info, messages = moved.conversations.messages(conv, sam.id)
+        _info, messages = moved.conversations.messages(conv, sam.id)
         assert messages[0]["text"] == f"Refunds for {PEOPLE[0]['name']}?"
         # New rows take fresh ids after the copied ones (sequences were reset).
         accounts.create_user("lee", "staff", Caller.local(), password="another-clerk-pw-here")
@@ -228,7 +229,6 @@ def test_a_sqlite_appliance_moves_to_postgresql_and_works_there(
 def test_an_interrupted_move_leaves_the_source_as_it_was_and_is_recognised(
     pg_url: str, tmp_path: Path, embedder, engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from appliance.errors import StoreError
     from appliance.store import transfer
 
     data = tmp_path / "data"

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance import __version__
-from appliance.backup import BackupReceipt, create_backup
 from appliance.audit.chain import AuditTrail, VerifyReport
+from appliance.backup import BackupReceipt, create_backup
 from appliance.caller import Caller
 from appliance.errors import ApplianceError, NotAllowed, StoreError
 from appliance.rag.logfilter import install_log_filter
@@ -40,6 +40,17 @@ class DatabaseMove:
 
     copy: TransferReport
     trail: VerifyReport
+
+
+def _record_move(trail: AuditTrail, who: Caller, shown: str, report: TransferReport) -> None:
+    trail.append(
+        "database.migrate",
+        **who.audit_fields(),
+        resource=f"database:{shown}",
+        tables=len(report.tables),
+        rows=report.rows,
+        revision=report.revision,
+    )
 
 
 class Operations(Compliance):
@@ -90,13 +101,7 @@ class Operations(Compliance):
                         f"the audit trail copied to {shown} does not verify "
                         f"({verified.problems[0]}); do not switch to it."
                     )
-                fields = {
-                    "resource": f"database:{shown}",
-                    "tables": len(report.tables),
-                    "rows": report.rows,
-                    "revision": report.revision,
-                }
-                trail.append("database.migrate", **who.audit_fields(), **fields)
+                _record_move(trail, who, shown, report)
                 trail.checkpoint()  # the copied tail and this record, signed there
                 verified = trail.verify()
             finally:
@@ -110,7 +115,7 @@ class Operations(Compliance):
                 reason=type(exc).__name__,
             )
             raise
-        self.audit.append("database.migrate", **who.audit_fields(), **fields)
+        _record_move(self.audit, who, shown, report)
         return DatabaseMove(report, verified)
 
     def service_started(self) -> None:

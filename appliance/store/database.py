@@ -43,9 +43,7 @@ def make_engine(url: str) -> Engine:
     elif url.startswith("postgresql"):
         # Sessions in UTC, as SQLite's values are: a naive datetime means UTC on both,
         # whatever the server's own TimeZone.
-        engine = create_engine(
-            url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
-        )
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return engine

@@ -153,7 +153,9 @@ def _prepare_target(target: Engine, shown: str, replace: bool) -> None:
         )
     meta = MetaData()
     meta.reflect(target)
-    marker = Table(MARKER_TABLE, meta, Column("id", Integer, primary_key=True), extend_existing=True)
+    marker = Table(
+        MARKER_TABLE, meta, Column("id", Integer, primary_key=True), extend_existing=True
+    )
     with target.begin() as conn:
         meta.drop_all(conn)
         marker.create(conn)
