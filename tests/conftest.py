@@ -133,9 +133,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    marked = metafunc.definition.get_closest_marker("store") is not None
-    if marked and metafunc.definition.get_closest_marker("one_backend") is None:
-        metafunc.parametrize("store_backend", store_backends(), indirect=True, scope="module")
+    if metafunc.definition.get_closest_marker("store") is None:
+        return
+    # A one_backend test takes the SQLite run's parameter, so it shares that run's
+    # module-scoped fixtures instead of building its own.
+    once = metafunc.definition.get_closest_marker("one_backend") is not None
+    backends = ["sqlite"] if once else store_backends()
+    metafunc.parametrize("store_backend", backends, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module", autouse=True)
