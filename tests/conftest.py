@@ -104,6 +104,132 @@ def no_egress():
     assert not attempts, f"egress attempted: {attempts}"
 
 
+# -- store backends ---------------------------------------------------------------
+# The store-level test modules (``pytestmark = pytest.mark.store``) run once per
+# backend: SQLite in the data directory, and a fresh PostgreSQL database per test on the
+# machine's server (its unix socket works with the network closed). APPLIANCE_TEST_DB
+# picks: "both" (the default), "sqlite" or "postgresql"; APPLIANCE_TEST_PG_REQUIRED=1
+# (set by .ci/run) fails instead of skipping when no server answers.
+PG_SOCKET = os.environ.get("APPLIANCE_TEST_PG_HOST", "/var/run/postgresql")
+PG_ADMIN_URL = f"postgresql+psycopg://postgres@/test?host={PG_SOCKET}"
+
+
+def store_backends() -> list[str]:
+    chosen = os.environ.get("APPLIANCE_TEST_DB", "both").lower()
+    if chosen not in ("both", "sqlite", "postgresql"):
+        raise pytest.UsageError(f"APPLIANCE_TEST_DB={chosen!r}: both, sqlite or postgresql")
+    return ["sqlite", "postgresql"] if chosen == "both" else [chosen]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "store: store-level tests, run on SQLite and on PostgreSQL (APPLIANCE_TEST_DB)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "one_backend: a store test that runs once (about SQLite itself, e.g. backups of its "
+        "file, or one that names its PostgreSQL database itself)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("store") is None:
+        return
+    # A one_backend test takes the SQLite run's parameter, so it shares that run's
+    # module-scoped fixtures instead of building its own.
+    once = metafunc.definition.get_closest_marker("one_backend") is not None
+    backends = ["sqlite"] if once else store_backends()
+    metafunc.parametrize("store_backend", backends, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The relational store this test runs on: "sqlite" (unmarked tests) or
+    "postgresql" (a ``store`` test's second run)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@contextlib.contextmanager
+def fresh_pg_database():  # type: ignore[no-untyped-def]
+    """A new, empty PostgreSQL database on the machine's server, dropped afterwards;
+    yields its URL (the test is skipped, or fails under APPLIANCE_TEST_PG_REQUIRED, when
+    no server answers)."""
+    import uuid
+
+    pytest.importorskip("psycopg")
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # no server here
+        admin.dispose()
+        if os.environ.get("APPLIANCE_TEST_PG_REQUIRED"):
+            pytest.fail(f"no PostgreSQL at {PG_SOCKET}: {exc}")
+        pytest.skip(f"no PostgreSQL at {PG_SOCKET}: {exc}")
+    name = f"appliance_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@/{name}?host={PG_SOCKET}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def store_database(backend: str):  # type: ignore[no-untyped-def]
+    """The ``database_url`` for an appliance on ``backend``: None (SQLite in its data
+    directory) or a fresh PostgreSQL database's URL."""
+    if backend != "postgresql":
+        yield None
+        return
+    with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _store_database(store_backend: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """On PostgreSQL, every appliance the test opens (make_app, the CLI and servers it
+    starts, which inherit the environment) uses one fresh database."""
+    with store_database(store_backend) as url:
+        if url is not None:
+            monkeypatch.setenv("APPLIANCE_DATABASE_URL", url)
+        yield url
+
+
+def database_text(url: str) -> str:
+    """Every value of every table of a server database, as text (bytes decoded
+    leniently): what someone reading its tables or dumps would see."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    out = []
+    with engine.connect() as conn:
+        for table in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'select * from "{table}"')):
+                for cell in row:
+                    if isinstance(cell, bytes | memoryview):
+                        out.append(bytes(cell).decode("utf-8", "replace"))
+                    else:
+                        out.append(str(cell))
+    engine.dispose()
+    return "\n".join(out)
+
+
+@contextlib.contextmanager
+def _on_sqlite():  # type: ignore[no-untyped-def]
+    """Open a shared (session-scoped) appliance on SQLite, whichever test opens it first."""
+    saved = os.environ.pop("APPLIANCE_DATABASE_URL", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["APPLIANCE_DATABASE_URL"] = saved
+
+
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     from appliance.models import verify_models
@@ -154,7 +280,8 @@ def app(tmp_path: Path, embedder, engine):
 @pytest.fixture(scope="session")
 def sample_app(tmp_path_factory: pytest.TempPathFactory, embedder, engine):
     """One data directory with every sample ingested, shared by read-only tests."""
-    appliance = make_app(tmp_path_factory.mktemp("samples") / "data", embedder, engine)
+    with _on_sqlite():
+        appliance = make_app(tmp_path_factory.mktemp("samples") / "data", embedder, engine)
     results = appliance.ingest([SAMPLES])
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]
     yield appliance

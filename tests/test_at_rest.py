@@ -10,7 +10,10 @@ from sqlalchemy import select, update
 
 from appliance.errors import KeyShredded, TamperedData
 from appliance.store.schema import Chunk
+from tests.conftest import database_text
 from tests.docgen import make_docx, make_pdf
+
+pytestmark = pytest.mark.store
 
 # Fictional people with values found nowhere else, so any hit is a leak.
 PEOPLE = [
@@ -110,6 +113,11 @@ def test_no_personal_value_is_readable_anywhere_in_the_data_directory(
     assert scan_for_values(personal_docs[0].parent, _values())  # the scan does find plaintext
     assert scan_for_values(data_dir, _values()) == []
     assert scan_for_values(data_dir, [p.name for p in personal_docs]) == []
+    if app.settings.database_url:  # on a server the tables are elsewhere: read them all
+        cells = database_text(app.settings.database_url).lower()
+        assert [
+            v for v in (*_values(), *(p.name for p in personal_docs)) if v.lower() in cells
+        ] == []
 
 
 def test_the_data_directory_is_private_to_its_owner(app, personal_docs: list[Path]) -> None:

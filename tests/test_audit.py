@@ -15,6 +15,8 @@ from appliance.caller import Caller
 from appliance.store.schema import AuditCheckpoint, AuditRecord
 from tests.conftest import make_app, run_cli
 
+pytestmark = pytest.mark.store
+
 
 @pytest.fixture
 def trail(tmp_path: Path, embedder, engine):  # type: ignore[no-untyped-def]
@@ -198,6 +200,7 @@ def test_no_personal_value_reaches_the_trail_or_its_exports(
     assert verify_bundle(bundle).ok
 
 
+@pytest.mark.one_backend  # export formats: the same rows whichever store held them
 def test_siem_formats_from_the_command_line(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert (

@@ -20,8 +20,10 @@ from appliance.caller import Caller
 from appliance.errors import SignInFailed
 from appliance.gdpr import export_subject
 from appliance.store.schema import AuditRecord
-from tests.conftest import SAMPLES, make_app, run_cli
+from tests.conftest import SAMPLES, make_app, run_cli, store_database
 from tests.test_at_rest import PEOPLE, write_records
+
+pytestmark = pytest.mark.store
 
 QUESTIONS = [
     "How long must customer transaction records be kept?",
@@ -34,9 +36,14 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory, embedder, engine):  # type: ignore[no-untyped-def]
+def real(tmp_path_factory: pytest.TempPathFactory, embedder, engine, store_backend: str):  # type: ignore[no-untyped-def]
+    with store_database(store_backend) as url:
+        yield from _real_trail(tmp_path_factory, embedder, engine, url)
+
+
+def _real_trail(tmp_path_factory, embedder, engine, url):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("real-trail")
-    app = make_app(root / "data", embedder, engine, audit_checkpoint_every=40)
+    app = make_app(root / "data", embedder, engine, audit_checkpoint_every=40, database_url=url)
     who = Caller.local()
     app.ingest([SAMPLES])
     app.create_collection("records", "default")
@@ -157,6 +164,7 @@ def test_a_replaced_checkpoint_signature_is_named(real, which: int) -> None:
     assert problem.seq == checkpoints[which]["seq"] and "bad signature" in problem.what
 
 
+@pytest.mark.one_backend  # copies the data directory, database file included
 def test_audit_verify_on_a_tampered_copy_names_the_record(real, tmp_path: Path) -> None:
     """The same, end to end: the database of a copied data directory edited by hand,
     `appliance audit verify` exits 1 naming the record."""

@@ -19,6 +19,8 @@ from appliance.config import load_settings
 from appliance.errors import ConfigError, SignInFailed
 from tests.conftest import make_app
 
+pytestmark = pytest.mark.store
+
 STAFF_DN = "cn=ward-nurses,ou=groups,dc=example,dc=org"
 DPO_DN = "cn=privacy,ou=groups,dc=example,dc=org"
 ROLES = {STAFF_DN: "staff", DPO_DN: "compliance_officer", "appliance-admins": "admin"}

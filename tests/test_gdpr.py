@@ -19,6 +19,8 @@ from appliance.store.schema import Document, Identifier
 from tests.conftest import make_app, run_cli
 from tests.test_at_rest import PEOPLE, _record, _values, scan_for_values, write_records
 
+pytestmark = pytest.mark.store
+
 DPO = Caller("dpo", "compliance_officer")
 WILHELMINA = PEOPLE[0]["name"]
 
@@ -66,6 +68,7 @@ def test_a_subject_access_export_holds_the_persons_data_and_nobody_elses(
         export_subject(registry, [WILHELMINA], inside, DPO)
 
 
+@pytest.mark.one_backend  # backups are of SQLite appliances (a server's are its own)
 def test_erasure_removes_the_person_even_from_an_old_backup(registry, tmp_path: Path) -> None:
     backup = tmp_path / "backups" / "before.bak"
     create_backup(registry, backup)

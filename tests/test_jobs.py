@@ -22,6 +22,8 @@ from tests.conftest import make_app, run_cli
 from tests.test_postgres import pg_url  # noqa: F401 (a fixture)
 from tests.webtools import sign_in
 
+pytestmark = pytest.mark.store
+
 DAILY = {"retention", "audit_purge", "checks"}
 HOURLY = {"checkpoint", "conversations"}
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -127,6 +129,7 @@ def test_two_server_processes_on_one_data_directory_share_the_jobs(app, embedder
         other.close()
 
 
+@pytest.mark.one_backend  # two data directories on one PostgreSQL database
 def test_on_postgresql_too_one_runner_gets_each_job(
     pg_url: str,  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
@@ -264,6 +267,7 @@ def test_a_retention_sweep_killed_half_way_loses_nothing_and_the_next_run_comple
         app.close()
 
 
+@pytest.mark.one_backend  # backups are of SQLite appliances
 def test_the_backup_job_keeps_only_the_newest_backups(tmp_path: Path, embedder, engine) -> None:
     backups = tmp_path / "backups"
     app = make_app(tmp_path / "data", embedder, engine, backup_dir=backups, backup_keep=2)

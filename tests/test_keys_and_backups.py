@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import run_cli
 from tests.test_at_rest import _values, scan_for_values, write_records
 
+pytestmark = pytest.mark.store
+
 PASS = "staple battery horse correct"
 NEW_PASS = "the next long passphrase for rotation"
 NO_KEY = ("APPLIANCE_KEY_FILE", "APPLIANCE_PASSPHRASE")
@@ -104,6 +106,7 @@ def test_an_interrupted_rotation_resumes_and_then_only_the_new_secret_works(
     assert any("Larkspur" in h["text"] for h in hits)
 
 
+@pytest.mark.one_backend  # backups are of SQLite appliances (a server's are its own)
 def test_a_restored_backup_does_not_bring_back_what_was_deleted_since(
     tmp_path: Path, records: list[Path]
 ) -> None:
@@ -148,6 +151,7 @@ def test_a_restored_backup_does_not_bring_back_what_was_deleted_since(
     assert scan_for_values(fresh, _values()) == []
 
 
+@pytest.mark.one_backend
 def test_restore_with_a_wrong_secret_or_a_damaged_archive_touches_nothing(
     tmp_path: Path, records: list[Path]
 ) -> None:

@@ -29,8 +29,10 @@ from appliance.store.usage import (
 )
 from appliance.web import create_app
 from appliance.web.render import money
-from tests.conftest import make_app, run_cli
+from tests.conftest import database_text, make_app, run_cli, store_database
 from tests.webtools import ask_stream, page_csrf, sign_in
+
+pytestmark = pytest.mark.store
 
 PASSWORDS = {
     "ada": "amber-kettle-orbit-71",
@@ -68,6 +70,13 @@ class Run:
     api_key: str  # ada's, for /metrics
     lee_tokens: list[tuple[int, int]] = field(default_factory=list)  # (prompt, completion)
 
+    def cli(self, *args: str) -> Any:
+        """``appliance ARGS`` on this run's data directory (and database)."""
+        url = self.app.settings.database_url
+        return run_cli(
+            *args, data_dir=self.data_dir, env={"APPLIANCE_DATABASE_URL": url} if url else None
+        )
+
     def client(self, user: str) -> TestClient:
         client = TestClient(self.web, raise_server_exceptions=False)
         r = sign_in(client, user, PASSWORDS[user])
@@ -76,16 +85,22 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, embedder, engine):  # type: ignore[no-untyped-def]
+def run(tmp_path_factory: pytest.TempPathFactory, embedder, engine, store_backend: str):  # type: ignore[no-untyped-def]
     """The scripted run: sam (group "claims") uploads a file, asks two questions and
     one that the policy blocks (a card number); lee (group "audit") asks one question
     from documents and one plain chat through /v1, and one of a collection he has no
     grant for."""
+    with store_database(store_backend) as url:
+        yield from _scripted_run(tmp_path_factory, embedder, engine, url)
+
+
+def _scripted_run(tmp_path_factory, embedder, engine, url):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("usage")
     app = make_app(
         root / "data",
         embedder,
         engine,
+        database_url=url,
         signin_rate_per_minute=1000,
         answer_max_tokens=48,
         **COSTS,
@@ -237,16 +252,14 @@ def test_the_csv_and_the_command_line_give_the_same_counts(run: Run) -> None:
     assert rows["claims"]["questions"] == "3" and rows["claims"]["documents"] == "1"
     assert rows["claims"]["pii_blocks"] == "1"
     assert rows["audit"]["questions"] == "3" and rows["total"]["questions"] == "6"
-    cli = run_cli(
-        "usage", "--since", "2026-01-01", "--by", "collection", "--csv", data_dir=run.data_dir
-    )
+    cli = run.cli("usage", "--since", "2026-01-01", "--by", "collection", "--csv")
     assert cli.returncode == 0, cli.stderr
     by_collection = {row["collection"]: row for row in csv.DictReader(io.StringIO(cli.stdout))}
     assert by_collection["default"]["questions"] == "4"
     assert by_collection["default"]["documents"] == "1"
     assert by_collection["records"]["refusals"] == "1"
     assert by_collection["(plain chat)"]["questions"] == "1"
-    text = run_cli("usage", "--by", "user", data_dir=run.data_dir)
+    text = run.cli("usage", "--by", "user")
     assert text.returncode == 0, text.stderr
     assert re.search(r"^sam\s+3\s+1\s", text.stdout, re.M), text.stdout
     assert "per 1,000 questions" in text.stdout
@@ -269,6 +282,8 @@ def test_metrics_count_by_collection_and_group_without_naming_users(run: Run) ->
 def test_nothing_that_was_asked_is_kept_in_the_database(run: Run) -> None:
     run.app.db.flush_deleted()  # the WAL's pages into the file, then read both
     raw = b"".join(p.read_bytes() for p in run.data_dir.glob("appliance.db*") if p.is_file())
+    if run.app.settings.database_url:  # or every table of the server's database
+        raw = database_text(run.app.settings.database_url).encode()
     for question in (*SAM_QUESTIONS, BLOCKED_QUESTION, LEE_RAG_QUESTION, LEE_CHAT_QUESTION):
         for words in (question, question.split("?")[0][-24:]):
             assert words.encode() not in raw, words

@@ -4,8 +4,8 @@ Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
-``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
-``usage``, ``gateway``),
+``keys``, ``backup``, ``db``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
+``usage``, ``gateway``, ``compare``),
 their shared helpers in ``common``.
 """
 
@@ -22,6 +22,7 @@ from appliance.cli import (
     audit,
     backup,
     compare,
+    db,
     gateway,
     gdpr,
     jobs,
@@ -83,6 +84,7 @@ for _command in (
     setup.demo,
     keys.keys,
     backup.backup,
+    db.db,
     privacy.pii,
     privacy.policies,
     gdpr.gdpr,

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from appliance import __version__
+from appliance.audit.chain import AuditTrail, VerifyReport
 from appliance.backup import BackupReceipt, create_backup
 from appliance.caller import Caller
+from appliance.errors import ApplianceError, NotAllowed, StoreError
 from appliance.rag.logfilter import install_log_filter
 from appliance.service.compliance import Compliance
+from appliance.store.database import Database
+from appliance.store.schema import Role
+from appliance.store.transfer import TransferReport, copy_database, redacted
 
 # The appliance itself, when it acts on its own (start, stop, upkeep).
 SYSTEM = Caller("appliance", "system")
@@ -25,6 +31,26 @@ def settings_digests(settings: Any) -> dict[str, str]:
         name: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
         for name, value in sorted(data.items())
     }
+
+
+@dataclass(frozen=True)
+class DatabaseMove:
+    """A finished :meth:`Operations.migrate_database_to`: what was copied, and the
+    target's audit trail as verified there."""
+
+    copy: TransferReport
+    trail: VerifyReport
+
+
+def _record_move(trail: AuditTrail, who: Caller, shown: str, report: TransferReport) -> None:
+    trail.append(
+        "database.migrate",
+        **who.audit_fields(),
+        resource=f"database:{shown}",
+        tables=len(report.tables),
+        rows=report.rows,
+        revision=report.revision,
+    )
 
 
 class Operations(Compliance):
@@ -43,6 +69,54 @@ class Operations(Compliance):
             documents=receipt.documents,
         )
         return receipt
+
+    def migrate_database_to(
+        self, target_url: str, who: Caller | None = None, *, replace: bool = False
+    ) -> DatabaseMove:
+        """Copy this appliance's relational store into the empty database at
+        ``target_url`` (PostgreSQL: ``postgresql+psycopg://user:pw@host/db``): the
+        schema by Alembic, every table in dependency order, bytes as they are (sealed
+        columns stay sealed), sequences reset; then row counts and row digests are
+        compared and the audit trail verified on the target. Recorded as
+        ``database.migrate`` in both trails (outcome ``failure`` in this one when the
+        copy fails). The database in use is only read: switching to the target is the
+        administrator's step (``database_url``), taken once the appliance is stopped.
+
+        Administrators only (:class:`NotAllowed`). Raises :class:`StoreError` when the
+        target is unreachable, not empty (``replace`` drops an interrupted earlier copy,
+        nothing else), or the copy or its trail does not verify.
+        """
+        who = who or Caller.local()
+        if who.role != Role.ADMIN:
+            raise NotAllowed("moving the database is for administrators.")
+        shown = redacted(target_url)
+        try:
+            report = copy_database(self.db.engine, target_url, replace=replace)
+            target = Database(target_url)
+            try:
+                trail = AuditTrail(target, self.audit_signer)
+                verified = trail.verify()
+                if not verified.ok:
+                    raise StoreError(
+                        f"the audit trail copied to {shown} does not verify "
+                        f"({verified.problems[0]}); do not switch to it."
+                    )
+                _record_move(trail, who, shown, report)
+                trail.checkpoint()  # the copied tail and this record, signed there
+                verified = trail.verify()
+            finally:
+                target.dispose()
+        except ApplianceError as exc:
+            self.audit.append(
+                "database.migrate",
+                **who.audit_fields(),
+                resource=f"database:{shown}",
+                outcome="failure",
+                reason=type(exc).__name__,
+            )
+            raise
+        _record_move(self.audit, who, shown, report)
+        return DatabaseMove(report, verified)
 
     def service_started(self) -> None:
         """Record ``service.start`` (version, address, model and a digest of every
