@@ -4,7 +4,7 @@ Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
-``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
+``summaries``, ``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
 ``usage``),
 their shared helpers in ``common``.
 """
@@ -30,6 +30,7 @@ from appliance.cli import (
     questions,
     serve,
     setup,
+    summaries,
     usage,
     users,
 )
@@ -76,6 +77,7 @@ for _command in (
     setup.doctor,
     library.collections,
     library.documents,
+    summaries.summarise,
     setup.demo,
     keys.keys,
     backup.backup,
