@@ -78,8 +78,16 @@ def _section_text(i: int, topic: str, team: str) -> str:
         "overwritten in the normal backup cycle.",
         f"Training on the handling of {low} is part of the induction of every new member "
         f"of the {team} team.",
+        f"The {team} manager approves any change to how {low} are filed, after hearing "
+        "the records officer and the people who use them every day.",
+        f"Scanned copies of {low} replace the paper originals only when the scan has been "
+        "checked against the original page by page.",
+        f"Lost or damaged {low} are reported as an incident on the day the loss is found, "
+        "so that the owner can judge the harm and decide what to do.",
+        f"An annual report on {low} lists what was created, kept longer, destroyed and "
+        "requested, and goes to the management board with the records officer's advice.",
     ]
-    text = " ".join(facts[:3] + procedure[:4] + facts[3:] + procedure[4:] + procedure[:3])
+    text = " ".join(facts[:3] + procedure[:6] + facts[3:] + procedure[6:])
     if i == 0:
         text += (
             f" The records officer, {OFFICER}, can be reached at {OFFICER_EMAIL} for "
@@ -149,8 +157,8 @@ def test_sections_are_built_from_the_stored_passages_with_pages_and_no_overlap(r
     for s in titled:
         assert isinstance(s, Section) and s.pages, s
         # The chunker repeats sentences across passages; a section says each once.
-        first = s.text.split(". ")[0]
-        assert s.text.count(first) == 1, (first, s.text)
+        for fact in ("are kept for", "reviews the", "must be destroyed", "Access to", "room"):
+            assert s.text.count(fact) == 1, (fact, s.text)
     assert all(a.pages[-1] <= b.pages[0] for a, b in zip(titled, titled[1:], strict=False))
     assert OFFICER not in titled[0].text and "<PERSON_" in titled[0].text  # pseudonymised
 
@@ -256,6 +264,40 @@ def test_reading_needs_the_document_and_a_job_runs_once(run) -> None:  # type: i
             assert row is not None
             app.pipeline.summaries._running.discard(row.id)
             row.status, row.runner = status, runner
+
+
+def test_the_documents_page_offers_it_and_the_summary_page_and_api_show_it(run) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from appliance.accounts import Accounts
+    from appliance.caller import Caller
+    from appliance.web import create_app
+    from tests.webtools import sign_in
+
+    app, doc_id = run["app"], run["doc_id"]
+    accounts = Accounts(app.db, app.audit, app.settings)
+    accounts.create_user("rita", "staff", Caller.local(), password="quartz-lagoon-ember-55")
+    accounts.grant("default", Caller.local(), user="rita")
+    key = accounts.create_api_key("rita", "test", Caller.local())
+    web = create_app(app, maintenance=False)
+    client = TestClient(web, raise_server_exceptions=False)
+    assert sign_in(client, "rita", "quartz-lagoon-ember-55").status_code == 303
+    listing = client.get("/documents?collection=default").text
+    assert f'action="/documents/{doc_id}/summarise"' in listing
+    page = client.get(f"/documents/{doc_id}/summary")
+    assert page.status_code == 200
+    assert re.search(rf'href="/documents/{doc_id}/source\?page=\d+">\[s\d+, p\. \d+\]</a>', page.text)
+    assert OFFICER not in page.text  # a staff role sees placeholders only
+    api = TestClient(web, raise_server_exceptions=False)
+    headers = {"Authorization": f"Bearer {key}"}
+    got = api.get(f"/v1/documents/{doc_id}/summary", headers=headers)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["status"] == "done" and body["summary"]["counts"]["supported"] >= 3
+    assert all(MARKER.search(line) for line in body["summary"]["text"].splitlines() if line.startswith("- "))
+    again = api.post(f"/v1/documents/{doc_id}/summary", json={"resume": True}, headers=headers)
+    assert again.status_code == 202 and again.json()["status"] == "done"
+    assert api.get("/v1/documents/nope/summary", headers=headers).status_code == 404
 
 
 def test_deleting_the_document_deletes_its_summary(run) -> None:  # type: ignore[no-untyped-def]

@@ -197,6 +197,9 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/documents/{document_id}/delete"): ("", 404),
     ("GET", "/documents/{document_id}/source"): ("", 404),
     ("GET", "/documents/{document_id}/original"): ("", 404),
+    ("POST", "/documents/{document_id}/summarise"): ("", 404),
+    ("GET", "/documents/{document_id}/summary"): ("", 404),
+    ("POST", "/documents/{document_id}/summary/cancel"): ("", 404),
     ("GET", "/compliance/audit"): ("", 403),
     ("POST", "/compliance/audit/verify"): ("", 403),
     ("POST", "/compliance/audit/export"): ("", 403),
@@ -233,6 +236,9 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/v1/models/{model_id:path}"): ("", 401),
     ("POST", "/v1/chat/completions"): ("", 401),
     ("POST", "/v1/embeddings"): ("", 401),
+    ("POST", "/v1/documents/{document_id}/summary"): ("", 401),
+    ("GET", "/v1/documents/{document_id}/summary"): ("", 401),
+    ("POST", "/v1/documents/{document_id}/summary/cancel"): ("", 401),
     ("GET", "/metrics"): ("", 403),
 }
 
