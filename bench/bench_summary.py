@@ -18,7 +18,8 @@ Reported:
 - **speed**: wall time of the whole job (ingestion apart), Official Journal pages per
   minute, map and reduce steps.
 
-    APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_summary.py --json bench/out/summary.json
+    APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_summary.py \\
+        --json bench/out/summary.json
 """
 
 from __future__ import annotations

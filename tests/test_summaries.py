@@ -9,6 +9,7 @@ three steps, the appliance closed and reopened, then resumed)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -99,7 +100,9 @@ def _section_text(i: int, topic: str, team: str) -> str:
 @pytest.fixture(scope="module")
 def long_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("policy")
-    sections = [(f"{t} retention", _section_text(i, t, team)) for i, (t, team) in enumerate(_TOPICS)]
+    sections = [
+        (f"{t} retention", _section_text(i, t, team)) for i, (t, team) in enumerate(_TOPICS)
+    ]
     return make_docx(folder / "records-policy.docx", "Records retention policy", sections)
 
 
@@ -159,7 +162,7 @@ def test_sections_are_built_from_the_stored_passages_with_pages_and_no_overlap(r
         # The chunker repeats sentences across passages; a section says each once.
         for fact in ("are kept for", "reviews the", "must be destroyed", "Access to", "room"):
             assert s.text.count(fact) == 1, (fact, s.text)
-    assert all(a.pages[-1] <= b.pages[0] for a, b in zip(titled, titled[1:], strict=False))
+    assert all(a.pages[-1] <= b.pages[0] for a, b in itertools.pairwise(titled))
     assert OFFICER not in titled[0].text and "<PERSON_" in titled[0].text  # pseudonymised
 
 
@@ -246,7 +249,7 @@ def test_reading_needs_the_document_and_a_job_runs_once(run) -> None:  # type: i
         app.read_summary(doc_id, who=stranger)
     with pytest.raises(CollectionNotFound):
         app.summarise(doc_id, who=stranger)
-    state, reused, computed = app.summarise(doc_id, resume=True)  # done: nothing to do
+    state, _, computed = app.summarise(doc_id, resume=True)  # done: nothing to do
     assert state.status == "done" and computed == 0
     # A job marked running by this live process is refused a second start.
     with app.db.session() as s:
@@ -286,7 +289,9 @@ def test_the_documents_page_offers_it_and_the_summary_page_and_api_show_it(run) 
     assert f'action="/documents/{doc_id}/summarise"' in listing
     page = client.get(f"/documents/{doc_id}/summary")
     assert page.status_code == 200
-    assert re.search(rf'href="/documents/{doc_id}/source\?page=\d+">\[s\d+, p\. \d+\]</a>', page.text)
+    assert re.search(
+        rf'href="/documents/{doc_id}/source\?page=\d+">\[s\d+, p\. \d+\]</a>', page.text
+    )
     assert OFFICER not in page.text  # a staff role sees placeholders only
     api = TestClient(web, raise_server_exceptions=False)
     headers = {"Authorization": f"Bearer {key}"}
@@ -294,7 +299,11 @@ def test_the_documents_page_offers_it_and_the_summary_page_and_api_show_it(run) 
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["status"] == "done" and body["summary"]["counts"]["supported"] >= 3
-    assert all(MARKER.search(line) for line in body["summary"]["text"].splitlines() if line.startswith("- "))
+    assert all(
+        MARKER.search(line)
+        for line in body["summary"]["text"].splitlines()
+        if line.startswith("- ")
+    )
     again = api.post(f"/v1/documents/{doc_id}/summary", json={"resume": True}, headers=headers)
     assert again.status_code == 202 and again.json()["status"] == "done"
     assert api.get("/v1/documents/nope/summary", headers=headers).status_code == 404
@@ -330,8 +339,11 @@ def test_sections_group_passages_by_heading_and_drop_the_repeated_overlap() -> N
     scope, pieces = sections[0]
     assert scope.text.count("It applies to all staff members.") == 1
     assert pieces == (
-        PageText(1, "This policy covers invoices. It applies to all staff members. "
-                 "Contractors are included."),
+        PageText(
+            1,
+            "This policy covers invoices. It applies to all staff members. "
+            "Contractors are included.",
+        ),
         PageText(2, "Visitors are not covered."),
     )
 

@@ -4,8 +4,8 @@ Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
-``summaries``, ``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
-``usage``),
+``summaries``, ``keys``, ``backup``, ``privacy``, ``gdpr``, ``audit``, ``serve``,
+``users``, ``jobs``, ``usage``),
 their shared helpers in ``common``.
 """
 

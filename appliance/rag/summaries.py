@@ -180,7 +180,7 @@ def build_sections(
             pieces[-1] = PageText(page, f"{pieces[-1].text} {new.strip()}")
         else:
             pieces.append(PageText(page, new.strip()))
-    out = []
+    out: list[tuple[Section, tuple[PageText, ...]]] = []
     for path, pieces in groups:
         if not pieces:
             continue
@@ -458,7 +458,9 @@ class StatementChecker:
             if not self.reason(text, section, page):
                 return Statement(text, section, page, True, "attributed")
         where = next((w for w in cited if self.has(*w)), ranked[0] if ranked else (0, None))
-        why = first_reason or (self.reason(text, *where) if self.has(*where) else "no page says this")
+        why = first_reason or (
+            self.reason(text, *where) if self.has(*where) else "no page says this"
+        )
         return Statement(text, where[0], where[1], False, None, why or "no page says this")
 
 
@@ -515,7 +517,9 @@ class SummaryState:
 
     @property
     def percent(self) -> int:
-        return 100 if self.status == "done" else int(100 * self.done_steps / max(1, self.total_steps))
+        return (
+            100 if self.status == "done" else int(100 * self.done_steps / max(1, self.total_steps))
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -621,7 +625,9 @@ class Summariser:
             if doc is None:
                 raise SummaryNotFound(f"no document {document_id!r}.")
             chunks = list(
-                s.scalars(select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal))
+                s.scalars(
+                    select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
+                )
             )
             rows = [(c.page, *self.vault.open_chunk(c, doc.collection_id)) for c in chunks]
         return build_sections(rows)
@@ -635,9 +641,9 @@ class Summariser:
 
     def _state(self, row: Summary) -> SummaryState:
         status = row.status
-        if status == SummaryStatus.RUNNING and row.id not in self._running:
-            if row.runner == _this_runner() or not _runner_alive(row.runner):
-                status = "interrupted"
+        gone = row.runner == _this_runner() or not _runner_alive(row.runner)
+        if status == SummaryStatus.RUNNING and row.id not in self._running and gone:
+            status = "interrupted"
         return SummaryState(
             row.id,
             row.document_id,
@@ -892,7 +898,9 @@ class Summariser:
             if len(current) <= OVERVIEW_STATEMENTS and level > 0:
                 overview = current
                 break
-            groups = _groups(current, lambda g: engine.prompt_tokens(reduce_messages(g, 1)), budget + frame)
+            groups = _groups(
+                current, lambda g: engine.prompt_tokens(reduce_messages(g, 1)), budget + frame
+            )
             if not groups or level >= MAX_REDUCE_LEVELS:
                 overview = _spread(current, OVERVIEW_STATEMENTS)
                 source = "sections"
@@ -903,9 +911,7 @@ class Summariser:
             for g, group in enumerate(groups):
                 want = OVERVIEW_STATEMENTS if len(groups) == 1 else max(2, OVERVIEW_STATEMENTS // 2)
 
-                def reduced(
-                    group: list[Statement] = group, want: int = want
-                ) -> list[Statement]:
+                def reduced(group: list[Statement] = group, want: int = want) -> list[Statement]:
                     return self._reduce(group, want, generate, checker, conceal)
 
                 got = step(f"reduce:{level}:{g}", reduced)
@@ -935,7 +941,9 @@ class Summariser:
             job.choice.name,
             overview,
             [
-                SectionSummary(sec.index, sec.title, sec.pages, tuple(by_section.get(sec.index, [])))
+                SectionSummary(
+                    sec.index, sec.title, sec.pages, tuple(by_section.get(sec.index, []))
+                )
                 for sec, _ in sections
             ],
             source,
@@ -1038,7 +1046,9 @@ class Summariser:
             s.execute(
                 update(Summary)
                 .where(Summary.id == job.summary_id)
-                .values(done_steps=job.done, total_steps=max(job.total, job.done), updated_at=_now())
+                .values(
+                    done_steps=job.done, total_steps=max(job.total, job.done), updated_at=_now()
+                )
             )
 
     def _set_total(self, job: _Job) -> None:
@@ -1093,7 +1103,7 @@ class Summariser:
             policy_digest=job.policy.digest,
             steps=job.done,
             reused=job.reused,
-            **counts,
+            verification=counts,
         )
 
     def _record_stop(self, job: _Job, reason: str) -> None:
@@ -1188,7 +1198,11 @@ def reveal_summary(
         summary.model,
         [show(s) for s in summary.overview],
         [
-            replace(sec, title=PLACEHOLDER.sub(swap, sec.title), statements=tuple(show(s) for s in sec.statements))
+            replace(
+                sec,
+                title=PLACEHOLDER.sub(swap, sec.title),
+                statements=tuple(show(s) for s in sec.statements),
+            )
             for sec in summary.sections
         ],
         summary.overview_source,
@@ -1203,4 +1217,3 @@ def _now() -> datetime:
 
 def _aware(when: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
-
