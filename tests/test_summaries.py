@@ -309,11 +309,12 @@ def test_the_documents_page_offers_it_and_the_summary_page_and_api_show_it(run) 
     assert api.get("/v1/documents/nope/summary", headers=headers).status_code == 404
 
 
-def test_the_command_prints_the_summary_with_its_markers(run) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_prints_the_summary_with_its_markers(run, embedder, engine) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import run_cli
 
     app = run["app"]
     data_dir = Path(app.settings.data_dir)
+    app.close()  # the command opens the data directory itself
     # Done already: --resume prints it without running a step; the file name finds it.
     proc = run_cli("summarise", "records-policy.docx", "--resume", data_dir=data_dir)
     assert proc.returncode == 0, proc.stderr
@@ -326,6 +327,7 @@ def test_the_command_prints_the_summary_with_its_markers(run) -> None:  # type: 
     assert body["computed_steps"] == 0 and body["counts"]["supported"] >= 3
     missing = run_cli("summarise", "no-such-document", "--cancel", data_dir=data_dir)
     assert missing.returncode == 4, missing.stderr
+    run["app"] = make_app(data_dir, embedder, engine)
 
 
 def test_deleting_the_document_deletes_its_summary(run) -> None:  # type: ignore[no-untyped-def]

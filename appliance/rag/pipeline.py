@@ -295,6 +295,9 @@ class Pipeline:
             audit=audit,
             temperature=settings.temperature,
             repeat_penalty=settings.repeat_penalty,
+            # A background job, not a person waiting: each step may take longer than
+            # an answer (a long part on a busy machine), up to three answers' limit.
+            step_timeout_s=3 * settings.request_timeout_s,
         )
 
     @property

@@ -604,6 +604,7 @@ class Summariser:
         audit: AuditTrail,
         temperature: float = 0.2,
         repeat_penalty: float = 1.1,
+        step_timeout_s: float = 900.0,
     ) -> None:
         self.db = db
         self.vault = vault
@@ -612,6 +613,7 @@ class Summariser:
         self.audit = audit
         self.temperature = temperature
         self.repeat_penalty = repeat_penalty
+        self.step_timeout_s = step_timeout_s
         self._lock = threading.Lock()
         self._running: set[str] = set()  # summary ids this process is running
 
@@ -854,7 +856,12 @@ class Summariser:
         def generate(messages: list[ChatMessage]) -> list[str]:
             report: dict[str, object] = {}
             deltas = self.models.scheduler_for(job.choice).stream_chat(
-                messages, params, cancel, user=job.who.actor, report=report
+                messages,
+                params,
+                cancel,
+                user=job.who.actor,
+                timeout_s=self.step_timeout_s,
+                report=report,
             )
             return list(guarded_sentences(deltas, report))
 
