@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures and the summary here")
     args = parser.parse_args()
     from appliance.errors import RequestTimedOut
+
     points = json.loads(KEYPOINTS.read_text())
     print_header("Summary of a long document (GDPR)")
     with tempfile.TemporaryDirectory() as tmp:
