@@ -55,6 +55,14 @@ class StoreError(ApplianceError):
     """The data directory or its database is missing, locked or corrupt."""
 
 
+class SummaryNotFound(ApplianceError):
+    """The document has no summary (or no finished one) to show, resume or cancel."""
+
+
+class SummaryBusy(ApplianceError):
+    """A summary of this document is already under way (wait, or cancel it first)."""
+
+
 class QuestionTooLong(ApplianceError):
     """The question leaves no room in the model's context window."""
 
@@ -268,6 +276,8 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
         404, EXIT_NOT_FOUND, "Not found", code="model_not_found", param="model"
     ),
     CollectionEmpty: _request(400, EXIT_NOT_FOUND),
+    SummaryNotFound: _request(404, EXIT_NOT_FOUND, "Not found", code="summary_not_found"),
+    SummaryBusy: _request(409, EXIT_BUSY, "Busy", code="summary_busy"),
     KeyShredded: _request(
         410,
         EXIT_NOT_FOUND,

@@ -198,6 +198,9 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/documents/{document_id}/source"): ("", 404),
     ("GET", "/documents/{document_id}/original"): ("", 404),
     ("GET", "/documents/compare"): ("old={document_id}&new={public_id}", 404),
+    ("POST", "/documents/{document_id}/summarise"): ("", 404),
+    ("GET", "/documents/{document_id}/summary"): ("", 404),
+    ("POST", "/documents/{document_id}/summary/cancel"): ("", 404),
     ("GET", "/compliance/audit"): ("", 403),
     ("POST", "/compliance/audit/verify"): ("", 403),
     ("POST", "/compliance/audit/export"): ("", 403),
@@ -235,6 +238,9 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/v1/chat/completions"): ("", 401),
     ("POST", "/v1/embeddings"): ("", 401),
     ("POST", "/v1/documents/compare"): ("", 401),
+    ("POST", "/v1/documents/{document_id}/summary"): ("", 401),
+    ("GET", "/v1/documents/{document_id}/summary"): ("", 401),
+    ("POST", "/v1/documents/{document_id}/summary/cancel"): ("", 401),
     ("GET", "/metrics"): ("", 403),
 }
 

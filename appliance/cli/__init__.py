@@ -4,8 +4,8 @@ Errors meant for users (:class:`~appliance.errors.ApplianceError`) print one
 clear line to stderr and exit non-zero; nothing else here holds logic. This
 module holds the root group and registers the commands; each group of them
 lives in its own module (``setup``, ``questions``, ``models``, ``library``,
-``keys``, ``backup``, ``db``, ``privacy``, ``gdpr``, ``audit``, ``serve``, ``users``, ``jobs``,
-``usage``, ``gateway``, ``compare``),
+``summaries``, ``compare``, ``keys``, ``backup``, ``db``, ``privacy``, ``gdpr``, ``audit``,
+``serve``, ``users``, ``jobs``, ``usage``, ``gateway``),
 their shared helpers in ``common``.
 """
 
@@ -33,6 +33,7 @@ from appliance.cli import (
     questions,
     serve,
     setup,
+    summaries,
     usage,
     users,
 )
@@ -81,6 +82,7 @@ for _command in (
     setup.doctor,
     library.collections,
     library.documents,
+    summaries.summarise,
     setup.demo,
     keys.keys,
     backup.backup,

@@ -8,6 +8,7 @@ Access to a collection is checked before any index is queried.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -63,6 +64,13 @@ from appliance.rag.extractive import Quote, extract_answer
 from appliance.rag.privacy import PrivacyGate, ProtectedQuestion
 from appliance.rag.retrieval import Hit, Retriever
 from appliance.rag.spaces import space_of
+from appliance.rag.summaries import (
+    DocumentSummary,
+    Summariser,
+    SummaryProgress,
+    SummaryState,
+    reveal_summary,
+)
 from appliance.rag.verify import AnswerChecker, SentenceCheck
 from appliance.store.database import Database
 from appliance.store.gateways import Gateway, GatewayStore, target_of
@@ -312,6 +320,18 @@ class Pipeline:
         self.gateways = gateways
         self._lock = threading.Lock()
         self._retriever: Retriever | None = None
+        self.summaries = Summariser(
+            db=db,
+            vault=vault,
+            privacy=privacy,
+            models=models,
+            audit=audit,
+            temperature=settings.temperature,
+            repeat_penalty=settings.repeat_penalty,
+            # A background job, not a person waiting: each step may take longer than
+            # an answer (a long part on a busy machine), up to three answers' limit.
+            step_timeout_s=3 * settings.request_timeout_s,
+        )
 
     @property
     def retriever(self) -> Retriever:
@@ -456,6 +476,110 @@ class Pipeline:
             resource=f"collection:{collection}/document:{document_id}",
         )
         return info
+
+    # -- summaries -------------------------------------------------------------------
+
+    def summarise(
+        self,
+        document_id: str,
+        who: Caller,
+        *,
+        resume: bool = False,
+        on_progress: Callable[[SummaryProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+        max_tokens: int | None = None,
+        background: bool = False,
+    ) -> tuple[SummaryState, int, int]:
+        """Summarise a document the caller may read (see :mod:`appliance.rag.summaries`):
+        (the job's state, steps reused from a stored run, steps computed). With
+        ``background`` the job runs on a thread and its state is returned at once.
+        The request is recorded (``summary.request``), the end by the job."""
+        collection = self._document_for(document_id, who)
+        col = self.library.get_collection(collection)
+        policy = self.privacy.policy(col.policy)
+        choice = self.models.model_for(collection)
+        summary_id, done = self.summaries.begin(
+            document_id, collection, policy, choice, who, resume=resume
+        )
+        self.audit.append(
+            "summary.request",
+            **who.audit_fields(),
+            resource=f"collection:{collection}/document:{document_id}",
+            resume=resume,
+            model=choice.name,
+            policy=policy.name,
+            policy_digest=policy.digest,
+        )
+        kwargs: dict[str, object] = {"on_progress": on_progress, "cancel": cancel}
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
+        if done:
+            state = self.summaries.state(document_id)
+            assert state is not None
+            return state, 0, 0
+        args = (summary_id, document_id, collection, policy, choice, who)
+        if not background:
+            return self.summaries.run(*args, **kwargs)  # type: ignore[arg-type]
+
+        def work() -> None:
+            with contextlib.suppress(Exception):  # recorded as failed by the job itself
+                self.summaries.run(*args, **kwargs)  # type: ignore[arg-type]
+
+        threading.Thread(target=work, name=f"summary-{document_id}", daemon=True).start()
+        state = self.summaries.state(document_id)
+        assert state is not None
+        return state, 0, 0
+
+    def summary_state(self, document_id: str, who: Caller) -> SummaryState | None:
+        """Where the document's summary job stands (None: never summarised)."""
+        self._document_for(document_id, who)
+        return self.summaries.state(document_id)
+
+    def cancel_summary(self, document_id: str, who: Caller) -> SummaryState:
+        """Ask the document's running summary job to stop after its current step;
+        recorded (``summary.cancel``)."""
+        collection = self._document_for(document_id, who)
+        state = self.summaries.request_cancel(document_id)
+        self.audit.append(
+            "summary.cancel",
+            **who.audit_fields(),
+            resource=f"collection:{collection}/document:{document_id}",
+            status=state.status,
+        )
+        return state
+
+    def read_summary(
+        self, document_id: str, who: Caller, *, reveal: bool = False
+    ) -> DocumentSummary:
+        """The document's finished summary, placeholders re-identified only when
+        ``reveal`` and the policy lets the caller's role (:class:`NotAllowed`
+        otherwise); recorded (``summary.view``, and ``pii.reidentified`` with the
+        types and counts when a value was shown)."""
+        collection = self._document_for(document_id, who)
+        col = self.library.get_collection(collection)
+        policy = self.privacy.policy(col.policy)
+        if reveal:
+            self._check_reveal(policy, who)
+        summary = self.summaries.read(document_id)
+        mapping = self.privacy.registry.document_pseudonyms([document_id]).get(document_id, {})
+        shown, counts = reveal_summary(summary, mapping, policy, reveal)
+        self.audit.append(
+            "summary.view",
+            **who.audit_fields(),
+            resource=f"collection:{collection}/document:{document_id}",
+            policy=policy.name,
+            policy_digest=policy.digest,
+        )
+        if counts:
+            self.audit.append(
+                "pii.reidentified",
+                **who.audit_fields(),
+                collection=collection,
+                types=counts,
+                policy=policy.name,
+                policy_digest=policy.digest,
+            )
+        return shown
 
     def ingest(
         self,

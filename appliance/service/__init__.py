@@ -16,6 +16,8 @@ The doors live in one module per kind of user:
   subjects' rights, record of processing);
 - :mod:`~appliance.service.operations`: running it (backups, start, stop);
 - :mod:`~appliance.service.upkeep`: scheduled upkeep (the jobs the web server runs);
+- :mod:`~appliance.service.summaries`: summarising a document (start, progress,
+  cancel, read);
 - :mod:`~appliance.service.signin`: sign-in through an OpenID provider (to it and back).
 """
 

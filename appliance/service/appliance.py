@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from appliance.service.signin import DirectorySignIn
+from appliance.service.summaries import Summaries
 from appliance.service.upkeep import Upkeep
 
 
-class Appliance(Upkeep, DirectorySignIn):
+class Appliance(Upkeep, DirectorySignIn, Summaries):
     """One opened data directory and every act on it.
 
     Build it with the settings (and optionally a key source and loaded models, see
@@ -19,5 +20,6 @@ class Appliance(Upkeep, DirectorySignIn):
     (administrators), :class:`~appliance.service.compliance.Compliance` (compliance
     officers), :class:`~appliance.service.operations.Operations` (running it),
     :class:`~appliance.service.upkeep.Upkeep` (scheduled upkeep) and
-    :class:`~appliance.service.signin.DirectorySignIn` (OpenID Connect sign-in).
+    :class:`~appliance.service.signin.DirectorySignIn` (OpenID Connect sign-in) and
+    :class:`~appliance.service.summaries.Summaries` (summarising a document).
     """

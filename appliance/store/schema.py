@@ -504,3 +504,51 @@ class GatewayEndpoint(Base):
     timeout_seconds: Mapped[float] = mapped_column(Float, default=60.0)
     attached_by: Mapped[str] = mapped_column(String(128), default="")
     attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+class SummaryStatus:
+    RUNNING = "running"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    DONE = "done"
+
+
+class Summary(Base):
+    """A document's summary job and, once done, its result: statements with their
+    section and page, sealed (JSON) with the document's data key, so the summary goes
+    when the document's key is shredded and its row with the document (cascade)."""
+
+    __tablename__ = "summaries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=SummaryStatus.RUNNING)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_by: Mapped[str] = mapped_column(String(128), default="")
+    # "<host>:<pid>" of the process running it: a running job whose process is gone
+    # was interrupted (a restart) and may be resumed.
+    runner: Mapped[str] = mapped_column(String(128), default="")
+    model: Mapped[str] = mapped_column(String(64), default="")
+    total_steps: Mapped[int] = mapped_column(Integer, default=0)
+    done_steps: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: numbers, never text
+    result_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SummaryStep(Base):
+    """One finished step of a summary job (a section part's statements, or one reduce
+    group's), sealed like the summary: what a resumed job does not compute again."""
+
+    __tablename__ = "summary_steps"
+    __table_args__ = (UniqueConstraint("summary_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    summary_id: Mapped[str] = mapped_column(
+        ForeignKey("summaries.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(32))  # "map:3:0", "reduce:1:2"
+    result_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -90,6 +90,10 @@ def _chunk_place(collection_id: int, chunk_id: str, field: str) -> tuple[str, ..
     return ("collection", str(collection_id), "chunk", chunk_id, field)
 
 
+def _summary_place(collection_id: int, summary_id: str, field: str) -> tuple[str, ...]:
+    return ("collection", str(collection_id), "summary", summary_id, field)
+
+
 class DocumentVault:
     def __init__(self, keyring: Keyring, blob_dir: Path) -> None:
         self.keyring = keyring
@@ -155,6 +159,20 @@ class DocumentVault:
             key.open_text(chunk.section_sealed, *_chunk_place(collection_id, chunk.id, "section")),
             key.open_text(chunk.text_sealed, *_chunk_place(collection_id, chunk.id, "text")),
         )
+
+    def seal_summary(
+        self, collection_id: int, document_id: str, summary_id: str, field: str, text: str
+    ) -> bytes:
+        """A summary's text (``field``: "result" or a step's name), sealed with the
+        document's key: shredding the document's key makes it unreadable too."""
+        key = self.key(document_id)
+        return key.seal(text, *_summary_place(collection_id, summary_id, field))
+
+    def open_summary(
+        self, collection_id: int, document_id: str, summary_id: str, field: str, sealed: bytes
+    ) -> str:
+        key = self.key(document_id)
+        return key.open_text(sealed, *_summary_place(collection_id, summary_id, field))
 
     # -- original files -----------------------------------------------------------
 

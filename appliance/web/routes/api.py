@@ -26,7 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from appliance.errors import GenerationCancelled, NotAllowed, error_kind
+from appliance.errors import GenerationCancelled, NotAllowed, SummaryNotFound, error_kind
 from appliance.llm import GenerationParams
 from appliance.llm.engine import ChatMessage
 from appliance.rag.answer import STOP_SEQUENCES
@@ -498,6 +498,53 @@ def compare_documents(
     )
     state.metrics.requests.labels("compare", "200").inc()
     return {"object": "document.comparison", **result.as_json()}
+# -- document summaries ----------------------------------------------------------------
+
+
+class SummaryRequest(BaseModel):
+    resume: bool = False
+
+
+@router.post("/documents/{document_id}/summary", status_code=202)
+def start_summary(
+    request: Request,
+    document_id: str,
+    body: SummaryRequest | None = None,
+    user: User = Depends(api_user),
+) -> dict[str, Any]:
+    """Start (or, with ``resume``, take up) a document's summary on a background
+    thread: 202 with the job's state; follow it with GET."""
+    state = web(request)
+    state.limits.hit("summary", user.name, state.settings.chat_rate_per_minute)
+    resume = body.resume if body is not None else False
+    job = state.appliance.start_summary(document_id, who=user.caller(), resume=resume)
+    return {"object": "summary.job", **job.as_json()}
+
+
+@router.get("/documents/{document_id}/summary")
+def get_summary(
+    request: Request, document_id: str, reveal: bool = False, user: User = Depends(api_user)
+) -> dict[str, Any]:
+    """The job's state and, once done, the summary (statements with section, page and
+    verdict; ``text`` with the markers)."""
+    app = web(request).appliance
+    job = app.summary_state(document_id, who=user.caller())
+    if job is None:
+        raise SummaryNotFound(f"document {document_id!r} has not been summarised.")
+    out: dict[str, Any] = {"object": "summary.job", **job.as_json(), "summary": None}
+    if job.status == "done":
+        summary = app.read_summary(document_id, who=user.caller(), reveal=reveal)
+        out["summary"] = {**summary.as_json(), "text": summary.text()}
+    return out
+
+
+@router.post("/documents/{document_id}/summary/cancel")
+def cancel_summary(
+    request: Request, document_id: str, user: User = Depends(api_user)
+) -> dict[str, Any]:
+    """Stop the running job after its current step (it stays resumable)."""
+    job = web(request).appliance.cancel_summary(document_id, who=user.caller())
+    return {"object": "summary.job", **job.as_json()}
 
 
 # -- errors and metrics --------------------------------------------------------------------

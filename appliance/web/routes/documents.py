@@ -200,3 +200,54 @@ def original(request: Request, document_id: str, user: User = Depends(signed_in)
         media_type=_TYPES.get(info.kind, "application/octet-stream"),
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
     )
+
+
+@router.post("/documents/{document_id}/summarise")
+def summarise(
+    request: Request,
+    document_id: str,
+    resume: str = Form(""),
+    user: User = Depends(signed_in),
+) -> Response:
+    """Start (or resume) a document's summary on a background thread; its page follows it."""
+    state = web(request)
+    state.limits.hit("summary", user.name, state.settings.chat_rate_per_minute)
+    state.appliance.start_summary(document_id, who=user.caller(), resume=resume == "1")
+    return RedirectResponse(f"/documents/{document_id}/summary", status_code=303)
+
+
+@router.post("/documents/{document_id}/summary/cancel")
+def summary_cancel(request: Request, document_id: str, user: User = Depends(signed_in)) -> Response:
+    web(request).appliance.cancel_summary(document_id, who=user.caller())
+    return RedirectResponse(f"/documents/{document_id}/summary", status_code=303)
+
+
+@router.get("/documents/{document_id}/summary")
+def summary_page(
+    request: Request, document_id: str, reveal: bool = False, user: User = Depends(signed_in)
+) -> Response:
+    """The summary's progress (the page reloads itself while the job runs), or the
+    summary with its citations, each linking to the cited page."""
+    state = web(request)
+    app = state.appliance
+    job = app.summary_state(document_id, who=user.caller())
+    collection = app.document_collection(document_id)  # granted: checked just above
+    may_reveal = app.policy_of(collection).may_reidentify(user.role)
+    summary = None
+    if job is not None and job.status == "done":
+        summary = app.read_summary(document_id, who=user.caller(), reveal=reveal and may_reveal)
+    title = summary.title if summary else ""
+    if not title:
+        info = next((d for d in app.documents(collection) if d.id == document_id), None)
+        title = info.title if info else document_id
+    return state.render(
+        request,
+        "summary.html",
+        document_id=document_id,
+        title=title,
+        collection=collection,
+        job=job,
+        summary=summary,
+        may_reveal=may_reveal,
+        revealed=reveal and may_reveal,
+    )
