@@ -130,6 +130,11 @@ class RequestTimedOut(ApplianceError):
     """The request waited or generated longer than its time limit."""
 
 
+class InferenceUnavailable(ApplianceError):
+    """No llama-server node answered (after a retry on another node), or the node
+    answering failed mid-answer; the fault is the machine's, the request may be retried."""
+
+
 class RequestTooLarge(DocumentError):
     """The request body is larger than the upload limit."""
 
@@ -286,6 +291,9 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
     RateLimited: ErrorKind(429, "rate_limit_error", "rate_limited", EXIT_BUSY, "Slow down"),
     Overloaded: ErrorKind(429, "rate_limit_error", "queue_full", EXIT_BUSY, "Busy"),
     RequestTimedOut: ErrorKind(504, "timeout_error", "timeout", EXIT_BUSY, "Too slow"),
+    InferenceUnavailable: ErrorKind(
+        503, "server_error", "inference_unavailable", EXIT_BUSY, "Model unavailable"
+    ),
     # cancelled
     GenerationCancelled: _request(400, EXIT_INTERRUPTED),
 }

@@ -23,7 +23,7 @@ from appliance.caller import Caller
 from appliance.config import Settings
 from appliance.embeddings import DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER, Embedder
 from appliance.errors import CollectionNotFound, NotAllowed, QuestionTooLong
-from appliance.llm import GenerationParams, LlamaEngine
+from appliance.llm import ChatEngine, GenerationParams
 from appliance.llm.engine import ChatMessage
 from appliance.llm.guard import guarded_sentences
 from appliance.llm.registry import ModelChoice, ModelRegistry
@@ -736,7 +736,7 @@ class Pipeline:
         return np.stack([found[h.chunk_id] for h in hits])
 
     def _fit_context(
-        self, engine: LlamaEngine, question: str, hits: list[Hit], max_tokens: int
+        self, engine: ChatEngine, question: str, hits: list[Hit], max_tokens: int
     ) -> tuple[list[Hit], list[ChatMessage]]:
         """Drop the lowest-ranked sources until prompt and answer fit the context."""
         budget = engine.n_ctx - max_tokens - _CONTEXT_MARGIN
