@@ -197,7 +197,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_KEYS: "keys unavailable: no key source, wrong passphrase or key file",
     EXIT_CONFIG: "configuration or store problem: a setting, the port, a model file, "
     "the data directory or its database",
-    EXIT_BUSY: "busy: rate limited, queue full or timed out; try again later",
+    EXIT_BUSY: "busy: rate limited, queue full, timed out or no inference node answering; "
+    "try again later",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C) or cancelled",
 }
 

@@ -114,8 +114,12 @@ def serve_appliance(
         **env,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", "--data-dir", str(data), "serve"]
-        + ["--port", str(port)],
+        [
+            sys.executable,
+            *("-m", "appliance.cli", "--data-dir", str(data), "serve"),
+            "--port",
+            str(port),
+        ],
         env=full,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -286,15 +290,8 @@ def main() -> None:
             counter.terminate()
             counter.wait(30)
     print()
-    print(
-        table(
-            [
-                "side", "prompt", "clients", "tokens/s", "TTFT p50 s", "TTFT p95 s",
-                "answers", "errors", "RSS MiB",
-            ],
-            rows,
-        )  # fmt: skip
-    )
+    headers = "side,prompt,clients,tokens/s,TTFT p50 s,TTFT p95 s,answers,errors,RSS MiB"
+    print(table(headers.split(","), rows))
     print_footer()
 
 

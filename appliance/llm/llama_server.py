@@ -332,9 +332,7 @@ class LlamaServerPool:
                             report["finish_reason"] = choice["finish_reason"]
                         if isinstance(content, str) and content:
                             if report is not None and not usage:
-                                report["completion_tokens"] = (
-                                    report.get("completion_tokens", 0) + 1
-                                )
+                                report["completion_tokens"] = report.get("completion_tokens", 0) + 1
                             yield content
         except httpx.HTTPError as exc:
             definitive = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -485,7 +483,9 @@ class LlamaServerProcess:
                     if client.get(f"{self.url}/health").status_code == 200:
                         return
                 time.sleep(0.2)
-        raise ModelError(f"llama-server did not become ready in {timeout_s:.0f} s; see {self.log_path}")
+        raise ModelError(
+            f"llama-server did not become ready in {timeout_s:.0f} s; see {self.log_path}"
+        )
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.5):

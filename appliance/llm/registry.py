@@ -266,7 +266,8 @@ class ModelRegistry:
                 timeout_s=self.settings.request_timeout_s,
             )
         assert isinstance(first, LlamaEngine)
-        engines = [first] + [
+        engines = [first]
+        engines += [
             LlamaEngine(first.model_path, first.options)
             for _ in range(self.settings.engine_instances - 1)
         ]
