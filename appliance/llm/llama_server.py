@@ -49,7 +49,7 @@ class NodeState:
     failures: int = 0
     down_since: float | None = None
     outstanding: int = 0
-    served: int = 0
+    served: int = 0  # answers whose first token came from this node
     # From /v1/models and /props, read on the first successful contact.
     model_id: str | None = None
     n_ctx: int | None = None
@@ -278,10 +278,11 @@ class LlamaServerPool:
             started = False
             try:
                 for delta in self._stream_from(node, body, cancel, report):
-                    started = True
+                    if not started:
+                        started = True
+                        with self._lock:
+                            node.served += 1
                     yield delta
-                with self._lock:
-                    node.served += 1
                 return
             except _NodeFailed as exc:
                 last_error = str(exc)
