@@ -132,7 +132,7 @@ def run_clients(
     base: str, keys: list[str], n: int, seconds: float, max_tokens: int, fresh: bool,
     count: Callable[[str], int],
 ) -> dict[str, float]:  # fmt: skip
-    """``n`` clients streaming back to back for ``seconds``."""
+    """``n`` clients streaming back to back for ``seconds`` (each at least once)."""
     ttft: list[float] = []
     tokens = [0] * n
     errors = [0]
@@ -142,7 +142,9 @@ def run_clients(
 
     def client(i: int) -> None:
         with httpx.Client(timeout=600, trust_env=False) as http:
-            while time.monotonic() < stop_at:
+            once = True  # every client sends at least one request
+            while once or time.monotonic() < stop_at:
+                once = False
                 with lock:
                     number = next(numbers)
                 body = {

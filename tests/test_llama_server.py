@@ -259,3 +259,67 @@ def _healthy(url: str) -> bool:
         return httpx.get(f"{url}/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_appliance_serve_stops_its_llama_server_when_it_is_stopped(
+    binary, model_dir, embedder, engine, tmp_path
+) -> None:
+    """systemctl stop sends SIGTERM; uvicorn re-raises it once shut down, so the child
+    is stopped by the service's own shutdown, not left running."""
+    import sys
+
+    from appliance.accounts import Accounts
+    from appliance.caller import Caller
+
+    backend = {
+        "APPLIANCE_INFERENCE_BACKEND": "llama-server",
+        "APPLIANCE_LLAMA_SERVER_BINARY": str(binary),
+        "APPLIANCE_LLAMA_SERVER_SLOTS": "1",
+        "APPLIANCE_N_CTX": "1024",
+        "APPLIANCE_N_THREADS": "1",
+        "APPLIANCE_MAX_TOKENS": "16",
+    }
+    data = tmp_path / "data"
+    app = make_app(data, embedder, engine)
+    accounts = Accounts(app.db, app.audit, app.settings)
+    accounts.create_user("nurse", "staff", Caller.local(), password="quiet-harbour-lantern-07")
+    key = accounts.create_api_key("nurse", "test", Caller.local())
+    app.close()
+    port = _free_port()
+    serve = ["serve", "--port", str(port)]
+    with (tmp_path / "serve.log").open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "appliance.cli", "--data-dir", str(data), *serve],
+            env={**os.environ, **backend},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        r = httpx.post(
+            f"{base}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={
+                "model": CHAT.removesuffix(".gguf"),
+                "messages": [{"role": "user", "content": "Hi"}],
+            },
+            timeout=300,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["choices"][0]["message"]["content"].strip()
+        children = [c for c in psutil.Process(server.pid).children() if c.name() == "llama-server"]
+        assert len(children) == 1
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+        psutil.wait_procs(children, timeout=15)
+        assert not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
