@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
-.PHONY: setup models ocr ldap oidc browser run demo test test-online lint format bench clean
+.PHONY: setup models ocr ldap oidc browser llama-server run demo test test-online lint format bench clean
 
-setup: $(STAMP) models ocr
+setup: $(STAMP) models ocr llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ $(BIN)/python:
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# llama.cpp's llama-server for the llama-server inference backend, built from the
+# llama.cpp tree of the same pinned llama-cpp-python sdist (sha256-checked); the first
+# build takes many minutes on 2 cores, later set-ups copy it from the cache in seconds.
+llama-server: $(BIN)/llama-server
+
+$(BIN)/llama-server: scripts/build-llama-server constraints.txt | $(STAMP)
+	scripts/build-llama-server $@
 
 models: $(STAMP)
 	$(BIN)/appliance models install

@@ -106,6 +106,28 @@ class Settings(BaseSettings):
     engine_instances: int = Field(default=1, ge=1, le=32)
     queue_max: int = Field(default=64, ge=1, le=10000)
     request_timeout_s: int = Field(default=300, ge=5, le=3600)
+    # Where answers are generated (docs/admin-guide.md, "Inference backends"):
+    # "in-process": llama-cpp-python inside the appliance, one sequence per instance;
+    # "llama-server": llama.cpp's server as a child the appliance starts and supervises
+    # on 127.0.0.1 (parallel slots decoded in one batch); "remote": the llama-server
+    # nodes of llama_server_urls. The fair per-user queue stays in the appliance.
+    inference_backend: Literal["in-process", "llama-server", "remote"] = Field(
+        default="in-process", description="in-process, llama-server (supervised) or remote"
+    )
+    llama_server_binary: Path | None = Field(
+        default=None, description="llama-server binary; None: the venv's bin, then PATH"
+    )
+    # Parallel slots of the supervised child, each of n_ctx tokens (--ctx-size is their
+    # product; each slot's KV cache takes memory). None: 4 per physical core, at most 16
+    # (16 slots on 2 cores measured best in issue 20's run).
+    llama_server_slots: int | None = Field(default=None, ge=1, le=256)
+    llama_server_urls: list[str] = Field(
+        default_factory=list, description="remote llama-server nodes (http://host:port)"
+    )
+    llama_server_api_key: SecretStr | None = Field(
+        default=None, description="the remote nodes' --api-key"
+    )
+    llama_server_health_s: float = Field(default=5.0, ge=0.2, le=300.0)
     # The privacy policy of plain chat through the API (no collection).
     chat_policy: str = Field(default="default", description="policy of chat without a collection")
 
@@ -355,6 +377,18 @@ class Settings(BaseSettings):
             raise ValueError(f"oidc_scopes ({self.oidc_scopes!r}) must include 'openid'")
         if self.oidc_ca_file is not None and not self.oidc_ca_file.is_file():
             raise ValueError(f"oidc_ca_file ({self.oidc_ca_file}) is not a readable file")
+        return self
+
+    @model_validator(mode="after")
+    def _backend_complete(self) -> Settings:
+        if self.inference_backend == "remote" and not self.llama_server_urls:
+            raise ValueError(
+                "inference_backend is 'remote' but llama_server_urls is empty: list the "
+                "nodes (http://host:port)"
+            )
+        for url in self.llama_server_urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"llama_server_urls: {url!r} is not an http(s)://host:port URL")
         return self
 
     @model_validator(mode="after")

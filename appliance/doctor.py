@@ -11,6 +11,8 @@ from typing import Any
 import psutil
 
 from appliance.config import Settings
+from appliance.llm.llama_server import LlamaServerPool, find_llama_server
+from appliance.llm.registry import llama_server_slots
 from appliance.models import group_statuses, verify_models
 
 _CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_vnni", "fma", "f16c", "neon", "asimd", "sve")
@@ -168,6 +170,7 @@ def run_doctor(
         )
     )
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
+    report.checks.append(backend_check(settings))
     report.checks.append(_key_check(settings))
     report.checks.append(_ocr_check())
     report.checks.append(network_check(settings, _routes()))
@@ -180,6 +183,47 @@ def run_doctor(
     if upkeep:
         report.checks.extend(upkeep_checks(settings))
     return report
+
+
+def backend_check(settings: Settings) -> Check:
+    """The inference backend in use (``inference_backend``): in-process; the supervised
+    llama-server (its binary found, slots and context); or the remote nodes, each asked
+    ``/health`` once."""
+    backend = settings.inference_backend
+    if backend == "in-process":
+        return Check(
+            "inference backend",
+            True,
+            f"in-process (llama-cpp-python), {settings.engine_instances} instance(s), "
+            f"n_ctx={settings.n_ctx}",
+        )
+    if backend == "llama-server":
+        binary = find_llama_server(settings.llama_server_binary)
+        slots = llama_server_slots(settings)
+        where = str(binary) if binary else "binary missing: run scripts/build-llama-server"
+        return Check(
+            "inference backend",
+            binary is not None,
+            f"llama-server (supervised on 127.0.0.1), {slots} slots x n_ctx={settings.n_ctx} "
+            f"(--ctx-size {slots * settings.n_ctx}); {where}",
+        )
+    key = settings.llama_server_api_key
+    pool = LlamaServerPool(
+        settings.llama_server_urls,
+        key.get_secret_value() if key else None,
+        n_ctx=settings.n_ctx,
+    )
+    try:
+        pool.check_health()
+        nodes = "; ".join(
+            f"{n.url} {'up' if n.up and not n.failures else 'DOWN ' + n.last_error}"
+            + (f" ({n.slots} slots, model {n.model_id})" if n.slots else "")
+            for n in pool.nodes
+        )
+        up = sum(1 for n in pool.nodes if n.up and not n.failures)
+    finally:
+        pool.close()
+    return Check("inference backend", up > 0, f"remote llama-server nodes: {nodes}")
 
 
 def _key_check(settings: Settings) -> Check:

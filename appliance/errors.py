@@ -138,6 +138,11 @@ class RequestTimedOut(ApplianceError):
     """The request waited or generated longer than its time limit."""
 
 
+class InferenceUnavailable(ApplianceError):
+    """No llama-server node answered (after a retry on another node), or the node
+    answering failed mid-answer; the fault is the machine's, the request may be retried."""
+
+
 class RequestTooLarge(DocumentError):
     """The request body is larger than the upload limit."""
 
@@ -210,7 +215,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_KEYS: "keys unavailable: no key source, wrong passphrase or key file",
     EXIT_CONFIG: "configuration or store problem: a setting, the port, a model file, "
     "the data directory or its database",
-    EXIT_BUSY: "busy: rate limited, queue full or timed out; try again later",
+    EXIT_BUSY: "busy: rate limited, queue full, timed out or no inference node answering; "
+    "try again later",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C) or cancelled",
 }
 
@@ -311,6 +317,9 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
     RequestTimedOut: ErrorKind(504, "timeout_error", "timeout", EXIT_BUSY, "Too slow"),
     GatewayError: ErrorKind(
         502, "server_error", "gateway_error", EXIT_BUSY, "External model unavailable"
+    ),
+    InferenceUnavailable: ErrorKind(
+        503, "server_error", "inference_unavailable", EXIT_BUSY, "Model unavailable"
     ),
     # cancelled
     GenerationCancelled: _request(400, EXIT_INTERRUPTED),

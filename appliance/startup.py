@@ -193,8 +193,10 @@ class Parts:
         return self
 
     def close(self) -> None:
-        """Commit and sign the audit trail's tail, then close the database."""
+        """Stop a supervised llama-server, commit and sign the audit trail's tail, then
+        close the database."""
         if self._opened:
+            self.models.close()  # a supervised llama-server stops with the appliance
             self.audit.checkpoint()  # at shutdown: the tail is committed and signed
             self.db.dispose()
             self._opened = False

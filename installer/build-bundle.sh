@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the offline installation bundle on a machine with registry access:
 #   wheels/        every wheel the appliance needs (llama-cpp-python compiled here)
+#   bin/           llama-server (scripts/build-llama-server, from the same llama.cpp)
 #   models/        the default models, checked against their pins
 #   policies/      the privacy policies
 #   sbom.cdx.json  a CycloneDX SBOM of the environment the wheels come from
@@ -53,6 +54,12 @@ echo "== wheels ($DEPS)"
 if [ "$DEPS" = full ]; then
     "$PY" -m pip wheel --quiet -c constraints.txt -w "$B/wheels" "$B"/wheels/appliance-*.whl
 fi
+
+echo "== llama-server"
+# llama.cpp's server for the llama-server inference backend (built by make setup from
+# the pinned llama-cpp-python sdist's llama.cpp); install.sh puts it in the venv's bin.
+mkdir -p "$B/bin"
+scripts/build-llama-server "$B/bin/llama-server"
 
 echo "== models"
 APPLIANCE_MODEL_DIR="$MODELS" "$PY" -m appliance.cli models verify --quick >/dev/null

@@ -113,6 +113,9 @@ install_release() {
     else
         "$RELEASE/venv/bin/python" -m pip install --quiet --no-index --find-links "$B/wheels" appliance
     fi
+    if [ -f "$B/bin/llama-server" ]; then  # the llama-server inference backend
+        install -m 0755 "$B/bin/llama-server" "$RELEASE/venv/bin/llama-server"
+    fi
     cp -r "$B/docs" "$B/policies" "$RELEASE/"
     cp "$B/VERSION" "$B/sbom.cdx.json" "$RELEASE/"
 }

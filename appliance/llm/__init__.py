@@ -1,5 +1,5 @@
-"""Local text generation through llama.cpp."""
+"""Local text generation through llama.cpp: in-process, or on llama-server nodes."""
 
-from appliance.llm.engine import ChatMessage, GenerationParams, LlamaEngine
+from appliance.llm.engine import ChatEngine, ChatMessage, GenerationParams, LlamaEngine
 
-__all__ = ["ChatMessage", "GenerationParams", "LlamaEngine"]
+__all__ = ["ChatEngine", "ChatMessage", "GenerationParams", "LlamaEngine"]

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
 import psutil
 
@@ -92,6 +92,32 @@ class _FifoTurn:
     def waiting(self) -> int:
         with self._cond:
             return self._next_ticket - self._serving - len(self._abandoned)
+
+
+class ChatEngine(Protocol):
+    """What the pipeline and the scheduler ask of a generator: the in-process
+    :class:`LlamaEngine` or the llama-server backend
+    (:class:`~appliance.llm.llama_server.LlamaServerPool`)."""
+
+    model_path: Path
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def n_ctx(self) -> int: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def prompt_tokens(self, messages: list[ChatMessage]) -> int: ...
+
+    def stream_chat(
+        self,
+        messages: list[ChatMessage],
+        params: GenerationParams | None = None,
+        cancel: threading.Event | None = None,
+        report: dict[str, Any] | None = None,
+    ) -> Iterator[str]: ...
 
 
 @dataclass

@@ -30,7 +30,7 @@ from appliance.errors import (
     NotAllowed,
     QuestionTooLong,
 )
-from appliance.llm import GenerationParams, LlamaEngine
+from appliance.llm import ChatEngine, GenerationParams
 from appliance.llm.engine import ChatMessage
 from appliance.llm.external import ExternalReply, post_chat, request_body
 from appliance.llm.guard import guarded_sentences
@@ -1115,7 +1115,7 @@ class Pipeline:
         return np.stack([found[h.chunk_id] for h in hits])
 
     def _fit_context(
-        self, engine: LlamaEngine, question: str, hits: list[Hit], max_tokens: int
+        self, engine: ChatEngine, question: str, hits: list[Hit], max_tokens: int
     ) -> tuple[list[Hit], list[ChatMessage]]:
         """Drop the lowest-ranked sources until prompt and answer fit the context."""
         budget = engine.n_ctx - max_tokens - _CONTEXT_MARGIN

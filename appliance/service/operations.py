@@ -157,10 +157,13 @@ class Operations(Compliance):
         self.audit.append("logging.start", **SYSTEM.audit_fields(), trail="audit")
 
     def service_stopping(self) -> None:
-        """Record ``logging.stop`` and ``service.stop`` and sign the trail's tail."""
+        """Record ``logging.stop`` and ``service.stop``, sign the trail's tail and stop a
+        supervised llama-server (uvicorn re-raises SIGTERM once it has shut down, so
+        the process ends before ``close()`` would)."""
         self.audit.append("logging.stop", **SYSTEM.audit_fields(), trail="audit")
         self.audit.append("service.stop", **SYSTEM.audit_fields())
         self.audit.checkpoint()
+        self.models.close()
 
     def delete_conversation(self, conversation_id: str, user_id: int, who: Caller) -> None:
         """Delete one of ``user_id``'s conversations (its key shredded); recorded."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from appliance.caller import Caller
 from appliance.errors import ApplianceError
-from appliance.llm import GenerationParams, LlamaEngine
+from appliance.llm import ChatEngine, GenerationParams
 from appliance.llm.engine import ChatMessage
 from appliance.llm.registry import ModelChoice
 from appliance.llm.scheduler import Scheduler
@@ -206,7 +206,7 @@ class Questions(Usage):
         """The chat model answering from ``collection`` (None: plain chat)."""
         return self.models.model_for(collection)
 
-    def engine_loaded(self, choice: ModelChoice | None = None) -> LlamaEngine:
+    def engine_loaded(self, choice: ModelChoice | None = None) -> ChatEngine:
         """The loaded engine for ``choice`` (None: the configured ``chat_model``)."""
         return self.models.engine_loaded(choice)
 
