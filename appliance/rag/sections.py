@@ -17,7 +17,7 @@ an identifier.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -27,18 +27,28 @@ from appliance.store.vault import DocumentVault
 
 
 @dataclass(frozen=True)
+class PageText:
+    """A section's text on one page (``page`` None: the format has no pages)."""
+
+    page: int | None
+    text: str
+
+
+@dataclass(frozen=True)
 class Section:
     """One section of a stored document.
 
     ``index``: 0-based order in the document; ``title``: its heading path as the
     chunks carry it ("Policy > 3. Retention"; "" for text before the first heading);
     ``pages``: the 1-based pages it is on, in order (empty when the format has no
-    pages); ``text``: its pseudonymised text, chunk overlap removed."""
+    pages); ``text``: its pseudonymised text, chunk overlap removed; ``pieces``: the
+    same text page by page (what a summary cites)."""
 
     index: int
     title: str
     pages: tuple[int, ...]
     text: str
+    pieces: tuple[PageText, ...] = field(default=(), compare=False)
 
 
 def _overlap(before: str, after: str) -> int:
@@ -64,14 +74,23 @@ def sections_from_chunks(chunks: Iterable[tuple[int | None, str, str]]) -> list[
     out: list[Section] = []
     title: str | None = None
     pages: list[int] = []
-    parts: list[str] = []
+    parts: list[tuple[int | None, str]] = []
     last: tuple[int | None, str] | None = None
     previous_text = ""
 
     def close() -> None:
-        if title is not None:
-            text = " ".join(p for p in parts if p)
-            out.append(Section(len(out), title, tuple(pages), text))
+        if title is None:
+            return
+        pieces: list[PageText] = []
+        for page, part in parts:
+            if not part:
+                continue
+            if pieces and pieces[-1].page == page:
+                pieces[-1] = PageText(page, f"{pieces[-1].text} {part}")
+            else:
+                pieces.append(PageText(page, part))
+        text = " ".join(p.text for p in pieces)
+        out.append(Section(len(out), title, tuple(pages), text, tuple(pieces)))
 
     for page, section, text in chunks:
         text = text.strip()
@@ -82,9 +101,9 @@ def sections_from_chunks(chunks: Iterable[tuple[int | None, str, str]]) -> list[
             pages.append(page)
         if last == (page, section):
             cut = _overlap(previous_text, text)
-            parts.append(text[cut:].strip())
+            parts.append((page, text[cut:].strip()))
         else:
-            parts.append(text)
+            parts.append((page, text))
         last, previous_text = (page, section), text
     close()
     return out

@@ -41,7 +41,13 @@ from sqlalchemy import delete, select, update
 
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
-from appliance.errors import GenerationCancelled, QuestionTooLong, SummaryBusy, SummaryNotFound
+from appliance.errors import (
+    DocumentError,
+    GenerationCancelled,
+    QuestionTooLong,
+    SummaryBusy,
+    SummaryNotFound,
+)
 from appliance.ingest.chunker import split_sentences
 from appliance.llm import GenerationParams
 from appliance.llm.engine import ChatMessage
@@ -53,9 +59,10 @@ from appliance.rag.answer import section_tail
 from appliance.rag.lexical import language_of
 from appliance.rag.lexical import stems as terms
 from appliance.rag.privacy import PrivacyGate
+from appliance.rag.sections import PageText, Section, document_sections, sections_from_chunks
 from appliance.rag.verify import MIN_CITED_OVERLAP, specifics
 from appliance.store.database import Database
-from appliance.store.schema import Chunk, Document, Summary, SummaryStatus, SummaryStep
+from appliance.store.schema import Document, Summary, SummaryStatus, SummaryStep
 from appliance.store.vault import DocumentVault
 
 # Tokens one step may generate: a few short statements; bounded so that a step that
@@ -109,29 +116,6 @@ _BULLET = re.compile(r"^\s*(?:[-*•·–]+|\(?\d{1,2}[.)]|[a-z][.)])\s+")
 
 
 @dataclass(frozen=True)
-class Section:
-    """One section of a stored document: consecutive passages under one heading.
-
-    ``index`` is 1-based in reading order, ``title`` the nearest heading ("" for text
-    before the first one), ``pages`` the 1-based pages it spans (empty for formats
-    without pages), ``text`` its pseudonymised text with the chunker's overlap removed.
-    """
-
-    index: int
-    title: str
-    pages: tuple[int, ...]
-    text: str
-
-
-@dataclass(frozen=True)
-class PageText:
-    """A section's text on one page (``page`` None: the format has no pages)."""
-
-    page: int | None
-    text: str
-
-
-@dataclass(frozen=True)
 class SectionPart:
     """A section, or the part of a long one, that one map prompt reads."""
 
@@ -149,46 +133,24 @@ class SectionPart:
         return tuple(dict.fromkeys(p.page for p in self.pieces if p.page is not None))
 
 
-def _without_overlap(before: str, text: str) -> str:
-    """``text`` without the start it repeats of the end of ``before`` (the chunker's
-    overlap: whole sentences, so the cut falls at white space or the end)."""
-    for k in range(min(len(before), len(text)), 19, -1):
-        if (k == len(text) or text[k].isspace()) and before.endswith(text[:k]):
-            return text[k:].lstrip()
-    return text
-
-
 def build_sections(
     rows: Iterable[tuple[int | None, str, str]],
 ) -> list[tuple[Section, tuple[PageText, ...]]]:
     """Sections from a document's passages in reading order, given as (page, heading
-    path, text): consecutive passages of one heading path form one section; a
-    passage's repeat of the one before is dropped. Each with its text page by page."""
-    groups: list[tuple[str, list[PageText]]] = []
-    before = ""
-    for page, path, text in rows:
-        if groups and groups[-1][0] == path:
-            new = _without_overlap(before, text)
-        else:
-            groups.append((path, []))
-            new = text
-        before = text
-        pieces = groups[-1][1]
-        if not new.strip():
-            continue
-        if pieces and pieces[-1].page == page:
-            pieces[-1] = PageText(page, f"{pieces[-1].text} {new.strip()}")
-        else:
-            pieces.append(PageText(page, new.strip()))
+    path, text) (:func:`appliance.rag.sections.sections_from_chunks`): see
+    :func:`numbered`."""
+    return numbered(sections_from_chunks(rows))
+
+
+def numbered(sections: Iterable[Section]) -> list[tuple[Section, tuple[PageText, ...]]]:
+    """Sections numbered from 1 as the summary's markers cite them and titled by their
+    last heading, each with its text page by page (empty sections left out)."""
     out: list[tuple[Section, tuple[PageText, ...]]] = []
-    for path, pieces in groups:
-        if not pieces:
+    for sec in sections:
+        if not sec.pieces:
             continue
-        index = len(out) + 1
-        pages = tuple(dict.fromkeys(p.page for p in pieces if p.page is not None))
-        text = "\n".join(p.text for p in pieces)
-        title = section_tail(path, 1)
-        out.append((Section(index, title, pages, text), tuple(pieces)))
+        renamed = replace(sec, index=len(out) + 1, title=section_tail(sec.title, 1))
+        out.append((renamed, sec.pieces))
     return out
 
 
@@ -622,17 +584,10 @@ class Summariser:
     def sections(self, document_id: str) -> list[tuple[Section, tuple[PageText, ...]]]:
         """The document's sections from its stored passages (pseudonymised), with
         their text page by page. Raises :class:`SummaryNotFound` for no document."""
-        with self.db.session() as s:
-            doc = s.get(Document, document_id)
-            if doc is None:
-                raise SummaryNotFound(f"no document {document_id!r}.")
-            chunks = list(
-                s.scalars(
-                    select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)
-                )
-            )
-            rows = [(c.page, *self.vault.open_chunk(c, doc.collection_id)) for c in chunks]
-        return build_sections(rows)
+        try:
+            return numbered(document_sections(self.db, self.vault, document_id))
+        except DocumentError as exc:
+            raise SummaryNotFound(f"no document {document_id!r}.") from exc
 
     # -- state -----------------------------------------------------------------------
 

@@ -504,6 +504,8 @@ class GatewayEndpoint(Base):
     timeout_seconds: Mapped[float] = mapped_column(Float, default=60.0)
     attached_by: Mapped[str] = mapped_column(String(128), default="")
     attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SummaryStatus:
     RUNNING = "running"
     CANCELLED = "cancelled"

@@ -498,6 +498,8 @@ def compare_documents(
     )
     state.metrics.requests.labels("compare", "200").inc()
     return {"object": "document.comparison", **result.as_json()}
+
+
 # -- document summaries ----------------------------------------------------------------
 
 
