@@ -4,8 +4,8 @@ appliance answers the same.
 The test starts two real `appliance serve` processes (A and B) on loopback, sharing
 one data directory (sealed files and keys), one database (the data directory's
 SQLite file, then the machine's PostgreSQL over its unix socket where there is one),
-one Chroma server and, when one answers on 127.0.0.1:6379, one Redis for the rate
-limits; a person's requests then alternate between them as a round-robin proxy
+one Chroma server and one Redis of its own on loopback (for the rate limits);
+a person's requests then alternate between them as a round-robin proxy
 would send them.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,18 +39,57 @@ PASSWORDS = {
     "sam": "violet-harbour-crane-82",
     "lee": "copper-willow-signal-64",
 }
-REDIS = ("127.0.0.1", 6379)
 SIGNIN_RATE = 20  # sign-in attempts per minute from one address (the default)
 START_SECONDS = 300  # loading the models on a loaded 2-core machine
 
 
-def _redis_answers() -> bool:
+def _redis_answers(port: int) -> bool:
     try:
-        with socket.create_connection(REDIS, timeout=2) as conn:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
             conn.sendall(b"PING\r\n")
             return conn.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+@pytest.fixture(scope="module")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int | None]:
+    """A Redis of our own on loopback (the suite runs in a network namespace of its
+    own, where the machine's Redis is out of reach), nothing saved to disk; None
+    where no ``redis-server`` is installed (the rate-limit test then skips)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _redis_answers(port):
+            assert proc.poll() is None, "redis-server ended at start"
+            assert time.monotonic() < deadline, "redis-server did not answer in 30 s"
+            time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @dataclass
@@ -136,16 +176,18 @@ def pair(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     chroma_server: tuple[int, Path],  # noqa: F811
+    redis_port: int | None,
     embedder,
     engine,
 ) -> Iterator[Pair]:
     with _database(request.param) as url:
-        yield from _pair(tmp_path_factory, chroma_server[0], url, embedder, engine)
+        yield from _pair(tmp_path_factory, chroma_server[0], redis_port, url, embedder, engine)
 
 
 def _pair(
     tmp_path_factory: pytest.TempPathFactory,
     chroma_port: int,
+    redis_port: int | None,
     database_url: str | None,
     embedder: Any,
     engine: Any,
@@ -153,8 +195,8 @@ def _pair(
     root = tmp_path_factory.mktemp("multiprocess")
     data_dir = root / "data"
     data_dir.mkdir(mode=0o700)
-    shared = _redis_answers()
-    storage = "redis://{}:{}/0".format(*REDIS) if shared else "memory://"
+    shared = redis_port is not None
+    storage = f"redis://127.0.0.1:{redis_port}/0" if shared else "memory://"
     settings = (
         f'chroma_host = "127.0.0.1"\nchroma_port = {chroma_port}\n'
         f'rate_limit_storage_url = "{storage}"\nsignin_rate_per_minute = {SIGNIN_RATE}\n'
@@ -348,7 +390,7 @@ def test_a_policy_changed_on_one_process_applies_on_the_other(pair: Pair) -> Non
 
 def test_sign_in_attempts_are_rate_limited_across_both_processes(pair: Pair) -> None:
     if not pair.shared_limits:
-        pytest.skip("no Redis answers on 127.0.0.1:6379: rate limits count per process")
+        pytest.skip("no redis-server installed: rate limits count per process")
     statuses = []
     for i in range(SIGNIN_RATE + 1):
         server = (pair.a, pair.b)[i % 2]
