@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import pytest
 
 from appliance.accounts import Accounts
 from appliance.caller import Caller
-from tests.conftest import SAMPLES, _wait_for_group_to_die, make_app
+from tests.conftest import SAMPLES, _wait_for_group_to_die, make_app, store_database
 from tests.test_chroma_server import _free_port, chroma_server  # noqa: F401 (a fixture)
 from tests.webtools import csrf_of, parse_sse, sign_in
 
@@ -143,34 +142,6 @@ def _wait_until_up(server: Server, deadline: float) -> None:
         time.sleep(0.5)
 
 
-@contextlib.contextmanager
-def _database(kind: str) -> Iterator[str | None]:
-    """None: the data directory's SQLite file; else a fresh PostgreSQL database's URL
-    (skipped where the machine has no server)."""
-    if kind == "sqlite":
-        yield None
-        return
-    from sqlalchemy import create_engine, text
-
-    from tests.test_postgres import ADMIN_URL, SOCKET
-
-    try:
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception as exc:  # no server here
-        pytest.skip(f"no PostgreSQL at {SOCKET}: {exc}")
-    name = f"appliance_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@/{name}?host={SOCKET}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def pair(
     request: pytest.FixtureRequest,
@@ -180,7 +151,7 @@ def pair(
     embedder,
     engine,
 ) -> Iterator[Pair]:
-    with _database(request.param) as url:
+    with store_database(request.param) as url:
         yield from _pair(tmp_path_factory, chroma_server[0], redis_port, url, embedder, engine)
 
 
