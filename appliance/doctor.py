@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,7 @@ def run_doctor(
     report.checks.append(backend_check(settings))
     report.checks.append(_key_check(settings))
     report.checks.append(_ocr_check())
-    report.checks.append(network_check(settings, _routes()))
+    report.checks.append(network_check(settings, _routes(), attached_gateways(settings)))
     if settings.tls_cert is not None:
         report.checks.append(_certificate_check(settings.tls_cert))
     if settings.ldap_url:
@@ -288,11 +289,14 @@ def _routes() -> list[str]:
     return out
 
 
-def configured_endpoints(settings: Settings) -> list[str]:
+def configured_endpoints(settings: Settings, gateways: Sequence[tuple[str, str]] = ()) -> list[str]:
     """The hosts the appliance itself is configured to reach: the PostgreSQL server of
-    ``database_url``, the Chroma server of ``chroma_host`` and the LDAP directory of
-    ``ldap_url`` (nothing else: no telemetry, no downloads at run time). Loopback and
-    Unix sockets are left out."""
+    ``database_url``, the Chroma server of ``chroma_host``, the LDAP directory of
+    ``ldap_url``, the OpenID provider of ``oidc_issuer``, the inference nodes of
+    ``llama_server_urls`` (backend ``remote``) and every external model an administrator
+    attached through the hybrid gateway (``gateways``: (target, URL) as
+    :func:`attached_gateways` reads them from the database; nothing else: no
+    telemetry, no downloads at run time). Loopback and Unix sockets are left out."""
     from sqlalchemy.engine import make_url
 
     hosts = []
@@ -312,7 +316,34 @@ def configured_endpoints(settings: Settings) -> list[str]:
         if parts.hostname:
             port = parts.port or (636 if parts.scheme.lower() == "ldaps" else 389)
             hosts.append(f"directory {parts.hostname}:{port}")
-    return [h for h in hosts if not _is_loopback(h.split(" ", 1)[1].rsplit(":", 1)[0])]
+    if settings.oidc_issuer:
+        hosts.append(f"OpenID provider {_host_port(settings.oidc_issuer)}")
+    if settings.inference_backend == "remote":
+        hosts.extend(f"inference node {_host_port(url)}" for url in settings.llama_server_urls)
+    for target, url in gateways:
+        hosts.append(f"external model for {target} {_host_port(url)}")
+    return [h for h in hosts if not _is_loopback(h.rsplit(" ", 1)[1].rsplit(":", 1)[0])]
+
+
+def attached_gateways(settings: Settings) -> list[tuple[str, str]]:
+    """The external models attached through the hybrid gateway, (target, URL), read
+    from the database without a key; empty when it cannot be read (an unreachable
+    database is the audit check's business)."""
+    from appliance.store.gateways import read_gateway_urls
+
+    try:
+        return read_gateway_urls(settings.sqlalchemy_url)
+    except Exception:
+        return []
+
+
+def _host_port(url: str) -> str:
+    """``host:port`` of a URL (the scheme's default port when none is written)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    return f"{parts.hostname or url}:{port}"
 
 
 def _is_loopback(host: str) -> bool:
@@ -326,12 +357,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def network_check(settings: Settings, routes: list[str]) -> Check:
+def network_check(
+    settings: Settings, routes: list[str], gateways: Sequence[tuple[str, str]] = ()
+) -> Check:
     """What the appliance is configured to reach off this machine. A default route is
     not a fault in itself (most servers have one; the systemd unit denies traffic
     except the networks the installer allowed); it is reported in the detail."""
     default = [r for r in routes if r.startswith("0.0.0.0/0") or r.startswith("0000…/0")]
-    remote = configured_endpoints(settings)
+    remote = configured_endpoints(settings, gateways)
     if remote:
         detail = "configured to reach " + ", ".join(remote) + " (and nothing else)"
     else:

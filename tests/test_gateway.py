@@ -106,6 +106,21 @@ def test_only_staff_with_the_admin_role_attach_and_a_bad_url_is_refused(hybrid) 
     assert hybrid.gateways_attached() == []
 
 
+def test_doctor_names_an_attached_external_model_as_egress(hybrid) -> None:
+    from appliance.doctor import attached_gateways, network_check
+
+    def egress() -> str:
+        return network_check(hybrid.settings, [], attached_gateways(hybrid.settings)).detail
+
+    assert "nothing off this machine" in egress()
+    hybrid.attach_gateway(COLLECTION, "https://llm.example.eu/v1", "big-model")
+    try:
+        detail = egress()
+        assert f"external model for collection:{COLLECTION} llm.example.eu:443" in detail
+    finally:
+        hybrid.detach_gateway(COLLECTION)
+
+
 def test_questions_through_the_gateway_leave_no_personal_value(hybrid, upstream) -> None:
     server, url = upstream
     gw = hybrid.attach_gateway(

@@ -194,6 +194,16 @@ def test_doctor_judges_what_the_appliance_reaches_not_the_default_route(tmp_path
     assert "database db.internal" in network_check(remote, routes).detail
     local = load_settings(tmp_path / "data", chroma_host="127.0.0.1")
     assert "nothing off this machine" in network_check(local, []).detail
+    signin_and_nodes = load_settings(
+        tmp_path / "data",
+        oidc_issuer="https://login.example.eu/realms/bank",
+        oidc_client_id="appliance",
+        inference_backend="remote",
+        llama_server_urls=["http://10.0.0.7:8080", "http://127.0.0.1:8081"],
+    )
+    detail = network_check(signin_and_nodes, []).detail
+    assert "OpenID provider login.example.eu:443" in detail
+    assert "inference node 10.0.0.7:8080" in detail and "8081" not in detail
 
 
 def test_doctor_says_not_checked_and_lists_one_line_per_model(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from appliance.crypto import Keyring
 from appliance.errors import GatewayError, KeyShredded
-from appliance.store.database import Database
+from appliance.store.database import Database, sqlite_file
 from appliance.store.schema import GatewayEndpoint
 
 GATEWAY_SCOPE = "gateway"
@@ -158,3 +158,23 @@ class GatewayStore:
                 "with `appliance gateway attach`."
             ) from None
         return key.open_text(sealed, GATEWAY_SCOPE, target, "api_key")
+
+
+def read_gateway_urls(database_url: str) -> list[tuple[str, str]]:
+    """Every attached endpoint as (target, URL), read without a key and without
+    migrating the database: what ``appliance doctor`` lists as configured egress. Empty
+    when there is no database or no gateway table yet."""
+    path = sqlite_file(database_url)
+    if path is not None and not path.exists():
+        return []
+    db = Database(database_url)
+    try:
+        if not inspect(db.engine).has_table(GatewayEndpoint.__tablename__):
+            return []
+        with db.session() as s:
+            rows = s.execute(
+                select(GatewayEndpoint.target, GatewayEndpoint.url).order_by(GatewayEndpoint.target)
+            )
+            return [(target, url) for target, url in rows]
+    finally:
+        db.dispose()
