@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     engine_instances: int = Field(default=1, ge=1, le=32)
     queue_max: int = Field(default=64, ge=1, le=10000)
     request_timeout_s: int = Field(default=300, ge=5, le=3600)
+    # How a document summary's overview is made (appliance.rag.summaries): "extractive"
+    # picks it from the verified section statements; "model" has the model write it
+    # from them (worth it only with a model larger than the default: bench/RESULTS.md
+    # §14 measured 0 of 30 key points in the default model's written overview).
+    summary_overview: Literal["extractive", "model"] = Field(
+        default="extractive", description="extractive (picked statements) or model (written)"
+    )
     # Where answers are generated (docs/admin-guide.md, "Inference backends"):
     # "in-process": llama-cpp-python inside the appliance, one sequence per instance;
     # "llama-server": llama.cpp's server as a child the appliance starts and supervises

@@ -18,8 +18,10 @@ import pytest
 from sqlalchemy import select
 
 from appliance.errors import CollectionNotFound, SummaryBusy, SummaryNotFound
+from appliance.rag.overview import pick_central
 from appliance.rag.summaries import (
     MARKER,
+    OVERVIEW_STATEMENTS,
     PageText,
     Section,
     StatementChecker,
@@ -182,7 +184,8 @@ def test_resume_after_a_restart_finishes_without_redoing_finished_steps(run) -> 
     assert [p.step for p in second[:3]] == [p.step for p in run["first"]]
     assert all(p.reused for p in second[:3]) and not any(p.reused for p in second[3:])
     assert run["reused"] == 3 and run["computed2"] == len(second) - 3
-    assert any(p.step.startswith("reduce:") for p in second)
+    # The default overview is picked, not written: every step is a section's.
+    assert all(p.step.startswith("map:") for p in [*run["first"], *second])
     assert state2.done_steps == state2.total_steps == len(second)
 
 
@@ -208,6 +211,49 @@ def test_every_statement_cites_a_real_section_and_page_holding_its_numbers(run) 
     for st in summary.statements():
         if not st.supported:
             assert st.reason and st.cited_by is None
+
+
+def test_the_overview_is_picked_from_the_verified_section_statements(run) -> None:  # type: ignore[no-untyped-def]
+    """The model never writes the overview: each of its statements is one of the
+    sections' verified statements, at most one per section, in reading order."""
+    summary = run["app"].read_summary(run["doc_id"])
+    assert summary.overview_source == "extractive"
+    by_section = [s for sec in summary.sections for s in sec.statements if s.supported]
+    with_statements = {s.section for s in by_section}
+    assert len(summary.overview) == min(OVERVIEW_STATEMENTS, len(with_statements))
+    for st in summary.overview:
+        assert st.supported and st in by_section, st
+    sections = [s.section for s in summary.overview]
+    assert sections == sorted(set(sections))
+
+
+def test_the_model_writes_the_overview_only_when_configured(
+    tmp_path: Path, long_policy: Path, embedder, engine
+) -> None:  # type: ignore[no-untyped-def]
+    """``summary_overview = "model"`` (a site with a larger model) reduces the verified
+    statements with the model; its statements are checked like the sections'."""
+    short = make_docx(
+        tmp_path / "short-policy.docx",
+        "Short retention policy",
+        [(f"{t} retention", _section_text(i, t, team)) for i, (t, team) in enumerate(_TOPICS[:2])],
+    )
+    app = make_app(tmp_path / "data", embedder, engine, summary_overview="model")
+    try:
+        (result,) = app.ingest([short])
+        assert result.ok and result.document_id, result.error
+        steps: list = []
+        state, _, _ = app.summarise(result.document_id, on_progress=steps.append, max_tokens=96)
+        assert state.status == "done"
+        assert [p.step for p in steps][-1] == "reduce:0:0"
+        summary = app.read_summary(result.document_id)
+        assert summary.overview_source in ("model", "sections")
+        pieces = dict(app.pipeline.summaries.sections(result.document_id))
+        texts = {sec.index: sec.text for sec in pieces}
+        for st in summary.overview:
+            if st.supported:
+                assert numbers_in(st.text) <= numbers_in(texts[st.section]), st
+    finally:
+        app.close()
 
 
 def test_the_trail_records_request_stop_and_completion_without_text(run) -> None:  # type: ignore[no-untyped-def]
@@ -381,3 +427,37 @@ def test_statements_are_parsed_and_checked_against_the_cited_page() -> None:
     assert not wrong.supported and "9" in wrong.reason
     moved = checker.judge("Invoices are kept for 7 years.", [(1, 1)], [(1, 1), (2, 2)])
     assert moved.supported and moved.cited_by == "attributed" and moved.page == 2
+
+
+def test_the_overview_picks_central_statements_once_per_group_in_reading_order() -> None:
+    import numpy as np
+
+    def unit(*xs: float) -> list[float]:
+        v = np.array(xs, dtype=np.float32)
+        return list(v / np.linalg.norm(v))
+
+    vectors = np.array(
+        [
+            unit(0.0, 0.0, 1.0),  # 0: off-topic
+            unit(1.0, 0.1, 0.0),  # 1: central
+            unit(1.0, 0.12, 0.0),  # 2: a near-copy of 1
+            unit(0.9, 0.5, 0.0),  # 3: central, says something else
+            unit(1.0, 0.0, 0.05),  # 4: central
+        ],
+        dtype=np.float32,
+    )
+    # Redundancy counts: the near-copy of a pick loses to a different statement.
+    assert pick_central(vectors, 2) == [1, 3] or pick_central(vectors, 2) == [3, 4]
+    assert 2 not in pick_central(vectors, 3)
+    assert 0 not in pick_central(vectors, 3)
+    # Without diversity the most central come first, whatever they repeat.
+    assert set(pick_central(vectors, 2, diversity=0.0)) <= {1, 2, 4}
+    # At most one per group, and fewer when the groups run out.
+    assert pick_central(vectors, 5, ["a", "a", "a", "b", "b"]) in ([0, 3], [0, 4], [1, 3], [1, 4], [2, 3], [2, 4])
+    assert len(pick_central(vectors, 5, ["a", "a", "a", "b", "b"])) == 2
+    assert pick_central(vectors, 5, ["a", "a", "a", "b", "b"], per_group=2)[:1] != [0]
+    assert pick_central(np.zeros((0, 3), dtype=np.float32), 4) == []
+    with pytest.raises(ValueError):
+        pick_central(vectors, 2, ["a"])
+    with pytest.raises(ValueError):
+        pick_central(vectors, 2, diversity=1.5)

@@ -331,6 +331,8 @@ class Pipeline:
             # A background job, not a person waiting: each step may take longer than
             # an answer (a long part on a busy machine), up to three answers' limit.
             step_timeout_s=3 * settings.request_timeout_s,
+            overview=settings.summary_overview,
+            embedder_for=lambda name: library.embedder_for(library.get_collection(name)),
         )
 
     @property

@@ -7,9 +7,15 @@ pages kept). The summary is hierarchical:
 1. **map**: each section (a long one in parts that fit the prompt budget) is asked
    for a few short factual bullet statements, each ending with its marker
    ``[s3, p. 12]`` (section 3, page 12);
-2. **reduce**: the sections' verified statements, with their markers, are asked for
-   the most important points; when they do not fit one prompt they are reduced in
-   groups first, level by level, so every prompt fits the model's ``n_ctx``.
+2. **overview**, from the sections' verified statements together. By default
+   (``overview="extractive"``) it is *picked* from them, never written
+   (:mod:`appliance.rag.overview`: the statements most central to the document, one
+   per section, in reading order): a small model asked to write the overview writes
+   sentences that pass the word check while saying something the document does not
+   (``bench/RESULTS.md`` §14). With ``overview="model"`` (a larger model) the
+   statements, with their markers, are **reduced** by the model: asked for the most
+   important points; when they do not fit one prompt they are reduced in groups
+   first, level by level, so every prompt fits the model's ``n_ctx``.
 
 Every statement is checked like an answer's sentence (:mod:`appliance.rag.verify`):
 the numbers, quantities, named terms and placeholders it holds must occur in the
@@ -41,6 +47,7 @@ from sqlalchemy import delete, select, update
 
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
+from appliance.embeddings import Embedder
 from appliance.errors import (
     DocumentError,
     GenerationCancelled,
@@ -58,6 +65,7 @@ from appliance.privacy.pseudonymise import replacement
 from appliance.rag.answer import section_tail
 from appliance.rag.lexical import language_of
 from appliance.rag.lexical import stems as terms
+from appliance.rag.overview import pick_central
 from appliance.rag.privacy import PrivacyGate
 from appliance.rag.sections import PageText, Section, document_sections, sections_from_chunks
 from appliance.rag.verify import MIN_CITED_OVERLAP, specifics
@@ -74,6 +82,8 @@ MAX_PART_TOKENS = 1200
 # Statements asked of each section part, and of the whole document's overview.
 STATEMENTS_PER_PART = 5
 OVERVIEW_STATEMENTS = 8
+# How the overview is made (see the module's text); "extractive" by default.
+OVERVIEW_MODES = ("extractive", "model")
 # Reduce levels at most; beyond them the overview is picked from the statements left.
 MAX_REDUCE_LEVELS = 4
 # Tokens kept free in the context beyond the prompt and the step's max_tokens.
@@ -269,9 +279,11 @@ class SectionSummary:
 
 @dataclass
 class DocumentSummary:
-    """A document's summary: the ``overview`` (the reduce step's statements, or, when
-    the model gave none that verified, the first verified statement of each section:
-    ``overview_source`` "model" or "sections") and each section's statements.
+    """A document's summary: the ``overview`` and each section's statements. The
+    overview's ``overview_source``: "extractive" (verified section statements picked
+    by :func:`appliance.rag.overview.pick_central`), "model" (the reduce steps'
+    statements) or "sections" (the model gave none that verified: the first verified
+    statement of evenly spread sections stands in).
     Statements carry the document's placeholders unless revealed for the reader."""
 
     document_id: str
@@ -567,7 +579,15 @@ class Summariser:
         temperature: float = 0.2,
         repeat_penalty: float = 1.1,
         step_timeout_s: float = 900.0,
+        overview: str = "extractive",
+        embedder_for: Callable[[str], Embedder] | None = None,
     ) -> None:
+        if overview not in OVERVIEW_MODES:
+            raise ValueError(f"overview {overview!r} is not one of {', '.join(OVERVIEW_MODES)}")
+        if overview == "extractive" and embedder_for is None:
+            raise ValueError("an extractive overview needs embedder_for")
+        self.overview = overview
+        self._embedder_for = embedder_for
         self.db = db
         self.vault = vault
         self.privacy = privacy
@@ -805,7 +825,7 @@ class Summariser:
                 key = (sec.index, p.page)
                 pages[key] = f"{pages[key]} {p.text}" if key in pages else p.text
         checker = StatementChecker(pages)
-        job.total = len(parts) + 1
+        job.total = len(parts) + (1 if self.overview == "model" else 0)
         self._set_total(job)
 
         def generate(messages: list[ChatMessage]) -> list[str]:
@@ -851,12 +871,14 @@ class Summariser:
                 return False
             by_section.setdefault(part.section, []).extend(got)
 
-        # Reduce, level by level, until one prompt holds the statements.
         current = [s for sec, _ in sections for s in by_section.get(sec.index, []) if s.supported]
         overview: list[Statement] = []
-        source = "model"
+        source = self.overview
         level = 0
-        while True:
+        if self.overview == "extractive":
+            overview = self.pick_overview(current, job.collection)
+        # Reduce, level by level, until one prompt holds the statements.
+        while self.overview == "model":
             if len(current) <= OVERVIEW_STATEMENTS and level > 0:
                 overview = current
                 break
@@ -913,6 +935,19 @@ class Summariser:
         )
         self._finish(job, summary)
         return True
+
+    def pick_overview(
+        self, statements: Sequence[Statement], collection: str, n: int = OVERVIEW_STATEMENTS
+    ) -> list[Statement]:
+        """Up to ``n`` of the verified ``statements``, at most one per section, the most
+        central to the whole (:func:`appliance.rag.overview.pick_central`, embedded
+        with the collection's embedder), in reading order."""
+        shown = [s for s in statements if s.supported]
+        if not shown or self._embedder_for is None:
+            return []
+        vectors = self._embedder_for(collection).embed([s.text for s in shown])
+        picked = pick_central(vectors, n, [s.section for s in shown])
+        return [shown[i] for i in picked]
 
     def _map(
         self,
