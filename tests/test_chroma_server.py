@@ -419,3 +419,21 @@ def test_doctor_reports_the_chroma_server_and_its_token(
     assert not check.ok and "does not require it" in check.detail, check
     check = chroma_check(load_settings(data, chroma_host="127.0.0.1", chroma_port=_free_port()))
     assert not check.ok and "did not answer" in check.detail, check
+
+
+def test_a_token_is_checked_before_it_is_sealed(app) -> None:  # type: ignore[no-untyped-def]
+    from appliance.errors import ApplianceError, NotAllowed
+
+    for bad, why in [("", "empty"), ("two words", "visible ASCII"), ("é" * 8, "visible ASCII")]:
+        with pytest.raises(ApplianceError, match=why):
+            app.set_chroma_token(bad)
+    with pytest.raises(ApplianceError, match="longer than 4096"):
+        app.set_chroma_token("x" * 4097)
+    with pytest.raises(NotAllowed):
+        app.set_chroma_token("a" * 64, who=Caller("clerk", "staff"))
+    assert app.service_secrets.info("chroma_token") is None
+    # Embedded, the token is kept (for a server configured later) and nothing is asked.
+    status = app.set_chroma_token("a" * 64)
+    assert status.server is None and status.accepted is None and status.set_at
+    assert app.chroma_token_status().set_at == status.set_at
+    assert app.clear_chroma_token() and not app.clear_chroma_token()

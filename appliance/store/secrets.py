@@ -51,6 +51,12 @@ def check_token(token: str) -> str:
     return token
 
 
+def _info(row: ServiceSecret) -> SecretInfo:
+    # SQLite gives back naive datetimes: the time was written in UTC.
+    at = row.set_at if row.set_at.tzinfo else row.set_at.replace(tzinfo=UTC)
+    return SecretInfo(row.name, row.set_by, at)
+
+
 class ServiceSecrets:
     """The ``service_secrets`` table, each value sealed under the keyring."""
 
@@ -71,7 +77,7 @@ class ServiceSecrets:
             row.set_by = set_by[:128]
             row.set_at = datetime.now(UTC)
             s.flush()
-            return SecretInfo(row.name, row.set_by, row.set_at)
+            return _info(row)
 
     def clear(self, name: str) -> bool:
         """Remove secret ``name`` and shred its key; False when none was set."""
@@ -86,7 +92,7 @@ class ServiceSecrets:
     def info(self, name: str) -> SecretInfo | None:
         with self.db.session() as s:
             row = s.get(ServiceSecret, name)
-            return SecretInfo(row.name, row.set_by, row.set_at) if row is not None else None
+            return _info(row) if row is not None else None
 
     def get(self, name: str) -> str | None:
         """Secret ``name`` in clear (for a request header only), or None when unset.
