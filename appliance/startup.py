@@ -143,6 +143,7 @@ class Parts:
             ssl=self.settings.chroma_ssl,
             ca_file=self.settings.chroma_ca_file,
             token=self._chroma_token(),
+            token_source=lambda: self.service_secrets.get(CHROMA_TOKEN),
         )
         self.audit = AuditTrail(
             self.db,

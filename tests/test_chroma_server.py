@@ -337,28 +337,31 @@ def test_a_wrong_or_missing_token_is_a_clear_error_and_loses_nothing(
         with pytest.raises(StoreError, match=refused + r".*no token is set"):
             app.retrieve("password", "handbook", who=ADMIN)
         documents = [d.id for d in app.documents("handbook")]
+
+        # From the command line (another process): one line saying so, never a
+        # traceback; the token is set there too, never on the command line.
+        env = {"APPLIANCE_CHROMA_HOST": "127.0.0.1", "APPLIANCE_CHROMA_PORT": str(proxy.port)}
+        out = run_cli("chroma", "token", "status", data_dir=data, env=env)
+        assert out.returncode == 8 and "REFUSED" in out.stdout, out
+        out = run_cli("documents", "delete", str(kept[0].document_id), data_dir=data, env=env)
+        assert out.returncode == 8, out
+        assert "error: Chroma server refused the token" in out.stderr
+        assert "Traceback" not in out.stderr
+        out = run_cli(
+            "chroma",
+            "token",
+            "set",
+            "--token-env",
+            "CHROMA_TOKEN",
+            data_dir=data,
+            env={**env, "CHROMA_TOKEN": proxy.token},
+        )
+        assert out.returncode == 0 and "accepted" in out.stdout, out
+        # This process, refused once more, reads the token the other one set.
+        again = app.retrieve("password", "handbook", who=ADMIN)
+        assert [h.chunk_id for h in again] == [h.chunk_id for h in before]
     finally:
         app.close()
-
-    # From the command line: one line saying so, never a traceback; the token is set
-    # there too, without ever being on the command line.
-    env = {"APPLIANCE_CHROMA_HOST": "127.0.0.1", "APPLIANCE_CHROMA_PORT": str(proxy.port)}
-    out = run_cli("chroma", "token", "status", data_dir=data, env=env)
-    assert out.returncode == 8 and "REFUSED" in out.stdout, out
-    out = run_cli("documents", "delete", str(kept[0].document_id), data_dir=data, env=env)
-    assert out.returncode == 8, out
-    assert "error: Chroma server refused the token" in out.stderr
-    assert "Traceback" not in out.stderr
-    out = run_cli(
-        "chroma",
-        "token",
-        "set",
-        "--token-env",
-        "CHROMA_TOKEN",
-        data_dir=data,
-        env={**env, "CHROMA_TOKEN": proxy.token},
-    )
-    assert out.returncode == 0 and "accepted" in out.stdout, out
 
     # Reopened with the token from the key store: nothing was lost, nothing half-added.
     app = make_app(data, embedder, engine, **where)

@@ -442,7 +442,7 @@ class Administration(Parts):
             return ChromaTokenStatus(
                 server.where, set_at, False, f"Chroma server refused the token (HTTP {status})"
             )
-        accepted = 200 <= status < 300
+        accepted = True if 200 <= status < 300 else None  # another answer: not the token's
         return ChromaTokenStatus(server.where, set_at, accepted, f"HTTP {status}")
 
     def gateways_attached(self) -> list[Gateway]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import logging
 import ssl
 import threading
 import urllib.error
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from appliance.errors import ApplianceError, StoreError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -122,14 +125,25 @@ def refused(server: ChromaServer, status: int, token: str | None) -> StoreError:
     )
 
 
+class _Refused(Exception):
+    """A refusal inside :meth:`VectorIndex._call`, before the token is read again."""
+
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class VectorIndex:
     """One Chroma collection per vector space: a document collection's vectors from one
     embedder (``appliance.rag.documents.vector_space`` names it).
 
-    Embedded (``path``) the store opens here and now; on a server (``server``) the
+    Embedded (``path``) the store opens here and now; on a server (``host``) the
     client connects on first use, sending ``token`` (see the module's docstring), so a
     server that is down or refuses the token fails each use with a :class:`StoreError`
-    rather than the appliance's start."""
+    rather than the appliance's start. ``token_source`` reads the token as the key
+    store holds it now: a process whose token was replaced by another (``appliance
+    chroma token set`` while the web server runs) takes the new one on its first
+    refusal."""
 
     def __init__(
         self,
@@ -140,10 +154,13 @@ class VectorIndex:
         ssl: bool = False,
         ca_file: Path | None = None,
         token: str | None = None,
+        token_source: Callable[[], str | None] | None = None,
     ):
         self._server = ChromaServer(host, port, ssl, ca_file) if host else None
         self._token = token
-        self._lock = threading.Lock()
+        self._token_source = token_source
+        # Re-entrant: a refused connection, made under it, takes a new token under it.
+        self._lock = threading.RLock()
         self._client_now: ClientAPI | None = None
         self._collections: dict[str, Collection] = {}
         if self._server is None:
@@ -177,10 +194,10 @@ class VectorIndex:
     def _client(self) -> ClientAPI:
         with self._lock:
             if self._client_now is None:
-                assert self._server is not None
                 server = self._server
-                token = self._token
-                self._client_now = self._call(lambda: self._connect(server, token))
+                assert server is not None
+                # The token as it is when tried: a refusal may bring a new one.
+                self._client_now = self._call(lambda: self._connect(server, self._token))
             return self._client_now
 
     @staticmethod
@@ -202,24 +219,54 @@ class VectorIndex:
 
     def _call(self, act: Callable[[], T]) -> T:
         """``act()``; on a server, a failure that is not Chroma's own answer (a proxy's
-        refusal, no answer at all) becomes a :class:`StoreError` saying which."""
+        refusal, no answer at all) becomes a :class:`StoreError` saying which. On a
+        refusal, the token is read again from ``token_source``: when another process
+        has set a new one since, ``act()`` is tried once more with it."""
         if self._server is None:
             return act()
+        try:
+            return self._attempt(act)
+        except _Refused as refusal:
+            fresh = self._fresh_token()
+            if fresh is None or fresh == self._token:
+                raise refusal.error from refusal.__cause__
+            self.use_token(fresh)
+            try:
+                return self._attempt(act)
+            except _Refused as again:
+                raise again.error from again.__cause__
+
+    def _fresh_token(self) -> str | None:
+        """The token as the key store holds it now (None: unknown, or none set)."""
+        if self._token_source is None:
+            return None
+        try:
+            return self._token_source()
+        except StoreError as exc:  # destroyed since a restore: the refusal says the rest
+            log.warning("%s", exc)
+            return None
+
+    def _attempt(self, act: Callable[[], T]) -> T:
         from chromadb.errors import AuthorizationError, ChromaAuthError, ChromaError
 
+        assert self._server is not None
         try:
             return act()
         except ApplianceError:
             raise  # explained already (the client's connection, made on first use)
         except (ChromaAuthError, AuthorizationError) as exc:
-            raise refused(self._server, 403, self._token) from exc
+            raise _Refused(refused(self._server, 403, self._token)) from exc
         except ChromaError:
             raise  # Chroma's own answer (a collection not found, a bad request)
         except Exception as exc:  # chromadb raises a bare Exception for a non-Chroma answer
-            raise self._explain(exc) from exc
+            error, was_refused = self._explain(exc)
+            if was_refused:
+                raise _Refused(error) from exc
+            raise error from exc
 
-    def _explain(self, exc: Exception) -> StoreError:
-        """Why a request to the server failed, asked of the server once more."""
+    def _explain(self, exc: Exception) -> tuple[StoreError, bool]:
+        """Why a request to the server failed, asked of the server once more; True
+        with it when the server refuses the token."""
         assert self._server is not None
         try:
             status = self._server.status(self._token)
@@ -227,13 +274,13 @@ class VectorIndex:
             return StoreError(
                 f"the Chroma server at {self._server.where} cannot be reached ({probe}); "
                 "check chroma_host, chroma_port and chroma_ssl, and that it runs."
-            )
+            ), False
         if status in (401, 403):
-            return refused(self._server, status, self._token)
+            return refused(self._server, status, self._token), True
         return StoreError(
             f"the Chroma server at {self._server.where} failed a request "
             f"({type(exc).__name__}: {str(exc)[:300]})."
-        )
+        ), False
 
     def check(self) -> None:
         """Nothing for the embedded store; on a server, one request (the number of
