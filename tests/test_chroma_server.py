@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -82,8 +83,10 @@ def _listening(port: int) -> set[str]:
     return found
 
 
-@dataclass(frozen=True)
-class ChromaRun:
+class ChromaRun(NamedTuple):
+    """``chroma run`` on loopback: its port and its folder (a tuple: test_multiprocess
+    uses the fixture as ``(port, folder)``)."""
+
     port: int
     db: Path
 
