@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
-.PHONY: setup models ocr ldap oidc browser llama-server run demo test test-online lint format bench clean
+.PHONY: setup models ocr ldap nginx oidc browser llama-server run demo test test-online lint format bench clean
 
 setup: $(STAMP) models ocr llama-server
 
@@ -46,6 +46,11 @@ ocr:
 ldap:
 	scripts/install-ldap
 
+# Debian's nginx, for the Chroma server tests: Chroma 1.x has no authentication, so
+# they put nginx in front requiring the token (Debian's service is stopped and disabled).
+nginx:
+	scripts/install-nginx
+
 browser:
 	scripts/install-browser
 
@@ -54,11 +59,11 @@ browser:
 oidc:
 	scripts/install-oidc-provider
 
-test: setup browser ldap oidc
+test: setup browser ldap nginx oidc
 	scripts/offline $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The suite without closing the network namespace (for machines without unshare).
-test-online: setup browser ldap oidc
+test-online: setup browser ldap nginx oidc
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # mypy checks what [tool.mypy] in pyproject.toml names: the appliance package.

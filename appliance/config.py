@@ -47,7 +47,14 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(
         default=None, description="Chroma server host; embedded PersistentClient when unset"
     )
-    chroma_port: int = 8000
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    # Chroma 1.x's server has no authentication: put a proxy that requires a bearer
+    # token in front of it (docs/admin-guide.md, "A Chroma server"); the appliance's
+    # token is sealed in the key store (`appliance chroma token set`), never a setting.
+    chroma_ssl: bool = Field(default=False, description="reach the Chroma server over https")
+    chroma_ca_file: Path | None = Field(
+        default=None, description="PEM CA certificate(s) the Chroma server's proxy is checked on"
+    )
 
     # A signed checkpoint of the audit trail every this many records (and hourly, and
     # when the appliance closes).

@@ -179,6 +179,8 @@ def run_doctor(
         report.checks.append(_certificate_check(settings.tls_cert))
     if settings.ldap_url:
         report.checks.append(directory_check(settings))
+    if settings.chroma_host:
+        report.checks.append(chroma_check(settings))
     if audit:
         report.checks.append(_audit_check(settings))
     if upkeep:
@@ -389,6 +391,59 @@ def directory_check(settings: Settings) -> Check:
         return Check("directory (LDAP)", True, directory.check())
     except DirectoryUnavailable as exc:
         return Check("directory (LDAP)", False, str(exc))
+
+
+def chroma_check(settings: Settings) -> Check:
+    """The Chroma server of ``chroma_host`` answers (its identity route, within 10 s,
+    sent no token: the doctor holds no key), and whether a token is sealed in the key
+    store. A server that answers without a token while one is set is a fault (the
+    proxy in front of it does not require the token; docs/admin-guide.md, "A Chroma
+    server"); so is one that requires a token while none is set. One that answers
+    without a token, none set, is a fault unless it is on loopback."""
+    from appliance.store.secrets import CHROMA_TOKEN, service_secret_set
+    from appliance.store.vectors import ChromaServer
+
+    assert settings.chroma_host
+    server = ChromaServer(
+        settings.chroma_host, settings.chroma_port, settings.chroma_ssl, settings.chroma_ca_file
+    )
+    token_set = service_secret_set(settings.sqlalchemy_url, CHROMA_TOKEN)
+    token = {True: "a token is set", False: "no token set", None: "token: database unreadable"}[
+        token_set
+    ]
+    try:
+        status = server.status(None)
+    except OSError as exc:
+        return Check("Chroma server", False, f"{server.where} did not answer ({exc}); {token}")
+    if status in (401, 403):
+        if token_set is False:
+            fix = "; set it: `appliance chroma token set`"
+            return Check("Chroma server", False, f"{server.where} requires a token; none set{fix}")
+        return Check(
+            "Chroma server",
+            True,
+            f"{server.where} answers and requires a token (HTTP {status} without one); {token}"
+            " (`appliance chroma token status` checks it)",
+        )
+    if token_set:
+        return Check(
+            "Chroma server",
+            False,
+            f"{server.where} answers without a token (HTTP {status}) though one is set: "
+            "the proxy in front of it does not require it (docs/admin-guide.md)",
+        )
+    loopback = _is_loopback(settings.chroma_host)
+    return Check(
+        "Chroma server",
+        loopback,
+        f"{server.where} answers without a token (HTTP {status}); no token set"
+        + (
+            ""
+            if loopback
+            else ": anyone reaching it reads and deletes vectors; put a proxy "
+            "requiring a token in front (docs/admin-guide.md)"
+        ),
+    )
 
 
 def _certificate_check(cert: Path) -> Check:

@@ -13,6 +13,7 @@ collaborator. Entry points never use the parts directly.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import TYPE_CHECKING, Self
@@ -38,9 +39,12 @@ from appliance.rag.privacy import PrivacyGate
 from appliance.store.database import Database
 from appliance.store.gateways import GatewayStore
 from appliance.store.keys import SqlKeyStore
+from appliance.store.secrets import CHROMA_TOKEN, ServiceSecrets
 from appliance.store.usage import UsageLedger
 from appliance.store.vault import DocumentVault
 from appliance.store.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # Presidio and spaCy load with the detector, on first use
     from appliance.privacy.detector import PiiDetector
@@ -78,6 +82,7 @@ class Parts:
     conversations: ConversationStore
     models: ModelRegistry
     gateways: GatewayStore
+    service_secrets: ServiceSecrets
     pipeline: Pipeline
     usage_ledger: UsageLedger
 
@@ -130,10 +135,15 @@ class Parts:
             self.db.dispose()
             raise
         self.vault = self.vault_class(self.keyring, self.settings.blob_dir)
+        self.service_secrets = ServiceSecrets(self.db, self.keyring)
         self.index = VectorIndex(
             path=self.settings.chroma_path,
             host=self.settings.chroma_host,
             port=self.settings.chroma_port,
+            ssl=self.settings.chroma_ssl,
+            ca_file=self.settings.chroma_ca_file,
+            token=self._chroma_token(),
+            token_source=lambda: self.service_secrets.get(CHROMA_TOKEN),
         )
         self.audit = AuditTrail(
             self.db,
@@ -188,9 +198,29 @@ class Parts:
             gateways=self.gateways,
         )
         self.usage_ledger = UsageLedger(self.db)
-        self.library.recover(blocking=False)
+        try:
+            self.library.recover(blocking=False)
+        except StoreError as exc:
+            if self.index.server is None:
+                raise
+            # A Chroma server that refuses the token or is down must not keep the
+            # appliance (and `appliance chroma token set`) from opening: the next
+            # ingestion recovers first.
+            log.warning("recovery postponed: %s", exc)
         self._opened = True
         return self
+
+    def _chroma_token(self) -> str | None:
+        """The Chroma server's bearer token from the key store (None: no server, or
+        none set). One destroyed since the backup this directory came from is logged
+        and left out: the server then refuses each request, saying how to set it."""
+        if not self.settings.chroma_host:
+            return None
+        try:
+            return self.service_secrets.get(CHROMA_TOKEN)
+        except StoreError as exc:
+            log.warning("%s", exc)
+            return None
 
     def close(self) -> None:
         """Stop a supervised llama-server, commit and sign the audit trail's tail, then

@@ -1,27 +1,46 @@
 """Vectors on a Chroma server (`chroma run` from the pinned chromadb) behave as the
 embedded store does: collections, access metadata, answers, deletion, and no text.
 
-The server is started by the test on loopback and stopped at the end.
+Chroma 1.x's server has no authentication (chroma-core/chroma#4965), so the
+appliance sends a bearer token sealed in its key store and Debian's nginx in front
+of the server requires it (docs/admin-guide.md, "A Chroma server"). The tests start
+`chroma run` on loopback and nginx in front of it, with a configuration they write
+(its own pid, log and temporary paths; it never needs root), and stop both at the
+end. ``make test`` installs nginx (scripts/install-nginx); without it these tests
+are skipped, loudly, except in CI (APPLIANCE_TEST_NGINX_REQUIRED, set by .ci/run),
+where they fail.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from appliance.caller import Caller
-from tests.conftest import SAMPLES, make_app
+from appliance.errors import StoreError
+from appliance.tls import make_self_signed
+from tests.conftest import SAMPLES, make_app, run_cli
 
 CHROMA = Path(sys.executable).parent / "chroma"
+NGINX = Path(shutil.which("nginx") or "/usr/sbin/nginx")
 # Importing chromadb's CLI takes 10-40 s on a loaded 2-core machine.
 START_SECONDS = 240
+ADMIN = Caller("root", "admin")
 
 
 def _free_port() -> int:
@@ -31,8 +50,69 @@ def _free_port() -> int:
         return port
 
 
+def _status(url: str, token: str | None = None, context: object = None) -> int:
+    """The HTTP status ``url`` answers a GET with (``token`` sent as a bearer token)."""
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5, context=context) as r:  # type: ignore[arg-type]
+            status: int = r.status
+            return status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _listening(port: int) -> set[str]:
+    """The local addresses of the TCP sockets listening on ``port`` (Linux /proc)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].rsplit(":", 1)
+            if fields[3] != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(address)
+            if len(raw) == 4:
+                found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+            else:  # four host-order 32-bit words
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                found.add(socket.inet_ntop(socket.AF_INET6, words))
+    return found
+
+
+class ChromaRun(NamedTuple):
+    """``chroma run`` on loopback: its port and its folder (a tuple: test_multiprocess
+    uses the fixture as ``(port, folder)``)."""
+
+    port: int
+    db: Path
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """nginx in front of the Chroma server: plain http on ``port``, https on
+    ``tls_port`` (certificate ``cert`` for 127.0.0.1), both requiring ``token``."""
+
+    port: int
+    tls_port: int
+    token: str
+    cert: Path
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaRun]:
     folder = tmp_path_factory.mktemp("chroma-server")
     port = _free_port()
     log = (folder / "server.log").open("wb")
@@ -64,38 +144,137 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[in
                         "chroma run did not start: " + (folder / "server.log").read_text()[-2000:]
                     ) from None
                 time.sleep(0.5)
-        yield port, folder / "db"
+        yield ChromaRun(port, folder / "db")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
         log.close()
 
 
-def test_documents_answers_and_deletion_on_a_chroma_server(
-    chroma_server: tuple[int, Path], tmp_path: Path, embedder, engine
+NGINX_CONF = """\
+# Written by tests/test_chroma_server.py: the admin guide's configuration, on loopback.
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+daemon off;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    # The token(s) accepted, matched case-sensitively (~); two during a change.
+    map $http_authorization $chroma_token_ok {{
+        default 0;
+        "~^Bearer {token}$" 1;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {d}/proxy.crt;
+        ssl_certificate_key {d}/proxy.key;
+        client_max_body_size 64m;
+        location / {{
+            if ($chroma_token_ok = 0) {{
+                return 401;
+            }}
+            proxy_pass http://127.0.0.1:{chroma_port};
+            proxy_http_version 1.1;
+            proxy_set_header Authorization "";
+            proxy_request_buffering off;
+            proxy_buffering off;
+        }}
+    }}
+}}
+"""
+
+
+def _require_nginx() -> None:
+    if NGINX.is_file():
+        return
+    message = (
+        "nginx is not installed (/usr/sbin/nginx): the Chroma server tests put it in front "
+        "of the server; run scripts/install-nginx (make test does)."
+    )
+    if os.environ.get("APPLIANCE_TEST_NGINX_REQUIRED"):
+        pytest.fail(message)
+    print(f"\n*** SKIPPING: {message} ***", file=sys.stderr)
+    warnings.warn(message, stacklevel=1)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory, chroma_server: ChromaRun) -> Iterator[Proxy]:
+    _require_nginx()
+    folder = tmp_path_factory.mktemp("nginx")
+    token = secrets.token_hex(32)
+    cert, _ = make_self_signed(folder / "proxy.crt", folder / "proxy.key", ["127.0.0.1"])
+    port, tls_port = _free_port(), _free_port()
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(
+            d=folder, port=port, tls_port=tls_port, token=token, chroma_port=chroma_server.port
+        )
+    )
+    proc = subprocess.Popen(
+        [str(NGINX), "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                if _status(f"http://127.0.0.1:{port}/api/v2/heartbeat", token) == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("nginx did not start: " + (folder / "error.log").read_text())
+            time.sleep(0.2)
+        yield Proxy(port, tls_port, token, cert)
+    finally:
+        _stop(proc)
+
+
+def test_documents_answers_and_deletion_behind_the_token(
+    chroma_server: ChromaRun, proxy: Proxy, tmp_path: Path, embedder, engine
 ) -> None:  # type: ignore[no-untyped-def]
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    port, server_dir = chroma_server
-    app = make_app(tmp_path / "data", embedder, engine, chroma_host="127.0.0.1", chroma_port=port)
+    # Chroma itself listens on loopback only; only the proxy is meant to be reached.
+    assert _listening(chroma_server.port) == {"127.0.0.1"}
+    assert _listening(proxy.port) == {"127.0.0.1"}
+    # The proxy refuses a request without the token, or with another one.
+    base = f"http://127.0.0.1:{proxy.port}"
+    assert _status(f"{base}/api/v2/collections") == 401
+    assert _status(f"{base}/api/v2/heartbeat", "not-" + proxy.token) == 401
+    assert _status(f"{base}/api/v2/heartbeat", proxy.token.upper()) == 401
+    assert _status(f"{base}/api/v2/heartbeat", proxy.token) == 200
+
+    app = make_app(
+        tmp_path / "data", embedder, engine, chroma_host="127.0.0.1", chroma_port=proxy.port
+    )
     try:
-        admin = Caller("root", "admin")
+        status = app.set_chroma_token(proxy.token + "\n")  # as read from a file or stdin
+        assert status.accepted is True, status
         files = [
             SAMPLES / "northbridge-bank-record-retention-policy.pdf",
             SAMPLES / "it-acceptable-use.txt",
         ]
-        results = app.ingest(files, "policies", who=admin)
+        results = app.ingest(files, "policies", who=ADMIN)
         assert results and all(r.ok for r in results), [r.error for r in results if not r.ok]
         # Nothing was written to an embedded store in the data directory.
         assert not app.settings.chroma_path.exists()
 
         client = chromadb.HttpClient(
-            host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
+            host="127.0.0.1",
+            port=proxy.port,
+            headers={"Authorization": f"Bearer {proxy.token}"},
+            settings=ChromaSettings(anonymized_telemetry=False),
         )
         names = {c.name for c in client.list_collections()}
         assert "appl_policies" in names
@@ -112,14 +291,155 @@ def test_documents_answers_and_deletion_on_a_chroma_server(
             app.retrieve("CCTV footage", "policies", who=clerk)
 
         # The server holds vectors, ids and access metadata, never the text.
-        raw = b"".join(p.read_bytes() for p in server_dir.rglob("*") if p.is_file())
+        raw = b"".join(p.read_bytes() for p in chroma_server.db.rglob("*") if p.is_file())
         assert b"CCTV" not in raw and b"footage" not in raw
 
         # Deleting a document removes its vectors from the server.
         victim = next(r for r in results if r.chunks)
-        app.delete_document(victim.document_id, who=admin)
+        app.delete_document(victim.document_id, who=ADMIN)
         assert stored.count() == chunks - victim.chunks
         left = stored.get(where={"document_id": str(victim.document_id)})
         assert left["ids"] == []
+
+        # The token is sealed: not in the database in clear.
+        database = app.settings.data_dir / "appliance.db"
+        with sqlite3.connect(database) as db:
+            (sealed,) = db.execute("SELECT sealed FROM service_secrets").fetchone()
+        assert proxy.token.encode() not in sealed
+        assert proxy.token.encode() not in database.read_bytes()
+        assert list(app.audit.records(action="chroma.token.set"))
     finally:
         app.close()
+
+
+def test_a_wrong_or_missing_token_is_a_clear_error_and_loses_nothing(
+    proxy: Proxy, tmp_path: Path, embedder, engine
+) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    where = {"chroma_host": "127.0.0.1", "chroma_port": proxy.port}
+    app = make_app(data, embedder, engine, **where)
+    try:
+        app.set_chroma_token(proxy.token)
+        kept = app.ingest([SAMPLES / "it-acceptable-use.txt"], "handbook", who=ADMIN)
+        assert all(r.ok for r in kept)
+        chunks = app.index.count("handbook")
+        assert chunks == sum(r.chunks for r in kept) > 0
+        before = app.retrieve("password", "handbook", who=ADMIN)
+
+        status = app.set_chroma_token("not-" + proxy.token)
+        assert status.accepted is False and "refused the token" in status.detail
+        refused = "Chroma server refused the token"
+        with pytest.raises(StoreError, match=refused):
+            app.retrieve("password", "handbook", who=ADMIN)
+        with pytest.raises(StoreError, match=refused):
+            app.ingest([SAMPLES / "harrowgate-council-foi-process.md"], "handbook", who=ADMIN)
+        with pytest.raises(StoreError, match=refused):
+            app.delete_document(kept[0].document_id, who=ADMIN)
+
+        assert app.clear_chroma_token()
+        with pytest.raises(StoreError, match=refused + r".*no token is set"):
+            app.retrieve("password", "handbook", who=ADMIN)
+        documents = [d.id for d in app.documents("handbook")]
+
+        # From the command line (another process): one line saying so, never a
+        # traceback; the token is set there too, never on the command line.
+        env = {"APPLIANCE_CHROMA_HOST": "127.0.0.1", "APPLIANCE_CHROMA_PORT": str(proxy.port)}
+        out = run_cli("chroma", "token", "status", data_dir=data, env=env)
+        assert out.returncode == 8 and "REFUSED" in out.stdout, out
+        out = run_cli("documents", "delete", str(kept[0].document_id), data_dir=data, env=env)
+        assert out.returncode == 8, out
+        assert "error: Chroma server refused the token" in out.stderr
+        assert "Traceback" not in out.stderr
+        out = run_cli(
+            "chroma",
+            "token",
+            "set",
+            "--token-env",
+            "CHROMA_TOKEN",
+            data_dir=data,
+            env={**env, "CHROMA_TOKEN": proxy.token},
+        )
+        assert out.returncode == 0 and "accepted" in out.stdout, out
+        # This process, refused once more, reads the token the other one set.
+        again = app.retrieve("password", "handbook", who=ADMIN)
+        assert [h.chunk_id for h in again] == [h.chunk_id for h in before]
+    finally:
+        app.close()
+
+    # Reopened with the token from the key store: nothing was lost, nothing half-added.
+    app = make_app(data, embedder, engine, **where)
+    try:
+        assert [d.id for d in app.documents("handbook")] == documents
+        assert documents == [kept[0].document_id]
+        assert app.index.count("handbook") == chunks
+        again = app.retrieve("password", "handbook", who=ADMIN)
+        assert [h.chunk_id for h in again] == [h.chunk_id for h in before]
+    finally:
+        app.close()
+
+
+def test_the_token_over_tls(proxy: Proxy, tmp_path: Path, embedder, engine) -> None:  # type: ignore[no-untyped-def]
+    tls = {"chroma_host": "127.0.0.1", "chroma_port": proxy.tls_port, "chroma_ssl": True}
+    app = make_app(tmp_path / "data", embedder, engine, chroma_ca_file=proxy.cert, **tls)
+    try:
+        assert app.set_chroma_token(proxy.token).accepted is True
+        results = app.ingest([SAMPLES / "it-acceptable-use.txt"], "handbook", who=ADMIN)
+        assert all(r.ok for r in results)
+        assert app.index.count("handbook") == sum(r.chunks for r in results) > 0
+    finally:
+        app.close()
+    # A certificate the appliance cannot verify is an unreachable server, said so.
+    app = make_app(tmp_path / "data", embedder, engine, **tls)
+    try:
+        with pytest.raises(StoreError, match=r"cannot be reached.*CERTIFICATE_VERIFY_FAILED"):
+            app.index.count("handbook")
+    finally:
+        app.close()
+
+
+def test_doctor_reports_the_chroma_server_and_its_token(
+    chroma_server: ChromaRun, proxy: Proxy, tmp_path: Path, embedder, engine
+) -> None:  # type: ignore[no-untyped-def]
+    from appliance.config import load_settings
+    from appliance.doctor import chroma_check
+
+    data = tmp_path / "data"
+    direct = {"chroma_host": "127.0.0.1", "chroma_port": chroma_server.port}
+    guarded = {"chroma_host": "127.0.0.1", "chroma_port": proxy.port}
+    make_app(data, embedder, engine, **guarded).close()
+
+    check = chroma_check(load_settings(data, **direct))
+    assert check.ok and "answers without a token" in check.detail, check
+    check = chroma_check(load_settings(data, **guarded))
+    assert not check.ok and "requires a token; none set" in check.detail, check
+
+    app = make_app(data, embedder, engine, **guarded)
+    try:
+        app.set_chroma_token(proxy.token)
+    finally:
+        app.close()
+    check = chroma_check(load_settings(data, **guarded))
+    assert check.ok and "requires a token" in check.detail and "a token is set" in check.detail
+    # The token is set, but this server answers without it: nothing enforces it.
+    check = chroma_check(load_settings(data, **direct))
+    assert not check.ok and "does not require it" in check.detail, check
+    check = chroma_check(load_settings(data, chroma_host="127.0.0.1", chroma_port=_free_port()))
+    assert not check.ok and "did not answer" in check.detail, check
+
+
+def test_a_token_is_checked_before_it_is_sealed(app) -> None:  # type: ignore[no-untyped-def]
+    from appliance.errors import ApplianceError, NotAllowed
+
+    for bad, why in [("", "empty"), ("two words", "visible ASCII"), ("é" * 8, "visible ASCII")]:
+        with pytest.raises(ApplianceError, match=why):
+            app.set_chroma_token(bad)
+    with pytest.raises(ApplianceError, match="longer than 4096"):
+        app.set_chroma_token("x" * 4097)
+    with pytest.raises(NotAllowed):
+        app.set_chroma_token("a" * 64, who=Caller("clerk", "staff"))
+    assert app.service_secrets.info("chroma_token") is None
+    # Embedded, the token is kept (for a server configured later) and nothing is asked.
+    status = app.set_chroma_token("a" * 64)
+    assert status.server is None and status.accepted is None and status.set_at
+    assert app.chroma_token_status().set_at == status.set_at
+    assert app.clear_chroma_token() and not app.clear_chroma_token()

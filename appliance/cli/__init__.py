@@ -21,6 +21,7 @@ from appliance import __version__
 from appliance.cli import (
     audit,
     backup,
+    chroma,
     compare,
     db,
     gateway,
@@ -79,6 +80,7 @@ for _command in (
     compare.compare,
     models.models,
     gateway.gateway,
+    chroma.chroma,
     setup.doctor,
     library.collections,
     library.documents,

@@ -399,6 +399,7 @@ class DocumentLibrary:
         col = self.ensure_collection(collection)
         pool = _EmbeddingPool(self, col, on_result, self.pool_chunks)
         with self.exclusive():
+            self.index.check()  # a Chroma server that refuses: fail before writing anything
             self._recover_locked()
             try:
                 for path, error in expand_paths(paths):
@@ -686,6 +687,7 @@ class DocumentLibrary:
         restored older backup loses it again. ``attachments``: an e-mail's attached
         documents go with it (not for erasure, which judges each document alone)."""
         with self.exclusive():
+            self.index.check()  # a Chroma server that refuses: fail before deleting anything
             return self.delete_document_locked(document_id, reason, attachments=attachments)
 
     def delete_document_locked(

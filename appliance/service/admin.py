@@ -20,7 +20,30 @@ from appliance.rag.egress import check_endpoint_url
 from appliance.startup import Parts
 from appliance.store.gateways import Gateway, target_of
 from appliance.store.schema import Collection, Role
+from appliance.store.secrets import CHROMA_TOKEN, check_token
 from appliance.store.vault import DocumentInfo
+
+
+@dataclass(frozen=True)
+class ChromaTokenStatus:
+    """The Chroma server's token as ``appliance chroma token`` reports it (never the
+    token): the server's URL (None: embedded store), when the token was set (ISO 8601;
+    None: no token), whether the server accepts the requests sent now (None: no
+    server, or no answer) and a line saying so."""
+
+    server: str | None
+    set_at: str | None
+    accepted: bool | None
+    detail: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "server": self.server,
+            "token_set": self.set_at is not None,
+            "set_at": self.set_at,
+            "accepted": self.accepted,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -355,6 +378,72 @@ class Administration(Parts):
             model=gone.model,
         )
         return gone
+
+    def set_chroma_token(self, token: str, *, who: Caller | None = None) -> ChromaTokenStatus:
+        """Seal ``token`` in the key store as the bearer token sent to the Chroma server
+        (``chroma_host``) from now on, replacing (and shredding) any before; the proxy
+        in front of the server must require the same (docs/admin-guide.md, "A Chroma
+        server"). Recorded as ``chroma.token.set`` (never the token). Returns whether
+        the server accepts it now (``accepted`` None: no server configured, or it did
+        not answer; ``detail`` says which).
+
+        Raises :class:`NotAllowed` for a role other than admin, :class:`ApplianceError`
+        for an empty token, one over 4,096 characters or with characters other than
+        visible ASCII."""
+        who = who or Caller.local()
+        self._check_admin(who, "set the Chroma server's token")
+        try:
+            token = check_token(token)
+        except ValueError as exc:
+            raise ApplianceError(str(exc)) from None
+        info = self.service_secrets.set(CHROMA_TOKEN, token, set_by=who.actor)
+        self.audit.append(
+            "chroma.token.set",
+            **who.audit_fields(),
+            resource=CHROMA_TOKEN,
+            server=self.index.server.where if self.index.server else None,
+        )
+        if self.index.server is not None:
+            self.index.use_token(token)
+        return self._chroma_token_status(token, info.set_at.isoformat())
+
+    def clear_chroma_token(self, *, who: Caller | None = None) -> bool:
+        """Stop sending a token to the Chroma server: the sealed token is removed and its
+        data key shredded. Recorded as ``chroma.token.clear``. Returns False when none
+        was set. Raises :class:`NotAllowed` for a role other than admin."""
+        who = who or Caller.local()
+        self._check_admin(who, "clear the Chroma server's token")
+        gone = self.service_secrets.clear(CHROMA_TOKEN)
+        if gone:
+            self.audit.append("chroma.token.clear", **who.audit_fields(), resource=CHROMA_TOKEN)
+            if self.index.server is not None:
+                self.index.use_token(None)
+        return gone
+
+    def chroma_token_status(self) -> ChromaTokenStatus:
+        """Whether a token is set, and whether the Chroma server accepts it now."""
+        info = self.service_secrets.info(CHROMA_TOKEN)
+        token = self.service_secrets.get(CHROMA_TOKEN) if info else None
+        return self._chroma_token_status(token, info.set_at.isoformat() if info else None)
+
+    def _chroma_token_status(self, token: str | None, set_at: str | None) -> ChromaTokenStatus:
+        server = self.index.server
+        if server is None:
+            return ChromaTokenStatus(
+                None, set_at, None, "no Chroma server configured (chroma_host unset)"
+            )
+        try:
+            status = server.status(token)
+        except OSError as exc:
+            return ChromaTokenStatus(
+                server.where, set_at, None, f"the server did not answer ({exc})"
+            )
+        if status in (401, 403):
+            return ChromaTokenStatus(
+                server.where, set_at, False, f"Chroma server refused the token (HTTP {status})"
+            )
+        accepted = True if 200 <= status < 300 else None  # another answer: not the token's
+        return ChromaTokenStatus(server.where, set_at, accepted, f"HTTP {status}")
 
     def gateways_attached(self) -> list[Gateway]:
         """Every attached endpoint (no keys), plain chat's as target ``chat``."""

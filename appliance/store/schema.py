@@ -506,6 +506,19 @@ class GatewayEndpoint(Base):
     attached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ServiceSecret(Base):
+    """A credential the appliance presents to a service it uses (today: the bearer
+    token of a Chroma server's proxy, ``chroma_token``), sealed with the data key of
+    (``service``, name); replacing or clearing it shreds that key."""
+
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    set_by: Mapped[str] = mapped_column(String(128), default="")
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SummaryStatus:
     RUNNING = "running"
     CANCELLED = "cancelled"

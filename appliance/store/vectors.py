@@ -4,12 +4,24 @@ Chroma holds vectors, chunk ids and access metadata only, never chunk text:
 the text lives (and, with encryption at rest, is sealed) in the relational
 store. Telemetry is always off and no embedding function is attached, so
 Chroma never downloads a model; the appliance supplies every vector.
+
+A Chroma server (``chroma run``, chromadb 1.x) has no authentication of its own
+(chroma-core/chroma#4965): the appliance sends ``Authorization: Bearer <token>``
+on every request and a proxy in front of the server (nginx, docs/admin-guide.md,
+"A Chroma server") refuses requests without it. A refusal (HTTP 401 or 403) or an
+unreachable server is a :class:`StoreError` naming the fix, never a traceback.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import http.client
+import logging
+import ssl
+import threading
+import urllib.error
+import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +29,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from appliance.errors import StoreError
+from appliance.errors import ApplianceError, StoreError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
     from chromadb.config import Settings as ChromaSettings
 
@@ -34,37 +49,247 @@ class VectorHit:
     metadata: dict[str, Any]
 
 
-def _chroma_settings() -> ChromaSettings:
+def _chroma_settings(ca_file: Path | None = None) -> ChromaSettings:
     from chromadb.config import Settings as ChromaSettings
 
+    if ca_file is not None:
+        return ChromaSettings(
+            anonymized_telemetry=False, allow_reset=False, chroma_server_ssl_verify=str(ca_file)
+        )
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+# The probe behind a failed request: Chroma's own identity route (any route would do;
+# the proxy guards them all). Seconds to wait for it.
+_PROBE_PATH = "/api/v2/auth/identity"
+_PROBE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    """Where a Chroma server is reached and how (the ``chroma_*`` settings)."""
+
+    host: str
+    port: int = 8000
+    ssl: bool = False
+    # PEM CA certificate(s) the server's certificate is checked on; None: the
+    # system's CAs (the appliance never trusts httpx's own bundle instead).
+    ca_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.ssl and self.ca_file is None:
+            system = ssl.get_default_verify_paths().cafile
+            if system:
+                object.__setattr__(self, "ca_file", Path(system))
+
+    @property
+    def where(self) -> str:
+        """The server's base URL, e.g. ``https://10.0.0.5:8443``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.ssl else 'http'}://{host}:{self.port}"
+
+    def status(self, token: str | None) -> int:
+        """The HTTP status the server (its proxy) answers ``GET /api/v2/auth/identity``
+        with, sending ``token`` as a bearer token when given: 200 accepted, 401 or 403
+        refused.
+
+        Raises :class:`OSError` when nothing answers within 10 s (refused connection,
+        unknown host, a TLS certificate that does not verify)."""
+        request = urllib.request.Request(self.where + _PROBE_PATH)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+        if self.ssl:  # never through an http(s)_proxy of the environment: straight there
+            context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        opener = urllib.request.build_opener(*handlers)
+        try:
+            with opener.open(request, timeout=_PROBE_SECONDS) as r:
+                status: int = r.status
+                return status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except http.client.HTTPException as exc:  # not HTTP at all (https to plain http)
+            raise OSError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def refused(server: ChromaServer, status: int, token: str | None) -> StoreError:
+    """The error for a server that answered ``status`` (401 or 403) to ``token``."""
+    fix = (
+        "no token is set: set the one its proxy requires with `appliance chroma token set`"
+        if not token
+        else "set the one its proxy requires with `appliance chroma token set`"
+    )
+    return StoreError(
+        f"Chroma server refused the token (HTTP {status} from {server.where}); {fix}."
+    )
+
+
+class _Refused(Exception):
+    """A refusal inside :meth:`VectorIndex._call`, before the token is read again."""
+
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class VectorIndex:
     """One Chroma collection per vector space: a document collection's vectors from one
-    embedder (``appliance.rag.documents.vector_space`` names it)."""
+    embedder (``appliance.rag.documents.vector_space`` names it).
 
-    def __init__(self, path: Path | None = None, host: str | None = None, port: int = 8000):
-        import chromadb
+    Embedded (``path``) the store opens here and now; on a server (``host``) the
+    client connects on first use, sending ``token`` (see the module's docstring), so a
+    server that is down or refuses the token fails each use with a :class:`StoreError`
+    rather than the appliance's start. ``token_source`` reads the token as the key
+    store holds it now: a process whose token was replaced by another (``appliance
+    chroma token set`` while the web server runs) takes the new one on its first
+    refusal."""
 
-        try:
-            if host:
-                self._client = chromadb.HttpClient(
-                    host=host, port=port, settings=_chroma_settings()
-                )
-            else:
-                assert path is not None
+    def __init__(
+        self,
+        path: Path | None = None,
+        host: str | None = None,
+        port: int = 8000,
+        *,
+        ssl: bool = False,
+        ca_file: Path | None = None,
+        token: str | None = None,
+        token_source: Callable[[], str | None] | None = None,
+    ):
+        self._server = ChromaServer(host, port, ssl, ca_file) if host else None
+        self._token = token
+        self._token_source = token_source
+        # Re-entrant: a refused connection, made under it, takes a new token under it.
+        self._lock = threading.RLock()
+        self._client_now: ClientAPI | None = None
+        self._collections: dict[str, Collection] = {}
+        if self._server is None:
+            import chromadb
+
+            assert path is not None
+            try:
                 path.mkdir(parents=True, exist_ok=True)
-                self._client = chromadb.PersistentClient(
+                self._client_now = chromadb.PersistentClient(
                     path=str(path), settings=_chroma_settings()
                 )
-        except Exception as exc:  # chromadb raises many untyped errors on a bad store
-            where = f"{host}:{port}" if host else str(path)
-            raise StoreError(
-                f"the vector index at {where} cannot be opened ({exc}). Restore it from a "
-                "backup or rebuild it with `appliance reindex`."
-            ) from exc
-        self._collections: dict[str, Collection] = {}
+            except Exception as exc:  # chromadb raises many untyped errors on a bad store
+                raise StoreError(
+                    f"the vector index at {path} cannot be opened ({exc}). Restore it from a "
+                    "backup or rebuild it with `appliance reindex`."
+                ) from exc
+
+    @property
+    def server(self) -> ChromaServer | None:
+        """The Chroma server in use; None: the embedded store."""
+        return self._server
+
+    def use_token(self, token: str | None) -> None:
+        """Send ``token`` (None: none) from the next request on."""
+        with self._lock:
+            self._token = token
+            self._client_now = None
+            self._collections.clear()
+
+    @property
+    def _client(self) -> ClientAPI:
+        with self._lock:
+            if self._client_now is None:
+                server = self._server
+                assert server is not None
+                # The token as it is when tried: a refusal may bring a new one.
+                self._client_now = self._call(lambda: self._connect(server, self._token))
+            return self._client_now
+
+    @staticmethod
+    def _connect(server: ChromaServer, token: str | None) -> ClientAPI:
+        import chromadb
+
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        with warnings.catch_warnings():
+            # chromadb 1.5 hands the CA file's path to httpx, which (0.28) deprecates
+            # a path there in favour of an SSLContext chromadb's settings cannot hold.
+            warnings.filterwarnings("ignore", "`verify=<str>` is deprecated", DeprecationWarning)
+            return chromadb.HttpClient(
+                host=server.host,
+                port=server.port,
+                ssl=server.ssl,
+                headers=headers,
+                settings=_chroma_settings(server.ca_file if server.ssl else None),
+            )
+
+    def _call(self, act: Callable[[], T]) -> T:
+        """``act()``; on a server, a failure that is not Chroma's own answer (a proxy's
+        refusal, no answer at all) becomes a :class:`StoreError` saying which. On a
+        refusal, the token is read again from ``token_source``: when another process
+        has set a new one since, ``act()`` is tried once more with it."""
+        if self._server is None:
+            return act()
+        try:
+            return self._attempt(act)
+        except _Refused as refusal:
+            fresh = self._fresh_token()
+            if fresh is None or fresh == self._token:
+                raise refusal.error from refusal.__cause__
+            self.use_token(fresh)
+            try:
+                return self._attempt(act)
+            except _Refused as again:
+                raise again.error from again.__cause__
+
+    def _fresh_token(self) -> str | None:
+        """The token as the key store holds it now (None: unknown, or none set)."""
+        if self._token_source is None:
+            return None
+        try:
+            return self._token_source()
+        except StoreError as exc:  # destroyed since a restore: the refusal says the rest
+            log.warning("%s", exc)
+            return None
+
+    def _attempt(self, act: Callable[[], T]) -> T:
+        from chromadb.errors import AuthorizationError, ChromaAuthError, ChromaError
+
+        assert self._server is not None
+        try:
+            return act()
+        except ApplianceError:
+            raise  # explained already (the client's connection, made on first use)
+        except (ChromaAuthError, AuthorizationError) as exc:
+            raise _Refused(refused(self._server, 403, self._token)) from exc
+        except ChromaError:
+            raise  # Chroma's own answer (a collection not found, a bad request)
+        except Exception as exc:  # chromadb raises a bare Exception for a non-Chroma answer
+            error, was_refused = self._explain(exc)
+            if was_refused:
+                raise _Refused(error) from exc
+            raise error from exc
+
+    def _explain(self, exc: Exception) -> tuple[StoreError, bool]:
+        """Why a request to the server failed, asked of the server once more; True
+        with it when the server refuses the token."""
+        assert self._server is not None
+        try:
+            status = self._server.status(self._token)
+        except OSError as probe:
+            return StoreError(
+                f"the Chroma server at {self._server.where} cannot be reached ({probe}); "
+                "check chroma_host, chroma_port and chroma_ssl, and that it runs."
+            ), False
+        if status in (401, 403):
+            return refused(self._server, status, self._token), True
+        return StoreError(
+            f"the Chroma server at {self._server.where} failed a request "
+            f"({type(exc).__name__}: {str(exc)[:300]})."
+        ), False
+
+    def check(self) -> None:
+        """Nothing for the embedded store; on a server, one request (the number of
+        collections), so a caller about to change the relational store first learns
+        that the server refuses the token or does not answer.
+
+        Raises :class:`StoreError` saying which."""
+        if self._server is not None:
+            self._call(lambda: self._client.count_collections())
 
     def _collection(self, name: str) -> Collection:
         """The Chroma collection of vector space ``name``, its handle kept. Another
@@ -86,10 +311,10 @@ class VectorIndex:
         from chromadb.errors import NotFoundError
 
         try:
-            return act(self._collection(name))
+            return self._call(lambda: act(self._collection(name)))
         except NotFoundError:
             self._collections.pop(name, None)
-            return act(self._collection(name))
+            return self._call(lambda: act(self._collection(name)))
 
     def add(
         self,
@@ -177,5 +402,9 @@ class VectorIndex:
 
     def drop(self, collection: str) -> None:
         self._collections.pop(collection, None)
-        with contextlib.suppress(Exception):  # absent already
-            self._client.delete_collection(_PREFIX + collection)
+        try:
+            self._call(lambda: self._client.delete_collection(_PREFIX + collection))
+        except StoreError:
+            raise  # a server that refuses or does not answer: nothing was dropped
+        except Exception:  # absent already
+            pass
