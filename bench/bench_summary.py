@@ -16,7 +16,11 @@ Reported:
   as part of the summary), and, independently of that check, verified statements
   holding a number that the cited section's text does not (a plain digit match);
 - **speed**: wall time of the whole job (ingestion apart), Official Journal pages per
-  minute, map and reduce steps.
+  minute, map and reduce steps;
+- **a sample to read** (``--sample FILE``): 25 verified statements drawn at random
+  (seed 19), each beside the text of the page it cites, for a person to judge whether
+  the page says what the statement says (the check proves words and numbers came
+  from that page, not that the sentence means what the page means).
 
     APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_summary.py \\
         --json bench/out/summary.json
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import tempfile
 import time
@@ -59,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-tokens", type=int, default=None, help="output limit per step")
     parser.add_argument("--json", type=Path, help="write the figures and the summary here")
+    parser.add_argument("--sample", type=Path, help="write 25 verified statements to judge here")
     args = parser.parse_args()
     from appliance.errors import RequestTimedOut
 
@@ -93,6 +99,11 @@ def main() -> None:
         summary_s = time.monotonic() - started
         summary = app.read_summary(doc_id)
         section_text = {s.index: s.text for s, _ in sections}
+        page_text = {
+            (sec.index, p.page): " ".join(x.text for x in pieces if x.page == p.page)
+            for sec, pieces in sections
+            for p in pieces
+        }
         app.close()
     every = summary.statements()
     shown = [s for s in every if s.supported]
@@ -136,6 +147,20 @@ def main() -> None:
     print("\nOverview:")
     for s in overview:
         print(f"- {s.cited_text()}")
+    if args.sample:
+        drawn = random.Random(19).sample(shown, min(25, len(shown)))
+        lines = ["# Verified statements to judge (seed 19)", ""]
+        for i, st in enumerate(drawn, 1):
+            lines += [
+                f"## {i}. {st.cited_text()}",
+                "",
+                f"> {page_text.get((st.section, st.page), '')}",
+                "",
+                "verdict: ",
+                "",
+            ]
+        args.sample.parent.mkdir(parents=True, exist_ok=True)
+        args.sample.write_text("\n".join(lines))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({**figures, "summary": summary.as_json()}, indent=1))

@@ -14,6 +14,10 @@ statements already verified against their cited page, chosen by
   ``(1 - diversity) * centrality - diversity * max similarity to those picked``
   (Carbonell & Goldstein, "The use of MMR, diversity-based reranking for reordering
   documents and producing summaries", SIGIR 1998);
+- **no copies**: a statement that says what an earlier one says (the same numbers,
+  and content words that differ by one word at most: :func:`copies`) is left out
+  before picking. Not by embedding similarity: "Invoices are kept for 3 years" and
+  "Email archives are kept for 8 years" score 0.97 in MiniLM yet are two facts;
 - **spread**: at most ``per_group`` picks from one group (a section of a document, or
   a document of a set), so one long section cannot fill the overview.
 
@@ -26,6 +30,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 import numpy as np
+
+from appliance.rag.lexical import language_of, stems
+from appliance.rag.verify import numbers_in
 
 # Weight of redundancy against centrality in MMR; 0.3 is the middle of the range
 # Carbonell & Goldstein report as useful for summaries (λ = 0.7 on relevance).
@@ -80,3 +87,21 @@ def pick_central(
         taken[keys[best]] = taken.get(keys[best], 0) + 1
         redundancy = np.maximum(redundancy, similarity[best])
     return sorted(picked)
+
+
+def copies(texts: Sequence[str], language: str | None = None) -> list[bool]:
+    """For each of ``texts``, whether it repeats an earlier one: the same numbers
+    (:func:`appliance.rag.verify.numbers_in`) and content-word stems
+    (:func:`appliance.rag.lexical.stems`) that differ by one word at most ("The
+    controller shall notify ..." and "The controller must notify ..."). ``language``:
+    ISO 639-1, detected from the texts when None."""
+    lang = language or language_of(" ".join(texts[:50]))
+    seen: list[tuple[set[str], set[str]]] = []
+    out: list[bool] = []
+    for text in texts:
+        words, numbers = set(stems(text, lang)), numbers_in(text)
+        repeat = any(numbers == n and len(words ^ w) <= 1 for w, n in seen)
+        out.append(repeat)
+        if not repeat:
+            seen.append((words, numbers))
+    return out

@@ -65,7 +65,7 @@ from appliance.privacy.pseudonymise import replacement
 from appliance.rag.answer import section_tail
 from appliance.rag.lexical import language_of
 from appliance.rag.lexical import stems as terms
-from appliance.rag.overview import pick_central
+from appliance.rag.overview import copies, pick_central
 from appliance.rag.privacy import PrivacyGate
 from appliance.rag.sections import PageText, Section, document_sections, sections_from_chunks
 from appliance.rag.verify import MIN_CITED_OVERLAP, specifics
@@ -91,7 +91,7 @@ _CONTEXT_MARGIN = 48
 # Content words a statement needs at least to say anything.
 _MIN_TERMS = 2
 
-SUMMARY_STOPS = ("<|im_start|>", "<|im_end|>", "<|eot_id|>", "Section text:", "Statements:")
+SUMMARY_STOPS = ("<|im_start|>", "<|im_end|>", "<|eot_id|>")
 
 MAP_SYSTEM = (
     "You summarise one section of a document as short factual bullet points, using only "
@@ -366,6 +366,18 @@ def parse_statement(raw: str) -> tuple[str, list[tuple[int, int | None]], list[i
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 3 or text.endswith(":"):
         return None
     return text, markers, numbers
+
+
+def complete_statements(sentences: list[str], report: dict[str, object]) -> list[str]:
+    """``sentences`` of one step without the last when generation was cut at the step's
+    token limit (``report["finish_reason"] == "length"``) in the middle of it: a
+    statement cut short ("... which is locked outside office") can pass the word
+    check while saying less, or the opposite, of what its page says."""
+    if sentences and report.get("finish_reason") == "length":
+        last = sentences[-1].rstrip()
+        if not re.search(r"[.!?;]\)?$|\]\.?$", last):
+            return sentences[:-1]
+    return sentences
 
 
 class StatementChecker:
@@ -838,7 +850,7 @@ class Summariser:
                 timeout_s=self.step_timeout_s,
                 report=report,
             )
-            return list(guarded_sentences(deltas, report))
+            return complete_statements(list(guarded_sentences(deltas, report)), report)
 
         conceal = self._answer_stage(job.policy)
 
@@ -939,10 +951,16 @@ class Summariser:
     def pick_overview(
         self, statements: Sequence[Statement], collection: str, n: int = OVERVIEW_STATEMENTS
     ) -> list[Statement]:
-        """Up to ``n`` of the verified ``statements``, at most one per section, the most
+        """Up to ``n`` of the verified ``statements``, at most one per section, none a
+        copy of another (:func:`appliance.rag.overview.copies`), the most
         central to the whole (:func:`appliance.rag.overview.pick_central`, embedded
         with the collection's embedder), in reading order."""
         shown = [s for s in statements if s.supported]
+        shown = [
+            s
+            for s, repeat in zip(shown, copies([s.text for s in shown]), strict=True)
+            if not repeat
+        ]
         if not shown or self._embedder_for is None:
             return []
         vectors = self._embedder_for(collection).embed([s.text for s in shown])
