@@ -306,11 +306,11 @@ def _web(app):  # type: ignore[no-untyped-def]
 
 
 def _settled(app, chosen: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """Wait for the background set run (it only finds the summaries stored)."""
-    for _ in range(600):
+    """Wait for the background set run to end (a bound on polls, not on its speed)."""
+    for _ in range(3000):
         if not app.summary_set_state(chosen).running:
             return
-        time.sleep(0.05)
+        time.sleep(0.2)
     raise AssertionError("the set's run did not end")
 
 
@@ -419,6 +419,17 @@ def test_a_set_page_shows_progress_with_cancel_and_resume(run) -> None:  # type:
     state = app.summary_set_state(chosen)
     assert state.status == "cancelled" and state.resumable
     assert [j.status for j in state.jobs] == ["done", "cancelled"]
+    resumed = client.post(
+        "/summaries",
+        data={"csrf": csrf_of(page), "documents": chosen, "resume": "1"},
+        follow_redirects=False,
+    )
+    assert resumed.status_code == 303 and resumed.headers["location"] == url
+    _settled(app, chosen)
+    state = app.summary_set_state(chosen)
+    assert state.status == "done" and state.documents_done == 2, state.as_json()
+    page = client.get(url).text
+    assert "2 of 2 documents" not in page and 'id="set-legend"' in page
 
 
 def test_the_command_summarises_a_set_by_file_names(run, embedder, engine) -> None:  # type: ignore[no-untyped-def]
