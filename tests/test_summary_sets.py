@@ -459,6 +459,16 @@ def test_the_command_summarises_a_set_by_file_names(run, embedder, engine) -> No
         body = json.loads(proc.stdout)
         assert body["object"] == "summary.set" and body["status"] == "done"
         assert {s["document"] for s in body["summary"]["overview"]} == {1, 2}
+        stop = run_cli(
+            "summarise",
+            run["ids"]["invoices"],
+            run["ids"]["visitors"],
+            "--cancel",
+            "--json",
+            data_dir=data_dir,
+        )
+        assert stop.returncode == 0, stop.stderr
+        assert json.loads(stop.stdout)["status"] == "done"  # nothing ran: nothing to stop
         missing = run_cli(
             "summarise", "invoices-policy.docx", "no-such-document", data_dir=data_dir
         )
