@@ -148,6 +148,11 @@ def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, b
     page.wait_for_selector("#upload-results li.ok")
     assert "it-acceptable-use.txt: added" in page.inner_text("#upload-results")
     page.wait_for_selector("#document-list >> text=it-acceptable-use.txt")
+    # Two documents now: the forms that need two appear without a reload (they are
+    # part of the list the upload script refreshes).
+    assert page.locator("#compare-documents").count() == 1
+    assert page.locator("#summarise-set").count() == 1
+    assert page.locator("input[form=summarise-set]").count() == 2
     assert page.evaluate(UNLABELLED) == []
     _shot(page, "documents")
 

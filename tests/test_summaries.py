@@ -347,7 +347,9 @@ def test_the_documents_page_offers_it_and_the_summary_page_and_api_show_it(run) 
     client = TestClient(web, raise_server_exceptions=False)
     assert sign_in(client, "rita", "quartz-lagoon-ember-55").status_code == 303
     listing = client.get("/documents?collection=default").text
-    assert f'action="/documents/{doc_id}/summarise"' in listing
+    # Summarised: the row links to the summary instead of offering to start one.
+    assert f'href="/documents/{doc_id}/summary"' in listing
+    assert f'action="/documents/{doc_id}/summarise"' not in listing
     page = client.get(f"/documents/{doc_id}/summary")
     assert page.status_code == 200
     assert re.search(

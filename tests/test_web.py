@@ -201,6 +201,11 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/documents/{document_id}/summarise"): ("", 404),
     ("GET", "/documents/{document_id}/summary"): ("", 404),
     ("POST", "/documents/{document_id}/summary/cancel"): ("", 404),
+    # A set naming a document of "records" is refused like a missing document; a form
+    # that names no document at all is bad input.
+    ("GET", "/summaries"): ("documents={public_id},{document_id}", 404),
+    ("POST", "/summaries"): ("", 400),
+    ("POST", "/summaries/cancel"): ("", 400),
     ("GET", "/compliance/audit"): ("", 403),
     ("POST", "/compliance/audit/verify"): ("", 403),
     ("POST", "/compliance/audit/export"): ("", 403),
@@ -244,6 +249,9 @@ ROUTE_CHECKS: dict[tuple[str, str], tuple[str, int]] = {
     ("POST", "/v1/documents/{document_id}/summary"): ("", 401),
     ("GET", "/v1/documents/{document_id}/summary"): ("", 401),
     ("POST", "/v1/documents/{document_id}/summary/cancel"): ("", 401),
+    ("POST", "/v1/summaries"): ("", 401),
+    ("GET", "/v1/summaries"): ("document_ids={document_id}", 401),
+    ("POST", "/v1/summaries/cancel"): ("", 401),
     ("GET", "/metrics"): ("", 403),
 }
 

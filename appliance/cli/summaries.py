@@ -1,4 +1,5 @@
-"""The ``summarise`` command: a document summarised section by section, with citations."""
+"""The ``summarise`` command: a document summarised section by section, with citations;
+several documents summarised as a set."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import sys
 
 import click
 
+from appliance.caller import Caller
 from appliance.cli.common import _caller, _Context, _emit_json, _reveal_options
 from appliance.errors import EXIT_INTERRUPTED, SummaryNotFound
 from appliance.rag.documents import DEFAULT_COLLECTION
 from appliance.rag.summaries import DocumentSummary, SummaryProgress
+from appliance.rag.summary_sets import SetProgress, SetState, SetSummary
 from appliance.service import Appliance
 
 
@@ -52,8 +55,33 @@ def _print_summary(summary: DocumentSummary) -> None:
             click.secho(f"  ? {s.cited_text()} — {s.reason}", fg="yellow")
 
 
+def _print_set(summary: SetSummary) -> None:
+    click.echo(f"Summary of {len(summary.documents)} documents")
+    click.echo("")
+    for d in summary.legend:
+        click.echo(f"{d.key} = {d.title} ({d.file})")
+    click.echo("")
+    for s in summary.overview:
+        click.echo(f"- {s.cited_text()}")
+    for d in summary.legend:
+        own = summary.document_overview(d.index)
+        if own:
+            click.echo("")
+            click.secho(f"{d.key}. {d.title}", bold=True)
+            for s in own:
+                click.echo(f"- {s.cited_text()}")
+
+
+def _set_stopped(state: SetState) -> str:
+    return (
+        f"set of {len(state.document_ids)} documents: {state.status} after "
+        f"{state.documents_done} of {len(state.document_ids)} documents; `--resume` "
+        "goes on from there"
+    )
+
+
 @click.command()
-@click.argument("document")
+@click.argument("documents", nargs=-1, required=True)
 @click.option("--collection", "-c", default=DEFAULT_COLLECTION, show_default=True)
 @click.option("--resume", is_flag=True, help="Take up a cancelled or interrupted summary.")
 @click.option("--cancel", is_flag=True, help="Stop the summary under way (after its step).")
@@ -63,7 +91,7 @@ def _print_summary(summary: DocumentSummary) -> None:
 @click.pass_obj
 def summarise(
     obj: _Context,
-    document: str,
+    documents: tuple[str, ...],
     collection: str,
     resume: bool,
     cancel: bool,
@@ -72,15 +100,21 @@ def summarise(
     role: str,
     reveal: bool,
 ) -> None:
-    """Summarise DOCUMENT (an id, or a file name in --collection) section by section.
+    """Summarise DOCUMENTS (ids, or file names in --collection) section by section.
 
     Every statement cites its section and page, as [s3, p. 12], and is checked against
-    that text; unverified ones are listed apart. Progress goes to stderr; Ctrl-C
-    cancels, and --resume goes on from the last finished step.
+    that text; unverified ones are listed apart. Several documents are summarised as a
+    set: each document's summary (a finished one reused), then an overview across
+    them whose markers name the document, as [d2, s3, p. 12]. Progress goes to
+    stderr; Ctrl-C cancels, and --resume goes on from the last finished step.
     """
     who = _caller(role)
     with obj.appliance() as app:
-        doc_id = _document_id(app, document, collection)
+        ids = list(dict.fromkeys(_document_id(app, d, collection) for d in documents))
+        if len(ids) > 1:
+            _summarise_set(app, ids, who, resume, cancel, max_tokens, as_json, reveal)
+            return
+        doc_id = ids[0]
         if cancel:
             state = app.cancel_summary(doc_id, who=who)
             if as_json:
@@ -112,3 +146,46 @@ def summarise(
         _emit_json({**summary.as_json(), "reused_steps": reused, "computed_steps": computed})
         return
     _print_summary(summary)
+
+
+def _summarise_set(
+    app: Appliance,
+    ids: list[str],
+    who: Caller,
+    resume: bool,
+    cancel: bool,
+    max_tokens: int | None,
+    as_json: bool,
+    reveal: bool,
+) -> None:
+    if cancel:
+        state = app.cancel_summary_set(ids, who=who)
+        if as_json:
+            _emit_json(state.as_json())
+        else:
+            click.echo(f"set of {len(ids)} documents: {state.status} (cancel requested)")
+        return
+
+    def progress(p: SetProgress) -> None:
+        where = f"d{p.document}/{p.documents}"
+        if p.step is None:
+            click.echo(f"[{where}] {p.document_id}: summary stored", err=True)
+            return
+        how = "stored" if p.step.reused else "done"
+        click.echo(f"[{where} {p.step.done}/{p.step.total}] {p.step.step} {how}", err=True)
+
+    try:
+        state = app.summarise_set(
+            ids, who=who, resume=resume, on_progress=progress, max_tokens=max_tokens
+        )
+    except KeyboardInterrupt:
+        click.echo("cancelled; `--resume` goes on from the last finished step", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if state.status != "done":
+        click.echo(_set_stopped(state), err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    summary = app.read_summary_set(ids, who=who, reveal=reveal)
+    if as_json:
+        _emit_json({"object": "summary.set", **state.as_json(), "summary": summary.as_json()})
+        return
+    _print_set(summary)

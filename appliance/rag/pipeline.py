@@ -71,6 +71,7 @@ from appliance.rag.summaries import (
     SummaryState,
     reveal_summary,
 )
+from appliance.rag.summary_sets import SummarySets
 from appliance.rag.verify import AnswerChecker, SentenceCheck
 from appliance.store.database import Database
 from appliance.store.gateways import Gateway, GatewayStore, target_of
@@ -334,6 +335,7 @@ class Pipeline:
             overview=settings.summary_overview,
             embedder_for=lambda name: library.embedder_for(library.get_collection(name)),
         )
+        self.summary_sets = SummarySets(self)
 
     @property
     def retriever(self) -> Retriever:
@@ -536,6 +538,15 @@ class Pipeline:
         """Where the document's summary job stands (None: never summarised)."""
         self._document_for(document_id, who)
         return self.summaries.state(document_id)
+
+    def summary_states(self, collection: str, who: Caller) -> dict[str, SummaryState]:
+        """The summary jobs of a collection's documents the caller may read, by
+        document id (documents never summarised are absent)."""
+        self.check_access(collection, who)
+        col = self.library.get_collection(collection)
+        with self.db.session() as s:
+            ids = list(s.scalars(select(Document.id).where(Document.collection_id == col.id)))
+        return self.summaries.states(ids)
 
     def cancel_summary(self, document_id: str, who: Caller) -> SummaryState:
         """Ask the document's running summary job to stop after its current step;

@@ -628,6 +628,39 @@ class Summariser:
             row = s.scalar(select(Summary).where(Summary.document_id == document_id))
             return self._state(row) if row is not None else None
 
+    def states(self, document_ids: Sequence[str]) -> dict[str, SummaryState]:
+        """The jobs of ``document_ids`` in one query, by document id (a document never
+        summarised is absent)."""
+        if not document_ids:
+            return {}
+        with self.db.session() as s:
+            rows = s.scalars(select(Summary).where(Summary.document_id.in_(list(document_ids))))
+            return {row.document_id: self._state(row) for row in rows}
+
+    def mark_cancelled(self, document_id: str, who: Caller, model: str) -> None:
+        """Record a job that was cancelled before it started (a set cancelled before
+        reaching the document): nothing done, resumable. Nothing if the document has
+        a job already."""
+        with self._lock, self.db.session() as s:
+            if s.scalar(select(Summary.id).where(Summary.document_id == document_id)):
+                return
+            s.add(
+                Summary(
+                    id=uuid.uuid4().hex,
+                    document_id=document_id,
+                    status=SummaryStatus.CANCELLED,
+                    cancel_requested=False,
+                    requested_by=who.actor,
+                    runner=_this_runner(),
+                    model=model,
+                    total_steps=0,
+                    done_steps=0,
+                    counts="{}",
+                    created_at=_now(),
+                    updated_at=_now(),
+                )
+            )
+
     def _state(self, row: Summary) -> SummaryState:
         status = row.status
         gone = row.runner == _this_runner() or not _runner_alive(row.runner)

@@ -18,10 +18,10 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeGuard
+from typing import Annotated, Any, Literal, TypeGuard
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +30,7 @@ from appliance.errors import GenerationCancelled, NotAllowed, SummaryNotFound, e
 from appliance.llm import GenerationParams
 from appliance.llm.engine import ChatMessage
 from appliance.rag.answer import STOP_SEQUENCES
+from appliance.rag.summary_sets import MAX_SET_DOCUMENTS
 from appliance.store.schema import Role
 from appliance.web.deps import SESSION_COOKIE, User, client_address, web
 from appliance.web.faults import fault_message
@@ -547,6 +548,65 @@ def cancel_summary(
     """Stop the running job after its current step (it stays resumable)."""
     job = web(request).appliance.cancel_summary(document_id, who=user.caller())
     return {"object": "summary.job", **job.as_json()}
+
+
+# -- summaries of a set of documents ------------------------------------------------------
+
+
+class SummarySetRequest(BaseModel):
+    """``POST /v1/summaries`` and ``/v1/summaries/cancel``: the set's document ids."""
+
+    model_config = ConfigDict(extra="ignore")
+    document_ids: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=4 * MAX_SET_DOCUMENTS
+    )
+    resume: bool = False
+
+
+def _set_ids(value: str) -> list[str]:
+    return [d for d in value.split(",") if d.strip()]
+
+
+@router.post("/summaries", status_code=202)
+def start_summary_set(
+    request: Request, body: SummarySetRequest, user: User = Depends(api_user)
+) -> dict[str, Any]:
+    """Start (or take up) the summary of a set of documents on a background thread:
+    202 with each document's job; follow it with GET."""
+    state = web(request)
+    state.limits.hit("summary", user.name, state.settings.chat_rate_per_minute)
+    job = state.appliance.start_summary_set(
+        body.document_ids, who=user.caller(), resume=body.resume
+    )
+    return {"object": "summary.set", **job.as_json(), "summary": None}
+
+
+@router.get("/summaries")
+def get_summary_set(
+    request: Request,
+    document_ids: str = Query(..., max_length=4000, description="ids, comma-separated"),
+    reveal: bool = False,
+    user: User = Depends(api_user),
+) -> dict[str, Any]:
+    """Each document's job and, once all are done, the set's summary (legend, overview
+    with ``[d2, s3, p. 12]`` markers, each document's summary; ``text``)."""
+    app = web(request).appliance
+    ids = _set_ids(document_ids)
+    job = app.summary_set_state(ids, who=user.caller())
+    out: dict[str, Any] = {"object": "summary.set", **job.as_json(), "summary": None}
+    if job.status == "done":
+        summary = app.read_summary_set(ids, who=user.caller(), reveal=reveal)
+        out["summary"] = {**summary.as_json(), "text": summary.text()}
+    return out
+
+
+@router.post("/summaries/cancel")
+def cancel_summary_set(
+    request: Request, body: SummarySetRequest, user: User = Depends(api_user)
+) -> dict[str, Any]:
+    """Stop the set: its running document after the current step, and the rest."""
+    job = web(request).appliance.cancel_summary_set(body.document_ids, who=user.caller())
+    return {"object": "summary.set", **job.as_json(), "summary": None}
 
 
 # -- errors and metrics --------------------------------------------------------------------

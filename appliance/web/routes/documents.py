@@ -1,6 +1,6 @@
 """Documents: upload (with progress), per-file status, delete, the cited page of a
-source, the original file for roles the policy lets re-identify, and the comparison
-of two versions of a document."""
+source, the original file for roles the policy lets re-identify, the comparison of
+two versions of a document, and summaries of a document or of a set of them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 
 from appliance.errors import NotAllowed
 from appliance.ingest import SUPPORTED_SUFFIXES
+from appliance.rag.summary_sets import MAX_SET_DOCUMENTS, set_ids
 from appliance.store.schema import Access
 from appliance.web.deps import User, signed_in, web
 from appliance.web.routes.chat import usable_collections
@@ -52,9 +53,11 @@ def _listing(request: Request, user: User, collection: str, **extra: Any) -> Res
     names = [c["name"] for c in collections]
     chosen = collection if collection in names else (names[0] if names else "")
     documents = []
+    summaries = {}
     if chosen:
         state.appliance.check_access(chosen, user.caller())
         documents = state.appliance.documents(chosen)
+        summaries = state.appliance.summary_states(chosen, who=user.caller())
     return state.render(
         request,
         "documents.html",
@@ -62,6 +65,8 @@ def _listing(request: Request, user: User, collection: str, **extra: Any) -> Res
         collections=collections,
         chosen=chosen,
         documents=documents,
+        summaries=summaries,
+        max_set=MAX_SET_DOCUMENTS,
         may_contribute=user.access.get(chosen) == Access.CONTRIBUTE,
         max_upload=state.settings.max_upload_bytes,
         accepted=",".join(sorted(SUPPORTED_SUFFIXES)),
@@ -246,6 +251,83 @@ def summary_page(
         document_id=document_id,
         title=title,
         collection=collection,
+        job=job,
+        summary=summary,
+        may_reveal=may_reveal,
+        revealed=reveal and may_reveal,
+    )
+
+
+# -- summaries of a set of documents ----------------------------------------------------
+
+
+def _ids(values: list[str]) -> list[str]:
+    """Document ids from form or query values, each one id or several joined by commas
+    (duplicates removed); :class:`DocumentError` for none or too many."""
+    return set_ids(part for value in values for part in value.split(","))
+
+
+def _set_url(ids: list[str]) -> str:
+    return f"/summaries?documents={quote(','.join(ids))}"
+
+
+@router.post("/summaries")
+def summarise_set(
+    request: Request,
+    documents: list[str] = Form([]),
+    resume: str = Form(""),
+    user: User = Depends(signed_in),
+) -> Response:
+    """Start (or resume) the summary of the documents ticked on the documents page; a
+    set of one is that document's summary."""
+    state = web(request)
+    ids = _ids(documents)
+    state.limits.hit("summary", user.name, state.settings.chat_rate_per_minute)
+    if len(ids) == 1:
+        state.appliance.start_summary(ids[0], who=user.caller(), resume=True)
+        return RedirectResponse(f"/documents/{ids[0]}/summary", status_code=303)
+    state.appliance.start_summary_set(ids, who=user.caller(), resume=resume == "1")
+    return RedirectResponse(_set_url(ids), status_code=303)
+
+
+@router.post("/summaries/cancel")
+def summary_set_cancel(
+    request: Request, documents: list[str] = Form([]), user: User = Depends(signed_in)
+) -> Response:
+    ids = _ids(documents)
+    web(request).appliance.cancel_summary_set(ids, who=user.caller())
+    return RedirectResponse(_set_url(ids), status_code=303)
+
+
+@router.get("/summaries")
+def summary_set_page(
+    request: Request,
+    documents: str = Query("", max_length=4000, description="document ids, comma-separated"),
+    reveal: bool = False,
+    user: User = Depends(signed_in),
+) -> Response:
+    """A set's progress (the page reloads itself while it runs), or its summary: the
+    legend, the overview across the documents and each document's overview, every
+    marker a link to the cited page of its document."""
+    state = web(request)
+    app = state.appliance
+    ids = _ids([documents])
+    job = app.summary_set_state(ids, who=user.caller())  # access checked here
+    if len(ids) == 1:
+        return RedirectResponse(f"/documents/{ids[0]}/summary", status_code=303)
+    collections = [app.document_collection(d) for d in ids]
+    may_reveal = all(app.policy_of(c).may_reidentify(user.role) for c in set(collections))
+    summary = None
+    if job.status == "done":
+        summary = app.read_summary_set(ids, who=user.caller(), reveal=reveal and may_reveal)
+    titles = {d.id: d.title for c in set(collections) for d in app.documents(c) if d.id in ids}
+    return state.render(
+        request,
+        "summary_set.html",
+        ids=ids,
+        joined=",".join(ids),
+        titles=titles,
+        collection=collections[0],
         job=job,
         summary=summary,
         may_reveal=may_reveal,
