@@ -119,6 +119,8 @@ def test_the_appliance_answers_through_a_llama_server_node_and_audits_its_model(
         asked = list(app.audit.records(action="question.ask"))[-1]
         # The node reports the GGUF's sha256 (its --alias): the audit names that model.
         assert asked["detail"]["model_sha256"] == node.sha256 == sha256_file(model_dir / CHAT)
+        # ... and the node that wrote the answer.
+        assert asked["detail"]["node"] == node.url
         # The pool read the node's slots and context per slot, and routes by them.
         pool = app.engine_loaded()
         assert isinstance(pool, LlamaServerPool)
