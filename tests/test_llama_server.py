@@ -10,14 +10,17 @@ import os
 import secrets
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 
+from appliance.errors import GenerationCancelled, InferenceUnavailable
 from appliance.files import sha256_file
 from appliance.llm import GenerationParams
 from appliance.llm.llama_server import LlamaServerPool, _free_port, find_llama_server
@@ -119,6 +122,8 @@ def test_the_appliance_answers_through_a_llama_server_node_and_audits_its_model(
         asked = list(app.audit.records(action="question.ask"))[-1]
         # The node reports the GGUF's sha256 (its --alias): the audit names that model.
         assert asked["detail"]["model_sha256"] == node.sha256 == sha256_file(model_dir / CHAT)
+        # ... and the node that wrote the answer.
+        assert asked["detail"]["node"] == node.url
         # The pool read the node's slots and context per slot, and routes by them.
         pool = app.engine_loaded()
         assert isinstance(pool, LlamaServerPool)
@@ -165,6 +170,68 @@ def test_a_stream_the_client_leaves_stops_on_the_node(binary, model_dir, nodes, 
         # ... and takes the next request.
         assert pool.chat([{"role": "user", "content": "Say hi."}], GenerationParams(max_tokens=8))
     finally:
+        pool.close()
+
+
+def _in_thread(work: Any, seconds: float = 60.0) -> object:
+    """Run ``work()`` in a thread: what it returned or raised; fails if it is still
+    running after ``seconds`` (hung)."""
+    out: list[object] = []
+
+    def run() -> None:
+        try:
+            out.append(work())
+        except Exception as exc:
+            out.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s (hung)"
+    return out[0]
+
+
+def test_a_frozen_node_holds_neither_a_cancelled_stream_nor_a_request(
+    binary, model_dir, nodes, tmp_path
+) -> None:
+    """A node that stops answering but keeps its connections open (SIGSTOP: frozen,
+    as a node cut off by the network looks to the appliance)."""
+    node = Node(binary, model_dir / CHAT, tmp_path / "node.log", slots=1)
+    nodes.append(node)
+    pool = LlamaServerPool([node.url], node.key, n_ctx=1024, read_timeout_s=3.0)
+    try:
+        pool.check_health()
+        cancel = threading.Event()
+        deltas = pool.stream_chat(
+            [{"role": "user", "content": "Write a very long story about a lighthouse."}],
+            GenerationParams(max_tokens=400, temperature=0.8),
+            cancel,
+        )
+        assert next(deltas)
+        node.proc.send_signal(signal.SIGSTOP)
+        # The stream reads what the node wrote before it froze, then waits on it ...
+        ended: list[object] = []
+        reader = threading.Thread(target=lambda: ended.append(_in_thread(lambda: list(deltas))))
+        reader.start()
+        time.sleep(1.0)
+        # ... until it is cancelled (the client left, or the deadline passed): then it
+        # ends at once, its turn given back, the node not blamed.
+        cancel.set()
+        reader.join()
+        assert len(ended) == 1 and isinstance(ended[0], GenerationCancelled), ended
+        assert pool.nodes[0].outstanding == 0 and pool.nodes[0].failures == 0
+        # A request sent to the frozen node waits at most read_timeout_s for it, and is
+        # then retried elsewhere (here there is no other node: a clean error).
+        failed = _in_thread(
+            lambda: pool.chat(
+                [{"role": "user", "content": "Say hi."}], GenerationParams(max_tokens=8)
+            )
+        )
+        assert isinstance(failed, InferenceUnavailable), failed
+        assert "no inference node answered" in str(failed) and "ReadTimeout" in str(failed)
+        assert pool.nodes[0].outstanding == 0
+    finally:
+        node.proc.send_signal(signal.SIGCONT)
         pool.close()
 
 

@@ -11,6 +11,10 @@ Routing: the healthy node with the fewest requests under way; ``/health`` polled
 every ``health_interval_s``; a node is marked down after ``down_after`` failures in a
 row (at once when it refuses connections) and tried again ``retry_down_s`` later; a
 request whose node fails before the first token is retried once on another node.
+A node that stops answering without closing its connections (frozen, or cut off by
+the network) cannot hold a request for ever: a cancelled request (the client left,
+or the scheduler's deadline passed) has its connection shut at once, and no read
+waits longer than ``read_timeout_s``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from appliance.llm.engine import ChatMessage, GenerationParams
 # long as a generation may take (the scheduler's deadline cancels it).
 _CONNECT_TIMEOUT_S = 3.0
 _HEALTH_TIMEOUT_S = 2.0
+# How often cancelled streams are looked for (their connections then shut).
+_CANCEL_POLL_S = 0.25
 
 
 @dataclass
@@ -78,7 +84,10 @@ class LlamaServerPool:
 
     Has the parts of :class:`~appliance.llm.engine.LlamaEngine` the pipeline uses:
     ``name``, ``n_ctx``, ``count_tokens``, ``prompt_tokens`` and ``stream_chat``.
-    ``urls``: base URLs (``http://host:port``); ``api_key``: the nodes' ``--api-key``.
+    ``urls``: base URLs (``http://host:port``); ``api_key``: the nodes' ``--api-key``;
+    ``read_timeout_s``: the longest wait for any read from a node (response headers,
+    or the next piece of a stream), None for no limit; a read that waits longer
+    counts as the node failing.
     """
 
     def __init__(
@@ -90,6 +99,7 @@ class LlamaServerPool:
         health_interval_s: float = 5.0,
         down_after: int = 2,
         retry_down_s: float = 10.0,
+        read_timeout_s: float | None = None,
         name: str = "llama-server",
     ) -> None:
         if not urls:
@@ -104,7 +114,7 @@ class LlamaServerPool:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(
             headers=headers,
-            timeout=httpx.Timeout(None, connect=_CONNECT_TIMEOUT_S),
+            timeout=httpx.Timeout(read_timeout_s, connect=_CONNECT_TIMEOUT_S),
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
             trust_env=False,
         )
@@ -112,6 +122,9 @@ class LlamaServerPool:
         self._turn = 0
         self._closed = threading.Event()
         self._health_thread: threading.Thread | None = None
+        # Streams under way with a cancel event: their sockets, shut when it is set.
+        self._watched: dict[int, tuple[threading.Event, socket.socket]] = {}
+        self._watcher: threading.Thread | None = None
 
     # -- health ------------------------------------------------------------------
 
@@ -313,32 +326,87 @@ class LlamaServerPool:
                     raise _NodeFailed(error)
                 if report is not None:
                     report["node"] = node.url
-                for line in r.iter_lines():
-                    if cancel is not None and cancel.is_set():
-                        raise GenerationCancelled("generation cancelled")
-                    if not line.startswith("data: "):
-                        continue
-                    payload = line[6:].strip()
-                    if payload == "[DONE]":
-                        break
-                    chunk = json.loads(payload)
-                    if "error" in chunk:
-                        raise _NodeFailed(str(chunk["error"])[:200])
-                    usage = chunk.get("usage")
-                    if report is not None and usage:
-                        report["completion_tokens"] = usage.get("completion_tokens", 0)
-                    for choice in chunk.get("choices") or []:
-                        content = (choice.get("delta") or {}).get("content")
-                        if report is not None and choice.get("finish_reason"):
-                            report["finish_reason"] = choice["finish_reason"]
-                        if isinstance(content, str) and content:
-                            if report is not None and not usage:
-                                report["completion_tokens"] = report.get("completion_tokens", 0) + 1
-                            yield content
+                watch = self._watch(cancel, r)
+                try:
+                    yield from self._deltas(r, cancel, report)
+                finally:
+                    self._unwatch(watch)
         except httpx.HTTPError as exc:
+            if cancel is not None and cancel.is_set():
+                # Its connection was shut because it was cancelled: not the node's fault.
+                raise GenerationCancelled("generation cancelled") from None
             definitive = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
             self._mark_failed(node, f"{type(exc).__name__}: {exc}", definitive=definitive)
             raise _NodeFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _deltas(
+        r: httpx.Response, cancel: threading.Event | None, report: dict[str, Any] | None
+    ) -> Iterator[str]:
+        """The text pieces of one streamed response, up to its ``[DONE]``; raises
+        :class:`_NodeFailed` for an error event, or a stream that ends without it."""
+        for line in r.iter_lines():
+            if cancel is not None and cancel.is_set():
+                raise GenerationCancelled("generation cancelled")
+            if not line.startswith("data: "):
+                continue
+            payload = line[6:].strip()
+            if payload == "[DONE]":
+                return
+            chunk = json.loads(payload)
+            if "error" in chunk:
+                raise _NodeFailed(str(chunk["error"])[:200])
+            usage = chunk.get("usage")
+            if report is not None and usage:
+                report["completion_tokens"] = usage.get("completion_tokens", 0)
+            for choice in chunk.get("choices") or []:
+                content = (choice.get("delta") or {}).get("content")
+                if report is not None and choice.get("finish_reason"):
+                    report["finish_reason"] = choice["finish_reason"]
+                if isinstance(content, str) and content:
+                    if report is not None and not usage:
+                        report["completion_tokens"] = report.get("completion_tokens", 0) + 1
+                    yield content
+        if cancel is not None and cancel.is_set():
+            raise GenerationCancelled("generation cancelled")
+        raise _NodeFailed("the stream ended without its [DONE]")
+
+    # -- cancelled streams --------------------------------------------------------------
+
+    def _watch(self, cancel: threading.Event | None, r: httpx.Response) -> int | None:
+        """Shut ``r``'s socket when ``cancel`` is set (a read blocked on a node that
+        stopped answering then ends); returns the key for :meth:`_unwatch`."""
+        if cancel is None:
+            return None
+        stream = r.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return None
+        key = id(r)
+        with self._lock:
+            self._watched[key] = (cancel, sock)
+            if self._watcher is None:
+                self._watcher = threading.Thread(
+                    target=self._watch_loop, name="llama-server-cancel", daemon=True
+                )
+                self._watcher.start()
+        return key
+
+    def _unwatch(self, key: int | None) -> None:
+        if key is not None:
+            with self._lock:
+                self._watched.pop(key, None)
+
+    def _watch_loop(self) -> None:
+        while not self._closed.wait(_CANCEL_POLL_S):
+            # Under the lock: a stream that ends meanwhile waits in _unwatch, so a
+            # socket is never shut after its connection went back to the pool.
+            with self._lock:
+                for key, (cancel, sock) in list(self._watched.items()):
+                    if cancel.is_set():
+                        del self._watched[key]
+                        with contextlib.suppress(OSError):
+                            sock.shutdown(socket.SHUT_RDWR)
 
     def chat(
         self,

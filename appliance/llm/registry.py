@@ -164,6 +164,8 @@ class ModelRegistry:
                         key.get_secret_value() if key else None,
                         n_ctx=st.n_ctx,
                         health_interval_s=st.llama_server_health_s,
+                        # No read waits longer than a whole request may take.
+                        read_timeout_s=float(st.request_timeout_s),
                         name=st.chat_model,
                     )
                 else:
@@ -173,6 +175,8 @@ class ModelRegistry:
                         child.api_key,
                         n_ctx=st.n_ctx,
                         health_interval_s=st.llama_server_health_s,
+                        # No read waits longer than a whole request may take.
+                        read_timeout_s=float(st.request_timeout_s),
                         name=st.chat_model_path.name,
                     )
                 pool.check_health()

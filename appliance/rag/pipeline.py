@@ -653,9 +653,12 @@ class Pipeline:
         model: ModelChoice | None = None,
         answer: Answer | None = None,
         external: Gateway | None = None,
+        node: str | None = None,
     ) -> None:
         """Who asked what of which collection, and which sources answered: ids, model,
-        policy, PII counts and the answer's verification counts; never any text."""
+        policy, PII counts and the answer's verification counts; never any text.
+        ``node``: the llama-server node (its URL) that generated the answer, on the
+        llama-server backends."""
         answered: _AnswerAudit = (
             {
                 "verification": answer.verdicts(),
@@ -678,6 +681,7 @@ class Pipeline:
             pii=protected.counts,
             **answered,
             **({"endpoint": external.url} if external else {}),
+            **({"node": node} if node else {}),
         )
 
     def _check_reveal(self, policy: Policy, who: Caller) -> None:
@@ -780,8 +784,16 @@ class Pipeline:
             if stream.revealed:
                 self._record_reveal(stream.revealed, protected, who, collection)
             assert stream.answer is not None
+            node = report.get("node")
             self._record_question(
-                "question.ask", protected, hits, who, collection, choice, stream.answer
+                "question.ask",
+                protected,
+                hits,
+                who,
+                collection,
+                choice,
+                stream.answer,
+                node=str(node) if node else None,
             )
 
         stream = AnswerStream(
