@@ -172,6 +172,8 @@ def run_doctor(
     )
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
     report.checks.append(backend_check(settings))
+    if settings.inference_backend == "in-process":
+        report.checks.append(gpu_layers_check(settings.n_gpu_layers, offload))
     report.checks.append(_key_check(settings))
     report.checks.append(_ocr_check())
     report.checks.append(network_check(settings, _routes(), attached_gateways(settings)))
@@ -227,6 +229,30 @@ def backend_check(settings: Settings) -> Check:
     finally:
         pool.close()
     return Check("inference backend", up > 0, f"remote llama-server nodes: {nodes}")
+
+
+def gpu_layers_check(n_gpu_layers: int, offload: bool) -> Check:
+    """Advice on ``n_gpu_layers`` (layers the in-process engine puts on a GPU; -1: all)
+    for this llama-cpp-python build; ``offload`` is what
+    ``llama_cpp.llama_supports_gpu_offload()`` says (a CUDA, ROCm, Vulkan or Metal
+    build). A build with GPU support and 0 layers: advice to set -1 (still ok). A
+    CPU-only build with layers asked for: a failure, since the setting does nothing."""
+    if offload and n_gpu_layers == 0:
+        return Check(
+            "n_gpu_layers",
+            True,
+            "0, but this llama-cpp-python build can offload to a GPU: set n_gpu_layers = -1 "
+            "(every layer on the GPU) if the model fits its memory",
+        )
+    if not offload and n_gpu_layers != 0:
+        return Check(
+            "n_gpu_layers",
+            False,
+            f"{n_gpu_layers} has no effect: this llama-cpp-python build is CPU-only; set it "
+            "to 0, or install a GPU build (see the admin guide, Choosing and placing a model)",
+        )
+    build = "GPU offload supported" if offload else "CPU-only build"
+    return Check("n_gpu_layers", True, f"{n_gpu_layers} ({build})")
 
 
 def _key_check(settings: Settings) -> Check:

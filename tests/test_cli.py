@@ -126,6 +126,29 @@ def test_doctor_reports_hardware_and_recommends(tmp_path: Path) -> None:
     assert checks["key-encryption key"]["ok"]  # the session's key file, outside the data
     assert checks["audit trail"]["ok"] and checks["audit trail"]["detail"].startswith("intact")
     assert "outbound network" in checks  # loopback only inside `make test`
+    # The default n_gpu_layers = 0 is right for a CPU-only build; advice on a GPU one.
+    assert checks["n_gpu_layers"]["ok"]
+    assert report["gpu_offload_supported"] == (
+        "set n_gpu_layers = -1" in checks["n_gpu_layers"]["detail"]
+    )
+
+
+def test_doctor_advises_on_n_gpu_layers_for_the_build() -> None:
+    from appliance.doctor import gpu_layers_check, gpu_offload_supported
+
+    # This machine's llama-cpp-python, as it is: asked for every layer on the GPU.
+    offload = gpu_offload_supported()
+    check = gpu_layers_check(-1, offload)
+    if offload:
+        assert check.ok and "GPU offload supported" in check.detail
+    else:  # the CPU-only build `make setup` installs
+        assert not check.ok and "-1 has no effect" in check.detail
+        assert "CPU-only" in check.detail
+    # What the check says for each answer of llama_supports_gpu_offload().
+    gpu = gpu_layers_check(0, True)
+    assert gpu.ok and "set n_gpu_layers = -1" in gpu.detail
+    assert not gpu_layers_check(20, False).ok
+    assert gpu_layers_check(0, False).ok and gpu_layers_check(-1, True).ok
 
 
 def test_bad_setting_names_itself(tmp_path: Path) -> None:

@@ -20,7 +20,13 @@ import httpx
 import psutil
 import pytest
 
-from appliance.errors import GenerationCancelled, InferenceUnavailable
+from appliance.errors import (
+    ApplianceError,
+    ConfigError,
+    GenerationCancelled,
+    InferenceUnavailable,
+    QuestionTooLong,
+)
 from appliance.files import sha256_file
 from appliance.llm import GenerationParams
 from appliance.llm.llama_server import LlamaServerPool, _free_port, find_llama_server
@@ -230,6 +236,71 @@ def test_a_frozen_node_holds_neither_a_cancelled_stream_nor_a_request(
         assert isinstance(failed, InferenceUnavailable), failed
         assert "no inference node answered" in str(failed) and "ReadTimeout" in str(failed)
         assert pool.nodes[0].outstanding == 0
+    finally:
+        node.proc.send_signal(signal.SIGCONT)
+        pool.close()
+
+
+def test_a_request_the_node_refuses_is_the_callers_error_not_the_nodes(
+    binary, model_dir, nodes, tmp_path
+) -> None:
+    """A 4xx the request caused (a prompt over the context per slot, an invalid
+    parameter) marks no node down and is not retried; a wrong key is a ConfigError."""
+    key = secrets.token_urlsafe(16)
+    first = Node(binary, model_dir / CHAT, tmp_path / "first.log", slots=1, key=key)
+    nodes.append(first)
+    second = Node(binary, model_dir / CHAT, tmp_path / "second.log", slots=1, key=key)
+    nodes.append(second)
+    pool = LlamaServerPool([first.url, second.url], key, n_ctx=1024, down_after=2)
+    wrong = LlamaServerPool([first.url], "not-the-key", n_ctx=1024)
+    try:
+        pool.check_health()
+        too_long = [{"role": "user", "content": "lighthouse keeper " * 700}]
+        for _ in range(3):  # more than down_after
+            with pytest.raises(QuestionTooLong, match=r"context of 1024 tokens per request"):
+                pool.chat(too_long, GenerationParams(max_tokens=8))
+        # llama-server refuses max_tokens below -1 with a 400 invalid_request_error.
+        for _ in range(2):
+            with pytest.raises(ApplianceError, match="refused the request: Field 'max_tokens'"):
+                pool.chat([{"role": "user", "content": "Hi."}], GenerationParams(max_tokens=-5))
+        # Neither node was blamed (so neither was retried on the other), none is held.
+        assert [(n.up, n.failures, n.outstanding) for n in pool.nodes] == [(True, 0, 0)] * 2
+        assert pool.chat([{"role": "user", "content": "Say hi."}], GenerationParams(max_tokens=8))
+
+        # The node refuses the key: a configuration error that names the node.
+        wrong.check_health()  # /health needs no key: up
+        with pytest.raises(ConfigError, match=f"{first.url} refused the API key") as refused:
+            wrong.chat([{"role": "user", "content": "Hi."}], GenerationParams(max_tokens=8))
+        assert "llama_server_api_key" in str(refused.value)
+        with pytest.raises(ConfigError, match="refused the API key"):
+            wrong.count_tokens("Hi.")
+        assert wrong.nodes[0].outstanding == 0 and "401" in wrong.nodes[0].last_error
+    finally:
+        pool.close()
+        wrong.close()
+
+
+def test_a_successful_answer_resets_the_nodes_failures(binary, model_dir, nodes, tmp_path):
+    """Failures are counted in a row: an answer in between starts the count again."""
+    node = Node(binary, model_dir / CHAT, tmp_path / "node.log", slots=2)
+    nodes.append(node)
+    pool = LlamaServerPool(
+        [node.url], node.key, n_ctx=1024, down_after=2, read_timeout_s=2.0, health_interval_s=300
+    )
+    hi: list[Any] = [{"role": "user", "content": "Say hi."}]
+    try:
+        pool.check_health()
+        for _ in range(2):
+            node.proc.send_signal(signal.SIGSTOP)  # frozen: the read times out
+            try:
+                failed = _in_thread(lambda: pool.chat(hi, GenerationParams(max_tokens=4)))
+            finally:
+                node.proc.send_signal(signal.SIGCONT)
+            assert isinstance(failed, InferenceUnavailable), failed
+            assert pool.nodes[0].failures == 1 and pool.nodes[0].up
+            # The node answers again: its count starts again (no health check ran).
+            assert pool.chat(hi, GenerationParams(max_tokens=4))
+            assert pool.nodes[0].failures == 0 and pool.nodes[0].up
     finally:
         node.proc.send_signal(signal.SIGCONT)
         pool.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.errors import GenerationCancelled, ModelError
+from appliance.errors import GenerationCancelled, ModelError, QuestionTooLong
 from appliance.llm import GenerationParams, LlamaEngine
 from appliance.models import check_gguf
 
@@ -90,6 +90,15 @@ def test_closing_the_stream_frees_the_engine(engine) -> None:
     stream.close()
     assert engine.queue_depth == 0
     assert engine.chat(HELLO, GenerationParams(max_tokens=3))
+
+
+def test_a_prompt_over_the_context_is_question_too_long(engine) -> None:
+    """As on the llama-server backend: the same error class, not llama-cpp's ValueError;
+    the engine takes the next request."""
+    too_long = [{"role": "user", "content": "lighthouse keeper " * (engine.n_ctx // 2 + 100)}]
+    with pytest.raises(QuestionTooLong, match=f"context of {engine.n_ctx} tokens"):
+        engine.chat(too_long, GenerationParams(max_tokens=4))
+    assert engine.chat([{"role": "user", "content": "Hi."}], GenerationParams(max_tokens=4))
 
 
 def test_bad_model_files_are_named(tmp_path: Path, model_dir: Path) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
 import psutil
 
-from appliance.errors import GenerationCancelled, ModelError
+from appliance.errors import GenerationCancelled, ModelError, QuestionTooLong
 from appliance.models import check_gguf
 
 if TYPE_CHECKING:
@@ -44,6 +44,23 @@ class GenerationParams:
     repeat_penalty: float = 1.0
     frequency_penalty: float = 0.0
     presence_penalty: float = 0.0
+
+
+def _context_checked(
+    chunks: Iterator[CreateChatCompletionStreamResponse], n_ctx: int
+) -> Iterator[CreateChatCompletionStreamResponse]:
+    """``chunks``, with llama-cpp-python's ValueError for a prompt over the context
+    ("Requested tokens (N) exceed context window of M", llama_cpp/llama.py) raised as
+    :class:`QuestionTooLong`."""
+    try:
+        yield from chunks
+    except ValueError as exc:
+        if "exceed context window" not in str(exc):
+            raise
+        raise QuestionTooLong(
+            f"the prompt does not fit the model's context of {n_ctx} tokens ({exc}); "
+            "shorten the messages or raise n_ctx."
+        ) from None
 
 
 class _FifoTurn:
@@ -200,7 +217,9 @@ class LlamaEngine:
 
         Closing the iterator or setting ``cancel`` stops generation at the next token.
         ``report`` receives ``completion_tokens`` (tokens generated) and
-        ``finish_reason`` ("stop" or "length") as llama.cpp tells them.
+        ``finish_reason`` ("stop" or "length") as llama.cpp tells them. Raises
+        :class:`QuestionTooLong` when the prompt does not fit ``n_ctx`` (as the
+        llama-server backend does when its node says so).
         """
         params = params or GenerationParams()
         with self._turn.turn(cancel):
@@ -223,7 +242,9 @@ class LlamaEngine:
             )
             try:
                 # stream=True: an iterator of chunks, not one response.
-                for chunk in cast("Iterator[CreateChatCompletionStreamResponse]", stream):
+                for chunk in _context_checked(
+                    cast("Iterator[CreateChatCompletionStreamResponse]", stream), self.n_ctx
+                ):
                     if cancel is not None and cancel.is_set():
                         raise GenerationCancelled("generation cancelled")
                     choice = chunk["choices"][0]

@@ -9,8 +9,15 @@ turns as the nodes have slots, and :class:`LlamaServerPool` sends each turn to a
 
 Routing: the healthy node with the fewest requests under way; ``/health`` polled
 every ``health_interval_s``; a node is marked down after ``down_after`` failures in a
-row (at once when it refuses connections) and tried again ``retry_down_s`` later; a
-request whose node fails before the first token is retried once on another node.
+row (at once when it refuses connections or answers 5xx) and tried again
+``retry_down_s`` later; a successful answer (or ``/health`` 200) resets that count and
+marks the node up. A request whose node fails before the first token is retried once
+on another node. What counts as the node failing: no connection, a read timeout, a 5xx,
+408 or 429, a stream cut short. A 4xx the request caused (a prompt longer than the
+node's context, an invalid parameter) is not the node's fault: it is not counted, not
+retried, and reaches the caller as :class:`QuestionTooLong` (context) or an
+:class:`ApplianceError` (400) with the node's message; a 401/403 (the node refuses
+``llama_server_api_key``) is a :class:`ConfigError` naming the node.
 A node that stops answering without closing its connections (frozen, or cut off by
 the network) cannot hold a request for ever: a cancelled request (the client left,
 or the scheduler's deadline passed) has its connection shut at once, and no read
@@ -35,7 +42,14 @@ from typing import Any, TextIO
 
 import httpx
 
-from appliance.errors import GenerationCancelled, InferenceUnavailable, ModelError
+from appliance.errors import (
+    ApplianceError,
+    ConfigError,
+    GenerationCancelled,
+    InferenceUnavailable,
+    ModelError,
+    QuestionTooLong,
+)
 from appliance.llm.engine import ChatMessage, GenerationParams
 
 # A node slower than this to connect is treated as failed; reading a stream waits as
@@ -44,6 +58,11 @@ _CONNECT_TIMEOUT_S = 3.0
 _HEALTH_TIMEOUT_S = 2.0
 # How often cancelled streams are looked for (their connections then shut).
 _CANCEL_POLL_S = 0.25
+# 4xx answers that are the node's (or its configuration's) fault, not the request's:
+# a wrong API key (401, 403), the node timing the request out (408) or busy (429).
+# Any other 4xx is the request's fault: not counted against the node, not retried.
+_KEY_REFUSED = frozenset({401, 403})
+_NODE_4XX = frozenset({408, 429})
 
 
 @dataclass
@@ -229,8 +248,13 @@ class LlamaServerPool:
             node = self._pick([])
             try:
                 r = self._client.post(f"{node.url}/tokenize", json=body, timeout=30.0)
+                refused = self._request_error(node, r)
+                if refused is not None:
+                    raise refused
                 r.raise_for_status()
-                return len(r.json()["tokens"])
+                tokens = len(r.json()["tokens"])
+                self._mark_up(node)
+                return tokens
             except httpx.HTTPError as exc:
                 self._mark_failed(node, f"{type(exc).__name__}: {exc}", definitive=True)
                 if attempt:
@@ -257,7 +281,11 @@ class LlamaServerPool:
         the node's generation. ``report`` receives ``completion_tokens``,
         ``finish_reason`` and ``node`` (the URL that answered). Raises
         :class:`InferenceUnavailable` when no node answers (after one retry on
-        another node), or when the node fails mid-answer.
+        another node), or when the node fails mid-answer; :class:`QuestionTooLong`
+        when the node says the prompt and answer exceed its context per slot;
+        :class:`ApplianceError` (a 400) for another request the node refuses (4xx);
+        :class:`ConfigError` when the node refuses the API key (401/403). None of
+        these three counts against the node or is retried on another.
         """
         params = params or GenerationParams()
         body: dict[str, Any] = {
@@ -296,6 +324,8 @@ class LlamaServerPool:
                         with self._lock:
                             node.served += 1
                     yield delta
+                # A whole answer: the node works, whatever failures came before.
+                self._mark_up(node)
                 return
             except _NodeFailed as exc:
                 last_error = str(exc)
@@ -321,6 +351,9 @@ class LlamaServerPool:
             with self._client.stream("POST", f"{node.url}/v1/chat/completions", json=body) as r:
                 if r.status_code != 200:
                     r.read()
+                    refused = self._request_error(node, r)
+                    if refused is not None:
+                        raise refused
                     error = f"HTTP {r.status_code}: {r.text[:200]}"
                     self._mark_failed(node, error, definitive=r.status_code >= 500)
                     raise _NodeFailed(error)
@@ -338,6 +371,41 @@ class LlamaServerPool:
             definitive = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
             self._mark_failed(node, f"{type(exc).__name__}: {exc}", definitive=definitive)
             raise _NodeFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    def _request_error(self, node: NodeState, r: httpx.Response) -> ApplianceError | None:
+        """The error to raise for a 4xx that is not the node's failure, else None.
+
+        llama-server's errors are ``{"error": {"code", "message", "type"}}``; a prompt
+        over its context per slot is ``type: exceed_context_size_error`` with
+        ``n_prompt_tokens`` and ``n_ctx`` (llama.cpp's tools/server). A refused API key
+        is noted on the node (``last_error``) but not counted as a failure."""
+        status = r.status_code
+        if not 400 <= status < 500 or status in _NODE_4XX:
+            return None
+        try:
+            data = r.json()
+        except ValueError:
+            data = None
+        error = data.get("error") if isinstance(data, dict) else None
+        if not isinstance(error, dict):
+            error = {"message": str(error)} if error else {}
+        message = str(error.get("message") or r.text[:200] or f"HTTP {status}")
+        if status in _KEY_REFUSED:
+            with self._lock:
+                node.last_error = f"HTTP {status}: {message}"
+            return ConfigError(
+                f"the inference node {node.url} refused the API key (HTTP {status}: "
+                f"{message}); set llama_server_api_key to the key it was started with "
+                "(its --api-key)."
+            )
+        if error.get("type") == "exceed_context_size_error":
+            # The caller sees it (a 400): the message names no node.
+            return QuestionTooLong(
+                f"the prompt takes {error.get('n_prompt_tokens', '?')} tokens, more than "
+                f"the model's context of {error.get('n_ctx', '?')} tokens per request; "
+                "shorten the messages or raise n_ctx."
+            )
+        return ApplianceError(f"the inference node refused the request: {message}")
 
     @staticmethod
     def _deltas(
