@@ -432,6 +432,38 @@ def test_sections_group_passages_by_heading_and_drop_the_repeated_overlap() -> N
     )
 
 
+def test_a_statement_that_reuses_the_pages_words_to_say_something_else_is_unverified() -> None:
+    """Statements the default model wrote about the GDPR that passed the word check
+    (bench RESULTS.md §14): the page's words, another meaning."""
+    article_15 = (
+        "The data subject shall have the right to obtain from the controller confirmation "
+        "as to whether or not personal data concerning him or her are being processed, "
+        "and, where that is the case, access to the personal data and the following "
+        "information: the purposes of the processing; the categories of personal data "
+        "concerned."
+    )
+    checker = StatementChecker({(23, None): article_15})
+    wrong = checker.judge(
+        "The right of access to personal data is granted by the data subject.", [(23, None)], []
+    )
+    assert not wrong.supported and "in these words" in wrong.reason
+    close = checker.judge(
+        "The data subject shall have the right to obtain from the controller confirmation "
+        "as to whether or not personal data concerning him or her are being processed.",
+        [(23, None)],
+        [],
+    )
+    assert close.supported
+    # Pieces of a list copied from the page are no statements.
+    assert parse_statement("| kept up to date; e.") is None
+    assert parse_statement("stored for longer periods than is necessary; f.") is None
+    assert parse_statement("| The protection of personal data is a fundamental right [s3].") == (
+        "The protection of personal data is a fundamental right.",
+        [(3, None)],
+        [],
+    )
+
+
 def test_a_statement_cut_at_the_token_limit_is_dropped() -> None:
     said = ["Invoices are kept for 3 years.", "Paper invoices are stored in room 100 of the"]
     assert complete_statements(said, {"finish_reason": "length"}) == said[:1]
