@@ -32,6 +32,7 @@ document, or shredding its key, takes the summary with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -44,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
@@ -84,6 +86,8 @@ STATEMENTS_PER_PART = 5
 OVERVIEW_STATEMENTS = 8
 # How the overview is made (see the module's text); "extractive" by default.
 OVERVIEW_MODES = ("extractive", "model")
+# Document ids in one query's IN list.
+_IDS_PER_QUERY = 500
 # Reduce levels at most; beyond them the overview is picked from the statements left.
 MAX_REDUCE_LEVELS = 4
 # Tokens kept free in the context beyond the prompt and the step's max_tokens.
@@ -667,17 +671,23 @@ class Summariser:
     def states(self, document_ids: Sequence[str]) -> dict[str, SummaryState]:
         """The jobs of ``document_ids`` in one query, by document id (a document never
         summarised is absent)."""
-        if not document_ids:
-            return {}
+        ids = list(document_ids)
+        out: dict[str, SummaryState] = {}
         with self.db.session() as s:
-            rows = s.scalars(select(Summary).where(Summary.document_id.in_(list(document_ids))))
-            return {row.document_id: self._state(row) for row in rows}
+            # In slices: one IN list of a large collection's ids passes the driver's
+            # limit on bound parameters (32,766 in SQLite, 65,535 in PostgreSQL).
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                rows = s.scalars(select(Summary).where(Summary.document_id.in_(chunk)))
+                out.update({row.document_id: self._state(row) for row in rows})
+        return out
 
     def mark_cancelled(self, document_id: str, who: Caller, model: str) -> None:
         """Record a job that was cancelled before it started (a set cancelled before
         reaching the document): nothing done, resumable. Nothing if the document has
         a job already."""
-        with self._lock, self.db.session() as s:
+        with self._lock, contextlib.suppress(IntegrityError), self.db.session() as s:
+            # IntegrityError: another process created its job a moment ago.
             if s.scalar(select(Summary.id).where(Summary.document_id == document_id)):
                 return
             s.add(
@@ -758,6 +768,24 @@ class Summariser:
     ) -> tuple[str, bool]:
         """Create (or, with ``resume``, take up) the document's job; (summary id,
         whether it was already done). Raises :class:`SummaryBusy` while one runs."""
+        try:
+            return self._begin(document_id, collection, policy, choice, who, resume=resume)
+        except IntegrityError as exc:  # another process created the job a moment ago
+            raise SummaryBusy(
+                f"a summary of document {document_id!r} was started a moment ago by another "
+                "process; wait for it, or cancel it first."
+            ) from exc
+
+    def _begin(
+        self,
+        document_id: str,
+        collection: str,
+        policy: Policy,
+        choice: ModelChoice,
+        who: Caller,
+        *,
+        resume: bool,
+    ) -> tuple[str, bool]:
         with self._lock, self.db.session() as s:
             row = s.scalar(select(Summary).where(Summary.document_id == document_id))
             if row is not None:
