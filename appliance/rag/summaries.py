@@ -769,63 +769,51 @@ class Summariser:
         """Create (or, with ``resume``, take up) the document's job; (summary id,
         whether it was already done). Raises :class:`SummaryBusy` while one runs."""
         try:
-            return self._begin(document_id, collection, policy, choice, who, resume=resume)
+            with self._lock, self.db.session() as s:
+                row = s.scalar(select(Summary).where(Summary.document_id == document_id))
+                if row is not None:
+                    state = self._state(row)
+                    if state.status == SummaryStatus.RUNNING:
+                        raise SummaryBusy(
+                            f"a summary of document {document_id!r} is under way "
+                            f"({state.done_steps} of {state.total_steps} steps); wait for it, "
+                            "or cancel it first."
+                        )
+                    if resume and state.status == SummaryStatus.DONE:
+                        return row.id, True
+                    if resume:
+                        row.status = SummaryStatus.RUNNING
+                        row.cancel_requested = False
+                        row.runner = _this_runner()
+                        row.updated_at = _now()
+                        self._running.add(row.id)
+                        return row.id, False
+                    s.execute(delete(Summary).where(Summary.id == row.id))
+                    s.flush()
+                summary_id = uuid.uuid4().hex
+                s.add(
+                    Summary(
+                        id=summary_id,
+                        document_id=document_id,
+                        status=SummaryStatus.RUNNING,
+                        cancel_requested=False,
+                        requested_by=who.actor,
+                        runner=_this_runner(),
+                        model=choice.name,
+                        total_steps=0,
+                        done_steps=0,
+                        counts="{}",
+                        created_at=_now(),
+                        updated_at=_now(),
+                    )
+                )
+                self._running.add(summary_id)
+                return summary_id, False
         except IntegrityError as exc:  # another process created the job a moment ago
             raise SummaryBusy(
                 f"a summary of document {document_id!r} was started a moment ago by another "
                 "process; wait for it, or cancel it first."
             ) from exc
-
-    def _begin(
-        self,
-        document_id: str,
-        collection: str,
-        policy: Policy,
-        choice: ModelChoice,
-        who: Caller,
-        *,
-        resume: bool,
-    ) -> tuple[str, bool]:
-        with self._lock, self.db.session() as s:
-            row = s.scalar(select(Summary).where(Summary.document_id == document_id))
-            if row is not None:
-                state = self._state(row)
-                if state.status == SummaryStatus.RUNNING:
-                    raise SummaryBusy(
-                        f"a summary of document {document_id!r} is under way "
-                        f"({state.done_steps} of {state.total_steps} steps); wait for it, "
-                        "or cancel it first."
-                    )
-                if resume and state.status == SummaryStatus.DONE:
-                    return row.id, True
-                if resume:
-                    row.status = SummaryStatus.RUNNING
-                    row.cancel_requested = False
-                    row.runner = _this_runner()
-                    row.updated_at = _now()
-                    self._running.add(row.id)
-                    return row.id, False
-                s.execute(delete(Summary).where(Summary.id == row.id))
-                s.flush()
-            summary_id = uuid.uuid4().hex
-            s.add(
-                Summary(
-                    id=summary_id,
-                    document_id=document_id,
-                    status=SummaryStatus.RUNNING,
-                    cancel_requested=False,
-                    requested_by=who.actor,
-                    runner=_this_runner(),
-                    model=choice.name,
-                    total_steps=0,
-                    done_steps=0,
-                    counts="{}",
-                    created_at=_now(),
-                    updated_at=_now(),
-                )
-            )
-            self._running.add(summary_id)
-            return summary_id, False
 
     def run(
         self,
