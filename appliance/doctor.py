@@ -425,14 +425,20 @@ def chroma_check(settings: Settings) -> Check:
     store. A server that answers without a token while one is set is a fault (the
     proxy in front of it does not require the token; docs/admin-guide.md, "A Chroma
     server"); so is one that requires a token while none is set. One that answers
-    without a token, none set, is a fault unless it is on loopback."""
+    without a token, none set, is a fault unless it is on loopback. "Answers" is a
+    2xx status; any other but 401/403 (404: not Chroma; 502: the proxy's upstream is
+    down) is a fault reported with its status, as is TLS with no CA certificates."""
+    from appliance.errors import ConfigError
     from appliance.store.secrets import CHROMA_TOKEN, service_secret_set
-    from appliance.store.vectors import ChromaServer
+    from appliance.store.vectors import PROBE_PATH, ChromaServer
 
     assert settings.chroma_host
-    server = ChromaServer(
-        settings.chroma_host, settings.chroma_port, settings.chroma_ssl, settings.chroma_ca_file
-    )
+    try:
+        server = ChromaServer(
+            settings.chroma_host, settings.chroma_port, settings.chroma_ssl, settings.chroma_ca_file
+        )
+    except ConfigError as exc:  # TLS, and no CA certificates to check the server on
+        return Check("Chroma server", False, str(exc))
     token_set = service_secret_set(settings.sqlalchemy_url, CHROMA_TOKEN)
     token = {True: "a token is set", False: "no token set", None: "token: database unreadable"}[
         token_set
@@ -450,6 +456,14 @@ def chroma_check(settings: Settings) -> Check:
             True,
             f"{server.where} answers and requires a token (HTTP {status} without one); {token}"
             " (`appliance chroma token status` checks it)",
+        )
+    if not 200 <= status < 300:  # neither an answer nor a refusal: a 404, a 502, ...
+        return Check(
+            "Chroma server",
+            False,
+            f"{server.where} answered HTTP {status} to {PROBE_PATH} (neither Chroma's "
+            "answer nor a refusal): check chroma_host, chroma_port and chroma_ssl, and the "
+            f"proxy's upstream (docs/admin-guide.md); {token}",
         )
     if token_set:
         return Check(

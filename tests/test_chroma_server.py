@@ -13,6 +13,8 @@ where they fail.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import secrets
 import shutil
@@ -20,6 +22,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -426,6 +429,23 @@ def test_doctor_reports_the_chroma_server_and_its_token(
     check = chroma_check(load_settings(data, chroma_host="127.0.0.1", chroma_port=_free_port()))
     assert not check.ok and "did not answer" in check.detail, check
 
+    # Something that is not Chroma (a 404 for every path) neither answers nor refuses:
+    # the old code said it "answers without a token" (its proxy does not require it).
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(empty))
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        other = {"chroma_host": "127.0.0.1", "chroma_port": web.server_address[1]}
+        for where in (data, tmp_path / "no-token"):
+            check = chroma_check(load_settings(where, **other))
+            assert not check.ok and "answered HTTP 404" in check.detail, check
+            assert "without a token" not in check.detail, check
+    finally:
+        web.shutdown()
+        web.server_close()
+
 
 def test_a_token_is_checked_before_it_is_sealed(app) -> None:  # type: ignore[no-untyped-def]
     from appliance.errors import ApplianceError, NotAllowed
@@ -443,3 +463,95 @@ def test_a_token_is_checked_before_it_is_sealed(app) -> None:  # type: ignore[no
     assert status.server is None and status.accepted is None and status.set_at
     assert app.chroma_token_status().set_at == status.set_at
     assert app.clear_chroma_token() and not app.clear_chroma_token()
+
+
+def test_a_token_another_process_set_is_read_at_once(
+    proxy: Proxy, tmp_path: Path, embedder, engine
+) -> None:  # type: ignore[no-untyped-def]
+    """The first process keeps the token's data key in memory (60 s); the second
+    shreds it and seals the new token under a new key. The first, refused, reads the
+    new token at once: the key it kept does not open it, so it reads the key again."""
+    from appliance.store.secrets import CHROMA_TOKEN
+
+    data = tmp_path / "data"
+    where = {"chroma_host": "127.0.0.1", "chroma_port": proxy.port}
+    first = make_app(data, embedder, engine, **where)
+    try:
+        assert first.set_chroma_token("not-" + proxy.token).accepted is False
+        assert first.service_secrets.get(CHROMA_TOKEN) == "not-" + proxy.token  # key kept
+        second = make_app(data, embedder, engine, **where)
+        try:
+            assert second.set_chroma_token(proxy.token).accepted is True
+        finally:
+            second.close()
+        # Refused, the first reads the token again: the old code opened the new one
+        # with the shredded key it kept (TamperedData, a 500 in the web server).
+        results = first.ingest([SAMPLES / "it-acceptable-use.txt"], "handbook", who=ADMIN)
+        assert all(r.ok for r in results), [r.error for r in results]
+        assert first.index.count("handbook") == sum(r.chunks for r in results) > 0
+        assert first.service_secrets.get(CHROMA_TOKEN) == proxy.token
+    finally:
+        first.close()
+
+
+def test_a_collection_handle_from_a_replaced_client_is_not_kept(proxy: Proxy) -> None:
+    """A thread that fetched a collection's handle from the client of the token before
+    (use_token, by another thread, in between) must not keep it: the old code kept it,
+    and it was sent with the old token until a restart."""
+    from appliance.store.vectors import VectorIndex
+
+    index = VectorIndex(host="127.0.0.1", port=proxy.port, token=proxy.token)
+    old = index._client
+    fetch = old.get_or_create_collection
+
+    def token_changed_meanwhile(**kwargs):  # type: ignore[no-untyped-def]
+        col = fetch(**kwargs)  # a real request, on the old client
+        index.use_token(proxy.token)  # another thread: a new client from now on
+        return col
+
+    old.get_or_create_collection = token_changed_meanwhile  # type: ignore[method-assign]
+    assert index.count("race") == 0
+    assert "race" not in index._collections
+    assert index._client is not old
+    assert index.count("race") == 0  # a handle from the new client, kept
+    assert "race" in index._collections
+
+
+def test_tls_without_a_ca_file_uses_the_system_cas_never_httpx_bundle(
+    proxy: Proxy, tmp_path: Path, embedder, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """With no CA file known to OpenSSL (common on Debian: cafile None), the CA
+    directory is used, else Debian's bundle, else a ConfigError naming chroma_ca_file;
+    never httpx's certifi bundle (the old code left ca_file None)."""
+    from appliance.errors import ConfigError
+    from appliance.store import vectors
+
+    cas = tmp_path / "cas"
+    cas.mkdir()
+    subject_hash = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", str(proxy.cert)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    (cas / f"{subject_hash}.0").symlink_to(proxy.cert)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-file.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(cas))
+    tls = {"chroma_host": "127.0.0.1", "chroma_port": proxy.tls_port, "chroma_ssl": True}
+    app = make_app(tmp_path / "data", embedder, engine, **tls)
+    try:
+        assert app.index.server is not None and app.index.server.ca_file == cas
+        assert app.set_chroma_token(proxy.token).accepted is True
+        results = app.ingest([SAMPLES / "it-acceptable-use.txt"], "handbook", who=ADMIN)
+        assert all(r.ok for r in results), [r.error for r in results]
+    finally:
+        app.close()
+
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "no-such-dir"))
+    bundle = tmp_path / "ca-certificates.crt"
+    bundle.write_bytes(proxy.cert.read_bytes())
+    monkeypatch.setattr(vectors, "DISTRO_CA_BUNDLE", bundle)
+    assert vectors.ChromaServer("127.0.0.1", proxy.tls_port, ssl=True).ca_file == bundle
+    monkeypatch.setattr(vectors, "DISTRO_CA_BUNDLE", tmp_path / "none.crt")
+    with pytest.raises(ConfigError, match="chroma_ca_file"):
+        vectors.ChromaServer("127.0.0.1", proxy.tls_port, ssl=True)

@@ -393,6 +393,15 @@ def test_the_command_prints_the_summary_with_its_markers(run, embedder, engine) 
     run["app"] = make_app(data_dir, embedder, engine)
 
 
+def test_the_jobs_of_a_large_collection_are_read_in_slices(run) -> None:  # type: ignore[no-untyped-def]
+    """More ids than SQLite binds in one statement (32,766): no 'too many SQL
+    variables'."""
+    app, doc_id = run["app"], run["doc_id"]
+    ids = [f"absent-{i}" for i in range(40_000)]
+    states = app.pipeline.summaries.states([*ids, doc_id])
+    assert list(states) == [doc_id] and states[doc_id].status == "done"
+
+
 def test_deleting_the_document_deletes_its_summary(run) -> None:  # type: ignore[no-untyped-def]
     app, doc_id = run["app"], run["doc_id"]
     app.delete_document(doc_id)

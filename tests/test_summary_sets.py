@@ -274,6 +274,34 @@ def test_the_overview_gives_every_document_its_share() -> None:
     assert compose_overview([], lambda texts: None) == []
 
 
+def test_two_versions_saying_the_same_thing_give_it_once(embedder) -> None:  # type: ignore[no-untyped-def]
+    from appliance.rag.summaries import DocumentSummary, SectionSummary, Statement
+
+    said = [
+        "Invoices are kept for 7 years after the end of the financial year.",
+        "Access to payroll records is limited to 3 named members of the HR team.",
+        "Paper contracts are stored in room 114 of the Ashford building.",
+    ]
+
+    def summary(doc: str, extra: str) -> DocumentSummary:
+        statements = [Statement(t, i, i, True, "model") for i, t in enumerate([*said, extra], 1)]
+        return DocumentSummary(
+            doc,
+            f"Policy {doc}",
+            "m",
+            statements,
+            [SectionSummary(st.section, "s", (st.section,), (st,)) for st in statements],
+            "extractive",
+        )
+
+    old = summary("v1", "Board minutes are kept for 10 years.")
+    new = summary("v2", "Board minutes are kept for 12 years.")  # changed: both stay
+    picked = compose_overview([old, new], embedder.embed)
+    texts = [p.text for p in picked]
+    assert len(texts) == len(set(texts)) == 5, texts
+    assert {p.document for p in picked} == {1, 2}
+
+
 def test_the_trail_records_the_set_request_with_ids_and_no_text(run) -> None:  # type: ignore[no-untyped-def]
     app, ids = run["app"], run["ids"]
     records = [r for r in app.audit.records() if r["action"].startswith("summary.set.")]

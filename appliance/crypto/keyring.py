@@ -295,6 +295,13 @@ class Keyring:
             self._cache[(scope, owner)] = (time.monotonic(), key)
             return key
 
+    def forget(self, scope: str, owner: str) -> None:
+        """Drop the data key of (scope, owner) from memory, so the next
+        :meth:`data_key` reads it from the key store (another process may have shredded
+        and replaced it within :data:`DATA_KEY_CACHE_SECONDS`)."""
+        with self._lock:
+            self._cache.pop((scope, owner), None)
+
     def _check_still_current(self) -> None:
         """A process started before a rotation must not wrap new keys under the old KEK."""
         current = [r.version for r in self._store.kek_records() if r.state == KekState.CURRENT]

@@ -362,6 +362,9 @@ class LlamaServerPool:
                 watch = self._watch(cancel, r)
                 try:
                     yield from self._deltas(r, cancel, report)
+                except _NodeFailed as exc:  # an error event, or no [DONE]: the node's
+                    self._mark_failed(node, str(exc), definitive=False)
+                    raise
                 finally:
                     self._unwatch(watch)
         except httpx.HTTPError as exc:

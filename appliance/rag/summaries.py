@@ -32,6 +32,7 @@ document, or shredding its key, takes the summary with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -44,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from appliance.audit import AuditTrail
 from appliance.caller import Caller
@@ -84,6 +86,8 @@ STATEMENTS_PER_PART = 5
 OVERVIEW_STATEMENTS = 8
 # How the overview is made (see the module's text); "extractive" by default.
 OVERVIEW_MODES = ("extractive", "model")
+# Document ids in one query's IN list.
+_IDS_PER_QUERY = 500
 # Reduce levels at most; beyond them the overview is picked from the statements left.
 MAX_REDUCE_LEVELS = 4
 # Tokens kept free in the context beyond the prompt and the step's max_tokens.
@@ -667,17 +671,23 @@ class Summariser:
     def states(self, document_ids: Sequence[str]) -> dict[str, SummaryState]:
         """The jobs of ``document_ids`` in one query, by document id (a document never
         summarised is absent)."""
-        if not document_ids:
-            return {}
+        ids = list(document_ids)
+        out: dict[str, SummaryState] = {}
         with self.db.session() as s:
-            rows = s.scalars(select(Summary).where(Summary.document_id.in_(list(document_ids))))
-            return {row.document_id: self._state(row) for row in rows}
+            # In slices: one IN list of a large collection's ids passes the driver's
+            # limit on bound parameters (32,766 in SQLite, 65,535 in PostgreSQL).
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                rows = s.scalars(select(Summary).where(Summary.document_id.in_(chunk)))
+                out.update({row.document_id: self._state(row) for row in rows})
+        return out
 
     def mark_cancelled(self, document_id: str, who: Caller, model: str) -> None:
         """Record a job that was cancelled before it started (a set cancelled before
         reaching the document): nothing done, resumable. Nothing if the document has
         a job already."""
-        with self._lock, self.db.session() as s:
+        with self._lock, contextlib.suppress(IntegrityError), self.db.session() as s:
+            # IntegrityError: another process created its job a moment ago.
             if s.scalar(select(Summary.id).where(Summary.document_id == document_id)):
                 return
             s.add(
@@ -758,46 +768,52 @@ class Summariser:
     ) -> tuple[str, bool]:
         """Create (or, with ``resume``, take up) the document's job; (summary id,
         whether it was already done). Raises :class:`SummaryBusy` while one runs."""
-        with self._lock, self.db.session() as s:
-            row = s.scalar(select(Summary).where(Summary.document_id == document_id))
-            if row is not None:
-                state = self._state(row)
-                if state.status == SummaryStatus.RUNNING:
-                    raise SummaryBusy(
-                        f"a summary of document {document_id!r} is under way "
-                        f"({state.done_steps} of {state.total_steps} steps); wait for it, "
-                        "or cancel it first."
+        try:
+            with self._lock, self.db.session() as s:
+                row = s.scalar(select(Summary).where(Summary.document_id == document_id))
+                if row is not None:
+                    state = self._state(row)
+                    if state.status == SummaryStatus.RUNNING:
+                        raise SummaryBusy(
+                            f"a summary of document {document_id!r} is under way "
+                            f"({state.done_steps} of {state.total_steps} steps); wait for it, "
+                            "or cancel it first."
+                        )
+                    if resume and state.status == SummaryStatus.DONE:
+                        return row.id, True
+                    if resume:
+                        row.status = SummaryStatus.RUNNING
+                        row.cancel_requested = False
+                        row.runner = _this_runner()
+                        row.updated_at = _now()
+                        self._running.add(row.id)
+                        return row.id, False
+                    s.execute(delete(Summary).where(Summary.id == row.id))
+                    s.flush()
+                summary_id = uuid.uuid4().hex
+                s.add(
+                    Summary(
+                        id=summary_id,
+                        document_id=document_id,
+                        status=SummaryStatus.RUNNING,
+                        cancel_requested=False,
+                        requested_by=who.actor,
+                        runner=_this_runner(),
+                        model=choice.name,
+                        total_steps=0,
+                        done_steps=0,
+                        counts="{}",
+                        created_at=_now(),
+                        updated_at=_now(),
                     )
-                if resume and state.status == SummaryStatus.DONE:
-                    return row.id, True
-                if resume:
-                    row.status = SummaryStatus.RUNNING
-                    row.cancel_requested = False
-                    row.runner = _this_runner()
-                    row.updated_at = _now()
-                    self._running.add(row.id)
-                    return row.id, False
-                s.execute(delete(Summary).where(Summary.id == row.id))
-                s.flush()
-            summary_id = uuid.uuid4().hex
-            s.add(
-                Summary(
-                    id=summary_id,
-                    document_id=document_id,
-                    status=SummaryStatus.RUNNING,
-                    cancel_requested=False,
-                    requested_by=who.actor,
-                    runner=_this_runner(),
-                    model=choice.name,
-                    total_steps=0,
-                    done_steps=0,
-                    counts="{}",
-                    created_at=_now(),
-                    updated_at=_now(),
                 )
-            )
-            self._running.add(summary_id)
-            return summary_id, False
+                self._running.add(summary_id)
+                return summary_id, False
+        except IntegrityError as exc:  # another process created the job a moment ago
+            raise SummaryBusy(
+                f"a summary of document {document_id!r} was started a moment ago by another "
+                "process; wait for it, or cancel it first."
+            ) from exc
 
     def run(
         self,

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from appliance.errors import CollectionNotFound, DocumentError, SummaryBusy
-from appliance.rag.overview import pick_central
+from appliance.rag.overview import copies, pick_central
 from appliance.rag.summaries import (
     MAX_STEP_TOKENS,
     OVERVIEW_STATEMENTS,
@@ -219,6 +219,8 @@ def compose_overview(
     ]
     if len(summaries) == 1:
         return [p for p in pool if p.statement in summaries[0].overview] or pool
+    # Two versions of one policy say the same things: a copy is left out.
+    pool = [p for p, repeat in zip(pool, copies([p.text for p in pool]), strict=True) if not repeat]
     if not pool:
         return []
     total, per_document = overview_size(len(summaries))
@@ -394,14 +396,19 @@ class SummarySets:
                     "it, or cancel it first."
                 )
             self._runs[key] = run
-        self.pipeline.audit.append(
-            "summary.set.request",
-            **who.audit_fields(),
-            resource="summary-set",
-            document_ids=ids,
-            collections=sorted(set(collections)),
-            resume=resume,
-        )
+        try:
+            self.pipeline.audit.append(
+                "summary.set.request",
+                **who.audit_fields(),
+                resource="summary-set",
+                document_ids=ids,
+                collections=sorted(set(collections)),
+                resume=resume,
+            )
+        except BaseException:
+            with self._lock:
+                self._runs.pop(key, None)
+            raise
 
         def work() -> SetState:
             try:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import inspect
 
 from appliance.crypto import Keyring
-from appliance.errors import KeyShredded, StoreError
+from appliance.errors import CryptoError, KeyShredded, StoreError
 from appliance.store.database import Database, sqlite_file
 from appliance.store.schema import ServiceSecret
 
@@ -97,8 +97,22 @@ class ServiceSecrets:
     def get(self, name: str) -> str | None:
         """Secret ``name`` in clear (for a request header only), or None when unset.
 
+        The data key may be one this process kept in memory (up to 60 s,
+        ``DATA_KEY_CACHE_SECONDS``) that another process has since shredded and
+        replaced (``appliance chroma token set``): a value that does not open under it
+        is read once more with the key as the key store holds it now.
+
         Raises :class:`StoreError` when its data key is gone (it was replaced or
-        cleared after the backup this data directory was restored from)."""
+        cleared after the backup this data directory was restored from),
+        :class:`CryptoError` (:class:`TamperedData`) when the value does not open under
+        the key store's current key either."""
+        try:
+            return self._read(name)
+        except CryptoError:
+            self.keyring.forget(SERVICE_SCOPE, name)
+            return self._read(name)
+
+    def _read(self, name: str) -> str | None:
         with self.db.session() as s:
             row = s.get(ServiceSecret, name)
             sealed = row.sealed if row is not None else None

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from appliance.errors import ApplianceError, StoreError
+from appliance.errors import ApplianceError, ConfigError, CryptoError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,34 @@ def _chroma_settings(ca_file: Path | None = None) -> ChromaSettings:
 
 # The probe behind a failed request: Chroma's own identity route (any route would do;
 # the proxy guards them all). Seconds to wait for it.
-_PROBE_PATH = "/api/v2/auth/identity"
+PROBE_PATH = "/api/v2/auth/identity"
 _PROBE_SECONDS = 10.0
+
+
+# Debian's and Ubuntu's bundle of the system's CAs (package ca-certificates).
+DISTRO_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def _system_cas() -> Path:
+    """The system's CA certificates as OpenSSL finds them (``ssl.get_default_verify_paths``:
+    ``SSL_CERT_FILE``, else OpenSSL's CA file, else ``SSL_CERT_DIR`` or OpenSSL's CA
+    directory), else :data:`DISTRO_CA_BUNDLE`: a file or a hashed directory that
+    chromadb hands to httpx, which would otherwise trust its own bundle (certifi).
+
+    Raises :class:`ConfigError` naming ``chroma_ca_file`` when there is none."""
+    paths = ssl.get_default_verify_paths()
+    if paths.cafile:  # set only when the file exists
+        return Path(paths.cafile)
+    if paths.capath and Path(paths.capath).is_dir():
+        return Path(paths.capath)
+    if DISTRO_CA_BUNDLE.is_file():
+        return DISTRO_CA_BUNDLE
+    raise ConfigError(
+        "chroma_ssl is on but this system has no CA certificates (no "
+        f"{paths.openssl_cafile}, {paths.openssl_capath} or {DISTRO_CA_BUNDLE}): set "
+        "chroma_ca_file to the PEM file of the CA that signed the Chroma server's "
+        "certificate (or install ca-certificates)."
+    )
 
 
 @dataclass(frozen=True)
@@ -72,15 +98,14 @@ class ChromaServer:
     host: str
     port: int = 8000
     ssl: bool = False
-    # PEM CA certificate(s) the server's certificate is checked on; None: the
-    # system's CAs (the appliance never trusts httpx's own bundle instead).
+    # PEM CA certificate(s) the server's certificate is checked on (a file, or an
+    # OpenSSL hashed directory); None: the system's CAs (_system_cas), never httpx's
+    # own bundle (certifi) instead.
     ca_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.ssl and self.ca_file is None:
-            system = ssl.get_default_verify_paths().cafile
-            if system:
-                object.__setattr__(self, "ca_file", Path(system))
+            object.__setattr__(self, "ca_file", _system_cas())
 
     @property
     def where(self) -> str:
@@ -95,12 +120,16 @@ class ChromaServer:
 
         Raises :class:`OSError` when nothing answers within 10 s (refused connection,
         unknown host, a TLS certificate that does not verify)."""
-        request = urllib.request.Request(self.where + _PROBE_PATH)
+        request = urllib.request.Request(self.where + PROBE_PATH)
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
         if self.ssl:  # never through an http(s)_proxy of the environment: straight there
-            context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+            cas = self.ca_file
+            context = ssl.create_default_context(
+                cafile=str(cas) if cas and not cas.is_dir() else None,
+                capath=str(cas) if cas and cas.is_dir() else None,
+            )
             handlers.append(urllib.request.HTTPSHandler(context=context))
         opener = urllib.request.build_opener(*handlers)
         try:
@@ -221,16 +250,25 @@ class VectorIndex:
         """``act()``; on a server, a failure that is not Chroma's own answer (a proxy's
         refusal, no answer at all) becomes a :class:`StoreError` saying which. On a
         refusal, the token is read again from ``token_source``: when another process
-        has set a new one since, ``act()`` is tried once more with it."""
+        has set a new one since, ``act()`` is tried once more with it; when this
+        process's token changed during the call, or collection handles were kept (one
+        may come from the client of a token since replaced), once more on new handles."""
         if self._server is None:
             return act()
+        tried = self._token
         try:
             return self._attempt(act)
         except _Refused as refusal:
             fresh = self._fresh_token()
-            if fresh is None or fresh == self._token:
-                raise refusal.error from refusal.__cause__
-            self.use_token(fresh)
+            with self._lock:
+                if fresh is not None and fresh != self._token:
+                    self.use_token(fresh)
+                elif self._token == tried and not self._collections:
+                    raise refusal.error from refusal.__cause__
+                else:
+                    # The handle (or client) used may predate a token change made by
+                    # another thread: take new ones.
+                    self._collections.clear()
             try:
                 return self._attempt(act)
             except _Refused as again:
@@ -242,7 +280,9 @@ class VectorIndex:
             return None
         try:
             return self._token_source()
-        except StoreError as exc:  # destroyed since a restore: the refusal says the rest
+        except (StoreError, CryptoError) as exc:
+            # Destroyed since a restore, or sealed under a key replaced as it was read:
+            # the refusal says the rest.
             log.warning("%s", exc)
             return None
 
@@ -294,15 +334,22 @@ class VectorIndex:
     def _collection(self, name: str) -> Collection:
         """The Chroma collection of vector space ``name``, its handle kept. Another
         process may have dropped and made it again since (a re-embedding, a deleted
-        collection): :meth:`_use` then takes a new handle."""
-        col = self._collections.get(name)
-        if col is None:
-            col = self._client.get_or_create_collection(
-                name=_PREFIX + name,
-                metadata={"hnsw:space": "cosine"},
-                embedding_function=None,
-            )
-            self._collections[name] = col
+        collection): :meth:`_use` then takes a new handle. A handle is kept only when
+        its client is still the one in use (a token change since, by another thread,
+        made a new one)."""
+        with self._lock:
+            col = self._collections.get(name)
+            if col is not None:
+                return col
+            client = self._client
+        col = client.get_or_create_collection(
+            name=_PREFIX + name,
+            metadata={"hnsw:space": "cosine"},
+            embedding_function=None,
+        )
+        with self._lock:
+            if self._client_now is client:
+                col = self._collections.setdefault(name, col)
         return col
 
     def _use(self, name: str, act: Callable[[Collection], T]) -> T:
