@@ -315,8 +315,10 @@ def test_names_in_german_dutch_and_polish_running_text(detector, text: str, name
          ["Łowicza", "Sieradzem"]),
         ("Urodzona w Koninie, od 2019 roku zameldowana we Włodawie.", ["Koninie", "Włodawie"]),
         # German, Dutch, Spanish and French phrasings with a gap or the verb after the place.
-        ("Die Versicherte wurde 1949 in Bad Kissingen geboren; Ansprechpartner ist Udo Renner.",
-         ["Bad Kissingen"]),
+        ("Geb. 1958 in Ebersberg, verheiratet; Hausärztin ist Frau Dr. Renner.", ["Ebersberg"]),
+        # A pronoun after a preposition is no place ("von Ihnen"; guards the gap rule).
+        ("Seit meinem Umzug nach Kyritz erhalte ich keine Post mehr von Ihnen. Almut Tiedtke",
+         ["Kyritz"]),
         ("Wir bestätigen, dass Udo Renner seit dem 2. Mai in Ebersberg gemeldet ist.",
          ["Ebersberg"]),
         ("Hester Dijkhuis woont sinds kort in een aanleunwoning in Raalte.", ["Raalte"]),
@@ -361,9 +363,11 @@ def test_address_lines_hide_street_postcode_and_town(
         # label or a verb only a person does, or signing a letter.
         ("Rozmawialiśmy z Bogumiłą Wrzosek w sprawie raty.", "Bogumiłą Wrzosek"),
         ("Czy umowa Jacka Mrozka jest podpisana?", "Jacka Mrozka"),
-        ("Estimado Nicanor Urrutia: le escribimos de nuevo.", "Nicanor Urrutia"),
+        ("Estimado Casimiro Olazábal: le escribimos de nuevo.", "Casimiro Olazábal"),
+        ("Geachte Tjeerd Wiersma, hierbij de stukken.", "Tjeerd Wiersma"),
         ("Code postal : 48000 ; Nom : Hervé Castagnet", "Hervé Castagnet"),
-        ("Aldric Penhallow lives alone and needs a carer.", "Aldric Penhallow"),
+        ("Fuensanta Olazábal vive sola desde marzo.", "Fuensanta Olazábal"),
+        ("Eudes Kerouac a été hospitalisé hier.", "Eudes Kerouac"),
         ("Nikt mi nie odpowiedział od miesiąca. Zdzisław Wrzosek", "Zdzisław Wrzosek"),
         ("El señor Urrutia, con domicilio en Zamora, solicita una cita.", "Urrutia"),
     ],
@@ -375,12 +379,13 @@ def test_names_in_their_case_and_names_no_list_holds(detector, text: str, name: 
 @pytest.mark.parametrize(
     "text",
     [
-        "Der Umzug des Archivs ist erledigt, wir melden uns bei Ihnen.",
         "Wniosek nr 07281773763 został odrzucony z powodu błędnej sumy kontrolnej.",
         "The transfer to account gb64ksye52872413303651 could not be completed.",
+        "Der Umzug des Archivs ist erledigt, wir melden uns bei Ihnen.",
         "Het hoofdkantoor is in 2021 naar Sint Pancras verhuisd.",
         "Oddział banku we Wrocławiu będzie nieczynny w sobotę.",
     ],
 )
 def test_pronouns_references_and_offices_stay_clear(detector, text: str) -> None:
+    # The first two failed on the round-4 code; the others guard the new rules' precision.
     assert _found(detector, text, "healthcare") == {}, text
