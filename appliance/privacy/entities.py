@@ -89,6 +89,6 @@ TITLES = (
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
     "rev", "herr", "frau", "m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sig",
     "sig.ra", "sigra", "signor", "signora", "dott", "dott.ssa", "sr", "sra", "srta", "don",
-    "doña", "pan", "pani", "panią", "pana", "panu", "panem", "dhr", "mevr", "mevrouw", "heer",
-    "meneer", "mw", "ing", "mag",
+    "doña", "señor", "señora", "señorita", "pan", "pani", "panią", "pana", "panu", "panem",
+    "dhr", "mevr", "mevrouw", "heer", "meneer", "mw", "ing", "mag",
 )  # fmt: skip

@@ -45,6 +45,21 @@ CONTEXT = (
     "named", "called", "by", "from", "to", "cc", "attn", "spouse", "wife", "husband",
     "son", "daughter", "mother", "father", "colleague", "manager", "nurse", "doctor",
     "consultant", "referred", "witness", "suspect", "victim", "citizen", "member",
+    # Salutations, form labels and the people of letters in the other six languages.
+    "estimado", "estimada", "querido", "querida", "gentile", "egregio", "gentilissimo",
+    "gentilissima", "geachte", "sehr geehrte", "sehr geehrter", "cher", "chère", "szanowny",
+    "szanowna", "szanowni", "nom", "nome", "nombre", "naam", "imię i nazwisko", "nazwisko",
+    "cognome", "cognome e nome", "apellidos", "apellidos y nombre", "nachname", "vorname",
+    "titular", "titulaire", "intestatario", "intestataria", "kontoinhaber", "kontoinhaberin",
+    "rekeninghouder", "właściciel rachunku", "wnioskodawca", "wnioskodawczyni", "antragsteller",
+    "antragstellerin", "versicherte", "versicherter", "demandeur", "demandeuse", "richiedente",
+    "solicitante", "aanvrager", "patientin", "pacjent", "pacjentka", "paziente", "paciente",
+    "patiënt", "patiënte", "kunde", "kundin", "klient", "klientka", "cliente", "klant",
+    "ansprechpartner", "ansprechpartnerin", "contactpersoon", "osoba kontaktowa", "referente",
+    # Talking to someone: "I spoke to", "ik sprak", "he hablado con", "rozmawialiśmy z".
+    "spoke to", "spoke with", "sprak", "gesprochen mit", "gespräch mit", "parlé avec",
+    "ho sentito", "ho parlato con", "hablado con", "rozmawialiśmy z", "rozmawiałem z",
+    "rozmawiałam z", "spotkaniu z", "dzwonił", "dzwoniła", "zadzwonił", "zadzwoniła", "belde",
 )  # fmt: skip
 
 # Words that make a capitalised run an organisation, place or thing, not a person.
@@ -218,6 +233,38 @@ def name_context(text: str, start: int) -> tuple[bool, bool]:
     return bool(_TITLE_BEFORE.search(before)), bool(_CONTEXT_BEFORE.search(before))
 
 
+# Polish case endings of first names and surnames, and what the nominative ends in:
+# "Tomasza" -> "tomasz", "Markiem" -> "marek", "Pawła" -> "paweł", "Anną" -> "anna",
+# "Agnieszce" -> "agnieszka", "Kowalskiego" -> "kowalski", "Nowakowskiej" -> "nowakowska".
+_PL_ENDINGS = (
+    ("skiego", "ski"), ("skiemu", "ski"), ("skim", "ski"), ("ckiego", "cki"), ("ckiemu", "cki"),
+    ("ckim", "cki"), ("dzkiego", "dzki"), ("dzkiemu", "dzki"), ("dzkim", "dzki"),
+    ("skiej", "ska"), ("ską", "ska"), ("ckiej", "cka"), ("cką", "cka"),
+    ("owi", ""), ("iem", ""), ("em", ""), ("a", ""), ("u", ""),
+    ("ą", "a"), ("y", "a"), ("i", "a"), ("ie", "a"), ("ii", "ia"), ("ią", "ia"),
+    ("cie", "ta"), ("dzie", "da"), ("rze", "ra"), ("le", "ła"), ("ce", "ka"), ("dze", "ga"),
+    ("ze", "za"), ("nie", "na"), ("mie", "ma"), ("wie", "wa"),
+)  # fmt: skip
+
+
+def polish_bases(word: str) -> list[str]:
+    """Nominatives a Polish inflected name may come from (lower case; unchecked guesses:
+    callers look them up in the name lists)."""
+    lower = word.lower()
+    out = []
+    for ending, nominative in _PL_ENDINGS:
+        if lower.endswith(ending) and len(lower) - len(ending) >= 3:
+            stem = lower[: -len(ending)] + nominative
+            out.append(stem)
+            if not nominative and len(stem) >= 3 and stem[-1] in "kłcr":
+                out.append(stem[:-1] + "e" + stem[-1])  # "Marka" -> "marek", "Pawła" -> "paweł"
+    return out
+
+
+def _sentence_is_polish(text: str, start: int) -> bool:
+    return sentence_language(text[max(0, start - 80) : start + 80]) == "pl"
+
+
 def _name_token(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
     """Single letters are no name ("Can I", "Ward 7B") unless an initial ("J. Smith")."""
     word, _start, end = words[i]
@@ -233,6 +280,39 @@ def _sentence_start(text: str, start: int) -> bool:
 
 def is_capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper() and len(word) <= 4)
+
+
+# Closing words that stand alone at the end of a letter and are no name.
+_CLOSINGS = frozenset(
+    """
+    regards thanks greetings wishes grüße grüßen gruß groet groeten saluti saludos pozdrawiam
+    pozdrowienia cordialement salutations respectfully sincerely faithfully
+    """.split()
+)
+
+
+# What only a person does, right after a run of capitalised words: lives, was admitted,
+# grew up, rang (in the seven languages); not "moved": an office moves too.
+_PERSON_VERB = re.compile(
+    r"\s+(?:(?:is|ist|est|è|es|jest|has|hat|a|ha|heeft|was|wurde|werd|a\s+été|è\s+stat[oa]|"
+    r"ha\s+sido|została|został|nog|noch|still|ancora|toujours|todavía)\s+)?"
+    r"(?:lives|lived|grew\s+up|rang|phoned|vive|vivía|vit|vivait|woont|woonde|wohnt|"
+    r"lebt|mieszka|mieszkał[a]?|abita|habite|ingresó|ingresad[oa]|hospitalisée?|ricoverat[oa]|"
+    r"opgegroeid|opgenomen|aufgewachsen|eingeliefert|sigue\s+(?:viviendo|residiendo)|"
+    r"zgłosił[a]?|dzwonił[a]?|pochodzi|stammt|angerufen|belde)(?!\w)",
+    re.I,
+)
+
+
+def _signature(text: str, start: int, end: int) -> bool:
+    """A run that ends the text and starts after the end of a sentence: a letter's
+    signature ("... for thirty years. Rosamund Ollerenshaw")."""
+    if text[end:].strip(" \t\n.") or not _sentence_start(text, start):
+        return False
+    if not text[:start].strip():
+        return False  # the whole text: no letter around it
+    words = text[start:end].lower().split()
+    return not any(w in _CLOSINGS or w in stop_words() for w in words)
 
 
 class PersonNameRecognizer(EntityRecognizer):
@@ -337,6 +417,10 @@ class PersonNameRecognizer(EntityRecognizer):
         if not names:
             return None
         titled, context = name_context(text, words[i][1])
+        if not context and len(names) >= 2 and _signature(text, words[i][1], words[j - 1][2]):
+            context = True  # "... nikt mi nie odpowiedział. Mieczysław Ptaszyński"
+        if not context and len(names) >= 2 and _PERSON_VERB.match(text, words[j - 1][2]):
+            context = True  # "Fuensanta Carvallido vive sola", "Aurèle Quérouil a été hospitalisé"
         if any(t.lower() in ambiguous for t in names):
             # "Brenda Page", "June Adams": a word that is also a name counts beside a known
             # name that is not ambiguous; "Park Lane", "May 2024" do not.
@@ -357,6 +441,12 @@ class PersonNameRecognizer(EntityRecognizer):
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
         # "Can I ...", "Will the ...": a function word is a first name only beside a surname.
         first_known = parts[0] in self.first and (parts[0] not in stop_words() or last_known)
+        if len(names) >= 2 and not first_known and _sentence_is_polish(text, words[i][1]):
+            # "z Tomaszem Kowalczykiem", "umowa Beaty Nowak": a Polish name in its case.
+            first_known = any(b in self.first for b in polish_bases(parts[0]))
+            last_known = last_known or any(
+                b in self.last for p in parts[1:] for b in polish_bases(p)
+            )
         if titled:
             return j, 0.9
         if len(names) >= 2 and first_known and last_known:

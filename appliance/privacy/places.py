@@ -35,7 +35,8 @@ _TRIGGERS = (
     # en
     r"lives?(?:\s+(?:alone|now|still))?", r"living", r"lived", r"resides?", r"residing",
     r"resident", r"admitted(?:\s+to\s+hospital)?", r"discharged(?:\s+home)?",
-    r"born(?:\s+and\s+raised)?", r"raised", r"grew\s+up", r"home", r"originally\s+from",
+    r"born(?:\s+and\s+(?:raised|brought\s+up))?", r"raised", r"grew\s+up", r"brought\s+up",
+    r"home", r"originally\s+from", r"spent\s+(?:his|her|their|my|our)\s+(?:whole\s+)?life",
     r"is\s+from", r"address", r"domiciled", r"staying", r"place\s+of\s+residence",
     r"town\s+of\s+residence", r"home\s+town", r"hometown", r"back\s+home",
     r"place\s+of\s+birth", r"birthplace", r"native\s+of",
@@ -43,29 +44,35 @@ _TRIGGERS = (
     r"wohnt(?:\s+(?:jetzt|seit\s+\d{4}|allein|alleine))*", r"wohne(?:\s+seit\s+\d{4})?",
     r"wohnen", r"wohnhaft", r"lebt(?:\s+(?:allein|alleine|jetzt))*", r"lebe", r"stammt",
     r"geboren", r"aufgenommen", r"eingeliefert", r"entlassen", r"nach\s+hause", r"wohnort",
-    r"wohnsitz", r"heimgekehrt", r"geburtsort",
+    r"wohnsitz", r"heimgekehrt", r"geburtsort", r"geb\.", r"gemeldet", r"aufgewachsen",
+    r"ansässig", r"hauptwohnsitz",
     # fr
     r"habite", r"j['’]habite", r"habitons", r"habitant", r"domicilié(?:e)?",
     r"vit(?:\s+seule?)?", r"vis", r"vivant", r"réside", r"résidente?", r"résidant(?:e)?",
     r"demeurant", r"hospitalisée?", r"admise?", r"née?", r"originaire",
     r"rentrée?(?:\s+chez\s+(?:elle|lui))?", r"domicile", r"lieu\s+de\s+naissance",
+    r"habite-t-(?:elle|il)(?:\s+toujours)?", r"originaire\s+des\s+environs", r"grandie?",
     # it
     r"resident[ei]", r"risiede", r"abita", r"abito", r"vive(?:\s+da\s+sol[oa])?", r"vivo",
     r"ricoverat[oa]", r"nat[oa]", r"domiciliat[oa]", r"dimess[oa]", r"originari[oa]",
-    r"residenza", r"comune\s+di\s+residenza", r"luogo\s+di\s+nascita",
+    r"residenza", r"comune\s+di\s+residenza", r"luogo\s+di\s+nascita", r"cresciut[oa]",
+    r"originari[oa]\s+della\s+zona",
     # es
     r"vive(?:\s+sol[oa])?", r"reside", r"resido", r"con\s+domicilio", r"domiciliad[oa]",
     r"ingresad[oa]", r"nacid[oa]", r"natural", r"empadronad[oa]", r"localidad", r"domicilio",
-    r"vecin[oa]", r"lugar\s+de\s+nacimiento", r"viviendo",
+    r"vecin[oa]", r"lugar\s+de\s+nacimiento", r"viviendo", r"residiendo", r"me\s+crié",
+    r"criad[oa]", r"oriund[oa]", r"municipio",
     # nl
     r"woont(?:\s+(?:alleen|nu|sinds\s+\d{4}))*", r"woon(?:\s+(?:alleen|nu|sinds\s+\d{4}))*",
     r"wonen", r"woonde", r"woonachtig", r"wonend", r"opgenomen", r"geboren", r"naar\s+huis",
-    r"afkomstig", r"ontslagen", r"woonplaats", r"geboorteplaats",
+    r"afkomstig", r"ontslagen", r"woonplaats", r"geboorteplaats", r"opgegroeid", r"ingeschreven",
+    r"verblijft", r"wonende", r"oorspronkelijk",
     # pl
     r"mieszka(?:\s+sam[a]?)?", r"mieszkam", r"mieszkają", r"mieszkający", r"mieszkając[ya]",
     r"zamieszkał[aey]?", r"zamieszkania", r"urodził[a]?\s+się", r"urodzon[yae]",
     r"przyjęt[ya](?:\s+do\s+szpitala)?", r"wypisan[ya](?:\s+do\s+domu)?", r"miejscowość",
-    r"miejsce\s+urodzenia",
+    r"miejsce\s+urodzenia", r"pochodz(?:i|ę|ą|ący|ąca)", r"zameldowan[yae]",
+    r"miejsce\s+zamieszkania",
 )  # fmt: skip
 # Moves, returns and origins: a person's, but an office, a firm or a warehouse moves too
 # ("the head office moved to Zwolle"), so the place counts only where a person is named
@@ -73,28 +80,31 @@ _TRIGGERS = (
 _MOVES = (
     # en
     r"moved(?:\s+back)?", r"moving", r"relocated(?:\s+back)?", r"relocating", r"settled",
-    r"comes?\s+from", r"returned(?:\s+home)?", r"came\s+back",
+    r"comes?\s+from", r"returned(?:\s+home)?", r"came\s+back", r"relocation", r"move",
     # de
     r"gezogen", r"zog", r"umgezogen", r"verzogen", r"zieht", r"kommt", r"umzug",
-    r"zurückgekehrt", r"zurückgekommen",
+    r"zurückgekehrt", r"zurückgekommen", r"umzug", r"umgezogen", r"weggezogen",
     # fr
-    r"déménagée?", r"installée?", r"quitté", r"revenue?", r"retournée?",
+    r"déménagée?", r"installée?", r"quitté", r"revenue?", r"retournée?", r"déménagement",
+    r"rentre", r"arrivée",
     # it
-    r"trasferit[oa]", r"tornat[oa]", r"rientrat[oa]",
+    r"trasferit[oa]", r"tornat[oa]", r"rientrat[oa]", r"rientra", r"trasferimento",
+    r"stabilit[oa]",
     # es
     r"se\s+mudó", r"se\s+trasladó", r"volvió", r"vuelto", r"regresad[oa]", r"regresó",
-    r"mudad[oa]", r"se\s+ha\s+mudado", r"trasladad[oa]",
+    r"mudad[oa]", r"se\s+ha\s+mudado", r"trasladad[oa]", r"traslado", r"vuelve",
+    r"instalad[oa]",
     # nl
-    r"verhuisd", r"teruggekomen", r"teruggekeerd",
+    r"verhuisd", r"teruggekomen", r"teruggekeerd", r"verhuizing", r"terug", r"komt",
     # pl
     r"przeprowadził[a]?\s+się", r"przeprowadziła\s+się", r"(?:po)?wrócił[a]?",
-    r"przyjechał[a]?",
+    r"przyjechał[a]?", r"wraca", r"wróci", r"przeprowadzk[aię]",
 )  # fmt: skip
 # What may stand between the phrase and the place.
 _LINK = (
     r"(?:in|at|to|from|near|outside|of|"
     r"in|nach|aus|bei|von|"
-    r"à|au|en|de|d'|du|près\s+de|pour|"
+    r"à|au|en|de|d'|du|près\s+de|pour|vers|"
     r"a|in|da|di|presso|vicino\s+a|"
     r"en|a|de|cerca\s+de|"
     r"in|te|naar|uit|van|bij|"
@@ -103,7 +113,7 @@ _LINK = (
 _FILLER = (
     r"(?:(?:the|a|an|his|her|their|our|a\s+small|the\s+small)\s+)?"
     r"(?:(?:farm|village|town|hamlet|cottage|house|flat|home|estate|area|outskirts|"
-    r"suburbs?|centre|center|city)\s+)?"
+    r"suburbs?|centre|center|city|environs|sortie|afueras|zona)\s+)?"
 )
 _PLACE_WORD = r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+de|gemeente)"
 # Who someone lives with, between the phrase and the place: "lives with her son in",
@@ -111,9 +121,15 @@ _PLACE_WORD = r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+
 _COMPANION = r"(?:with|bei|chez|con|bij|met|z|ze)\s+(?:[^\W\d_]+\s+){1,3}?"
 
 
+def _alternatives(triggers: tuple[str, ...]) -> str:
+    """The triggers as one alternation, longest first ("originaire des environs" before
+    "originaire"): a regex takes the first alternative that matches."""
+    return "|".join(sorted(triggers, key=len, reverse=True))
+
+
 def _phrase(triggers: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(
-        r"(?<!\w)(?:" + "|".join(triggers) + r")"
+        r"(?<!\w)(?:" + _alternatives(triggers) + r")"
         r"(?:\s*[:,]\s*|\s+)"  # "Wohnort: X", "mieszka sam, miejscowość X", "lives in X"
          + r"(?:" + _COMPANION + _FILLER + _LINK + r"\s+)?" + r"(?:" + _FILLER + _LINK + r"\s+)?"
         r"(?:" + _FILLER + _LINK + r"\s+)?"  # "at the farm outside X"
@@ -122,32 +138,91 @@ def _phrase(triggers: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
-def _phrase_with_gap(triggers: tuple[str, ...]) -> re.Pattern[str]:
-    """The phrase, a few words of time or manner, then a preposition: "wohne seit zwanzig
-    Jahren in X", "przeprowadziła się w marcu do miejscowości X", "is living near X"."""
-    return re.compile(
-        r"(?<!\w)(?:" + "|".join(triggers) + r")\s+"
-        r"(?:(?:[^\W\d_]+|\d{4})\s+){1,6}?" + _FILLER + _LINK + r"\s+"
-        r"(?:" + _PLACE_WORD + r"\s*:?\s+)?",
-        re.I,
-    )
+def _phrase_start(triggers: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + _alternatives(triggers) + r")\s+", re.I)
+
+
+# A preposition (after a filler) where a place may start, for phrases with a gap.
+_GAP_LINK = re.compile(
+    r"(?<![\w'’])" + _FILLER + _LINK + r"\s+(?:" + _PLACE_WORD + r"\s*:?\s+)?", re.I
+)
+GAP_WORDS = 8  # words of time, manner or dwelling between a phrase and its preposition
+
+
+def _after_gap(text: str, pos: int) -> int | None:
+    """Where the place starts after a phrase ending at ``pos`` and a few words of time,
+    manner or dwelling, then a preposition: "wohne seit zwanzig Jahren in X", "Née le 4
+    mars 1950 à X", "vive sola en una casa de campo a las afueras de X". The first
+    preposition followed by a place wins; None if none within ``GAP_WORDS`` words."""
+    window = text[pos : pos + 120]
+    for m in _GAP_LINK.finditer(window):
+        if m.start() == 0 or len(window[: m.start()].split()) > GAP_WORDS:
+            if m.start() == 0:
+                continue  # no gap: the plain phrase handles it
+            return None
+        if PlaceRecognizer._place_at(text, pos + m.end()) is not None:
+            return pos + m.end()
+    return None
 
 
 _PHRASE = _phrase(_TRIGGERS)
 _MOVE_PHRASE = _phrase(_MOVES)
-_GAP_PHRASES = (_phrase_with_gap(_TRIGGERS), _phrase_with_gap(_MOVES))
+_GAP_STARTS = (_phrase_start(_TRIGGERS), _phrase_start(_MOVES))
 # An address line: the town is the capitalised run after its last comma ("Address: 12
 # Mill Lane, Kendal", "Adres: ul. Długa 5/3, 80-123 Gdańsk").
-_ADDRESS = re.compile(
-    r"(?<!\w)(?:address|home\s+address|anschrift|adresse|indirizzo|dirección|direccion|"
-    r"domicilio|adres|adres\s+zamieszkania)\s*:\s*(?P<street>[^;\n|]{2,80}),\s*"
-    r"(?:\d{2}-\d{3}\s+|\d{4,5}\s+|\d{4}\s?[A-Z]{2}\s+)?",
+_POSTCODE = r"(?:\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|\d{4,5}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
+_ADDRESS_LABEL = (
+    r"(?:address|home\s+address|postal\s+address|anschrift|meldeadresse|wohnadresse|"
+    r"postanschrift|adresse|indirizzo|dirección|direccion|domicilio|adres|adres\s+zamieszkania|"
+    r"woonadres)\s*:\s*"
+)
+# Who lives at the street line after them, without a colon ("wohnhaft Mühlenweg 3, 49525
+# Lengerich", "demeurant 87, rue Robin, 40929 ...", "con domicilio en ...").
+_RESIDES_AT = (
+    r"(?:wohnhaft(?:\s+in)?|demeurant(?:\s+au)?|domiciliée?\s+au|residente\s+in|"
+    r"domiciliat[oa]\s+in|con\s+domicilio\s+en|domiciliad[oa]\s+en|"
+    r"(?:wonende|woonachtig)(?:\s+aan\s+(?:de|het)|\s+op)?|zamieszkał[aey]?\s+(?:przy|na)|"
+    r"mieszkając[aye]?\s+przy|residing\s+at|living\s+at|lives\s+at)\s+"
+)
+# Address lines: the street (POSTAL_ADDRESS), the postcode (POSTAL_ADDRESS) and the town
+# (LOCATION) after it, "Address: 12 Mill Lane, Kendal", "Adres: ul. Długa 5/3, 80-123
+# Gdańsk", "wonende aan de Dorpsstraat 5 te Tiel".
+_ADDRESSES = (
+    # A label or a verb of residence, a street line, a comma, a postcode, the town.
+    re.compile(
+        r"(?<!\w)(?:" + _ADDRESS_LABEL + r"|" + _RESIDES_AT + r")"
+        r"(?P<street>[^;\n|]{2,80}?\d[^;\n|]{0,40}?),\s*(?P<zip>" + _POSTCODE + r")\s+",
+        re.I,
+    ),
+    # A label, a street line, the town after its last comma.
+    re.compile(
+        r"(?<!\w)" + _ADDRESS_LABEL + r"(?P<street>[^;\n|]{2,80}),\s*"
+        r"(?:(?P<zip>" + _POSTCODE + r")\s+)?",
+        re.I,
+    ),
+    # Dutch: the street, then "te" and the town.
+    re.compile(
+        r"(?<!\w)" + _RESIDES_AT + r"(?P<street>[^;\n|,]{2,60}?\d{1,4}[a-zA-Z]?)\s+te\s+", re.I
+    ),
+    # A postcode's own label, the town after it ("Postcode en plaats: 8285 WR Randwijk").
+    re.compile(
+        r"(?<!\w)(?:postcode(?:\s+en\s+(?:woon)?plaats)?|post\s*code|postal\s+code|zip(?:\s+code)?|"
+        r"plz(?:\s*/?\s*ort)?|code\s+postal|cap|c\.a\.p\.|c[óo]digo\s+postal|kod\s+pocztowy)"
+        r"\s*:\s*(?P<zip>" + _POSTCODE + r")(?:\s+|(?=\s*[;,|\n]|$))",
+        re.I,
+    ),
+)
+# A street's own label ("Straat: Fleurdreef 6;"): the street line only.
+_STREET_LABEL = re.compile(
+    r"(?<!\w)(?:street|straße|strasse|straat|rue|via|calle|ulica)\s*:\s*"
+    r"(?P<street>[^;\n|,]{2,60}?\d{1,4}[a-zA-Z]?(?:/\d{1,4})?)(?=\s*[;|\n,]|\s*$)",
     re.I,
 )
 # A form's label for the place the form's person lives in: "Town: Hexham", "Ville : Dinan".
 _LABEL = re.compile(
-    r"(?<!\w)(?:town|city|village|home\s+town|ville|ort|stadt|città|ciudad|plaats|miasto|"
-    r"gemeinde|commune)\s*:\s*",
+    r"(?<!\w)(?:town|city|village|home\s+town|(?:current|previous)\s+town|ville|ort|stadt|città|"
+    r"ciudad|plaats|miasto|gemeinde|commune|comune|municipio|localidad|località|gemeente|gmina|"
+    r"wohnort)\s*:\s*",
     re.I,
 )
 # A place before a verb that ties it to the person ("der nach Brilon gezogen ist",
@@ -159,7 +234,8 @@ _BEFORE_VERB = re.compile(
     r"(?:(?:stationär|werd|is|wurde|ist|zijn|è|fue)\s+)?"
     r"(?:gezogen|umgezogen|verzogen|zurückgezogen|zugezogen|aufgenommen|eingeliefert|entlassen|"
     r"besuchen|verhuisd|opgenomen|ontslagen|bezoeken|teruggekeerd|teruggekomen|zurückgekehrt|"
-    r"zurückgekommen|heimgekehrt|trasferit[oa]|"
+    r"zurückgekommen|heimgekehrt|trasferit[oa]|geboren|gemeldet|aufgewachsen|ingeschreven|"
+    r"opgegroeid|groß\s+geworden|"
     r"ricoverat[oa]|ingresad[oa]|trasladad[oa])(?!\w))",
     re.I,
 )
@@ -170,6 +246,8 @@ _VERB_PERSON_PLACE = re.compile(
     r"(?:[A-ZÀ-ÞŁŚŻŹĆŃÓ][\w'’-]+\s+(?:(?:van|de|der|den|del|di|da|von|ter)\s+)*){1,4}"
     r"(?:a|to|naar|nach|en)\s+",
 )
+# The second place of a move: "from X to Y", "van X naar Y", "da X a Y", "de X vers Y".
+_ONWARD = re.compile(r"\s+(?:to|into|nach|naar|a|à|vers|do|en)\s+(?=[^\W\d_])")
 _CONNECTORS = _words(
     "del de la di da am an der im in sur sous lès les le upon on op aan den bei ob y i nad en und"
 )
@@ -202,7 +280,8 @@ _NOT_PLACES = (
     """
     i the he she they we his her their our mr mrs ms miss dr herr frau monsieur madame mme
     signor signora sig pan pani mevrouw meneer señor señora sr sra a an
-    hause huis casa domicile home
+    hause huis casa domicile home ihnen sie ihr ihre ihrem ihrer ihres uw u usted ustedes lei
+    vous
     """
 )
 
@@ -239,18 +318,33 @@ class PlaceRecognizer(EntityRecognizer):
             return []
         strong = [m.end() for m in _PHRASE.finditer(text)]
         strong += [m.end() for m in _LABEL.finditer(text)]
-        addresses = list(_ADDRESS.finditer(text))
+        addresses: list[re.Match[str]] = []
+        for pattern in _ADDRESSES:
+            for m in pattern.finditer(text):
+                if not any(m.start() < a.end() and a.start() < m.end() for a in addresses):
+                    addresses.append(m)
         strong += [m.end() for m in addresses]
+        streets = [m.span("street") for m in addresses if m.groupdict().get("street")]
+        streets += [m.span("street") for m in _STREET_LABEL.finditer(text)]
+        streets += [m.span("zip") for m in addresses if m.groupdict().get("zip")]
         strong += [m.end() for m in _VERB_PERSON_PLACE.finditer(text)]
         weak = [m.end() for m in _MOVE_PHRASE.finditer(text)]
         weak += [m.start("place") for m in _BEFORE_VERB.finditer(text)]
-        weak += [m.end() for p in _GAP_PHRASES for m in p.finditer(text)]
+        for start in _GAP_STARTS:
+            for m in start.finditer(text):
+                begin = _after_gap(text, m.end())
+                if begin is not None:
+                    weak.append(begin)
         out: dict[tuple[int, int], RecognizerResult] = {}
         for begins, score, name in ((strong, self.score, self.name), (weak, WEAK, WEAK_NAME)):
-            for begin in sorted(set(begins)):
-                span = self._place_at(text, begin)
+            todo = sorted(set(begins))
+            while todo:
+                span = self._place_at(text, todo.pop(0))
                 if span is None or span in out:
                     continue
+                onward = _ONWARD.match(text, span[1])
+                if onward:  # "from Soria to Huelva", "van Warffum naar Asten": both places
+                    todo.append(onward.end())
                 out[span] = RecognizerResult(
                     self.ENTITY,
                     span[0],
@@ -262,8 +356,9 @@ class PlaceRecognizer(EntityRecognizer):
                     },
                 )
         if ADDRESS in entities:
-            for m in addresses:
-                a, b = m.span("street")
+            for a, b in streets:
+                while b > a and text[b - 1] in " ,":
+                    b -= 1  # "Vial Octavio Sales 9 Apt. 32 , 52062": no trailing space
                 out[(a, b)] = RecognizerResult(
                     ADDRESS,
                     a,
@@ -288,6 +383,8 @@ class PlaceRecognizer(EntityRecognizer):
                 break
             word = m.group().rstrip(".")
             lower = word.lower()
+            if any(ch.isdigit() for ch in word):
+                break  # "Oban L8 2NN": a postcode ends the town
             if lower in _INSTITUTIONS or (
                 start is not None and not pending_connectors and lower in NOT_NAMES
             ):

@@ -334,6 +334,13 @@ _REFERENCE = (
     "spedizione", "articolo", "pedido", "factura", "envío", "envio", "albarán", "bestelling",
     "factuur", "zending", "artikelnummer", "zamówienie", "zamówienia", "faktura", "przesyłka",
 )  # fmt: skip
+# Words before a number that make it a file's or a case's reference; a phone number is
+# never introduced so ("Wniosek nr 07281773763", "Aktenzeichen 0421 88 1234").
+_CASE_REFERENCE = (
+    "reference", "ref", "case", "file", "aktenzeichen", "vorgang", "dossier", "référence",
+    "pratica", "riferimento", "expediente", "referencia", "referentie", "zaak", "wniosek",
+    "wniosku", "sprawa", "sprawy", "sygnatura",
+)  # fmt: skip
 _EXTENSION = (
     r"(?:,?\s*(?:ext\.?|extn\.?|x|extension|extensión|ext|durchwahl|dw\.?|app\.?|apparat|"
     r"poste|p\.|int\.?|interno|toestel|tst\.?|wew\.?)\s*\d{1,6}(?!\w)"
@@ -393,8 +400,8 @@ def rules() -> list[Rule]:
         Rule(
             "CREDIT_CARD",
             [
-                r"(?<![\d-])(?:\d{4}[ -]?){3}\d{1,7}(?![\d-])",
-                r"(?<![\d-])\d{4}[ -]?\d{6}[ -]?\d{5}(?![\d-])",
+                r"(?<![\w-])(?:\d{4}[ -]?){3}\d{1,7}(?![\d-])",
+                r"(?<![\w-])\d{4}[ -]?\d{6}[ -]?\d{5}(?![\d-])",
             ],
             _card,
             score=0.9,
@@ -419,7 +426,7 @@ def rules() -> list[Rule]:
             scorer=_phone_score,
             context=_PHONE,
             context_score=0.9,
-            not_context=_REFERENCE,
+            not_context=_REFERENCE + _CASE_REFERENCE,
             extension=_EXTENSION,
         ),
         Rule(
@@ -430,7 +437,7 @@ def rules() -> list[Rule]:
             scorer=_nanp_score,
             context=_PHONE,
             context_score=0.9,
-            not_context=_REFERENCE,
+            not_context=_REFERENCE + _CASE_REFERENCE,
             extension=_EXTENSION,
         ),
         Rule(
@@ -441,12 +448,12 @@ def rules() -> list[Rule]:
             scorer=_no_trunk_score,
             context=_PHONE,
             context_score=0.85,
-            not_context=_REFERENCE,
+            not_context=_REFERENCE + _CASE_REFERENCE,
             extension=_EXTENSION,
         ),
         Rule(
             "UK_NHS",
-            [r"(?<![\d-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d-])"],
+            [r"(?<![\w-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d-])"],
             _checks(nhs.is_valid),
             score=0.6,
             context=_NHS,
@@ -556,7 +563,7 @@ def rules() -> list[Rule]:
                 rf"(?:\s+[A-ZÀ-Þ][\w'’-]+){{0,3}}(?:,\s*(?:\d{{5}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|laan|"
                 r"straat|gracht|plein|kade|dijk|steeg)\s+\d{1,4}[a-z]?\b(?:,\s*(?:\d{4,5}\s?[A-Z]{0,2}\s+)?"
-                rf"{_CAP})?",
+                rf"{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Carrer|Rua|ul\.|ulica)\s+"
                 r"(?:(?:de|del|della|di|da|la)\s+)*[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,3},?\s*\d{1,4}\b",
                 r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b",
