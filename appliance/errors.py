@@ -51,6 +51,12 @@ class CollectionNotFound(ApplianceError):
     """The named document collection does not exist."""
 
 
+class DocumentNotFound(CollectionNotFound):
+    """No document has this id (or the caller may not see it): 404, code
+    ``document_not_found``. A kind of :class:`CollectionNotFound`, so code that handles
+    a missing collection handles a missing document too."""
+
+
 class StoreError(ApplianceError):
     """The data directory or its database is missing, locked or corrupt."""
 
@@ -281,6 +287,7 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
     CollectionNotFound: _request(
         404, EXIT_NOT_FOUND, "Not found", code="model_not_found", param="model"
     ),
+    DocumentNotFound: _request(404, EXIT_NOT_FOUND, "Not found", code="document_not_found"),
     CollectionEmpty: _request(400, EXIT_NOT_FOUND),
     SummaryNotFound: _request(404, EXIT_NOT_FOUND, "Not found", code="summary_not_found"),
     SummaryBusy: _request(409, EXIT_BUSY, "Busy", code="summary_busy"),

@@ -1,21 +1,25 @@
 """Serving many users at once: llama.cpp's llama-server directly, the appliance on the
 llama-server backend, and the appliance in-process (issue 20).
 
-For 1, 4 and 16 concurrent streaming clients (``--clients``), each sending requests
-back to back for ``--seconds``: the same prompt from every client, or a fresh prompt
-per request (as questions from documents are). Greedy, ``--max-tokens`` per answer.
-Prints aggregate tokens/s (tokens received by all clients / wall time; tokens counted
-by the node's tokenizer), time to first text p50/p95, errors, and the server's
-resident memory. Every side runs on the same GGUF and the same llama.cpp (the server
-is built from the llama-cpp-python sdist's own tree, scripts/build-llama-server).
+For 1, 4, 16 (and 64) concurrent streaming clients (``--clients``), each sending
+requests back to back for ``--seconds``: the same prompt from every client, or a fresh
+prompt per request (as questions from documents are). Greedy, ``--max-tokens`` per
+answer. The sides run side by side and take turns at each load level (interleaved), so
+a change in the machine's load falls on all of them alike. Prints aggregate tokens/s
+(tokens received by all clients / wall time; tokens counted afterwards by a node's
+tokenizer), time to first text p50/p95, errors, the server's resident memory and its
+CPU use over the window (% of all cores), and the machine's 1-minute load. Every side
+runs on the same GGUF and the same llama.cpp (the server is built from the
+llama-cpp-python sdist's own tree, scripts/build-llama-server).
 
     APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_serving.py \\
-        [--clients 1,4,16] [--seconds 60] [--slots 16] [--sides direct,backend,in-process]
+        [--clients 1,4,16,64] [--seconds 60] [--slots 16] [--sides direct,backend,in-process]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -128,13 +132,47 @@ def serve_appliance(
     return proc, f"http://127.0.0.1:{port}"
 
 
+def make_data(data: Path, key_file: Path, clients: int) -> list[str]:
+    """A data folder with one staff account and API key per client; the keys."""
+    settings = load_settings(data, model_dir=model_dir(), key_file=key_file)
+    app = Appliance(settings, key_source=KeySource.key_file(key_file)).open()
+    accounts = Accounts(app.db, app.audit, app.settings)
+    keys = []
+    for i in range(clients):
+        name = f"user{i:02d}"
+        password = f"quiet-harbour-lantern-{i:02d}"
+        accounts.create_user(name, "staff", Caller.local(), password=password)
+        keys.append(accounts.create_api_key(name, "bench", Caller.local()))
+    app.close()
+    return keys
+
+
+def start_counter(
+    binary: Path, ctx: int, log: Path
+) -> tuple[subprocess.Popen, Callable[[str], int]]:
+    """A one-slot node whose tokenizer counts every side's text; (process, count)."""
+    proc, url, key = start_node(binary, 1, ctx, log)
+
+    def count(text: str) -> int:
+        r = httpx.post(
+            f"{url}/tokenize", json={"content": text}, headers={"Authorization": f"Bearer {key}"}
+        )
+        return len(r.json()["tokens"])
+
+    return proc, count
+
+
 def run_clients(
     base: str, keys: list[str], n: int, seconds: float, max_tokens: int, fresh: bool,
     count: Callable[[str], int],
 ) -> dict[str, float]:  # fmt: skip
-    """``n`` clients streaming back to back for ``seconds`` (each at least once)."""
+    """``n`` clients streaming back to back for ``seconds`` (each at least once).
+
+    Answers are counted in tokens after the window, so the counting node's tokenizer
+    does not run while the side is measured.
+    """
     ttft: list[float] = []
-    tokens = [0] * n
+    texts: list[str] = []
     errors = [0]
     numbers = iter(range(10**9))
     lock = threading.Lock()
@@ -182,7 +220,7 @@ def run_clients(
                 if first is not None:
                     with lock:
                         ttft.append(first - start)
-                        tokens[i] += count("".join(text))
+                        texts.append("".join(text))
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
@@ -192,12 +230,23 @@ def run_clients(
         t.join()
     wall = time.perf_counter() - started
     return {
-        "tok/s": sum(tokens) / wall,
+        "tok/s": sum(count(t) for t in texts) / wall,
         "ttft p50": pct(ttft, 0.5),
         "ttft p95": pct(ttft, 0.95),
         "answers": len(ttft),
         "errors": errors[0],
     }
+
+
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    """User + system CPU seconds of the server and its children so far."""
+    p = psutil.Process(proc.pid)
+    total = 0.0
+    for c in [p, *p.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            t = c.cpu_times()
+            total += t.user + t.system
+    return total
 
 
 def rss_mib(proc: subprocess.Popen) -> float:
@@ -223,27 +272,9 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp:
         key_file = create_key_file(Path(tmp) / "keys" / "kek.key")
-        data = Path(tmp) / "data"
-        settings = load_settings(data, model_dir=model_dir(), key_file=key_file)
-        app = Appliance(settings, key_source=KeySource.key_file(key_file)).open()
-        accounts = Accounts(app.db, app.audit, app.settings)
-        keys = []
-        for i in range(max(clients)):
-            accounts.create_user(
-                f"user{i:02d}", "staff", Caller.local(), password=f"quiet-harbour-lantern-{i:02d}"
-            )
-            keys.append(accounts.create_api_key(f"user{i:02d}", "bench", Caller.local()))
-        app.close()
-        # One tokenizer counts every side's text: the node's own.
-        counter, curl, ckey = start_node(binary, 1, args.ctx, Path(tmp) / "counter.log")
 
-        def count(text: str) -> int:
-            r = httpx.post(
-                f"{curl}/tokenize",
-                json={"content": text},
-                headers={"Authorization": f"Bearer {ckey}"},
-            )
-            return len(r.json()["tokens"])
+        # One tokenizer counts every side's text: the node's own.
+        counter, count = start_counter(binary, args.ctx, Path(tmp) / "counter.log")
 
         backend_env = {
             "APPLIANCE_INFERENCE_BACKEND": "llama-server",
@@ -252,47 +283,64 @@ def main() -> None:
             "APPLIANCE_N_CTX": str(args.ctx),
             "APPLIANCE_MAX_TOKENS": str(min(args.max_tokens, args.ctx - 256)),
         }
+        servers: dict[str, tuple[subprocess.Popen, str, list[str]]] = {}
         try:
             for side in sides:
                 if side == "direct":
                     proc, base, key = start_node(
                         binary, args.slots, args.ctx, Path(tmp) / "direct.log"
                     )
-                    side_keys = [key]
+                    servers[side] = (proc, base, [key])
                 else:
+                    # Each appliance side has its own data folder (they run side by side).
+                    keys = make_data(Path(tmp) / f"data-{side}", key_file, max(clients))
                     env = backend_env if side == "backend" else {}
-                    proc, base = serve_appliance(data, key_file, env, Path(tmp) / f"{side}.log")
-                    side_keys = keys
-                try:
-                    for fresh in (False, True):
-                        for n in clients:
-                            # Warm-up: one request (loads the model, starts the child).
-                            run_clients(base, side_keys, 1, 0.1, 8, fresh, count)
-                            got = run_clients(
-                                base, side_keys, n, args.seconds, args.max_tokens, fresh, count
-                            )
-                            rows.append(
-                                [
-                                    side,
-                                    "fresh" if fresh else "same",
-                                    n,
-                                    f"{got['tok/s']:.1f}",
-                                    f"{got['ttft p50']:.2f}",
-                                    f"{got['ttft p95']:.2f}",
-                                    got["answers"],
-                                    got["errors"],
-                                    f"{rss_mib(proc):.0f}",
-                                ]
-                            )
-                            print(" | ".join(str(c) for c in rows[-1]), flush=True)
-                finally:
-                    proc.terminate()
-                    proc.wait(30)
+                    proc, base = serve_appliance(
+                        Path(tmp) / f"data-{side}", key_file, env, Path(tmp) / f"{side}.log"
+                    )
+                    servers[side] = (proc, base, keys)
+                # Warm-up: one request (loads the model, starts the child).
+                run_clients(base, servers[side][2], 1, 0.1, 8, False, count)
+            # Interleaved: every load level runs on each side in turn, so a change in
+            # the machine's load falls on all sides alike.
+            for fresh in (False, True):
+                for n in clients:
+                    for side in sides:
+                        proc, base, side_keys = servers[side]
+                        cpu0, wall0 = cpu_seconds(proc), time.perf_counter()
+                        got = run_clients(
+                            base, side_keys, n, args.seconds, args.max_tokens, fresh, count
+                        )
+                        # The server's CPU use over the window, in % of all cores.
+                        busy = (cpu_seconds(proc) - cpu0) / (time.perf_counter() - wall0)
+                        cpu = 100 * busy / (os.cpu_count() or 1)
+                        rows.append(
+                            [
+                                side,
+                                "fresh" if fresh else "same",
+                                n,
+                                f"{got['tok/s']:.1f}",
+                                f"{got['ttft p50']:.2f}",
+                                f"{got['ttft p95']:.2f}",
+                                got["answers"],
+                                got["errors"],
+                                f"{rss_mib(proc):.0f}",
+                                f"{cpu:.0f}",
+                                f"{os.getloadavg()[0]:.1f}",
+                            ]
+                        )
+                        print(" | ".join(str(c) for c in rows[-1]), flush=True)
         finally:
+            for proc, _, _ in servers.values():
+                proc.terminate()
+                proc.wait(30)
             counter.terminate()
             counter.wait(30)
     print()
-    headers = "side,prompt,clients,tokens/s,TTFT p50 s,TTFT p95 s,answers,errors,RSS MiB"
+    headers = (
+        "side,prompt,clients,tokens/s,TTFT p50 s,TTFT p95 s,answers,errors,RSS MiB,"
+        "server CPU %,load 1 min"
+    )
     print(table(headers.split(","), rows))
     print_footer()
 

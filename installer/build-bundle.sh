@@ -6,10 +6,17 @@
 #   policies/      the privacy policies
 #   sbom.cdx.json  a CycloneDX SBOM of the environment the wheels come from
 #   MANIFEST.sha256 and MANIFEST.sha256.sig (Ed25519, the builder's key)
-# and the installer scripts, as one tar file: dist/appliance-<version>.tar
+#   PLATFORM       the machine architecture and variant it was built for
+# and the installer scripts, as one tar file: dist/appliance-<version>-<arch>[-cuda].tar
 #
 #   installer/build-bundle.sh [--out DIR] [--signing-key FILE] [--version V]
-#                             [--models DIR] [--deps full|none]
+#                             [--models DIR] [--deps full|none] [--variant cpu|cuda]
+#
+# Variants: compiled parts (llama-cpp-python, llama-server) are built for the machine the
+# builder runs on: an aarch64 box (e.g. an ARM edge server) makes an aarch64 bundle, an
+# x86_64 one an x86_64 bundle; install.sh refuses a bundle made for another architecture.
+# `--variant cuda` builds both with llama.cpp's CUDA backend (GGML_CUDA; the builder needs
+# the CUDA toolkit, nvcc) for a site whose inference runs on an NVIDIA GPU.
 #
 # The signing key is made once (openssl, Ed25519) and kept by the builder; give its
 # public half (printed, and in the bundle) to the administrators out of band.
@@ -20,6 +27,8 @@ KEY="${XDG_CONFIG_HOME:-$HOME/.config}/appliance/bundle-signing.key"
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 MODELS="${APPLIANCE_MODEL_DIR:-$PWD/.models}"
 DEPS=full
+VARIANT=cpu
+ARCH=$(uname -m)
 PY="${PYTHON:-.venv/bin/python}"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -28,11 +37,26 @@ while [ $# -gt 0 ]; do
         --version) VERSION="$2"; shift 2 ;;
         --models) MODELS="$2"; shift 2 ;;
         --deps) DEPS="$2"; shift 2 ;;
+        --variant) VARIANT="$2"; shift 2 ;;
         *) echo "build-bundle.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 command -v openssl >/dev/null || { echo "build-bundle.sh: openssl is needed" >&2; exit 2; }
 [ -x "$PY" ] || { echo "build-bundle.sh: run 'make setup' first ($PY missing)" >&2; exit 2; }
+case "$VARIANT" in
+    cpu) SUFFIX="" ;;
+    cuda)
+        SUFFIX="-cuda"
+        NVCC=$(command -v nvcc || true)
+        [ -n "$NVCC" ] || [ ! -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" ] \
+            || NVCC="${CUDA_HOME:-/usr/local/cuda}/bin/nvcc"
+        [ -n "$NVCC" ] || {
+            echo "build-bundle.sh: the cuda variant compiles llama.cpp with GGML_CUDA and needs the CUDA toolkit (nvcc) on this machine; none found (PATH, \$CUDA_HOME/bin). Nothing was built." >&2
+            exit 2
+        }
+        export PATH="$(dirname "$NVCC"):$PATH" ;;
+    *) echo "build-bundle.sh: unknown variant $VARIANT (cpu or cuda)" >&2; exit 2 ;;
+esac
 
 if [ ! -f "$KEY" ]; then
     mkdir -p "$(dirname "$KEY")"
@@ -52,14 +76,26 @@ echo "== wheels ($DEPS)"
 # The appliance's own wheel, built from this tree.
 "$PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$B/wheels" . >/dev/null
 if [ "$DEPS" = full ]; then
-    "$PY" -m pip wheel --quiet -c constraints.txt -w "$B/wheels" "$B"/wheels/appliance-*.whl
+    if [ "$VARIANT" = cuda ]; then
+        # llama-cpp-python compiled with the CUDA backend, never a cached CPU build; the
+        # step below then takes this wheel from the bundle's folder.
+        LLAMA_PIN=$(grep '^llama_cpp_python==' constraints.txt)
+        CMAKE_ARGS="-DGGML_CUDA=on" FORCE_CMAKE=1 "$PY" -m pip wheel --quiet --no-deps \
+            --no-cache-dir --no-binary llama-cpp-python -w "$B/wheels" "$LLAMA_PIN"
+    fi
+    "$PY" -m pip wheel --quiet -c constraints.txt --find-links "$B/wheels" -w "$B/wheels" \
+        "$B"/wheels/appliance-*.whl
 fi
 
 echo "== llama-server"
 # llama.cpp's server for the llama-server inference backend (built by make setup from
 # the pinned llama-cpp-python sdist's llama.cpp); install.sh puts it in the venv's bin.
 mkdir -p "$B/bin"
-scripts/build-llama-server "$B/bin/llama-server"
+if [ "$VARIANT" = cuda ]; then
+    LLAMA_SERVER_CMAKE_ARGS="-DGGML_CUDA=ON" scripts/build-llama-server "$B/bin/llama-server"
+else
+    scripts/build-llama-server "$B/bin/llama-server"
+fi
 
 echo "== models"
 APPLIANCE_MODEL_DIR="$MODELS" "$PY" -m appliance.cli models verify --quick >/dev/null
@@ -69,6 +105,7 @@ cp policies/*.yaml "$B/policies/"
 cp installer/install.sh installer/uninstall.sh installer/appliance.service.in "$B/"
 mkdir -p "$B/docs" && cp docs/*.md "$B/docs/"
 echo "$VERSION" > "$B/VERSION"
+printf 'arch=%s\nvariant=%s\n' "$ARCH" "$VARIANT" > "$B/PLATFORM"
 
 echo "== SBOM"
 "$PY" -m cyclonedx_py environment --output-format JSON --output-file "$B/sbom.cdx.json" "$PY"
@@ -80,7 +117,8 @@ cp "$KEY.pub.pem" "$B/bundle-signing.pub.pem"
 openssl pkeyutl -sign -inkey "$KEY" -rawin -in "$B/MANIFEST.sha256" -out "$B/MANIFEST.sha256.sig"
 
 mkdir -p "$OUT"
-tar -C "$WORK" -cf "$OUT/$NAME.tar" "$NAME"
+TAR="$OUT/$NAME-$ARCH$SUFFIX.tar"
+tar -C "$WORK" -cf "$TAR" "$NAME"
 FPR=$(openssl pkey -pubin -in "$B/bundle-signing.pub.pem" -outform DER | sha256sum | cut -c1-64)
-echo "bundle: $OUT/$NAME.tar ($(du -h "$OUT/$NAME.tar" | cut -f1))"
+echo "bundle: $TAR ($(du -h "$TAR" | cut -f1); $ARCH, $VARIANT)"
 echo "public key for install.sh --public-key: $KEY.pub.pem (fingerprint $FPR)"

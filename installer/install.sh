@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
         *) BUNDLE="$1"; shift ;;
     esac
 done
-[ -n "$BUNDLE" ] && [ -f "$BUNDLE" ] || die "give the bundle file (appliance-<version>.tar)."
+[ -n "$BUNDLE" ] && [ -f "$BUNDLE" ] || die "give the bundle file (appliance-<version>-<arch>.tar)."
 PREFIX="${PREFIX%/}"
 OPT="$PREFIX/opt/appliance" ETC="$PREFIX/etc/appliance" DATA="$PREFIX/var/lib/appliance"
 BACKUPS="$PREFIX/var/backups/appliance" UNIT="$PREFIX/etc/systemd/system/appliance.service"
@@ -97,6 +97,19 @@ EXTRA=$(cd "$B" && find . -type f ! -path ./MANIFEST.sha256 ! -path ./MANIFEST.s
 [ -z "$EXTRA" ] || die "the bundle holds files its manifest does not list ($EXTRA). Refused."
 VERSION=$(cat "$B/VERSION")
 say "bundle $VERSION verified (signature and $(wc -l < "$B/MANIFEST.sha256") checksums)"
+# Compiled parts run only on the architecture they were built for; a CUDA build needs
+# NVIDIA's driver. (Bundles from before PLATFORM existed were x86_64 CPU builds.)
+B_ARCH=x86_64 B_VARIANT=cpu
+if [ -f "$B/PLATFORM" ]; then
+    B_ARCH=$(sed -n 's/^arch=//p' "$B/PLATFORM")
+    B_VARIANT=$(sed -n 's/^variant=//p' "$B/PLATFORM")
+fi
+[ "$B_ARCH" = "$(uname -m)" ] \
+    || die "this bundle was built for $B_ARCH and this machine is $(uname -m): build the bundle on a $(uname -m) machine (installer/build-bundle.sh). Nothing was installed."
+if [ "$B_VARIANT" = cuda ]; then
+    { [ -e /dev/nvidiactl ] || ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1'; } \
+        || die "this is the CUDA bundle and no NVIDIA driver was found (no /dev/nvidiactl, no libcuda.so.1): install the driver, or use the CPU bundle. Nothing was installed."
+fi
 
 # -- install the program -------------------------------------------------------------
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -219,6 +232,9 @@ port = $PORT
 tls_cert = "$ETC/tls/cert.pem"
 tls_key = "$ETC/tls/key.pem"
 TOML
+if [ "$B_VARIANT" = cuda ]; then
+    echo "n_gpu_layers = -1  # the CUDA bundle: every layer on the GPU (appliance doctor)" >> "$ETC/appliance.toml"
+fi
 chmod 0640 "$ETC/appliance.toml"
 if [ -z "$CERT" ]; then
     env APPLIANCE_CONFIG="$ETC/appliance.toml" "$OPT/current/venv/bin/python" -c '
@@ -247,6 +263,10 @@ say "service"
 mkdir -p "$(dirname "$UNIT")"
 sed -e "s|@OPT@|$OPT|g" -e "s|@ETC@|$ETC|g" -e "s|@DATA@|$DATA|g" \
     -e "s|@USER@|$SERVICE_USER|g" -e "s|@ALLOW@|${ALLOW# }|g" "$B/appliance.service.in" > "$UNIT"
+if [ "$B_VARIANT" = cuda ]; then
+    # The unit hides devices; the CUDA build needs NVIDIA's character devices, only those.
+    sed -i 's|^PrivateDevices=yes$|PrivateDevices=no\nDevicePolicy=closed\nDeviceAllow=char-nvidia-frontend rw\nDeviceAllow=char-nvidia-uvm rw\nDeviceAllow=char-nvidia-caps rw|' "$UNIT"
+fi
 if command -v systemd-analyze >/dev/null 2>&1; then
     systemd-analyze verify "$UNIT" 2>&1 | grep -v "^$" | sed 's/^/   systemd-analyze: /' || true
 fi

@@ -6,7 +6,9 @@ environment with --deps-from, to stay within CI's time.)"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -61,8 +63,37 @@ def bundles(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> dict[s
             cwd=REPO,
             env={**_env(), "PYTHON": sys.executable},
         )
-        out[version] = root / "dist" / f"appliance-{version}.tar"
+        out[version] = root / "dist" / f"appliance-{version}-{platform.machine()}.tar"
     out["public_key"] = Path(f"{key}.pub.pem")
+    out["signing_key"] = key
+    return out
+
+
+def _resign(bundle: Path, work: Path, key: Path, edit: dict[str, str]) -> Path:
+    """A copy of ``bundle`` with files replaced (``edit``: path in the bundle -> text),
+    its manifest rebuilt and signed again by the builder's own ``key``: what a builder
+    would produce, so only the installer's platform checks can refuse it."""
+    with tarfile.open(bundle) as tar:
+        tar.extractall(work, filter="data")
+    root = next(work.glob("appliance-*"))
+    for name, text in edit.items():
+        (root / name).write_text(text)
+    files = sorted(
+        f"./{f.relative_to(root)}"
+        for f in root.rglob("*")
+        if f.is_file() and not f.name.startswith("MANIFEST.sha256")
+    )
+    (root / "MANIFEST.sha256").write_text(
+        "".join(f"{hashlib.sha256((root / f).read_bytes()).hexdigest()}  {f}\n" for f in files)
+    )
+    _run(
+        "openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin",
+        "-in", root / "MANIFEST.sha256", "-out", root / "MANIFEST.sha256.sig",
+        cwd=work,
+    )  # fmt: skip
+    out = work / bundle.name
+    with tarfile.open(out, "w") as tar:
+        tar.add(root, arcname=root.name)
     return out
 
 
@@ -121,6 +152,58 @@ def test_a_tampered_bundle_is_refused(bundles, tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 1 and "signature does not verify" in proc.stderr
+
+
+def test_the_bundle_says_which_machine_it_was_built_for(bundles) -> None:
+    with tarfile.open(bundles["0.1.0"]) as tar:
+        member = tar.extractfile("appliance-0.1.0/PLATFORM")
+        assert member is not None
+        assert member.read().decode() == f"arch={platform.machine()}\nvariant=cpu\n"
+
+
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_bundle_for_another_architecture_or_a_gpu_is_refused(bundles, tmp_path: Path) -> None:
+    """Signed by the right builder, but its compiled parts cannot run here: refused with
+    what to do, before anything is written."""
+    other = "aarch64" if platform.machine() != "aarch64" else "x86_64"
+    cases = [(f"arch={other}\nvariant=cpu\n", f"built for {other}")]
+    if not Path("/dev/nvidiactl").exists():
+        cases.append((f"arch={platform.machine()}\nvariant=cuda\n", "no NVIDIA driver"))
+    for i, (text, why) in enumerate(cases):
+        forged = _resign(
+            bundles["0.1.0"], tmp_path / f"w{i}", bundles["signing_key"], {"PLATFORM": text}
+        )
+        prefix = tmp_path / f"root{i}"
+        proc = _run(
+            REPO / "installer" / "install.sh",
+            forged,
+            "--public-key",
+            bundles["public_key"],
+            *_install_args(prefix, _free_port()),
+            cwd=tmp_path,
+            check=False,
+        )
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert why in proc.stderr and "Nothing was installed" in proc.stderr
+        assert "verified" in proc.stdout  # the signature held: the platform check refused
+        assert not (prefix / "opt").exists()
+
+
+@pytest.mark.skipif(
+    shutil.which("nvcc") is not None or Path("/usr/local/cuda/bin/nvcc").exists(),
+    reason="this machine has the CUDA toolkit",
+)
+def test_the_cuda_variant_needs_the_cuda_toolkit(tmp_path: Path) -> None:
+    proc = _run(
+        REPO / "installer" / "build-bundle.sh",
+        *("--out", tmp_path / "dist", "--signing-key", tmp_path / "k" / "signing.key"),
+        *("--deps", "none", "--variant", "cuda"),
+        cwd=REPO,
+        env={**_env(), "PYTHON": sys.executable, "CUDA_HOME": str(tmp_path / "none")},
+        check=False,
+    )
+    assert proc.returncode == 2 and "needs the CUDA toolkit (nvcc)" in proc.stderr
+    assert not (tmp_path / "dist").exists()
 
 
 @pytest.mark.usefixtures("no_leftover_processes")

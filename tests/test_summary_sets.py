@@ -234,6 +234,29 @@ def test_markers_name_the_document_and_cite_a_page_of_it_holding_the_numbers(run
     assert shown and all(SET_MARKER.search(line) for line in shown)
 
 
+def test_reading_a_finished_set_again_does_not_compose_its_overview_again(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A client polling a finished set (GET /v1/summaries) gets the same overview
+    without the set's statements being embedded again on every request."""
+    import appliance.rag.summary_sets as summary_sets
+
+    app, ids = run["app"], run["ids"]
+    chosen = [ids["invoices"], ids["visitors"]]
+    first = app.read_summary_set(chosen)
+    composed = []
+    real = summary_sets.compose_overview
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        composed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(summary_sets, "compose_overview", counting)
+    again = app.read_summary_set(chosen)
+    assert again.as_json() == first.as_json() and composed == []
+    # Another set is composed (once).
+    app.read_summary_set([ids["visitors"], ids["invoices"]])
+    assert composed == [1]
+
+
 def test_a_set_of_one_is_that_documents_summary(run) -> None:  # type: ignore[no-untyped-def]
     app, ids = run["app"], run["ids"]
     one = app.read_summary_set([ids["visitors"], ids["visitors"]])
@@ -420,6 +443,9 @@ def test_the_api_starts_follows_and_returns_the_set(run) -> None:  # type: ignor
     assert [j["status"] for j in pending["jobs"]] == ["done", "pending"]
     refused = api.get(f"/v1/summaries?document_ids={ids['secret']}", headers=headers)
     assert refused.status_code == 404
+    # A document, not a model: the error says so (it said model_not_found, param model).
+    assert refused.json()["error"]["code"] == "document_not_found"
+    assert refused.json()["error"]["param"] is None
     empty = api.post("/v1/summaries", json={"document_ids": []}, headers=headers)
     assert empty.status_code == 400 and "no documents chosen" in empty.text
 

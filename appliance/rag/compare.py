@@ -520,13 +520,13 @@ class DocumentComparer:
     def _readable(self, document_id: str, who: Caller) -> str:
         """The collection of a document ``who`` may read; one without a grant is
         answered like a missing one (the refusal is recorded as ``access.denied``)."""
-        from appliance.errors import CollectionNotFound, NotAllowed
+        from appliance.errors import DocumentNotFound, NotAllowed
 
         collection = self.pipeline.document_collection(document_id)
         try:
             self.pipeline.check_access(collection, who, "read")
         except NotAllowed:
-            raise CollectionNotFound(f"no document {document_id!r}.") from None
+            raise DocumentNotFound(f"no document {document_id!r}.") from None
         return collection
 
     def _info(self, document_id: str) -> DocumentInfo:

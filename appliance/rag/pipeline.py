@@ -24,7 +24,7 @@ from appliance.caller import Caller
 from appliance.config import Settings
 from appliance.embeddings import DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER, Embedder
 from appliance.errors import (
-    CollectionNotFound,
+    DocumentNotFound,
     EgressRefused,
     GatewayError,
     NotAllowed,
@@ -372,7 +372,7 @@ class Pipeline:
         raise NotAllowed(f"you have no {need} access to the collection {collection!r}.")
 
     def document_collection(self, document_id: str) -> str:
-        """The name of the collection holding a document (CollectionNotFound if none)."""
+        """The name of the collection holding a document (DocumentNotFound if none)."""
         with self.db.session() as s:
             name = s.scalar(
                 select(Collection.name)
@@ -380,7 +380,7 @@ class Pipeline:
                 .where(Document.id == document_id, Document.status == DocumentStatus.READY)
             )
         if name is None:
-            raise CollectionNotFound(f"no document {document_id!r}.")
+            raise DocumentNotFound(f"no document {document_id!r}.")
         return name
 
     def _document_for(self, document_id: str, who: Caller, need: str = "read") -> str:
@@ -390,7 +390,7 @@ class Pipeline:
         try:
             self.check_access(collection, who, need)
         except NotAllowed:
-            raise CollectionNotFound(f"no document {document_id!r}.") from None
+            raise DocumentNotFound(f"no document {document_id!r}.") from None
         return collection
 
     def document_page(

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from appliance.errors import CollectionNotFound, DocumentError, SummaryBusy
+from appliance.errors import CollectionNotFound, DocumentError, DocumentNotFound, SummaryBusy
 from appliance.rag.overview import copies, pick_central
 from appliance.rag.summaries import (
     MAX_STEP_TOKENS,
@@ -335,19 +335,22 @@ class SummarySets:
         self.pipeline = pipeline
         self._lock = threading.Lock()
         self._runs: dict[tuple[str, ...], _Run] = {}  # sets this process is running
+        # Overviews already composed, by the statements they were picked from: a
+        # client polling a finished set does not re-embed them on every request.
+        self._overviews: dict[tuple[str, ...], list[SetStatement]] = {}
 
     def check(self, document_ids: Iterable[str], who: Caller) -> tuple[list[str], list[str]]:
         """(the set's ids, their collections) after :func:`set_ids`; every document
         must exist and be readable by ``who``, else :class:`CollectionNotFound`
-        naming it (a document the caller may not read is answered like a missing
-        one, and the refusal recorded)."""
+        naming it (:class:`DocumentNotFound`; a document the caller may not read is
+        answered like a missing one, and the refusal recorded)."""
         ids = set_ids(document_ids)
         collections = []
         for i, doc_id in enumerate(ids, start=1):
             try:
                 collections.append(self.pipeline._document_for(doc_id, who))
             except CollectionNotFound:
-                raise CollectionNotFound(
+                raise DocumentNotFound(
                     f"no document {doc_id!r} (d{i} of the set): it was deleted, or never "
                     "was. Leave it out of the set and try again."
                 ) from None
@@ -501,10 +504,7 @@ class SummarySets:
         ids, collections = self.check(document_ids, who)
         plain = [self.pipeline.summaries.read(d) for d in ids]  # placeholders: picked on
         shown = [self.pipeline.read_summary(d, who, reveal=reveal) for d in ids]
-        embedder = self.pipeline.library.embedder_for(
-            self.pipeline.library.get_collection(collections[0])
-        )
-        picked = compose_overview(plain, lambda texts: embedder.embed(texts))
+        picked = self._overview(plain, collections[0])
         # The same statements as the reader is shown them (placeholders revealed or not).
         overview = []
         for p in picked:
@@ -518,6 +518,29 @@ class SummarySets:
                 source = self.pipeline.vault.open_document(doc).source if doc else ""
                 legend.append(SetDocument(i, doc_id, summary.title, _basename(source)))
         return SetSummary(legend, overview, shown)
+
+    def _overview(self, plain: list[DocumentSummary], collection: str) -> list[SetStatement]:
+        """:func:`compose_overview` of ``plain``, remembered by the statements it picks
+        from (a summary redone gives other statements, hence another key; at most 64
+        sets are remembered)."""
+        key = tuple(
+            f"{i}\x1f{s.document_id}\x1f{st.text}"
+            for i, s in enumerate(plain, start=1)
+            for st in _candidates(s)
+        )
+        with self._lock:
+            known = self._overviews.get(key)
+        if known is not None:
+            return known
+        embedder = self.pipeline.library.embedder_for(
+            self.pipeline.library.get_collection(collection)
+        )
+        picked = compose_overview(plain, lambda texts: embedder.embed(texts))
+        with self._lock:
+            if len(self._overviews) >= 64:
+                self._overviews.pop(next(iter(self._overviews)))
+            self._overviews[key] = picked
+        return picked
 
 
 def _basename(source: str) -> str:
