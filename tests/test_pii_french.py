@@ -67,6 +67,9 @@ def test_a_french_place_not_tied_to_a_person_stays_undetected(detector) -> None:
         "Le conseil municipal se réunit chaque mois à Quimperlé pour voter le budget.",
         "La Banque Populaire de l'Ouest a ouvert une nouvelle agence à Lannion.",
         "Le siège social a été transféré à Saint-Renan en 2021.",
+        # Named after a saint or a soldier: the French model says PER, nobody is meant.
+        "L'hôpital Saint Louis ouvre un nouveau service de dermatologie.",
+        "Le rond-point du Général Leclerc sera réaménagé cet automne.",
     ):
         assert _found(detector, text) == [], text
 

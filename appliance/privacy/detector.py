@@ -70,6 +70,12 @@ _NER_IGNORED = [
     "ORG", "NORP", "FAC", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY",
     "PERCENT", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "MISC",
 ]  # fmt: skip
+# "Saint Louis", "Sainte Marie", "Général Leclerc", "Maréchal Foch": the French model
+# tags them PER; in ordinary French text they name a hospital, parish, school, street
+# or town after a saint or a soldier.
+_SAINT = re.compile(
+    r"(?:Saint|Sainte|St|Ste|Général|Maréchal|Amiral|Colonel|Commandant)\.?[\s-]", re.I
+)
 _LEADING_TITLE = re.compile(
     r"^(?:(?:" + "|".join(re.escape(t) for t in TITLES) + r")\.?\s+)+", re.I
 )
@@ -380,6 +386,8 @@ class PiiDetector:
                 end = start + len(value)
                 if not _plausible_person(value) or not self._known_single(value):
                     continue
+                if model_language == "fr" and _SAINT.match(value):
+                    continue  # a place named after a saint or a soldier
                 if not any(name_context(piece, r.start)):
                     if len(value.split()) == 1:
                         # One word from the model alone ("use Mark as read"): below the
