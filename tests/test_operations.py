@@ -220,10 +220,10 @@ def test_doctor_says_not_checked_and_lists_one_line_per_model(tmp_path: Path) ->
     (trail,) = [c for c in report["checks"] if c["name"] == "audit trail"]
     assert trail["checked"] is False
     models = [c for c in report["checks"] if re.match(r"\S+ model ", c["name"])]
-    # chat, two embedders (the default and the multilingual option), PII (spaCy)
-    assert len(models) == 4, [c["name"] for c in models]
+    # chat, two embedders (the default and the multilingual option), PII (spaCy en, fr)
+    assert len(models) == 5, [c["name"] for c in models]
     listing = run_cli("models", "verify", "--quick", data_dir=data).stdout.splitlines()
-    assert len([line for line in listing if line.startswith("  ")]) == 4, listing
+    assert len([line for line in listing if line.startswith("  ")]) == 5, listing
 
 
 # -- audit bundles -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from appliance.cli.common import _Context, _emit_json
-from appliance.models import EMBEDDERS
+from appliance.models import EMBEDDERS, NER_PIPELINES, PII_LANGUAGES
 
 
 @click.group(invoke_without_command=True)
@@ -36,10 +36,15 @@ def verify(obj: _Context, quick: bool) -> None:
             group.state + ("" if group.ok else f": {group.path}"),
             fg="green" if group.ok else "red",
         )
+    with_ner = [lang for lang in PII_LANGUAGES if lang in NER_PIPELINES]
+    without = [lang for lang in PII_LANGUAGES if lang not in NER_PIPELINES]
     click.echo(
-        "note: PII names: the English NER pipeline runs on every language; de, fr, it, es, nl"
-        " and pl have no NER pipeline here (rules, titles, context words and name lists find their"
-        " names; see docs/privacy-guide.md)"
+        f"note: PII names: NER pipelines for {', '.join(with_ner)}"
+        f" ({', '.join(NER_PIPELINES[lang].split('/')[-1] for lang in with_ner)}): a sentence"
+        " whose function words are French goes to the French one, every other to the English"
+        f" one; {', '.join(without)} have no NER pipeline of their own (PyPI has no wheel of one"
+        " built for spaCy 3.8): rules, titles, context words and name lists find their names"
+        " (see docs/privacy-guide.md)"
     )
     click.echo(
         f"embedders: {', '.join(EMBEDDERS)}; new collections use {obj.settings.embedding_model}"

