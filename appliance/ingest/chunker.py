@@ -65,7 +65,7 @@ def context_header(title: str, section: str) -> str:
     A heading path that starts with the title itself (a Markdown, HTML or Word
     document whose title is its first heading, as the loaders take it) has
     that heading dropped, so the title is not said twice: in a long-titled document
-    the repeat filled a sixth of the embedder's window in every chunk and weighed
+    the repeat took 18 of the embedder's 256 tokens in every chunk of the GDPR and weighed
     on every vector alike (``bench/RESULTS.md``, section 11). Both arguments are the
     pseudonymised texts the vault seals; returns "" when both are empty."""
     path = section.split(" > ") if section else []
