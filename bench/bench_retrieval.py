@@ -73,6 +73,7 @@ class Corpus:
     def __init__(self, app, collection) -> None:  # type: ignore[no-untyped-def]
         from sqlalchemy import select
 
+        from appliance.ingest.chunker import ChunkDraft, context_header
         from appliance.store.schema import Chunk, Document, DocumentStatus
 
         with app.db.session() as s:
@@ -91,9 +92,9 @@ class Corpus:
             rows.append((chunk.id, text, section, infos[doc.id].title, infos[doc.id].source))
         self.ids = [r[0] for r in rows]
         # Same text the appliance's retriever hands its BM25 index.
-        self.texts = [f"{r[3]} {r[2]} {r[1]}" for r in rows]
+        self.texts = [f"{context_header(r[3], r[2])} {r[1]}" for r in rows]
         # Same text ingestion embedded (ChunkDraft.context_text).
-        self.embedded = [f"{' — '.join(p for p in (r[3], r[2]) if p)}\n{r[1]}" for r in rows]
+        self.embedded = [ChunkDraft(0, None, r[2], r[1]).context_text(r[3]) for r in rows]
         self.module = {r[0]: Path(r[4]).stem for r in rows}
         self.ids_of: dict[str, list[int]] = {}
         for i, cid in enumerate(self.ids):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from appliance.ingest import Block, LoadedDocument, Page, chunk_document
-from appliance.ingest.chunker import split_sentences
+from appliance.ingest.chunker import context_header, split_sentences
 
 
 def _doc(*pages: list[Block]) -> LoadedDocument:
@@ -134,3 +134,20 @@ def test_ingestion_cuts_by_the_embedders_tokenizer(embedder, tmp_path) -> None: 
     finally:
         app.close()
     assert result.chunks > len(by_chars)
+
+
+def test_a_title_that_is_the_first_heading_is_not_said_twice_in_the_context() -> None:
+    """Markdown, HTML and Word documents take their title from their first heading,
+    which also opens every chunk's heading path: the context says it once."""
+    doc = LoadedDocument(
+        "Staff Handbook",
+        "markdown",
+        [Page(None, [Block("Staff  handbook", 1), Block("Leave", 2), Block("Ask a week ahead.")])],
+    )
+    (chunk,) = chunk_document(doc)
+    assert chunk.section == "Staff  handbook > Leave"  # the stored heading path is unchanged
+    assert chunk.context_text(doc.title) == "Staff Handbook — Leave\nAsk a week ahead."
+    # A title that is not the first heading keeps the whole path, and no path: the title.
+    assert context_header("Handbook", "Part A > Scope") == "Handbook — Part A > Scope"
+    assert context_header("Handbook", "") == "Handbook"
+    assert context_header("", "Handbook") == "Handbook"

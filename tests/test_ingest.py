@@ -167,3 +167,53 @@ def test_reader_does_not_wait_for_a_running_ingestion(app) -> None:
             assert app.library.recover(blocking=False) == 0
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def test_chunks_are_embedded_and_indexed_with_their_heading_and_the_title_once(
+    app, embedder, tmp_path: Path
+) -> None:
+    """Each chunk is embedded and indexed lexically with the document title and the
+    headings above it; a title that is the document's first heading is not repeated
+    (it was, before: "Visitor Parking Rules — Visitor Parking Rules > ...")."""
+    import numpy as np
+
+    from appliance.rag.spaces import space_of
+
+    src = tmp_path / "parking.md"
+    src.write_text(
+        "# Visitor Parking Rules\n\n## Overnight stays\n\n"
+        "Cars may stay in bay C until eight in the morning.\n"
+    )
+    assert app.ingest([src])[0].chunks == 1
+    col = app.library.get_collection("default")
+    ids, texts = app.retriever._ready_chunks(col.id)
+    assert texts == [
+        "Visitor Parking Rules — Overnight stays Cars may stay in bay C until eight in the morning."
+    ]
+    stored = app.index.vectors(space_of(col), ids)[ids[0]]
+    line = "Cars may stay in bay C until eight in the morning."
+    want = embedder.embed([f"Visitor Parking Rules — Overnight stays\n{line}"])[0]
+    assert float(np.dot(stored, want)) > 0.999
+    # The passage shown and cited stays the chunk's own text, under its heading path.
+    (hit,) = app.retrieve("Can a visitor leave the car overnight?", "default")
+    assert hit.text == "Cars may stay in bay C until eight in the morning."
+    assert hit.section == "Visitor Parking Rules > Overnight stays"
+
+
+def test_a_name_in_a_heading_is_pseudonymised_before_it_is_embedded_or_indexed(
+    app, tmp_path: Path
+) -> None:
+    src = tmp_path / "handover.md"
+    src.write_text(
+        "# Ward handover\n\n## Notes for Wilhelmina Bartholomew\n\n"
+        "Wilhelmina Bartholomew takes the night shift on ward 4 this week.\n"
+    )
+    assert app.ingest([src])[0].ok
+    col = app.library.get_collection("default")
+    (text,) = app.retriever._ready_chunks(col.id)[1]
+    assert "Wilhelmina" not in text and "Bartholomew" not in text
+    assert text.startswith("Ward handover — Notes for <PERSON_1> ")
+    with app.db.session() as s:
+        (chunk,) = s.scalars(select(Chunk))
+        sealed = [bytes(chunk.section_sealed), bytes(chunk.text_sealed)]
+    assert all(sealed) and not any(b"Notes for" in v or b"Wilhelmina" in v for v in sealed)

@@ -52,9 +52,30 @@ class ChunkDraft:
     text: str
 
     def context_text(self, title: str) -> str:
-        """Text as embedded and indexed: title and section give it context."""
-        head = " — ".join(part for part in (title, self.section) if part)
+        """Text as embedded: the heading above it (:func:`context_header`), a line
+        break, then the chunk's own text."""
+        head = context_header(title, self.section)
         return f"{head}\n{self.text}" if head else self.text
+
+
+def context_header(title: str, section: str) -> str:
+    """What is put before a chunk's text when it is embedded and indexed lexically:
+    the document title, then the heading path ("Policy — Part A > 3. Retention").
+
+    A heading path that starts with the title itself (a Markdown, HTML or Word
+    document whose title is its first heading, as the loaders take it) has
+    that heading dropped, so the title is not said twice: in a long-titled document
+    the repeat took 18 of the embedder's 256 tokens in every chunk of the GDPR and weighed
+    on every vector alike (``bench/RESULTS.md``, section 11). Both arguments are the
+    pseudonymised texts the vault seals; returns "" when both are empty."""
+    path = section.split(" > ") if section else []
+    if path and title and _same_heading(path[0], title):
+        path = path[1:]
+    return " — ".join(part for part in (title, " > ".join(path)) if part)
+
+
+def _same_heading(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def split_sentences(text: str) -> list[str]:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from appliance.embeddings import Embedder
 from appliance.errors import ModelError
+from appliance.ingest.chunker import context_header
 from appliance.rag.lexical import LexicalCache, terms, words
 from appliance.rag.spaces import embedder_of, space_of
 from appliance.store.database import Database
@@ -35,6 +36,12 @@ RRF_K = 60
 # other weights moved recall by a question or two either way, i.e. noise.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
+# How deep each list is read before fusion: max(8 k, 40) candidates per list. On the
+# GDPR benchmark's dev questions (bench/RESULTS.md, section 11) a passage ranked
+# 20-40th in one list and in the top 20 of the other was cut before fusion at the
+# old depth, max(4 k, 20); depths 30-100 gave the same hits.
+CANDIDATES_PER_HIT = 8
+MIN_CANDIDATES = 40
 # Passages mentioning someone the question names weigh as much as both searches.
 ENTITY_WEIGHT = 2.0
 # A lexical-only hit must contain this share of the question's content words.
@@ -115,7 +122,7 @@ class Retriever:
                 titles[doc.id] = self.vault.open_document(doc).title
             section, text = self.vault.open_chunk(chunk, collection_id)
             ids.append(chunk.id)
-            texts.append(f"{titles[doc.id]} {section} {text}")
+            texts.append(f"{context_header(titles[doc.id], section)} {text}")
         return ids, texts
 
     def retrieve(
@@ -130,7 +137,7 @@ class Retriever:
         """Hybrid search. ``entity_chunks``: passages that mention a person or identifier
         the question names (best first); they join the fusion as a third ranking and
         pass the relevance gate, since the question is about them."""
-        pool = max(4 * k, 20)
+        pool = max(CANDIDATES_PER_HIT * k, MIN_CANDIDATES)
         embedder = self.embedder_for(collection)
         space = space_of(collection)
         qvec = embedder.embed_one(question)
