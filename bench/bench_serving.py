@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -66,6 +67,11 @@ def messages(fresh: int | None) -> list[dict[str, str]]:
             "content": lead + CONTEXT + "Explain in a few sentences why the office does this.",
         },
     ]
+
+
+# One numbering for the whole run: a "fresh" prompt is never sent twice to any server
+# (its slots keep their last prompts cached, so a repeat would not be fresh).
+_REQUEST_NUMBERS = itertools.count()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -174,7 +180,6 @@ def run_clients(
     ttft: list[float] = []
     texts: list[str] = []
     errors = [0]
-    numbers = iter(range(10**9))
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
@@ -184,7 +189,7 @@ def run_clients(
             while once or time.monotonic() < stop_at:
                 once = False
                 with lock:
-                    number = next(numbers)
+                    number = next(_REQUEST_NUMBERS)
                 body = {
                     "model": CHAT_MODEL.removesuffix(".gguf"),
                     "messages": messages(number if fresh else None),
@@ -262,6 +267,12 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=16)
     parser.add_argument("--ctx", type=int, default=1024, help="context per slot")
     parser.add_argument("--sides", default="direct,backend,in-process")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="before each window, one short request per client (the steady state of a "
+        "service whose slots already hold the prompt; cold bursts otherwise)",
+    )
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
     sides = args.sides.split(",")
@@ -307,6 +318,8 @@ def main() -> None:
                 for n in clients:
                     for side in sides:
                         proc, base, side_keys = servers[side]
+                        if args.warm and not fresh:  # a fresh prompt has nothing to warm
+                            run_clients(base, side_keys, n, 0.1, 8, fresh, count)
                         cpu0, wall0 = cpu_seconds(proc), time.perf_counter()
                         got = run_clients(
                             base, side_keys, n, args.seconds, args.max_tokens, fresh, count

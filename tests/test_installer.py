@@ -190,16 +190,23 @@ def test_a_bundle_for_another_architecture_or_a_gpu_is_refused(bundles, tmp_path
 
 
 @pytest.mark.skipif(
-    shutil.which("nvcc") is not None or Path("/usr/local/cuda/bin/nvcc").exists(),
-    reason="this machine has the CUDA toolkit",
+    shutil.which("nvcc", path="/usr/bin:/bin") is not None,
+    reason="the CUDA toolkit is in /usr/bin here: it cannot be hidden from the script",
 )
 def test_the_cuda_variant_needs_the_cuda_toolkit(tmp_path: Path) -> None:
+    """Without nvcc (hidden here: a PATH of /usr/bin and /bin only, CUDA_HOME empty) the
+    cuda variant stops at once with what is missing, and writes nothing."""
     proc = _run(
         REPO / "installer" / "build-bundle.sh",
         *("--out", tmp_path / "dist", "--signing-key", tmp_path / "k" / "signing.key"),
         *("--deps", "none", "--variant", "cuda"),
         cwd=REPO,
-        env={**_env(), "PYTHON": sys.executable, "CUDA_HOME": str(tmp_path / "none")},
+        env={
+            **_env(),
+            "PATH": "/usr/bin:/bin",
+            "PYTHON": sys.executable,
+            "CUDA_HOME": str(tmp_path / "none"),
+        },
         check=False,
     )
     assert proc.returncode == 2 and "needs the CUDA toolkit (nvcc)" in proc.stderr
