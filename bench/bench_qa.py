@@ -26,6 +26,9 @@ count: they are on screen before the model's first token).
     APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_qa.py --split dev
     .venv/bin/python bench/bench_qa.py --split holdout --json bench/out/qa-holdout.json
     .venv/bin/python bench/bench_qa.py --split dev --tune-extract   # scorer weights, no LLM
+
+``--split dev2`` / ``--split holdout2`` read the second blind set (``questions2.jsonl``,
+frozen 30 Nov 2026); each mixes answerable and unanswerable questions.
 """
 
 from __future__ import annotations
@@ -55,8 +58,18 @@ _DIGITS = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 _CITE = re.compile(r"\[\d{1,3}\]")
 
 
+SECOND_SET = ("dev2", "holdout2")  # bench/qa/questions2.jsonl, SOURCE.md "Second blind set"
+
+
 def load_questions(split: str) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in (QA / "questions.jsonl").read_text().splitlines() if line]
+    """The question records of `split` (dicts with id, question, gold, passage, where, type).
+
+    dev, holdout, unanswerable and all read ``questions.jsonl``; dev2 and holdout2 read
+    ``questions2.jsonl``, whose splits each mix answerable and unanswerable questions
+    (type "unanswerable", gold []). An unknown split gives an empty list.
+    """
+    name = "questions2.jsonl" if split in SECOND_SET else "questions.jsonl"
+    rows = [json.loads(line) for line in (QA / name).read_text().splitlines() if line]
     return [r for r in rows if split == "all" or r["split"] == split]
 
 
@@ -371,7 +384,9 @@ def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # typ
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", default="dev", help="dev, holdout, unanswerable or all")
+    parser.add_argument(
+        "--split", default="dev", help="dev, holdout, unanswerable, all, dev2 or holdout2"
+    )
     parser.add_argument("--limit", type=int, default=0, help="first N questions only")
     parser.add_argument("--model", default=CHAT_MODEL, help="GGUF file in the model folder")
     parser.add_argument("--no-naive", action="store_true", help="the appliance only")
