@@ -9,7 +9,11 @@ detector was tuned on the **dev** half and on the tuning sets dev2, dev3 and dev
 (``--split dev4``); only the tuning sets' misses are ever printed.
 ``--split holdout2`` reads ``bench/data/pii_holdout2.jsonl`` (``pii_holdout2.py``:
 new phrasings and hand-written names, written without reading the detector),
-treated like the holdout: figures only.
+treated like the holdout: figures only. ``--split dev5`` (``pii_dev5.py``) is a fifth
+tuning set of hand-written names and towns (lower-case, particle and compound names,
+inflected Polish ones, places tied to a person, tempting negatives); ``--split
+holdout3`` (``pii_holdout3.py``, written with dev5, frozen) is a third holdout of the
+same kinds with other sentences and names: figures only.
 
 Measures, per type, per language and per written form (IBAN separators, phone
 forms, possessive and lower-case names):
@@ -53,9 +57,10 @@ from pii_corpus import (
     LANGS,
     read,
 )
+from pii_handwritten import DEV5_FILE, HOLDOUT3_FILE
 
 # A second holdout written blind to the detector (bench/pii_holdout2.py); like the
-# holdout, its misses and false positives are never printed, only figures.
+# holdout (and holdout3), its misses and false positives are never printed, only figures.
 HOLDOUT2_FILE = DATA_DIR / "pii_holdout2.jsonl"
 
 Prediction = tuple[str, int, int]
@@ -259,7 +264,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--split",
-        choices=["dev", "dev2", "dev3", "dev4", "holdout", "holdout2", "both"],
+        choices=["dev", "dev2", "dev3", "dev4", "dev5", "holdout", "holdout2", "holdout3", "both"],
         default="both",
     )
     parser.add_argument("--policy", default="healthcare", help="the policy whose types run")
@@ -279,8 +284,10 @@ def main() -> None:
         "dev2": DEV2_FILE,
         "dev3": DEV3_FILE,
         "dev4": DEV4_FILE,
+        "dev5": DEV5_FILE,
         "holdout": HOLDOUT_FILE,
         "holdout2": HOLDOUT2_FILE,
+        "holdout3": HOLDOUT3_FILE,
     }
     for split in ("dev", "holdout") if args.split == "both" else (args.split,):
         samples = read(splits[split])
