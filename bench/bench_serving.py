@@ -6,11 +6,12 @@ requests back to back for ``--seconds``: the same prompt from every client, or a
 prompt per request (as questions from documents are). Greedy, ``--max-tokens`` per
 answer. The sides run side by side and take turns at each load level (interleaved), so
 a change in the machine's load falls on all of them alike. Prints aggregate tokens/s
-(tokens received by all clients / wall time; tokens counted afterwards by a node's
-tokenizer), time to first text p50/p95, errors, the server's resident memory and its
-CPU use over the window (% of all cores), and the machine's 1-minute load. Every side
-runs on the same GGUF and the same llama.cpp (the server is built from the
-llama-cpp-python sdist's own tree, scripts/build-llama-server).
+shown (tokens received by all clients / wall time; counted afterwards by a node's
+tokenizer) and generated (the servers' own usage counts, which include what the
+appliance's answer stage held back), time to first text p50/p95, errors, the
+server's resident memory and its CPU use over the window (% of all cores), and the
+machine's 1-minute load. Every side runs on the same GGUF and the same llama.cpp (the
+server is built from the llama-cpp-python sdist's own tree, scripts/build-llama-server).
 
     APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_serving.py \\
         [--clients 1,4,16,64] [--seconds 60] [--slots 16] [--sides direct,backend,in-process]
@@ -57,6 +58,17 @@ TOPICS = [
 ]  # fmt: skip
 
 
+# What the clients ask of the context. Chosen (30 Nov 2026) because the default GGUF's
+# greedy answer to it does not repeat itself within 128 tokens: the earlier request
+# ("Explain in a few sentences why the office does this.") made it echo the context
+# and loop, which the appliance's loop guard stops (about half the tokens) while a
+# bare llama-server generates the loop to the end, so the sides did different work.
+ASK = "List three risks the office avoids by following these rules, and say why each matters."
+# Sampling every side applies alike: the appliance's defaults (settings.repeat_penalty,
+# top_p 0.95), sent to llama-server as its own request fields.
+SAMPLING = {"temperature": 0, "top_p": 0.95, "repeat_penalty": 1.1}
+
+
 def messages(fresh: int | None) -> list[dict[str, str]]:
     """The same request, or (``fresh`` = a request number) one no cache has seen."""
     lead = "" if fresh is None else f"Request {fresh} about {TOPICS[fresh % len(TOPICS)]}. "
@@ -64,7 +76,7 @@ def messages(fresh: int | None) -> list[dict[str, str]]:
         {"role": "system", "content": "You are a helpful assistant. Answer in plain prose."},
         {
             "role": "user",
-            "content": lead + CONTEXT + "Explain in a few sentences why the office does this.",
+            "content": lead + CONTEXT + ASK,
         },
     ]
 
@@ -179,6 +191,7 @@ def run_clients(
     """
     ttft: list[float] = []
     texts: list[str] = []
+    made: list[int] = []  # tokens each answer's server generated (its usage)
     errors = [0]
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -194,12 +207,14 @@ def run_clients(
                     "model": CHAT_MODEL.removesuffix(".gguf"),
                     "messages": messages(number if fresh else None),
                     "max_tokens": max_tokens,
-                    "temperature": 0,
+                    **SAMPLING,
                     "stream": True,
+                    "stream_options": {"include_usage": True},
                 }
                 start = time.perf_counter()
                 first = None
                 text = []
+                generated = 0
                 try:
                     with http.stream(
                         "POST",
@@ -213,6 +228,9 @@ def run_clients(
                             if not line.startswith("data: ") or line == "data: [DONE]":
                                 continue
                             chunk = json.loads(line[6:])
+                            generated = (chunk.get("usage") or {}).get(
+                                "completion_tokens", generated
+                            )
                             for choice in chunk.get("choices") or []:
                                 delta = (choice.get("delta") or {}).get("content")
                                 if delta:
@@ -226,6 +244,7 @@ def run_clients(
                     with lock:
                         ttft.append(first - start)
                         texts.append("".join(text))
+                        made.append(generated)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
@@ -236,6 +255,7 @@ def run_clients(
     wall = time.perf_counter() - started
     return {
         "tok/s": sum(count(t) for t in texts) / wall,
+        "generated tok/s": sum(made) / wall,
         "ttft p50": pct(ttft, 0.5),
         "ttft p95": pct(ttft, 0.95),
         "answers": len(ttft),
@@ -333,6 +353,7 @@ def main() -> None:
                                 "fresh" if fresh else "same",
                                 n,
                                 f"{got['tok/s']:.1f}",
+                                f"{got['generated tok/s']:.1f}",
                                 f"{got['ttft p50']:.2f}",
                                 f"{got['ttft p95']:.2f}",
                                 got["answers"],
@@ -351,8 +372,8 @@ def main() -> None:
             counter.wait(30)
     print()
     headers = (
-        "side,prompt,clients,tokens/s,TTFT p50 s,TTFT p95 s,answers,errors,RSS MiB,"
-        "server CPU %,load 1 min"
+        "side,prompt,clients,tokens/s shown,tokens/s generated,TTFT p50 s,TTFT p95 s,"
+        "answers,errors,RSS MiB,server CPU %,load 1 min"
     )
     print(table(headers.split(","), rows))
     print_footer()
