@@ -36,6 +36,7 @@ from appliance.privacy.names import (
     is_capitalised,
     name_context,
     name_lists,
+    not_a_person_around,
     sentence_language,
     stop_words,
     strip_possessive,
@@ -183,7 +184,7 @@ _FIRST_PERSON = re.compile(
 # After a person's name, where they come from or live: "Frau Otto aus Celle", "Ana Ruiz
 # desde Toledo", "Jan de Vries uit Zwolle", "z Anną Nowak z Ełku", "Pierre Martin, de Dinan".
 _AFTER_PERSON = re.compile(
-    r"(?:['’]s)?(?:\s+(?:aus|from|uit|z|ze|da|desde)"
+    r"(?:['’]s)?(?:\s+(?:aus|from|uit|z|ze|da|di|desde)"
     r"|\s*,\s*(?:(?:a|an|the|ein|eine|un|une|uno|una|een)\s+(?:[^\W\d_]+\s+){0,3}?)?"
     r"(?:de|d['’]|from|aus|da|desde|uit|z))\s+"
 )
@@ -386,6 +387,8 @@ class PiiDetector:
                 end = start + len(value)
                 if not _plausible_person(value) or not self._known_single(value):
                     continue
+                if not_a_person_around(piece, start, end):
+                    continue  # "The Rose Room", "la oficina de Medina del Campo"
                 if model_language == "fr" and _SAINT.match(value):
                     continue  # a place named after a saint or a soldier
                 if not any(name_context(piece, r.start)):
