@@ -405,3 +405,97 @@ def test_names_in_their_case_and_names_no_list_holds(detector, text: str, name: 
 def test_pronouns_references_and_offices_stay_clear(detector, text: str) -> None:
     # The first two failed on the round-4 code; the others guard the new rules' precision.
     assert _found(detector, text, "healthcare") == {}, text
+
+
+# Round 6 (tuned on dev5 and dev-dev4; RESULTS section 6, "Holdout 3 and round 6"). Every
+# sentence below is our own; each of the first three tests' cases failed on the round-5 code.
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Lower case after a title: particles, then a surname no list needs to hold.
+        ("has mrs fairweather sent the signed form yet?", "fairweather"),
+        ("hat frau van der laan schon bezahlt?", "van der laan"),
+        ("ha telefonato il sig. lo bianco per la pratica.", "lo bianco"),
+        ("czy pani wiśniewska dzwoniła w sprawie raty?", "wiśniewska"),
+        # Lower case between calling and a call-back, or before where they live.
+        ("could you phone tobias hennessy back after lunch?", "tobias hennessy"),
+        ("proszę oddzwonić, dzwonił bogumił szczygieł, numer 601 234 567", "bogumił szczygieł"),
+        ("ghislaine poulard, domiciliée à Vierzon, demande un échéancier.", "ghislaine poulard"),
+        # A surname alone after a form's label, calling someone, or before a verb of
+        # residence; particles inside names ("van 't", "op den", "d'", "de los").
+        ("Surname: MacFadyen / Date of birth: 3 May 1961", "MacFadyen"),
+        ("Can you ring Quarshie on 0161 496 0123 today?", "Quarshie"),
+        ("Okonjo wohnt seit Mai in Gelsenkirchen.", "Okonjo"),
+        ("Patiënt Koen van 't Riet, inwoner van Zierikzee, komt op controle.", "Koen van 't Riet"),
+        ("Herr op den Brink aus Lingen hat angerufen.", "op den Brink"),
+        ("Le patient Aurélien d'Harcourt réside à Vierzon.", "Aurélien d'Harcourt"),
+        ("La señora de los Santos, natural de Úbeda, vive ahora en Linares.", "de los Santos"),
+        # Names in no list before a verb of birth, or after someone's file.
+        ("Iñaki Etxeberria nació en Tolosa y vive en Bilbao.", "Iñaki Etxeberria"),
+        ("Het dossier van Sietske Hoekstra is onvolledig.", "Sietske Hoekstra"),
+    ],
+)
+def test_lower_case_particle_and_lone_names(detector, text: str, name: str) -> None:
+    assert name in _found(detector, text, "healthcare").get("PERSON", []), text
+
+
+def test_a_name_before_and_i_counts_at_the_default_threshold(detector) -> None:
+    # The English model alone gave 0.55 (below the default policy's 0.6).
+    text = "Thandiwe Mokoena and I both grew up in Stellenbosch."
+    assert _found(detector, text).get("PERSON") == ["Thandiwe Mokoena"]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("La signora Esposito è ospite da sua cugina a Sapri.", ["Sapri"]),
+        ("Przeprowadziłam się z Opola do Rzeszowa. Halina Broda", ["Opola", "Rzeszowa"]),
+        ("Pacjentka Ewa Lis, mieszkanka Siedlec, przyszła sama.", ["Siedlec"]),
+        ("Syn pacjenta przyjechał z Ciechanowa.", ["Ciechanowa"]),
+        (
+            "Wiebke Harms, gebürtig aus Leer, lebt jetzt bei ihrer Tochter in Emden.",
+            ["Leer", "Emden"],
+        ),
+        ("Nom : Yann Quéméner — Commune de résidence : Paimpol", ["Paimpol"]),
+        ("Payee Lorcan Twomey, account closed, from Clonmel", ["Clonmel"]),
+        ("Herr op den Brink aus Lingen hat angerufen.", ["Lingen"]),
+        ("La señora de los Santos, natural de Úbeda, vive ahora en Linares.", ["Úbeda", "Linares"]),
+    ],
+)
+def test_places_after_more_phrasings_and_inflected_polish_moves(
+    detector, text: str, places: list[str]
+) -> None:
+    assert _found(detector, text, "healthcare").get("LOCATION", []) == places, text
+
+
+def test_a_phone_extension_after_a_dash_stays_with_its_number(detector) -> None:
+    text = "Gestern hat Frau Albers angerufen, sie ist unter +49 1512 3456789-214 erreichbar."
+    assert _found(detector, text)["PHONE_NUMBER"] == ["+49 1512 3456789-214"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Failed on the round-5 code: a product named like a person after an article, the
+        # tail of an IBAN with a wrong check digit read as a phone number, a case number's
+        # digits read as a BSN, a sentence after "Domicilio:" read as a street, a Polish
+        # word that is a Slovenian first name ("Rok": year).
+        "La Stella del Mare è la nostra nuova polizza auto.",
+        "Der Einzug von DE12-3456-0972-1444-6234-20 ist fehlgeschlagen.",
+        "Vorgang 41 068 251 472 ist abgeschlossen.",
+        "Domicilio: la consegna avviene entro 3 giorni lavorativi dalla conferma dell'ordine, "
+        "salvo festivi.",
+        "Rozliczenie za Rok Obrotowy 2025 zostało zatwierdzone.",
+        # Guards of the new rules' precision: an office's town, a job title after a title in
+        # lower case, a firm that moves or speaks, a product "is the name of".
+        "La oficina de Villanueva de la Serena cierra en agosto.",
+        "Il signor sindaco ha firmato il decreto.",
+        "Acme Logistics moved to a larger warehouse in Tilburg.",
+        "Deutsche Bahn sagt, der Zug fällt aus.",
+        "Zorya Lisowa to nazwa naszego nowego konta oszczędnościowego.",
+        "could you call the bank back tomorrow?",
+        "Ask HR to confirm the new holiday allowance.",
+    ],
+)
+def test_products_offices_job_titles_and_iban_tails_stay_clear(detector, text: str) -> None:
+    assert _found(detector, text, "healthcare") == {}, text

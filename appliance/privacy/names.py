@@ -69,6 +69,14 @@ CONTEXT = (
     # On someone's behalf: "W imieniu Genowefy Pietras", "on behalf of", "namens".
     "on behalf of", "im namen von", "au nom de", "a nome di", "en nombre de", "namens",
     "w imieniu", "referral for",
+    # According to someone (a name in the lists): "Volgens Terpstra", "Según Urquijo".
+    "according to", "selon", "secondo", "según", "volgens", "według",
+    # Someone's file, letter or complaint: "Het dossier van Sietske Hoekstra", "la pratica di".
+    "file of", "letter from", "complaint from", "application of", "akte von", "antrag von",
+    "unterlagen von", "beschwerde von", "dossier de", "dossier d'", "demande de",
+    "réclamation de", "pratica di", "domanda di", "reclamo di", "richiesta di",
+    "solicitud de", "queja de", "expediente de", "reclamación de", "dossier van",
+    "klacht van", "aanvraag van", "wniosek od", "skargę od", "skarga od", "reklamacja od",
 )  # fmt: skip
 
 # A form's label right before a name ("Surname: MacAlister", "Nom : Rouxel"): one word
@@ -82,7 +90,7 @@ _LABEL_BEFORE = re.compile(
 # someone ring Prydderch on", "Come concordato con Bettiol,", "Según nos indicó Cabrera"):
 # the word is a person's name even when no list holds it.
 _SURNAME_CUE = re.compile(
-    r"(?<!\w)(?:ring|call|phone|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
+    r"(?<!\w)(?:ring|call|phone|ask|tell|remind|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
     r"oddzwonić\s+do|zadzwonić\s+do|agreed\s+with|arranged\s+with|concordato\s+con|"
     r"afgesproken\s+met|vereinbart\s+mit|abgesprochen\s+mit|convenu\s+avec|acordado\s+con|"
     r"quedamos\s+con|indicó|indicado|ustalono\s+z|uzgodniono\s+z|referral\s+for)\s+$"
@@ -90,7 +98,7 @@ _SURNAME_CUE = re.compile(
 # Before a lower-case name: calling someone back ("please call harriet pennycook back",
 # "per favore richiamare ilario casagrande al ..."), and after it (``_CALL_AFTER``).
 _CALL_BEFORE = re.compile(
-    r"(?<!\w)(?:call|ring|phone|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
+    r"(?<!\w)(?:(?:call|ring|phone)(?:\s+back)?|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
     r"contactar\s+(?:con|a)|dzwonił[a]?|zadzwonił[a]?|oddzwonić\s+do|bitte|graag)\s+$"
 )
 _CALL_AFTER = re.compile(
@@ -141,7 +149,7 @@ _WEAK_CONTEXT = frozenset(("by", "from", "to", "cc", "name", "named", "member", 
 # two-letter ones only with their full stop ("m.", "sr."), and none that is also a verb
 # or an ordinary word in one of the languages ("miss", "don", "mag", "ing").
 _LOWER_TITLE = re.compile(
-    r"(?:^|[^\w.])(?:mr|mrs|ms|mx|dr|prof|herr|frau|m\.|mme|mlle|monsieur|madame|sig\.|"
+    r"(?:^|[^\w.])(?:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|m\.|mme|mlle|monsieur|madame|sig\.|"
     r"sig\.ra|sigra|signor|signora|sr\.|sra\.|srta\.|señor|señora|señorita|pan|pani|panią|"
     r"pana|panu|panem|dhr\.|mevr\.|mevrouw|meneer|heer|dott\.|dott\.ssa)\.?\s+$",
     re.I,
@@ -170,11 +178,22 @@ NOT_NAMES = frozenset(
     bâtiment salle bureau agence sud ouest edificio sala ufficio reparto sede planta
     oficina norte oeste gebouw zaal kantoor afdeling vestiging noord zuid oost budynek
     biuro oddział siedziba
-    reception accounts payroll helpdesk support facilities security
+    reception accounts payroll helpdesk support facilities security legal finance
+    procurement compliance marketing sales operations purchasing
+    rok miesiąc tydzień dzień jahr monat woche année mois semaine anno mese settimana
+    giorno año mes semana día jaar maand
     dyrektor dyrektorka kierownik kierowniczka prezes prezeska doktor profesor mecenas
     inspektor sekretarz sekretarka księgowa księgowy direktor direktorin leiter leiterin
     chef chefin directeur directrice direttore direttrice responsabile directora jefe jefa
     gerente secretaria secretario
+    speaker president präsident präsidentin président présidente presidente prezydent
+    voorzitter vorsitzende vorsitzender chairman chairwoman maire sindaco alcalde alcaldesa
+    burgemeester burmistrz wójt bürgermeister bürgermeisterin minister ministre ministro
+    notaio notaire notario notaris avvocato abogado abogada avocat avocate anwalt anwältin
+    rechtsanwalt adwokat advocaat ingeniero ingegnere ingénieur ingenieur inżynier dottore
+    dottoressa médico medico lekarz arzt ärztin docteur professeur professore profesora
+    commissario comisario commissaire rektor rector dekan dean richter richterin judge juez
+    giudice juge rechter sędzia
     januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag freitag
     samstag sonntag janvier février mars avril mai juin juillet août septembre octobre
     novembre décembre lundi mardi mercredi jeudi vendredi samedi dimanche gennaio febbraio
@@ -189,7 +208,7 @@ NOT_NAMES = frozenset(
 
 _TITLE_SET = frozenset(TITLES)
 PARTICLES = frozenset(
-    "van von de der den da di del della dalla dal dei degli dos das du le la los las ter ten "
+    "van von de der den da di del della dalla dal dei degli dos das du le la lo los las ter ten "
     "zu y bin al op 't ’t".split()
 )
 
@@ -413,10 +432,10 @@ _PERSON_VERB = re.compile(
     r"opgegroeid|opgenomen|aufgewachsen|eingeliefert|sigue\s+(?:viviendo|residiendo)|"
     r"zgłosił[a]?|dzwonił[a]?|pochodzi|stammt|angerufen|belde|"
     # Born, staying, coming from: "Redouan Azzouzi is geboren in", "è nato a", "kommt aus".
-    r"born|geboren|née?|nat[oa]|nacid[oa]|urodził[a]?\s+się|kommt\s+aus|komt\s+uit|"
+    r"born|geboren|née?|naquit|nat[oa]|nacid[oa]|nació|urodził[a]?\s+się|kommt\s+aus|komt\s+uit|"
     r"comes\s+from|resides|réside|risiede|reside|verblijft|logeert|habitait|"
     # Speaking and doing with the writer: "Rhodri Prydderch says", "Anna Nowak and I".
-    r"says|said|sagt|dit|dice|dijo|zegt|mówi|powiedział[a]?|"
+    r"says|said|"
     r"(?:and|und|et|e|y|en|i)\s+(?-i:I)|(?:und\s+ich|et\s+moi|e\s+io|y\s+yo|en\s+ik|i\s+ja))(?!\w)",
     re.I,
 )
@@ -425,8 +444,7 @@ _PERSON_VERB = re.compile(
 # ends a run before the verb.
 _PERSON_MOVE = re.compile(
     r"\s+(?:(?:is|ist|a|è|ha|has|heeft|jest)\s+)?"
-    r"(?:moved|se\s+mudó|se\s+trasladó|si\s+è\s+trasferit[oa]|verhuisde|verhuisd|"
-    r"umgezogen|zog|déménagée?|a\s+déménagé|przeprowadził[a]?\s+się)(?!\w)",
+    r"(?:se\s+mudó|si\s+è\s+trasferit[oa]|przeprowadził[a]?\s+się)(?!\w)",
     re.I,
 )
 
@@ -651,10 +669,14 @@ class PersonNameRecognizer(EntityRecognizer):
         common = stop_words() | NOT_NAMES
 
         def name_word(word: str, names: frozenset[str]) -> bool:
-            return word.islower() and word in names and word not in common and len(word) >= 3
+            # "jean-baptiste": every part a name
+            known = word in names or all(p in names for p in word.split("-"))
+            return word.islower() and known and word not in common and len(word) >= 3
 
         def other_word(word: str) -> bool:
-            return word.islower() and word not in common and len(word) >= 2
+            return (
+                word.islower() and word not in common and word not in _TITLE_SET and len(word) >= 2
+            )
 
         before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
         # Not any function word: "can i mark green cells" has "i" before "mark green".

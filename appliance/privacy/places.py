@@ -40,6 +40,10 @@ _TRIGGERS = (
     r"is\s+from", r"address", r"domiciled", r"staying", r"place\s+of\s+residence",
     r"town\s+of\s+residence", r"home\s+town", r"hometown", r"back\s+home",
     r"place\s+of\s+birth", r"birthplace", r"native\s+of",
+    # A person's noun, then where they are from or in ("Klientka z Ostrołęki", "Patient aus
+    # Köln", "paciente de Lugo"): the noun is a person.
+    r"(?:patient|patientin|patiënte?|paziente|paciente|pacjent|pacjentka|klient|klientka|"
+    r"kunde|kundin|klant|cliente|client|cliente)(?=\s+(?:aus|from|uit|da|de|di|desde|z|ze)\s)",
     r"(?:his|her|their|my|our)\s+(?:flat|house|apartment|place|cottage)",
     # de
     r"wohnt(?:\s+(?:jetzt|seit\s+\d{4}|allein|alleine))*", r"wohne(?:\s+seit\s+\d{4})?",
@@ -61,9 +65,9 @@ _TRIGGERS = (
     r"originari[oa]\s+della\s+zona", r"ospite",
     # es
     r"vive(?:\s+sol[oa])?", r"reside", r"resido", r"con\s+domicilio", r"domiciliad[oa]",
-    r"ingresad[oa]", r"nacid[oa]", r"natural", r"empadronad[oa]", r"localidad", r"domicilio",
-    r"vecin[oa]", r"lugar\s+de\s+nacimiento", r"viviendo", r"residiendo", r"me\s+crié",
-    r"criad[oa]", r"oriund[oa]", r"municipio",
+    r"ingresad[oa]", r"nacid[oa]", r"nació", r"natural", r"empadronad[oa]", r"localidad",
+    r"domicilio", r"vecin[oa]", r"lugar\s+de\s+nacimiento", r"viviendo", r"residiendo",
+    r"me\s+crié", r"criad[oa]", r"oriund[oa]", r"municipio",
     # nl
     r"woont(?:\s+(?:alleen|nu|sinds\s+\d{4}))*", r"woon(?:\s+(?:alleen|nu|sinds\s+\d{4}))*",
     r"wonen", r"woonde", r"woonachtig", r"wonend", r"opgenomen", r"geboren", r"naar\s+huis",
@@ -71,7 +75,7 @@ _TRIGGERS = (
     r"verblijft", r"wonende", r"oorspronkelijk", r"inwoner(?:ster)?", r"logeert",
     # pl
     r"mieszka(?:\s+sam[a]?)?", r"mieszkam", r"mieszkają", r"mieszkający", r"mieszkając[ya]",
-    r"zamieszkał[aey]?", r"zamieszkania", r"urodził[a]?\s+się", r"urodzon[yae]",
+    r"zamieszkał[aey]?", r"zamieszkania", r"urodził(?:a|em|am)?\s+się", r"urodzon[yae]",
     r"przyjęt[ya](?:\s+do\s+szpitala)?", r"wypisan[ya](?:\s+do\s+domu)?", r"miejscowość",
     r"miejsce\s+urodzenia", r"pochodz(?:i|ę|ą|ący|ąca)", r"zameldowan[yae]",
     r"miejsce\s+zamieszkania", r"mieszkan(?:ka|iec|ki|ką|ce|ców)",
@@ -103,8 +107,8 @@ _MOVES = (
     # nl
     r"verhuisd", r"teruggekomen", r"teruggekeerd", r"verhuizing", r"terug", r"komt",
     # pl
-    r"przeprowadził(?:a|am|em|y|i)?\s+się", r"(?:po)?wrócił[a]?",
-    r"przyjechał[a]?", r"wraca", r"wróci", r"przeprowadzk[aię]",
+    r"przeprowadził(?:a|am|em|y|i)?\s+się", r"(?:po)?wrócił(?:a|em|am|y|i)?",
+    r"przyjechał(?:a|em|am|y|i)?", r"wraca", r"wróci", r"przeprowadzk[aię]",
     # The end of a payee's or a sender's line: "Payee Farah Chaudhry, IBAN ..., from Whitby".
     r"(?<=,\s)from",
 )  # fmt: skip
