@@ -433,6 +433,13 @@ def test_pronouns_references_and_offices_stay_clear(detector, text: str) -> None
         # Names in no list before a verb of birth, or after someone's file.
         ("Iñaki Etxeberria nació en Tolosa y vive en Bilbao.", "Iñaki Etxeberria"),
         ("Het dossier van Sietske Hoekstra is onvolledig.", "Sietske Hoekstra"),
+        # Greetings and closings with a comma; a Polish name in its case in a sentence with
+        # no Polish function word (told by its letters); "Mijnheer" as a title.
+        ("Hi Bronwen, the letter is ready.", "Bronwen"),
+        ("Z poważaniem, Wieńczysław Ząbek", "Wieńczysław Ząbek"),
+        ("Przekazaliśmy dokumenty Zbigniewowi Pawlakowi.", "Zbigniewowi Pawlakowi"),
+        ("Mijnheer Vander Elst woont in Halle.", "Vander Elst"),
+        ("the patient, john mcallister, was seen today.", "john mcallister"),
     ],
 )
 def test_lower_case_particle_and_lone_names(detector, text: str, name: str) -> None:
@@ -460,6 +467,8 @@ def test_a_name_before_and_i_counts_at_the_default_threshold(detector) -> None:
         ("Payee Lorcan Twomey, account closed, from Clonmel", ["Clonmel"]),
         ("Herr op den Brink aus Lingen hat angerufen.", ["Lingen"]),
         ("La señora de los Santos, natural de Úbeda, vive ahora en Linares.", ["Úbeda", "Linares"]),
+        ("Our customer Ivo Brandt has just bought a house in Rheine.", ["Rheine"]),
+        ("Die Patientin verbringt den Winter bei ihrem Sohn in Passau.", ["Passau"]),
     ],
 )
 def test_places_after_more_phrasings_and_inflected_polish_moves(

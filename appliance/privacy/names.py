@@ -71,6 +71,9 @@ CONTEXT = (
     "w imieniu", "referral for",
     # According to someone (a name in the lists): "Volgens Terpstra", "Según Urquijo".
     "according to", "selon", "secondo", "según", "volgens", "według",
+    # Greetings: "Hi Bronwen,", "Liebe Roswitha,", "Hoi Femke,", "Cześć Zuzanna,".
+    "hi", "hello", "hallo", "liebe", "lieber", "bonjour", "ciao", "buongiorno", "hola",
+    "hoi", "beste", "cześć", "dzień dobry",
     # Someone's file, letter or complaint: "Het dossier van Sietske Hoekstra", "la pratica di".
     "file of", "letter from", "complaint from", "application of", "akte von", "antrag von",
     "unterlagen von", "beschwerde von", "dossier de", "dossier d'", "demande de",
@@ -85,6 +88,11 @@ _LABEL_BEFORE = re.compile(
     r"(?<!\w)(?:surname|last\s+name|family\s+name|name|full\s+name|nachname|name|nom|"
     r"nom\s+de\s+famille|cognome|apellidos?|achternaam|naam|nazwisko|imię\s+i\s+nazwisko)"
     r"\s*:\s*$"
+)
+# A greeting opening a message, before one name and its comma ("Hi Bronwen,").
+_GREETING_BEFORE = re.compile(
+    r"(?:^|[\n.!?]\s*)(?:hi|hello|dear|hallo|liebe|lieber|bonjour|chère|cher|ciao|buongiorno|"
+    r"cara|caro|hola|querida|querido|hoi|beste|cześć|dzień\s+dobry)\s+$"
 )
 # Calling, agreeing and hearing from someone right before one capitalised word ("Can
 # someone ring Prydderch on", "Come concordato con Bettiol,", "Según nos indicó Cabrera"):
@@ -373,7 +381,14 @@ def polish_bases(word: str) -> list[str]:
 
 
 def _sentence_is_polish(text: str, start: int) -> bool:
-    return sentence_language(text[max(0, start - 80) : start + 80]) == "pl"
+    """Polish by its function words, or, where no language's function words tell, by the
+    letters only Polish of the seven languages has ("Przekazaliśmy dokumenty ...")."""
+    window = text[max(0, start - 80) : start + 80]
+    language = sentence_language(window)
+    return language == "pl" or (language == "en" and _POLISH_LETTERS.search(window) is not None)
+
+
+_POLISH_LETTERS = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
 
 
 def _name_token(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
@@ -417,7 +432,8 @@ def _particle(words: list[tuple[str, int, int]], j: int) -> bool:
 _CLOSINGS = frozenset(
     """
     regards thanks greetings wishes grüße grüßen gruß groet groeten saluti saludos pozdrawiam
-    pozdrowienia cordialement salutations respectfully sincerely faithfully
+    pozdrowienia cordialement salutations respectfully sincerely faithfully poważaniem
+    atentamente distinti cordiali
     """.split()
 )
 
@@ -450,9 +466,17 @@ _PERSON_MOVE = re.compile(
 
 
 def _signature(text: str, start: int, end: int) -> bool:
-    """A run that ends the text and starts after the end of a sentence: a letter's
-    signature ("... for thirty years. Rosamund Ollerenshaw")."""
-    if text[end:].strip(" \t\n.") or not _sentence_start(text, start):
+    """A run that ends the text and starts after the end of a sentence or after a closing
+    and its comma: a letter's signature ("... for thirty years. Rosamund Ollerenshaw",
+    "Z poważaniem, Wieńczysław Ząbek")."""
+    if text[end:].strip(" \t\n."):
+        return False
+    closing = (
+        text[max(0, start - 20) : start].rstrip(" \t\n").endswith(",")
+        and (text[max(0, start - 20) : start].rstrip(" \t\n,").lower().split() or [""])[-1]
+        in _CLOSINGS
+    )
+    if not closing and not _sentence_start(text, start):
         return False
     if not text[:start].strip():
         return False  # the whole text: no letter around it
@@ -639,6 +663,11 @@ class PersonNameRecognizer(EntityRecognizer):
         before = text[max(0, start - 40) : start].lower()
         if _LABEL_BEFORE.search(before):
             return True
+        if (
+            _GREETING_BEFORE.search(before)
+            and text[start + len(word) : start + len(word) + 1] == ","
+        ):
+            return True  # "Hi Bronwen,", "Bonjour Maëlys,"
         if _SURNAME_CUE.search(before) and not _sentence_start(text, start):
             return True
         if not verb_after:
@@ -678,7 +707,9 @@ class PersonNameRecognizer(EntityRecognizer):
                 word.islower() and word not in common and word not in _TITLE_SET and len(word) >= 2
             )
 
-        before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
+        before = [
+            w.strip(",:;") for w in text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
+        ]
         # Not any function word: "can i mark green cells" has "i" before "mark green".
         cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
         calling = _CALL_BEFORE.search(text[max(0, words[i][1] - 30) : words[i][1]].lower())

@@ -111,6 +111,11 @@ _MOVES = (
     r"przyjechał(?:a|em|am|y|i)?", r"wraca", r"wróci", r"przeprowadzk[aię]",
     # The end of a payee's or a sender's line: "Payee Farah Chaudhry, IBAN ..., from Whitby".
     r"(?<=,\s)from",
+    # Buying, renting, spending a season ("bought a house in", "verbringt den Winter bei ihrem
+    # Sohn in", "trascorre l'inverno dalla figlia a"): a firm buys and rents too.
+    r"bought", r"rents?", r"owns?", r"gekauft", r"kaufte", r"acheté", r"comprato", r"compró",
+    r"gekocht", r"kupił[a]?", r"spends?", r"spent", r"verbringt", r"passe", r"trascorre",
+    r"pasa", r"brengt", r"spędza",
 )  # fmt: skip
 # What may stand between the phrase and the place.
 _LINK = (
