@@ -440,6 +440,7 @@ def test_pronouns_references_and_offices_stay_clear(detector, text: str) -> None
         ("Przekazaliśmy dokumenty Zbigniewowi Pawlakowi.", "Zbigniewowi Pawlakowi"),
         ("Mijnheer Vander Elst woont in Halle.", "Vander Elst"),
         ("the patient, john mcallister, was seen today.", "john mcallister"),
+        ("anna kowalczyk rang this morning about her card.", "anna kowalczyk"),
     ],
 )
 def test_lower_case_particle_and_lone_names(detector, text: str, name: str) -> None:
@@ -469,6 +470,10 @@ def test_a_name_before_and_i_counts_at_the_default_threshold(detector) -> None:
         ("La señora de los Santos, natural de Úbeda, vive ahora en Linares.", ["Úbeda", "Linares"]),
         ("Our customer Ivo Brandt has just bought a house in Rheine.", ["Rheine"]),
         ("Die Patientin verbringt den Winter bei ihrem Sohn in Passau.", ["Passau"]),
+        ("Pan Sadowski mieszka w okolicach Radomia.", ["Radomia"]),
+        ("Pani Górska przeniosła się z Włocławka do Torunia.", ["Włocławka", "Torunia"]),
+        ("Jan Mazur, zam. Piła, ul. Długa 4", ["Piła"]),
+        ("La señora Cano es de Cáceres.", ["Cáceres"]),
     ],
 )
 def test_places_after_more_phrasings_and_inflected_polish_moves(
@@ -504,6 +509,11 @@ def test_a_phone_extension_after_a_dash_stays_with_its_number(detector) -> None:
         "Zorya Lisowa to nazwa naszego nowego konta oszczędnościowego.",
         "could you call the bank back tomorrow?",
         "Ask HR to confirm the new holiday allowance.",
+        "czy pani domu jest obecna?",
+        "pan młody przyjechał spóźniony.",
+        "is dr appointment booking open today?",
+        "Met vriendelijke groet, Gemeente Utrecht",
+        "Z poważaniem, Zarząd Spółki",
     ],
 )
 def test_products_offices_job_titles_and_iban_tails_stay_clear(detector, text: str) -> None:

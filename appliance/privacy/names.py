@@ -150,6 +150,14 @@ def not_a_person_around(text: str, start: int, end: int) -> bool:
     return m is not None and m.group(1).lower() in NOT_NAMES
 
 
+# Lower-case titles that are also ordinary words before a noun ("pan młody", "pani domu",
+# "dr appointment"): the word after them must look like a surname (``_surname_like``),
+# unless the title has its full stop ("dr." is not checked: "dr" is).
+_LOWER_STRICT = frozenset(("pan", "pani", "pana", "panu", "panią", "panem", "dr", "prof"))
+_PL_SURNAME_END = re.compile(
+    r"(?:ski|cki|dzki|ska|cka|dzka|skiego|ckiego|skiej|ckiej|skim|ckim|ską|cką|ak|ek|ik|yk|"
+    r"czyk|owicz|ewicz|iak|uk)$"
+)
 # Context words too common to make a lower-case word after them a name.
 _WEAK_CONTEXT = frozenset(("by", "from", "to", "cc", "name", "named", "member", "contact"))
 # Titles as people type them in lower case before a lower-case surname ("is mr o'dwyer
@@ -202,6 +210,8 @@ NOT_NAMES = frozenset(
     dottoressa médico medico lekarz arzt ärztin docteur professeur professore profesora
     commissario comisario commissaire rektor rector dekan dean richter richterin judge juez
     giudice juge rechter sędzia
+    gemeente gemeinde zarząd zarządu spółka spółki sparkasse volksbank stadtwerke ayuntamiento
+    comune mairie gmina gminy urząd urzędu rathaus stadtverwaltung municipality municipio
     januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag freitag
     samstag sonntag janvier février mars avril mai juin juillet août septembre octobre
     novembre décembre lundi mardi mercredi jeudi vendredi samedi dimanche gennaio febbraio
@@ -737,7 +747,8 @@ class PersonNameRecognizer(EntityRecognizer):
                 continue
             tail = _PERSON_TAIL.match(text, end) is not None
             strong = bool(before) and before[-1] in CONTEXT and before[-1] not in _WEAK_CONTEXT
-            if first and (call_back or tail or strong):
+            verb = _PERSON_VERB.match(text, end) is not None  # "anna kowalczyk rang"
+            if first and (call_back or tail or strong or verb):
                 return k + 1, 0.65
             if calling and call_back:
                 return k + 1, 0.65
@@ -746,6 +757,13 @@ class PersonNameRecognizer(EntityRecognizer):
                 # "bénédicte vasseur, domiciliée à Thann" opening a text: a person.
                 return k + 1, 0.65
         return None
+
+    def _surname_like(self, word: str) -> bool:
+        """A surname by the lists (Polish: by its nominative too) or, in Polish, by its
+        ending (-ski, -cka, -ak, -ik, -czyk, -owicz...)."""
+        if word in self.last or any(b in self.last for b in polish_bases(word)):
+            return True
+        return _PL_SURNAME_END.search(word) is not None
 
     def _lower_titled_at(
         self, words: list[tuple[str, int, int]], i: int, text: str
@@ -765,6 +783,10 @@ class PersonNameRecognizer(EntityRecognizer):
         word = words[k][0]
         if not word.islower() or word in common or len(word) < 2 or word.startswith("'"):
             return None
+        title = _LOWER_TITLE.search(text[max(0, start - 12) : start])
+        said = title.group().split()[-1].lower() if title else ""
+        if said in _LOWER_STRICT and not self._surname_like(word):
+            return None  # "pan młody", "pani domu", "dr appointment"
         # "mrs anna kowalska": a first name, then the surname.
         if (
             k == i

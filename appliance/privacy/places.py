@@ -78,7 +78,7 @@ _TRIGGERS = (
     r"zamieszkał[aey]?", r"zamieszkania", r"urodził(?:a|em|am)?\s+się", r"urodzon[yae]",
     r"przyjęt[ya](?:\s+do\s+szpitala)?", r"wypisan[ya](?:\s+do\s+domu)?", r"miejscowość",
     r"miejsce\s+urodzenia", r"pochodz(?:i|ę|ą|ący|ąca)", r"zameldowan[yae]",
-    r"miejsce\s+zamieszkania", r"mieszkan(?:ka|iec|ki|ką|ce|ców)",
+    r"miejsce\s+zamieszkania", r"mieszkan(?:ka|iec|ki|ką|ce|ców)", r"zam\.",
     r"u\s+(?:rodziny|syna|córki|siostry|brata|rodziców|matki|ojca|babci|dziadka)",
 )  # fmt: skip
 # Moves, returns and origins: a person's, but an office, a firm or a warehouse moves too
@@ -116,6 +116,10 @@ _MOVES = (
     r"bought", r"rents?", r"owns?", r"gekauft", r"kaufte", r"acheté", r"comprato", r"compró",
     r"gekocht", r"kupił[a]?", r"spends?", r"spent", r"verbringt", r"passe", r"trascorre",
     r"pasa", r"brengt", r"spędza",
+    # Leaving for, commuting from, being from: "wyjechał do", "przeniosła się z", "dojeżdża
+    # spod", "es de", "ist aus", "è di", "jest z".
+    r"wyjechał[a]?", r"przeni(?:ósł|osła|eśli)\s+się", r"dojeżdża", r"es\s+de", r"ist\s+aus",
+    r"est\s+de", r"è\s+di", r"jest\s+z",
 )  # fmt: skip
 # What may stand between the phrase and the place.
 _LINK = (
@@ -125,14 +129,21 @@ _LINK = (
     r"a|in|da|di|presso|vicino\s+a|"
     r"en|a|de|cerca\s+de|"
     r"in|te|naar|uit|van|bij|"
-    r"w|we|do|z|ze|koło|pod)"
+    r"w|we|do|z|ze|koło|pod|spod)"
 )
 _FILLER = (
     r"(?:(?:the|a|an|his|her|their|our|a\s+small|the\s+small)\s+)?"
     r"(?:(?:farm|village|town|hamlet|cottage|house|flat|home|estate|area|outskirts|"
     r"suburbs?|centre|center|city|environs|sortie|afueras|zona)\s+)?"
 )
-_PLACE_WORD = r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+de|gemeente)"
+# (With the words for a town's surroundings: "w okolicach Radomia", "z okolic Kielc", "in der
+# Nähe von", "nei dintorni di".)
+_PLACE_WORD = (
+    r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+de|gemeente|okolicach|okolic|"
+    r"pobliżu|(?:the\s+)?(?:area|vicinity)\s+of|der\s+nähe\s+von|der\s+umgebung\s+von|"
+    r"de\s+buurt\s+van|de\s+omgeving\s+van|(?:i\s+)?dintorni\s+di|los\s+alrededores\s+de|"
+    r"les\s+environs\s+de)"
+)
 # Who someone lives with, between the phrase and the place: "lives with her son in",
 # "vit chez sa fille à", "woont bij haar dochter in", "mieszka z córką w".
 # (Lower-case words, so that "z Legnicy do Elbląga" and "da Cremona a Todi" stay two
