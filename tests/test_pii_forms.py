@@ -441,6 +441,9 @@ def test_pronouns_references_and_offices_stay_clear(detector, text: str) -> None
         ("Mijnheer Vander Elst woont in Halle.", "Vander Elst"),
         ("the patient, john mcallister, was seen today.", "john mcallister"),
         ("anna kowalczyk rang this morning about her card.", "anna kowalczyk"),
+        # Two capitalised words inside a sentence of a language that writes nouns in
+        # lower case, after no preposition of place: a name in no list.
+        ("Ik heb Wiebren Oostdijk vorige week nog gesproken.", "Wiebren Oostdijk"),
     ],
 )
 def test_lower_case_particle_and_lone_names(detector, text: str, name: str) -> None:
@@ -514,6 +517,8 @@ def test_a_phone_extension_after_a_dash_stays_with_its_number(detector) -> None:
         "is dr appointment booking open today?",
         "Met vriendelijke groet, Gemeente Utrecht",
         "Z poważaniem, Zarząd Spółki",
+        "Crédit Agricole Alpes Provence ferme son agence le lundi.",
+        "Banco Santander Central cierra hoy.",
     ],
 )
 def test_products_offices_job_titles_and_iban_tails_stay_clear(detector, text: str) -> None:

@@ -494,6 +494,61 @@ def _signature(text: str, start: int, end: int) -> bool:
     return not any(w in _CLOSINGS or w in stop_words() for w in words)
 
 
+# Languages whose nouns are written in lower case: a pair of capitalised words inside one of
+# their sentences is a proper name (German capitalises every noun, Polish official text many
+# ("Sprawozdanie Finansowe"); English is read by the English model).
+_LOWER_NOUN_LANGS = frozenset(("fr", "it", "es", "nl"))
+# Organisation words of those languages (beside ``NOT_NAMES``): "Banco Santander", "Poste
+# Italiane", "Stichting Wonen", "Grupa Azoty"; and saints, whose names a hospital, a parish
+# or a town carries ("L'hôpital Saint Louis").
+_ORG_WORDS = frozenset(
+    """
+    banco banca banque poste caja seguros assicurazioni towarzystwo grupa grupo gruppo groupe
+    fundacja fundación fondazione fondation stichting vereniging verzekeringen società sociedad
+    société compañía compagnie empresa entreprise associazione asociación instituto istituto
+    institut universidad università université uniwersytet universiteit hogeschool
+    politechnika szkoła escuela scuola école colegio liceo lycée ospedale szpital ziekenhuis
+    clinica clínica clinique poczta correos telecom energia energía énergie mobile mobilny
+    holding partners consulting logistics logistica logística technologies systems solutions
+    servizi servicios services usługi diensten saint sainte san santa santo sint são
+    """.split()
+)
+_PLACE_BEFORE = re.compile(
+    r"(?<!\w)(?:in|a|à|en|w|we|z|ze|do|naar|uit|van|da|di|de|del|du|des|della|dalla|from|to|"
+    r"at|nach|aus|bij|te|op|sur|su|per|por|para|pour|vers|verso|hacia|koło|pod|na|od|dla|"
+    r"entre|tra|fra|tussen|między|near|près|cerca|vicino)\s+$",
+    re.I,
+)
+
+
+def _proper_pair(text: str, start: int, end: int, names: list[str]) -> bool:
+    """Two capitalised words inside a French, Italian, Spanish, Dutch or Polish sentence
+    (not its first words), not after a preposition (a place: "a Bassano Romano") or an
+    article, with no organisation word: a person's name ("Ieri Gualtiero Pezzullo ha
+    telefonato"). Score 0.6 (the default policy's threshold)."""
+    if _sentence_start(text, start) or any(w.isupper() or len(w) < 3 for w in names):
+        return False
+    if any(
+        w.lower() in NOT_NAMES or w.lower() in _ORG_WORDS or w.lower() in stop_words()
+        for w in names
+    ):
+        return False
+    before = text[max(0, start - 30) : start]
+    if _PLACE_BEFORE.search(before) or not_a_person_around(text, start, end):
+        return False
+    previous = (before.split()[-1:] or [""])[0]
+    if previous[:1].isupper() and (
+        not _sentence_start(text, start - len(previous) - 1)
+        or previous.lower() in _ORG_WORDS
+        or previous.lower() in NOT_NAMES
+    ):
+        # The tail of a longer capitalised run ("Crédit Agricole Alpes Provence"); a
+        # sentence's first word is capitalised anyway ("Staat Tjeerd Oosterhuis nog ...").
+        return False
+    sentence = text[max(0, start - 120) : end + 120]
+    return sentence_language(sentence) in _LOWER_NOUN_LANGS
+
+
 class PersonNameRecognizer(EntityRecognizer):
     ENTITY = "PERSON"
     name: str  # set by Presidio's __init__, which mypy cannot infer it from
@@ -654,6 +709,8 @@ class PersonNameRecognizer(EntityRecognizer):
             return j, 0.65
         if len(names) == 1 and self._lone_surname(names[0], words[i][1], text, verb_after):
             return j, 0.65
+        if len(names) == 2 and _proper_pair(text, words[i][1], words[j - 1][2], names):
+            return j, 0.6
         return None
 
     def _lone_surname(self, word: str, start: int, text: str, verb_after: bool) -> bool:
