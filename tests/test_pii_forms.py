@@ -207,27 +207,39 @@ def _holdout_figures(detector, name: str) -> dict[str, float]:  # type: ignore[n
 
 def test_frozen_holdout_figures_hold(detector) -> None:
     """The figures of record (bench/pii_eval.py, healthcare policy) on the first frozen
-    holdout do not drop below those recorded in bench/RESULTS.md (round 5: recall 0.969,
-    precision 0.961, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
-    0.867, 4 of 111 negatives with a detection: round 5's tuning on dev4 took that from
-    1 to 4, recorded as a regression). Issue 16's targets for overall recall (0.97) and
-    places (0.95) are not met."""
+    holdout do not drop below those recorded in bench/RESULTS.md (round 6: recall 0.976,
+    precision 0.963, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
+    0.893, 3 of 111 negatives with a detection; round 5 had 0.969, 0.961, 0.867 and 4).
+    Issue 16's target for places (0.95) and negatives (none) are not met."""
     figures = _holdout_figures(detector, "pii_holdout")
-    assert figures["recall"] >= 0.965 and figures["precision"] >= 0.955, figures
+    assert figures["recall"] >= 0.975 and figures["precision"] >= 0.96, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.97 and figures["location"] >= 0.86, figures
-    assert figures["negatives_clean"] >= 0.96, figures
+    assert figures["phone"] >= 0.97 and figures["location"] >= 0.89, figures
+    assert figures["negatives_clean"] >= 0.97, figures
 
 
 def test_second_holdout_figures_hold(detector) -> None:
     """The same on holdout2 (bench/pii_holdout2.py: hand-written names and towns, written
-    without reading the detector; blind figure 0.836, round 5 0.879, RESULTS section 6):
-    recall 0.879, precision 0.994, places 0.823, 1 of 147 negatives with a detection."""
+    without reading the detector; blind figure 0.836, round 5 0.879, round 6 0.903, RESULTS
+    section 6): recall 0.903, precision 0.994, places 0.866, 1 of 147 negatives with a
+    detection."""
     figures = _holdout_figures(detector, "pii_holdout2")
-    assert figures["recall"] >= 0.875 and figures["precision"] >= 0.99, figures
+    assert figures["recall"] >= 0.90 and figures["precision"] >= 0.99, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.99 and figures["location"] >= 0.82, figures
+    assert figures["phone"] >= 0.99 and figures["location"] >= 0.86, figures
     assert figures["negatives_clean"] >= 0.99, figures
+
+
+def test_third_holdout_figures_hold(detector) -> None:
+    """The same on holdout3 (bench/pii_holdout3.py, frozen with dev5 and written blind to
+    the detector; blind figure 0.709, round 6 0.772, RESULTS section 6, "Holdout 3 and
+    round 6"): recall 0.772, precision 0.978, places 0.700, phones 0.981, 11 of 140
+    negatives with a detection (8 before round 6: recorded as a regression)."""
+    figures = _holdout_figures(detector, "pii_holdout3")
+    assert figures["recall"] >= 0.77 and figures["precision"] >= 0.975, figures
+    assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
+    assert figures["phone"] >= 0.98 and figures["location"] >= 0.695, figures
+    assert figures["negatives_clean"] >= 0.92, figures
 
 
 def test_identifiers_at_the_end_of_a_sentence_and_grouped_mobiles(detector) -> None:
