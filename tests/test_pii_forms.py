@@ -207,27 +207,39 @@ def _holdout_figures(detector, name: str) -> dict[str, float]:  # type: ignore[n
 
 def test_frozen_holdout_figures_hold(detector) -> None:
     """The figures of record (bench/pii_eval.py, healthcare policy) on the first frozen
-    holdout do not drop below those recorded in bench/RESULTS.md (round 5: recall 0.969,
-    precision 0.961, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
-    0.867, 4 of 111 negatives with a detection: round 5's tuning on dev4 took that from
-    1 to 4, recorded as a regression). Issue 16's targets for overall recall (0.97) and
-    places (0.95) are not met."""
+    holdout do not drop below those recorded in bench/RESULTS.md (round 6: recall 0.976,
+    precision 0.963, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
+    0.893, 3 of 111 negatives with a detection; round 5 had 0.969, 0.961, 0.867 and 4).
+    Issue 16's target for places (0.95) and negatives (none) are not met."""
     figures = _holdout_figures(detector, "pii_holdout")
-    assert figures["recall"] >= 0.965 and figures["precision"] >= 0.955, figures
+    assert figures["recall"] >= 0.975 and figures["precision"] >= 0.96, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.97 and figures["location"] >= 0.86, figures
-    assert figures["negatives_clean"] >= 0.96, figures
+    assert figures["phone"] >= 0.97 and figures["location"] >= 0.89, figures
+    assert figures["negatives_clean"] >= 0.97, figures
 
 
 def test_second_holdout_figures_hold(detector) -> None:
     """The same on holdout2 (bench/pii_holdout2.py: hand-written names and towns, written
-    without reading the detector; blind figure 0.836, round 5 0.879, RESULTS section 6):
-    recall 0.879, precision 0.994, places 0.823, 1 of 147 negatives with a detection."""
+    without reading the detector; blind figure 0.836, round 5 0.879, round 6 0.903, RESULTS
+    section 6): recall 0.903, precision 0.994, places 0.866, 1 of 147 negatives with a
+    detection."""
     figures = _holdout_figures(detector, "pii_holdout2")
-    assert figures["recall"] >= 0.875 and figures["precision"] >= 0.99, figures
+    assert figures["recall"] >= 0.90 and figures["precision"] >= 0.99, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.99 and figures["location"] >= 0.82, figures
+    assert figures["phone"] >= 0.99 and figures["location"] >= 0.86, figures
     assert figures["negatives_clean"] >= 0.99, figures
+
+
+def test_third_holdout_figures_hold(detector) -> None:
+    """The same on holdout3 (bench/pii_holdout3.py, frozen with dev5 and written blind to
+    the detector; blind figure 0.709, round 6 0.772, RESULTS section 6, "Holdout 3 and
+    round 6"): recall 0.772, precision 0.978, places 0.700, phones 0.981, 11 of 140
+    negatives with a detection (8 before round 6: recorded as a regression)."""
+    figures = _holdout_figures(detector, "pii_holdout3")
+    assert figures["recall"] >= 0.77 and figures["precision"] >= 0.975, figures
+    assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
+    assert figures["phone"] >= 0.98 and figures["location"] >= 0.695, figures
+    assert figures["negatives_clean"] >= 0.92, figures
 
 
 def test_identifiers_at_the_end_of_a_sentence_and_grouped_mobiles(detector) -> None:
@@ -404,4 +416,122 @@ def test_names_in_their_case_and_names_no_list_holds(detector, text: str, name: 
 )
 def test_pronouns_references_and_offices_stay_clear(detector, text: str) -> None:
     # The first two failed on the round-4 code; the others guard the new rules' precision.
+    assert _found(detector, text, "healthcare") == {}, text
+
+
+# Round 6 (tuned on dev5 and dev-dev4; RESULTS section 6, "Holdout 3 and round 6"). Every
+# sentence below is our own; each of the first three tests' cases failed on the round-5 code.
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Lower case after a title: particles, then a surname no list needs to hold.
+        ("has mrs fairweather sent the signed form yet?", "fairweather"),
+        ("hat frau van der laan schon bezahlt?", "van der laan"),
+        ("ha telefonato il sig. lo bianco per la pratica.", "lo bianco"),
+        ("czy pani wiśniewska dzwoniła w sprawie raty?", "wiśniewska"),
+        # Lower case between calling and a call-back, or before where they live.
+        ("could you phone tobias hennessy back after lunch?", "tobias hennessy"),
+        ("proszę oddzwonić, dzwonił bogumił szczygieł, numer 601 234 567", "bogumił szczygieł"),
+        ("ghislaine poulard, domiciliée à Vierzon, demande un échéancier.", "ghislaine poulard"),
+        # A surname alone after a form's label, calling someone, or before a verb of
+        # residence; particles inside names ("van 't", "op den", "d'", "de los").
+        ("Surname: MacFadyen / Date of birth: 3 May 1961", "MacFadyen"),
+        ("Can you ring Quarshie on 0161 496 0123 today?", "Quarshie"),
+        ("Okonjo wohnt seit Mai in Gelsenkirchen.", "Okonjo"),
+        ("Patiënt Koen van 't Riet, inwoner van Zierikzee, komt op controle.", "Koen van 't Riet"),
+        ("Herr op den Brink aus Lingen hat angerufen.", "op den Brink"),
+        ("Le patient Aurélien d'Harcourt réside à Vierzon.", "Aurélien d'Harcourt"),
+        ("La señora de los Santos, natural de Úbeda, vive ahora en Linares.", "de los Santos"),
+        # Names in no list before a verb of birth, or after someone's file.
+        ("Iñaki Etxeberria nació en Tolosa y vive en Bilbao.", "Iñaki Etxeberria"),
+        ("Het dossier van Sietske Hoekstra is onvolledig.", "Sietske Hoekstra"),
+        # Greetings and closings with a comma; a Polish name in its case in a sentence with
+        # no Polish function word (told by its letters); "Mijnheer" as a title.
+        ("Hi Bronwen, the letter is ready.", "Bronwen"),
+        ("Z poważaniem, Wieńczysław Ząbek", "Wieńczysław Ząbek"),
+        ("Przekazaliśmy dokumenty Zbigniewowi Pawlakowi.", "Zbigniewowi Pawlakowi"),
+        ("Mijnheer Vander Elst woont in Halle.", "Vander Elst"),
+        ("the patient, john mcallister, was seen today.", "john mcallister"),
+        ("anna kowalczyk rang this morning about her card.", "anna kowalczyk"),
+        # Two capitalised words inside a sentence of a language that writes nouns in
+        # lower case, after no preposition of place: a name in no list.
+        ("Ik heb Wiebren Oostdijk vorige week nog gesproken.", "Wiebren Oostdijk"),
+    ],
+)
+def test_lower_case_particle_and_lone_names(detector, text: str, name: str) -> None:
+    assert name in _found(detector, text, "healthcare").get("PERSON", []), text
+
+
+def test_a_name_before_and_i_counts_at_the_default_threshold(detector) -> None:
+    # The English model alone gave 0.55 (below the default policy's 0.6).
+    text = "Thandiwe Mokoena and I both grew up in Stellenbosch."
+    assert _found(detector, text).get("PERSON") == ["Thandiwe Mokoena"]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("La signora Esposito è ospite da sua cugina a Sapri.", ["Sapri"]),
+        ("Przeprowadziłam się z Opola do Rzeszowa. Halina Broda", ["Opola", "Rzeszowa"]),
+        ("Pacjentka Ewa Lis, mieszkanka Siedlec, przyszła sama.", ["Siedlec"]),
+        ("Syn pacjenta przyjechał z Ciechanowa.", ["Ciechanowa"]),
+        (
+            "Wiebke Harms, gebürtig aus Leer, lebt jetzt bei ihrer Tochter in Emden.",
+            ["Leer", "Emden"],
+        ),
+        ("Nom : Yann Quéméner — Commune de résidence : Paimpol", ["Paimpol"]),
+        ("Payee Lorcan Twomey, account closed, from Clonmel", ["Clonmel"]),
+        ("Herr op den Brink aus Lingen hat angerufen.", ["Lingen"]),
+        ("La señora de los Santos, natural de Úbeda, vive ahora en Linares.", ["Úbeda", "Linares"]),
+        ("Our customer Ivo Brandt has just bought a house in Rheine.", ["Rheine"]),
+        ("Die Patientin verbringt den Winter bei ihrem Sohn in Passau.", ["Passau"]),
+        ("Pan Sadowski mieszka w okolicach Radomia.", ["Radomia"]),
+        ("Pani Górska przeniosła się z Włocławka do Torunia.", ["Włocławka", "Torunia"]),
+        ("Jan Mazur, zam. Piła, ul. Długa 4", ["Piła"]),
+        ("La señora Cano es de Cáceres.", ["Cáceres"]),
+    ],
+)
+def test_places_after_more_phrasings_and_inflected_polish_moves(
+    detector, text: str, places: list[str]
+) -> None:
+    assert _found(detector, text, "healthcare").get("LOCATION", []) == places, text
+
+
+def test_a_phone_extension_after_a_dash_stays_with_its_number(detector) -> None:
+    text = "Gestern hat Frau Albers angerufen, sie ist unter +49 1512 3456789-214 erreichbar."
+    assert _found(detector, text)["PHONE_NUMBER"] == ["+49 1512 3456789-214"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Failed on the round-5 code: a product named like a person after an article, the
+        # tail of an IBAN with a wrong check digit read as a phone number, a case number's
+        # digits read as a BSN, a sentence after "Domicilio:" read as a street, a Polish
+        # word that is a Slovenian first name ("Rok": year).
+        "La Stella del Mare è la nostra nuova polizza auto.",
+        "Der Einzug von DE12-3456-0972-1444-6234-20 ist fehlgeschlagen.",
+        "Vorgang 41 068 251 472 ist abgeschlossen.",
+        "Domicilio: la consegna avviene entro 3 giorni lavorativi dalla conferma dell'ordine, "
+        "salvo festivi.",
+        "Rozliczenie za Rok Obrotowy 2025 zostało zatwierdzone.",
+        # Guards of the new rules' precision: an office's town, a job title after a title in
+        # lower case, a firm that moves or speaks, a product "is the name of".
+        "La oficina de Villanueva de la Serena cierra en agosto.",
+        "Il signor sindaco ha firmato il decreto.",
+        "Acme Logistics moved to a larger warehouse in Tilburg.",
+        "Deutsche Bahn sagt, der Zug fällt aus.",
+        "Zorya Lisowa to nazwa naszego nowego konta oszczędnościowego.",
+        "could you call the bank back tomorrow?",
+        "Ask HR to confirm the new holiday allowance.",
+        "czy pani domu jest obecna?",
+        "pan młody przyjechał spóźniony.",
+        "is dr appointment booking open today?",
+        "Met vriendelijke groet, Gemeente Utrecht",
+        "Z poważaniem, Zarząd Spółki",
+        "Crédit Agricole Alpes Provence ferme son agence le lundi.",
+        "Banco Santander Central cierra hoy.",
+    ],
+)
+def test_products_offices_job_titles_and_iban_tails_stay_clear(detector, text: str) -> None:
     assert _found(detector, text, "healthcare") == {}, text

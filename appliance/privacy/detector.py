@@ -36,6 +36,7 @@ from appliance.privacy.names import (
     is_capitalised,
     name_context,
     name_lists,
+    not_a_person_around,
     sentence_language,
     stop_words,
     strip_possessive,
@@ -180,10 +181,17 @@ _FIRST_PERSON = re.compile(
     r"(?<![\w'’])(?:(?-i:I)|my|ich|mein\w*|je|j['’]|mon|ma|io|yo|ik|mijn|ja|mój|moja|moje)(?![\w'’])",
     re.I,
 )
+# A person named by what they are to the writer ("Pacjent wrócił do Radomia", "the
+# patient moved back to Oban"): a move in the same sentence is that person's.
+_PERSON_NOUN = re.compile(
+    r"(?<!\w)(?:patient|patientin|patiënte?|paziente|paciente|pacjent(?:a|owi|em|ka|ki|ce|kę|ką)?|"
+    r"klient(?:a|owi|em|ka|ki|ce|kę|ką)?|kundin|client|cliente|klant)(?!\w)",
+    re.I,
+)
 # After a person's name, where they come from or live: "Frau Otto aus Celle", "Ana Ruiz
 # desde Toledo", "Jan de Vries uit Zwolle", "z Anną Nowak z Ełku", "Pierre Martin, de Dinan".
 _AFTER_PERSON = re.compile(
-    r"(?:['’]s)?(?:\s+(?:aus|from|uit|z|ze|da|desde)"
+    r"(?:['’]s)?(?:\s+(?:aus|from|uit|z|ze|da|di|desde)"
     r"|\s*,\s*(?:(?:a|an|the|ein|eine|un|une|uno|una|een)\s+(?:[^\W\d_]+\s+){0,3}?)?"
     r"(?:de|d['’]|from|aus|da|desde|uit|z))\s+"
 )
@@ -386,6 +394,8 @@ class PiiDetector:
                 end = start + len(value)
                 if not _plausible_person(value) or not self._known_single(value):
                     continue
+                if not_a_person_around(piece, start, end):
+                    continue  # "The Rose Room", "la oficina de Medina del Campo"
                 if model_language == "fr" and _SAINT.match(value):
                     continue  # a place named after a saint or a soldier
                 if not any(name_context(piece, r.start)):
@@ -421,7 +431,8 @@ class PiiDetector:
             if _tied_place(piece, r.start, r.end, people):
                 out.append(Entity("LOCATION", r.start + offset, r.end + offset, 0.6, "model-place"))
         for r in weak_places:
-            if people or _FIRST_PERSON.search(_sentence(piece, r.start, r.end)):
+            sentence = _sentence(piece, r.start, r.end)
+            if people or _FIRST_PERSON.search(sentence) or _PERSON_NOUN.search(sentence):
                 out.append(Entity("LOCATION", r.start + offset, r.end + offset, 0.6, WEAK_NAME))
         for a, b in _places_after_people(piece, people):
             out.append(Entity("LOCATION", a + offset, b + offset, 0.6, "place-after-person"))

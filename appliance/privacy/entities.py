@@ -90,5 +90,5 @@ TITLES = (
     "rev", "herr", "frau", "m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sig",
     "sig.ra", "sigra", "signor", "signora", "dott", "dott.ssa", "sr", "sra", "srta", "don",
     "doña", "señor", "señora", "señorita", "pan", "pani", "panią", "pana", "panu", "panem",
-    "dhr", "mevr", "mevrouw", "heer", "meneer", "mw", "ing", "mag",
+    "dhr", "mevr", "mevrouw", "heer", "meneer", "mw", "ing", "mag", "herrn", "mijnheer",
 )  # fmt: skip

@@ -60,7 +60,116 @@ CONTEXT = (
     "spoke to", "spoke with", "sprak", "gesprochen mit", "gespräch mit", "parlé avec",
     "ho sentito", "ho parlato con", "hablado con", "rozmawialiśmy z", "rozmawiałem z",
     "rozmawiałam z", "spotkaniu z", "dzwonił", "dzwoniła", "zadzwonił", "zadzwoniła", "belde",
+    "hablé con", "parlé à", "ho parlato con", "sprach mit", "gesproken met",
+    # Form labels and payees: "Surname: Okafor", "Payee Will Tasker", "Titulaire du compte :".
+    "surname", "last name", "family name", "first name", "forename", "full name", "apellido",
+    "achternaam", "voornaam", "prénom", "nom de famille", "payee", "beneficiary",
+    "begünstigter", "bénéficiaire", "beneficiario", "begunstigde",
+    "titulaire du compte", "intestatario del conto", "titular de la cuenta",
+    # On someone's behalf: "W imieniu Genowefy Pietras", "on behalf of", "namens".
+    "on behalf of", "im namen von", "au nom de", "a nome di", "en nombre de", "namens",
+    "w imieniu", "referral for",
+    # According to someone (a name in the lists): "Volgens Terpstra", "Según Urquijo".
+    "according to", "selon", "secondo", "según", "volgens", "według",
+    # Greetings: "Hi Bronwen,", "Liebe Roswitha,", "Hoi Femke,", "Cześć Zuzanna,".
+    "hi", "hello", "hallo", "liebe", "lieber", "bonjour", "ciao", "buongiorno", "hola",
+    "hoi", "beste", "cześć", "dzień dobry",
+    # Someone's file, letter or complaint: "Het dossier van Sietske Hoekstra", "la pratica di".
+    "file of", "letter from", "complaint from", "application of", "akte von", "antrag von",
+    "unterlagen von", "beschwerde von", "dossier de", "dossier d'", "demande de",
+    "réclamation de", "pratica di", "domanda di", "reclamo di", "richiesta di",
+    "solicitud de", "queja de", "expediente de", "reclamación de", "dossier van",
+    "klacht van", "aanvraag van", "wniosek od", "skargę od", "skarga od", "reklamacja od",
 )  # fmt: skip
+
+# A form's label right before a name ("Surname: MacAlister", "Nom : Rouxel"): one word
+# after it is a name even when no list holds it.
+_LABEL_BEFORE = re.compile(
+    r"(?<!\w)(?:surname|last\s+name|family\s+name|name|full\s+name|nachname|name|nom|"
+    r"nom\s+de\s+famille|cognome|apellidos?|achternaam|naam|nazwisko|imię\s+i\s+nazwisko)"
+    r"\s*:\s*$"
+)
+# A greeting opening a message, before one name and its comma ("Hi Bronwen,").
+_GREETING_BEFORE = re.compile(
+    r"(?:^|[\n.!?]\s*)(?:hi|hello|dear|hallo|liebe|lieber|bonjour|chère|cher|ciao|buongiorno|"
+    r"cara|caro|hola|querida|querido|hoi|beste|cześć|dzień\s+dobry)\s+$"
+)
+# Calling, agreeing and hearing from someone right before one capitalised word ("Can
+# someone ring Prydderch on", "Come concordato con Bettiol,", "Según nos indicó Cabrera"):
+# the word is a person's name even when no list holds it.
+_SURNAME_CUE = re.compile(
+    r"(?<!\w)(?:ring|call|phone|ask|tell|remind|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
+    r"oddzwonić\s+do|zadzwonić\s+do|agreed\s+with|arranged\s+with|concordato\s+con|"
+    r"afgesproken\s+met|vereinbart\s+mit|abgesprochen\s+mit|convenu\s+avec|acordado\s+con|"
+    r"quedamos\s+con|indicó|indicado|ustalono\s+z|uzgodniono\s+z|referral\s+for)\s+$"
+)
+# Before a lower-case name: calling someone back ("please call harriet pennycook back",
+# "per favore richiamare ilario casagrande al ..."), and after it (``_CALL_AFTER``).
+_CALL_BEFORE = re.compile(
+    r"(?<!\w)(?:(?:call|ring|phone)(?:\s+back)?|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
+    r"contactar\s+(?:con|a)|dzwonił[a]?|zadzwonił[a]?|oddzwonić\s+do|bitte|graag)\s+$"
+)
+_CALL_AFTER = re.compile(
+    r"(?:\s+(?:back|zurückrufen|anrufen|terugbellen|bellen|oddzwonić)(?!\w)"
+    r"|\s+(?:at|on|au|al|op|unter|pod|na)\s+(?:the\s+)?[+(\d]"
+    r"|\s*,\s*(?:number|nummer|numer|numéro|numero|número|tel|phone))",
+    re.I,
+)
+# After a lower-case name: where the person lives or comes from ("nadia haddad, domiciliée
+# à", "agata crisafulli di Fabriano", "ilse bruinsma uit Doetinchem").
+_PERSON_TAIL = re.compile(
+    r"(?:\s*,?\s+(?:de|di|da|uit|aus|from|of|z|ze|desde)\s+[A-ZÀ-ÞŁŚŻŹĆŃ]"
+    r"|(?P<residence>\s*,\s*(?:domicilié|domiciliat|domiciliad|résident|resident|wohnhaft|woonachtig|"
+    r"zamieszkał|vecin|living|who\s+lives)))"
+)
+# A preposition of place right before a run ("naar Sint Pancras verhuisd"): a place.
+_AFTER_PLACE_WORD = re.compile(
+    r"(?<!\w)(?:to|in|nach|naar|a|à|en|do|w|we|z|ze|from|van|uit|aus|de|da|di)\s+$", re.I
+)
+# Before a run: an article ("The Rose Room", "La Rosa dei Venti") or an organisation's
+# word and a preposition ("la oficina de Medina del Campo", "the office of"). After it:
+# "is the name of" ("Róża Wiatrów to nazwa nowego pakietu").
+_ARTICLE_BEFORE = re.compile(
+    r"(?:^|[^\w'’])(?:the|der|die|das|el|la|le|les|los|las|il|lo|gli|het|een)\s+$", re.I
+)
+_NAMED_THING_AFTER = re.compile(
+    r"\s+(?:is\s+the\s+name|to\s+nazwa|ist\s+der\s+name|est\s+le\s+nom|è\s+il\s+nome|"
+    r"es\s+el\s+nombre|is\s+de\s+naam)(?!\w)",
+    re.I,
+)
+
+
+def not_a_person_around(text: str, start: int, end: int) -> bool:
+    """Whether the words around ``text[start:end]`` make it a thing or a place, not a
+    person: an article right before it, an organisation's word and a preposition before
+    it ("la oficina de Medina del Campo"), or "is the name of" after it."""
+    before = text[max(0, start - 30) : start]
+    if _ARTICLE_BEFORE.search(before) or _NAMED_THING_AFTER.match(text, end):
+        return True
+    m = re.search(r"([^\W\d_]+)\s+(?:of|de|del|di|du|des|van|von|w|we)\s+$", before)
+    return m is not None and m.group(1).lower() in NOT_NAMES
+
+
+# Lower-case titles that are also ordinary words before a noun ("pan młody", "pani domu",
+# "dr appointment"): the word after them must look like a surname (``_surname_like``),
+# unless the title has its full stop ("dr." is not checked: "dr" is).
+_LOWER_STRICT = frozenset(("pan", "pani", "pana", "panu", "panią", "panem", "dr", "prof"))
+_PL_SURNAME_END = re.compile(
+    r"(?:ski|cki|dzki|ska|cka|dzka|skiego|ckiego|skiej|ckiej|skim|ckim|ską|cką|ak|ek|ik|yk|"
+    r"czyk|owicz|ewicz|iak|uk)$"
+)
+# Context words too common to make a lower-case word after them a name.
+_WEAK_CONTEXT = frozenset(("by", "from", "to", "cc", "name", "named", "member", "contact"))
+# Titles as people type them in lower case before a lower-case surname ("is mr o'dwyer
+# still", "war frau reimer", "il sig. de rosa", "czy pan kot"); the one-letter and
+# two-letter ones only with their full stop ("m.", "sr."), and none that is also a verb
+# or an ordinary word in one of the languages ("miss", "don", "mag", "ing").
+_LOWER_TITLE = re.compile(
+    r"(?:^|[^\w.])(?:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|m\.|mme|mlle|monsieur|madame|sig\.|"
+    r"sig\.ra|sigra|signor|signora|sr\.|sra\.|srta\.|señor|señora|señorita|pan|pani|panią|"
+    r"pana|panu|panem|dhr\.|mevr\.|mevrouw|meneer|heer|dott\.|dott\.ssa)\.?\s+$",
+    re.I,
+)
 
 # Words that make a capitalised run an organisation, place or thing, not a person.
 NOT_NAMES = frozenset(
@@ -85,6 +194,24 @@ NOT_NAMES = frozenset(
     bâtiment salle bureau agence sud ouest edificio sala ufficio reparto sede planta
     oficina norte oeste gebouw zaal kantoor afdeling vestiging noord zuid oost budynek
     biuro oddział siedziba
+    reception accounts payroll helpdesk support facilities security legal finance
+    procurement compliance marketing sales operations purchasing
+    rok miesiąc tydzień dzień jahr monat woche année mois semaine anno mese settimana
+    giorno año mes semana día jaar maand
+    dyrektor dyrektorka kierownik kierowniczka prezes prezeska doktor profesor mecenas
+    inspektor sekretarz sekretarka księgowa księgowy direktor direktorin leiter leiterin
+    chef chefin directeur directrice direttore direttrice responsabile directora jefe jefa
+    gerente secretaria secretario
+    speaker president präsident präsidentin président présidente presidente prezydent
+    voorzitter vorsitzende vorsitzender chairman chairwoman maire sindaco alcalde alcaldesa
+    burgemeester burmistrz wójt bürgermeister bürgermeisterin minister ministre ministro
+    notaio notaire notario notaris avvocato abogado abogada avocat avocate anwalt anwältin
+    rechtsanwalt adwokat advocaat ingeniero ingegnere ingénieur ingenieur inżynier dottore
+    dottoressa médico medico lekarz arzt ärztin docteur professeur professore profesora
+    commissario comisario commissaire rektor rector dekan dean richter richterin judge juez
+    giudice juge rechter sędzia
+    gemeente gemeinde zarząd zarządu spółka spółki sparkasse volksbank stadtwerke ayuntamiento
+    comune mairie gmina gminy urząd urzędu rathaus stadtverwaltung municipality municipio
     januar februar märz juni juli oktober dezember montag dienstag mittwoch donnerstag freitag
     samstag sonntag janvier février mars avril mai juin juillet août septembre octobre
     novembre décembre lundi mardi mercredi jeudi vendredi samedi dimanche gennaio febbraio
@@ -99,10 +226,12 @@ NOT_NAMES = frozenset(
 
 _TITLE_SET = frozenset(TITLES)
 PARTICLES = frozenset(
-    "van von de der den da di del della dos das du le la ter ten zu y bin al".split()
+    "van von de der den da di del della dalla dal dei degli dos das du le la lo los las ter ten "
+    "zu y bin al op 't ’t".split()
 )
 
-_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+# A word, or the Dutch particle "'t" standing alone ("van 't Hek", "in 't Veld").
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*|['’]t(?!\w)")
 _POSSESSIVE = re.compile(r"['’]s$", re.I)
 STOP_LANGS = ("en", "de", "fr", "it", "es", "nl", "pl")
 # Words before a lower-case name that make it one ("from marek nowak", "did ann martin").
@@ -262,7 +391,14 @@ def polish_bases(word: str) -> list[str]:
 
 
 def _sentence_is_polish(text: str, start: int) -> bool:
-    return sentence_language(text[max(0, start - 80) : start + 80]) == "pl"
+    """Polish by its function words, or, where no language's function words tell, by the
+    letters only Polish of the seven languages has ("Przekazaliśmy dokumenty ...")."""
+    window = text[max(0, start - 80) : start + 80]
+    language = sentence_language(window)
+    return language == "pl" or (language == "en" and _POLISH_LETTERS.search(window) is not None)
+
+
+_POLISH_LETTERS = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
 
 
 def _name_token(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
@@ -282,11 +418,32 @@ def is_capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper() and len(word) <= 4)
 
 
+_ELIDED = re.compile(r"[dD]['’][A-ZÀ-Þ]")
+
+
+def _elided(word: str) -> bool:
+    """A surname with an elided particle: "d'Aubigny", "D'Ambrosio"."""
+    return _ELIDED.match(word) is not None
+
+
+def _name_word(word: str) -> bool:
+    return is_capitalised(word) or _elided(word)
+
+
+def _particle(words: list[tuple[str, int, int]], j: int) -> bool:
+    """A particle of a name; "in" only before "'t" ("Sjaak in 't Veld")."""
+    word = words[j][0].lower()
+    if word == "in":
+        return j + 1 < len(words) and words[j + 1][0].lower() in ("'t", "’t")
+    return word in PARTICLES
+
+
 # Closing words that stand alone at the end of a letter and are no name.
 _CLOSINGS = frozenset(
     """
     regards thanks greetings wishes grüße grüßen gruß groet groeten saluti saludos pozdrawiam
-    pozdrowienia cordialement salutations respectfully sincerely faithfully
+    pozdrowienia cordialement salutations respectfully sincerely faithfully poważaniem
+    atentamente distinti cordiali
     """.split()
 )
 
@@ -299,20 +456,97 @@ _PERSON_VERB = re.compile(
     r"(?:lives|lived|grew\s+up|rang|phoned|vive|vivía|vit|vivait|woont|woonde|wohnt|"
     r"lebt|mieszka|mieszkał[a]?|abita|habite|ingresó|ingresad[oa]|hospitalisée?|ricoverat[oa]|"
     r"opgegroeid|opgenomen|aufgewachsen|eingeliefert|sigue\s+(?:viviendo|residiendo)|"
-    r"zgłosił[a]?|dzwonił[a]?|pochodzi|stammt|angerufen|belde)(?!\w)",
+    r"zgłosił[a]?|dzwonił[a]?|pochodzi|stammt|angerufen|belde|"
+    # Born, staying, coming from: "Redouan Azzouzi is geboren in", "è nato a", "kommt aus".
+    r"born|geboren|née?|naquit|nat[oa]|nacid[oa]|nació|urodził[a]?\s+się|kommt\s+aus|komt\s+uit|"
+    r"comes\s+from|resides|réside|risiede|reside|verblijft|logeert|habitait|"
+    # Speaking and doing with the writer: "Rhodri Prydderch says", "Anna Nowak and I".
+    r"says|said|"
+    r"(?:and|und|et|e|y|en|i)\s+(?-i:I)|(?:und\s+ich|et\s+moi|e\s+io|y\s+yo|en\s+ik|i\s+ja))(?!\w)",
+    re.I,
+)
+# A move after a run of two or more capitalised words ("Abdelkader Amrani se mudó de"):
+# offices move too, but their names hold an organisation word (``NOT_NAMES``), which
+# ends a run before the verb.
+_PERSON_MOVE = re.compile(
+    r"\s+(?:(?:is|ist|a|è|ha|has|heeft|jest)\s+)?"
+    r"(?:se\s+mudó|si\s+è\s+trasferit[oa]|przeprowadził[a]?\s+się)(?!\w)",
     re.I,
 )
 
 
 def _signature(text: str, start: int, end: int) -> bool:
-    """A run that ends the text and starts after the end of a sentence: a letter's
-    signature ("... for thirty years. Rosamund Ollerenshaw")."""
-    if text[end:].strip(" \t\n.") or not _sentence_start(text, start):
+    """A run that ends the text and starts after the end of a sentence or after a closing
+    and its comma: a letter's signature ("... for thirty years. Rosamund Ollerenshaw",
+    "Z poważaniem, Wieńczysław Ząbek")."""
+    if text[end:].strip(" \t\n."):
+        return False
+    closing = (
+        text[max(0, start - 20) : start].rstrip(" \t\n").endswith(",")
+        and (text[max(0, start - 20) : start].rstrip(" \t\n,").lower().split() or [""])[-1]
+        in _CLOSINGS
+    )
+    if not closing and not _sentence_start(text, start):
         return False
     if not text[:start].strip():
         return False  # the whole text: no letter around it
     words = text[start:end].lower().split()
     return not any(w in _CLOSINGS or w in stop_words() for w in words)
+
+
+# Languages whose nouns are written in lower case: a pair of capitalised words inside one of
+# their sentences is a proper name (German capitalises every noun, Polish official text many
+# ("Sprawozdanie Finansowe"); English is read by the English model).
+_LOWER_NOUN_LANGS = frozenset(("fr", "it", "es", "nl"))
+# Organisation words of those languages (beside ``NOT_NAMES``): "Banco Santander", "Poste
+# Italiane", "Stichting Wonen", "Grupa Azoty"; and saints, whose names a hospital, a parish
+# or a town carries ("L'hôpital Saint Louis").
+_ORG_WORDS = frozenset(
+    """
+    banco banca banque poste caja seguros assicurazioni towarzystwo grupa grupo gruppo groupe
+    fundacja fundación fondazione fondation stichting vereniging verzekeringen società sociedad
+    société compañía compagnie empresa entreprise associazione asociación instituto istituto
+    institut universidad università université uniwersytet universiteit hogeschool
+    politechnika szkoła escuela scuola école colegio liceo lycée ospedale szpital ziekenhuis
+    clinica clínica clinique poczta correos telecom energia energía énergie mobile mobilny
+    holding partners consulting logistics logistica logística technologies systems solutions
+    servizi servicios services usługi diensten saint sainte san santa santo sint são
+    """.split()
+)
+_PLACE_BEFORE = re.compile(
+    r"(?<!\w)(?:in|a|à|en|w|we|z|ze|do|naar|uit|van|da|di|de|del|du|des|della|dalla|from|to|"
+    r"at|nach|aus|bij|te|op|sur|su|per|por|para|pour|vers|verso|hacia|koło|pod|na|od|dla|"
+    r"entre|tra|fra|tussen|między|near|près|cerca|vicino)\s+$",
+    re.I,
+)
+
+
+def _proper_pair(text: str, start: int, end: int, names: list[str]) -> bool:
+    """Two capitalised words inside a French, Italian, Spanish, Dutch or Polish sentence
+    (not its first words), not after a preposition (a place: "a Bassano Romano") or an
+    article, with no organisation word: a person's name ("Ieri Gualtiero Pezzullo ha
+    telefonato"). Score 0.6 (the default policy's threshold)."""
+    if _sentence_start(text, start) or any(w.isupper() or len(w) < 3 for w in names):
+        return False
+    if any(
+        w.lower() in NOT_NAMES or w.lower() in _ORG_WORDS or w.lower() in stop_words()
+        for w in names
+    ):
+        return False
+    before = text[max(0, start - 30) : start]
+    if _PLACE_BEFORE.search(before) or not_a_person_around(text, start, end):
+        return False
+    previous = (before.split()[-1:] or [""])[0]
+    if previous[:1].isupper() and (
+        not _sentence_start(text, start - len(previous) - 1)
+        or previous.lower() in _ORG_WORDS
+        or previous.lower() in NOT_NAMES
+    ):
+        # The tail of a longer capitalised run ("Crédit Agricole Alpes Provence"); a
+        # sentence's first word is capitalised anyway ("Staat Tjeerd Oosterhuis nog ...").
+        return False
+    sentence = text[max(0, start - 120) : end + 120]
+    return sentence_language(sentence) in _LOWER_NOUN_LANGS
 
 
 class PersonNameRecognizer(EntityRecognizer):
@@ -367,7 +601,8 @@ class PersonNameRecognizer(EntityRecognizer):
         """A capitalised run starting at word ``i``: (end index, score) or None."""
         word = words[i][0]
         ambiguous = ambiguous_names()
-        lead = word.lower() in PARTICLES and name_context(text, words[i][1])[0]
+        # "De heer van Dam", "Surname: van Rensburg": a title or a label, then particles.
+        lead = (_particle(words, i) or _elided(word)) and any(name_context(text, words[i][1]))
         if (
             not (is_capitalised(word) or lead)  # "De heer van Dam": a title, then particles
             or (word.lower() in NOT_NAMES and word.lower() not in ambiguous)
@@ -376,7 +611,7 @@ class PersonNameRecognizer(EntityRecognizer):
             return None
         if not _name_token(words, i, text):
             return None
-        if word.lower() in stop_words() and _sentence_start(text, words[i][1]):
+        if word.lower() in stop_words() and _sentence_start(text, words[i][1]) and not lead:
             return None  # "Can Grace periods be extended?": capitalised as the first word
         j = i
         tokens: list[str] = []
@@ -397,29 +632,42 @@ class PersonNameRecognizer(EntityRecognizer):
                 and tokens[-1].lower() not in self.first
             ):
                 break  # "Gianni Moretti da Gubbio": a full name, then where they are from
-            if w.lower() in PARTICLES and (tokens or lead):
-                # "van der Linden", "de la Cruz": particles, then a capitalised word.
+            if _particle(words, j) and (tokens or lead):
+                # "van der Linden", "de la Cruz", "in 't Veld": particles, then a name.
                 k = j
-                while k < len(words) and words[k][0].lower() in PARTICLES:
+                while k < len(words) and _particle(words, k):
                     k += 1
-                if k < len(words) and is_capitalised(words[k][0]) and k - j <= 3:
+                if k < len(words) and _name_word(words[k][0]) and k - j <= 3:
                     tokens.extend(x[0] for x in words[j:k])
                     j = k
                     continue
                 break
-            if not is_capitalised(w) or (w.lower() in NOT_NAMES and w.lower() not in ambiguous):
-                break
+            if not (is_capitalised(w) or ((tokens or lead) and _elided(w))) or (
+                w.lower() in NOT_NAMES and w.lower() not in ambiguous
+            ):
+                break  # ("Étienne d'Aubigny": an elided particle is part of the name)
             tokens.append(w)
             j += 1
             if text[words[j - 1][2] : words[j - 1][2] + 2].lower() in ("'s", "’s"):
                 break  # "Thistlewood's account": the possessive ends the name
-        names = [t for t in tokens if t.lower() not in PARTICLES]
+        names = [t for t in tokens if t.lower() not in PARTICLES and t.lower() != "in"]
         if not names:
             return None
         titled, context = name_context(text, words[i][1])
         if not context and len(names) >= 2 and _signature(text, words[i][1], words[j - 1][2]):
             context = True  # "... nikt mi nie odpowiedział. Mieczysław Ptaszyński"
-        if not context and len(names) >= 2 and _PERSON_VERB.match(text, words[j - 1][2]):
+        if not_a_person_around(text, words[i][1], words[j - 1][2]):
+            return None  # "The Rose Room", "la oficina de Medina del Campo"
+        verb = _PERSON_VERB.match(text, words[j - 1][2])
+        # "Gisteren belde Thijn Wutke": the person is after the verb, not before it.
+        verb_after = verb is not None and not (
+            is_capitalised(text[verb.end() : verb.end() + 40].strip().split(" ")[0])
+            and verb.group().split()[-1].lower() not in ("aus", "uit", "from", "się")
+        )
+        moved = _PERSON_MOVE.match(
+            text, words[j - 1][2]
+        ) is not None and not _AFTER_PLACE_WORD.search(text[max(0, words[i][1] - 8) : words[i][1]])
+        if not context and len(names) >= 2 and (verb_after or moved):
             context = True  # "Fuensanta Carvallido vive sola", "Aurèle Quérouil a été hospitalisé"
         if any(t.lower() in ambiguous for t in names):
             # "Brenda Page", "June Adams": a word that is also a name counts beside a known
@@ -459,21 +707,81 @@ class PersonNameRecognizer(EntityRecognizer):
             return j, 0.75 if last_known else 0.7
         if len(names) == 1 and context and (first_known or parts[0] in self.last):
             return j, 0.65
+        if len(names) == 1 and self._lone_surname(names[0], words[i][1], text, verb_after):
+            return j, 0.65
+        if len(names) == 2 and _proper_pair(text, words[i][1], words[j - 1][2], names):
+            return j, 0.6
         return None
+
+    def _lone_surname(self, word: str, start: int, text: str, verb_after: bool) -> bool:
+        """One capitalised word in no list is a surname after a form's label ("Surname:
+        MacAlister"), after calling or agreeing with someone ("ring Prydderch on", "come
+        concordato con Bettiol"), or before a verb only people do when nothing but the
+        start of a clause stands before it ("Öztürk kommt aus", "…, Rouxel habite à")."""
+        lower = word.lower()
+        if (
+            lower in stop_words()
+            or lower in NOT_NAMES
+            or lower in CONTEXT  # "Paziente nato a Todi"
+            or len(word) < 3
+            or word.isupper()
+        ):
+            return False
+        before = text[max(0, start - 40) : start].lower()
+        if _LABEL_BEFORE.search(before):
+            return True
+        if (
+            _GREETING_BEFORE.search(before)
+            and text[start + len(word) : start + len(word) + 1] == ","
+        ):
+            return True  # "Hi Bronwen,", "Bonjour Maëlys,"
+        if _SURNAME_CUE.search(before) and not _sentence_start(text, start):
+            return True
+        if not verb_after:
+            return False
+        previous = text[max(0, start - 30) : start].split()
+        # Not after an article or another word of the clause ("Das Geld kommt aus").
+        return not previous or not previous[-1][-1:].isalpha()
 
     def _lower_run_at(
         self, words: list[tuple[str, int, int]], i: int, text: str
     ) -> tuple[int, float] | None:
-        """A name written in lower case: a known first name and a known last name (neither
-        a function word nor an organisation word), with at most a second first name or
-        particles between ("franz josef seifert", "thijn van brenen"), after a cue word
-        or before a possessive."""
+        """A name written in lower case (score 0.65, or None):
+
+        * after a title ("is mr o'dwyer still", "il sig. de rosa", "czy pan kot"):
+          particles, then a word that is no function or organisation word;
+        * a known first name and a known last name (neither a function word nor an
+          organisation word), with at most a second first name or particles between
+          ("franz josef seifert", "thijn van brenen"), after a cue word or before a
+          possessive;
+        * a known first name and a surname in no list after a person's cue word, before a
+          call-back ("please call harriet pennycook back", "richiamare ... al 312 ...") or
+          before where they live or come from ("nadia haddad, domiciliée à");
+        * two words in no list between calling and a call-back ("dzwoniła genowefa
+          pietras, numer ...", "llamar a ainhoa goikoetxea al +34...")."""
+        titled = self._lower_titled_at(words, i, text)
+        if titled is not None:
+            return titled
         common = stop_words() | NOT_NAMES
 
         def name_word(word: str, names: frozenset[str]) -> bool:
-            return word.islower() and word in names and word not in common and len(word) >= 3
+            # "jean-baptiste": every part a name
+            known = word in names or all(p in names for p in word.split("-"))
+            return word.islower() and known and word not in common and len(word) >= 3
 
-        if not name_word(words[i][0], self.first):
+        def other_word(word: str) -> bool:
+            return (
+                word.islower() and word not in common and word not in _TITLE_SET and len(word) >= 2
+            )
+
+        before = [
+            w.strip(",:;") for w in text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
+        ]
+        # Not any function word: "can i mark green cells" has "i" before "mark green".
+        cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
+        calling = _CALL_BEFORE.search(text[max(0, words[i][1] - 30) : words[i][1]].lower())
+        first = name_word(words[i][0], self.first)
+        if not first and not ((calling or not before) and other_word(words[i][0])):
             return None
         for k in range(min(i + 3, len(words) - 1), i, -1):  # the longest name first
             if any(text[words[m - 1][2] : words[m][1]] != " " for m in range(i + 1, k + 1)):
@@ -481,15 +789,69 @@ class PersonNameRecognizer(EntityRecognizer):
             middle = [w for w, _s, _e in words[i + 1 : k]]
             if not all(
                 (w in PARTICLES and w.islower()) or name_word(w, self.first) for w in middle
-            ) or not (
-                name_word(words[k][0], self.last)
-                # "van brenen": the lists hold Dutch surnames with their particles
-                or (middle and " ".join([*middle, words[k][0]]) in self.last)
             ):
                 continue
-            before = text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
-            # Not any function word: "can i mark green cells" has "i" before "mark green".
-            cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
-            possessive = text[words[k][2] : words[k][2] + 2].lower() in ("'s", "’s")
-            return (k + 1, 0.65) if cue or possessive else None
+            last = words[k][0]
+            known_last = name_word(last, self.last) or bool(
+                middle and " ".join([*middle, last]) in self.last  # "van brenen"
+            )
+            end = words[k][2]
+            possessive = text[end : end + 2].lower() in ("'s", "’s")
+            call_back = _CALL_AFTER.match(text, end) is not None
+            if first and known_last and (cue or possessive):
+                return k + 1, 0.65
+            if not other_word(last):
+                continue
+            tail = _PERSON_TAIL.match(text, end) is not None
+            strong = bool(before) and before[-1] in CONTEXT and before[-1] not in _WEAK_CONTEXT
+            verb = _PERSON_VERB.match(text, end) is not None  # "anna kowalczyk rang"
+            if first and (call_back or tail or strong or verb):
+                return k + 1, 0.65
+            if calling and call_back:
+                return k + 1, 0.65
+            residence = _PERSON_TAIL.match(text, end)
+            if k == i + 1 and residence and residence.group("residence") and not before:
+                # "bénédicte vasseur, domiciliée à Thann" opening a text: a person.
+                return k + 1, 0.65
         return None
+
+    def _surname_like(self, word: str) -> bool:
+        """A surname by the lists (Polish: by its nominative too) or, in Polish, by its
+        ending (-ski, -cka, -ak, -ik, -czyk, -owicz...)."""
+        if word in self.last or any(b in self.last for b in polish_bases(word)):
+            return True
+        return _PL_SURNAME_END.search(word) is not None
+
+    def _lower_titled_at(
+        self, words: list[tuple[str, int, int]], i: int, text: str
+    ) -> tuple[int, float] | None:
+        """Particles and a surname in lower case right after a title (``_LOWER_TITLE``)."""
+        start = words[i][1]
+        if not words[i][0].islower() or not _LOWER_TITLE.search(text[max(0, start - 12) : start]):
+            return None
+        common = stop_words() | NOT_NAMES
+        k = i
+        while k < len(words) and _particle(words, k) and words[k][0].islower() and k - i < 3:
+            k += 1
+        if k >= len(words) or any(
+            text[words[m - 1][2] : words[m][1]] != " " for m in range(i + 1, k + 1)
+        ):
+            return None
+        word = words[k][0]
+        if not word.islower() or word in common or len(word) < 2 or word.startswith("'"):
+            return None
+        title = _LOWER_TITLE.search(text[max(0, start - 12) : start])
+        said = title.group().split()[-1].lower() if title else ""
+        if said in _LOWER_STRICT and not self._surname_like(word):
+            return None  # "pan młody", "pani domu", "dr appointment"
+        # "mrs anna kowalska": a first name, then the surname.
+        if (
+            k == i
+            and word in self.first
+            and k + 1 < len(words)
+            and text[words[k][2] : words[k + 1][1]] == " "
+            and words[k + 1][0].islower()
+            and words[k + 1][0] not in common
+        ):
+            k += 1
+        return k + 1, 0.65

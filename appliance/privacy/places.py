@@ -40,39 +40,46 @@ _TRIGGERS = (
     r"is\s+from", r"address", r"domiciled", r"staying", r"place\s+of\s+residence",
     r"town\s+of\s+residence", r"home\s+town", r"hometown", r"back\s+home",
     r"place\s+of\s+birth", r"birthplace", r"native\s+of",
+    # A person's noun, then where they are from or in ("Klientka z Ostrołęki", "Patient aus
+    # Köln", "paciente de Lugo"): the noun is a person.
+    r"(?:patient|patientin|patiënte?|paziente|paciente|pacjent|pacjentka|klient|klientka|"
+    r"kunde|kundin|klant|cliente|client|cliente)(?=\s+(?:aus|from|uit|da|de|di|desde|z|ze)\s)",
+    r"(?:his|her|their|my|our)\s+(?:flat|house|apartment|place|cottage)",
     # de
     r"wohnt(?:\s+(?:jetzt|seit\s+\d{4}|allein|alleine))*", r"wohne(?:\s+seit\s+\d{4})?",
     r"wohnen", r"wohnhaft", r"lebt(?:\s+(?:allein|alleine|jetzt))*", r"lebe", r"stammt",
     r"geboren", r"aufgenommen", r"eingeliefert", r"entlassen", r"nach\s+hause", r"wohnort",
     r"wohnsitz", r"heimgekehrt", r"geburtsort", r"geb\.", r"gemeldet", r"aufgewachsen",
-    r"ansässig", r"hauptwohnsitz",
+    r"ansässig", r"hauptwohnsitz", r"gebürtig",
     # fr
     r"habite", r"j['’]habite", r"habitons", r"habitant", r"domicilié(?:e)?",
     r"vit(?:\s+seule?)?", r"vis", r"vivant", r"réside", r"résidente?", r"résidant(?:e)?",
     r"demeurant", r"hospitalisée?", r"admise?", r"née?", r"originaire",
     r"rentrée?(?:\s+chez\s+(?:elle|lui))?", r"domicile", r"lieu\s+de\s+naissance",
     r"habite-t-(?:elle|il)(?:\s+toujours)?", r"originaire\s+des\s+environs", r"grandie?",
+    r"(?:commune|lieu|ville)\s+de\s+résidence", r"hébergée?", r"logée?",
     # it
     r"resident[ei]", r"risiede", r"abita", r"abito", r"vive(?:\s+da\s+sol[oa])?", r"vivo",
     r"ricoverat[oa]", r"nat[oa]", r"domiciliat[oa]", r"dimess[oa]", r"originari[oa]",
     r"residenza", r"comune\s+di\s+residenza", r"luogo\s+di\s+nascita", r"cresciut[oa]",
-    r"originari[oa]\s+della\s+zona",
+    r"originari[oa]\s+della\s+zona", r"ospite",
     # es
     r"vive(?:\s+sol[oa])?", r"reside", r"resido", r"con\s+domicilio", r"domiciliad[oa]",
-    r"ingresad[oa]", r"nacid[oa]", r"natural", r"empadronad[oa]", r"localidad", r"domicilio",
-    r"vecin[oa]", r"lugar\s+de\s+nacimiento", r"viviendo", r"residiendo", r"me\s+crié",
-    r"criad[oa]", r"oriund[oa]", r"municipio",
+    r"ingresad[oa]", r"nacid[oa]", r"nació", r"natural", r"empadronad[oa]", r"localidad",
+    r"domicilio", r"vecin[oa]", r"lugar\s+de\s+nacimiento", r"viviendo", r"residiendo",
+    r"me\s+crié", r"criad[oa]", r"oriund[oa]", r"municipio",
     # nl
     r"woont(?:\s+(?:alleen|nu|sinds\s+\d{4}))*", r"woon(?:\s+(?:alleen|nu|sinds\s+\d{4}))*",
     r"wonen", r"woonde", r"woonachtig", r"wonend", r"opgenomen", r"geboren", r"naar\s+huis",
     r"afkomstig", r"ontslagen", r"woonplaats", r"geboorteplaats", r"opgegroeid", r"ingeschreven",
-    r"verblijft", r"wonende", r"oorspronkelijk",
+    r"verblijft", r"wonende", r"oorspronkelijk", r"inwoner(?:ster)?", r"logeert",
     # pl
     r"mieszka(?:\s+sam[a]?)?", r"mieszkam", r"mieszkają", r"mieszkający", r"mieszkając[ya]",
-    r"zamieszkał[aey]?", r"zamieszkania", r"urodził[a]?\s+się", r"urodzon[yae]",
+    r"zamieszkał[aey]?", r"zamieszkania", r"urodził(?:a|em|am)?\s+się", r"urodzon[yae]",
     r"przyjęt[ya](?:\s+do\s+szpitala)?", r"wypisan[ya](?:\s+do\s+domu)?", r"miejscowość",
     r"miejsce\s+urodzenia", r"pochodz(?:i|ę|ą|ący|ąca)", r"zameldowan[yae]",
-    r"miejsce\s+zamieszkania",
+    r"miejsce\s+zamieszkania", r"mieszkan(?:ka|iec|ki|ką|ce|ców)", r"zam\.",
+    r"u\s+(?:rodziny|syna|córki|siostry|brata|rodziców|matki|ojca|babci|dziadka)",
 )  # fmt: skip
 # Moves, returns and origins: a person's, but an office, a firm or a warehouse moves too
 # ("the head office moved to Zwolle"), so the place counts only where a person is named
@@ -88,17 +95,31 @@ _MOVES = (
     r"déménagée?", r"installée?", r"quitté", r"revenue?", r"retournée?", r"déménagement",
     r"rentre", r"arrivée",
     # it
-    r"trasferit[oa]", r"tornat[oa]", r"rientrat[oa]", r"rientra", r"trasferimento",
+    r"trasferit[oa](?:si)?", r"tornat[oa]", r"rientrat[oa]", r"rientra", r"trasferimento",
     r"stabilit[oa]",
     # es
     r"se\s+mudó", r"se\s+trasladó", r"volvió", r"vuelto", r"regresad[oa]", r"regresó",
     r"mudad[oa]", r"se\s+ha\s+mudado", r"trasladad[oa]", r"traslado", r"vuelve",
     r"instalad[oa]",
+    # Staying at someone's house ("pasa unos meses en casa de su hermana en Haro"), a new
+    # address ("Wubbo Pruims nieuwe adres is in Harlingen"), staying ("przebywa w").
+    r"en\s+casa\s+de(?:\s+[^\W\d_]+){1,3}?", r"(?:nieuwe\s+)?adres(?:\s+is)?", r"przebywa",
     # nl
     r"verhuisd", r"teruggekomen", r"teruggekeerd", r"verhuizing", r"terug", r"komt",
     # pl
-    r"przeprowadził[a]?\s+się", r"przeprowadziła\s+się", r"(?:po)?wrócił[a]?",
-    r"przyjechał[a]?", r"wraca", r"wróci", r"przeprowadzk[aię]",
+    r"przeprowadził(?:a|am|em|y|i)?\s+się", r"(?:po)?wrócił(?:a|em|am|y|i)?",
+    r"przyjechał(?:a|em|am|y|i)?", r"wraca", r"wróci", r"przeprowadzk[aię]",
+    # The end of a payee's or a sender's line: "Payee Farah Chaudhry, IBAN ..., from Whitby".
+    r"(?<=,\s)from",
+    # Buying, renting, spending a season ("bought a house in", "verbringt den Winter bei ihrem
+    # Sohn in", "trascorre l'inverno dalla figlia a"): a firm buys and rents too.
+    r"bought", r"rents?", r"owns?", r"gekauft", r"kaufte", r"acheté", r"comprato", r"compró",
+    r"gekocht", r"kupił[a]?", r"spends?", r"spent", r"verbringt", r"passe", r"trascorre",
+    r"pasa", r"brengt", r"spędza",
+    # Leaving for, commuting from, being from: "wyjechał do", "przeniosła się z", "dojeżdża
+    # spod", "es de", "ist aus", "è di", "jest z".
+    r"wyjechał[a]?", r"przeni(?:ósł|osła|eśli)\s+się", r"dojeżdża", r"es\s+de", r"ist\s+aus",
+    r"est\s+de", r"è\s+di", r"jest\s+z",
 )  # fmt: skip
 # What may stand between the phrase and the place.
 _LINK = (
@@ -108,17 +129,36 @@ _LINK = (
     r"a|in|da|di|presso|vicino\s+a|"
     r"en|a|de|cerca\s+de|"
     r"in|te|naar|uit|van|bij|"
-    r"w|we|do|z|ze|koło|pod)"
+    r"w|we|do|z|ze|koło|pod|spod)"
 )
 _FILLER = (
     r"(?:(?:the|a|an|his|her|their|our|a\s+small|the\s+small)\s+)?"
     r"(?:(?:farm|village|town|hamlet|cottage|house|flat|home|estate|area|outskirts|"
     r"suburbs?|centre|center|city|environs|sortie|afueras|zona)\s+)?"
 )
-_PLACE_WORD = r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+de|gemeente)"
+# (With the words for a town's surroundings: "w okolicach Radomia", "z okolic Kielc", "in der
+# Nähe von", "nei dintorni di".)
+_PLACE_WORD = (
+    r"(?:miejscowości|miejscowość|gmina|gminie|comune\s+di|ville\s+de|gemeente|okolicach|okolic|"
+    r"pobliżu|(?:the\s+)?(?:area|vicinity)\s+of|der\s+nähe\s+von|der\s+umgebung\s+von|"
+    r"de\s+buurt\s+van|de\s+omgeving\s+van|(?:i\s+)?dintorni\s+di|los\s+alrededores\s+de|"
+    r"les\s+environs\s+de)"
+)
 # Who someone lives with, between the phrase and the place: "lives with her son in",
 # "vit chez sa fille à", "woont bij haar dochter in", "mieszka z córką w".
-_COMPANION = r"(?:with|bei|chez|con|bij|met|z|ze)\s+(?:[^\W\d_]+\s+){1,3}?"
+# (Lower-case words, so that "z Legnicy do Elbląga" and "da Cremona a Todi" stay two
+# places; a German noun after a possessive: "bei ihrer Tochter in".)
+_COMPANION = (
+    r"(?:with|bei|chez|con|bij|met|z|ze|da|presso)\s+"
+    r"(?:(?:ihrer|ihrem|ihren|seiner|seinem|seinen|meiner|meinem|unserer)\s+[^\W\d_]+\s+"
+    r"|(?:(?-i:[a-zà-öø-ÿąćęłńóśźż][^\W\d_]*)\s+){1,3}?)"
+)
+# Adverbs of time between the phrase and its preposition: "abita ancora a", "reside ahora
+# en", "woont sinds kort in", "przeprowadził się już do".
+_ADVERB = (
+    r"(?:(?:still|now|ancora|ora|adesso|ahora|todavía|aún|nog|nu|sinds\s+kort|noch|jetzt|"
+    r"encore|toujours|już|nadal|teraz)\s+)?"
+)
 
 
 def _alternatives(triggers: tuple[str, ...]) -> str:
@@ -131,7 +171,16 @@ def _phrase(triggers: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(
         r"(?<!\w)(?:" + _alternatives(triggers) + r")"
         r"(?:\s*[:,]\s*|\s+)"  # "Wohnort: X", "mieszka sam, miejscowość X", "lives in X"
-         + r"(?:" + _COMPANION + _FILLER + _LINK + r"\s+)?" + r"(?:" + _FILLER + _LINK + r"\s+)?"
+        + _ADVERB
+        + r"(?:"
+        + _COMPANION
+        + _FILLER
+        + _LINK
+        + r"\s+)?"
+        + r"(?:"
+        + _FILLER
+        + _LINK
+        + r"\s+)?"
         r"(?:" + _FILLER + _LINK + r"\s+)?"  # "at the farm outside X"
         r"(?:" + _PLACE_WORD + r"\s*:?\s+)?",
         re.I,
@@ -184,6 +233,9 @@ _RESIDES_AT = (
     r"(?:wonende|woonachtig)(?:\s+aan\s+(?:de|het)|\s+op)?|zamieszkał[aey]?\s+(?:przy|na)|"
     r"mieszkając[aye]?\s+przy|residing\s+at|living\s+at|lives\s+at)\s+"
 )
+# A street line has at most this many words ("Flat 3, 12 Mill Lane", "Calle de la Princesa
+# 23"); a longer run after "domicilio:" is a sentence.
+STREET_WORDS = 6
 # Address lines: the street (POSTAL_ADDRESS), the postcode (POSTAL_ADDRESS) and the town
 # (LOCATION) after it, "Address: 12 Mill Lane, Kendal", "Adres: ul. Długa 5/3, 80-123
 # Gdańsk", "wonende aan de Dorpsstraat 5 te Tiel".
@@ -321,6 +373,9 @@ class PlaceRecognizer(EntityRecognizer):
         addresses: list[re.Match[str]] = []
         for pattern in _ADDRESSES:
             for m in pattern.finditer(text):
+                street = m.groupdict().get("street") or ""
+                if len(street.split()) > STREET_WORDS:
+                    continue  # "Franco domicilio: la merce viene consegnata entro 5 giorni"
                 if not any(m.start() < a.end() and a.start() < m.end() for a in addresses):
                     addresses.append(m)
         strong += [m.end() for m in addresses]

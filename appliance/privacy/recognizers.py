@@ -132,11 +132,11 @@ class RuleRecognizer(EntityRecognizer):
 
     def _valid_prefix(self, text: str, start: int, end: int) -> int | None:
         assert self.rule.validator is not None
-        cut = text.rfind(" ", start, end)
-        while cut > start:
+        # At a space, or at a dash before an extension ("+49 1512 3718136-815").
+        cuts = sorted((i for i in range(start + 1, end) if text[i] in " -"), reverse=True)
+        for cut in cuts:
             if self.rule.validator(text[start:cut]):
                 return cut
-            cut = text.rfind(" ", start, cut)
         return None
 
     def analyze(
@@ -151,6 +151,10 @@ class RuleRecognizer(EntityRecognizer):
                 start, end = match.span("v") if "v" in pattern.groupindex else match.span()
                 if (start, end) in seen:
                     continue
+                if self.rule.entity != "IBAN_CODE" and _IBAN_HEAD.search(
+                    text[max(0, start - 40) : start]
+                ):
+                    continue  # the tail of an IBAN with a wrong check digit: no number of its own
                 value = text[start:end]
                 if self.rule.validator is not None and not self.rule.validator(value):
                     # A pattern that allows spaces may have run on into the next word
@@ -161,6 +165,12 @@ class RuleRecognizer(EntityRecognizer):
                     end = shorter
                     value = text[start:end]
                 score = self.rule.scorer(value) if self.rule.scorer else self.rule.score
+                tail = _DASH_TAIL.search(value) if self.rule.extension else None
+                if tail and self.rule.scorer:
+                    # "+49 1512 3718136-815": the number, then its extension after a dash.
+                    head = self.rule.scorer(value[: tail.start()])
+                    if head > score:
+                        end, value, score = start + tail.start(), value[: tail.start()], head
                 if score < 0:  # the scorer rejected it outright
                     continue
                 if self._reference(text, start):
@@ -190,12 +200,23 @@ class RuleRecognizer(EntityRecognizer):
 
 # -- validators ---------------------------------------------------------------------
 
+_DASH_TAIL = re.compile(r"-\d{1,5}$")
+# The start of an IBAN-shaped string right before a match: a country code and check
+# digits, then groups of four ("it41 f899 4877 0731 ...", "DE97-1512-0972-...").
+_IBAN_HEAD = re.compile(r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ .-]?[A-Za-z0-9]{4})*[ .-]?$")
+
 _CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6(011|5)|35)")
 
 
 def _card(value: str) -> bool:
     digits = _compact(value)
     return 13 <= len(digits) <= 19 and bool(_CARD_PREFIX.match(digits)) and luhn.is_valid(digits)
+
+
+def _bsn(value: str) -> bool:
+    """Nine digits with the BSN's check (python-stdnum pads shorter numbers with zeros,
+    so "176" would pass)."""
+    return len(value) == 9 and bsn.is_valid(value)
 
 
 def _ip(value: str) -> bool:
@@ -496,9 +517,9 @@ def rules() -> list[Rule]:
             "NL_BSN",
             [
                 r"(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d-]|\.\d)",  # may end a sentence
-                r"(?<![\d-])\d{3} ?\d{3} ?\d{3}(?![\d-])",
+                r"(?<![\d-])(?<!\d )\d{3} ?\d{3} ?\d{3}(?![\d-])",
             ],
-            _checks(bsn.is_valid),
+            _checks(_bsn),
             score=0.6,
             context=_BSN,
             not_context=_REFERENCE,
