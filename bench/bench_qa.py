@@ -306,14 +306,24 @@ class Naive:
         )
 
 
-def summarise(name: str, outcomes: list[Outcome], answerable: bool) -> list[object]:
+def answerable(q: dict[str, Any]) -> bool:
+    """Whether `q` has a gold fact to find: every question but those of type
+    "unanswerable" (gold [], the whole "unanswerable" split and 7 of questions2.jsonl)."""
+    return q.get("type") != "unanswerable" and bool(q["gold"])
+
+
+def summarise(name: str, outcomes: list[Outcome], kinds: list[bool]) -> list[object]:
+    """One table row: evidence@5 and correct over the answerable questions only ("-"
+    when there are none; `kinds` holds `answerable(q)` per outcome, in order), the
+    other columns over every question, as the "unanswerable" split was always scored."""
     n = len(outcomes)
     claims = sum(o.claims for o in outcomes)
-    row: list[object] = [name, n]
-    if answerable:
+    scored = [o for o, a in zip(outcomes, kinds, strict=True) if a]
+    row: list[object] = [name, n, len(scored)]
+    if scored:
         row += [
-            sum(o.evidence for o in outcomes) / n,
-            sum(o.correct for o in outcomes) / n,
+            sum(o.evidence for o in scored) / len(scored),
+            sum(o.correct for o in scored) / len(scored),
         ]
     else:
         row += ["-", "-"]
@@ -331,6 +341,7 @@ def tune_extract(app, questions: list[dict[str, Any]]) -> None:  # type: ignore[
     from appliance.rag.extractive import WEIGHTS, extract_answer
 
     embed = app.embedder_loaded().embed
+    questions = [q for q in questions if answerable(q)]  # gold in the quotes needs a gold
     hits_for = {q["id"]: app.retrieve(q["question"], COLLECTION) for q in questions}
     settings = {
         "default " + str(WEIGHTS): WEIGHTS,
@@ -366,6 +377,7 @@ def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # typ
 
     embed = app.embedder_loaded().embed
     found = quoted = 0
+    questions = [q for q in questions if answerable(q)]  # unanswerable: no gold to find
     for q in questions:
         hits = app.retrieve(q["question"], COLLECTION, k)
         ok = evidence([f"{h.section}\n{h.text}" for h in hits], q)
@@ -455,12 +467,13 @@ def main() -> None:
                 with args.json.with_suffix(".partial.jsonl").open("a") as partial:
                     row = {n: vars(out[-1]) for n, out in outcomes.items()}
                     partial.write(json.dumps({"id": q["id"], **row}, ensure_ascii=False) + "\n")
-        answerable = args.split not in ("unanswerable",)
+        kinds = [answerable(q) for q in questions]
         print(
             table(
                 [
                     "side",
                     "questions",
+                    "answerable",
                     "evidence@5",
                     "correct",
                     "degenerate",
@@ -468,20 +481,23 @@ def main() -> None:
                     "TTFT p50 s",
                     "total p50 s",
                 ],
-                [summarise(name, out, answerable) for name, out in outcomes.items()],
+                [summarise(name, out, kinds) for name, out in outcomes.items()],
             )
         )
         mine = outcomes["appliance"]
-        n = len(mine)
+        n = max(1, sum(kinds))  # gold can be found only in the answerable questions
+        unanswered = [o for o, a in zip(mine, kinds, strict=True) if not a]
         print(
             f"\nappliance: gold in the generated (verified) sentences "
             f"{sum(o.extra['correct_generated'] for o in mine) / n:.3f}, in the quotes "
-            f"{sum(o.extra['correct_extract'] for o in mine) / n:.3f}; extractive answer used "
+            f"{sum(o.extra['correct_extract'] for o in mine) / n:.3f} (of {sum(kinds)} "
+            f"answerable); extractive answer used "
             f"{sum(o.extra['answer_source'] == 'extractive' for o in mine)}x; loops stopped "
             f"{sum(o.extra['stopped'] == 'loop' for o in mine)}; unverified sentences "
             f"{sum(o.extra['unverified'] for o in mine)} (of which not answering the question "
             f"{sum(o.extra['off_topic'] for o in mine)}); found nothing "
-            f"{sum(not o.found for o in mine)}"
+            f"{sum(not o.found for o in mine)} (of which unanswerable "
+            f"{sum(not o.found for o in unanswered)} of {len(unanswered)})"
         )
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

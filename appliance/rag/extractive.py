@@ -10,11 +10,22 @@ development split of the question-answering benchmark (``bench/bench_qa.py``;
 figures in ``bench/RESULTS.md``): embedding similarity to the question, the share
 of the question's content words the sentence holds, whether it holds the kind of
 fact the question asks for (a duration for "how long", a number for "how many"),
-and the rank of its passage.
+and the rank of its passage. A deadline said in words ("at the latest at the time of
+the first communication") counts as the kind of fact a "by when" question asks for.
+
+What is quoted is a sentence or, where a sentence holds a list, one of its items
+(GDPR articles run four items into one sentence longer than a quote may be);
+headings, footnote definitions and the converter's notes are never quoted. Two
+additions follow the ranking, within the same limit of three: the next sentence
+of a passage when it refers back to a quoted one ("... any such tasks and
+duties ..."), and the items of a list that lie between two quoted items, shown in
+the list's order. Each was measured on the benchmark's development splits (dev and
+dev2, 47 answerable questions), never on a holdout: ``bench/RESULTS.md`` section 11.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,8 +83,83 @@ class Quote:
         }
 
 
+# Where a sentence holds a list, its items are quoted apart: a blank line between two
+# items ("...;  \n\nb. | ...") or a table's cell mark " | " (list markers "a. |", the
+# recitals' "| 69. |", definitions "; | 'data concerning health' means"). In the GDPR's
+# articles one "sentence" can run to four items and 900 characters (Article 33(3)),
+# beyond MAX_CHARS, so the item asked about could not be quoted at all.
+_ITEM_BREAK = re.compile(r"\s*\n\s*\n\s*|(?:^|\s+)\|(?:\s+|$)")
+# A list marker left at the end of a lead-in ("shall at least: a."): not words.
+_TRAILING_MARKER = re.compile(r"(?<=:)\s+\(?[a-z0-9]{1,3}[.)]$")
+
+
+# A note the converter left at a paragraph's end (``@@@ note "Recital 97" @@@``):
+# not the document's sentence, so not quoted.
+_NOTE = re.compile(r"\s*@@@.*?@@@\s*$")
+# A Markdown footnote's definition ("[^eu18]: OJ L 201, ..."): a reference, not an answer.
+_FOOTNOTE = re.compile(r"\[\^[^\]]+\]:")
+# A unit that ends without a full stop, colon, semicolon or comma and has fewer than
+# this many words is a heading or a label ("European data protection board"), not an
+# answer; longer ones are sentences cut at a passage's end, still quotable.
+_END = re.compile(r"(?:[.;:!?,]|\b(?:and|or))[\"'’”)\]]*$")
+HEADING_WORDS = 8
+
+
+# A deadline said without a number ("at the latest at the time of the first
+# communication", "without undue delay") answers "by when" and "how soon" as a date or
+# a duration does; verify.cue counts only those. Other "when" questions ("Whose advice
+# must we seek when carrying out ...?") and "how long" ones do not ask for a deadline.
+_ASKS_DEADLINE = re.compile(
+    r"\bby when\b|\bhow soon\b|\bby what (?:date|time)\b|\bdeadline\b", re.I
+)
+_DEADLINE = re.compile(
+    r"\b(?:at the latest|no later than|not later than|without (?:undue )?delay|prior to|"
+    r"in advance|before the|by the time|at the time of|immediately|promptly)\b",
+    re.IGNORECASE,
+)
+
+
+# A sentence that refers back to the one before it: it opens with a pointer ("In such
+# a case", "However", "This") or speaks of "such" things ("any such tasks and duties";
+# "such as" introduces examples, not a reference) within its first 80 characters.
+_CONTINUES = re.compile(
+    r"^(?:In (?:such|that|this|either) (?:a )?cases?|In that event|To that end|For that "
+    r"purpose|However|Nevertheless|Otherwise|Such|This|That|These|Those|It|They)\b"
+    r"|\bsuch\b(?!\s+as\b)",
+    re.IGNORECASE,
+)
+
+
+def _kind_cue(question: str, kind: str, sentence: str) -> float:
+    """verify.cue, with a deadline counting as the answer to a "by when" question."""
+    if _ASKS_DEADLINE.search(question) and _DEADLINE.search(sentence):
+        return 1.0
+    return _cue(kind, sentence)
+
+
+def _units(sentence: str) -> list[tuple[str, int]]:
+    """The items of ``sentence`` (the whole sentence when it holds no list), each with
+    its character offset in ``sentence``; list and table marks and trailing notes left
+    out, footnote definitions and headings dropped."""
+    out = []
+    pos = 0
+    for m in [*_ITEM_BREAK.finditer(sentence), None]:
+        end = m.start() if m else len(sentence)
+        piece = _TRAILING_MARKER.sub("", _NOTE.sub("", sentence[pos:end]))
+        text = piece.strip()
+        heading = not _END.search(text) and len(text.split()) < HEADING_WORDS
+        if text and not heading and not _FOOTNOTE.search(text):
+            out.append((text, pos + len(piece) - len(piece.lstrip())))
+        if m is None:
+            break
+        pos = m.end()
+    return out
+
+
 def _candidates(hits: list[Hit]) -> list[tuple[int, str, int, int, int]]:
-    """(source index, sentence, start, end, ordinal) for every quotable sentence."""
+    """(source index, sentence, start, end, ordinal) for every quotable sentence or
+    list item, in passage order; ``ordinal`` is the sentence's (an item's is that of
+    the sentence holding it, which the source view highlights)."""
     out = []
     for i, hit in enumerate(hits):
         pos = 0
@@ -81,11 +167,13 @@ def _candidates(hits: list[Hit]) -> list[tuple[int, str, int, int, int]]:
             start = hit.text.find(sentence[:40], pos)
             if start < 0:
                 start = hit.text.find(sentence[:40])
-            end = start + len(sentence) if start >= 0 else -1
-            if start >= 0:
-                pos = end
-            if MIN_CHARS <= len(sentence) <= MAX_CHARS and start >= 0:
-                out.append((i, sentence, start, end, ordinal))
+            if start < 0:
+                continue
+            pos = start + len(sentence)
+            for unit, offset in _units(sentence):
+                if MIN_CHARS <= len(unit) <= MAX_CHARS:
+                    first = start + offset
+                    out.append((i, unit, first, first + len(unit), ordinal))
     return out
 
 
@@ -112,37 +200,84 @@ def extract_answer(
     else:
         dense = np.zeros(len(candidates))
     w_dense, w_lex, w_cue, w_rank = weights
-    scored = []
-    for (i, sentence, start, end, ordinal), sim in zip(candidates, dense, strict=True):
+    scores = []
+    for (i, sentence, _, _, _), sim in zip(candidates, dense, strict=True):
         have = set(terms(sentence, language))
         lexical = len(asked & have) / len(asked) if asked else 0.0
-        score = (
-            w_dense * float(sim) + w_lex * lexical + w_cue * _cue(kind, sentence) + w_rank / (1 + i)
+        scores.append(
+            w_dense * float(sim)
+            + w_lex * lexical
+            + w_cue * _kind_cue(question, kind, sentence)
+            + w_rank / (1 + i)
         )
-        scored.append((score, i, sentence, start, end, ordinal))
-    scored.sort(key=lambda t: -t[0])
-    top = scored[0][0]
-    chosen: list[Quote] = []
-    for score, i, sentence, start, end, ordinal in scored:
-        if len(chosen) == max_sentences or (chosen and score < top * KEEP_WITHIN):
-            break
+    order = sorted(range(len(candidates)), key=lambda c: -scores[c])
+    top = scores[order[0]]
+    picked: list[int] = []  # candidate indices, in the order they are shown
+
+    def pick(c: int) -> None:
         # Overlapping passages hold the same sentence twice: quote it once.
-        if any(" ".join(q.text.split()) == " ".join(sentence.split()) for q in chosen):
+        text = " ".join(candidates[c][1].split())
+        if len(picked) < max_sentences and all(
+            " ".join(candidates[p][1].split()) != text for p in picked
+        ):
+            picked.append(c)
+
+    for c in order:
+        if len(picked) == max_sentences or (picked and scores[c] < top * KEEP_WITHIN):
+            break
+        if c in picked:
             continue
-        hit = hits[i]
-        chosen.append(
-            Quote(
-                sentence,
-                i + 1,
-                hit.chunk_id,
-                hit.document_id,
-                hit.source,
-                hit.title,
-                hit.page,
-                start,
-                end,
-                ordinal,
-                score,
-            )
-        )
-    return chosen
+        pick(c)
+        if c not in picked:
+            continue
+        # Items of one list quoted apart: the items between them too ("a." and "c."
+        # of Article 14(3) without "b." hides the one that may be asked about).
+        for p in list(picked[:-1]):
+            if _same_list(candidates[p], candidates[c]):
+                for between in range(min(p, c) + 1, max(p, c)):
+                    if between not in picked:
+                        pick(between)
+        # The next sentence of the same passage when it continues this one ("...may
+        # fulfil other tasks and duties. The controller ... shall ensure that any such
+        # tasks and duties do not result in a conflict of interests."), looked for in
+        # every passage holding this sentence: overlapping passages cut it apart.
+        text = " ".join(candidates[c][1].split())
+        for same in range(len(candidates)):
+            after = same + 1
+            if (
+                " ".join(candidates[same][1].split()) == text
+                and after < len(candidates)
+                and candidates[after][0] == candidates[same][0]
+                and _CONTINUES.search(candidates[after][1][:80])
+            ):
+                pick(after)
+                break
+    # Items of one list read in their own order, where the first of them was chosen.
+    shown: list[int] = []
+    for c in picked:
+        if c not in shown:
+            shown += sorted(p for p in picked if _same_list(candidates[p], candidates[c]))
+    return [_quote(hits, candidates[c], scores[c]) for c in shown]
+
+
+def _same_list(a: tuple[int, str, int, int, int], b: tuple[int, str, int, int, int]) -> bool:
+    """Two items of one list: the same passage and the same sentence (see _candidates)."""
+    return a[0] == b[0] and a[4] == b[4]
+
+
+def _quote(hits: list[Hit], candidate: tuple[int, str, int, int, int], score: float) -> Quote:
+    i, sentence, start, end, ordinal = candidate
+    hit = hits[i]
+    return Quote(
+        sentence,
+        i + 1,
+        hit.chunk_id,
+        hit.document_id,
+        hit.source,
+        hit.title,
+        hit.page,
+        start,
+        end,
+        ordinal,
+        score,
+    )
