@@ -124,9 +124,13 @@ class Settings(BaseSettings):
     # "in-process": llama-cpp-python inside the appliance, one sequence per instance;
     # "llama-server": llama.cpp's server as a child the appliance starts and supervises
     # on 127.0.0.1 (parallel slots decoded in one batch); "remote": the llama-server
-    # nodes of llama_server_urls. The fair per-user queue stays in the appliance.
-    inference_backend: Literal["in-process", "llama-server", "remote"] = Field(
-        default="in-process", description="in-process, llama-server (supervised) or remote"
+    # nodes of llama_server_urls; "auto": the web server uses the supervised
+    # llama-server when its binary is found (else in-process, with a warning), one-shot
+    # commands answer in-process (bench/RESULTS.md §13: the supervised server is as
+    # fast for one user, 1.6x with fresh prompts, and 1.6-2.1x at 16 clients). The
+    # fair per-user queue stays in the appliance.
+    inference_backend: Literal["auto", "in-process", "llama-server", "remote"] = Field(
+        default="auto", description="auto, in-process, llama-server (supervised) or remote"
     )
     llama_server_binary: Path | None = Field(
         default=None, description="llama-server binary; None: the venv's bin, then PATH"

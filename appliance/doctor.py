@@ -13,7 +13,7 @@ import psutil
 
 from appliance.config import Settings
 from appliance.llm.llama_server import LlamaServerPool, find_llama_server
-from appliance.llm.registry import llama_server_slots
+from appliance.llm.registry import kv_bytes_per_token, llama_server_slots
 from appliance.models import group_statuses, verify_models
 
 _CPU_FLAGS = ("avx", "avx2", "avx512f", "avx512_vnni", "fma", "f16c", "neon", "asimd", "sve")
@@ -172,7 +172,7 @@ def run_doctor(
     )
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
     report.checks.append(backend_check(settings))
-    if settings.inference_backend == "in-process":
+    if settings.inference_backend in ("auto", "in-process"):
         report.checks.append(gpu_layers_check(settings.n_gpu_layers, offload))
     report.checks.append(_key_check(settings))
     report.checks.append(_ocr_check())
@@ -192,9 +192,28 @@ def run_doctor(
 
 def backend_check(settings: Settings) -> Check:
     """The inference backend in use (``inference_backend``): in-process; the supervised
-    llama-server (its binary found, slots and context); or the remote nodes, each asked
-    ``/health`` once."""
+    llama-server (its binary found, slots and context); the remote nodes, each asked
+    ``/health`` once; or "auto", which the web server resolves to the supervised
+    llama-server when its binary is found (ok either way; the line says which)."""
     backend = settings.inference_backend
+    if backend == "auto":
+        binary = find_llama_server(settings.llama_server_binary)
+        if binary is None:
+            return Check(
+                "inference backend",
+                True,
+                "auto: llama-server not found, so the web server answers in-process "
+                f"({settings.engine_instances} instance(s), one answer at a time each); "
+                "run scripts/build-llama-server to serve many users at once",
+            )
+        slots = llama_server_slots(settings)
+        return Check(
+            "inference backend",
+            True,
+            f"auto: the web server supervises llama-server ({binary}), {slots} slots x "
+            f"n_ctx={settings.n_ctx} (--ctx-size {slots * settings.n_ctx}"
+            f"{_kv_size(settings, slots)}); one-shot commands answer in-process",
+        )
     if backend == "in-process":
         return Check(
             "inference backend",
@@ -210,7 +229,7 @@ def backend_check(settings: Settings) -> Check:
             "inference backend",
             binary is not None,
             f"llama-server (supervised on 127.0.0.1), {slots} slots x n_ctx={settings.n_ctx} "
-            f"(--ctx-size {slots * settings.n_ctx}); {where}",
+            f"(--ctx-size {slots * settings.n_ctx}{_kv_size(settings, slots)}); {where}",
         )
     key = settings.llama_server_api_key
     pool = LlamaServerPool(
@@ -229,6 +248,14 @@ def backend_check(settings: Settings) -> Check:
     finally:
         pool.close()
     return Check("inference backend", up > 0, f"remote llama-server nodes: {nodes}")
+
+
+def _kv_size(settings: Settings, slots: int) -> str:
+    """ ", KV cache N GiB" for ``slots`` slots of ``n_ctx`` tokens, or "" unknown."""
+    per_token = kv_bytes_per_token(settings)
+    if not per_token:
+        return ""
+    return f", KV cache {slots * settings.n_ctx * per_token / 2**30:.1f} GiB"
 
 
 def gpu_layers_check(n_gpu_layers: int, offload: bool) -> Check:

@@ -68,6 +68,9 @@ def _serve(data: Path, key_file: Path) -> tuple[subprocess.Popen[bytes], str]:
         "APPLIANCE_KEY_FILE": str(key_file),
         "APPLIANCE_MODEL_DIR": str(model_dir()),
         "APPLIANCE_QUEUE_MAX": "256",
+        # Against bare llama-cpp-python: the in-process engine (bench_serving.py
+        # measures the llama-server backends).
+        "APPLIANCE_INFERENCE_BACKEND": "in-process",
     }
     proc = subprocess.Popen(
         [

@@ -325,7 +325,11 @@ def main() -> None:
                 else:
                     # Each appliance side has its own data folder (they run side by side).
                     keys = make_data(Path(tmp) / f"data-{side}", key_file, max(clients))
-                    env = backend_env if side == "backend" else {}
+                    env = (
+                        backend_env
+                        if side == "backend"
+                        else {"APPLIANCE_INFERENCE_BACKEND": "in-process"}
+                    )
                     proc, base = serve_appliance(
                         Path(tmp) / f"data-{side}", key_file, env, Path(tmp) / f"{side}.log"
                     )

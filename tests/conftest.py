@@ -24,6 +24,10 @@ os.environ.setdefault("APPLIANCE_MODEL_DIR", str(REPO / ".models"))
 # Nothing in a test may fall back to the user's real data directory.
 os.environ.pop("APPLIANCE_DATA_DIR", None)
 os.environ.pop("APPLIANCE_PASSPHRASE", None)
+# The suite answers in-process (the default "auto" would have every `appliance serve`
+# it starts supervise a llama-server child); the tests of the llama-server backends
+# and of "auto" itself (tests/test_llama_server.py, test_scaleout.py) choose theirs.
+os.environ.setdefault("APPLIANCE_INFERENCE_BACKEND", "in-process")
 
 
 def _session_key_file() -> Path:

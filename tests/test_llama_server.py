@@ -399,60 +399,80 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def test_appliance_serve_stops_its_llama_server_when_it_is_stopped(
-    binary, model_dir, embedder, engine, tmp_path
-) -> None:
-    """systemctl stop sends SIGTERM; uvicorn re-raises it once shut down, so the child
-    is stopped by the service's own shutdown, not left running."""
+def _serve_default(
+    data: Path, log: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`appliance serve` with the default inference_backend ("auto": the suite's
+    in-process pin removed) plus ``env``; (process, base URL) once /healthz answers."""
     import sys
 
+    port = _free_port()
+    base_env = {k: v for k, v in os.environ.items() if k != "APPLIANCE_INFERENCE_BACKEND"}
+    small = {"APPLIANCE_N_CTX": "1024", "APPLIANCE_N_THREADS": "1", "APPLIANCE_MAX_TOKENS": "16"}
+    serve = ["serve", "--port", str(port)]
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "appliance.cli", "--data-dir", str(data), *serve],
+            env=base_env | small | env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()[-2000:]
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return server, base
+        time.sleep(0.2)
+    server.kill()
+    raise AssertionError(f"appliance serve did not start: {log.read_text()[-2000:]}")
+
+
+def _staff_key(data: Path, embedder: Any, engine: Any) -> str:
     from appliance.accounts import Accounts
     from appliance.caller import Caller
 
-    backend = {
-        "APPLIANCE_INFERENCE_BACKEND": "llama-server",
-        "APPLIANCE_LLAMA_SERVER_BINARY": str(binary),
-        "APPLIANCE_LLAMA_SERVER_SLOTS": "1",
-        "APPLIANCE_N_CTX": "1024",
-        "APPLIANCE_N_THREADS": "1",
-        "APPLIANCE_MAX_TOKENS": "16",
-    }
-    data = tmp_path / "data"
     app = make_app(data, embedder, engine)
     accounts = Accounts(app.db, app.audit, app.settings)
     accounts.create_user("nurse", "staff", Caller.local(), password="quiet-harbour-lantern-07")
     key = accounts.create_api_key("nurse", "test", Caller.local())
     app.close()
-    port = _free_port()
-    serve = ["serve", "--port", str(port)]
-    with (tmp_path / "serve.log").open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "appliance.cli", "--data-dir", str(data), *serve],
-            env={**os.environ, **backend},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    return key
+
+
+def _chat(base: str, key: str) -> str:
+    r = httpx.post(
+        f"{base}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {key}"},
+        json={
+            "model": CHAT.removesuffix(".gguf"),
+            "messages": [{"role": "user", "content": "Hi"}],
+        },
+        timeout=300,
+    )
+    assert r.status_code == 200, r.text
+    text: str = r.json()["choices"][0]["message"]["content"]
+    assert text.strip()
+    return text
+
+
+def test_appliance_serve_answers_through_its_llama_server_by_default_and_stops_it(
+    binary, model_dir, embedder, engine, tmp_path
+) -> None:
+    """The default backend ("auto") of the web server is the supervised llama-server
+    when its binary is found (bench/RESULTS.md §13). systemctl stop sends SIGTERM;
+    uvicorn re-raises it once shut down, so the child is stopped by the service's own
+    shutdown, not left running."""
+    data = tmp_path / "data"
+    key = _staff_key(data, embedder, engine)
+    backend = {"APPLIANCE_LLAMA_SERVER_BINARY": str(binary), "APPLIANCE_LLAMA_SERVER_SLOTS": "1"}
+    server, base = _serve_default(data, tmp_path / "serve.log", backend)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.2)
-        r = httpx.post(
-            f"{base}/v1/chat/completions",
-            headers={"Authorization": f"Bearer {key}"},
-            json={
-                "model": CHAT.removesuffix(".gguf"),
-                "messages": [{"role": "user", "content": "Hi"}],
-            },
-            timeout=300,
-        )
-        assert r.status_code == 200, r.text
-        assert r.json()["choices"][0]["message"]["content"].strip()
+        # Started with the web server, before the first question.
         children = [c for c in psutil.Process(server.pid).children() if c.name() == "llama-server"]
         assert len(children) == 1
+        _chat(base, key)
         server.send_signal(signal.SIGTERM)
         server.wait(60)
         psutil.wait_procs(children, timeout=15)
@@ -461,3 +481,42 @@ def test_appliance_serve_stops_its_llama_server_when_it_is_stopped(
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_appliance_serve_answers_in_process_and_says_why_without_llama_server(
+    model_dir, embedder, engine, tmp_path
+) -> None:
+    """ "auto" with no llama-server binary (or one that does not start): the web server
+    still answers, in-process, and its log says why and how to change it."""
+    data = tmp_path / "data"
+    key = _staff_key(data, embedder, engine)
+    broken = tmp_path / "llama-server"
+    broken.write_text("#!/bin/sh\necho 'cannot open the model' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    for name, binary in (("missing", tmp_path / "nowhere" / "llama-server"), ("broken", broken)):
+        log = tmp_path / f"serve-{name}.log"
+        server, base = _serve_default(data, log, {"APPLIANCE_LLAMA_SERVER_BINARY": str(binary)})
+        try:
+            assert not psutil.Process(server.pid).children(), name
+            _chat(base, key)
+            said = log.read_text()
+            assert "answering in-process" in said, said
+            if name == "missing":
+                assert "scripts/build-llama-server" in said and str(binary) in said
+            else:
+                assert "did not start" in said and "llama-server.log" in said
+        finally:
+            server.terminate()
+            server.wait(60)
+
+
+def test_one_shot_commands_answer_in_process_under_auto(tmp_path, embedder, engine) -> None:
+    """Only the web server resolves "auto" to llama-server: `appliance ask` and the
+    other one-shot commands answer in-process, with no child to start."""
+    app = make_app(tmp_path / "data", embedder, engine, inference_backend="auto")
+    try:
+        assert app.settings.inference_backend == "auto"
+        assert app.models.backend == "in-process"
+        assert app.models.engine_loaded() is engine
+    finally:
+        app.close()

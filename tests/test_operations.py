@@ -206,6 +206,45 @@ def test_doctor_judges_what_the_appliance_reaches_not_the_default_route(tmp_path
     assert "inference node 10.0.0.7:8080" in detail and "8081" not in detail
 
 
+def test_auto_backend_sizes_slots_to_cores_and_memory_and_doctor_says_which(
+    tmp_path: Path,
+) -> None:
+    """The default backend ("auto"): doctor says whether the web server will supervise
+    llama-server, with how many slots and how much KV cache, or answer in-process and
+    how to change that; the slots are 4 per core, at most 16, and no more than fit a
+    quarter of the memory (the default GGUF's header: 30 layers x 3 KV heads x
+    (64 + 64) x 2 bytes = 23,040 bytes a token)."""
+    from appliance.config import Settings, load_settings
+    from appliance.doctor import backend_check
+    from appliance.llm.engine import default_threads
+    from appliance.llm.gguf import read_gguf
+    from appliance.llm.registry import llama_server_slots
+
+    assert Settings.model_fields["inference_backend"].default == "auto"
+    data = tmp_path / "data"
+    auto = {"inference_backend": "auto"}  # the suite pins in-process (conftest)
+    missing = load_settings(data, llama_server_binary=tmp_path / "no" / "llama-server", **auto)
+    check = backend_check(missing)
+    assert check.ok and "answers in-process" in check.detail
+    assert "scripts/build-llama-server" in check.detail
+    binary = tmp_path / "llama-server"
+    binary.write_bytes(b"")  # found is enough for the line; nothing is started
+    found = load_settings(data, llama_server_binary=binary, n_ctx=4096, **auto)
+    assert read_gguf(found.chat_model_path).kv_bytes_per_token == 30 * 3 * (64 + 64) * 2
+    cores = min(16, 4 * default_threads())
+    assert llama_server_slots(found, memory_bytes=64 * 2**30) == cores
+    # 1 GiB: a quarter is 256 MiB, 2 slots of 4096 tokens x 23,040 bytes (90 MiB each).
+    assert llama_server_slots(found, memory_bytes=2**30) == min(cores, 2)
+    assert llama_server_slots(found, memory_bytes=2**20) == 1
+    pinned = load_settings(data, llama_server_binary=binary, llama_server_slots=3, **auto)
+    assert llama_server_slots(pinned, memory_bytes=2**20) == 3  # the administrator's word
+    detail = backend_check(found).detail
+    slots = llama_server_slots(found)
+    assert f"supervises llama-server ({binary}), {slots} slots x n_ctx=4096" in detail
+    assert f"KV cache {slots * 4096 * 23040 / 2**30:.1f} GiB" in detail
+    assert "one-shot commands answer in-process" in detail
+
+
 def test_doctor_says_not_checked_and_lists_one_line_per_model(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert run_cli("init", data_dir=data).returncode == 0

@@ -130,7 +130,9 @@ def stack(
         )
         # The nodes' key from the environment, as the admin guide has it.
         env = {"APPLIANCE_LLAMA_SERVER_API_KEY": node_key}
-        app = make_app(data_dir, embedder, None, llama_server_api_key=node_key)
+        app = make_app(
+            data_dir, embedder, None, inference_backend="remote", llama_server_api_key=node_key
+        )
         results = app.ingest([SAMPLES / "northbridge-bank-record-retention-policy.pdf"])
         assert all(r.ok for r in results), [r.error for r in results if not r.ok]
         who = Caller.local()
@@ -159,7 +161,9 @@ def _serve(name: str, data_dir: Path, logs: Path, env: dict[str, str]) -> Server
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "appliance.cli", "serve", "--port", str(port)],
-            env={**os.environ, "APPLIANCE_DATA_DIR": str(data_dir), **env},
+            # The backend is appliance.toml's ("remote"), not the suite's pin.
+            env={k: v for k, v in os.environ.items() if k != "APPLIANCE_INFERENCE_BACKEND"}
+            | {"APPLIANCE_DATA_DIR": str(data_dir), **env},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

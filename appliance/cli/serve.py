@@ -51,6 +51,11 @@ def _serve(app: Appliance, host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     check_port_free(host, port)
+    # inference_backend "auto": many people ask at once here, so the supervised
+    # llama-server answers when it can (started now, before the first question).
+    fallback = app.models.serve_many()
+    if fallback:
+        click.secho(f"warning: {fallback}", fg="yellow", err=True)
     web_app = create_app(app)
     if not web_app.state.web.accounts.has_users():
         click.secho(

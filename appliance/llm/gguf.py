@@ -10,6 +10,7 @@ only the key-value metadata and tensor index.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,10 @@ class GgufInfo:
 
     ``kind`` is "model" or "adapter" (a LoRA adapter, ``general.type = adapter``);
     ``context_length`` is the training context in tokens (None if the header has
-    none); ``chat_template`` says whether ``tokenizer.chat_template`` is present.
+    none); ``chat_template`` says whether ``tokenizer.chat_template`` is present;
+    ``kv_bytes_per_token`` is the KV cache one token of context takes in llama.cpp's
+    default f16 cache: layers x KV heads x (key + value head size) x 2 bytes (None when
+    the header lacks one of them).
     """
 
     path: Path
@@ -38,6 +42,7 @@ class GgufInfo:
     context_length: int | None
     chat_template: bool
     size: int
+    kv_bytes_per_token: int | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -48,6 +53,7 @@ class GgufInfo:
             "context_length": self.context_length,
             "chat_template": self.chat_template,
             "size": self.size,
+            "kv_bytes_per_token": self.kv_bytes_per_token,
         }
 
 
@@ -63,7 +69,9 @@ def _field(reader: GGUFReader, key: str) -> Any:
 
 
 def read_gguf(path: Path) -> GgufInfo:
-    """The header of ``path``.
+    """The header of ``path``, read once per file version (path, size, modification
+    time): gguf-py parses every metadata array, the tokenizer's too, which takes
+    seconds of CPU for a 49k-token vocabulary.
 
     Raises :class:`ModelError` naming the file when it is missing, not a regular
     file, not a GGUF (bad magic), or its header cannot be parsed (truncated).
@@ -72,6 +80,12 @@ def read_gguf(path: Path) -> GgufInfo:
         raise ModelError(f"{path} not found.")
     if not path.is_file():
         raise ModelError(f"{path} is not a regular file.")
+    stat = path.stat()
+    return _read_header(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_header(path: Path, size: int, mtime_ns: int) -> GgufInfo:
     with path.open("rb") as fh:
         if fh.read(4) != GGUF_MAGIC:
             raise ModelError(
@@ -96,8 +110,28 @@ def read_gguf(path: Path) -> GgufInfo:
         name=str(_field(reader, "general.name") or path.stem),
         context_length=int(context) if context is not None else None,
         chat_template=bool(_field(reader, "tokenizer.chat_template")),
-        size=path.stat().st_size,
+        size=size,
+        kv_bytes_per_token=_kv_bytes_per_token(reader, architecture),
     )
+
+
+def _kv_bytes_per_token(reader: GGUFReader, arch: str) -> int | None:
+    """Bytes of f16 KV cache per token of context (llama.cpp's default cache type):
+    ``block_count`` x ``attention.head_count_kv`` x (``attention.key_length`` +
+    ``attention.value_length``) x 2; the head sizes default, as in llama.cpp, to
+    ``embedding_length`` / ``attention.head_count``. None when a field is missing."""
+    layers = _field(reader, f"{arch}.block_count")
+    heads = _field(reader, f"{arch}.attention.head_count")
+    kv_heads = _field(reader, f"{arch}.attention.head_count_kv") or heads
+    width = _field(reader, f"{arch}.embedding_length")
+    if not isinstance(layers, int) or not isinstance(kv_heads, int) or not kv_heads:
+        return None  # also a per-layer list of KV heads (some architectures): not sized
+    head = width // heads if isinstance(width, int) and isinstance(heads, int) and heads else None
+    key = _field(reader, f"{arch}.attention.key_length") or head
+    value = _field(reader, f"{arch}.attention.value_length") or head
+    if not isinstance(key, int) or not isinstance(value, int):
+        return None
+    return layers * kv_heads * (key + value) * 2
 
 
 def check_chat_model(path: Path) -> GgufInfo:
