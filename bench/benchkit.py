@@ -82,12 +82,17 @@ def timed() -> Iterator[list[float]]:
 
 
 def interleave(runners: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
-    """Run each side once per round, rotating who goes first, so all see the same load."""
+    """Run each side once per round, rotating who goes first, so all see the same load.
+    Before each run the PII detectors of this process forget what they read, so no
+    side or round finds the text of another already read."""
+    from appliance.privacy.detector import forget_read
+
     names = list(runners)
     out: dict[str, list[float]] = {n: [] for n in names}
     for r in range(rounds):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
+            forget_read()
             out[name].append(runners[name]())
     return out
 

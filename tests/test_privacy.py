@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from appliance.caller import Caller
 from appliance.errors import NotAllowed
-from appliance.privacy import PiiBlocked, PolicyError, PseudonymScope, apply_policy, load_policy
+from appliance.privacy import (
+    PiiBlocked,
+    PiiDetector,
+    PolicyError,
+    PseudonymScope,
+    apply_policy,
+    load_policy,
+)
 from appliance.privacy.detector import windows
 from appliance.rag.privacy import filter_sentences
 from appliance.store.schema import Document
@@ -110,6 +118,47 @@ def test_placeholders_are_consistent_and_names_join_their_shorter_mentions(detec
     assert result.counts()["PERSON"] == 4
     for value in ("Kowalski", "Wilhelmina", "943 476 5919", "DE89", "Larkspur"):
         assert value not in result.text
+
+
+def test_a_window_read_once_is_not_read_again_and_keeps_no_text(model_dir: Path) -> None:
+    """A chat re-sends its earlier messages with each turn: their windows are read
+    once per detector (the spans remembered under a digest of the text, never the
+    text), and found again at whatever offset they come back."""
+    from appliance.models import SPACY_EN_DIR
+    from appliance.privacy.detector import WINDOW_CHARS
+
+    detector = PiiDetector(model_dir / SPACY_EN_DIR)
+    reads: list[str] = []
+    read_piece = detector._read_piece
+
+    def counted(piece: str, entities: list[str]) -> list[Any]:
+        reads.append(piece)
+        return read_piece(piece, entities)
+
+    detector._read_piece = counted  # type: ignore[method-assign]
+    turn = "Please call Agnieszka Wiśniewska on +48 22 123 45 67 about her loan.\n"
+    first = detector.analyze(turn)
+    assert {e.type for e in first} == {"PERSON", "PHONE_NUMBER"}
+    assert detector.analyze(turn) == first and len(reads) == 1
+    # The same text as the second window of a longer one: found, shifted, not re-read.
+    lead = ("The branch opens at nine. " * (WINDOW_CHARS // 26))[: WINDOW_CHARS - 2] + "\n\n"
+    longer = detector.analyze(lead + turn)
+    assert [(e.type, e.start - len(lead), e.end - len(lead)) for e in longer] == [
+        (e.type, e.start, e.end) for e in first
+    ]
+    assert reads == [turn, lead]
+    # Another list of entity types is another reading.
+    assert [e.type for e in detector.analyze(turn, ["PHONE_NUMBER"])] == ["PHONE_NUMBER"]
+    assert len(reads) == 3
+    remembered = repr(detector._read)
+    assert "Wiśniewska" not in remembered and "123 45 67" not in remembered
+    # remember=0 (the benchmarks of the reading itself), and forget(): read anew.
+    detector.forget()
+    detector.analyze(turn)
+    assert len(reads) == 4
+    fresh = PiiDetector(model_dir / SPACY_EN_DIR, remember=0)
+    assert fresh.analyze(turn) == first and fresh.analyze(turn) == first
+    assert not fresh._read
 
 
 def test_policies_are_validated_with_file_line_and_fix(tmp_path: Path) -> None:

@@ -15,11 +15,14 @@ boundaries, so memory stays bounded and offsets stay exact.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +54,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WINDOW_CHARS = 8000
+# Windows whose entities are remembered (digest and spans only, a few hundred bytes
+# each): a chat's earlier turns and shared prompts are not read again.
+READ_CACHE_PIECES = 4096
 DEFAULT_THRESHOLD = 0.5
 # Components of en_core_web_sm that named-entity recognition does not need.
 _SPACY_EXCLUDE = ["parser", "lemmatizer", "senter"]
@@ -268,7 +274,15 @@ class PiiDetector:
     English model (a warning is logged once, nothing is raised).
     """
 
-    def __init__(self, spacy_path: Path, french_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        spacy_path: Path,
+        french_path: Path | None = None,
+        *,
+        remember: int = READ_CACHE_PIECES,
+    ) -> None:
+        """``remember``: how many windows' results to keep (0: read every text anew,
+        as a benchmark of the reading itself must)."""
         if not (spacy_path / "config.cfg").is_file():
             raise ModelError(
                 f"the PII model (spaCy en_core_web_sm) is missing from {spacy_path}; "
@@ -301,6 +315,10 @@ class PiiDetector:
         self._names = PersonNameRecognizer()
         self._places = PlaceRecognizer()
         self._lock = threading.Lock()
+        # What _analyze_piece read, by the window's digest and entity list (LRU).
+        self._read: OrderedDict[tuple[bytes, tuple[str, ...]], tuple[Entity, ...]] = OrderedDict()
+        self._read_lock = threading.Lock()
+        self._remember = remember
         root = spacy_path.parent.parent  # the model directory
         self._french_path = french_path or root / SPACY_FR_DIR
         self._french: AnalyzerEngine | None = None
@@ -356,6 +374,34 @@ class PiiDetector:
         return _resolve(found)
 
     def _analyze_piece(self, piece: str, offset: int, entities: list[str]) -> list[Entity]:
+        """The entities of one window (offsets into the whole text, ``offset`` being
+        the window's), read once per distinct window and entity list: the result
+        depends on nothing else, and the same text comes back often (a chat re-sends
+        its earlier messages with every turn, each request carries the same system
+        prompt). Only a digest of the text and the spans are kept, in memory."""
+        key = (
+            hashlib.blake2b(piece.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
+            tuple(entities),
+        )
+        with self._read_lock:
+            found = self._read.get(key)
+            if found is not None:
+                self._read.move_to_end(key)
+        if found is None:
+            found = tuple(self._read_piece(piece, entities))
+            with self._read_lock:
+                self._read[key] = found
+                while len(self._read) > self._remember:
+                    self._read.popitem(last=False)
+        return [replace(e, start=e.start + offset, end=e.end + offset) for e in found]
+
+    def forget(self) -> None:
+        """Forget every window read (the next analysis reads its text anew)."""
+        with self._read_lock:
+            self._read.clear()
+
+    def _read_piece(self, piece: str, entities: list[str]) -> list[Entity]:
+        """The entities of one window, offsets into it."""
         if not piece.strip():
             return []
         french = _french_runs(piece) if {"PERSON", "LOCATION"} & set(entities) else []
@@ -421,21 +467,19 @@ class PiiDetector:
                 title = _LEADING_TITLE.match(value)
                 if title and title.end() < len(value):
                     start += title.end()  # "Dr Kowalski" is Kowalski: one placeholder for both
-            out.append(Entity(r.entity_type, start + offset, end + offset, score, source))
+            out.append(Entity(r.entity_type, start, end, score, source))
         people = [  # the model's names alone (0.55) count: "Has Ann Loxley moved to Oban?"
-            (e.start - offset, e.end - offset)
-            for e in out
-            if e.type == "PERSON" and e.score >= 0.55
+            (e.start, e.end) for e in out if e.type == "PERSON" and e.score >= 0.55
         ]
         for r in model_places:
             if _tied_place(piece, r.start, r.end, people):
-                out.append(Entity("LOCATION", r.start + offset, r.end + offset, 0.6, "model-place"))
+                out.append(Entity("LOCATION", r.start, r.end, 0.6, "model-place"))
         for r in weak_places:
             sentence = _sentence(piece, r.start, r.end)
             if people or _FIRST_PERSON.search(sentence) or _PERSON_NOUN.search(sentence):
-                out.append(Entity("LOCATION", r.start + offset, r.end + offset, 0.6, WEAK_NAME))
+                out.append(Entity("LOCATION", r.start, r.end, 0.6, WEAK_NAME))
         for a, b in _places_after_people(piece, people):
-            out.append(Entity("LOCATION", a + offset, b + offset, 0.6, "place-after-person"))
+            out.append(Entity("LOCATION", a, b, 0.6, "place-after-person"))
         return out
 
     @staticmethod
@@ -618,3 +662,12 @@ def shared_detector(spacy_path: Path) -> PiiDetector:
         if spacy_path not in _shared:
             _shared[spacy_path] = PiiDetector(spacy_path)
         return _shared[spacy_path]
+
+
+def forget_read() -> None:
+    """Empty the remembered windows of every shared detector of this process
+    (benchmarks that time the reading of the same text again)."""
+    with _shared_lock:
+        detectors = list(_shared.values())
+    for detector in detectors:
+        detector.forget()
