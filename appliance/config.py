@@ -31,6 +31,15 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("appliance", appauthor=False))
 
 
+# The supervised llama-server's options the appliance sets itself (appliance.llm
+# .registry starts the child with them); llama_server_args may not repeat them.
+LLAMA_SERVER_OWNED_ARGS = (
+    "-m", "--model", "-a", "--alias", "--host", "--port", "--api-key", "--api-key-file",
+    "-np", "--parallel", "-c", "--ctx-size", "-t", "--threads", "-tb", "--threads-batch",
+    "-ngl", "--gpu-layers", "--n-gpu-layers", "--no-webui",
+)  # fmt: skip
+
+
 class Settings(BaseSettings):
     """Every knob of the appliance, with its default."""
 
@@ -139,6 +148,12 @@ class Settings(BaseSettings):
     # product; each slot's KV cache takes memory). None: 4 per physical core, at most 16
     # (16 slots on 2 cores measured best in issue 20's run).
     llama_server_slots: int | None = Field(default=None, ge=1, le=256)
+    # More of llama-server's own options for the supervised child (e.g. ["--poll",
+    # "0"], ["--cache-type-k", "q8_0"]); the appliance's own (model, address, key,
+    # slots, context, threads) cannot be given here.
+    llama_server_args: list[str] = Field(
+        default_factory=list, description="further llama-server options for the child"
+    )
     llama_server_urls: list[str] = Field(
         default_factory=list, description="remote llama-server nodes (http://host:port)"
     )
@@ -404,6 +419,14 @@ class Settings(BaseSettings):
                 "inference_backend is 'remote' but llama_server_urls is empty: list the "
                 "nodes (http://host:port)"
             )
+        owned = set(LLAMA_SERVER_OWNED_ARGS)
+        for arg in self.llama_server_args:
+            if arg.split("=", 1)[0] in owned:
+                raise ValueError(
+                    f"llama_server_args: {arg.split('=', 1)[0]} is set by the appliance "
+                    "(use the setting for it: chat_model, llama_server_slots, n_ctx, "
+                    "n_threads, n_gpu_layers)"
+                )
         for url in self.llama_server_urls:
             if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
                 raise ValueError(f"llama_server_urls: {url!r} is not an http(s)://host:port URL")

@@ -245,6 +245,36 @@ def test_auto_backend_sizes_slots_to_cores_and_memory_and_doctor_says_which(
     assert "one-shot commands answer in-process" in detail
 
 
+def test_llama_server_args_reach_the_child_but_cannot_override_the_appliances(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llama_server_args (appliance.toml or APPLIANCE_LLAMA_SERVER_ARGS as JSON) end the
+    supervised child's command line; its address, key, model and sizes stay the
+    appliance's, and an attempt to give one names the setting to use instead."""
+    from appliance.config import load_settings
+    from appliance.errors import ConfigError
+    from appliance.llm.llama_server import LlamaServerProcess
+
+    monkeypatch.setenv("APPLIANCE_LLAMA_SERVER_ARGS", '["--poll", "0", "--cache-type-k", "q8_0"]')
+    settings = load_settings(tmp_path / "data")
+    assert settings.llama_server_args == ["--poll", "0", "--cache-type-k", "q8_0"]
+    child = LlamaServerProcess(
+        binary=tmp_path / "llama-server",
+        model_path=tmp_path / "m.gguf",
+        slots=2,
+        ctx_per_slot=1024,
+        threads=1,
+        alias="x",
+        log_path=tmp_path / "log",
+        extra_args=tuple(settings.llama_server_args),
+    )
+    assert child.command()[-4:] == ["--poll", "0", "--cache-type-k", "q8_0"]
+    for owned in (["--port", "9000"], ["--api-key=k"], ["-c", "99"]):
+        monkeypatch.setenv("APPLIANCE_LLAMA_SERVER_ARGS", json.dumps(owned))
+        with pytest.raises(ConfigError, match="is set by the appliance"):
+            load_settings(tmp_path / "data")
+
+
 def test_doctor_says_not_checked_and_lists_one_line_per_model(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert run_cli("init", data_dir=data).returncode == 0

@@ -534,6 +534,7 @@ class LlamaServerProcess:
     alias: str
     log_path: Path
     n_gpu_layers: int = 0
+    extra_args: tuple[str, ...] = ()  # settings.llama_server_args
     port: int = 0
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     restarts: int = 0
@@ -574,6 +575,7 @@ class LlamaServerProcess:
             "--n-gpu-layers",
             str(self.n_gpu_layers),
             "--no-webui",
+            *self.extra_args,
         ]
 
     def start(self, timeout_s: float = 120.0) -> None:

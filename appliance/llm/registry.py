@@ -249,6 +249,7 @@ class ModelRegistry:
             alias=self.digest(),
             log_path=st.data_dir / "llama-server.log",
             n_gpu_layers=st.n_gpu_layers,
+            extra_args=tuple(st.llama_server_args),
         )
         self._child.start()
         return self._child
