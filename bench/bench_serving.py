@@ -286,7 +286,17 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--slots", type=int, default=16)
     parser.add_argument("--ctx", type=int, default=1024, help="context per slot")
-    parser.add_argument("--sides", default="direct,backend,in-process")
+    parser.add_argument(
+        "--sides",
+        default="direct,backend,in-process",
+        help="direct, backend, in-process, and backend* (backend with --variant-args)",
+    )
+    parser.add_argument(
+        "--variant-args",
+        default="",
+        help="llama-server options of the backend* side's child (llama_server_args), "
+        "e.g. '--poll 0'",
+    )
     parser.add_argument(
         "--warm",
         action="store_true",
@@ -326,10 +336,12 @@ def main() -> None:
                     # Each appliance side has its own data folder (they run side by side).
                     keys = make_data(Path(tmp) / f"data-{side}", key_file, max(clients))
                     env = (
-                        backend_env
-                        if side == "backend"
+                        dict(backend_env)
+                        if side.startswith("backend")
                         else {"APPLIANCE_INFERENCE_BACKEND": "in-process"}
                     )
+                    if side == "backend*":
+                        env["APPLIANCE_LLAMA_SERVER_ARGS"] = json.dumps(args.variant_args.split())
                     proc, base = serve_appliance(
                         Path(tmp) / f"data-{side}", key_file, env, Path(tmp) / f"{side}.log"
                     )
