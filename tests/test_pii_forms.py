@@ -557,6 +557,9 @@ def test_products_offices_job_titles_and_iban_tails_stay_clear(detector, text: s
         ("Mailbox status changes from READ-WRITE to READ-ONLY raise the exception.", "PERSON"),
         ("THE SOFTWARE IS PROVIDED WITH NO OBLIGATION TO PROVIDE MAINTENANCE.", "PERSON"),
         ("The flag changes from WRITE-ONCE to READ-MOSTLY after the first backup.", "PERSON"),
+        # Month and weekday abbreviations are a date, not a name.
+        ("Convert a time tuple to a string, e.g. 'Sat Jun 06 16:26:11 1998'.", "PERSON"),
+        ("Valid months: Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec.", "PERSON"),
         # Words joined by code are no name.
         (r"il prompt può essere espresso come \ Pagina\ di\ Manuale\ \$MAN_PN\ ?ltriga", "PERSON"),
         ("Names to ignore default to DEFAULT_IGNORES and to hide to DEFAULT_HIDDEN.", "PERSON"),
@@ -587,6 +590,7 @@ def test_technical_text_holds_no_personal_data(detector, text: str, kind: str) -
         ("Copyright (C) 2001-2019 Vinay Sajip. All Rights Reserved.", "Vinay Sajip"),
         ("Copyright (c) 1999-2003 Steve Purcell", "Steve Purcell"),
         ("Uniform Resource Identifiers, by T. Berners-Lee and R. Fielding.", "R. Fielding"),
+        ("Jan Kowalski dzwonił wczoraj w sprawie umowy.", "Jan Kowalski"),
         # Titles still count after a space, a bracket or "Dr.-Ing.".
         ("Bitte wenden Sie sich an Dr.-Ing. Kestrel-Obuya.", "Kestrel-Obuya"),
         ("Le dossier de M. Gwenaël Quéméner est complet.", "Gwenaël Quéméner"),

@@ -225,6 +225,19 @@ NOT_NAMES = frozenset(
 )
 
 _TITLE_SET = frozenset(TITLES)
+# English month and weekday abbreviations: a run made only of them is a date or a list of
+# months ("Sat Jun 06 16:26:11 1998", "Jan Feb Mar Apr"), even where one is a name ("Jan").
+CALENDAR_ABBREVIATIONS = frozenset(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs "
+    "fri sat sun".split()
+)
+
+
+def calendar_run(words: list[str]) -> bool:
+    """Two or more words, each a month's or a weekday's abbreviation."""
+    return len(words) >= 2 and all(w.lower().rstrip(".") in CALENDAR_ABBREVIATIONS for w in words)
+
+
 PARTICLES = frozenset(
     "van von de der den da di del della dalla dal dei degli dos das du le la lo los las ter ten "
     "zu y bin al op 't ’t".split()
@@ -668,7 +681,7 @@ class PersonNameRecognizer(EntityRecognizer):
             if text[words[j - 1][2] : words[j - 1][2] + 2].lower() in ("'s", "’s"):
                 break  # "Thistlewood's account": the possessive ends the name
         names = [t for t in tokens if t.lower() not in PARTICLES and t.lower() != "in"]
-        if not names:
+        if not names or calendar_run(names):
             return None
         titled, context = name_context(text, words[i][1])
         if not context and len(names) >= 2 and _signature(text, words[i][1], words[j - 1][2]):
