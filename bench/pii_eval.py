@@ -11,7 +11,9 @@ detector was tuned on the **dev** half and on the tuning sets dev2, dev3 and dev
 new phrasings and hand-written names, written without reading the detector),
 treated like the holdout: figures only. ``--split dev5`` (``pii_dev5.py``) is a fifth
 tuning set of hand-written names and towns (lower-case, particle and compound names,
-inflected Polish ones, places tied to a person, tempting negatives); ``--split
+inflected Polish ones, places tied to a person, tempting negatives); ``--split negdev``
+(``pii_negatives_dev.py``) is a tuning set of man-page passages and docstrings, nearly
+all negatives (session 11); ``--split
 holdout3`` (``pii_holdout3.py``, written with dev5, frozen) is a third holdout of the
 same kinds with other sentences and names: figures only.
 
@@ -58,10 +60,12 @@ from pii_corpus import (
     read,
 )
 from pii_handwritten import DEV5_FILE, HOLDOUT3_FILE
+from pii_negatives_dev import NEGDEV_FILE
 
 # A second holdout written blind to the detector (bench/pii_holdout2.py); like the
 # holdout (and holdout3), its misses and false positives are never printed, only figures.
 HOLDOUT2_FILE = DATA_DIR / "pii_holdout2.jsonl"
+SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "negdev", "holdout", "holdout2", "holdout3")
 
 Prediction = tuple[str, int, int]
 NATIONAL_IDS = (
@@ -265,7 +269,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--split",
-        choices=["dev", "dev2", "dev3", "dev4", "dev5", "holdout", "holdout2", "holdout3", "both"],
+        choices=[*SPLITS, "both"],
         default="both",
     )
     parser.add_argument("--policy", default="healthcare", help="the policy whose types run")
@@ -286,6 +290,7 @@ def main() -> None:
         "dev3": DEV3_FILE,
         "dev4": DEV4_FILE,
         "dev5": DEV5_FILE,
+        "negdev": NEGDEV_FILE,
         "holdout": HOLDOUT_FILE,
         "holdout2": HOLDOUT2_FILE,
         "holdout3": HOLDOUT3_FILE,
@@ -307,7 +312,8 @@ def main() -> None:
             r.seconds = median(timings[label])
             report(label, r, len(samples))
             figures[split][label] = summary(r, len(samples))
-        if split.startswith("dev") and args.show:  # never a holdout's sentences
+        tuning = split.startswith("dev") or split == "negdev"
+        if tuning and args.show:  # never a holdout's sentences
             r = results["appliance"]
             print(f"\nappliance misses on dev ({len(r.misses)}), first {args.show}:")
             for line in r.misses[: args.show]:

@@ -36,6 +36,7 @@ from appliance.privacy.names import (
     STOP_LANGS,
     PersonNameRecognizer,
     ambiguous_names,
+    calendar_run,
     is_capitalised,
     name_context,
     name_lists,
@@ -238,8 +239,8 @@ def _plausible_person(value: str) -> bool:
     if any(c.isdigit() for c in value) or "@" in value:
         return False
     words = re.findall(r"[^\W\d_]+", value)
-    if not words:
-        return False
+    if not words or calendar_run(words):
+        return False  # "Sat Jun": a date
     if value.islower():
         # "marek nowak": lower case is a name only if every word is a known name and
         # none is a function word.

@@ -165,7 +165,7 @@ _WEAK_CONTEXT = frozenset(("by", "from", "to", "cc", "name", "named", "member", 
 # two-letter ones only with their full stop ("m.", "sr."), and none that is also a verb
 # or an ordinary word in one of the languages ("miss", "don", "mag", "ing").
 _LOWER_TITLE = re.compile(
-    r"(?:^|[^\w.])(?:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|m\.|mme|mlle|monsieur|madame|sig\.|"
+    r"(?:^|[^\w.\-/\\])(?:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|m\.|mme|mlle|monsieur|madame|sig\.|"
     r"sig\.ra|sigra|signor|signora|sr\.|sra\.|srta\.|señor|señora|señorita|pan|pani|panią|"
     r"pana|panu|panem|dhr\.|mevr\.|mevrouw|meneer|heer|dott\.|dott\.ssa)\.?\s+$",
     re.I,
@@ -225,6 +225,19 @@ NOT_NAMES = frozenset(
 )
 
 _TITLE_SET = frozenset(TITLES)
+# English month and weekday abbreviations: a run made only of them is a date or a list of
+# months ("Sat Jun 06 16:26:11 1998", "Jan Feb Mar Apr"), even where one is a name ("Jan").
+CALENDAR_ABBREVIATIONS = frozenset(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs "
+    "fri sat sun".split()
+)
+
+
+def calendar_run(words: list[str]) -> bool:
+    """Two or more words, each a month's or a weekday's abbreviation."""
+    return len(words) >= 2 and all(w.lower().rstrip(".") in CALENDAR_ABBREVIATIONS for w in words)
+
+
 PARTICLES = frozenset(
     "van von de der den da di del della dalla dal dei degli dos das du le la lo los las ter ten "
     "zu y bin al op 't ’t".split()
@@ -352,8 +365,23 @@ def _names(values: Iterable[object]) -> list[str]:
     return [str(v).lower() for v in items if len(str(v)) > 1]
 
 
-_TITLE_BEFORE = re.compile(r"(?:^|[^\w])(?:" + "|".join(map(re.escape, TITLES)) + r")\.?\s*$")
+# A title stands after a space, a line break or punctuation, never after a hyphen or a
+# slash: "-m NewOS", "-M Pfad", "/m" are a command's options, not "M." (Monsieur) before a
+# name; "Dr.-Ing." keeps its second title (a hyphen right after a full stop).
+_TITLE_BEFORE = re.compile(
+    r"(?:^|(?<=\.)-|[^\w\-/\\])(?:" + "|".join(map(re.escape, TITLES)) + r")\.?\s*$"
+)
 _CONTEXT_BEFORE = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, CONTEXT)) + r")(?!\w)[\s:,]*$")
+
+
+def _strong_context(text: str, start: int) -> bool:
+    """A form's label or a context word that is not one of the common prepositions
+    (``_WEAK_CONTEXT``: "from", "to", "by"...) right before ``start``."""
+    before = text[max(0, start - 40) : start].lower()
+    if _LABEL_BEFORE.search(before):
+        return True
+    m = _CONTEXT_BEFORE.search(before)
+    return m is not None and m.group().strip(" \t\n:,") not in _WEAK_CONTEXT
 
 
 def name_context(text: str, start: int) -> tuple[bool, bool]:
@@ -620,7 +648,9 @@ class PersonNameRecognizer(EntityRecognizer):
             gap = text[words[j - 1][2] : s] if j > i else ""
             if j > i and (
                 len(gap) > 2
-                or any(c in ",;:()\n\t" or c.isdigit() for c in gap)
+                # Code joins words too ("Pagina\ di\ Manuale", "DEFAULT_IGNORES",
+                # "a=B"): a backslash, an underscore or an operator ends a name.
+                or any(c in ",;:()\n\t\\_=/|<>{}[]" or c.isdigit() for c in gap)
                 or ("." in gap and len(words[j - 1][0]) > 1)  # a full stop ends the name
                 or not _name_token(words, j, text)
             ):
@@ -651,7 +681,7 @@ class PersonNameRecognizer(EntityRecognizer):
             if text[words[j - 1][2] : words[j - 1][2] + 2].lower() in ("'s", "’s"):
                 break  # "Thistlewood's account": the possessive ends the name
         names = [t for t in tokens if t.lower() not in PARTICLES and t.lower() != "in"]
-        if not names:
+        if not names or calendar_run(names):
             return None
         titled, context = name_context(text, words[i][1])
         if not context and len(names) >= 2 and _signature(text, words[i][1], words[j - 1][2]):
@@ -695,6 +725,16 @@ class PersonNameRecognizer(EntityRecognizer):
             last_known = last_known or any(
                 b in self.last for p in parts[1:] for b in polish_bases(p)
             )
+        if (
+            all(t.isupper() for t in names)
+            and not titled
+            and not (len(names) >= 2 and first_known and last_known)
+            and not _strong_context(text, words[i][1])
+        ):
+            # "from READ-WRITE to READ-ONLY", "PROVIDE MAINTENANCE": a run in capitals is a
+            # constant, a mode or shouting; a name in capitals has a title, a form's label,
+            # a person's word before it, or is a full name the lists know.
+            return None
         if titled:
             return j, 0.9
         if len(names) >= 2 and first_known and last_known:

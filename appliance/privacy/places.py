@@ -24,6 +24,11 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from appliance.privacy.names import NOT_NAMES
 
+# A word of two or three capitals ("RAM", "SSD", "CPU"): an acronym, not a town. Towns
+# typed in capitals are mostly longer ("LYON", "HARWELL" stay places); a three-letter one
+# ("lives in ELY") is the price; an address line's town is the address rule's.
+_ACRONYM = re.compile(r"[A-Z]{2,3}")
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -444,6 +449,8 @@ class PlaceRecognizer(EntityRecognizer):
                 start is not None and not pending_connectors and lower in NOT_NAMES
             ):
                 return None  # "admitted to Leeds General Infirmary": an institution
+            if start is None and _ACRONYM.fullmatch(word):
+                return None  # "resides in RAM": an acronym (memory, a system), not a town
             if word[:1].isupper() and lower not in _NOT_PLACES:
                 start = m.start() if start is None else start
                 end = m.start() + len(word)

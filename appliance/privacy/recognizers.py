@@ -219,12 +219,39 @@ def _bsn(value: str) -> bool:
     return len(value) == 9 and bsn.is_valid(value)
 
 
+# Addresses no device of a person has: the documentation ranges (RFC 5737, RFC 3849) that
+# manuals and examples use, "this network" and loopback.
+_NO_HOST_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "127.0.0.0/8", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+        "::/128", "::1/128", "2001:db8::/32",
+    )
+)  # fmt: skip
+
+
 def _ip(value: str) -> bool:
+    """Written like an IP address (any: a number so written is no phone number)."""
     try:
         ipaddress.ip_address(value)
     except ValueError:
         return False
     return True
+
+
+def _host_ip(value: str) -> bool:
+    """An address a host can have: not a documentation, loopback or unspecified address
+    ("IPv4Address('192.0.2.0')", "'0.0.0.0' or '::'"), nor a netmask ("255.255.255.224")."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    if any(address in n for n in _NO_HOST_NETWORKS if n.version == address.version):
+        return False
+    bits = address.max_prefixlen
+    inverted = ~int(address) & ((1 << bits) - 1)
+    # A netmask: ones from the top, then zeros ("255.255.255.224", "ffff:...:fff0").
+    return not (int(address) >> (bits - 8) == 0xFF and inverted & (inverted + 1) == 0)
 
 
 _PHONE_REGIONS = (
@@ -435,7 +462,7 @@ def rules() -> list[Rule]:
                 r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])",
                 r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?)*[0-9A-Fa-f]{1,4}(?![\w:])",
             ],
-            _ip,
+            _host_ip,
             score=0.8,
         ),
         Rule(
