@@ -26,6 +26,7 @@ count: they are on screen before the model's first token).
     APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/bench_qa.py --split dev
     .venv/bin/python bench/bench_qa.py --split holdout --json bench/out/qa-holdout.json
     .venv/bin/python bench/bench_qa.py --split dev --tune-extract   # scorer weights, no LLM
+    .venv/bin/python bench/bench_qa.py --split dev2 --why 5   # why each miss (dev splits only)
 
 ``--split dev2`` / ``--split holdout2`` read the second blind set (``questions2.jsonl``,
 frozen 30 Nov 2026); each mixes answerable and unanswerable questions.
@@ -394,6 +395,104 @@ def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # typ
     print(f"\nevidence@{k}: {found / n:.3f} ({found} of {n}); gold in the quotes {quoted / n:.3f}")
 
 
+DEV_SPLITS = ("dev", "dev2")  # --why prints per question: never a holdout
+
+
+def miss_kind(found: bool, gold: list[dict[str, Any]], k: int) -> str:
+    """Why a question's gold passage is not among the ``k`` retrieved. ``gold``: one
+    dict per chunk that holds the evidence on its own, with ``fused`` (its rank from 0
+    among the candidates after fusion, None when neither list read it deep enough);
+    a gold chunk fused into the first ``k`` but not retrieved was held back by the
+    relevance gate."""
+    if found:
+        return "found"
+    if not gold:
+        return "no single passage holds it (chunk boundaries)"
+    ranked = [g for g in gold if g["fused"] is not None]
+    if not ranked:
+        return "not among the candidates"
+    if any(g["fused"] < k for g in ranked):  # in the first k, yet not retrieved
+        return "below the relevance gate"
+    return f"ranked {k + 1} or lower after fusion"
+
+
+def why_missed(app, questions: list[dict[str, Any]], k: int) -> None:  # type: ignore[no-untyped-def]
+    """Per question: found or the kind of miss, and where the best chunk holding the
+    gold evidence ranks in the dense list (exact cosine over every chunk), the lexical
+    list and the fusion, as the retriever reads them (``appliance.rag.retrieval``)."""
+    from appliance.rag import retrieval as r
+
+    col = app.library.get_collection(COLLECTION)
+    ret = app.retriever
+    ids, texts = ret._ready_chunks(col.id)
+    shown = dict(zip(ids, _as_shown(app, ids, col), strict=True))
+    vectors = app.index.vectors(COLLECTION, ids)
+    matrix = np.stack([vectors[i] for i in ids])
+    embedder = ret.embedder_for(col)
+    lexical = ret._lexical.get(col.name, col.revision or 0, lambda: (ids, texts))
+    pool = max(r.CANDIDATES_PER_HIT * k, r.MIN_CANDIDATES)
+    kinds: dict[str, int] = {}
+    for q in questions:
+        if not answerable(q):
+            continue
+        hits = app.retrieve(q["question"], COLLECTION, k)
+        found = evidence([f"{h.section}\n{h.text}" for h in hits], q)
+        sims = matrix @ embedder.embed_one(q["question"])
+        dense = {ids[i]: n for n, i in enumerate(np.argsort(-sims))}
+        lex = {
+            h.chunk_id: (n, h.coverage)
+            for n, h in enumerate(lexical.search(q["question"], len(ids)))
+        }
+        candidates = [c for c in ids if dense[c] < pool or (c in lex and lex[c][0] < pool)]
+        fused = {
+            c: (r.DENSE_WEIGHT / (r.RRF_K + 1 + dense[c]) if dense[c] < pool else 0.0)
+            + (
+                r.LEXICAL_WEIGHT / (r.RRF_K + 1 + lex[c][0])
+                if c in lex and lex[c][0] < pool
+                else 0.0
+            )
+            for c in candidates
+        }
+        order = {c: n for n, c in enumerate(sorted(candidates, key=lambda c: -fused[c]))}
+        gold = []
+        for n, c in enumerate(ids):
+            if evidence([shown[c]], q):
+                gold.append(
+                    {
+                        "chunk": c,
+                        "dense": dense[c],
+                        "cosine": float(sims[n]),
+                        "lexical": lex[c][0] if c in lex else None,
+                        "fused": order.get(c),
+                    }
+                )
+        kind = miss_kind(found, gold, k)
+        kinds[kind] = kinds.get(kind, 0) + 1
+        best = min(
+            gold, key=lambda g: g["fused"] if g["fused"] is not None else len(ids), default=None
+        )
+        where = (
+            f"dense {best['dense'] + 1} (cos {best['cosine']:.2f}), lexical "
+            f"{best['lexical'] + 1 if best['lexical'] is not None else '-'}, fused "
+            f"{best['fused'] + 1 if best['fused'] is not None else '-'}"
+            if best
+            else "-"
+        )
+        print(f"{q['id']}: {kind}; best gold chunk of {len(gold)}: {where}", flush=True)
+    print("\n" + "; ".join(f"{kind}: {n}" for kind, n in sorted(kinds.items())))
+
+
+def _as_shown(app, ids: list[str], col) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each chunk's "section\ntext" as a hit shows it (what :func:`evidence` reads)."""
+    rows = app.retriever._chunk_rows(ids, col.id)
+    out = []
+    for cid in ids:
+        chunk, _doc = rows[cid]
+        section, text = app.vault.open_chunk(chunk, col.id)
+        out.append(f"{section}\n{text}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -406,6 +505,12 @@ def main() -> None:
     parser.add_argument(
         "--retrieval", type=int, metavar="K", help="evidence@K only (no generation)"
     )
+    parser.add_argument(
+        "--why",
+        type=int,
+        metavar="K",
+        help="per question, why the gold passage is not in the top K (dev and dev2 only)",
+    )
     parser.add_argument("--json", type=Path, help="write every answer and verdict here")
     parser.add_argument("--set", action="append", default=[], help="setting=value override")
     parser.add_argument(
@@ -415,6 +520,8 @@ def main() -> None:
     )
     parser.add_argument("--key-file", type=Path, help="key file for --data-dir (made if absent)")
     args = parser.parse_args()
+    if args.why and args.split not in DEV_SPLITS:
+        parser.error("--why prints per question: dev or dev2 only, never a holdout")
     questions = load_questions(args.split)
     if args.limit:
         questions = questions[: args.limit]
@@ -445,6 +552,9 @@ def main() -> None:
             return
         if args.retrieval:
             retrieval_only(app, questions, args.retrieval)
+            return
+        if args.why:
+            why_missed(app, questions, args.why)
             return
         sides: dict[str, Any] = {"appliance": lambda q: run_appliance(app, q)}
         if not args.no_naive:

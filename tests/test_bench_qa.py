@@ -8,7 +8,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_qa import Outcome, answerable, load_questions, summarise  # noqa: E402
+import pytest  # noqa: E402
+from bench_qa import Outcome, answerable, load_questions, main, miss_kind, summarise  # noqa: E402
 
 
 def _outcome(evidence: bool, correct: bool) -> Outcome:
@@ -33,3 +34,23 @@ def test_a_split_of_unanswerable_questions_only_has_no_evidence_or_correct_figur
     assert questions and not any(kinds)
     row = summarise("appliance", [_outcome(False, False) for _ in questions], kinds)
     assert row[3:5] == ["-", "-"]
+
+
+def test_why_tells_the_kinds_of_retrieval_miss_apart() -> None:
+    """--why sorts each miss into one kind: the gold evidence split over chunk
+    boundaries, never read by either list, fused into the first k but held back by the
+    relevance gate, or fused below k."""
+    assert miss_kind(True, [], 5) == "found"
+    assert miss_kind(False, [], 5).startswith("no single passage holds it")
+    assert miss_kind(False, [{"fused": None}], 5) == "not among the candidates"
+    assert miss_kind(False, [{"fused": None}, {"fused": 4}], 5) == "below the relevance gate"
+    assert miss_kind(False, [{"fused": 5}, {"fused": 30}], 5) == "ranked 6 or lower after fusion"
+
+
+@pytest.mark.parametrize("split", ["holdout", "holdout2", "all"])
+def test_why_refuses_any_split_but_dev_and_dev2(monkeypatch, split) -> None:
+    """--why prints per question, so it must never run on a holdout (nor on "all")."""
+    monkeypatch.setattr(sys, "argv", ["bench_qa.py", "--split", split, "--why", "5"])
+    with pytest.raises(SystemExit) as raised:
+        main()
+    assert raised.value.code == 2
