@@ -4,8 +4,12 @@ llama-server backend, and the appliance in-process (issue 20).
 For 1, 4, 16 (and 64) concurrent streaming clients (``--clients``), each sending
 requests back to back for ``--seconds``: the same prompt from every client, or a fresh
 prompt per request (as questions from documents are). Greedy, ``--max-tokens`` per
-answer. The sides run side by side and take turns at each load level (interleaved), so
-a change in the machine's load falls on all of them alike. Prints aggregate tokens/s
+answer. Tokens/s "in window" counts only the text that arrived within the window, over
+the window: the steady state, without the tail in which the last answers finish with
+fewer clients at once (with answers of 10-15 s in a 30 s window, how many answers fit
+decides that tail, and with it the whole-answer figure). The sides run side by side
+and take turns at each load level (interleaved), so a change in the machine's load
+falls on all of them alike. Prints aggregate tokens/s
 shown (tokens received by all clients / wall time; counted afterwards by a node's
 tokenizer) and generated (the servers' own usage counts, which include what the
 appliance's answer stage held back), time to first text p50/p95, errors, the
@@ -191,6 +195,7 @@ def run_clients(
     """
     ttft: list[float] = []
     texts: list[str] = []
+    in_window: list[str] = []  # the text of each answer that arrived before stop_at
     made: list[int] = []  # tokens each answer's server generated (its usage)
     errors = [0]
     lock = threading.Lock()
@@ -214,6 +219,7 @@ def run_clients(
                 start = time.perf_counter()
                 first = None
                 text = []
+                arrived = []  # (time.monotonic(), text) of each piece
                 generated = 0
                 try:
                     with http.stream(
@@ -236,6 +242,7 @@ def run_clients(
                                 if delta:
                                     first = first or time.perf_counter()
                                     text.append(delta)
+                                    arrived.append((time.monotonic(), delta))
                 except Exception:
                     with lock:
                         errors[0] += 1
@@ -244,9 +251,11 @@ def run_clients(
                     with lock:
                         ttft.append(first - start)
                         texts.append("".join(text))
+                        in_window.append("".join(d for t, d in arrived if t <= stop_at))
                         made.append(generated)
 
     started = time.perf_counter()
+    window = stop_at - time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -255,6 +264,10 @@ def run_clients(
     wall = time.perf_counter() - started
     return {
         "tok/s": sum(count(t) for t in texts) / wall,
+        # Steady state: what arrived within the window, over the window; the tail after
+        # it (the last answers finishing, fewer clients at once) is left out, which
+        # "tok/s" (whole answers over the whole time) includes.
+        "window tok/s": sum(count(t) for t in in_window if t) / max(window, 1e-9),
         "generated tok/s": sum(made) / wall,
         "ttft p50": pct(ttft, 0.5),
         "ttft p95": pct(ttft, 0.95),
@@ -369,6 +382,7 @@ def main() -> None:
                                 "fresh" if fresh else "same",
                                 n,
                                 f"{got['tok/s']:.1f}",
+                                f"{got['window tok/s']:.1f}",
                                 f"{got['generated tok/s']:.1f}",
                                 f"{got['ttft p50']:.2f}",
                                 f"{got['ttft p95']:.2f}",
@@ -388,7 +402,7 @@ def main() -> None:
             counter.wait(30)
     print()
     headers = (
-        "side,prompt,clients,tokens/s shown,tokens/s generated,TTFT p50 s,TTFT p95 s,"
+        "side,prompt,clients,tokens/s shown,in window,tokens/s generated,TTFT p50 s,TTFT p95 s,"
         "answers,errors,RSS MiB,server CPU %,load 1 min"
     )
     print(table(headers.split(","), rows))
