@@ -116,6 +116,7 @@ def run_doctor(
     verify_checksums: bool = False,
     audit: bool = False,
     upkeep: bool = False,
+    backend_in_use: str | None = None,
 ) -> Report:
     flags = cpu_flags()
     ram = psutil.virtual_memory().total / 2**30
@@ -171,7 +172,7 @@ def run_doctor(
         )
     )
     report.checks.append(Check("RAM", ram >= 2, f"{ram:.1f} GiB"))
-    report.checks.append(backend_check(settings))
+    report.checks.append(backend_check(settings, backend_in_use))
     if settings.inference_backend in ("auto", "in-process"):
         report.checks.append(gpu_layers_check(settings.n_gpu_layers, offload))
     report.checks.append(_key_check(settings))
@@ -190,12 +191,21 @@ def run_doctor(
     return report
 
 
-def backend_check(settings: Settings) -> Check:
+def backend_check(settings: Settings, in_use: str | None = None) -> Check:
     """The inference backend in use (``inference_backend``): in-process; the supervised
     llama-server (its binary found, slots and context); the remote nodes, each asked
     ``/health`` once; or "auto", which the web server resolves to the supervised
-    llama-server when its binary is found (ok either way; the line says which)."""
+    llama-server when its binary is found (ok either way; the line says which).
+    ``in_use``: what a running web server resolved "auto" to (its admin page), which
+    is in-process also when the child did not start."""
     backend = settings.inference_backend
+    if backend == "auto" and in_use == "in-process":
+        return Check(
+            "inference backend",
+            True,
+            "auto: this web server answers in-process (llama-server was not found or did "
+            f"not start: see its start-up warning and {settings.data_dir / 'llama-server.log'})",
+        )
     if backend == "auto":
         binary = find_llama_server(settings.llama_server_binary)
         if binary is None:

@@ -243,6 +243,9 @@ def test_auto_backend_sizes_slots_to_cores_and_memory_and_doctor_says_which(
     assert f"supervises llama-server ({binary}), {slots} slots x n_ctx=4096" in detail
     assert f"KV cache {slots * 4096 * 23040 / 2**30:.1f} GiB" in detail
     assert "one-shot commands answer in-process" in detail
+    # A running web server whose child did not start says what it does instead.
+    fell_back = backend_check(found, "in-process").detail
+    assert "this web server answers in-process" in fell_back and "llama-server.log" in fell_back
 
 
 def test_llama_server_args_reach_the_child_but_cannot_override_the_appliances(

@@ -42,7 +42,7 @@ def overview(request: Request, user: User = Depends(admins)) -> Response:
         request,
         "admin.html",
         section="system",
-        report=run_doctor(settings),
+        report=run_doctor(settings, backend_in_use=app.models.backend),
         models=verify_models(settings.models_path, full=False),
         chat_model=settings.chat_model,
         added_models=list(app.models_added().values()),
