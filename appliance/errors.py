@@ -61,6 +61,12 @@ class StoreError(ApplianceError):
     """The data directory or its database is missing, locked or corrupt."""
 
 
+class StoreUnavailable(StoreError):
+    """The Chroma server (its proxy) refused the appliance's token or did not answer:
+    503, code ``store_unavailable``. Nothing was searched or changed; the request may be
+    retried once an administrator has fixed it (``appliance doctor`` says which)."""
+
+
 class SummaryNotFound(ApplianceError):
     """The document has no summary (or no finished one) to show, resume or cancel."""
 
@@ -318,6 +324,18 @@ ERROR_TABLE: dict[type[ApplianceError], ErrorKind] = {
     PortInUse: _fault(EXIT_CONFIG),
     ModelError: _fault(EXIT_CONFIG),
     StoreError: _fault(EXIT_CONFIG),
+    StoreUnavailable: ErrorKind(
+        503,
+        "server_error",
+        "store_unavailable",
+        EXIT_CONFIG,
+        "Documents unavailable",
+        public_message=(
+            "The document store does not answer or refuses this appliance at the moment: "
+            "nothing was searched or changed. Try again later; if it persists, tell your "
+            "administrator (`appliance doctor` names the cause)."
+        ),
+    ),
     # busy
     RateLimited: ErrorKind(429, "rate_limit_error", "rate_limited", EXIT_BUSY, "Slow down"),
     Overloaded: ErrorKind(429, "rate_limit_error", "queue_full", EXIT_BUSY, "Busy"),

@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import pytest
 
@@ -555,3 +555,99 @@ def test_tls_without_a_ca_file_uses_the_system_cas_never_httpx_bundle(
     monkeypatch.setattr(vectors, "DISTRO_CA_BUNDLE", tmp_path / "none.crt")
     with pytest.raises(ConfigError, match="chroma_ca_file"):
         vectors.ChromaServer("127.0.0.1", proxy.tls_port, ssl=True)
+
+
+class _RecordingProxy(http.server.BaseHTTPRequestHandler):
+    """An HTTP proxy that records what reaches it and carries nothing (502)."""
+
+    seen: ClassVar[list[str]] = []
+
+    def _refuse(self) -> None:
+        self.seen.append(f"{self.command} {self.path}")
+        self.send_error(502)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_CONNECT = _refuse
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_requests_to_the_chroma_server_never_go_through_the_environments_proxy(
+    proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``http(s)_proxy`` in the environment (set system-wide for package updates,
+    say) must not carry the appliance's vectors and access metadata anywhere: chromadb's
+    own client honoured it (the old code sent every request, the first included, to the
+    proxy, here one that records and refuses). The llama-server client and the probe
+    already went straight."""
+    import numpy as np
+
+    from appliance.store import vectors
+
+    _RecordingProxy.seen = []
+    recorder = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingProxy)
+    threading.Thread(target=recorder.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{recorder.server_address[1]}"
+    for var in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(var, url)
+        monkeypatch.setenv(var.upper(), url)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    try:
+        index = vectors.VectorIndex(host="127.0.0.1", port=proxy.port, token=proxy.token)
+        unit = np.eye(3, 384, dtype=np.float32)
+        meta = [{"document_id": "d1", "collection": "direct"}] * 3
+        index.add("direct", ["c1", "c2", "c3"], unit, meta)
+        hits = index.query("direct", unit[1], 2)
+        assert hits[0].chunk_id == "c2"
+        session = index._client._server._session  # type: ignore[attr-defined]
+        assert session.timeout.read == vectors.CHROMA_REQUEST_SECONDS
+        index.drop("direct")
+    finally:
+        recorder.shutdown()
+        recorder.server_close()
+    assert _RecordingProxy.seen == []
+
+
+def test_a_refused_token_is_a_503_naming_no_secret_and_logged_for_the_admin(
+    proxy: Proxy, tmp_path: Path, embedder, engine, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """Staff asking while the Chroma server refuses the token read that the document
+    store is unavailable (nothing searched, try later), the /v1 API answers 503
+    ``store_unavailable``, and the server log names the fix. The old code answered a
+    500 "could not complete this request" with a reference number."""
+    from fastapi.testclient import TestClient
+
+    from appliance.accounts import Accounts
+    from appliance.web import create_app
+    from tests.webtools import ask_stream, page_csrf, sign_in
+
+    where = {"chroma_host": "127.0.0.1", "chroma_port": proxy.port}
+    app = make_app(tmp_path / "data", embedder, engine, **where)
+    try:
+        app.set_chroma_token(proxy.token)
+        assert all(r.ok for r in app.ingest([SAMPLES / "it-acceptable-use.txt"], who=ADMIN))
+        accounts = Accounts(app.db, app.audit, app.settings)
+        accounts.create_user("sam", "staff", ADMIN, password="correct horse battery 9")
+        accounts.grant("default", ADMIN, user="sam", access="contribute")
+        key = accounts.create_api_key("sam", "bench", ADMIN)
+        web = create_app(app, maintenance=False)
+        with TestClient(web) as client:
+            assert sign_in(client, "sam", "correct horse battery 9").status_code == 303
+            app.set_chroma_token("not-" + proxy.token)
+            events = ask_stream(client, page_csrf(client), "May I install software?", "default")
+            failure = [data for name, data in events if name == "failure"]
+            assert failure and "document store does not answer" in failure[0]["message"]
+            assert "Reference" not in failure[0]["message"]
+            answer = client.post(
+                "/v1/chat/completions",
+                headers={"Authorization": f"Bearer {key}"},
+                json={"model": "rag:default", "messages": [{"role": "user", "content": "Hi?"}]},
+            )
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "store_unavailable"
+        logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert any("refused the token" in m and "chroma token set" in m for m in logged)
+        assert not any(proxy.token in m for m in logged)
+    finally:
+        app.close()

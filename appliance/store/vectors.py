@@ -29,12 +29,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from appliance.errors import ApplianceError, ConfigError, CryptoError, StoreError
+from appliance.errors import (
+    ApplianceError,
+    ConfigError,
+    CryptoError,
+    StoreError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.client import Client as ChromaClient
     from chromadb.api.models.Collection import Collection
     from chromadb.config import Settings as ChromaSettings
 
@@ -142,16 +149,78 @@ class ChromaServer:
             raise OSError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def refused(server: ChromaServer, status: int, token: str | None) -> StoreError:
+def refused(server: ChromaServer, status: int, token: str | None) -> StoreUnavailable:
     """The error for a server that answered ``status`` (401 or 403) to ``token``."""
     fix = (
         "no token is set: set the one its proxy requires with `appliance chroma token set`"
         if not token
         else "set the one its proxy requires with `appliance chroma token set`"
     )
-    return StoreError(
+    return StoreUnavailable(
         f"Chroma server refused the token (HTTP {status} from {server.where}); {fix}."
     )
+
+
+# Seconds a request to a Chroma server may take: to connect, and in all (a query of a
+# large collection, an upsert of a big document's vectors). chromadb's own client
+# waits for ever.
+CHROMA_CONNECT_SECONDS = 10.0
+CHROMA_REQUEST_SECONDS = 300.0
+
+
+def _direct_client(server: ChromaServer) -> type[ChromaClient]:
+    """chromadb's client class, its HTTP session replaced before the first request by
+    one that never goes through an ``http(s)_proxy`` of the environment (an appliance
+    sends vectors and access metadata to its own server only: nothing leaves the
+    machine unless an administrator configured where) and gives up after
+    :data:`CHROMA_REQUEST_SECONDS`. chromadb 1.5's own session honours the proxy
+    variables and has no timeout, and its settings can change neither.
+
+    Raises :class:`StoreError` when the pinned chromadb no longer has the session
+    this replaces (an upgrade changed its client)."""
+    import httpx
+    from chromadb.api.client import Client
+
+    class DirectClient(Client):
+        def get_user_identity(self):  # type: ignore[no-untyped-def]
+            # The first request of Client.__init__, made on the server API just built.
+            _go_direct(self._server, server)
+            return super().get_user_identity()
+
+        def _validate_tenant_database(self, tenant: str, database: str) -> None:
+            # Then the admin client's, a server API of its own (a system of its own).
+            _go_direct(self._admin_client._server, server)  # type: ignore[attr-defined]
+            super()._validate_tenant_database(tenant, database)
+
+    def _go_direct(api: object, where: ChromaServer) -> None:
+        session = getattr(api, "_session", None)
+        if getattr(api, "_appliance_direct", False):
+            return
+        if not isinstance(session, httpx.Client):
+            raise StoreError(
+                "this chromadb's HTTP client has no httpx session to replace: the "
+                "appliance cannot keep its requests off the environment's proxy; "
+                "install the chromadb version in constraints.txt."
+            )
+        verify: ssl.SSLContext | bool = False
+        if where.ssl:
+            cas = where.ca_file
+            verify = ssl.create_default_context(
+                cafile=str(cas) if cas and not cas.is_dir() else None,
+                capath=str(cas) if cas and cas.is_dir() else None,
+            )
+        direct = httpx.Client(
+            timeout=httpx.Timeout(CHROMA_REQUEST_SECONDS, connect=CHROMA_CONNECT_SECONDS),
+            limits=api.http_limits,  # type: ignore[attr-defined]
+            verify=verify,
+            headers=session.headers,
+            trust_env=False,
+        )
+        api._session = direct  # type: ignore[attr-defined]
+        api._appliance_direct = True  # type: ignore[attr-defined]
+        session.close()
+
+    return DirectClient
 
 
 class _Refused(Exception):
@@ -231,20 +300,20 @@ class VectorIndex:
 
     @staticmethod
     def _connect(server: ChromaServer, token: str | None) -> ClientAPI:
-        import chromadb
-
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+        """A client of ``server`` whose every request, the first included, goes straight
+        to it (see :func:`_direct_client`)."""
+        settings = _chroma_settings(server.ca_file if server.ssl else None)
+        # What chromadb.HttpClient does, with the client class of our own.
+        settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
+        settings.chroma_server_host = server.host
+        settings.chroma_server_http_port = server.port
+        settings.chroma_server_ssl_enabled = server.ssl
+        settings.chroma_server_headers = {"Authorization": f"Bearer {token}"} if token else None
         with warnings.catch_warnings():
             # chromadb 1.5 hands the CA file's path to httpx, which (0.28) deprecates
             # a path there in favour of an SSLContext chromadb's settings cannot hold.
             warnings.filterwarnings("ignore", "`verify=<str>` is deprecated", DeprecationWarning)
-            return chromadb.HttpClient(
-                host=server.host,
-                port=server.port,
-                ssl=server.ssl,
-                headers=headers,
-                settings=_chroma_settings(server.ca_file if server.ssl else None),
-            )
+            return _direct_client(server)(settings=settings)
 
     def _call(self, act: Callable[[], T]) -> T:
         """``act()``; on a server, a failure that is not Chroma's own answer (a proxy's
@@ -311,7 +380,7 @@ class VectorIndex:
         try:
             status = self._server.status(self._token)
         except OSError as probe:
-            return StoreError(
+            return StoreUnavailable(
                 f"the Chroma server at {self._server.where} cannot be reached ({probe}); "
                 "check chroma_host, chroma_port and chroma_ssl, and that it runs."
             ), False

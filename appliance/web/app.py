@@ -35,7 +35,7 @@ from appliance.web.deps import (
     PasswordChangeRequired,
     SignInRequired,
 )
-from appliance.web.faults import fault_message
+from appliance.web.faults import fault_message, user_message
 from appliance.web.metrics import Metrics
 from appliance.web.render import (
     answer_html,
@@ -222,7 +222,7 @@ def _install_handlers(app: FastAPI) -> None:
         if kind.fault:
             return _fault_page(request, exc)
         response = _error_page(
-            request, kind.http_status, kind.title, kind.public_message or str(exc)
+            request, kind.http_status, kind.title, user_message(exc, request.url.path)
         )
         retry = getattr(exc, "retry_after", None)
         if retry is not None:

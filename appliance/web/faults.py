@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from appliance.errors import error_kind
+
 log = logging.getLogger("appliance.web")
 
 
@@ -23,4 +25,18 @@ def fault_message(exc: BaseException, where: str) -> str:
     )
 
 
-__all__ = ["fault_message"]
+def user_message(exc: BaseException, where: str) -> str:
+    """The text users read for ``exc`` met on ``where``: a reference for a fault of the
+    server (:func:`fault_message`); else the error's public message, or its own. An
+    error of a service the appliance depends on (a 5xx with a public message, e.g. the
+    Chroma server refusing the token) is logged as a warning with its own message, which
+    names the fix for the administrator."""
+    kind = error_kind(exc)
+    if kind is None or kind.fault:
+        return fault_message(exc, where)
+    if kind.http_status >= 500 and kind.public_message:
+        log.warning("%s on %s: %s", kind.title.lower(), where, exc)
+    return kind.public_message or str(exc)
+
+
+__all__ = ["fault_message", "user_message"]

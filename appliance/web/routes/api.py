@@ -33,7 +33,7 @@ from appliance.rag.answer import STOP_SEQUENCES
 from appliance.rag.summary_sets import MAX_SET_DOCUMENTS
 from appliance.store.schema import Role
 from appliance.web.deps import SESSION_COOKIE, User, client_address, web
-from appliance.web.faults import fault_message
+from appliance.web.faults import fault_message, user_message
 from appliance.web.streaming import CancellingStream, run_watching, thread_events
 
 router = APIRouter(prefix="/v1")
@@ -622,7 +622,7 @@ def api_error_for(exc: BaseException) -> ApiError:
     retry = getattr(exc, "retry_after", None)
     return ApiError(
         kind.http_status,
-        kind.public_message or str(exc),
+        user_message(exc, "API"),
         kind.type,
         kind.code,
         kind.param,

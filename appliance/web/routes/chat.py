@@ -11,11 +11,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from appliance.errors import GenerationCancelled, error_kind
+from appliance.errors import GenerationCancelled
 from appliance.privacy import PLACEHOLDER, PiiBlocked
 from appliance.rag.pipeline import AnswerStream
 from appliance.web.deps import User, signed_in, web
-from appliance.web.faults import fault_message
+from appliance.web.faults import user_message
 from appliance.web.streaming import CancellingStream, run_watching, thread_events
 
 router = APIRouter()
@@ -279,7 +279,4 @@ async def ask(
 def _failure_message(exc: BaseException) -> str:
     """What the user reads: the message of a user error; for a fault of the server, a
     reference (the details go to the filtered log)."""
-    kind = error_kind(exc)
-    if kind is None or kind.fault:
-        return fault_message(exc, "answer")
-    return kind.public_message or str(exc)
+    return user_message(exc, "answer")
