@@ -180,6 +180,28 @@ def test_every_command_and_option_is_in_the_cli_reference() -> None:
     assert not missing and not stale, report(missing, f"docs/{CLI_DOC}", stale)
 
 
+def test_every_command_the_code_names_exists() -> None:
+    """Error messages, hints and docstrings name commands (`appliance x y`) for the
+    administrator to run: each must exist, as a command or a command group followed by
+    something that is not a subcommand (an argument). One error named `appliance
+    reindex`, which never existed."""
+    from appliance.cli import cli
+
+    found = set(dict(commands(cli)))
+    named = re.compile(r"`appliance ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?")
+    wrong = []
+    for source in sorted((REPO / "appliance").rglob("*.py")):
+        for match in named.finditer(source.read_text(encoding="utf-8")):
+            group, sub = match.group(1), match.group(2)
+            if f"appliance {group}" not in found:
+                wrong.append(f"{source.relative_to(REPO)}: `appliance {group}`")
+                continue
+            subcommands = {p for p in found if p.startswith(f"appliance {group} ")}
+            if sub and subcommands and f"appliance {group} {sub}" not in found:
+                wrong.append(f"{source.relative_to(REPO)}: `appliance {group} {sub}`")
+    assert not wrong, "commands named in the code that do not exist:\n" + "\n".join(wrong)
+
+
 # -- 3. HTTP routes: docs/api.md (/v1) and docs/web.md (everything else) ----------
 
 API_DOC = "api.md"

@@ -333,3 +333,30 @@ def test_logs_never_carry_personal_values(hospital, caplog) -> None:  # type: ig
     )
     assert "anna.schmidt@example.org" not in caplog.text and "Anna Schmidt" not in caplog.text
     assert "[EMAIL_ADDRESS]" in caplog.text and "[PERSON]" in caplog.text
+
+
+def test_a_policy_is_reloaded_when_the_policy_it_extends_changes(app) -> None:  # type: ignore[no-untyped-def]
+    """An administrator tightens a base policy that others extend: every policy built
+    on it follows at once, at any depth, and a file added to the data directory's
+    policies that shadows a shipped base is taken up. The old cache watched only the
+    named policy's own file, so a derived policy kept the old base until a restart."""
+    import os
+
+    folder = app.settings.data_dir / "policies"
+    folder.mkdir(exist_ok=True)
+    (folder / "ward.yaml").write_text("name: ward\nextends: clinic\n")
+    clinic = folder / "clinic.yaml"
+    clinic.write_text("name: clinic\nextends: default\nthreshold: 0.5\n")
+    assert app.privacy.policy("ward").threshold == 0.5
+
+    clinic.write_text("name: clinic\nextends: default\nthreshold: 0.75\n")
+    later = clinic.stat().st_mtime_ns + 2_000_000_000  # coarse file-system clocks
+    os.utime(clinic, ns=(later, later))
+    assert app.privacy.policy("ward").threshold == 0.75
+
+    # A `default` of the site's own now shadows the shipped one under clinic.
+    (folder / "default.yaml").write_text(
+        "name: default\ndescription: the site's\nstages: {prompt: pseudonymise}\n"
+        "reidentify_roles: [admin]\n"
+    )
+    assert app.privacy.policy("ward").reidentify_roles == ("admin",)

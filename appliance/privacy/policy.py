@@ -111,6 +111,8 @@ class Policy:
     allow: tuple[str, ...]
     deny: tuple[DenyRule, ...]
     reidentify_roles: tuple[str, ...]
+    # Every file it was read from: its own, then the one it extends, and so on.
+    files: tuple[str, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -356,4 +358,5 @@ def _resolve(parsed: PolicyFile, base: Policy | None, source: str) -> Policy:
             if "reidentify_roles" in parsed.model_fields_set or base is None
             else base.reidentify_roles
         ),
+        files=(source, *(base.files if base else ())),
     )

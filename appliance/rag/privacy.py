@@ -80,21 +80,28 @@ class PrivacyGate:
         self.registry = registry
         self._detector = detector
         self.data_dir = data_dir
-        self._policies: dict[str, tuple[float, Policy]] = {}
+        self._policies: dict[str, tuple[tuple[tuple[str, int, int], ...], Policy]] = {}
         self._lock = threading.Lock()
 
     # -- policies ------------------------------------------------------------------
 
     def policy(self, name: str) -> Policy:
-        """The named policy, reloaded when its file changes."""
+        """The named policy, reloaded when its file or a file it ``extends`` (at any
+        depth) changes, or when the name now finds another file.
+
+        Raises :class:`PolicyError` for a policy that does not load."""
         from appliance.privacy.policy import find_policy
 
-        path = find_policy(name, self.data_dir)
-        mtime = path.stat().st_mtime
+        path = str(find_policy(name, self.data_dir))
         with self._lock:
             cached = self._policies.get(name)
-            if cached is None or cached[0] != mtime:
-                cached = (mtime, load_policy(name, self.data_dir))
+            if (
+                cached is None
+                or cached[1].source != path
+                or cached[0] != _stamps(cached[1], self.data_dir)
+            ):
+                policy = load_policy(name, self.data_dir)
+                cached = (_stamps(policy, self.data_dir), policy)
                 self._policies[name] = cached
             return cached[1]
 
@@ -282,6 +289,22 @@ class PrivacyGate:
             return _LOOSE_PLACEHOLDER.sub(swap, text)
 
         return transform
+
+
+def _stamps(policy: Policy, data_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime in ns, size) of every file ``policy`` was read from and of the
+    folders policies are found in (a file added there may now shadow a base); a path
+    gone since stamps (path, -1, -1), so the next load says why it no longer loads."""
+    from appliance.privacy.policy import policy_dirs
+
+    stamps = []
+    for name in (*policy.files, *map(str, policy_dirs(data_dir))):
+        try:
+            st = Path(name).stat()
+            stamps.append((name, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append((name, -1, -1))
+    return tuple(stamps)
 
 
 def _merge(found: list[Entity], extra: list[Entity]) -> list[Entity]:

@@ -272,8 +272,8 @@ class VectorIndex:
                 )
             except Exception as exc:  # chromadb raises many untyped errors on a bad store
                 raise StoreError(
-                    f"the vector index at {path} cannot be opened ({exc}). Restore it from a "
-                    "backup or rebuild it with `appliance reindex`."
+                    f"the vector index at {path} cannot be opened ({exc}). Restore the data "
+                    "directory from a backup (`appliance backup restore ARCHIVE`)."
                 ) from exc
 
     @property
