@@ -13,7 +13,9 @@ treated like the holdout: figures only. ``--split dev5`` (``pii_dev5.py``) is a 
 tuning set of hand-written names and towns (lower-case, particle and compound names,
 inflected Polish ones, places tied to a person, tempting negatives); ``--split negdev``
 (``pii_negatives_dev.py``) is a tuning set of man-page passages and docstrings, nearly
-all negatives (session 11); ``--split
+all negatives (session 11); ``--split negprose`` (``pii_negatives_prose.py``) is a
+second one of ordinary prose (package descriptions, licences, READMEs, translated
+messages in six languages, session 12); ``--split
 holdout3`` (``pii_holdout3.py``, written with dev5, frozen) is a third holdout of the
 same kinds with other sentences and names: figures only.
 
@@ -61,11 +63,15 @@ from pii_corpus import (
 )
 from pii_handwritten import DEV5_FILE, HOLDOUT3_FILE
 from pii_negatives_dev import NEGDEV_FILE
+from pii_negatives_prose import NEGPROSE_FILE
 
 # A second holdout written blind to the detector (bench/pii_holdout2.py); like the
 # holdout (and holdout3), its misses and false positives are never printed, only figures.
 HOLDOUT2_FILE = DATA_DIR / "pii_holdout2.jsonl"
-SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "negdev", "holdout", "holdout2", "holdout3")
+SPLITS = (
+    "dev", "dev2", "dev3", "dev4", "dev5", "negdev", "negprose", "holdout", "holdout2", "holdout3",
+)  # fmt: skip
+TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "negdev", "negprose")
 
 Prediction = tuple[str, int, int]
 NATIONAL_IDS = (
@@ -291,6 +297,7 @@ def main() -> None:
         "dev4": DEV4_FILE,
         "dev5": DEV5_FILE,
         "negdev": NEGDEV_FILE,
+        "negprose": NEGPROSE_FILE,
         "holdout": HOLDOUT_FILE,
         "holdout2": HOLDOUT2_FILE,
         "holdout3": HOLDOUT3_FILE,
@@ -312,7 +319,7 @@ def main() -> None:
             r.seconds = median(timings[label])
             report(label, r, len(samples))
             figures[split][label] = summary(r, len(samples))
-        tuning = split.startswith("dev") or split == "negdev"
+        tuning = split in TUNING
         if tuning and args.show:  # never a holdout's sentences
             r = results["appliance"]
             print(f"\nappliance misses on dev ({len(r.misses)}), first {args.show}:")

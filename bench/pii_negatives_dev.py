@@ -31,6 +31,7 @@ import json
 import platform
 import random
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -112,8 +113,13 @@ def _kind_of(sample: dict, typ: str, value: str) -> str:  # type: ignore[type-ar
     return "unlabelled"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(
+    doc: str,
+    build: Callable[[], None],
+    samples: Callable[[], list[dict]],  # type: ignore[type-arg]
+) -> None:
+    """The command line of a negatives set: re-draw it, or report on it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--build", action="store_true", help="re-draw the sample")
     parser.add_argument("--show", action="store_true", help="print every flagged span")
     parser.add_argument("--policy", default="healthcare")
@@ -121,20 +127,33 @@ def main() -> None:
     if args.build:
         build()
         return
-    from benchkit import model_dir
-    from pii_eval import appliance_predictor
+    report(samples(), args.policy, args.show)
 
-    predict = appliance_predictor(model_dir(), args.policy)
-    samples = read_samples()
+
+def main() -> None:
+    command_line(__doc__, build, read_samples)
+
+
+def report(samples: list[dict], policy: str, show: bool) -> None:  # type: ignore[type-arg]
+    """Run the detector over a labelled negatives set; false positives per type and kind."""
+    from benchkit import model_dir
+
+    from appliance.models import SPACY_EN_DIR
+    from appliance.privacy import PiiDetector, load_policy
+
+    detector = PiiDetector(model_dir() / SPACY_EN_DIR, remember=0)
+    rules = load_policy(policy)
+    types = rules.types_for("ingest")
     by_type: Counter[str] = Counter()
     by_kind: Counter[tuple[str, str]] = Counter()
-    flagged = tp = gold = 0
+    flagged = tp = gold = found_gold = 0
     for s in samples:
         text = s["text"]
-        preds = predict(text)
+        found = detector.analyze(text, types, rules.thresholds(), rules.allow, rules.deny)
         gold += len(s["entities"])
         hit = False
-        for typ, a, b in preds:
+        for e in found:
+            typ, a, b = e.type, e.start, e.end
             value = text[a:b]
             true = any(a < g["end"] and g["start"] < b for g in s["entities"])
             if true:
@@ -143,13 +162,18 @@ def main() -> None:
                 hit = True
                 by_type[typ] += 1
                 by_kind[(typ, _kind_of(s, typ, value))] += 1
-            if args.show:
+            if show:
                 verdict = "TP" if true else f"FP {_kind_of(s, typ, value)}"
-                print(f"{s['id']}\t{typ}\t{value!r}\t{verdict}")
+                print(f"{s['id']}\t{typ}\t{value!r}\t{e.source} {e.score:.2f}\t{verdict}")
+        for g in s["entities"]:
+            if any(e.start < g["end"] and g["start"] < e.end for e in found):
+                found_gold += 1
+            elif show:
+                print(f"{s['id']}\t{g['type']}\t{text[g['start'] : g['end']]!r}\t\tMISSED")
         flagged += hit
     negatives = sum(1 for s in samples if not s["entities"])
-    print(f"\n{len(samples)} passages ({negatives} without personal data), policy {args.policy}")
-    print(f"true positives: {tp} detections (gold values: {gold})")
+    print(f"\n{len(samples)} passages ({negatives} without personal data), policy {policy}")
+    print(f"true positives: {tp} detections; gold values found: {found_gold} of {gold}")
     print(f"passages with a false positive: {flagged}")
     print(f"false positives: {sum(by_type.values())}")
     for typ, n in by_type.most_common():

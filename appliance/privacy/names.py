@@ -384,6 +384,21 @@ def _strong_context(text: str, start: int) -> bool:
     return m is not None and m.group().strip(" \t\n:,") not in _WEAK_CONTEXT
 
 
+def strong_context(text: str, start: int) -> bool:
+    """A title, a form's label or a context word stronger than "from", "to" or "by"
+    right before ``start``."""
+    return name_context(text, start)[0] or _strong_context(text, start)
+
+
+# A mailbox right after a run: "Bdale Garbee <bdale@gag.com>" (a mail header, a
+# changelog's or a commit's signature line): the run is the mailbox owner's name.
+_MAILBOX_AFTER = re.compile(r"[ \t]*<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>")
+
+
+def mailbox_after(text: str, end: int) -> bool:
+    return _MAILBOX_AFTER.match(text, end) is not None
+
+
 def name_context(text: str, start: int) -> tuple[bool, bool]:
     """(a title, a context word) right before ``start``."""
     before = text[max(0, start - 40) : start].lower()
@@ -464,6 +479,28 @@ def _particle(words: list[tuple[str, int, int]], j: int) -> bool:
     if word == "in":
         return j + 1 < len(words) and words[j + 1][0].lower() in ("'t", "’t")
     return word in PARTICLES
+
+
+# The English article never opens a name, even where the run goes on in capitals
+# ("released by The Santa Cruz Operation", "published by The Rolling Stones"). Not the
+# German or Dutch ones: German capitalises every noun ("Die Patientin Berit Albers").
+_RUN_ARTICLES = frozenset(("The",))
+# Offices after a title and their article: "Monsieur le Maire", "Madame la Présidente",
+# "Signor il Sindaco": the office, not a name, even where a list holds the word as a
+# surname ("Maire").
+_OFFICE_ARTICLES = frozenset(("le", "la", "il", "lo", "el", "der", "die", "de", "het"))
+
+
+def office(words: list[str]) -> bool:
+    """An article in lower case, then offices only: what follows a title in "Monsieur le
+    Maire", "Madame la Présidente" ("Monsieur Le Maire" is a surname)."""
+    names = [w for w in words[1:] if w.lower() not in PARTICLES]
+    return (
+        len(words) >= 2
+        and words[0] in _OFFICE_ARTICLES
+        and bool(names)
+        and all(w.lower() in NOT_NAMES for w in names)
+    )
 
 
 # Closing words that stand alone at the end of a letter and are no name.
@@ -602,6 +639,17 @@ class PersonNameRecognizer(EntityRecognizer):
         out = []
         i = 0
         while i < len(words):
+            if words[i][0] in _RUN_ARTICLES:
+                # "by The Santa Cruz Operation": an article opens a firm's or a work's
+                # title; the capitalised words after it are no name.
+                i += 1
+                while (
+                    i < len(words)
+                    and is_capitalised(words[i][0])
+                    and text[words[i - 1][2] : words[i][1]] == " "
+                ):
+                    i += 1
+                continue
             run = self._run_at(words, i, text) or self._lower_run_at(words, i, text)
             if not run:
                 i += 1
@@ -683,7 +731,11 @@ class PersonNameRecognizer(EntityRecognizer):
         names = [t for t in tokens if t.lower() not in PARTICLES and t.lower() != "in"]
         if not names or calendar_run(names):
             return None
+        if lead and office(tokens):
+            return None  # "Monsieur le Maire": a title, an article and an office
         titled, context = name_context(text, words[i][1])
+        if not context and mailbox_after(text, words[j - 1][2]):
+            context = True  # "Bdale Garbee <bdale@gag.com>"
         if not context and len(names) >= 2 and _signature(text, words[i][1], words[j - 1][2]):
             context = True  # "... nikt mi nie odpowiedział. Mieczysław Ptaszyński"
         if not_a_person_around(text, words[i][1], words[j - 1][2]):

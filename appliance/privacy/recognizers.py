@@ -156,6 +156,8 @@ class RuleRecognizer(EntityRecognizer):
                 ):
                     continue  # the tail of an IBAN with a wrong check digit: no number of its own
                 value = text[start:end]
+                if self.rule.entity == "PHONE_NUMBER" and _us_zip(text, start, end):
+                    continue  # "Boston, MA 02110-1301": a postcode
                 if self.rule.validator is not None and not self.rule.validator(value):
                     # A pattern that allows spaces may have run on into the next word
                     # ("DE592664184 was"): try the shorter candidates.
@@ -204,6 +206,25 @@ _DASH_TAIL = re.compile(r"-\d{1,5}$")
 # The start of an IBAN-shaped string right before a match: a country code and check
 # digits, then groups of four ("it41 f899 4877 0731 ...", "DE97-1512-0972-...").
 _IBAN_HEAD = re.compile(r"(?<![\w])[A-Za-z]{2}\d{2}(?:[ .-]?[A-Za-z0-9]{4})*[ .-]?$")
+
+# A US ZIP+4 code after a state's two-letter code ("Boston, MA 02110-1301 USA").
+_US_STATES = (
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY", "PR",
+)  # fmt: skip
+_STATE_BEFORE = re.compile(r"(?<![\w])(?:" + "|".join(_US_STATES) + r")\.?\s+$")
+_ZIP4 = re.compile(r"\d{5}-\d{4}")
+
+
+def _us_zip(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is a ZIP+4 postcode: five digits, a dash, four, after a state."""
+    return (
+        _ZIP4.fullmatch(text, start, end) is not None
+        and _STATE_BEFORE.search(text[max(0, start - 6) : start]) is not None
+    )
+
 
 _CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6(011|5)|35)")
 
