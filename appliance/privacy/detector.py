@@ -31,7 +31,6 @@ from appliance.errors import ModelError
 from appliance.models import SPACY_FR_DIR
 from appliance.privacy.entities import ENTITY_TYPES, TITLES, DenyRule, Entity
 from appliance.privacy.names import (
-    CONTEXT,
     NOT_NAMES,
     PARTICLES,
     STOP_LANGS,
@@ -39,7 +38,6 @@ from appliance.privacy.names import (
     ambiguous_names,
     calendar_run,
     is_capitalised,
-    mailbox_after,
     name_context,
     name_lists,
     not_a_person_around,
@@ -47,7 +45,6 @@ from appliance.privacy.names import (
     sentence_language,
     stop_words,
     strip_possessive,
-    strong_context,
 )
 from appliance.privacy.places import WEAK_NAME, PlaceRecognizer
 from appliance.privacy.recognizers import build_recognizers
@@ -100,12 +97,6 @@ _LEADING_TITLE = re.compile(
 # one followed by "::", "(" or ".name" ("Converter::apply", "Parser()", "Config.load").
 _CAMEL = re.compile(r"[a-z][A-Z].*[a-z][A-Z]")
 _CODE_AFTER = re.compile(r"::|\(|\.[a-z_]")
-
-
-# A capitalised word and one space right before a span (``_english_words``); titles and
-# context words stay outside the run ("Dear Grace Baker", "Mr Graham Swallow").
-_TITLE_WORD_BEFORE = re.compile(r"(?<![\w'’-])([A-Z][^\W\d_]*) $")
-_NOT_TERM_WORDS = frozenset(TITLES) | frozenset(w for w in CONTEXT if " " not in w)
 
 
 # Particles that open a surname and are English words too ("mr mac an t-saoir").
@@ -335,8 +326,9 @@ class PiiDetector:
         english = spacy.load(spacy_path, exclude=_SPACY_EXCLUDE)
         nlp_engine.nlp = {"en": english}  # type: ignore[assignment]
         # The English model's vocabulary as shipped (the words of its training text,
-        # lower-cased): what tells "Beautiful Soup" (two words of English) from "Wietse
-        # Venema". A copy: spaCy adds every word it reads to the live store.
+        # lower-cased): what tells "the ms folder" (words of English after a lower-case
+        # title) from "mr o'dwyer". A copy: spaCy adds every word it reads to the live
+        # store.
         self._vocabulary = frozenset(
             w for w in english.vocab.strings if w.isalpha() and w.islower()
         )
@@ -467,10 +459,8 @@ class PiiDetector:
             source = (r.recognition_metadata or {}).get("recognizer_name", "")
             if r.entity_type in ("PERSON", "LOCATION") and _code_word(piece, r.start, r.end):
                 continue  # "ComplexUnitsConverter::applyRounder()": code, not a town
-            if r.entity_type == "PERSON" and (
-                self._english_words(piece, r.start, r.end) or self._lower_english(value)
-            ):
-                continue  # "Beautiful Soup", "the ms subdirectory": words, not a name
+            if r.entity_type == "PERSON" and self._lower_english(value):
+                continue  # "the ms subdirectory": words, not a name
             model_language = "fr" if id(r) in from_french else "en"
             start, end, score = r.start, r.end, r.score
             if r.entity_type == "LOCATION" and source == "SpacyRecognizer":
@@ -527,32 +517,6 @@ class PiiDetector:
         for a, b in _places_after_people(piece, people):
             out.append(Entity("LOCATION", a, b, 0.6, "place-after-person"))
         return out
-
-    def _english_words(self, piece: str, start: int, end: int) -> bool:
-        """A title-case run of two or more words of English that the name lists do not
-        make a name, with no title, strong context word or mailbox around it: a product,
-        a project or a term ("Beautiful Soup", "Visual Studio", "Named Entity
-        Recognition", "Rich Text Format"). A known first name counts as a name before one
-        more word ("Graham Swallow"), not before two ("Rich Text Format"); a known surname
-        after the first word always does ("Grace Baker")."""
-        # The whole title-case run: "a Command Line Interface" is judged whole, not as
-        # "Line Interface" (the run the name lists start at a known first name).
-        while True:
-            before = _TITLE_WORD_BEFORE.search(piece, max(0, start - 40), start)
-            if before is None or before.group(1).lower() in _NOT_TERM_WORDS:
-                break
-            start = before.start(1)
-        value = strip_possessive(piece[start:end])
-        words = re.findall(r"[^\W\d_]+", value)
-        if len(words) < 2 or not all(w[:1].isupper() and len(w) > 1 for w in words):
-            return False
-        lower = [w.lower() for w in words]
-        if not all(w in self._vocabulary for w in lower):
-            return False
-        first, last = name_lists()
-        if any(w in last for w in lower[1:]) or (lower[0] in first and len(words) < 3):
-            return False
-        return not strong_context(piece, start) and not mailbox_after(piece, end)
 
     def _lower_english(self, value: str) -> bool:
         """A name in lower case made only of English words no name list holds: "ms" or

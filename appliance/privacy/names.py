@@ -384,12 +384,6 @@ def _strong_context(text: str, start: int) -> bool:
     return m is not None and m.group().strip(" \t\n:,") not in _WEAK_CONTEXT
 
 
-def strong_context(text: str, start: int) -> bool:
-    """A title, a form's label or a context word stronger than "from", "to" or "by"
-    right before ``start``."""
-    return name_context(text, start)[0] or _strong_context(text, start)
-
-
 # A mailbox right after a run: "Bdale Garbee <bdale@gag.com>" (a mail header, a
 # changelog's or a commit's signature line): the run is the mailbox owner's name.
 _MAILBOX_AFTER = re.compile(r"[ \t]*<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>")
