@@ -65,7 +65,18 @@ as_service() {  # run a command as the service user with the installed settings
 # -- verify the bundle: signature over the manifest, then every file --------------
 WORK=$(mktemp -d)
 SERVE_PID=""  # a server health() started; never left running, whatever ends the script
-trap '[ -n "$SERVE_PID" ] && { kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; }; rm -rf "$WORK"' EXIT
+stop_server() {  # the server health() started, with all it started (its llama-server)
+    local pid="$1" _
+    # Its own process group (setsid below): runuser, the server and its children.
+    kill -TERM -- "-$pid" 2>/dev/null || return 0
+    wait "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do  # let the server stop its child itself, 20 s at most
+        kill -0 -- "-$pid" 2>/dev/null || return 0
+        sleep 0.5
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+}
+trap '[ -n "$SERVE_PID" ] && stop_server "$SERVE_PID"; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 tar -C "$WORK" --no-same-owner --no-same-permissions -xf "$BUNDLE" 2>/dev/null \
@@ -138,7 +149,15 @@ health() {  # the service answers on /healthz within a minute
     if [ "$SYSTEMD" = 1 ]; then
         systemctl start appliance
     else
-        as_service "$OPT/current/venv/bin/appliance" serve >"$WORK/serve.log" 2>&1 &
+        # In a session of its own (setsid, not forked: a background job is no group
+        # leader), so stop_server ends the whole group, not only the first process.
+        if [ "$AS_ROOT" = 1 ]; then
+            setsid runuser -u "$SERVICE_USER" -- env APPLIANCE_CONFIG="$ETC/appliance.toml" \
+                HOME="$DATA" "$OPT/current/venv/bin/appliance" serve >"$WORK/serve.log" 2>&1 &
+        else
+            APPLIANCE_CONFIG="$ETC/appliance.toml" setsid "$OPT/current/venv/bin/appliance" \
+                serve >"$WORK/serve.log" 2>&1 &
+        fi
         pid=$!
         SERVE_PID=$pid
     fi
@@ -147,13 +166,13 @@ health() {  # the service answers on /healthz within a minute
             break  # it exited (e.g. the port is taken): what answers is not this release
         fi
         if curl -fsk --max-time 2 "$url" >/dev/null 2>&1; then
-            [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+            [ -n "$pid" ] && stop_server "$pid"
             SERVE_PID=""
             return 0
         fi
         sleep 0.5
     done
-    [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; cat "$WORK/serve.log" >&2; }
+    [ -n "$pid" ] && { stop_server "$pid"; cat "$WORK/serve.log" >&2; }
     SERVE_PID=""
     return 1
 }

@@ -315,11 +315,15 @@ def run_cli(
 
 
 def run_in_group(
-    args: list[str], *, timeout: float, **kwargs: object
+    args: list[str], *, timeout: float, leaves_nothing: bool = False, **kwargs: object
 ) -> subprocess.CompletedProcess[str]:
     """``subprocess.run`` in a process group of its own: when it ends, times out or the
     test is interrupted, the group (background children included, e.g. a server an
-    installer started) is killed, so no process outlives the call."""
+    installer started) is killed, so no process outlives the call.
+
+    ``leaves_nothing``: a command that ended by itself must have stopped what it started
+    (its group empties within 15 s); AssertionError naming what it left running, which
+    is killed all the same."""
     import signal
 
     proc = subprocess.Popen(
@@ -330,36 +334,41 @@ def run_in_group(
         text=True,
         **kwargs,  # type: ignore[call-overload]
     )
+    left: list[str] = []
     try:
         out, err = proc.communicate(timeout=timeout)
+        if leaves_nothing:
+            left = _wait_for_group_to_die(proc.pid, seconds=15.0)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         if proc.returncode is None:
             proc.wait()
         _wait_for_group_to_die(proc.pid)
+    assert not left, f"{args[0]} ended and left running: {left}"
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
-def _wait_for_group_to_die(pgid: int, *, seconds: float = 10.0) -> None:
+def _wait_for_group_to_die(pgid: int, *, seconds: float = 10.0) -> list[str]:
     """SIGKILL is delivered asynchronously: a background child of the group may still
     be listed as running for a moment after ``killpg`` returns. Wait (at most
-    ``seconds``) until every member is gone or a zombie awaiting its new parent."""
+    ``seconds``) until every member is gone or a zombie awaiting its new parent; the
+    command lines of those still running then."""
     import time
 
     import psutil
 
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while True:
         alive = []
-        for p in psutil.process_iter(["pid", "status"]):
+        for p in psutil.process_iter(["pid", "status", "cmdline"]):
             try:
                 if os.getpgid(p.pid) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
-                    alive.append(p)
+                    alive.append(f"{p.pid}: {' '.join(p.info['cmdline'] or [])[:200]}")
             except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
                 continue
-        if not alive:
-            return
+        if not alive or time.monotonic() >= deadline:
+            return alive
         time.sleep(0.05)
 
 

@@ -35,8 +35,12 @@ def _env() -> dict[str, str]:
 
 def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, check: bool = True):  # type: ignore[no-untyped-def]
     # In a process group of its own: a server the installer starts dies with it, also
-    # when the test times out or fails (one was once found running an hour after).
-    proc = run_in_group([str(a) for a in args], cwd=cwd, env=env or _env(), timeout=600)
+    # when the test times out or fails (one was once found running an hour after). An
+    # installer that ends by itself must have stopped the server its health check
+    # started, and that server its llama-server child (one was left running as root).
+    proc = run_in_group(
+        [str(a) for a in args], cwd=cwd, env=env or _env(), timeout=600, leaves_nothing=True
+    )
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
