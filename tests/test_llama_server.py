@@ -399,11 +399,11 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _serve_default(
+def _start_default(
     data: Path, log: Path, env: dict[str, str]
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`appliance serve` with the default inference_backend ("auto": the suite's
-    in-process pin removed) plus ``env``; (process, base URL) once /healthz answers."""
+    """Start `appliance serve` with the default inference_backend ("auto": the suite's
+    in-process pin removed) plus ``env``; (process, base URL), not yet waited for."""
     import sys
 
     port = _free_port()
@@ -417,16 +417,31 @@ def _serve_default(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _wait_serving(server: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    """Wait (at most 120 s) until the server started by :func:`_start_default` answers
+    /healthz; killed and failed if it exits or does not answer."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert server.poll() is None, log.read_text()[-2000:]
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return server, base
+                return
         time.sleep(0.2)
     server.kill()
     raise AssertionError(f"appliance serve did not start: {log.read_text()[-2000:]}")
+
+
+def _serve_default(
+    data: Path, log: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`appliance serve` with the default inference_backend ("auto": the suite's
+    in-process pin removed) plus ``env``; (process, base URL) once /healthz answers."""
+    server, base = _start_default(data, log, env)
+    _wait_serving(server, base, log)
+    return server, base
 
 
 def _staff_key(data: Path, embedder: Any, engine: Any) -> str:
@@ -493,21 +508,38 @@ def test_appliance_serve_answers_in_process_and_says_why_without_llama_server(
     broken = tmp_path / "llama-server"
     broken.write_text("#!/bin/sh\necho 'cannot open the model' >&2\nexit 3\n")
     broken.chmod(0o755)
-    for name, binary in (("missing", tmp_path / "nowhere" / "llama-server"), ("broken", broken)):
-        log = tmp_path / f"serve-{name}.log"
-        server, base = _serve_default(data, log, {"APPLIANCE_LLAMA_SERVER_BINARY": str(binary)})
-        try:
+    # Both servers start at once (each start is mostly one core's work): the same two
+    # runs as one after the other, in about the time of one on two cores.
+    cases = {"missing": tmp_path / "nowhere" / "llama-server", "broken": broken}
+    started: dict[str, tuple[subprocess.Popen[bytes], str, Path]] = {}
+    try:
+        for name, binary in cases.items():
+            log = tmp_path / f"serve-{name}.log"
+            env = {"APPLIANCE_LLAMA_SERVER_BINARY": str(binary)}
+            started[name] = (*_start_default(data, log, env), log)
+        for server, base, log in started.values():
+            _wait_serving(server, base, log)
+        for name, (server, base, log) in started.items():
             assert not psutil.Process(server.pid).children(), name
             _chat(base, key)
             said = log.read_text()
-            assert "answering in-process" in said, said
+            assert "answering in-process" in said, (name, said)
             if name == "missing":
-                assert "scripts/build-llama-server" in said and str(binary) in said
+                assert "scripts/build-llama-server" in said and str(cases[name]) in said, said
             else:
-                assert "did not start" in said and "llama-server.log" in said
-        finally:
+                assert "did not start" in said and "llama-server.log" in said, said
+    finally:
+        for server, _, _ in started.values():
             server.terminate()
-            server.wait(60)
+        stuck = []
+        for name, (server, _, _) in started.items():
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+                stuck.append(name)
+        assert not stuck, f"appliance serve did not stop on SIGTERM within 60 s: {stuck}"
 
 
 def test_one_shot_commands_answer_in_process_under_auto(tmp_path, embedder, engine) -> None:

@@ -58,6 +58,10 @@ USER, PASSWORD = "sam", "violet-harbour-crane-82"
 SLOTS = 2  # parallel slots of each inference node
 MAX_TOKENS = 48  # per answer: short, but long enough to kill a node mid-answer
 BURST = 12  # questions at once while a node is killed (6 through each web process)
+# Passages in each prompt (the default is 5): two still ground every answer in the
+# policy (each answer's audit event lists its chunks), and the nodes, one thread
+# each, read shorter prompts; what this module tests is the topology, not retrieval.
+TOP_K = 2
 # Questions the retention policy answers (the collection's one document).
 QUESTIONS = [
     "How long must customer transaction records be kept?",
@@ -126,7 +130,7 @@ def stack(
             f'rate_limit_storage_url = "{storage}"\n'
             'trusted_proxies = ["127.0.0.1"]\n'  # the test plays the reverse proxy
             f'inference_backend = "remote"\nllama_server_urls = {urls}\n'
-            f"answer_max_tokens = {MAX_TOKENS}\n"
+            f"answer_max_tokens = {MAX_TOKENS}\ntop_k = {TOP_K}\n"
         )
         # The nodes' key from the environment, as the admin guide has it.
         env = {"APPLIANCE_LLAMA_SERVER_API_KEY": node_key}
