@@ -68,9 +68,12 @@ def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def source_href(citation: dict[str, Any]) -> str:
+    """The cited passage in its document's source view, scrolled to its first chunk
+    (a joined passage's chunks follow one another there)."""
     page = citation.get("page")
     base = f"/documents/{citation['document_id']}/source"
-    return (f"{base}?page={page}" if page else base) + f"#chunk-{citation['chunk_id']}"
+    first = (citation.get("chunk_ids") or [citation["chunk_id"]])[0]
+    return (f"{base}?page={page}" if page else base) + f"#chunk-{first}"
 
 
 def quote_href(quote: dict[str, Any]) -> str:
