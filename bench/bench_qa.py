@@ -377,10 +377,13 @@ def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # typ
     from appliance.rag.extractive import extract_answer
 
     embed = app.embedder_loaded().embed
-    found = quoted = 0
+    found = quoted = joined = 0
+    context: list[int] = []  # characters of passage text given per question
     questions = [q for q in questions if answerable(q)]  # unanswerable: no gold to find
     for q in questions:
         hits = app.retrieve(q["question"], COLLECTION, k)
+        context.append(sum(len(h.text) for h in hits))
+        joined += sum(len(h.chunk_ids) > 1 for h in hits)
         ok = evidence([f"{h.section}\n{h.text}" for h in hits], q)
         quotes = " ".join(x.text for x in extract_answer(q["question"], hits, embed))
         in_quotes = bool(q["gold"]) and holds_gold(quotes, q["gold"])
@@ -393,6 +396,10 @@ def retrieval_only(app, questions: list[dict[str, Any]], k: int) -> None:  # typ
         )
     n = len(questions)
     print(f"\nevidence@{k}: {found / n:.3f} ({found} of {n}); gold in the quotes {quoted / n:.3f}")
+    print(
+        f"context: median {median(context):.0f} characters of passage text per question "
+        f"(max {max(context, default=0)}); joined passages {joined}"
+    )
 
 
 DEV_SPLITS = ("dev", "dev2")  # --why prints per question: never a holdout
@@ -519,7 +526,23 @@ def main() -> None:
         help="keep the ingested document here between runs (with --key-file)",
     )
     parser.add_argument("--key-file", type=Path, help="key file for --data-dir (made if absent)")
+    parser.add_argument(
+        "--join-depth",
+        type=int,
+        metavar="N",
+        help="neighbour join from the first N fused candidates (0: no join; default: the code's)",
+    )
+    parser.add_argument(
+        "--join-chars", type=int, metavar="C", help="longest joined passage (default: the code's)"
+    )
     args = parser.parse_args()
+    from appliance.rag import retrieval
+
+    if args.join_depth is not None:
+        retrieval.JOIN_DEPTH = args.join_depth
+    if args.join_chars is not None:
+        retrieval.JOIN_MAX_CHARS = args.join_chars
+    print(f"neighbour join: depth {retrieval.JOIN_DEPTH}, at most {retrieval.JOIN_MAX_CHARS} chars")
     if args.why and args.split not in DEV_SPLITS:
         parser.error("--why prints per question: dev or dev2 only, never a holdout")
     questions = load_questions(args.split)

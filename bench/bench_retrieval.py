@@ -107,6 +107,7 @@ class Corpus:
 
 def methods(app, collection, corpus: Corpus) -> dict[str, Search]:  # type: ignore[no-untyped-def]
     """Every retrieval method under test, as question -> chunk ids."""
+    from appliance.rag import retrieval
     from appliance.rag.lexical import LexicalIndex
     from appliance.rag.spaces import space_of
 
@@ -117,8 +118,18 @@ def methods(app, collection, corpus: Corpus) -> dict[str, Search]:  # type: igno
         sims = corpus.matrix @ embed(q)
         return [corpus.ids[i] for i in np.argsort(-sims)[:K]]
 
+    def without_join(q: str) -> list[str]:
+        """app.retrieve as before the neighbour join (retrieval.JOIN_DEPTH 0)."""
+        depth = retrieval.JOIN_DEPTH
+        retrieval.JOIN_DEPTH = 0
+        try:
+            return [h.chunk_id for h in app.retrieve(q, k=K)]
+        finally:
+            retrieval.JOIN_DEPTH = depth
+
     return {
         "appliance hybrid (app.retrieve)": lambda q: [h.chunk_id for h in app.retrieve(q, k=K)],
+        "appliance hybrid, no neighbour join": without_join,
         "dense + gate (hybrid=False)": lambda q: [
             h.chunk_id for h in app.retriever.retrieve(q, collection, K, hybrid=False)
         ],

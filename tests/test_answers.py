@@ -296,6 +296,42 @@ _RETENTION = (
 )
 
 
+def test_a_sentence_citing_a_joined_passage_verifies_against_either_chunk() -> None:
+    """A neighbour joined to a retrieved chunk (retrieval.py) makes one source [1] of
+    two chunks: a sentence citing [1] is checked against the text of both."""
+    from appliance.rag.retrieval import Hit, Part, follow
+
+    first = (
+        "Customer transaction records are kept for 10 years after the end of the business "
+        "relationship. When a period ends, the record is destroyed within 90 days."
+    )
+    second = (
+        "When a period ends, the record is destroyed within 90 days. CCTV recordings of the "
+        "branch are kept for 30 days, unless a legal hold applies."
+    )
+    tail = follow(first, Part("d:4", second))
+    assert tail.text.startswith("CCTV") and tail.first_sentence == 1
+    hit = Hit(
+        "d:3",
+        "d",
+        "retention.pdf",
+        "Record Retention Policy",
+        2,
+        "3. Retention periods",
+        f"{first} {tail.text}",
+        1,
+        0.6,
+        1,
+        1,
+        parts=(Part("d:3", first), tail),
+    )
+    checker = AnswerChecker("How long are records and recordings kept?", [hit])
+    assert checker.check("Transaction records are kept for 10 years [1].").supported
+    assert checker.check("CCTV recordings are kept for 30 days [1].").supported
+    wrong = checker.check("CCTV recordings are kept for 60 days [1].")
+    assert not wrong.supported and "60" in wrong.reason
+
+
 def _retention_checker(embed=None):  # type: ignore[no-untyped-def]
     from appliance.rag.retrieval import Hit
 

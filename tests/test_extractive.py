@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from appliance.ingest.chunker import split_sentences
 from appliance.rag.extractive import extract_answer
-from appliance.rag.retrieval import Hit
+from appliance.rag.retrieval import Hit, Part, follow
 
 ART_14_3 = (
     "The controller shall provide the information referred to in paragraphs 1 and 2: a. | "
@@ -169,3 +170,41 @@ def test_the_sentence_that_continues_a_quoted_one_is_quoted_after_it(embedder) -
         "The controller or processor shall ensure that any such tasks and duties do not "
         "result in a conflict of interests."
     )
+
+
+def test_a_quote_from_the_second_chunk_of_a_joined_passage_is_placed_in_that_chunk(
+    embedder,
+) -> None:
+    """Article 38(5)-(6) as two chunks that the retriever joins into one passage (the
+    second repeats the first's last sentence: the chunker's overlap). Each quoted
+    sentence names the chunk that holds it and its ordinal there, which the source view
+    highlights; the repeated sentence is in the passage once."""
+    second = follow(ART_38_END, Part("d:8", ART_38_6))
+    assert (second.first_sentence, second.text[:14]) == (1, "The controller")
+    passage = Hit(
+        "d:8",
+        "d",
+        "gdpr.md",
+        "GDPR",
+        None,
+        "Article 38",
+        f"{ART_38_END} {second.text}",
+        1,
+        0.5,
+        1,
+        1,
+        parts=(Part("d:7", ART_38_END), second),
+    )
+    assert passage.chunk_ids == ("d:7", "d:8")
+    quotes = extract_answer(
+        "Can our data protection officer do other jobs too? What must we avoid?",
+        [passage],
+        embedder.embed,
+    )
+    where = {q.text[:30]: (q.chunk_id, q.sentence) for q in quotes}
+    assert where["The data protection officer ma"] == ("d:7", len(split_sentences(ART_38_END)) - 1)
+    assert where["The controller or processor sh"] == ("d:8", 1)
+    chunk_text = {"d:7": ART_38_END, "d:8": ART_38_6}
+    for q in quotes:
+        assert passage.text[q.start : q.end] == q.text
+        assert q.text in split_sentences(chunk_text[q.chunk_id])[q.sentence]

@@ -166,3 +166,114 @@ def test_the_stemmer_follows_the_language_and_leaves_identifiers_whole() -> None
         "679",
         "process",
     ]
+
+
+# A handbook whose "Payroll records" section makes two chunks (700 characters each at
+# most) and whose next section, on the same subject, starts right after: the chunk that
+# continues a hit joins it; the next section's never does (bench/RESULTS.md, section 11).
+_PAYROLL = (
+    "Payroll records include payslips, tax deduction sheets, pension contribution "
+    "statements and records of overtime hours worked by each employee. The payroll office "
+    "keeps these records in the finance system and in the locked archive on the second "
+    "floor. Managers may read the payroll records of their own team only. Payroll records "
+    "are checked every quarter by the internal audit team for completeness. Corrections to "
+    "payroll records are made by the payroll office, never by the employee's manager. "
+    "Paper payroll records are scanned within five working days and the paper is shredded "
+    "after the scan is checked. Requests to see payroll records go to the payroll office "
+    "in writing. The payroll office answers such requests within ten working days of "
+    "receipt. Payroll records are kept for seven years after the end of the tax year they "
+    "relate to, and are then destroyed by the payroll office."
+)
+_CCTV = (
+    "CCTV footage records of the car park are kept for 31 days after recording and are "
+    "then overwritten, unless the security office keeps a clip for an investigation."
+)
+
+
+def _handbook(title: str) -> str:
+    return f"# {title}\n\n## Payroll records\n\n{_PAYROLL}\n\n## CCTV footage\n\n{_CCTV}\n"
+
+
+def test_a_neighbour_joins_its_passage_within_one_section_and_document(
+    app, tmp_path, embedder, engine
+) -> None:
+    from appliance.caller import Caller
+    from appliance.ingest.chunker import split_sentences
+    from appliance.rag.answer import build_messages
+    from appliance.rag.extractive import extract_answer
+    from appliance.rag.verify import AnswerChecker
+    from appliance.store.schema import Document, DocumentStatus
+    from appliance.web.render import passage_html
+
+    # a and d are the collection's; d's payroll chunks come one later (a "Scope"
+    # section first), so a chunk of d is next to one of a by ordinal and section. b
+    # is being ingested again (nobody may read it), c is another collection's.
+    texts = {
+        "a.md": _handbook("Records handbook"),
+        "d.md": _handbook("Records handbook").replace(
+            "## Payroll", "## Scope\n\nThis handbook covers every office.\n\n## Payroll"
+        ),
+        "b.md": _handbook("Records handbook, draft"),
+        "c.md": _handbook("Records handbook, archive copy"),
+    }
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    results = app.ingest([tmp_path / n for n in ("a.md", "d.md", "b.md")], "hr")
+    results += app.ingest([tmp_path / "c.md"], "other")
+    assert all(r.ok for r in results), [r.error for r in results]
+    a, d, b, c = (r.document_id for r in results)
+    with app.db.session() as s:
+        doc = s.get(Document, b)
+        doc.status = DocumentStatus.PENDING
+        s.commit()
+    chunks = {
+        cid: (section, text)
+        for doc_id in (a, d)
+        for cid, _page, section, text in app.document_page(doc_id, None, Caller.local())[1]
+    }
+    payroll = [cid for cid in chunks if chunks[cid][0].endswith("Payroll records")]
+    assert payroll == [f"{a}:0", f"{a}:1", f"{d}:1", f"{d}:2"]
+    question = "How long are payroll records kept after the end of the tax year?"
+    hits = app.retrieve(question, "hr", 5)
+    joined = [h for h in hits if len(h.chunk_ids) > 1]
+    assert sorted(h.chunk_ids for h in joined) == sorted(
+        [(f"{a}:0", f"{a}:1"), (f"{d}:1", f"{d}:2")]
+    )
+    every = [cid for h in hits for cid in h.chunk_ids]
+    assert len(every) == len(set(every))  # no chunk in two passages
+    assert not any(cid.startswith((f"{b}:", f"{c}:")) for cid in every)  # unreadable here
+    for h in hits:  # one readable document and one section per passage
+        assert all(cid.startswith(f"{h.document_id}:") for cid in h.chunk_ids), h.chunk_ids
+        assert {chunks[cid][0] for cid in h.chunk_ids} == {h.section}
+    # The passage reads on: the first chunk, then the second without the sentences
+    # the chunker repeated from the first.
+    for passage in joined:
+        first, second = (chunks[cid][1] for cid in passage.chunk_ids)
+        assert passage.text.startswith(first) and passage.text.endswith("payroll office.")
+        assert len(passage.text) < len(first) + len(second)
+    # The answer is quoted from the second chunk and highlighted there.
+    quotes = extract_answer(question, hits, embedder.embed)
+    quote = next(q for q in quotes if "seven years" in q.text)
+    passage = hits[quote.n - 1]
+    assert quote.chunk_id == passage.chunk_ids[1]
+    second = chunks[quote.chunk_id][1]
+    assert quote.text in split_sentences(second)[quote.sentence]
+    assert f'<mark class="quoted">{quote.text}' in passage_html(second, quote.sentence)
+    # The audit event names each chunk once, both chunks of the joined passage included.
+    event = [e for e in app.audit.records() if e["action"] == "question.retrieve"][-1]
+    assert event["detail"]["chunks"] == every
+    # An answer citing the passage is checked against both chunks' text.
+    n = hits.index(passage) + 1
+    vectors = app.pipeline._stored_vectors("hr", hits)
+    assert vectors is not None and vectors.shape[0] == len(hits)
+    checker = AnswerChecker(question, hits, embedder.embed, vectors)
+    assert checker.check(f"Payroll records are kept for seven years [{n}].").supported
+    assert checker.check(f"Scans are made within five working days [{n}].").supported
+    assert not checker.check(f"Payroll records are kept for nine years [{n}].").supported
+    # A prompt that does not fit loses the lowest-ranked joined neighbour before any
+    # whole source.
+    used = engine.prompt_tokens(build_messages(question, hits))
+    kept, _ = app.pipeline._fit_context(engine, question, hits, engine.n_ctx - 32 - used + 4)
+    assert [h.chunk_ids for h in kept] == [
+        (h.chunk_id,) if h is joined[-1] else h.chunk_ids for h in hits
+    ]

@@ -20,6 +20,7 @@ from appliance.audit import verify_bundle
 from appliance.caller import Caller
 from appliance.store.schema import AuditRecord, Document
 from appliance.web import create_app
+from appliance.web.render import source_href
 from tests.conftest import SAMPLES, make_app
 from tests.test_at_rest import PEOPLE, scan_for_values, write_records
 from tests.webtools import ask_stream, page_csrf, sign_in
@@ -380,10 +381,14 @@ def test_a_staff_member_asks_and_the_answer_streams_with_citations(site: Site) -
     assert done["found"] and done["citations"]
     cited = [c for c in done["citations"] if c["cited"]]
     assert cited and all(c["document_id"] == site.public_doc for c in cited)
-    # The citation opens the cited page of the source.
+    # The citation opens the cited page of the source, every chunk of the passage
+    # marked (a neighbour joined to a retrieved chunk makes a passage of two or three).
     c = cited[0]
-    page = sam.get(f"/documents/{c['document_id']}/source?page={c['page']}")
-    assert page.status_code == 200 and f'id="chunk-{c["chunk_id"]}"' in page.text
+    assert c["chunk_id"] in c["chunk_ids"]
+    page = sam.get(source_href(c))
+    assert page.status_code == 200 and f'id="chunk-{c["chunk_ids"][0]}"' in page.text
+    for chunk_id in c["chunk_ids"]:
+        assert f'id="chunk-{chunk_id}" class="passage cited"' in page.text
     # The conversation is kept and listed.
     history = sam.get(f"/chat/{done['conversation_id']}")
     assert history.status_code == 200 and "transaction records" in history.text

@@ -52,6 +52,9 @@ class Citation:
     cited_by: str | None = None
     document_id: str = ""
     section: str = ""  # the passage's nearest headings ("Article 17 > Right to erasure")
+    # Every chunk the passage spans, in document order: a neighbour joined to a
+    # retrieved chunk (retrieval.py) makes one source of two or three chunks.
+    chunk_ids: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class Citation:
             "page": self.page,
             "title": self.title,
             "chunk_id": self.chunk_id,
+            "chunk_ids": list(self.chunk_ids or (self.chunk_id,)),
             "cited": self.cited,
             "cited_by": self.cited_by,
             "section": self.section,
@@ -178,6 +182,7 @@ def citations_for(answer: Answer, hits: list[Hit]) -> list[Citation]:
             how.get(n),
             h.document_id,
             section_tail(h.section),
+            h.chunk_ids,
         )
         for n, h in enumerate(hits, 1)
     ]

@@ -108,10 +108,7 @@ def egress_hits(privacy: PrivacyGate, hits: list[Hit], question: ProtectedQuesti
         found = _outside_placeholders(text, privacy.find(text, policy, "context"))
         return apply_policy(text, found, policy, "context", scope).text
 
-    return [
-        replace(h, text=conceal(h.text), title=conceal(h.title), section=conceal(h.section))
-        for h in hits
-    ]
+    return [h.rewritten(conceal) for h in hits]
 
 
 def _strings(value: object) -> list[str]:

@@ -52,9 +52,10 @@ MAX_CHARS = 600
 class Quote:
     """A sentence quoted verbatim from source ``n`` (1-based), and where it sits in
     its passage: ``start``/``end`` are character offsets in the passage's text as
-    the answer saw it, ``sentence`` its 0-based ordinal among the passage's
-    sentences (what the source view highlights: offsets shift when placeholders
-    are numbered per document there)."""
+    the answer saw it, ``chunk_id`` the chunk that holds it (a joined passage spans
+    two or three) and ``sentence`` its 0-based ordinal among that chunk's sentences
+    (what the source view highlights: offsets shift when placeholders are numbered
+    per document there)."""
 
     text: str
     n: int
@@ -156,24 +157,33 @@ def _units(sentence: str) -> list[tuple[str, int]]:
     return out
 
 
-def _candidates(hits: list[Hit]) -> list[tuple[int, str, int, int, int]]:
-    """(source index, sentence, start, end, ordinal) for every quotable sentence or
-    list item, in passage order; ``ordinal`` is the sentence's (an item's is that of
-    the sentence holding it, which the source view highlights)."""
+# A quotable unit: (source index, text, start, end, sentence ordinal, part), where
+# ``start``/``end`` are offsets in the source's text and ``ordinal`` counts the
+# sentences of the chunk ``part`` of the source (a joined passage spans two or three).
+_Candidate = tuple[int, str, int, int, int, int]
+
+
+def _candidates(hits: list[Hit]) -> list[_Candidate]:
+    """Every quotable sentence or list item, in passage order; its ordinal is the
+    sentence's (an item's is that of the sentence holding it, which the source view
+    highlights) among the sentences of the chunk that holds it."""
     out = []
     for i, hit in enumerate(hits):
-        pos = 0
-        for ordinal, sentence in enumerate(split_sentences(hit.text)):
-            start = hit.text.find(sentence[:40], pos)
-            if start < 0:
-                start = hit.text.find(sentence[:40])
-            if start < 0:
-                continue
-            pos = start + len(sentence)
-            for unit, offset in _units(sentence):
-                if MIN_CHARS <= len(unit) <= MAX_CHARS:
-                    first = start + offset
-                    out.append((i, unit, first, first + len(unit), ordinal))
+        offset = 0
+        for j, part in enumerate(hit.segments()):
+            pos = 0
+            for n, sentence in enumerate(split_sentences(part.text)):
+                start = part.text.find(sentence[:40], pos)
+                if start < 0:
+                    start = part.text.find(sentence[:40])
+                if start < 0:
+                    continue
+                pos = start + len(sentence)
+                for unit, at in _units(sentence):
+                    if MIN_CHARS <= len(unit) <= MAX_CHARS:
+                        first = offset + start + at
+                        out.append((i, unit, first, first + len(unit), part.first_sentence + n, j))
+            offset += len(part.text) + 1  # the parts are joined by a space
     return out
 
 
@@ -201,7 +211,7 @@ def extract_answer(
         dense = np.zeros(len(candidates))
     w_dense, w_lex, w_cue, w_rank = weights
     scores = []
-    for (i, sentence, _, _, _), sim in zip(candidates, dense, strict=True):
+    for (i, sentence, *_), sim in zip(candidates, dense, strict=True):
         have = set(terms(sentence, language))
         lexical = len(asked & have) / len(asked) if asked else 0.0
         scores.append(
@@ -260,18 +270,18 @@ def extract_answer(
     return [_quote(hits, candidates[c], scores[c]) for c in shown]
 
 
-def _same_list(a: tuple[int, str, int, int, int], b: tuple[int, str, int, int, int]) -> bool:
-    """Two items of one list: the same passage and the same sentence (see _candidates)."""
-    return a[0] == b[0] and a[4] == b[4]
+def _same_list(a: _Candidate, b: _Candidate) -> bool:
+    """Two items of one list: the same passage, chunk and sentence (see _candidates)."""
+    return a[0] == b[0] and a[5] == b[5] and a[4] == b[4]
 
 
-def _quote(hits: list[Hit], candidate: tuple[int, str, int, int, int], score: float) -> Quote:
-    i, sentence, start, end, ordinal = candidate
+def _quote(hits: list[Hit], candidate: _Candidate, score: float) -> Quote:
+    i, sentence, start, end, ordinal, part = candidate
     hit = hits[i]
     return Quote(
         sentence,
         i + 1,
-        hit.chunk_id,
+        hit.segments()[part].chunk_id,
         hit.document_id,
         hit.source,
         hit.title,

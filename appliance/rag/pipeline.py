@@ -673,7 +673,8 @@ class Pipeline:
             **who.audit_fields(),
             resource=f"collection:{collection}",
             documents=sorted({h.document_id for h in hits}),
-            chunks=[h.chunk_id for h in hits],
+            # Every chunk a passage spans (a joined one spans two or three), once.
+            chunks=list(dict.fromkeys(c for h in hits for c in h.chunk_ids)),
             model=external.model if external else model.name if model else None,
             model_sha256=self.models.digest(model) if model else None,
             policy=protected.policy.name,
@@ -730,10 +731,7 @@ class Pipeline:
                 counts[kind] = counts.get(kind, 0) + n
             return out
 
-        shown = [
-            replace(h, text=show(h.text), title=show(h.title), section=show(h.section))
-            for h in hits
-        ]
+        shown = [h.rewritten(show) for h in hits]
         if counts:
             self._record_reveal(counts, protected, who, collection)
         return shown
@@ -1132,23 +1130,36 @@ class Pipeline:
         return vectors, embedder.count_tokens(protected)
 
     def _stored_vectors(self, collection: str, hits: list[Hit]) -> np.ndarray | None:
-        """The sources' embeddings as indexed (None if any is missing)."""
+        """The sources' embeddings as indexed (None if any is missing); a joined
+        passage's is the normalised mean of its chunks' vectors."""
         space = space_of(self.library.get_collection(collection))
-        found = self.index.vectors(space, [h.chunk_id for h in hits])
-        if len(found) != len(hits):
+        ids = [c for h in hits for c in h.chunk_ids]
+        found = self.index.vectors(space, ids)
+        if any(c not in found for c in ids):
             return None
-        return np.stack([found[h.chunk_id] for h in hits])
+        rows = []
+        for h in hits:
+            mean = np.mean([found[c] for c in h.chunk_ids], axis=0)
+            rows.append(mean / (np.linalg.norm(mean) or 1.0))
+        return np.stack(rows)
 
     def _fit_context(
         self, engine: ChatEngine, question: str, hits: list[Hit], max_tokens: int
     ) -> tuple[list[Hit], list[ChatMessage]]:
-        """Drop the lowest-ranked sources until prompt and answer fit the context."""
+        """Drop the lowest-ranked sources until prompt and answer fit the context; the
+        neighbours joined to a source (``retrieval.JOIN_MAX_CHARS``) go first, lowest-
+        ranked source first."""
         budget = engine.n_ctx - max_tokens - _CONTEXT_MARGIN
         while True:
             messages = build_messages(question, hits)
             used = engine.prompt_tokens(messages)
             if used <= budget:
                 return hits, messages
+            joined = [i for i, h in enumerate(hits) if len(h.chunk_ids) > 1]
+            if joined:
+                i = joined[-1]
+                hits = [*hits[:i], hits[i].anchor_only(), *hits[i + 1 :]]
+                continue
             if len(hits) == 1:
                 raise QuestionTooLong(
                     f"the question and its best source need {used} tokens, more than the "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -238,9 +238,7 @@ class PrivacyGate:
         out = []
         for hit in hits:
             swap = self.context_swap(mapping.get(hit.document_id, {}), question)
-            out.append(
-                replace(hit, text=swap(hit.text), title=swap(hit.title), section=swap(hit.section))
-            )
+            out.append(hit.rewritten(swap))
         return out
 
     def context_swap(

@@ -11,19 +11,31 @@ passage "similar" to every Greek question, so in languages it does not know the
 words themselves must match. The question is embedded by the collection's own
 embedder and compared with the vectors of that embedder's space only. When
 nothing clears a bar the caller is told there is nothing to cite.
+
+**Neighbour join.** A relevant candidate fused within the first ``JOIN_DEPTH`` that
+is the next or previous chunk of a passage already chosen (same document, section
+and page: chunks never cross a heading or a page, so this is the text that runs on)
+joins that passage instead of taking a slot of its own, up to ``JOIN_MAX_CHARS``.
+The passage then spans two or three chunks, in document order (:class:`Part`): it
+is cited as one source, verified against its whole text, and a sentence quoted from
+it is highlighted in the chunk that holds it. Only candidates that passed the same
+filters as any hit join (the collection's own ready documents, the relevance gate),
+so a join never brings in text the caller could not have been given anyway. Measured
+on the GDPR benchmark's dev splits, where the gold passage is often the chunk next to
+a hit of the same article (``bench/RESULTS.md``, section 11).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import select
 
 from appliance.embeddings import Embedder
 from appliance.errors import ModelError
-from appliance.ingest.chunker import context_header
+from appliance.ingest.chunker import context_header, split_sentences
 from appliance.rag.lexical import LexicalCache, terms, words
 from appliance.rag.spaces import embedder_of, space_of
 from appliance.store.database import Database
@@ -52,6 +64,26 @@ MIN_LEXICAL_COVERAGE = 0.6
 # Polish and Czech questions 3.0-9.0 (tests/test_extraction.py); German, French,
 # Spanish, Italian and Dutch ones 1.9-3.4, on either side.
 MAX_PIECES_PER_WORD = 2.5
+# Neighbour join (module docstring): how deep in the fused list a neighbour may come
+# from, and the longest text a joined passage may reach (about two chunks of the
+# default 700 characters; a third only when they are short). Five such passages take
+# about 2,000 tokens of the default 4,096-token context; ``Pipeline._fit_context``
+# drops the joined neighbours before whole sources when a prompt does not fit.
+JOIN_DEPTH = 30
+JOIN_MAX_CHARS = 1600
+
+
+@dataclass(frozen=True)
+class Part:
+    """One chunk's share of a passage. ``text``: what the passage shows of the chunk
+    (a chunk that follows another in a joined passage without the sentences it
+    repeats from that one: the chunker's overlap); ``first_sentence``: the ordinal of
+    its first sentence among the chunk's own (``split_sentences``), so that a quoted
+    sentence is highlighted in its chunk."""
+
+    chunk_id: str
+    text: str
+    first_sentence: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,12 +99,42 @@ class Hit:
     dense_similarity: float
     lexical_score: float
     lexical_coverage: float
+    # The chunks a joined passage spans, in document order (``text`` is their texts
+    # joined by a space); empty for a passage of one chunk. ``chunk_id`` is the
+    # chunk that ranked (the anchor), one of them.
+    parts: tuple[Part, ...] = ()
+
+    @property
+    def chunk_ids(self) -> tuple[str, ...]:
+        """Every chunk of the passage, in document order."""
+        return tuple(p.chunk_id for p in self.parts) if self.parts else (self.chunk_id,)
+
+    def segments(self) -> tuple[Part, ...]:
+        """The passage's chunks with their texts (one part for a passage of one chunk)."""
+        return self.parts or (Part(self.chunk_id, self.text),)
+
+    def rewritten(self, rewrite: Callable[[str], str]) -> Hit:
+        """The passage with ``rewrite`` applied to its title, section and text (each
+        chunk's text apart, so the parts stay the passage's text)."""
+        parts = tuple(replace(p, text=rewrite(p.text)) for p in self.parts)
+        text = " ".join(p.text for p in parts) if parts else rewrite(self.text)
+        return replace(
+            self, title=rewrite(self.title), section=rewrite(self.section), text=text, parts=parts
+        )
+
+    def anchor_only(self) -> Hit:
+        """The passage without the neighbours joined to it: its anchor chunk's part."""
+        anchor = next((p for p in self.parts if p.chunk_id == self.chunk_id), None)
+        if anchor is None:
+            return self
+        return replace(self, text=anchor.text, parts=(anchor,) if anchor.first_sentence else ())
 
     def as_json(self) -> dict[str, object]:
         return {
             "source": self.source,
             "page": self.page,
             "chunk_id": self.chunk_id,
+            "chunk_ids": list(self.chunk_ids),
             "score": round(self.score, 6),
             "dense_similarity": round(self.dense_similarity, 4),
             "lexical_score": round(self.lexical_score, 4),
@@ -133,10 +195,12 @@ class Retriever:
         *,
         hybrid: bool = True,
         entity_chunks: list[str] | None = None,
+        join: bool = True,
     ) -> list[Hit]:
         """Hybrid search. ``entity_chunks``: passages that mention a person or identifier
         the question names (best first); they join the fusion as a third ranking and
-        pass the relevance gate, since the question is about them."""
+        pass the relevance gate, since the question is about them. ``join``: neighbours
+        join the passages they continue (module docstring) instead of taking slots."""
         pool = max(CANDIDATES_PER_HIT * k, MIN_CANDIDATES)
         embedder = self.embedder_for(collection)
         space = space_of(collection)
@@ -180,8 +244,13 @@ class Retriever:
             for cid in candidates
         }
         rows = self._chunk_rows(candidates, collection.id)
-        hits = []
-        for cid in sorted(candidates, key=lambda c: fused[c], reverse=True):
+        hits: list[Hit] = []
+        # Per passage: its document, section, page and the ordinals of its chunks.
+        spans: list[tuple[str, str, int | None, list[int]]] = []
+        ranked = sorted(candidates, key=lambda c: fused[c], reverse=True)
+        for place, cid in enumerate(ranked):
+            if len(hits) == k and (not join or place >= JOIN_DEPTH):
+                break
             row = rows.get(cid)
             if row is None:  # vectors of a document not (or no longer) ready
                 continue
@@ -192,8 +261,13 @@ class Retriever:
             if not relevant and cid not in entity_rank:
                 continue
             chunk, doc = row
+            if join and place < JOIN_DEPTH and self._join(hits, spans, chunk, doc, collection.id):
+                continue
+            if len(hits) == k:
+                continue
             info = self.vault.open_document(doc)
             section, text = self.vault.open_chunk(chunk, collection.id)
+            spans.append((doc.id, section, chunk.page, [chunk.ordinal]))
             hits.append(
                 Hit(
                     chunk_id=cid,
@@ -209,9 +283,41 @@ class Retriever:
                     lexical_coverage=coverage,
                 )
             )
-            if len(hits) == k:
-                break
         return hits
+
+    def _join(
+        self,
+        hits: list[Hit],
+        spans: list[tuple[str, str, int | None, list[int]]],
+        chunk: Chunk,
+        doc: Document,
+        collection_id: int,
+    ) -> bool:
+        """Join ``chunk`` to the chosen passage it continues or precedes (same
+        document, section and page), if the joined text stays within JOIN_MAX_CHARS;
+        whether it joined. ``hits`` and ``spans`` are updated in place."""
+        for i, (doc_id, section, page, ordinals) in enumerate(spans):
+            if doc_id != doc.id or page != chunk.page:
+                continue
+            if chunk.ordinal not in (ordinals[0] - 1, ordinals[-1] + 1):
+                continue
+            chunk_section, text = self.vault.open_chunk(chunk, collection_id)
+            if chunk_section != section:
+                continue
+            hit = hits[i]
+            parts = list(hit.segments())
+            before = chunk.ordinal < ordinals[0]
+            if before:  # the passage's first chunk now follows this one
+                parts = [Part(chunk.id, text), follow(text, parts[0]), *parts[1:]]
+            else:
+                parts = [*parts, follow(parts[-1].text, Part(chunk.id, text))]
+            joined = " ".join(p.text for p in parts)
+            if len(joined) > JOIN_MAX_CHARS:
+                continue
+            ordinals.insert(0 if before else len(ordinals), chunk.ordinal)
+            hits[i] = replace(hit, text=joined, parts=tuple(parts))
+            return True
+        return False
 
     def embedder_for(self, collection: Collection) -> Embedder:
         """The embedder of ``collection``'s vectors (:class:`ModelError` if this
@@ -245,3 +351,25 @@ class Retriever:
                 )
             ).all()
         return {c.id: (c, d) for c, d in rows}
+
+
+def follow(previous: str, part: Part) -> Part:
+    """``part`` (a whole chunk) as it continues ``previous``, the text of the chunk
+    before it in the document: without the leading sentences that ``previous`` ends
+    with (the chunker repeats up to ``chunk_overlap_chars`` of them), and with the
+    ordinal of its first sentence left. At least one sentence always stays."""
+    sentences = split_sentences(part.text)
+    starts = []
+    pos = 0
+    for sentence in sentences:
+        at = part.text.find(sentence, pos)
+        if at < 0:
+            return part
+        starts.append(at)
+        pos = at + len(sentence)
+    for m in range(len(sentences) - 1, 0, -1):
+        head = part.text[: starts[m]].rstrip()
+        rest = previous[: len(previous) - len(head)]
+        if previous.endswith(head) and (not rest or rest[-1].isspace()):
+            return Part(part.chunk_id, part.text[starts[m] :], part.first_sentence + m)
+    return part

@@ -68,9 +68,14 @@ def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def source_href(citation: dict[str, Any]) -> str:
+    """The cited passage in its document's source view: its chunks marked (a joined
+    passage spans two or three, one after the other) and scrolled to the first."""
+    ids = citation.get("chunk_ids") or [citation["chunk_id"]]
     page = citation.get("page")
-    base = f"/documents/{citation['document_id']}/source"
-    return (f"{base}?page={page}" if page else base) + f"#chunk-{citation['chunk_id']}"
+    query = f"page={page}&" if page else ""
+    return (
+        f"/documents/{citation['document_id']}/source?{query}passage={','.join(ids)}#chunk-{ids[0]}"
+    )
 
 
 def quote_href(quote: dict[str, Any]) -> str:

@@ -168,11 +168,13 @@ def source(
     document_id: str,
     page: int | None = None,
     hl: str = Query("", max_length=80, description="<chunk id>:<sentence> to highlight"),
+    passage: str = Query("", max_length=200, description="the cited passage's chunk ids"),
     user: User = Depends(signed_in),
 ) -> Response:
     state = web(request)
     chunk, _, ordinal = hl.rpartition(":")  # chunk ids hold a colon themselves
     highlight = (chunk, int(ordinal)) if ordinal.isdigit() else None
+    cited = set(passage.split(",")) if passage else set()
     app = state.appliance
     info, passages = app.document_page(document_id, page, user.caller())
     collection = app.document_collection(document_id)  # granted: checked just above
@@ -186,6 +188,7 @@ def source(
         collection=collection,
         may_download=may_download,
         highlight=highlight,
+        cited=cited,
     )
 
 
