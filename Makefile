@@ -5,12 +5,17 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Tools that are not the appliance's dependencies live in a venv of their own: the
+# SBOM writer (cyclonedx-py) pulls in rfc3987-syntax, which jsonschema then imports
+# with chromadb in every appliance process (about a second each).
+TOOLS  := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed-stamp
 # Models are shared by every data directory on this checkout (tests included).
 export APPLIANCE_MODEL_DIR ?= $(CURDIR)/.models
 
 .PHONY: setup models ocr ldap nginx oidc browser llama-server run demo test test-online lint format bench clean
 
-setup: $(STAMP) models ocr llama-server
+setup: $(STAMP) $(TOOLS_STAMP) models ocr llama-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +25,12 @@ $(BIN)/python:
 # 2 cores); pip caches the wheel, so later set-ups take seconds.
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+# cyclonedx-py, with which installer/build-bundle.sh writes the bundle's SBOM.
+$(TOOLS_STAMP): constraints.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet -c constraints.txt cyclonedx-bom
 	touch $@
 
 # llama.cpp's llama-server for the llama-server inference backend, built from the
@@ -81,4 +92,4 @@ bench: setup
 	scripts/offline $(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .mypy_cache

@@ -4,7 +4,7 @@
 #   bin/           llama-server (scripts/build-llama-server, from the same llama.cpp)
 #   models/        the default models, checked against their pins
 #   policies/      the privacy policies
-#   sbom.cdx.json  a CycloneDX SBOM of the environment the wheels come from
+#   sbom.cdx.json  a CycloneDX SBOM of the Python packages the bundle's wheels install
 #   MANIFEST.sha256 and MANIFEST.sha256.sig (Ed25519, the builder's key)
 #   PLATFORM       the machine architecture and variant it was built for
 # and the installer scripts, as one tar file: dist/appliance-<version>-<arch>[-cuda].tar
@@ -43,6 +43,9 @@ while [ $# -gt 0 ]; do
 done
 command -v openssl >/dev/null || { echo "build-bundle.sh: openssl is needed" >&2; exit 2; }
 [ -x "$PY" ] || { echo "build-bundle.sh: run 'make setup' first ($PY missing)" >&2; exit 2; }
+# cyclonedx-py writes the SBOM from a venv of its own (make setup makes it).
+SBOM_PY="${SBOM_PYTHON:-.venv-tools/bin/python}"
+[ -x "$SBOM_PY" ] || { echo "build-bundle.sh: run 'make setup' first ($SBOM_PY missing: cyclonedx-py writes the bundle's SBOM)" >&2; exit 2; }
 case "$VARIANT" in
     cpu) SUFFIX="" ;;
     cuda)
@@ -108,7 +111,14 @@ echo "$VERSION" > "$B/VERSION"
 printf 'arch=%s\nvariant=%s\n' "$ARCH" "$VARIANT" > "$B/PLATFORM"
 
 echo "== SBOM"
-"$PY" -m cyclonedx_py environment --output-format JSON --output-file "$B/sbom.cdx.json" "$PY"
+# Of what the bundle ships, not of the builder's environment: its wheels unpacked into a
+# throwaway venv (no index, no dependency resolution), which cyclonedx-py then reads.
+# With --deps none that is the appliance alone: the site brings the rest.
+"$PY" -m venv --without-pip "$WORK/sbom-env"
+"$PY" -m pip --python "$WORK/sbom-env/bin/python" install --quiet --no-index --no-deps \
+    --no-compile "$B"/wheels/*.whl
+"$SBOM_PY" -m cyclonedx_py environment --pyproject pyproject.toml --mc-type application \
+    --output-format JSON --output-file "$B/sbom.cdx.json" "$WORK/sbom-env/bin/python"
 
 echo "== manifest and signature"
 cp "$KEY.pub.pem" "$B/bundle-signing.pub.pem"

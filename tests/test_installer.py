@@ -7,6 +7,7 @@ environment with --deps-from, to stay within CI's time.)"""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -163,6 +164,22 @@ def test_the_bundle_says_which_machine_it_was_built_for(bundles) -> None:
         member = tar.extractfile("appliance-0.1.0/PLATFORM")
         assert member is not None
         assert member.read().decode() == f"arch={platform.machine()}\nvariant=cpu\n"
+
+
+def test_the_sbom_lists_what_the_bundle_ships_not_the_builders_tools(bundles) -> None:
+    """The SBOM describes the packages the bundle's wheels install (here, --deps none:
+    the appliance alone), not the builder's environment with its test and lint tools."""
+    with tarfile.open(bundles["0.1.0"]) as tar:
+        member = tar.extractfile("appliance-0.1.0/sbom.cdx.json")
+        assert member is not None
+        sbom = json.loads(member.read())
+    assert sbom["bomFormat"] == "CycloneDX"
+    names = {
+        c["name"].lower() for c in [sbom["metadata"]["component"], *sbom.get("components", [])]
+    }
+    assert "appliance" in names
+    builder_tools = {"pytest", "ruff", "mypy", "playwright", "cyclonedx-bom"}
+    assert not names & builder_tools, names & builder_tools
 
 
 @pytest.mark.usefixtures("no_leftover_processes")
