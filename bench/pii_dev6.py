@@ -5,18 +5,19 @@ Written on 2026-11-30 (issue 16, round 7) without reading the detector's code, r
 tests or the privacy guide, and without reading any holdout, after holdout3 showed that
 rules tuned on dev5's phrasings did not transfer. So the weight is on *syntax* rather
 than on more of dev5's kinds: many templates with two sentences each (dev5 had few with
-five), names as objects, in the passive, in lists, after commas, in signatures (on their
-own line), in parentheses, in "cc:" lines, possessives, lower-case chat typing, Polish
-names in the genitive, dative and instrumental (with and without "pan"/"pani", and in
-lower case); places tied to a person in many phrasings ("drove over from", "lives with
-her parents in", "works near", "was transferred from the hospital in", "commutes from",
-"grew up in", "rents a room in", Polish towns in the genitive, locative and instrumental,
-plural town names); identifiers, IBANs and phones in the generators' forms. Negatives (a
-quarter): a town as an organisation's seat, departments and job titles, months, car
-models named after places, internal extensions and room numbers, statute articles,
-words that are names elsewhere, identifiers/IBANs with wrong check digits. Hand-typed
-names and towns, none from dev5; built by ``pii_handwritten.py`` (slots documented
-there).
+five), 442 sentences, names as objects, in the passive, in lists, after commas, in
+signatures (on their own line), in parentheses, in "cc:" lines, possessives, lower-case
+chat typing, Polish names in the genitive, dative and instrumental (with and without
+"pan"/"pani", and in lower case); places tied to a person in many phrasings ("drove over
+from", "lives with her parents in", "works near", "was transferred from the hospital
+in", "commutes from", "grew up in", "rents a room in", Polish towns in the genitive,
+locative and instrumental, plural town names); identifiers, IBANs and phones in the
+generators' forms. Negatives (90 of 442, a fifth; a negative template without a slot
+gives one sentence): a town as an organisation's seat, departments and job titles,
+months, car models named after places, internal extensions and room numbers, statute
+articles, words that are names elsewhere, identifiers/IBANs with wrong check digits.
+Hand-typed names and towns, none from dev5; built by ``pii_handwritten.py`` (slots
+documented there).
 
 The set is split by template, not by sentence, into two halves with a fixed seed
 (``SPLIT_SEED``), per language and separately for positive and negative templates:
@@ -272,7 +273,7 @@ TEMPLATES: dict[str, list[str]] = {
         "R|Pacjentka mieszka u rodziców {PL_W} i pracuje na pół etatu niedaleko {PL_GEN}.",
         "F|Imię i nazwisko: {P_M} | PESEL: {ID} | IBAN: {IBAN}",
         "E|Nowy numer {PAN_GEN_F} to {PHONE}; w zeszłym miesiącu przeprowadziła się {PL_DO}.",
-        "L|Piszę w imieniu mojej mamy, {P_F}, która od 1978 roku mieszka {PL_W}.",
+        "L|Piszę w imieniu mojej mamy, {PLN_GEN_F}, która od 1978 roku mieszka {PL_W}.",
         "C|Nikt nie powiadomił {PAN_GEN} o odwołaniu wizyty.",
         "Q|czy {S_LC} dalej mieszka i pracuje w okolicach {PL_GEN}?",
         "E|Dzięki, {P_M}! Jutro przekażę fakturę {PLN_DAT}.",
@@ -456,6 +457,18 @@ POOLS = Pools(
 )  # fmt: skip
 
 
+def once(samples: list[Sample]) -> list[Sample]:
+    """The samples without repeats: a negative template with no slot gives one sentence
+    (the builder writes it ``per_negative`` times, the same each time)."""
+    seen: set[str] = set()
+    out = []
+    for s in samples:
+        if s.text not in seen:
+            seen.add(s.text)
+            out.append(s)
+    return out
+
+
 def halves(samples: list[Sample], seed: int = SPLIT_SEED) -> list[Sample]:
     """The samples with ``split`` set to dev6a or dev6b: every template's sentences go to
     one half, drawn with ``seed`` per language, positive and negative templates apart."""
@@ -480,5 +493,5 @@ def halves(samples: list[Sample], seed: int = SPLIT_SEED) -> list[Sample]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=f"write {DEV6_FILE.name}")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
-    samples = halves(build("dev6", SEED, TEMPLATES, POOLS, per_positive=2, per_negative=2))
+    samples = halves(once(build("dev6", SEED, TEMPLATES, POOLS, per_positive=2, per_negative=2)))
     write(samples, DEV6_FILE, parser.parse_args().force)
