@@ -284,7 +284,9 @@ def _places_near_people(piece: str, people: list[tuple[int, int]]) -> list[tuple
     paciente"), or one with a third person's pronoun or kin where the text names a
     person. The run is :meth:`PlaceRecognizer._place_at`'s (no institution, no branch, no
     month); (start, end) offsets into ``piece``."""
-    out = []
+    out: list[tuple[int, int]] = []
+    if not people and not _PERSON_NOUN.search(piece):
+        return out  # no sentence about a person: nothing to look for
     starts = {m.end(): False for m in _NEAR_PLACE_A.finditer(piece)}
     starts.update((m.end(), True) for m in _NEAR_PLACE.finditer(piece))
     for pos, any_language in sorted(starts.items()):
