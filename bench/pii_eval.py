@@ -17,7 +17,10 @@ all negatives (session 11); ``--split negprose`` (``pii_negatives_prose.py``) is
 second one of ordinary prose (package descriptions, licences, READMEs, translated
 messages in six languages, session 12); ``--split
 holdout3`` (``pii_holdout3.py``, written with dev5, frozen) is a third holdout of the
-same kinds with other sentences and names: figures only.
+same kinds with other sentences and names: figures only. ``--split dev6a`` and
+``--split dev6b`` are the two halves (by template) of a sixth tuning set
+(``pii_dev6.py``, round 7: many phrasings, two sentences each): dev6a is tuned on and
+prints its misses, dev6b is a within-session transfer check and prints figures only.
 
 Measures, per type, per language and per written form (IBAN separators, phone
 forms, possessive and lower-case names):
@@ -61,6 +64,7 @@ from pii_corpus import (
     LANGS,
     read,
 )
+from pii_dev6 import DEV6_FILE
 from pii_handwritten import DEV5_FILE, HOLDOUT3_FILE
 from pii_negatives_dev import NEGDEV_FILE
 from pii_negatives_prose import NEGPROSE_FILE
@@ -69,9 +73,11 @@ from pii_negatives_prose import NEGPROSE_FILE
 # holdout (and holdout3), its misses and false positives are never printed, only figures.
 HOLDOUT2_FILE = DATA_DIR / "pii_holdout2.jsonl"
 SPLITS = (
-    "dev", "dev2", "dev3", "dev4", "dev5", "negdev", "negprose", "holdout", "holdout2", "holdout3",
+    "dev", "dev2", "dev3", "dev4", "dev5", "dev6a", "dev6b", "negdev", "negprose", "holdout",
+    "holdout2", "holdout3",
 )  # fmt: skip
-TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "negdev", "negprose")
+# dev6b is a tuning set's half kept for a transfer check: figures only, like a holdout.
+TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6a", "negdev", "negprose")
 
 Prediction = tuple[str, int, int]
 NATIONAL_IDS = (
@@ -296,6 +302,8 @@ def main() -> None:
         "dev3": DEV3_FILE,
         "dev4": DEV4_FILE,
         "dev5": DEV5_FILE,
+        "dev6a": DEV6_FILE,
+        "dev6b": DEV6_FILE,
         "negdev": NEGDEV_FILE,
         "negprose": NEGPROSE_FILE,
         "holdout": HOLDOUT_FILE,
@@ -304,6 +312,8 @@ def main() -> None:
     }
     for split in ("dev", "holdout") if args.split == "both" else (args.split,):
         samples = read(splits[split])
+        if split.startswith("dev6"):  # one file, two halves
+            samples = [s for s in samples if s["split"] == split]
         print(
             f"\n## {split}: {len(samples)} sentences ({splits[split].name}), policy {args.policy}"
         )

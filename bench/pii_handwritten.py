@@ -1,4 +1,5 @@
-"""The builder of the hand-written PII evaluation sets (``pii_dev5.py``, ``pii_holdout3.py``).
+"""The builder of the hand-written PII evaluation sets (``pii_dev5.py``, ``pii_holdout3.py``,
+``pii_dev6.py``).
 
 Each set brings its own sentence templates and its own hand-typed names and towns
 (a ``Pools``); this module fills the templates with them and with values from
@@ -19,10 +20,13 @@ Slots (a person slot may end in ``_M`` or ``_F`` to draw a man or a woman):
   part of the value (form ``possessive``; en, de, nl);
 * Polish: ``{PLN_GEN}`` ``{PLN_DAT}`` ``{PLN_INS}`` a full name in that case,
   ``{PAN_GEN}`` ``{PAN_DAT}`` ``{PAN_INS}`` "pana"/"pani" + the surname in that case
-  (the surname labelled); form ``inflected`` where the case changed the name;
+  (the surname labelled), ``{PLS_GEN}`` ``{PLS_DAT}`` ``{PLS_INS}`` the surname alone in
+  that case; form ``inflected`` where the case changed the name; ``_LC`` after the case
+  writes the value in lower case (form ``lower``);
 * ``{T}`` a town (form ``town``; Polish: the nominative); Polish ``{PL_W}`` ``{PL_Z}``
   ``{PL_DO}`` ``{PL_POD}`` ``{PL_KOLO}`` a preposition and the town in the case it
-  asks for, ``{PL_GEN}`` the town in the genitive without one (form ``inflected``);
+  asks for, ``{PL_GEN}`` ``{PL_LOC}`` ``{PL_INS}`` the town in that case without one
+  (form ``inflected``);
   ``_ORG`` after a town slot writes it unlabelled (an organisation's seat);
 * ``{ID}`` this language's national identifier, ``{PHONE}``, ``{PHONE_EXT}``,
   ``{IBAN}``; negatives: ``{BAD_ID}``, ``{BAD_IBAN}`` (wrong check digits), ``{NUM}``.
@@ -57,8 +61,8 @@ PER_POSITIVE = 5  # sentences from each positive template
 PER_NEGATIVE = 4  # from each negative template
 
 _PERSON = re.compile(r"(P|S|PART|PART_S|COMP)(_LC)?(_POSS)?(?:_([MF]))?")
-_PL_PERSON = re.compile(r"(PLN|PAN)_(GEN|DAT|INS)(?:_([MF]))?")
-_PL_TOWN = re.compile(r"PL_(W|Z|DO|POD|KOLO|GEN)(_ORG)?")
+_PL_PERSON = re.compile(r"(PLN|PAN|PLS)_(GEN|DAT|INS)(_LC)?(?:_([MF]))?")
+_PL_TOWN = re.compile(r"PL_(W|Z|DO|POD|KOLO|GEN|LOC|INS)(_ORG)?")
 _CASE = {"GEN": 1, "DAT": 2, "INS": 3}
 _PAN = {"m": ("pan", "pana", "panu", "panem"), "f": ("pani", "pani", "pani", "panią")}
 _BASE_FORM = {"P": "full", "S": "surname", "PART": "particle", "PART_S": "particle"}
@@ -165,15 +169,18 @@ def _person(
         form = "possessive" if poss else _BASE_FORM.get(base, "compound")
         return "", Value("PERSON", text, form)
     if m := _PL_PERSON.fullmatch(slot):
-        kind, case_name, sex = m.groups()
+        kind, case_name, lower, sex = m.groups()
         pl = _pick(rng, pools.pl_names, sex and sex.lower(), used)
         case = _CASE[case_name]
         if kind == "PLN":
             before, text = "", f"{pl.first[case]} {pl.last[case]}"
             form = "inflected"  # the first name always changes
         else:
-            before, text = _PAN[pl.sex][case] + " ", pl.last[case]
+            before = _PAN[pl.sex][case] + " " if kind == "PAN" else ""
+            text = pl.last[case]
             form = "inflected" if text != pl.last[0] else "surname"
+        if lower:
+            before, text, form = before.lower(), text.lower(), "lower"
         return before, Value("PERSON", text, form)
     return None
 
@@ -208,6 +215,8 @@ def _fill(
                 "POD": ("pod", t.ins),
                 "KOLO": ("koło", t.gen),
                 "GEN": ("", t.gen),
+                "LOC": ("", t.loc),
+                "INS": ("", t.ins),
             }[tm.group(1)]
             text += preposition + " " if preposition else ""
             gold = Value("LOCATION", town, "inflected" if town != t.nom else "town")
@@ -244,8 +253,16 @@ def _fill(
     return text, entities
 
 
-def build(split: str, seed: int, templates: dict[str, list[str]], pools: Pools) -> list[Sample]:
-    """Every sentence of one set, deterministic for the seed; no sentence twice."""
+def build(
+    split: str,
+    seed: int,
+    templates: dict[str, list[str]],
+    pools: Pools,
+    per_positive: int = PER_POSITIVE,
+    per_negative: int = PER_NEGATIVE,
+) -> list[Sample]:
+    """Every sentence of one set, deterministic for the seed; no sentence twice;
+    ``per_positive`` / ``per_negative`` sentences from each positive / negative template."""
     rng = random.Random(f"{seed}-{split}")
     Faker.seed(f"{seed}-{split}")
     fakes = {lang: Faker(LOCALE[lang]) for lang in LANGS}
@@ -255,7 +272,7 @@ def build(split: str, seed: int, templates: dict[str, list[str]], pools: Pools) 
         for t_index, entry in enumerate(templates[lang]):
             genre, template = entry.split("|", 1)
             negative = genre == "N"
-            for k in range(PER_NEGATIVE if negative else PER_POSITIVE):
+            for k in range(per_negative if negative else per_positive):
                 for _try in range(50):
                     text, entities = _fill(template, lang, pools, fakes, rng)
                     if text not in seen:

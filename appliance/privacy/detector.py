@@ -237,6 +237,75 @@ def _places_after_people(piece: str, people: list[tuple[int, int]]) -> list[tupl
     return out
 
 
+# A preposition of place (or a phrase for "near" or a town's surroundings) before a
+# capitalised run: in a sentence about a person, where that person comes from, lives,
+# works or stays ("drove over from Cockermouth", "commutes from Buxton", "è venuto in
+# macchina da Pordenone", "trabaja media jornada cerca de Betanzos", "pracuje niedaleko
+# Nowego Targu", "transferred from the hospital in Helmsley", "l'hôpital de Lannion").
+# Not "to", "at", "de", "di", "van", "von" alone: they open objects and genitives more
+# often than places ("wrote to Finance", "la Ley de Consumidores").
+_NEAR_PLACE = re.compile(
+    r"(?:(?<![\w'’])(?:in\s+der\s+nähe\s+von|in\s+der\s+gegend\s+um|près\s+de|du\s+côté\s+de|"
+    r"vicino\s+a|dalle\s+parti\s+di|cerca\s+de|(?:por\s+)?la\s+zona\s+de|"
+    r"in\s+de\s+(?:buurt|omgeving)\s+van|w\s+okolicach|from|in|near|outside|aus|bei|nahe|à|"
+    r"depuis|da|desde|uit|vanuit|bij|w|we|z|ze|pod|spod|koło|niedaleko)"
+    r"|(?<!\w)(?:hospital|hôpital|ospedale|krankenhaus|ziekenhuis|szpitala?)\s+"
+    r"(?:de|d['’]|di|in|van|w|we))\s+",
+    re.I,
+)
+# "a" is Italian and Spanish "to", "at", "in" ("casa mia a Pordenone", "vuelto a vivir a
+# Laredo") but the English article ("bought a Honda"); "en" is French and Spanish "in"
+# but Dutch "and" ("Ria Smeets en Femmy ten Hove"): only outside English and Dutch
+# sentences.
+_NEAR_PLACE_A = re.compile(r"(?<![\w'’])(?:a|en)\s+", re.I)
+# Pronouns and possessives of a third person: a sentence holding one speaks of someone
+# named before it ("... to Dawn Pilkington. She is with her son in Helmsley").
+_THIRD_PERSON = re.compile(
+    r"(?<![\w'’])(?:she|he|her|his|him|sie|er|ihr\w*|sein\w*|elle|lui|sa|son|ses|lei|suo|sua|"
+    r"ella|él|su|sus|ze|zij|hij|haar|ona|jej|jego|"
+    # Kin, whom a sentence without a pronoun stays with ("Sta dal figlio a Ragusa").
+    r"son|daughter|sister|brother|parents|sohn|tochter|schwester|bruder|eltern|fils|fille|"
+    r"sœur|frère|figlio|figlia|sorella|fratello|genitori|hijo|hija|hermana|hermano|padres|"
+    r"zoon|dochter|zus|broer|ouders|syna?|córki|córka|siostry|brata|rodziców)(?![\w'’])",
+    re.I,
+)
+
+
+def _sentence_bounds(piece: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) of the sentence (or line) of ``piece`` holding ``piece[start:end]``."""
+    begin = max(piece.rfind(". ", 0, start), piece.rfind("\n", 0, start)) + 1
+    stops = [i for i in (piece.find(". ", end), piece.find("\n", end)) if i != -1]
+    return begin, min(stops, default=len(piece))
+
+
+def _places_near_people(piece: str, people: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Capitalised runs after a preposition of place (``_NEAR_PLACE``) in a sentence about
+    a person: one that names a person, or one whose subject is a person's noun ("la
+    paciente"), or one with a third person's pronoun or kin where the text names a
+    person. The run is :meth:`PlaceRecognizer._place_at`'s (no institution, no branch, no
+    month); (start, end) offsets into ``piece``."""
+    out: list[tuple[int, int]] = []
+    if not people and not _PERSON_NOUN.search(piece):
+        return out  # no sentence about a person: nothing to look for
+    starts = {m.end(): False for m in _NEAR_PLACE_A.finditer(piece)}
+    starts.update((m.end(), True) for m in _NEAR_PLACE.finditer(piece))
+    for pos, any_language in sorted(starts.items()):
+        span = PlaceRecognizer._place_at(piece, pos)
+        if span is None or any(a < span[1] and span[0] < b for a, b in people):
+            continue
+        begin, stop = _sentence_bounds(piece, span[0], span[1])
+        sentence = piece[begin:stop]
+        if not any_language and sentence_language(sentence) in ("en", "nl"):
+            continue
+        named = any(begin <= a and b <= stop + 1 for a, b in people)
+        # The person's noun as the sentence's subject, its first or second word ("La
+        # paciente vive ...", "Patiënte woont ..."), not "Punkt obsługi klienta w Mielcu".
+        subject = _PERSON_NOUN.search(" ".join(sentence.split()[:2]))
+        if named or subject or (people and _THIRD_PERSON.search(sentence)):
+            out.append(span)
+    return out
+
+
 _ORIGIN = re.compile(r"\s+(?:aus|from|uit|da|desde|z|ze)\s+")
 
 
@@ -516,6 +585,9 @@ class PiiDetector:
                 out.append(Entity("LOCATION", r.start, r.end, 0.6, WEAK_NAME))
         for a, b in _places_after_people(piece, people):
             out.append(Entity("LOCATION", a, b, 0.6, "place-after-person"))
+        if "LOCATION" in entities:
+            for a, b in _places_near_people(piece, people):
+                out.append(Entity("LOCATION", a, b, 0.6, "place-near-person"))
         return out
 
     def _lower_english(self, value: str) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -74,6 +74,11 @@ CONTEXT = (
     # Greetings: "Hi Bronwen,", "Liebe Roswitha,", "Hoi Femke,", "Cześć Zuzanna,".
     "hi", "hello", "hallo", "liebe", "lieber", "bonjour", "ciao", "buongiorno", "hola",
     "hoi", "beste", "cześć", "dzień dobry",
+    # Thanking someone by name: "Thanks, Rajesh Venkataraman!", "¡Gracias, Mustafá Benjelloun!".
+    "thanks", "thank you", "danke", "merci", "grazie", "gracias", "dank je", "dank u", "bedankt",
+    "dzięki", "dziękuję",
+    # Who was at a meeting: "Present: ...", "Anwesend: ...", "Obecni: ...".
+    "present", "anwesend", "présents", "présentes", "presenti", "asistentes", "aanwezig", "obecni",
     # Someone's file, letter or complaint: "Het dossier van Sietske Hoekstra", "la pratica di".
     "file of", "letter from", "complaint from", "application of", "akte von", "antrag von",
     "unterlagen von", "beschwerde von", "dossier de", "dossier d'", "demande de",
@@ -239,8 +244,8 @@ def calendar_run(words: list[str]) -> bool:
 
 
 PARTICLES = frozenset(
-    "van von de der den da di del della dalla dal dei degli dos das du le la lo los las ter ten "
-    "zu y bin al op 't ’t".split()
+    "van von vom de dem der den da di del della dalla dal dei degli dos das du le la lo los las "
+    "ter ten zu y bin al op 't ’t".split()
 )
 
 # A word, or the Dutch particle "'t" standing alone ("van 't Hek", "in 't Veld").
@@ -534,11 +539,21 @@ _PERSON_MOVE = re.compile(
 )
 
 
+# What may follow a signature's name on its own lines: a phone number, with its label
+# ("Kind regards,\nCarys Penhaligon\n+44 1632 960 123", "Viele Grüße\nX\nTel. 030 ...").
+_CONTACT_LINES = re.compile(
+    r"(?:[ \t]*\n[ \t]*(?:(?:tel|tél|phone|mob|mobile|cell|handy|telefon|telefoon|móvil|cel)"
+    r"\.?:?[ \t]*)?[+(]?\d[\d ()./-]{5,}\d(?:[ \t]*(?:ext|x|poste|int|wew|tst)\.?[ \t]*\d+)?)+"
+    r"[ \t\n]*",
+    re.I,
+)
+
+
 def _signature(text: str, start: int, end: int) -> bool:
-    """A run that ends the text and starts after the end of a sentence or after a closing
-    and its comma: a letter's signature ("... for thirty years. Rosamund Ollerenshaw",
-    "Z poważaniem, Wieńczysław Ząbek")."""
-    if text[end:].strip(" \t\n."):
+    """A run that ends the text (or is followed only by phone lines) and starts after the
+    end of a sentence or after a closing and its comma: a letter's signature ("... for
+    thirty years. Rosamund Ollerenshaw", "Z poważaniem, Wieńczysław Ząbek")."""
+    if text[end:].strip(" \t\n.") and not _CONTACT_LINES.fullmatch(text[end:]):
         return False
     closing = (
         text[max(0, start - 20) : start].rstrip(" \t\n").endswith(",")
@@ -608,6 +623,38 @@ def _proper_pair(text: str, start: int, end: int, names: list[str]) -> bool:
     return sentence_language(sentence) in _LOWER_NOUN_LANGS
 
 
+# An e-mail's recipients line up to a name: the label, then names and commas only.
+_RECIPIENTS = re.compile(
+    r"[ \t]*(?:cc|bcc|kopie|copia|en\s+copie|in\s+copia|con\s+copia|do\s+wiadomości|dw)"
+    r"[ \t]*:[ \t]*(?:[^\W\d_][\w'’ -]*,[ \t]*)*$",
+    re.I,
+)
+# Between two names of a list: a comma, "and" or "or" in the seven languages.
+_LIST_GAP = re.compile(
+    r"\s*,\s*(?:(?:and|und|et|e|y|en|i|or|oder|ou|o|of|lub)\s+)?"
+    r"|\s+(?:and|und|et|e|y|en|i|or|oder|ou|o|of|lub)\s+",
+    re.I,
+)
+
+
+def _given_name_like(text: str, start: int, word: str) -> bool:
+    """Whether ``word``, before a surname the lists hold, may be a first name no list
+    holds ("Władysław Jaworski", "Ayşe Karakaya"): three letters or more, not in capitals,
+    no function, organisation or period word, not after a preposition of place, an
+    article, an organisation's word or another capitalised word ("in Santa Cruz", "The
+    Rose Room", "Apache Commons Lang")."""
+    lower = word.lower()
+    if len(word) < 3 or word.isupper() or lower in stop_words() or lower in NOT_NAMES:
+        return False
+    if lower in _ORG_WORDS or lower in CONTEXT or lower in _CLOSINGS:
+        return False
+    before = text[max(0, start - 30) : start]
+    previous = (before.split()[-1:] or [""])[0]
+    if previous[:1].isupper() and not _sentence_start(text, start):
+        return False  # the tail of a longer capitalised run ("Apache Commons Lang")
+    return not _PLACE_BEFORE.search(before) and not not_a_person_around(text, start, start)
+
+
 class PersonNameRecognizer(EntityRecognizer):
     ENTITY = "PERSON"
     name: str  # set by Presidio's __init__, which mypy cannot infer it from
@@ -630,7 +677,7 @@ class PersonNameRecognizer(EntityRecognizer):
         for m in _WORD.finditer(text):
             word = strip_possessive(m.group())
             words.append((word, m.start(), m.start() + len(word)))
-        out = []
+        out: list[RecognizerResult] = []
         i = 0
         while i < len(words):
             if words[i][0] in _RUN_ARTICLES:
@@ -644,7 +691,14 @@ class PersonNameRecognizer(EntityRecognizer):
                 ):
                     i += 1
                 continue
-            run = self._run_at(words, i, text) or self._lower_run_at(words, i, text)
+            # "Present: Stijn Bakker, Koen Hazelhoff and Ineke ten Brink", "cc: anna nowak,
+            # jan kos": the next item of a list of sure names (0.7 or more) is a name too.
+            listed = (
+                bool(out)
+                and out[-1].score >= 0.7
+                and _LIST_GAP.fullmatch(text[out[-1].end : words[i][1]]) is not None
+            )
+            run = self._run_at(words, i, text, listed) or self._lower_run_at(words, i, text, listed)
             if not run:
                 i += 1
                 continue
@@ -666,7 +720,7 @@ class PersonNameRecognizer(EntityRecognizer):
         return out
 
     def _run_at(
-        self, words: list[tuple[str, int, int]], i: int, text: str
+        self, words: list[tuple[str, int, int]], i: int, text: str, listed: bool = False
     ) -> tuple[int, float] | None:
         """A capitalised run starting at word ``i``: (end index, score) or None."""
         word = words[i][0]
@@ -692,7 +746,7 @@ class PersonNameRecognizer(EntityRecognizer):
                 len(gap) > 2
                 # Code joins words too ("Pagina\ di\ Manuale", "DEFAULT_IGNORES",
                 # "a=B"): a backslash, an underscore or an operator ends a name.
-                or any(c in ",;:()\n\t\\_=/|<>{}[]" or c.isdigit() for c in gap)
+                or any(c in ",;:()!?\n\t\\_=/|<>{}[]" or c.isdigit() for c in gap)
                 or ("." in gap and len(words[j - 1][0]) > 1)  # a full stop ends the name
                 or not _name_token(words, j, text)
             ):
@@ -728,6 +782,9 @@ class PersonNameRecognizer(EntityRecognizer):
         if lead and office(tokens):
             return None  # "Monsieur le Maire": a title, an article and an office
         titled, context = name_context(text, words[i][1])
+        if listed and not context:
+            # The next item of a list of names: a name if one of its words is a known name.
+            context = any(t.lower() in self.first or t.lower() in self.last for t in names)
         if not context and mailbox_after(text, words[j - 1][2]):
             context = True  # "Bdale Garbee <bdale@gag.com>"
         if not context and len(names) >= 2 and _signature(text, words[i][1], words[j - 1][2]):
@@ -797,6 +854,12 @@ class PersonNameRecognizer(EntityRecognizer):
             return j, 0.65
         if len(names) == 2 and _proper_pair(text, words[i][1], words[j - 1][2], names):
             return j, 0.6
+        # "Władysław Jaworski, lat 71, dojeżdża": a surname the lists hold, after a word that
+        # may be a first name no list holds; a Polish surname known only by its nominative
+        # ("Barana": "baran") after a first name in the same case ("Mirosława Barana").
+        surname_known = parts[-1] in self.last or (last_known and parts[0][-1:] == parts[-1][-1:])
+        if len(names) == 2 and surname_known and _given_name_like(text, words[i][1], names[0]):
+            return j, 0.6
         return None
 
     def _lone_surname(self, word: str, start: int, text: str, verb_after: bool) -> bool:
@@ -830,7 +893,7 @@ class PersonNameRecognizer(EntityRecognizer):
         return not previous or not previous[-1][-1:].isalpha()
 
     def _lower_run_at(
-        self, words: list[tuple[str, int, int]], i: int, text: str
+        self, words: list[tuple[str, int, int]], i: int, text: str, listed: bool = False
     ) -> tuple[int, float] | None:
         """A name written in lower case (score 0.65, or None):
 
@@ -864,9 +927,12 @@ class PersonNameRecognizer(EntityRecognizer):
             w.strip(",:;") for w in text[max(0, words[i][1] - 20) : words[i][1]].lower().split()
         ]
         # Not any function word: "can i mark green cells" has "i" before "mark green".
-        cue = bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT)
+        cue = listed or (bool(before) and (before[-1] in LOWER_CUES or before[-1] in CONTEXT))
         calling = _CALL_BEFORE.search(text[max(0, words[i][1] - 30) : words[i][1]].lower())
         first = name_word(words[i][0], self.first)
+        recipients = self._recipient_at(words, i, text, other_word)
+        if recipients is not None:
+            return recipients, 0.65
         if not first and not ((calling or not before) and other_word(words[i][0])):
             return None
         for k in range(min(i + 3, len(words) - 1), i, -1):  # the longest name first
@@ -900,6 +966,28 @@ class PersonNameRecognizer(EntityRecognizer):
                 # "bénédicte vasseur, domiciliée à Thann" opening a text: a person.
                 return k + 1, 0.65
         return None
+
+    @staticmethod
+    def _recipient_at(
+        words: list[tuple[str, int, int]], i: int, text: str, other_word: Callable[[str], bool]
+    ) -> int | None:
+        """A name in lower case on an e-mail's recipients line ("cc: malte ohlendorf,
+        waltraud biermösl", "do wiadomości: jan kos"): one to four words, none a function
+        or organisation word, between the label or a comma and a comma or the line's end.
+        The end index, or None."""
+        line_start = text.rfind("\n", 0, words[i][1]) + 1
+        if not _RECIPIENTS.match(text[line_start : words[i][1]]):
+            return None
+        k = i
+        while k < len(words) and k - i < 4 and other_word(words[k][0]):
+            gap = text[words[k][2] : words[k + 1][1]] if k + 1 < len(words) else ""
+            k += 1
+            if gap != " ":
+                break
+        end = words[k - 1][2] if k > i else words[i][1]
+        if k == i or not re.match(r"[ \t]*(?:[,;]|\n|$)", text[end:]):
+            return None
+        return k
 
     def _surname_like(self, word: str) -> bool:
         """A surname by the lists (Polish: by its nominative too) or, in Polish, by its
