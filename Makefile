@@ -22,8 +22,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 
 # The first install compiles llama.cpp for llama-cpp-python (about 6 minutes on
-# 2 cores); pip caches the wheel, so later set-ups take seconds.
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+# 2 cores) for a portable instruction set (scripts/llama-cpu-args); the wheel is cached
+# per set of build options, so later set-ups take seconds.
+LLAMA_BUILD := scripts/build-llama-cpp-python scripts/llama-sdist scripts/llama-cpu-args
+
+$(STAMP): pyproject.toml constraints.txt $(LLAMA_BUILD) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall "$$(scripts/build-llama-cpp-python)"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
@@ -38,7 +42,7 @@ $(TOOLS_STAMP): constraints.txt
 # build takes many minutes on 2 cores, later set-ups copy it from the cache in seconds.
 llama-server: $(BIN)/llama-server
 
-$(BIN)/llama-server: scripts/build-llama-server constraints.txt | $(STAMP)
+$(BIN)/llama-server: scripts/build-llama-server scripts/llama-sdist scripts/llama-cpu-args constraints.txt | $(STAMP)
 	scripts/build-llama-server $@
 
 models: $(STAMP)

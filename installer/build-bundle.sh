@@ -6,7 +6,7 @@
 #   policies/      the privacy policies
 #   sbom.cdx.json  a CycloneDX SBOM of the Python packages the bundle's wheels install
 #   MANIFEST.sha256 and MANIFEST.sha256.sig (Ed25519, the builder's key)
-#   PLATFORM       the machine architecture and variant it was built for
+#   PLATFORM       the machine architecture, variant and CPU instructions it was built for
 # and the installer scripts, as one tar file: dist/appliance-<version>-<arch>[-cuda].tar
 #
 #   installer/build-bundle.sh [--out DIR] [--signing-key FILE] [--version V]
@@ -79,12 +79,13 @@ echo "== wheels ($DEPS)"
 # The appliance's own wheel, built from this tree.
 "$PY" -m pip wheel --quiet --no-deps --no-build-isolation -w "$B/wheels" . >/dev/null
 if [ "$DEPS" = full ]; then
+    # llama-cpp-python compiled for the portable instruction set (scripts/llama-cpu-args),
+    # with the CUDA backend for the cuda variant, never a wheel pip cached from another
+    # build; the step below then takes this wheel from the bundle's folder.
     if [ "$VARIANT" = cuda ]; then
-        # llama-cpp-python compiled with the CUDA backend, never a cached CPU build; the
-        # step below then takes this wheel from the bundle's folder.
-        LLAMA_PIN=$(grep '^llama_cpp_python==' constraints.txt)
-        CMAKE_ARGS="-DGGML_CUDA=on" FORCE_CMAKE=1 "$PY" -m pip wheel --quiet --no-deps \
-            --no-cache-dir --no-binary llama-cpp-python -w "$B/wheels" "$LLAMA_PIN"
+        LLAMA_CPP_CMAKE_ARGS="-DGGML_CUDA=ON" PYTHON="$PY" scripts/build-llama-cpp-python "$B/wheels" >/dev/null
+    else
+        PYTHON="$PY" scripts/build-llama-cpp-python "$B/wheels" >/dev/null
     fi
     "$PY" -m pip wheel --quiet -c constraints.txt --find-links "$B/wheels" -w "$B/wheels" \
         "$B"/wheels/appliance-*.whl
@@ -108,7 +109,9 @@ cp policies/*.yaml "$B/policies/"
 cp installer/install.sh installer/uninstall.sh installer/appliance.service.in "$B/"
 mkdir -p "$B/docs" && cp docs/*.md "$B/docs/"
 echo "$VERSION" > "$B/VERSION"
-printf 'arch=%s\nvariant=%s\n' "$ARCH" "$VARIANT" > "$B/PLATFORM"
+# cpu_flags: the CPU instructions the compiled parts use (scripts/llama-cpu-args --needs).
+printf 'arch=%s\nvariant=%s\ncpu_flags=%s\n' "$ARCH" "$VARIANT" "$(scripts/llama-cpu-args --needs)" \
+    > "$B/PLATFORM"
 
 echo "== SBOM"
 # Of what the bundle ships, not of the builder's environment: its wheels unpacked into a

@@ -117,6 +117,16 @@ if [ -f "$B/PLATFORM" ]; then
 fi
 [ "$B_ARCH" = "$(uname -m)" ] \
     || die "this bundle was built for $B_ARCH and this machine is $(uname -m): build the bundle on a $(uname -m) machine (installer/build-bundle.sh). Nothing was installed."
+# The CPU instructions the compiled parts use (x86-64-v3 for a portable build): without
+# them llama.cpp would die with "illegal instruction" at the first question.
+B_CPU_FLAGS=""
+[ ! -f "$B/PLATFORM" ] || B_CPU_FLAGS=$(sed -n 's/^cpu_flags=//p' "$B/PLATFORM")
+MISSING=""
+for flag in $B_CPU_FLAGS; do
+    grep -qw -- "$flag" /proc/cpuinfo || MISSING="$MISSING $flag"
+done
+[ -z "$MISSING" ] \
+    || die "this bundle's compiled parts use CPU instructions this machine's CPU lacks:$MISSING. Build a bundle for it (installer/build-bundle.sh on a machine like it, with LLAMA_CPU=native). Nothing was installed."
 if [ "$B_VARIANT" = cuda ]; then
     { [ -e /dev/nvidiactl ] || ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1'; } \
         || die "this is the CUDA bundle and no NVIDIA driver was found (no /dev/nvidiactl, no libcuda.so.1): install the driver, or use the CPU bundle. Nothing was installed."

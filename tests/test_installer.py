@@ -163,7 +163,17 @@ def test_the_bundle_says_which_machine_it_was_built_for(bundles) -> None:
     with tarfile.open(bundles["0.1.0"]) as tar:
         member = tar.extractfile("appliance-0.1.0/PLATFORM")
         assert member is not None
-        assert member.read().decode() == f"arch={platform.machine()}\nvariant=cpu\n"
+        needs = subprocess.run(
+            [REPO / "scripts" / "llama-cpu-args", "--needs"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert member.read().decode() == (
+            f"arch={platform.machine()}\nvariant=cpu\ncpu_flags={needs}\n"
+        )
+    if platform.machine() == "x86_64":  # a portable build: x86-64-v3, not this CPU's own
+        assert needs.split() == ["sse4_2", "avx", "avx2", "fma", "f16c", "bmi2"]
 
 
 def test_the_sbom_lists_what_the_bundle_ships_not_the_builders_tools(bundles) -> None:
@@ -187,7 +197,14 @@ def test_a_bundle_for_another_architecture_or_a_gpu_is_refused(bundles, tmp_path
     """Signed by the right builder, but its compiled parts cannot run here: refused with
     what to do, before anything is written."""
     other = "aarch64" if platform.machine() != "aarch64" else "x86_64"
-    cases = [(f"arch={other}\nvariant=cpu\n", f"built for {other}")]
+    cases = [
+        (f"arch={other}\nvariant=cpu\n", f"built for {other}"),
+        # Compiled for instructions this CPU lacks: refused, not "illegal instruction" later.
+        (
+            f"arch={platform.machine()}\nvariant=cpu\ncpu_flags=sse4_2 made_up_isa\n",
+            "CPU lacks: made_up_isa",
+        ),
+    ]
     if not Path("/dev/nvidiactl").exists():
         cases.append((f"arch={platform.machine()}\nvariant=cuda\n", "no NVIDIA driver"))
     for i, (text, why) in enumerate(cases):
