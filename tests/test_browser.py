@@ -186,6 +186,14 @@ def test_an_administrator_signs_in_uploads_asks_and_opens_the_citation(server, b
     page.wait_for_url("**/source**")
     assert page.locator(".passage:target").count() == 1  # the cited passage, in view
     assert title in page.inner_text("h1")
+
+    # A quoted sentence's own link opens the page with that sentence marked: the
+    # screenshot shows where the quote comes from.
+    page.go_back()
+    page.locator(".msg.assistant a.cite[href*='hl=']").first.click()
+    page.wait_for_url("**/source**")
+    assert page.locator(".passage:target mark.quoted").count() == 1
+    assert "10 years" in page.inner_text(".passage:target mark.quoted")
     _shot(page, "source")
 
     for path, name in (
