@@ -718,3 +718,61 @@ def test_places_after_a_preposition_in_a_sentence_about_a_person(
 )
 def test_names_in_lists_signatures_thanks_and_recipients(detector, text: str, name: str) -> None:
     assert name in _found(detector, text, "healthcare").get("PERSON", []), text
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        # Round 8: towns the gazetteer knows, with no trigger phrase or preposition of place
+        # the rules hold before them, in a sentence about a person.
+        ("Gerald Finch now commutes daily between Kettering and Corby.", ["Kettering", "Corby"]),
+        ("Mrs Ortega spent the summer visiting relatives, mostly around Ourense.", ["Ourense"]),
+        ("Frau Brandt pendelt jeden Tag zwischen Nordhorn und Lingen.", ["Nordhorn", "Lingen"]),
+        (
+            "Meneer Kuipers rijdt elke dag heen en weer tussen Zwolle en Hattem.",
+            ["Zwolle", "Hattem"],
+        ),
+        (
+            "Signora Bellini ha passato l'estate con la nipote, tra Chiavari e Rapallo.",
+            ["Chiavari"],
+        ),
+        ("La señora Prieto pasa los inviernos entre Astorga y Ponferrada.", ["Astorga"]),
+        ("Elle partage son temps entre Guéret et Aubusson.", ["Guéret", "Aubusson"]),
+        # A Polish town in its case, found through its nominative (Kutno).
+        ("Pan Nowicki od lat kursuje między Kutnem a Łęczycą.", ["Kutnem", "Łęczycą"]),
+    ],
+)
+def test_towns_the_gazetteer_knows_in_a_sentence_about_a_person(
+    detector, text: str, places: list[str]
+) -> None:
+    found = _found(detector, text, "healthcare").get("LOCATION", [])
+    assert all(p in found for p in places), (text, found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A town as an organisation's seat, a street, a team, a car, a council.
+        "Anna Schmidt works at our Zwolle branch.",
+        "Dr Patel called from the Reading office about the invoice.",
+        "Mrs Hale drives a Seat Leon and parks it near the station.",
+        "Mr Dunmore lives on Kettering Road with his dog.",
+        "Tom Baker supports Leeds United every weekend.",
+        # Towns that are common words or first names, with no preposition of place.
+        "Tom Baker said it was Nice to see the figures improve.",
+        "Karen Wells will send the minutes to our Bath office.",
+        "Hope you are well, Mrs Abbott; Mark the form as read.",
+    ],
+)
+def test_towns_the_gazetteer_knows_as_a_thing_or_a_word_are_no_place(detector, text: str) -> None:
+    assert "LOCATION" not in _found(detector, text, "healthcare"), text
+
+
+def test_polish_towns_in_their_cases_map_to_a_nominative() -> None:
+    from appliance.privacy import gazetteer
+
+    assert "Kraków" in gazetteer.polish_nominatives("Krakowie")
+    assert "Nowy Targ" in gazetteer.polish_nominatives("Nowego Targu")
+    assert "Łódź" in gazetteer.polish_nominatives("Łodzi")
+    assert gazetteer.polish_nominatives("Kowalskiego") == []
+    assert gazetteer.is_town("München") and gazetteer.is_town("Den Haag")

@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING
 from appliance.errors import ModelError
 from appliance.models import SPACY_FR_DIR
 from appliance.privacy.entities import ENTITY_TYPES, TITLES, DenyRule, Entity
+from appliance.privacy.lexicon import zipf
 from appliance.privacy.names import (
+    CALENDAR_ABBREVIATIONS,
     NOT_NAMES,
     PARTICLES,
     STOP_LANGS,
@@ -46,7 +48,7 @@ from appliance.privacy.names import (
     stop_words,
     strip_possessive,
 )
-from appliance.privacy.places import WEAK_NAME, PlaceRecognizer
+from appliance.privacy.places import RESIDENCE, WEAK_NAME, PlaceRecognizer, town_runs
 from appliance.privacy.recognizers import build_recognizers
 
 if TYPE_CHECKING:
@@ -297,13 +299,101 @@ def _places_near_people(piece: str, people: list[tuple[int, int]]) -> list[tuple
         sentence = piece[begin:stop]
         if not any_language and sentence_language(sentence) in ("en", "nl"):
             continue
-        named = any(begin <= a and b <= stop + 1 for a, b in people)
-        # The person's noun as the sentence's subject, its first or second word ("La
-        # paciente vive ...", "Patiënte woont ..."), not "Punkt obsługi klienta w Mielcu".
-        subject = _PERSON_NOUN.search(" ".join(sentence.split()[:2]))
-        if named or subject or (people and _THIRD_PERSON.search(sentence)):
+        if _about_person(sentence, begin, stop, people):
             out.append(span)
     return out
+
+
+def _about_person(sentence: str, begin: int, stop: int, people: list[tuple[int, int]]) -> bool:
+    """Whether the sentence ``piece[begin:stop]`` speaks of a person: it names one, its
+    subject is a person's noun, or it holds a third person's pronoun or kin where the
+    text names a person."""
+    named = any(begin <= a and b <= stop + 1 for a, b in people)
+    # The person's noun as the sentence's subject, its first or second word ("La
+    # paciente vive ...", "Patiënte woont ..."), not "Punkt obsługi klienta w Mielcu".
+    subject = _PERSON_NOUN.search(" ".join(sentence.split()[:2]))
+    return bool(named or subject or (people and _THIRD_PERSON.search(sentence)))
+
+
+# A town that is also a common word ("Reading", "Bath", "Nice", "Hope", "Leer"), a
+# first name ("Florence", "Adelaide"), a month or a day ("Jun", "Mon"), or three letters
+# at most ("Ely", "Oss") counts only after a preposition of place. Common: this Zipf
+# frequency or more in the sentence's language or in English; wordfreq folds case, so a
+# town's own mentions count too ("Zwolle" is 4.5 in Dutch, "Ragusa" 3.8 in Italian: those
+# need their preposition). A higher limit (4.6) let in labels ("Postal address") and
+# German nouns ("Hof", "Essen"). Lower at a sentence's start, where every word is
+# capitalised.
+COMMON_TOWN_ZIPF = 3.5
+COMMON_TOWN_ZIPF_FIRST_WORD = 3.0
+
+
+def _common_word(run: str, language: str, first_word: bool) -> bool:
+    first, _last = name_lists()
+    words = run.lower().split()
+    if len(words) == 1 and (words[0] in first or len(words[0]) <= 3):
+        return True
+    if any(w.rstrip(".") in CALENDAR_ABBREVIATIONS for w in words):
+        return True
+    limit = COMMON_TOWN_ZIPF_FIRST_WORD if first_word else COMMON_TOWN_ZIPF
+    return any(max(zipf(w, language), zipf(w, "en")) >= limit or w in NOT_NAMES for w in words)
+
+
+def _gazetteer_places(
+    piece: str, people: list[tuple[int, int]], taken: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Towns the gazetteer knows (:func:`places.town_runs`) wherever they stand in a
+    sentence about a person (:func:`_about_person`, or one with a third person's subject
+    pronoun or a phrase of residence): "qui habite Aurillac depuis 1978", "pendelt
+    zwischen Nordhorn und Lingen". A town that is also a common word or a first name
+    counts only after a preposition of place. Runs inside ``taken`` (names, numbers
+    found) are skipped."""
+    out: list[tuple[int, int]] = []
+    begin = 0
+    for m in _SENTENCE_END.finditer(piece + "\n"):
+        stop = m.start()
+        sentence = piece[begin:stop]
+        start_of_sentence = begin
+        begin = m.end()
+        if not sentence.strip():
+            continue
+        if not (
+            _about_person(sentence, start_of_sentence, stop, people)
+            or _SUBJECT_PRONOUN.search(sentence)
+            or RESIDENCE.search(sentence)
+        ):
+            continue
+        language = ""
+        for a, b in town_runs(piece, start_of_sentence, stop):
+            if any(s < b and a < e for s, e in taken):
+                continue
+            if any(_AND_BEFORE.fullmatch(piece[e:a]) for _s, e in people if e <= a):
+                continue  # "between North Hazel and Harwell": two places, not a person's
+            language = language or sentence_language(sentence)
+            before = piece[max(0, a - 30) : a]
+            after_preposition = bool(
+                _PLACE_PREPOSITION.search(before[-12:])
+                or _NEAR_PLACE_END.search(before)
+                or _BETWEEN.search(before)
+                or (out and _AND_BEFORE.fullmatch(piece[out[-1][1] : a]))
+            )
+            first_word = not piece[start_of_sentence:a].strip(" \t\"'“‘(¿¡-")
+            if not after_preposition and _common_word(piece[a:b], language, first_word):
+                continue  # "Nice to meet you, Ann", "Mark Florence as read"
+            out.append((a, b))
+    return out
+
+
+# A third person as a sentence's subject: a person by themselves ("elle s'est installée
+# à ...", "she is staying with ..."); not "il", "er", "sie", "su", which also stand for
+# things.
+_SUBJECT_PRONOUN = re.compile(r"(?<![\w'’])(?:she|he|elle|lei|ella|él|hij|zij|ona)(?![\w'’])", re.I)
+# A conjunction joining a town to a name: the name was a place too.
+_AND_BEFORE = re.compile(r"\s+(?:and|und|et|e|y|en|i|oraz)\s+", re.I)
+# Between two towns ("pendelt zwischen Nordhorn und Lingen"); the second of two towns
+# joined by a conjunction counts as the first did.
+_BETWEEN = re.compile(r"(?<!\w)(?:between|zwischen|entre|tra|fra|tussen|między)\s+$", re.I)
+# _NEAR_PLACE's prepositions, right before a run.
+_NEAR_PLACE_END = re.compile(r"(?:" + _NEAR_PLACE.pattern + r")$", re.I)
 
 
 _ORIGIN = re.compile(r"\s+(?:aus|from|uit|da|desde|z|ze)\s+")
@@ -588,6 +678,9 @@ class PiiDetector:
         if "LOCATION" in entities:
             for a, b in _places_near_people(piece, people):
                 out.append(Entity("LOCATION", a, b, 0.6, "place-near-person"))
+            taken = [(e.start, e.end) for e in out if e.type != "LOCATION"]
+            for a, b in _gazetteer_places(piece, people, taken):
+                out.append(Entity("LOCATION", a, b, 0.6, "place-in-gazetteer"))
         return out
 
     def _lower_english(self, value: str) -> bool:

@@ -222,6 +222,9 @@ def _after_gap(text: str, pos: int) -> int | None:
 _PHRASE = _phrase(_TRIGGERS)
 _MOVE_PHRASE = _phrase(_MOVES)
 _GAP_STARTS = (_phrase_start(_TRIGGERS), _phrase_start(_MOVES))
+# A phrase of residence, birth or admission anywhere in a sentence: the sentence tells
+# where someone lives (``detector._gazetteer_places`` takes a known town anywhere in it).
+RESIDENCE = re.compile(r"(?<!\w)(?:" + _alternatives(_TRIGGERS) + r")(?!\w)", re.I)
 # An address line: the town is the capitalised run after its last comma ("Address: 12
 # Mill Lane, Kendal", "Adres: ul. Długa 5/3, 80-123 Gdańsk").
 _POSTCODE = r"(?:\d{2}-\d{3}|\d{4}\s?[A-Z]{2}|\d{4,5}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
@@ -470,3 +473,112 @@ class PlaceRecognizer(EntityRecognizer):
         if after and after.group().lower().rstrip(".") in _INSTITUTIONS | _BRANCHES:
             return None  # "our Zwolle branch", "the Kendal office": an organisation's place
         return start, end
+
+
+# Capitalised words that open a run (not after another capitalised word or a connector):
+# where :func:`town_runs` tries a town.
+_RUN_START = re.compile(r"(?<![\w'’.-])(?=[^\W\d_])")
+# Words before a town that make it a street's, an organisation's or a thing's: "rue de
+# Dinan", "via Roma", "ul. Krakowska", "the branch in Zwolle", "our office at Kendal".
+_STREET_BEFORE = re.compile(
+    r"(?<!\w)(?:rue|avenue|boulevard|bd|chemin|impasse|allée|place|quai|via|viale|piazza|piazzale|"
+    r"corso|vicolo|calle|avenida|plaza|paseo|carrer|camino|ronda|travesía|straße|strasse|str|"
+    r"weg|platz|allee|gasse|straat|laan|plein|ulica|ul|aleja|al|plac|os|osiedle|street|road|"
+    r"lane|the)\.?\s+(?:(?:de|du|des|della|del|di|de\s+la|la|le|der|van|von)\s+|d['’])?$",
+    re.I,
+)
+_ORGANISATION_BEFORE = re.compile(
+    r"(?<!\w)(?:" + "|".join(sorted(_BRANCHES, key=len, reverse=True)) + r")"
+    r"(?:\s+(?:in|at|of|near|à|de|d['’]|in|a|di|en|de|te|in|w|we|z|pod|im|bei|von|nach))?\s+$",
+    re.I,
+)
+# Words after a town that make it a street's, a team's or a named thing's.
+_THING_AFTER = _words(
+    """
+    road street lane avenue way drive close crescent terrace square gardens park place row
+    hill grove straße strasse weg platz allee gasse straat laan plein ulica rue via calle
+    fc united city town rovers wanderers athletic borough district county ward
+    """
+)
+
+
+def town_runs(text: str, begin: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Capitalised runs of ``text[begin:end]`` that the gazetteer knows as a town (as
+    written, or, Polish, as a case of one: "Krakowie", "Nowego Targu"), without a
+    street's, an organisation's or a thing's word around them: (start, end) each."""
+    stop = len(text) if end is None else end
+    out: list[tuple[int, int]] = []
+    pos = begin
+    while pos < stop:
+        m = _RUN_START.search(text, pos, stop)
+        if m is None:
+            break
+        word = _WORD.match(text, m.start())
+        if word is None or not word.group()[:1].isupper():
+            pos = m.start() + (len(word.group()) if word else 1)
+            continue
+        span = PlaceRecognizer._place_at(text, m.start()) or _whole_town(text, m.start())
+        if span is None or span[1] > stop:
+            pos = m.start() + len(word.group())
+            continue
+        pos = span[1]
+        run = text[span[0] : span[1]]
+        if _known(run):
+            parts = [span]
+        else:  # "Nordhorn und Lingen", "Zwolle en Hattem": two towns, each on its own
+            cuts = [0, *(x for m in _CONJUNCTION.finditer(run) for x in m.span()), len(run)]
+            parts = [
+                (span[0] + a, span[0] + b)
+                for a, b in zip(cuts[::2], cuts[1::2], strict=True)
+                if _known(run[a:b])
+            ]
+        for a, b in parts:
+            after = _WORD.match(text, b + 1) if text[b : b + 1] == " " else None
+            if after and after.group().lower().rstrip(".") in _THING_AFTER:
+                continue  # "Kendal Road", "Leeds United", "Harwell Ward"
+            before = text[max(0, a - 40) : a]
+            if _STREET_BEFORE.search(before) or _ORGANISATION_BEFORE.search(before):
+                continue  # "via Roma", "rue de Dinan", "the branch in Zwolle"
+            out.append((a, b))
+    return out
+
+
+def _whole_town(text: str, pos: int) -> tuple[int, int] | None:
+    """The whole capitalised run at ``pos`` (with connectors) when the gazetteer knows it
+    as written, though a word of it ends runs elsewhere: "Schwäbisch Hall", "Market
+    Harborough", "Castle Douglas". None otherwise."""
+    end = pos
+    words = connectors = 0
+    while words < 5:
+        m = _WORD.match(text, end if end == pos else end + 1)
+        if m is None or (end != pos and text[end] != " "):
+            break
+        word = m.group().rstrip(".")
+        if word[:1].isupper():
+            words += 1
+            connectors = 0
+            end = m.start() + len(word)
+        elif word.lower() in _CONNECTORS and connectors < 2 and words:
+            connectors += 1
+            end = m.start() + len(word)
+        else:
+            break
+    while connectors:  # a run ends with a capitalised word
+        end = text.rfind(" ", pos, end)
+        connectors -= 1
+    if words < 2 or end <= pos:
+        return None  # one word: _place_at's verdict stands ("in March" is a month)
+    run = text[pos:end]
+    if any(w.lower() in _INSTITUTIONS for w in run.split()) or not _known(run):
+        return None
+    return pos, end
+
+
+# A conjunction inside a run: two towns ("Nordhorn und Lingen").
+_CONJUNCTION = re.compile(r" (?:and|und|et|e|y|i|en|a|oraz) ")
+
+
+def _known(run: str) -> bool:
+    from appliance.privacy import gazetteer
+
+    return gazetteer.is_town(run) or bool(gazetteer.polish_nominatives(run))
