@@ -12,14 +12,14 @@ about once per million words (Zipf 3.0 and above) and loads in a fraction of a s
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import wordfreq
 
 LANGS = ("en", "de", "fr", "it", "es", "nl", "pl")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(lang: str) -> dict[str, float]:
     """The word -> frequency table of ``lang`` (ISO 639-1), loaded once per process."""
     table: dict[str, float] = wordfreq.get_frequency_dict(lang, wordlist="small")
