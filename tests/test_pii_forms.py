@@ -479,6 +479,8 @@ def test_lower_case_particle_and_lone_names(detector, text: str, name: str) -> N
         ("quelqu'un a des nouvelles de maëlle quéméner ?", "maëlle quéméner"),
         ("is fitzsimmons still covering the late shift?", "fitzsimmons"),
         ("kavanagh's keys are on my desk", "kavanagh"),
+        # Two such words opening a clause, then where the person is from.
+        ("tjitske wijnbergen uit Dokkum vraagt een nieuwe pas aan.", "tjitske wijnbergen"),
         # A Polish first name in its case (by its nominative) and a surname by its ending.
         ("czy rozmawiałeś z haliną zawadzką o umowie?", "haliną zawadzką"),
         ("czy ktoś widział zofię wiśniewską dzisiaj?", "zofię wiśniewską"),
@@ -507,6 +509,7 @@ def test_names_typed_in_lower_case_in_chat_messages(detector, text: str, name: s
         "the may rota wants a second look before friday",
         "qualcuno ha notizie dal fornitore per la caldaia?",
         "czy mogę zapłacić kartą miejską w stołówce?",
+        "sorry, kubectl logs from Grafana look odd",
     ],
 )
 def test_lower_case_chat_questions_without_a_name_stay_clear(detector, text: str) -> None:

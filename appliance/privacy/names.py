@@ -1147,6 +1147,8 @@ class PersonNameRecognizer(EntityRecognizer):
 
         * two name-like words (``_name_like``), one of them in the name lists, or both after
           a cue word ("hear back from carys penhaligon", "hat sich tuan pham gemeldet");
+        * two at the start of a clause before such a verb or where they are from
+          ("rinus bosboom uit Heusden betwist");
         * one name-like word at the start of a clause before a verb only people do ("sorry
           typing on my phone, breslin wants the keys back", "bakker wil de sleutels");
         * one listed name after a question's first word and before "still" ("is
@@ -1169,9 +1171,25 @@ class PersonNameRecognizer(EntityRecognizer):
         if previous in _CHAT_PLACE:
             return None
         cue = previous in _CHAT_PERSON_CUES or previous in _CHAT_CUES
+        clause = (
+            not text[begin:start].strip(" \t¿¡\"'“‘(")
+            or _sentence_start(text, start)
+            or bool(re.search(r"[,;:–—-]\s*$", text[max(0, start - 4) : start]))
+            or previous in _CHAT_CLAUSE
+        )
         # A second name-like word right after: a full name.
         if i + 1 < len(words) and text[end : words[i + 1][1]] == " ":
             like2, listed2 = self._name_like(words[i + 1][0], lang)
+            end2 = words[i + 1][2]
+            if (
+                clause
+                and (like or like2)
+                and self._pair_word(words[i + 1][0], lang)[0]
+                and (_PERSON_TAIL.match(text, end2) or _CHAT_VERB.match(text, end2))
+            ):
+                # The subject of a clause, then where they are from or what they want:
+                # "hendrikje scheepstra uit Steenwijk betwist", "ainhoa goikoetxea, de Jaca".
+                return i + 2, 0.65
             if like2 and (listed or listed2 or cue):
                 return i + 2, 0.65
             if cue and self._pair_word(words[i + 1][0], lang)[0]:
@@ -1190,13 +1208,6 @@ class PersonNameRecognizer(EntityRecognizer):
                 return i + 2, 0.65  # "van geertruida veldkamp"
         if not like:
             return None
-        gap = text[max(0, start - 4) : start]
-        clause = (
-            not text[begin:start].strip(" \t¿¡\"'“‘(")
-            or _sentence_start(text, start)
-            or bool(re.search(r"[,;:–—-]\s*$", gap))
-            or previous in _CHAT_CLAUSE
-        )
         if clause and _CHAT_VERB.match(text, end):
             return i + 1, 0.65
         if not listed:
