@@ -462,6 +462,60 @@ def test_lower_case_particle_and_lone_names(detector, text: str, name: str) -> N
     assert name in _found(detector, text, "healthcare").get("PERSON", []), text
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Chat-style messages (the first letter in lower case): a word rare in the
+        # sentence's language and in the name lists or in no language's word list, where
+        # a person stands: before a person's verb at the start of a clause, after a
+        # preposition that takes a person, before "still" after a question's first word.
+        ("quick question, tregarthen said the van is booked for friday", "tregarthen"),
+        ("has anyone got a number for wenna trevithick? she left a voicemail", "wenna trevithick"),
+        ("any news from rhiannon pugsley about the damp survey?", "rhiannon pugsley"),
+        ("ok so dunleavy wants the invoice resent", "dunleavy"),
+        ("kurze frage, kowalczyk möchte den termin verschieben", "kowalczyk"),
+        ("ci sono novità da graziella pignatelli sul preventivo?", "graziella pignatelli"),
+        ("¿alguien sabe algo de iñigo zubizarreta?", "iñigo zubizarreta"),
+        ("quelqu'un a des nouvelles de maëlle quéméner ?", "maëlle quéméner"),
+        ("is fitzsimmons still covering the late shift?", "fitzsimmons"),
+        ("kavanagh's keys are on my desk", "kavanagh"),
+        # Two such words opening a clause, then where the person is from.
+        ("tjitske wijnbergen uit Dokkum vraagt een nieuwe pas aan.", "tjitske wijnbergen"),
+        # A Polish first name in its case (by its nominative) and a surname by its ending.
+        ("czy rozmawiałeś z haliną zawadzką o umowie?", "haliną zawadzką"),
+        ("czy ktoś widział zofię wiśniewską dzisiaj?", "zofię wiśniewską"),
+    ],
+)
+def test_names_typed_in_lower_case_in_chat_messages(detector, text: str, name: str) -> None:
+    assert name in _found(detector, text, "healthcare").get("PERSON", []), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Ordinary words that are also names ("bill", "grace", "may", "mark", "hope",
+        # "rose"), tools no word list holds, and things that "want" something.
+        "is docker still running on the build box?",
+        "sorry, the laptop wants an update before monday",
+        "can someone restart nginx before the demo?",
+        "did bill say the rota is final?",
+        "will grace periods apply to the may invoices?",
+        "did anyone hear back from the plumber about the boiler?",
+        "can i mark the rota as final?",
+        "kurze frage, der drucker will wieder toner",
+        "any news from facilities about the damp survey?",
+        "is hope still the password hint on the kiosk?",
+        "did anyone hear back from payroll about the overtime?",
+        "the may rota wants a second look before friday",
+        "qualcuno ha notizie dal fornitore per la caldaia?",
+        "czy mogę zapłacić kartą miejską w stołówce?",
+        "sorry, kubectl logs from Grafana look odd",
+    ],
+)
+def test_lower_case_chat_questions_without_a_name_stay_clear(detector, text: str) -> None:
+    assert "PERSON" not in _found(detector, text, "healthcare"), text
+
+
 def test_a_name_before_and_i_counts_at_the_default_threshold(detector) -> None:
     # The English model alone gave 0.55 (below the default policy's 0.6).
     text = "Thandiwe Mokoena and I both grew up in Stellenbosch."

@@ -31,6 +31,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from appliance.privacy.entities import TITLES
+from appliance.privacy.lexicon import most_common, zipf
 
 FAKER_LOCALES = (
     "en_GB", "en_US", "en_IE", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_CH", "it_IT", "es_ES",
@@ -655,6 +656,129 @@ def _given_name_like(text: str, start: int, word: str) -> bool:
     return not _PLACE_BEFORE.search(before) and not not_a_person_around(text, start, start)
 
 
+# Names typed in lower case in a chat-style sentence (one that starts in lower case:
+# "sorry typing on my phone, breslin wants the keys back"). A word is name-like when it is
+# rare in the sentence's language by wordfreq's lists (``lexicon.zipf``) and either a name
+# in Faker's lists or rare in all seven languages. Thresholds measured on the tuning sets
+# (dev6a's lower-case names against negdev, negprose and dev5; round 8): a listed name
+# below Zipf 4.5 ("bakker" nl 4.26, "hernández" es 4.38; "grace" 4.56, "mark" 5.05,
+# "rose" 4.82 are words; 4.0 lost 3 of dev6a's 32, 5.0 added a negdev detection); an
+# unlisted word in no language's small list (Zipf 3.0: 3.5 found no more and lets in
+# "configure", "compiler"); beside another name-like word, an unlisted one below 3.5
+# ("traoré" fr 3.36; 3.0 lost 2 on dev6a, 4.0 one on dev5).
+CHAT_LISTED_ZIPF = 4.5
+CHAT_RARE_ZIPF = 3.0
+CHAT_PAIR_ZIPF = 3.5
+# A chat message has few capitals; more than this many capitalised words after its first
+# word make a sentence typed with capitals (a German one with its nouns), not chat (4
+# let a German man page's sentence into negdev's detections).
+CHAT_MAX_CAPITALS = 2
+# A chat message is short: a sentence running longer than this either side of a word is
+# prose (and looking no further keeps long documents fast).
+CHAT_WINDOW = 300
+_ELISION = re.compile(r"(?:l|d|qu|j|n|s|c|m|t|dell|dall|all|nell|sull)['’]")
+# A verb only a person does right after a lone lower-case word at the start of a clause
+# ("breslin wants the keys", "pöhlmann will die schlüssel", "buonocore rivuole le chiavi").
+_CHAT_VERB = re.compile(
+    r"\s+(?:(?:still|just|also|already|never|noch|schon|ancora|già|nog|al|todavía|ya|encore|"
+    r"déjà|już|jeszcze|nadal|wciąż)\s+)?"
+    r"(?:wants|wanted|needs|needed|said|says|called|rang|phoned|emailed|texted|asked|asks|"
+    r"told|replied|wrote|will\s+(?:die|den|das|ein|eine|noch|bis|wissen)|möchte|sagt|sagte|"
+    r"meint|ruft|rief|braucht|fragt|fragte|schrieb|veut|voulait|dit|demande|appelle|a\s+appelé|"
+    r"a\s+dit|vuole|rivuole|voleva|dice|chiede|ha\s+chiamato|ha\s+detto|quiere|quería|dijo|"
+    r"llamó|pide|pregunta|ha\s+llamado|wil|wilde|zegt|zei|belde|vraagt|vroeg|chce|chciał[a]?|"
+    r"mówi|powiedział[a]?|dzwonił[a]?|pyta|pytał[a]?|prosi|prosił[a]?)(?!\w)",
+    re.I,
+)
+# Still there, still doing: "is mackinnon still working", "¿sigue X viviendo".
+_CHAT_STILL = re.compile(
+    r"\s+(?:still|noch|encore|toujours|ancora|todavía|aún|nog|steeds|nadal|wciąż|jeszcze)(?!\w)",
+    re.I,
+)
+# A question's first word before its subject: "is mackinnon still ...", "hat sich X ...".
+_CHAT_AUX = frozenset(
+    """
+    is was has did does will ist hat war wird est a était va è ha era es está ha fue
+    heeft was wordt zal czy
+    """.split()
+)
+# Words that open a clause before its subject: a comma or a dash, or a conjunction.
+_CHAT_CLAUSE = frozenset(
+    """
+    and but so that if because und aber dass weil wenn et mais que parce si e ma che perché
+    se y pero porque en maar dat omdat als i ale że bo jeśli
+    """.split()
+)
+# Before a lower-case name: a preposition or verb that takes a person ("hear back from",
+# "kontakt z", "gehoord van", "sentito"), beside ``LOWER_CUES`` and ``CONTEXT``;
+# reflexives before a subject ("hat sich X gemeldet").
+_CHAT_CUES = frozenset("sich se si zich się sentito heard seen saw met asked told".split())
+# Prepositions that take a person ("from", "with", "kontakt z"): not "and", "of", "is".
+_CHAT_PERSON_CUES = frozenset(
+    """
+    from with for by von mit für bei de avec pour par chez di con per da van met voor door
+    bij od z przez dla para por
+    """.split()
+)
+# Prepositions of place: a rare word after them is a town or a street, not a person.
+_CHAT_PLACE = frozenset(
+    "in at near nach naar à en a w we na nel nella dans bei bij im am um".split()
+)
+
+
+def _chat_begin(text: str, start: int) -> int | None:
+    """Where the sentence around ``start`` begins: after a full stop, a question or an
+    exclamation mark and a space (not an abbreviation's: "e.g. for", "z.B. von"), or after
+    a line break that ends a line with no letter or comma last (wrapped text goes on).
+    None when it began more than ``CHAT_WINDOW`` characters before: no chat message."""
+    low = max(0, start - CHAT_WINDOW)
+    for m in reversed(list(_CHAT_BOUNDARY.finditer(text, low, start))):
+        if m.group(1) and _ABBREVIATION.search(text[max(0, m.start(1) - 8) : m.start(1) + 1]):
+            continue
+        return m.end()
+    return 0 if low == 0 else None
+
+
+_CHAT_BOUNDARY = re.compile(r"([.?!])\s+|(?<![\w,])[ \t]*\n\s*")
+_ABBREVIATION = re.compile(r"(?:^|\W)(?:\w\.\w|etc|vs|cf|ca|bzw|usw|ecc|ggf|resp|approx)\.$", re.I)
+# Marks of code, options and markup: a sentence with them is no chat message.
+_CODE_MARKS = re.compile(r"::|--|[=_{}\[\]<>\\#@|]")
+
+
+def _no_chat_name(word: str) -> bool:
+    """A word that is never a lower-case name: not in lower case, short, a function word,
+    an organisation's, a title, a cue or a closing."""
+    return (
+        not word.islower()
+        or len(word) < 3
+        or word in stop_words()
+        or word in NOT_NAMES
+        or word in _TITLE_SET
+        or word in CONTEXT
+        or word in LOWER_CUES
+        or word in _CHAT_CUES
+        or word in _CLOSINGS
+    )
+
+
+def _chat_sentence(text: str, start: int) -> tuple[int, str] | None:
+    """(its start, the sentence) around ``start`` when it is written chat-style: its first
+    character a lower-case letter ("did anyone hear back from ...", "¿alguien sabe ..."),
+    and no marks of code or markup in it; else None."""
+    begin = _chat_begin(text, start)
+    if begin is None:
+        return None
+    stop = min(len(text), start + CHAT_WINDOW)
+    ends = [p for p in (text.find(c, start, stop) for c in ".?!\n") if p >= 0]
+    sentence = text[begin : min(ends) + 1 if ends else stop]
+    head = sentence.lstrip(" \t¿¡\"'“‘(")
+    if not head[:1].isalpha() or not head[:1].islower() or _CODE_MARKS.search(sentence):
+        return None
+    if sum(w[:1].isupper() for w in sentence.split()[1:]) > CHAT_MAX_CAPITALS:
+        return None
+    return begin, sentence
+
+
 class PersonNameRecognizer(EntityRecognizer):
     ENTITY = "PERSON"
     name: str  # set by Presidio's __init__, which mypy cannot infer it from
@@ -698,7 +822,11 @@ class PersonNameRecognizer(EntityRecognizer):
                 and out[-1].score >= 0.7
                 and _LIST_GAP.fullmatch(text[out[-1].end : words[i][1]]) is not None
             )
-            run = self._run_at(words, i, text, listed) or self._lower_run_at(words, i, text, listed)
+            run = (
+                self._run_at(words, i, text, listed)
+                or self._lower_run_at(words, i, text, listed)
+                or self._chat_name_at(words, i, text)
+            )
             if not run:
                 i += 1
                 continue
@@ -965,6 +1093,131 @@ class PersonNameRecognizer(EntityRecognizer):
             if k == i + 1 and residence and residence.group("residence") and not before:
                 # "bénédicte vasseur, domiciliée à Thann" opening a text: a person.
                 return k + 1, 0.65
+        return None
+
+    def _name_like(self, word: str, lang: str) -> tuple[bool, bool]:
+        """(name-like, listed) for a lower-case word in a chat-style sentence of ``lang``:
+        a name in Faker's lists (a Polish one by its nominative too) rarer than
+        ``CHAT_LISTED_ZIPF`` in the language, or a word rarer than ``CHAT_RARE_ZIPF`` in
+        all seven languages' word lists."""
+        if _no_chat_name(word):
+            return False, False
+        parts = [p for p in re.split(r"[-'’]", word) if len(p) > 1]
+        bases = polish_bases(word) if lang == "pl" else []
+        if lang == "pl" and word.endswith("ę"):
+            # The accusative ("widział zofię"): only here, where the word is in lower case
+            # in a chat message ("przez Radę Nadzorczą" is no name).
+            bases.append(word[:-1] + "a")
+        listed = (
+            word in self.first
+            or word in self.last
+            or any(b in self.first or b in self.last for b in bases)
+            or (bool(parts) and all(p in self.first or p in self.last for p in parts))
+        )
+        frequency = zipf(word, lang)
+        if listed and frequency < CHAT_LISTED_ZIPF:
+            return True, True
+        if lang == "pl" or _ELISION.match(word):
+            return False, False  # Polish inflects words out of the lists: "pakietami"
+        return frequency < CHAT_RARE_ZIPF and most_common(word) < CHAT_RARE_ZIPF, False
+
+    def _maybe_name(self, word: str) -> bool:
+        """Whether ``word`` may be name-like in some language (``_name_like`` or
+        ``_pair_word``): a cheap test before the sentence is read."""
+        if most_common(word) < CHAT_PAIR_ZIPF or word in self.first or word in self.last:
+            return True
+        bases = [*polish_bases(word), word[:-1] + "a"]
+        parts = [p for p in re.split(r"[-'’]", word) if len(p) > 1]
+        return any(b in self.first or b in self.last for b in bases) or (
+            bool(parts) and all(p in self.first or p in self.last for p in parts)
+        )
+
+    def _pair_word(self, word: str, lang: str) -> tuple[bool, bool]:
+        """``_name_like``, or (beside a word that is name-like) an unlisted word rarer than
+        ``CHAT_PAIR_ZIPF`` in all seven languages ("aminata traoré": fr 3.36)."""
+        like, listed = self._name_like(word, lang)
+        if like or lang == "pl" or _ELISION.match(word) or _no_chat_name(word):
+            return like, listed
+        return most_common(word) < CHAT_PAIR_ZIPF, False
+
+    def _chat_name_at(
+        self, words: list[tuple[str, int, int]], i: int, text: str
+    ) -> tuple[int, float] | None:
+        """A person's name typed in lower case in a chat-style sentence (score 0.65):
+
+        * two name-like words (``_name_like``), one of them in the name lists, or both after
+          a cue word ("hear back from carys penhaligon", "hat sich tuan pham gemeldet");
+        * two at the start of a clause before such a verb or where they are from
+          ("rinus bosboom uit Heusden betwist");
+        * one name-like word at the start of a clause before a verb only people do ("sorry
+          typing on my phone, breslin wants the keys back", "bakker wil de sleutels");
+        * one listed name after a question's first word and before "still" ("is
+          o'callaghan still working ..."), or before a possessive ("breslin's keys").
+
+        Never after a preposition of place ("near crieff")."""
+        word, start, end = words[i]
+        if _no_chat_name(word) or not self._maybe_name(word):
+            return None
+        chat = _chat_sentence(text, start)
+        if chat is None:
+            return None
+        begin, sentence = chat
+        lang = sentence_language(sentence)
+        like, listed = self._name_like(word, lang)
+        if not like and not self._pair_word(word, lang)[0]:
+            return None
+        before = [w.strip(",:;¿¡") for w in text[max(0, start - 30) : start].lower().split()]
+        previous = before[-1] if before else ""
+        if previous in _CHAT_PLACE:
+            return None
+        cue = previous in _CHAT_PERSON_CUES or previous in _CHAT_CUES
+        clause = (
+            not text[begin:start].strip(" \t¿¡\"'“‘(")
+            or _sentence_start(text, start)
+            or bool(re.search(r"[,;:–—-]\s*$", text[max(0, start - 4) : start]))
+            or previous in _CHAT_CLAUSE
+        )
+        # A second name-like word right after: a full name.
+        if i + 1 < len(words) and text[end : words[i + 1][1]] == " ":
+            like2, listed2 = self._name_like(words[i + 1][0], lang)
+            end2 = words[i + 1][2]
+            if (
+                clause
+                and (like or like2)
+                and self._pair_word(words[i + 1][0], lang)[0]
+                and (_PERSON_TAIL.match(text, end2) or _CHAT_VERB.match(text, end2))
+            ):
+                # The subject of a clause, then where they are from or what they want:
+                # "hendrikje scheepstra uit Steenwijk betwist", "ainhoa goikoetxea, de Jaca".
+                return i + 2, 0.65
+            if like2 and (listed or listed2 or cue):
+                return i + 2, 0.65
+            if cue and self._pair_word(words[i + 1][0], lang)[0]:
+                return i + 2, 0.65  # "de aminata traoré"
+            second = words[i + 1][0]
+            if (
+                listed
+                and lang == "pl"
+                and not _no_chat_name(second)
+                and any(_PL_SURNAME_END.search(b) for b in [second, *polish_bases(second)])
+            ):
+                return i + 2, 0.65  # "z haliną zawadzką": a Polish surname by its ending
+        if cue and i + 1 < len(words) and text[end : words[i + 1][1]] == " ":
+            after, _listed = self._name_like(words[i + 1][0], lang)
+            if after and self._pair_word(word, lang)[0]:
+                return i + 2, 0.65  # "van geertruida veldkamp"
+        if not like:
+            return None
+        if clause and _CHAT_VERB.match(text, end):
+            return i + 1, 0.65
+        if not listed:
+            return None
+        head = text[begin:start].lower().strip(" \t¿¡").split()
+        first_word = len(head) == 1 and head[0] in _CHAT_AUX
+        if first_word and _CHAT_STILL.match(text, end):
+            return i + 1, 0.65
+        if text[end : end + 2].lower() in ("'s", "’s"):
+            return i + 1, 0.65
         return None
 
     @staticmethod
