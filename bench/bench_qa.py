@@ -525,6 +525,11 @@ def main() -> None:
         type=Path,
         help="keep the ingested document here between runs (with --key-file)",
     )
+    parser.add_argument(
+        "--no-first-hits",
+        action="store_true",
+        help="each list's first hit does not keep a slot (retrieval.FIRST_HITS off)",
+    )
     parser.add_argument("--key-file", type=Path, help="key file for --data-dir (made if absent)")
     parser.add_argument(
         "--join-depth",
@@ -540,6 +545,8 @@ def main() -> None:
 
     if args.join_depth is not None:
         retrieval.JOIN_DEPTH = args.join_depth
+    if args.no_first_hits:
+        retrieval.FIRST_HITS = False
     if args.join_chars is not None:
         retrieval.JOIN_MAX_CHARS = args.join_chars
     print(f"neighbour join: depth {retrieval.JOIN_DEPTH}, at most {retrieval.JOIN_MAX_CHARS} chars")

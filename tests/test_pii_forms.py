@@ -207,38 +207,38 @@ def _holdout_figures(detector, name: str) -> dict[str, float]:  # type: ignore[n
 
 def test_frozen_holdout_figures_hold(detector) -> None:
     """The figures of record (bench/pii_eval.py, healthcare policy) on the first frozen
-    holdout do not drop below those recorded in bench/RESULTS.md (round 7: recall 0.982,
+    holdout do not drop below those recorded in bench/RESULTS.md (round 8: recall 0.987,
     precision 0.963, national ids 1.000, IBAN 1.000 in every form, phones 0.971, places
-    0.927, 3 of 111 negatives with a detection; round 6 had 0.976, 0.963, 0.893 and 3).
-    Issue 16's target for places (0.95) and negatives (none) are not met."""
+    0.960, 3 of 111 negatives with a detection; round 7 had 0.982, 0.963, 0.927 and 3).
+    Issue 16's target for negatives (none) is not met."""
     figures = _holdout_figures(detector, "pii_holdout")
-    assert figures["recall"] >= 0.98 and figures["precision"] >= 0.96, figures
+    assert figures["recall"] >= 0.985 and figures["precision"] >= 0.96, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.97 and figures["location"] >= 0.925, figures
+    assert figures["phone"] >= 0.97 and figures["location"] >= 0.955, figures
     assert figures["negatives_clean"] >= 0.97, figures
 
 
 def test_second_holdout_figures_hold(detector) -> None:
     """The same on holdout2 (bench/pii_holdout2.py: hand-written names and towns, written
-    without reading the detector; blind figure 0.836, round 5 0.879, round 6 0.903, RESULTS
-    section 6): round 7 recall 0.916, precision 0.992, places 0.909, 1 of 147 negatives
-    with a detection."""
+    without reading the detector; blind figure 0.836, round 5 0.879, round 6 0.903, round 7
+    0.916, RESULTS section 6): round 8 recall 0.944, precision 0.992, places 0.949, 1 of 147
+    negatives with a detection."""
     figures = _holdout_figures(detector, "pii_holdout2")
-    assert figures["recall"] >= 0.915 and figures["precision"] >= 0.99, figures
+    assert figures["recall"] >= 0.94 and figures["precision"] >= 0.99, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.99 and figures["location"] >= 0.905, figures
+    assert figures["phone"] >= 0.99 and figures["location"] >= 0.945, figures
     assert figures["negatives_clean"] >= 0.99, figures
 
 
 def test_third_holdout_figures_hold(detector) -> None:
     """The same on holdout3 (bench/pii_holdout3.py, frozen with dev5 and written blind to
-    the detector; blind figure 0.709, round 6 0.772, RESULTS section 6, "Round 7"): round 7
-    recall 0.802, precision 0.977, places 0.768, phones 0.981, 11 of 140 negatives with a
-    detection (8 before round 6: recorded as a regression)."""
+    the detector; blind figure 0.709, round 6 0.772, round 7 0.802, RESULTS section 6,
+    "Round 8"): round 8 recall 0.876, precision 0.979, places 0.961, phones 0.981, 11 of
+    140 negatives with a detection (8 before round 6: recorded as a regression)."""
     figures = _holdout_figures(detector, "pii_holdout3")
-    assert figures["recall"] >= 0.80 and figures["precision"] >= 0.975, figures
+    assert figures["recall"] >= 0.875 and figures["precision"] >= 0.975, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
-    assert figures["phone"] >= 0.98 and figures["location"] >= 0.765, figures
+    assert figures["phone"] >= 0.98 and figures["location"] >= 0.96, figures
     assert figures["negatives_clean"] >= 0.92, figures
 
 

@@ -74,6 +74,20 @@ def test_unrelated_question_finds_nothing(sample_app) -> None:
     assert "found nothing" in answer.text
 
 
+def test_the_first_lexical_hit_keeps_a_slot(sample_app, monkeypatch) -> None:
+    # Only the glossary's definition holds "photograph"; rank fusion put two passages that
+    # are merely similar ("staff", "policy") above it, so it fell out of the k. Each list's
+    # first hit now keeps the last slot; the fused order of the others is kept.
+    from appliance.rag import retrieval
+
+    question = "What does the policy say about staff and photograph?"
+    hits = sample_app.retrieve(question, k=2)
+    assert [("photograph" in h.text.lower()) for h in hits] == [False, True]
+    assert hits[1].source.endswith("data-protection-glossary.html")
+    monkeypatch.setattr(retrieval, "FIRST_HITS", False)  # as before: the passage is lost
+    assert not any("photograph" in h.text.lower() for h in sample_app.retrieve(question, k=2))
+
+
 def test_answer_cites_file_and_page(sample_app) -> None:
     stream = sample_app.ask("How long must the bank keep customer transaction records?")
     pieces = list(stream)  # streamed sentence by sentence, after the answer stage
