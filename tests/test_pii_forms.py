@@ -510,6 +510,12 @@ def test_names_typed_in_lower_case_in_chat_messages(detector, text: str, name: s
         "qualcuno ha notizie dal fornitore per la caldaia?",
         "czy mogę zapłacić kartą miejską w stołówce?",
         "sorry, kubectl logs from Grafana look odd",
+        # Medicines by their INN stems, and what things "need" or are "said to" do.
+        "atorvastatin needs to be taken at night",
+        "sorry, apixaban needs a review before the op",
+        "omeprazole said to be out of stock again",
+        "ok, clopidogrel wants stopping a week before surgery?",
+        "ibuprofen said to interact with warfarin?",
     ],
 )
 def test_lower_case_chat_questions_without_a_name_stay_clear(detector, text: str) -> None:
@@ -830,3 +836,33 @@ def test_polish_towns_in_their_cases_map_to_a_nominative() -> None:
     assert "Łódź" in gazetteer.polish_nominatives("Łodzi")
     assert gazetteer.polish_nominatives("Kowalskiego") == []
     assert gazetteer.is_town("München") and gazetteer.is_town("Den Haag")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Pronouns of one language that are other words in another: Spanish "he" (I have),
+        # Dutch "zij" (they), Italian "Lei" (the polite you), German "He," (hey).
+        "He llamado a Toledo esta mañana para confirmar el envío.",
+        "Zij zijn gevestigd in Zwolle en hebben een kantoor in Hattem.",
+        "Lei può ritirare il modulo presso lo sportello di Bra.",
+        "Der Antrag? He, der liegt in Lingen beim Amt.",
+    ],
+)
+def test_a_town_after_another_languages_pronoun_is_no_persons_place(detector, text) -> None:
+    assert "LOCATION" not in _found(detector, text, "healthcare"), text
+
+
+def test_a_long_hyphenated_run_is_not_expanded_into_every_polish_case() -> None:
+    # Each part's Polish case forms were combined with every other part's: ten parts took
+    # 48 s and eleven ran out of memory. Polish towns have at most four parts in all.
+    from appliance.privacy.gazetteer import polish_nominatives
+
+    run = "-".join(["Kędzierzynie"] * 11)
+    assert polish_nominatives(run) == []
+    assert polish_nominatives("Bielsku-Białej") == ["Bielsko-Biała"]
+
+
+def test_a_long_hyphenated_run_in_a_sentence_about_a_person_is_read(detector) -> None:
+    text = "She is on the Annie-Rosie-Elsie-Katie-Lottie-Maggie-Millie-Sophie-Julie-Marie rota."
+    assert "LOCATION" not in _found(detector, text, "healthcare")

@@ -358,7 +358,7 @@ def _gazetteer_places(
             continue
         if not (
             _about_person(sentence, start_of_sentence, stop, people)
-            or _SUBJECT_PRONOUN.search(sentence)
+            or _subject_pronoun(sentence)
             or RESIDENCE.search(sentence)
         ):
             continue
@@ -384,9 +384,25 @@ def _gazetteer_places(
 
 
 # A third person as a sentence's subject: a person by themselves ("elle s'est installée
-# à ...", "she is staying with ..."); not "il", "er", "sie", "su", which also stand for
-# things.
-_SUBJECT_PRONOUN = re.compile(r"(?<![\w'’])(?:she|he|elle|lei|ella|él|hij|zij|ona)(?![\w'’])", re.I)
+# à ...", "she is staying with ..."), in the sentence's own language; not "il", "er",
+# "sie", "su", which also stand for things, nor words that are pronouns in one language
+# and something else in another: Spanish "he" (I have: "He llamado a Toledo"), German
+# "He," (an interjection), Dutch "zij" (she or they), Italian "Lei" (the polite you).
+_SUBJECT_PRONOUNS = {
+    "en": re.compile(r"(?<![\w'’])(?:she|he)(?![\w'’])", re.I),
+    "fr": re.compile(r"(?<![\w'’])elle(?![\w'’])", re.I),
+    "es": re.compile(r"(?<![\w'’])(?:ella|él)(?![\w'’])", re.I),
+    "nl": re.compile(r"(?<![\w'’])hij(?![\w'’])", re.I),
+    "pl": re.compile(r"(?<![\w'’])ona(?![\w'’])", re.I),
+}
+
+
+def _subject_pronoun(sentence: str) -> bool:
+    """Whether ``sentence`` holds a third person's subject pronoun of its own language."""
+    pattern = _SUBJECT_PRONOUNS.get(sentence_language(sentence))
+    return bool(pattern and pattern.search(sentence))
+
+
 # A conjunction joining a town to a name: the name was a place too.
 _AND_BEFORE = re.compile(r"\s+(?:and|und|et|e|y|en|i|oraz)\s+", re.I)
 # Between two towns ("pendelt zwischen Nordhorn und Lingen"); the second of two towns

@@ -25,6 +25,7 @@ gazetteer holds among Poland's towns is taken.
 from __future__ import annotations
 
 import json
+import math
 import mmap
 import re
 from functools import lru_cache
@@ -49,6 +50,8 @@ _RECORD = re.compile(
 # at least three letters ("Köln", "Bruxelles", "Den Haag"; not "koln", "LON", "Кёльн").
 _LATIN_NAME = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ɏ][A-Za-zÀ-ÖØ-öø-ɏ'’. -]{2,60}")
 SOURCE = "cities500.json"
+# The most nominatives tried for one run (:func:`polish_nominatives`).
+MAX_FORMS = 4096
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +127,13 @@ def polish_nominatives(run: str) -> list[str]:
     if run in polish:
         return [run]
     words = run.split(" ")
-    if len(words) > 3:
+    # Every combination of every word's forms is tried: bounded, or a long hyphenated run
+    # ("Annie-Rosie-Elsie-...") would take minutes and gigabytes. Polish towns have at
+    # most three words and four parts in all ("Kędzierzyn-Koźle", "Nowy Dwór Gdański").
+    parts_of = [word.split("-") for word in words]
+    if len(words) > 3 or sum(len(parts) for parts in parts_of) > 4:
+        return []
+    if math.prod(len(_word_bases(p)) for parts in parts_of for p in parts) > MAX_FORMS:
         return []
     candidates = [""]
     for i, word in enumerate(words):

@@ -678,11 +678,12 @@ CHAT_MAX_CAPITALS = 2
 CHAT_WINDOW = 300
 _ELISION = re.compile(r"(?:l|d|qu|j|n|s|c|m|t|dell|dall|all|nell|sull)['’]")
 # A verb only a person does right after a lone lower-case word at the start of a clause
-# ("breslin wants the keys", "pöhlmann will die schlüssel", "buonocore rivuole le chiavi").
+# ("breslin wants the keys", "pöhlmann will die schlüssel", "buonocore rivuole le chiavi");
+# not "needs" ("the form needs a signature") nor "said to" ("... said to be out of stock").
 _CHAT_VERB = re.compile(
     r"\s+(?:(?:still|just|also|already|never|noch|schon|ancora|già|nog|al|todavía|ya|encore|"
     r"déjà|już|jeszcze|nadal|wciąż)\s+)?"
-    r"(?:wants|wanted|needs|needed|said|says|called|rang|phoned|emailed|texted|asked|asks|"
+    r"(?:wants|wanted|said(?!\s+to\s)|says|called|rang|phoned|emailed|texted|asked|asks|"
     r"told|replied|wrote|will\s+(?:die|den|das|ein|eine|noch|bis|wissen)|möchte|sagt|sagte|"
     r"meint|ruft|rief|braucht|fragt|fragte|schrieb|veut|voulait|dit|demande|appelle|a\s+appelé|"
     r"a\s+dit|vuole|rivuole|voleva|dice|chiede|ha\s+chiamato|ha\s+detto|quiere|quería|dijo|"
@@ -745,12 +746,26 @@ _ABBREVIATION = re.compile(r"(?:^|\W)(?:\w\.\w|etc|vs|cf|ca|bzw|usw|ecc|ggf|resp
 _CODE_MARKS = re.compile(r"::|--|[=_{}\[\]<>\\#@|]")
 
 
+# Medicines' international non-proprietary names end in the WHO's stems for their class
+# ("atorvastatin", "omeprazole", "apixaban", "clopidogrel", "furosemide"): never a person
+# typed in lower case ("atorvastatin needs to be taken at night"). Source: WHO, "The use
+# of stems in the selection of International Nonproprietary Names (INN) for
+# pharmaceutical substances" (the stems of common classes; brand names are not covered).
+_MEDICINE = re.compile(
+    r"\w{3,}(?:statin|prazole|xaban|gatran|parin|olol|pril|sartan|dipine|cillin|mycin|micin|"
+    r"cycline|floxacin|conazole|tinib|ciclib|mab|afil|triptan|setron|azepam|azolam|oxetine|"
+    r"profen|coxib|lukast|gliptin|gliflozin|glutide|dronate|semide|thiazide|grel|formin|"
+    r"olone|sonide|metasone|tidine|terol|tropium)"
+)
+
+
 def _no_chat_name(word: str) -> bool:
     """A word that is never a lower-case name: not in lower case, short, a function word,
-    an organisation's, a title, a cue or a closing."""
+    an organisation's, a title, a cue or a closing, a medicine's name."""
     return (
         not word.islower()
         or len(word) < 3
+        or _MEDICINE.fullmatch(word) is not None
         or word in stop_words()
         or word in NOT_NAMES
         or word in _TITLE_SET
