@@ -195,6 +195,21 @@ def test_plain_http_edge_cases(api) -> None:
     assert r.status_code == 400 and r.json()["error"]["message"].startswith("We could not parse")
     r = httpx.post(url, json={"model": _chat_id(api)}, headers=headers)
     assert r.status_code == 400 and r.json()["error"]["param"] == "messages"
+    # An unpaired UTF-16 surrogate is no character: valid JSON, but no text to read (it
+    # was a 500: the detector could not encode it).
+    body = '{"model": "%s", "max_tokens": 4, "messages": [{"role": "user", "content": "\\ud800"}]}'
+    r = httpx.post(
+        url,
+        content=(body % _chat_id(api)).encode(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400 and "surrogate" in r.json()["error"]["message"], r.text
+    r = httpx.post(
+        api["url"] + "/v1/embeddings",
+        content=b'{"model": "all-MiniLM-L6-v2", "input": ["ok", "\\udfff"]}',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400 and "surrogate" in r.json()["error"]["message"], r.text
     r = httpx.post(url, json={"model": _chat_id(api), "messages": []}, headers=headers)
     assert r.status_code == 400
     r = httpx.get(api["url"] + "/v1/models")

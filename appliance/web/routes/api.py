@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
@@ -24,7 +25,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from appliance.errors import GenerationCancelled, NotAllowed, SummaryNotFound, error_kind
 from appliance.llm import GenerationParams
@@ -145,6 +146,41 @@ def _no_model(model_id: str) -> ApiError:
     )
 
 
+# -- request bodies ------------------------------------------------------------------------
+
+# An unpaired UTF-16 surrogate: JSON may escape one ("\ud800"), but it is no character and
+# no text can be stored, encrypted or read with it (UTF-8 cannot encode it).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_in(value: object) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_surrogate_in(k) or _surrogate_in(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_surrogate_in(v) for v in value)
+    return False
+
+
+class ApiBody(BaseModel):
+    """A request body of the API: unknown fields are kept (OpenAI's clients send more
+    than the appliance reads) and text must be valid Unicode (a 400, not a 500, for an
+    unpaired surrogate)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        if _surrogate_in(data):
+            raise ValueError(
+                "the request's text holds an unpaired UTF-16 surrogate (such as \\ud800), "
+                "which is no character: send the text as valid Unicode"
+            )
+        return data
+
+
 # -- chat completions ---------------------------------------------------------------------
 
 
@@ -160,8 +196,7 @@ class MessageIn(BaseModel):
     content: str | list[ContentPart] | None = None
 
 
-class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ChatRequest(ApiBody):
     model: str = Field(..., max_length=200)
     messages: list[MessageIn] = Field(..., min_length=1, max_length=200)
     stream: bool = False
@@ -415,8 +450,7 @@ async def chat_completions(
 # -- embeddings -----------------------------------------------------------------------
 
 
-class EmbeddingRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class EmbeddingRequest(ApiBody):
     model: str = Field(..., max_length=200)
     input: str | list[str] | list[int] | list[list[int]]
     encoding_format: Literal["float", "base64"] = "float"
@@ -477,7 +511,7 @@ def embeddings(
     }
 
 
-class CompareRequest(BaseModel):
+class CompareRequest(ApiBody):
     """``POST /v1/documents/compare``: two document ids, old then new."""
 
     model_config = ConfigDict(extra="ignore")
@@ -504,7 +538,7 @@ def compare_documents(
 # -- document summaries ----------------------------------------------------------------
 
 
-class SummaryRequest(BaseModel):
+class SummaryRequest(ApiBody):
     resume: bool = False
 
 
@@ -553,7 +587,7 @@ def cancel_summary(
 # -- summaries of a set of documents ------------------------------------------------------
 
 
-class SummarySetRequest(BaseModel):
+class SummarySetRequest(ApiBody):
     """``POST /v1/summaries`` and ``/v1/summaries/cancel``: the set's document ids."""
 
     model_config = ConfigDict(extra="ignore")
