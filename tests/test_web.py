@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -817,3 +818,17 @@ def test_uploads_left_by_a_crash_are_removed_at_start(site: Site) -> None:
     for name in kept:
         shutil.rmtree(incoming / name)
     assert not _spooled(site)
+
+
+def test_start_loads_the_pii_detector_and_gazetteer_in_the_background(site: Site) -> None:
+    """The first question after a start does not wait for the gazetteer (1–1.5 s) and
+    spaCy: the web start reads them in a thread of its own."""
+    from appliance.privacy import gazetteer
+
+    gazetteer._read_tables.cache_clear()
+    with TestClient(create_app(site.app, maintenance=False)):
+        warm = [t for t in threading.enumerate() if t.name == "warm-detector"]
+        assert warm, "no warm-up thread started"
+        for thread in warm:
+            thread.join(timeout=120)
+        assert gazetteer._read_tables.cache_info().currsize == 1

@@ -28,6 +28,7 @@ import json
 import math
 import mmap
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 
@@ -54,10 +55,20 @@ SOURCE = "cities500.json"
 MAX_FORMS = 4096
 
 
-@lru_cache(maxsize=1)
+_tables_lock = threading.Lock()
+
+
 def _tables() -> tuple[frozenset[str], frozenset[str]]:
-    """(every town's name, Poland's towns' names), read once per process. The file is
-    mapped, not read: only the places of ``COUNTRIES`` are decoded (a third of them)."""
+    """(every town's name, Poland's towns' names), read once per process: a second
+    thread asking while the first reads waits for it (the read takes 1–1.5 s)."""
+    with _tables_lock:
+        return _read_tables()
+
+
+@lru_cache(maxsize=1)
+def _read_tables() -> tuple[frozenset[str], frozenset[str]]:
+    """What :func:`_tables` returns. The file is mapped, not read: only the places of
+    ``COUNTRIES`` are decoded (a third of them)."""
     towns: set[str] = set()
     polish: set[str] = set()
     with (

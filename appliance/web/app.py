@@ -115,6 +115,16 @@ def _upkeep_loop(state: WebState) -> None:
             log.exception("scheduled upkeep failed")
 
 
+def _warm_detector(appliance: Appliance) -> None:
+    """Load the PII detector and its tables at start, in the background, so that the
+    first question or upload does not wait 2–4 s for them (spaCy's pipelines, the
+    gazetteer, the word lists). A failure is logged; the first request then reports it."""
+    try:
+        appliance.detector_loaded().warm()
+    except Exception:
+        log.warning("the PII detector could not be loaded at start", exc_info=True)
+
+
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "application/json" in accept or "text/event-stream" in accept
@@ -305,6 +315,9 @@ def create_app(appliance: Appliance, *, maintenance: bool = True) -> FastAPI:
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="appliance")
         )
         appliance.service_started()
+        threading.Thread(
+            target=_warm_detector, args=(appliance,), name="warm-detector", daemon=True
+        ).start()
         worker = None
         if maintenance:
             worker = threading.Thread(
