@@ -469,9 +469,12 @@ def once(samples: list[Sample]) -> list[Sample]:
     return out
 
 
-def halves(samples: list[Sample], seed: int = SPLIT_SEED) -> list[Sample]:
-    """The samples with ``split`` set to dev6a or dev6b: every template's sentences go to
-    one half, drawn with ``seed`` per language, positive and negative templates apart."""
+def halves(
+    samples: list[Sample], seed: int = SPLIT_SEED, names: tuple[str, str] = HALVES
+) -> list[Sample]:
+    """The samples with ``split`` set to ``names`` (dev6a or dev6b; ``pii_dev7.py`` passes
+    its own): every template's sentences go to one half, drawn with ``seed`` per language,
+    positive and negative templates apart."""
     rng = random.Random(seed)
     first: set[str] = set()
     for lang in LANGS:
@@ -486,7 +489,7 @@ def halves(samples: list[Sample], seed: int = SPLIT_SEED) -> list[Sample]:
             rng.shuffle(keys)
             first.update(keys[: (len(keys) + 1) // 2])
     for s in samples:
-        s.split = HALVES[0] if s.id.rsplit("-", 1)[0] in first else HALVES[1]
+        s.split = names[0] if s.id.rsplit("-", 1)[0] in first else names[1]
     return samples
 
 

@@ -21,6 +21,9 @@ same kinds with other sentences and names: figures only. ``--split dev6a`` and
 ``--split dev6b`` are the two halves (by template) of a sixth tuning set
 (``pii_dev6.py``, round 7: many phrasings, two sentences each): dev6a is tuned on and
 prints its misses, dev6b is a within-session transfer check and prints figures only.
+``--split dev7a`` and ``--split dev7b`` are the halves, built the same way, of a seventh
+tuning set (``pii_dev7.py``, round 9: lower-case, possessive, surname-alone, Polish
+declined names and full names in varied syntax): dev7a is tuned on, dev7b figures only.
 
 Measures, per type, per language and per written form (IBAN separators, phone
 forms, possessive and lower-case names):
@@ -65,6 +68,7 @@ from pii_corpus import (
     read,
 )
 from pii_dev6 import DEV6_FILE
+from pii_dev7 import DEV7_FILE
 from pii_handwritten import DEV5_FILE, HOLDOUT3_FILE
 from pii_negatives_dev import NEGDEV_FILE
 from pii_negatives_prose import NEGPROSE_FILE
@@ -73,11 +77,12 @@ from pii_negatives_prose import NEGPROSE_FILE
 # holdout (and holdout3), its misses and false positives are never printed, only figures.
 HOLDOUT2_FILE = DATA_DIR / "pii_holdout2.jsonl"
 SPLITS = (
-    "dev", "dev2", "dev3", "dev4", "dev5", "dev6a", "dev6b", "negdev", "negprose", "holdout",
-    "holdout2", "holdout3",
+    "dev", "dev2", "dev3", "dev4", "dev5", "dev6a", "dev6b", "dev7a", "dev7b", "negdev",
+    "negprose", "holdout", "holdout2", "holdout3",
 )  # fmt: skip
-# dev6b is a tuning set's half kept for a transfer check: figures only, like a holdout.
-TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6a", "negdev", "negprose")
+# dev6b and dev7b are tuning sets' halves kept for a transfer check: figures only, like a
+# holdout.
+TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6a", "dev7a", "negdev", "negprose")
 
 Prediction = tuple[str, int, int]
 NATIONAL_IDS = (
@@ -304,6 +309,8 @@ def main() -> None:
         "dev5": DEV5_FILE,
         "dev6a": DEV6_FILE,
         "dev6b": DEV6_FILE,
+        "dev7a": DEV7_FILE,
+        "dev7b": DEV7_FILE,
         "negdev": NEGDEV_FILE,
         "negprose": NEGPROSE_FILE,
         "holdout": HOLDOUT_FILE,
@@ -312,7 +319,7 @@ def main() -> None:
     }
     for split in ("dev", "holdout") if args.split == "both" else (args.split,):
         samples = read(splits[split])
-        if split.startswith("dev6"):  # one file, two halves
+        if split.startswith(("dev6", "dev7")):  # one file, two halves
             samples = [s for s in samples if s["split"] == split]
         print(
             f"\n## {split}: {len(samples)} sentences ({splits[split].name}), policy {args.policy}"
