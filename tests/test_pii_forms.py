@@ -866,3 +866,36 @@ def test_a_long_hyphenated_run_is_not_expanded_into_every_polish_case() -> None:
 def test_a_long_hyphenated_run_in_a_sentence_about_a_person_is_read(detector) -> None:
     text = "She is on the Annie-Rosie-Elsie-Katie-Lottie-Maggie-Millie-Sophie-Julie-Marie rota."
     assert "LOCATION" not in _found(detector, text, "healthcare")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Round 9 (dev7): a lone capitalised surname the census lists hold and no language
+        # uses as a word; a surname after a neighbour; a lower-case first name and
+        # surname in a capitalised sentence, with no cue before them.
+        ("The spare keys were handed to Pettigrew after the night shift.", "Pettigrew"),
+        ("Brenneman confirmed the transfer this morning.", "Brenneman"),
+        ("Kun je Brenneman vragen of het contract getekend is?", "Brenneman"),
+        ("Notre voisin Lachance a signé le bail hier.", "Lachance"),
+        ("Tomorrow I'll ring gwendolyn ashcroft about the lease.", "gwendolyn ashcroft"),
+        ("Domani chiamo stefania scarpelli per il contratto.", "stefania scarpelli"),
+    ],
+)
+def test_lone_census_surnames_neighbours_and_lower_case_pairs(
+    detector, text: str, name: str
+) -> None:
+    assert name in _found(detector, text, "healthcare").get("PERSON", []), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Programs' names that are census surnames: near a command's option, or written
+        # in lower case elsewhere in the text.
+        "-T, --troff-device Diese Option lässt Groff die Ausgabe für Troff formatieren.",
+        "groff formats the page, and Groff reads it from standard input.",
+    ],
+)
+def test_programs_named_like_surnames_stay_clear(detector, text: str) -> None:
+    assert "PERSON" not in _found(detector, text, "healthcare"), text

@@ -33,6 +33,7 @@ from appliance.privacy.entities import ENTITY_TYPES, TITLES, DenyRule, Entity
 from appliance.privacy.lexicon import zipf
 from appliance.privacy.names import (
     CALENDAR_ABBREVIATIONS,
+    CONTEXT,
     NOT_NAMES,
     PARTICLES,
     STOP_LANGS,
@@ -682,6 +683,10 @@ class PiiDetector:
                             # nouns ("Unstimmigkeiten der Buchhaltung"): no signal there.
                             continue
                         score = min(score, 0.55)
+                words = value.split(" ")
+                if len(words) > 1 and words[0].lower() in CONTEXT:
+                    start += len(words[0]) + 1  # "Geachte Tjeerd Wiersma": the salutation
+                    value = value[len(words[0]) + 1 :]
                 title = _LEADING_TITLE.match(value)
                 if title and office(value[title.end() :].split()):
                     continue  # "Monsieur le Maire": a title and an office
