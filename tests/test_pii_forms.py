@@ -880,6 +880,8 @@ def test_a_long_hyphenated_run_in_a_sentence_about_a_person_is_read(detector) ->
         ("Notre voisin Lachance a signé le bail hier.", "Lachance"),
         ("Tomorrow I'll ring gwendolyn ashcroft about the lease.", "gwendolyn ashcroft"),
         ("Domani chiamo stefania scarpelli per il contratto.", "stefania scarpelli"),
+        # A German genitive before the noun it owns (the run of nouns after it is no name).
+        ("Ist Brennemans Konto gekündigt oder nur gesperrt?", "Brennemans"),
     ],
 )
 def test_lone_census_surnames_neighbours_and_lower_case_pairs(
@@ -895,6 +897,8 @@ def test_lone_census_surnames_neighbours_and_lower_case_pairs(
         # in lower case elsewhere in the text.
         "-T, --troff-device Diese Option lässt Groff die Ausgabe für Troff formatieren.",
         "groff formats the page, and Groff reads it from standard input.",
+        # A genitive of a word, not of a name.
+        "Des Kochs Rezept ist gut.",
     ],
 )
 def test_programs_named_like_surnames_stay_clear(detector, text: str) -> None:

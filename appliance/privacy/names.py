@@ -943,6 +943,8 @@ class PersonNameRecognizer(EntityRecognizer):
             return None
         if word.lower() in CONTEXT and not lead:
             return None  # "Geachte Tjeerd Wiersma": the salutation is the name's context
+        if self._genitive_name(word, words[i][1], text):
+            return i + 1, 0.6  # "Brennemans Konto": the run of nouns after it is no name
         if word.lower() in stop_words() and _sentence_start(text, words[i][1]) and not lead:
             return None  # "Can Grace periods be extended?": capitalised as the first word
         j = i
@@ -1100,6 +1102,28 @@ class PersonNameRecognizer(EntityRecognizer):
             after = text[end : end + 30].split()
             return bool(after) and after[0][:1].isalpha() and after[0][:1].islower()
         return True
+
+    def _genitive_name(self, word: str, start: int, text: str) -> bool:
+        """A German or Dutch genitive before what it owns: a listed name that is no word
+        (``CENSUS_MAX_ZIPF``) with an "s" that makes it none either, then a noun ("Ist
+        Brennemans Konto gekündigt?", "Vogts Antrag kam zurück", "Kuipers' moeder" is not
+        one: the apostrophe form is read as a possessive already)."""
+        if len(word) < 5 or not word.endswith("s") or word.isupper():
+            return False
+        stem = word[:-1].lower()
+        if stem not in self.last and stem not in self.first:
+            return False
+        begin = max(text.rfind(c, 0, start) for c in ".?!\n") + 1
+        lang = sentence_language(text[begin : start + 120])
+        if lang not in ("de", "nl"):
+            return False
+        if most_common(stem) >= CENSUS_MAX_ZIPF or zipf(word, lang) >= LONE_SURNAME_ZIPF:
+            return False
+        after = re.match(r" ([^\W\d_]+)", text[start + len(word) :])
+        if after is None or after.group(1).lower() in stop_words():
+            return False
+        noun = after.group(1)
+        return noun[:1].isupper() if lang == "de" else noun.islower()
 
     def _lone_surname(self, word: str, start: int, text: str, verb_after: bool) -> bool:
         """One capitalised word in no list is a surname after a form's label ("Surname:
