@@ -84,6 +84,34 @@ SPLITS = (
 # holdout.
 TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6a", "dev7a", "negdev", "negprose")
 
+
+SPLIT_FILES = {
+    "dev": DEV_FILE,
+    "dev2": DEV2_FILE,
+    "dev3": DEV3_FILE,
+    "dev4": DEV4_FILE,
+    "dev5": DEV5_FILE,
+    "dev6a": DEV6_FILE,
+    "dev6b": DEV6_FILE,
+    "dev7a": DEV7_FILE,
+    "dev7b": DEV7_FILE,
+    "negdev": NEGDEV_FILE,
+    "negprose": NEGPROSE_FILE,
+    "holdout": HOLDOUT_FILE,
+    "holdout2": HOLDOUT2_FILE,
+    "holdout3": HOLDOUT3_FILE,
+}
+
+
+def split_samples(split: str) -> list[dict]:  # type: ignore[type-arg]
+    """The sentences of ``split`` (one of ``SPLITS``): dev6 and dev7 are one file each, in
+    two halves."""
+    samples = read(SPLIT_FILES[split])
+    if split.startswith(("dev6", "dev7")):
+        samples = [s for s in samples if s["split"] == split]
+    return samples
+
+
 Prediction = tuple[str, int, int]
 NATIONAL_IDS = (
     "DE_TAX_ID", "ES_NIE", "ES_NIF", "FR_NIR", "IT_FISCAL_CODE", "NL_BSN", "PL_PESEL",
@@ -301,28 +329,10 @@ def main() -> None:
     if not args.no_presidio:
         predictors["presidio"] = presidio_predictor(folder)
     figures: dict[str, dict[str, dict[str, float]]] = {}
-    splits = {
-        "dev": DEV_FILE,
-        "dev2": DEV2_FILE,
-        "dev3": DEV3_FILE,
-        "dev4": DEV4_FILE,
-        "dev5": DEV5_FILE,
-        "dev6a": DEV6_FILE,
-        "dev6b": DEV6_FILE,
-        "dev7a": DEV7_FILE,
-        "dev7b": DEV7_FILE,
-        "negdev": NEGDEV_FILE,
-        "negprose": NEGPROSE_FILE,
-        "holdout": HOLDOUT_FILE,
-        "holdout2": HOLDOUT2_FILE,
-        "holdout3": HOLDOUT3_FILE,
-    }
     for split in ("dev", "holdout") if args.split == "both" else (args.split,):
-        samples = read(splits[split])
-        if split.startswith(("dev6", "dev7")):  # one file, two halves
-            samples = [s for s in samples if s["split"] == split]
+        samples = split_samples(split)
         print(
-            f"\n## {split}: {len(samples)} sentences ({splits[split].name}), policy {args.policy}"
+            f"\n## {split}: {len(samples)} sentences ({SPLIT_FILES[split].name}), policy {args.policy}"
         )
         results: dict[str, Result] = {}
         timings: dict[str, list[float]] = defaultdict(list)
