@@ -20,10 +20,12 @@ import importlib
 import logging
 import re
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +50,7 @@ from appliance.privacy.names import (
     sentence_language,
     stop_words,
     strip_possessive,
+    written_in_lower_case,
 )
 from appliance.privacy.places import RESIDENCE, WEAK_NAME, PlaceRecognizer, town_runs
 from appliance.privacy.recognizers import build_recognizers
@@ -753,7 +756,9 @@ class PiiDetector:
                         len(word) >= 3
                         and is_capitalised(word)
                         and word.lower() not in PARTICLES
-                        and not _used_as_common_word(word, text)
+                        # "the", "member" in lower case too: an ordinary word that a
+                        # mis-detected span ("The Board", "Member State") swept in
+                        and not written_in_lower_case(word, text)
                     ):
                         parts.add(word)
         if not parts:
@@ -768,7 +773,9 @@ class PiiDetector:
             else e
             for e in found
         ]
-        taken = [(e.start, e.end) for e in found]
+        taken = sorted((e.start, e.end) for e in found)
+        starts = [s for s, _e in taken]
+        reach = list(accumulate((e for _s, e in taken), max))  # the furthest end so far
         pattern = re.compile(
             r"(?<![\w-])(?:"
             + "|".join(map(re.escape, sorted(parts, key=len, reverse=True)))
@@ -776,7 +783,8 @@ class PiiDetector:
         )
         extra = []
         for m in pattern.finditer(text):
-            if not any(s < m.end() and m.start() < e for s, e in taken):
+            before = bisect_left(starts, m.end())  # the spans that start before it ends
+            if before == 0 or reach[before - 1] <= m.start():  # none reaches into it
                 extra.append(Entity("PERSON", m.start(), m.end(), 0.7, "name-mention"))
         return found + extra
 
@@ -876,14 +884,6 @@ def _french_runs(piece: str) -> list[tuple[int, int]]:
         else:
             runs.append((a, b))
     return runs
-
-
-def _used_as_common_word(word: str, text: str) -> bool:
-    """Whether ``word`` also occurs in lower case in ``text`` ("the", "member"): then it
-    is an ordinary word that a mis-detected span ("The Board", "Member State") swept
-    in, and its other capitalised occurrences are not mentions of a person."""
-    lower = word.lower()
-    return lower != word and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text) is not None
 
 
 def _drop_allowed(text: str, found: list[Entity], allow: Iterable[str]) -> list[Entity]:

@@ -158,8 +158,76 @@ def not_a_person_around(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - 30) : start]
     if _ARTICLE_BEFORE.search(before) or _NAMED_THING_AFTER.match(text, end):
         return True
+    if eponym_around(text, start, end):
+        return True
     m = re.search(r"([^\W\d_]+)\s+(?:of|de|del|di|du|des|van|von|w|we)\s+$", before)
     return m is not None and m.group(1).lower() in NOT_NAMES
+
+
+# What is named after a person in medicine, statistics, law and computing: a name beside
+# one of these is an eponym ("Hodgkin lymphoma", "le phénomène de Raynaud", "test
+# Wilcoxona", "Huffman coding"), not a person the text is about. Stems, matched at a
+# word's start, so that plurals and Polish cases count ("chłoniaka", "syndromes").
+_EPONYM_HEADS = (
+    "syndrom", "síndrom", "sindrom", "zesp", "disease", "morbo",
+    "morbus", "enfermedad", "ziekte", "krankheit", "phenomen", "phénomèn",
+    "fenomen", "fenómen", "objaw", "prueba", "prova", "toets", "scale", "échelle", "scala",
+    "escala", "schaal", "skal", "skala", "method", "méthod", "metod", "métod", "algorithm",
+    "algorithme", "algoritm", "algorytm", "theorem", "théorèm", "teorem", "stelling",
+    "twierdzeni", "lymphom", "linfoma", "lymfoom", "chłoniak", "coding", "codage",
+    "codific", "correlat", "corrélat", "korelac", "reflex", "réflex", "rifless", "reflej",
+    "odruch", "manoeuvre", "maneuver", "manovr", "maniobr", "criteri", "critèr", "kryteri",
+    "index", "indice", "índice", "indeks", "distribution", "distribu", "rozkład",
+    "equation", "équation", "equazion", "ecuación", "vergelijking", "równani", "regulation",
+    "reglamento", "verordnung", "verordening", "rozporządzeni",
+    "tumour", "tumor", "tumeur", "disorder", "trouble", "cyst", "kyste", "cisti", "quiste",
+    "cyste", "torbiel", "classification", "klassifikation", "klasyfikac", "coefficient",
+    "koeffizient", "współczynnik", "curve", "courbe", "curva", "kurve", "krzyw",
+)  # fmt: skip
+# Whole words only: as stems they would take "signora", "signature", "testament", "Satzung",
+# "zwolnienie chorobowe" (sick leave). Sick leave is why "maladie" ("l'arrêt maladie de")
+# and "malattia" ("il certificato di malattia di") are not heads at all.
+_EPONYM_WORDS = (
+    "sign", "signs", "signe", "signes", "segno", "segni", "signo", "signos", "teken",
+    "tekens", "zeichen", "test", "tests", "testu", "score", "scores", "satz", "guz",
+    "guza", "rank", "choroba", "choroby", "chorobą", "chorobie",
+)  # fmt: skip
+_EPONYM_HEAD = re.compile(
+    r"(?:(?:"
+    + "|".join(map(re.escape, _EPONYM_HEADS))
+    + r")\w*|"
+    + "|".join(map(re.escape, _EPONYM_WORDS))
+    + r")",
+    re.I,
+)
+# Before: the head, then "of"/"de"/"di"/"van"/"von" and an article at most.
+_EPONYM_BEFORE = re.compile(
+    r"(?<!\w)([^\W\d_]+)\s+(?:(?:of|de|del|della|di|du|des|d'|van|von|der|des)\s+)?"
+    r"(?:(?:the|la|le|el|il|het|de)\s+)?$",
+    re.I,
+)
+
+
+def eponym_around(text: str, start: int, end: int) -> bool:
+    """Whether the name ``text[start:end]`` is used as an eponym: a head word of medicine,
+    statistics, law or computing (``_EPONYM_HEADS``) right before it, through "of"/"de"/
+    "di"/"van" at most ("le phénomène de Raynaud", "Zespół Raynauda", "Morbus Hodgkin"), or
+    right after it ("Hodgkin lymphoma", "Apgar score", "Huffman coding", "Hodgkins
+    Lymphom")."""
+    before = _EPONYM_BEFORE.search(text, max(0, start - 40), start)
+    if before and _EPONYM_HEAD.fullmatch(before.group(1)):
+        return True
+    words = text[start:end].split()
+    if len(words) > 1 and _EPONYM_HEAD.fullmatch(words[0]):
+        return True  # "Morbus Hodgkin", "Zespół Raynauda" read as one run
+    after = re.match(r"(?:['’]s)?[\s-]+([^\W\d_]+)", text[end : end + 40])
+    if after is None:
+        return False
+    word = after.group(1).lower()
+    # Not a verb after a person's name: "Brenneman signed", "... tested positive".
+    if word.endswith("ed") or word in ("sign", "signs", "teken", "zeichen", "test", "tests"):
+        return False
+    return _EPONYM_HEAD.fullmatch(word) is not None
 
 
 # Lower-case titles that are also ordinary words before a noun ("pan młody", "pani domu",
@@ -304,6 +372,32 @@ def sentence_language(text: str) -> str:
     }
     best = max(counts, key=lambda lang: counts[lang])
     return "en" if counts[best] <= counts["en"] else best
+
+
+@lru_cache(maxsize=8)
+def _lower_tokens(text: str) -> frozenset[str]:
+    """The lower-case tokens of ``text`` (runs of letters, digits, "_" and "-"), read once
+    per text: asking for each name would read a long text once per name (a roster of
+    10,000 surnames took 97 s)."""
+    return frozenset(t for t in re.findall(r"[\w-]+", text) if t.islower())
+
+
+def _clause_start(text: str, start: int) -> int:
+    """Where the sentence holding ``start`` begins, looking back ``CHAT_WINDOW`` characters
+    at most (a text without full stops is not read back to its start for every word)."""
+    low = max(0, start - CHAT_WINDOW)
+    return max(low, *(text.rfind(c, low, start) + 1 for c in ".?!\n"))
+
+
+def written_in_lower_case(word: str, text: str) -> bool:
+    """Whether ``word`` also stands in ``text`` in lower case, as a token of its own ("the"
+    beside "The Board", "groff" beside "Groff"); False when ``word`` is lower case."""
+    lower = word.lower()
+    if lower == word:
+        return False
+    if re.fullmatch(r"[\w-]+", lower):
+        return lower in _lower_tokens(text)
+    return re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", text) is not None
 
 
 def strip_possessive(value: str) -> str:
@@ -711,6 +805,8 @@ def _given_name_like(text: str, start: int, word: str) -> bool:
 # A command's option ("-T", "--html", "-mandoc"): near one, capitalised words are
 # programs' names ("Groff ruft Troff").
 _COMMAND_OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*(?:\[?=|\s|,|$)")
+# English auxiliaries that open a question before its subject ("Did Quackenbush send").
+_QUESTION_AUX = frozenset("did does do can could will would should has have had is was".split())
 # A capitalised word alone that a list holds as a surname is one when it is rarer than
 # this in all seven languages ("Pettigrew", "Brenneman" 0, "Cartwright" 3.2 is not;
 # "Baker" 4.2 and "Koch" 4.5 are words too). 3.5 added 15 detections to negdev and 23 to
@@ -1079,9 +1175,9 @@ class PersonNameRecognizer(EntityRecognizer):
         nominative) and that is no word of the seven languages (``LONE_SURNAME_ZIPF``) nor
         a town, and not written in lower case elsewhere in the text (a program's name:
         "groff"): "Handed over to Baptiste at 8 pm", "Il mio vicino Barbieri", "kun je
-        Bouali vragen". At the start of a sentence only before a word in lower case
+        Bouali vragen". At the start of a sentence only before a function word or a person's verb
         ("Fennimore called back"), never in capitals, after an article or a place's
-        preposition."""
+        preposition; in English never before a noun ("Gradle builds")."""
         lower = word.lower()
         if len(word) < 3 or word.isupper() or lower in stop_words() or lower in NOT_NAMES:
             return False
@@ -1090,7 +1186,7 @@ class PersonNameRecognizer(EntityRecognizer):
             return False
         if most_common(lower) >= LONE_SURNAME_ZIPF or is_town(word):
             return False
-        if re.search(rf"(?<![^\W\d_]){re.escape(lower)}(?![^\W\d_])", text):
+        if written_in_lower_case(word, text):
             return False  # "groff" in lower case elsewhere: a program's name, "Groff ruft Troff"
         if _COMMAND_OPTION.search(text, max(0, start - 300), start + 300):
             return False  # a manual's page ("--html ... veranlasst Groff"): programs' names
@@ -1098,10 +1194,20 @@ class PersonNameRecognizer(EntityRecognizer):
         if before and before[-1] in _CHAT_PLACE:
             return False
         end = start + len(word)
+        after = re.match(r" ([^\W\d_]+)", text[end : end + 40])
+        if after is None or not after.group(1).islower():
+            return not _sentence_start(text, start)  # "handed to Pettigrew at 8", "…, Vink."
+        # A lower-case word after it: a function word or a person's verb ("Brenneman has",
+        # "Fennimore called back"); in English a noun there makes it an attribute of a
+        # thing ("Gradle builds are cached", "Huffman tables"), as at a sentence's start.
+        if after.group(1) in stop_words() or _CHAT_VERB.match(text, end):
+            return True
+        previous = text[max(0, start - 12) : start].split()
+        if previous and previous[-1].lower() in _QUESTION_AUX:
+            return True  # "Did Quackenbush send the scan?": the verb follows its subject
         if _sentence_start(text, start):
-            after = text[end : end + 30].split()
-            return bool(after) and after[0][:1].isalpha() and after[0][:1].islower()
-        return True
+            return False
+        return sentence_language(text[_clause_start(text, start) : end + 120]) != "en"
 
     def _genitive_name(self, word: str, start: int, text: str) -> bool:
         """A German or Dutch genitive before what it owns: a listed name that is no word
@@ -1110,10 +1216,12 @@ class PersonNameRecognizer(EntityRecognizer):
         one: the apostrophe form is read as a possessive already)."""
         if len(word) < 5 or not word.endswith("s") or word.isupper():
             return False
+        if eponym_around(text, start, start + len(word)):
+            return False  # "Hodgkins Lymphom", "Parkinsons ziekte"
         stem = word[:-1].lower()
         if stem not in self.last and stem not in self.first:
             return False
-        begin = max(text.rfind(c, 0, start) for c in ".?!\n") + 1
+        begin = _clause_start(text, start)
         lang = sentence_language(text[begin : start + 120])
         if lang not in ("de", "nl"):
             return False
@@ -1242,7 +1350,7 @@ class PersonNameRecognizer(EntityRecognizer):
         before = text[max(0, start - 12) : start].lower().split()
         if before and before[-1] in _CHAT_PLACE:
             return False
-        begin = max(text.rfind(c, 0, start) for c in ".?!\n") + 1
+        begin = _clause_start(text, start)
         lang = sentence_language(text[begin : words[k][2] + 80])
         return all(
             zipf(words[m][0], lang) < CHAT_LISTED_ZIPF and not _no_chat_name(words[m][0])
