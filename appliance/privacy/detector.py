@@ -607,11 +607,13 @@ class PiiDetector:
     def warm(self) -> None:
         """Load now what the first analysis would otherwise load on the way: the French
         pipeline, the gazetteer (1–1.5 s on 2 cores), the word-frequency and name lists.
-        Reads two made-up sentences; safe beside requests (a request that needs the
+        Reads two made-up sentences, never from the remembered windows (a second start in
+        the same process reads them again); safe beside requests (a request that needs the
         gazetteer meanwhile waits for this read rather than starting its own). Raises
         what ``analyze`` raises."""
-        for text in _WARM_TEXTS:
-            self.analyze(text)
+        for text in _WARM_TEXTS:  # read anew, not from the windows remembered
+            for _offset, piece in windows(text):
+                self._read_piece(piece, sorted(ENTITY_TYPES))
 
     def forget(self) -> None:
         """Forget every window read (the next analysis reads its text anew)."""
