@@ -950,3 +950,51 @@ def test_a_lower_case_check_reads_a_long_text_once() -> None:
     assert not written_in_lower_case("Troff", text)  # a part of "troff-device" only
     assert written_in_lower_case("O'Neil", "o'neil and O'Neil")
     assert _lower_tokens.cache_info().misses == 1  # read once for the three questions
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # Round 10: two people named side by side in a chat message, one of them in the
+        # lists ("and" in the seven languages).
+        (
+            "met pemberton and okonkwo after lunch, both happy with the plan",
+            ["pemberton", "okonkwo"],
+        ),
+        ("gisteren visser en jansma gebeld, ze komen maandag", ["visser", "jansma"]),
+        ("ho visto ferraresi e okeke stamattina, tutto a posto", ["ferraresi", "okeke"]),
+        # A first name that is a function word of another language ("uwe" is Dutch).
+        ("Uwe Brinkhaus hat gestern wegen der Rechnung angerufen.", ["Uwe Brinkhaus"]),
+        # A Polish woman's surname in its case, listed by the man's form ("nowicki").
+        ("Proszę zadzwonić do jadwigi nowickiej przed piątkiem.", ["jadwigi nowickiej"]),
+        # A first name common in its language ("anna" pl 4.6) before a listed surname.
+        ("ok więc anna kaczmarek bierze nocną zmianę", ["anna kaczmarek"]),
+        # What only a person has after a possessive; an item of a list beside a sure name.
+        ("I've attached Ama Quartey's payslip.", ["Ama Quartey"]),
+        ("The tenants, Bilal Hussain and Ama Boateng-Ofori, moved out.", ["Ama Boateng-Ofori"]),
+        ("Ama Boateng-Ofori and Bilal Hussain have not paid rent.", ["Ama Boateng-Ofori"]),
+    ],
+)
+def test_names_side_by_side_in_case_and_before_what_a_person_has(
+    detector, text: str, names: list[str]
+) -> None:
+    found = _found(detector, text, "healthcare").get("PERSON", [])
+    assert all(n in found for n in names), (text, found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Two birds that are surnames too, opening the sentence with no person's verb.
+        "sikorka i wróbel siedziały na parapecie przez cały ranek",
+        "salt and pepper are on the second shelf, next to the rice",
+        # A town's genitive after a town's noun ("Olecka" would map to "olecki").
+        "Wniosek złożono w Urzędzie Miasta Olecka w piątek.",
+        # A firm's possessive; an item of a list made of words.
+        "Apple's phone number is on the website.",
+        "Present: Bilal Hussain and Human Resources.",
+    ],
+)
+def test_words_side_by_side_and_towns_after_a_towns_noun_stay_clear(detector, text: str) -> None:
+    found = _found(detector, text, "healthcare").get("PERSON", [])
+    assert found in ([], ["Bilal Hussain"]), (text, found)

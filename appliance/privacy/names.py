@@ -151,6 +151,15 @@ _NAMED_THING_AFTER = re.compile(
 )
 
 
+# A town's or a district's noun right before a name, with no preposition: "Urzędu Miasta
+# Olecka" (Olecko's town hall), "Gmina Baranów", "Stadt Ulm", "gemeente Sluis".
+_PLACE_NOUN_BEFORE = re.compile(
+    r"(?<!\w)(?:miast[oa]|gmin[ay]|powiat[u]?|wsi|województwa|ul\.?|ulicy|stadt|gemeinde|"
+    r"landkreis|gemeente|comune|città|ciudad|municipio|commune|ville)\s+$",
+    re.I,
+)
+
+
 def not_a_person_around(text: str, start: int, end: int) -> bool:
     """Whether the words around ``text[start:end]`` make it a thing or a place, not a
     person: an article right before it, an organisation's word and a preposition before
@@ -158,7 +167,7 @@ def not_a_person_around(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - 30) : start]
     if _ARTICLE_BEFORE.search(before) or _NAMED_THING_AFTER.match(text, end):
         return True
-    if eponym_around(text, start, end):
+    if eponym_around(text, start, end) or _PLACE_NOUN_BEFORE.search(before):
         return True
     m = re.search(r"([^\W\d_]+)\s+(?:of|de|del|di|du|des|van|von|w|we)\s+$", before)
     return m is not None and m.group(1).lower() in NOT_NAMES
@@ -374,6 +383,18 @@ def sentence_language(text: str) -> str:
     return "en" if counts[best] <= counts["en"] else best
 
 
+def _function_word(word: str, text: str, start: int) -> bool:
+    """Whether the lower-case ``word`` at ``start`` is a function word of its sentence's
+    language ("Can Grace periods ...", "Will the ..."), not of another one: Dutch "uwe"
+    is "Uwe Jankowiak" in a German sentence, Italian "sara" is Sara in an English one."""
+    if word not in stop_words():
+        return False
+    begin = _clause_start(text, start)
+    # The sentence's language without the word itself ("Uwe ... fehlt" is no Dutch).
+    around = text[begin:start] + " " + text[start + len(word) : start + 120]
+    return word in _stop_words_by_language()[sentence_language(around)]
+
+
 @lru_cache(maxsize=8)
 def _lower_tokens(text: str) -> frozenset[str]:
     """The lower-case tokens of ``text`` (runs of letters, digits, "_" and "-"), read once
@@ -541,6 +562,29 @@ def _strong_context(text: str, start: int) -> bool:
 _MAILBOX_AFTER = re.compile(r"[ \t]*<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>")
 
 
+# After a possessive ("'s", or the German and Dutch genitive "s"): what only a person has,
+# kin and a person's records ("Ama Owusu-Ansah's sick note", "Latifa Bouali's dochter").
+_OWNED = re.compile(
+    r"(?:['’]s|s)?\s+(?:"
+    r"daughter|son|wife|husband|mother|father|sister|brother|parents|children|partner|carer|"
+    r"GP|date\s+of\s+birth|birthday|sick\s+note|phone\s+number|mobile|home\s+address|"
+    r"payslip|salary|pension|passport|medical\s+record|prescription|"
+    r"Tochter|Sohn|Ehefrau|Ehemann|Mutter|Vater|Schwester|Bruder|Eltern|Kinder|Hausarzt|"
+    r"Geburtsdatum|Geburtstag|Krankmeldung|Telefonnummer|Handynummer|Anschrift|Gehalt|Rente|"
+    r"Reisepass|Patientenakte|"
+    r"dochter|zoon|echtgeno(?:te|ot)|moeder|vader|zus|broer|ouders|kinderen|huisarts|"
+    r"geboortedatum|verjaardag|ziekmelding|telefoonnummer|adres|salaris|pensioen|paspoort|"
+    r"dossier)(?![\w-])"
+)
+
+
+def _owned_after(text: str, end: int) -> bool:
+    """Whether a possessive and what only a person has follow ``end`` (``_OWNED``); a bare
+    genitive "s" only when the name's run took it in ("Bouali's" ends at "Bouali")."""
+    m = _OWNED.match(text, end)
+    return m is not None and (text[end : end + 1] != " " or text[end - 1 : end] == "s")
+
+
 def mailbox_after(text: str, end: int) -> bool:
     return _MAILBOX_AFTER.match(text, end) is not None
 
@@ -574,9 +618,15 @@ def polish_bases(word: str) -> list[str]:
         if lower.endswith(ending) and len(lower) - len(ending) >= 3:
             stem = lower[: -len(ending)] + nominative
             out.append(stem)
-            if not nominative and len(stem) >= 3 and stem[-1] in "kłcr":
-                out.append(stem[:-1] + "e" + stem[-1])  # "Marka" -> "marek", "Pawła" -> "paweł"
+            if not nominative and len(stem) >= 3 and stem[-1] in "kłlcr":
+                # "Marka" -> "marek", "Pawła" -> "paweł", "Wróblem" -> "wróbel"
+                out.append(stem[:-1] + "e" + stem[-1])
+    # A woman's surname is listed by the man's form: "Górecka", "Góreckiej" -> "górecki".
+    out += [b[:-1] + "i" for b in [lower, *out] if b.endswith(_PL_FEMININE)]
     return out
+
+
+_PL_FEMININE = ("ska", "cka", "dzka")
 
 
 def _sentence_is_polish(text: str, start: int) -> bool:
@@ -776,6 +826,12 @@ _RECIPIENTS = re.compile(
     r"[ \t]*:[ \t]*(?:[^\W\d_][\w'’ -]*,[ \t]*)*$",
     re.I,
 )
+# Between two people named side by side: a comma or "and" in the seven languages (not
+# "or": "of" and "o" are words of other kinds elsewhere).
+_COORDINATION = re.compile(r"[ \t]*,[ \t]*|[ \t]+(?:and|und|et|e|y|en|i|oraz|&)[ \t]+", re.I)
+_COORDINATION_BEFORE = re.compile(
+    r"(?:[ \t]*,[ \t]*|[ \t]+(?:and|und|et|e|y|en|i|oraz|&)[ \t]+)$", re.I
+)
 # Between two names of a list: a comma, "and" or "or" in the seven languages.
 _LIST_GAP = re.compile(
     r"\s*,\s*(?:(?:and|und|et|e|y|en|i|or|oder|ou|o|of|lub)\s+)?"
@@ -812,6 +868,10 @@ _QUESTION_AUX = frozenset("did does do can could will would should has have had 
 # "Baker" 4.2 and "Koch" 4.5 are words too). 3.5 added 15 detections to negdev and 23 to
 # negprose for 2 of dev7a's names (round 9).
 LONE_SURNAME_ZIPF = 3.0
+# Two capitalised words beside a sure name are a name unless one is this common in the
+# sentence's language ("Bilal Hussain and Human Resources": "human" en 5.2; "Compound
+# File Binary Format": "file" en 5.0).
+LIST_WORD_ZIPF = 4.0
 
 
 # Names typed in lower case in a chat-style sentence (one that starts in lower case:
@@ -827,6 +887,10 @@ LONE_SURNAME_ZIPF = 3.0
 CHAT_LISTED_ZIPF = 4.5
 CHAT_RARE_ZIPF = 3.0
 CHAT_PAIR_ZIPF = 3.5
+# A listed first name more common than ``CHAT_LISTED_ZIPF`` is one still before a listed
+# surname, below this ("grzegorz" pl 4.53, "piotr" 4.68, "jan" 4.78; "mark" en 5.05 is a
+# word: "can i mark green cells").
+CHAT_FIRST_ZIPF = 5.0
 # A chat message has few capitals; more than this many capitalised words after its first
 # word make a sentence typed with capitals (a German one with its nouns), not chat (4
 # let a German man page's sentence into negdev's detections).
@@ -952,6 +1016,23 @@ def _chat_sentence(text: str, start: int) -> tuple[int, str] | None:
     return begin, sentence
 
 
+def recognizer_result(
+    name: str, identifier: str, entity: str, span: tuple[int, int], score: float
+) -> RecognizerResult:
+    """A Presidio result of ``entity`` over ``span`` (start, end: character offsets) that
+    names the recognizer (``name``, ``identifier``) that found it."""
+    return RecognizerResult(
+        entity,
+        span[0],
+        span[1],
+        score,
+        recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: identifier,
+        },
+    )
+
+
 class PersonNameRecognizer(EntityRecognizer):
     ENTITY = "PERSON"
     name: str  # set by Presidio's __init__, which mypy cannot infer it from
@@ -1005,21 +1086,45 @@ class PersonNameRecognizer(EntityRecognizer):
                 i += 1
                 continue
             j, score = run
-            start, end = words[i][1], words[j - 1][2]
-            out.append(
-                RecognizerResult(
-                    self.ENTITY,
-                    start,
-                    end,
-                    score,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
-            )
+            out.append(self._result(words[i][1], words[j - 1][2], score))
             i = j
-        return out
+        return out + self._listed_before(words, text, out)
+
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+        return recognizer_result(self.name, self.id, self.ENTITY, (start, end), score)
+
+    def _listed_before(
+        self, words: list[tuple[str, int, int]], text: str, found: list[RecognizerResult]
+    ) -> list[RecognizerResult]:
+        """The items of a list of names before a sure one (0.7 or more), as the items
+        after it are read (``_LIST_GAP``): "Ama Owusu-Ansah and Bilal Hussain", "cassidy,
+        jan kowalski". Each found item may open the way to the one before it."""
+        index = {start: n for n, (_w, start, _e) in enumerate(words)}
+        taken = [(r.start, r.end) for r in found]
+        todo = [r for r in found if r.score >= 0.7]
+        extra: list[RecognizerResult] = []
+        while todo:
+            r = todo.pop()
+            n = index.get(r.start)
+            for k in range(max(0, (n or 0) - 5), n or 0):  # the longest item first
+                gap = text[words[k][2] : r.start]
+                if "\n" in gap and k < (n or 0) - 1:
+                    continue
+                run = self._run_at(words, k, text, True) or self._lower_run_at(words, k, text, True)
+                if run is None or run[0] > (n or 0):
+                    continue
+                start, end = words[k][1], words[run[0] - 1][2]
+                if not _LIST_GAP.fullmatch(text[end : r.start]):
+                    continue
+                if any(a < end and start < b for a, b in taken):
+                    break
+                item = self._result(start, end, run[1])
+                extra.append(item)
+                taken.append((start, end))
+                if item.score >= 0.7:
+                    todo.append(item)
+                break
+        return extra
 
     def _run_at(
         self, words: list[tuple[str, int, int]], i: int, text: str, listed: bool = False
@@ -1041,7 +1146,11 @@ class PersonNameRecognizer(EntityRecognizer):
             return None  # "Geachte Tjeerd Wiersma": the salutation is the name's context
         if self._genitive_name(word, words[i][1], text):
             return i + 1, 0.6  # "Brennemans Konto": the run of nouns after it is no name
-        if word.lower() in stop_words() and _sentence_start(text, words[i][1]) and not lead:
+        if (
+            _function_word(word.lower(), text, words[i][1])
+            and _sentence_start(text, words[i][1])
+            and not lead
+        ):
             return None  # "Can Grace periods be extended?": capitalised as the first word
         j = i
         tokens: list[str] = []
@@ -1090,7 +1199,9 @@ class PersonNameRecognizer(EntityRecognizer):
         titled, context = name_context(text, words[i][1])
         if listed and not context:
             # The next item of a list of names: a name if one of its words is a known name.
-            context = any(t.lower() in self.first or t.lower() in self.last for t in names)
+            context = self._list_item(names, text, words[i][1], words[j - 1][2])
+        if not context and _owned_after(text, words[j - 1][2]):
+            context = True  # "Ama Owusu-Ansah's sick note", "Latifa Bouali's dochter"
         if not context and mailbox_after(text, words[j - 1][2]):
             context = True  # "Bdale Garbee <bdale@gag.com>"
         if not context and len(names) >= 2 and _signature(text, words[i][1], words[j - 1][2]):
@@ -1127,7 +1238,9 @@ class PersonNameRecognizer(EntityRecognizer):
         parts = [p for t in names for p in re.split(r"[-'’]", t.lower()) if p]
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
         # "Can I ...", "Will the ...": a function word is a first name only beside a surname.
-        first_known = parts[0] in self.first and (parts[0] not in stop_words() or last_known)
+        first_known = parts[0] in self.first and (
+            last_known or not _function_word(parts[0], text, words[i][1])
+        )
         if len(names) >= 2 and not first_known and _sentence_is_polish(text, words[i][1]):
             # "z Tomaszem Kowalczykiem", "umowa Beaty Nowak": a Polish name in its case.
             first_known = any(b in self.first for b in polish_bases(parts[0]))
@@ -1169,6 +1282,26 @@ class PersonNameRecognizer(EntityRecognizer):
         if len(names) == 2 and surname_known and _given_name_like(text, words[i][1], names[0]):
             return j, 0.6
         return None
+
+    def _list_item(self, names: list[str], text: str, start: int, end: int) -> bool:
+        """Whether the capitalised run ``text[start:end]`` (its words ``names``, particles
+        left out), an item of a list beside a sure name, is a name too: a part of one of
+        its words is a listed name ("Ama Owusu-Ansah"), or it has two words or more, none
+        a function word, an organisation's, a word common in the sentence's language
+        (``LIST_WORD_ZIPF``) nor a town ("Bilal Hussain and Ama Quaye"; not "... and
+        Human Resources", "Compound File Binary Format", "Milton Keynes")."""
+        if any(
+            p in self.first or p in self.last
+            for t in names
+            for p in (t.lower(), *re.split(r"[-'’]", t.lower()))
+        ):
+            return True
+        if len(names) < 2 or is_town(text[start:end]):
+            return False
+        if any(t.lower() in _ORG_WORDS or t.lower() in stop_words() for t in names):
+            return False
+        lang = sentence_language(text[_clause_start(text, start) : end + 80])
+        return all(zipf(t, lang) < LIST_WORD_ZIPF for t in names)
 
     def _listed_rare_surname(self, word: str, start: int, text: str) -> bool:
         """One capitalised word that a list holds as a surname (a Polish one by its
@@ -1284,9 +1417,16 @@ class PersonNameRecognizer(EntityRecognizer):
             return titled
         common = stop_words() | NOT_NAMES
 
+        polish: list[bool] = []  # whether the sentence is Polish, once asked
+
         def name_word(word: str, names: frozenset[str]) -> bool:
             # "jean-baptiste": every part a name
             known = word in names or all(p in names for p in word.split("-"))
+            if not known and word.islower() and len(word) >= 4:
+                # "zadzwonię do eweliny góreckiej": a Polish name in its case
+                if not polish:
+                    polish.append(_sentence_is_polish(text, words[i][1]))
+                known = polish[0] and any(b in names for b in polish_bases(word))
             return word.islower() and known and word not in common and len(word) >= 3
 
         def other_word(word: str) -> bool:
@@ -1427,11 +1567,13 @@ class PersonNameRecognizer(EntityRecognizer):
         lang = sentence_language(sentence)
         like, listed = self._name_like(word, lang)
         if not like and not self._pair_word(word, lang)[0]:
+            if self._common_first_name(words, i, lang):
+                return i + 2, 0.65  # "ok czyli grzegorz wróbel i ...": pl 4.53, then a surname
             return None
         before = [w.strip(",:;¿¡") for w in text[max(0, start - 30) : start].lower().split()]
         previous = before[-1] if before else ""
-        if previous in _CHAT_PLACE:
-            return None
+        if previous in _CHAT_PLACE and not (previous == "en" and lang == "nl"):
+            return None  # (Dutch "en" is "and": "boer en koopman")
         cue = previous in _CHAT_PERSON_CUES or previous in _CHAT_CUES
         clause = (
             not text[begin:start].strip(" \t¿¡\"'“‘(")
@@ -1468,6 +1610,8 @@ class PersonNameRecognizer(EntityRecognizer):
             after, _listed = self._name_like(words[i + 1][0], lang)
             if after and self._pair_word(word, lang)[0]:
                 return i + 2, 0.65  # "van geertruida veldkamp"
+        if self._coordinated(words, i, text, (begin, lang), listed):
+            return i + 1, 0.65  # "spoke to fennimore and cartwright", "vu perrot et ndiaye"
         if not like:
             return None
         if clause and _CHAT_VERB.match(text, end):
@@ -1482,6 +1626,64 @@ class PersonNameRecognizer(EntityRecognizer):
         if text[end : end + 2].lower() in ("'s", "’s"):
             return i + 1, 0.65
         return None
+
+    def _common_first_name(self, words: list[tuple[str, int, int]], i: int, lang: str) -> bool:
+        """Whether word ``i`` of a chat message is a first name too common in its language
+        for ``_name_like`` (below ``CHAT_FIRST_ZIPF``: "grzegorz" pl 4.53, "anna" 4.64; not
+        "mark" en 5.05) right before a listed surname that is name-like ("grzegorz
+        wróbel")."""
+        word = words[i][0]
+        if i + 1 >= len(words) or word not in self.first or _no_chat_name(word):
+            return False
+        if words[i + 1][1] != words[i][2] + 1 or zipf(word, lang) >= CHAT_FIRST_ZIPF:
+            return False
+        surname = words[i + 1][0]
+        like, _listed = self._name_like(surname, lang)
+        bases = polish_bases(surname) if lang == "pl" else []
+        return like and (surname in self.last or any(b in self.last for b in bases))
+
+    def _coordinated(
+        self,
+        words: list[tuple[str, int, int]],
+        i: int,
+        text: str,
+        sentence: tuple[int, str],
+        listed: bool,
+    ) -> bool:
+        """Whether the name-like lower-case word ``i`` of a chat message (``sentence``: where
+        it begins, its language) is joined by "and" (in the seven languages:
+        ``_COORDINATION``) to another lower-case word that is name-like too
+        (``_pair_word``), one of the two in the name lists, or by a comma to one when both
+        are: two people named side by side ("spoke to baker and cassidy", "vu perrot et
+        ndiaye", "z krukiem i kasprzak"). Opening the message, the two must be followed by
+        a verb only people do: "wróbel i kruk siedziały na płocie" is two birds."""
+        begin, lang = sentence
+        after = _COORDINATION.match(text, words[i][2])
+        before = _COORDINATION_BEFORE.search(text[max(0, words[i][1] - 12) : words[i][1]])
+        for k in (i + 1, i + 2, i - 1, i - 2):
+            if not 0 <= k < len(words):
+                continue
+            gap = after if k > i else before
+            if gap is None:
+                continue
+            if k > i and words[k][1] != gap.end():
+                continue
+            if k < i and words[k][2] != words[i][1] - len(gap.group()):
+                continue
+            other = words[k][0]
+            if not other.islower() or _no_chat_name(other):
+                continue
+            like, other_listed = self._pair_word(other, lang)
+            if not like or not (listed or other_listed):
+                continue
+            if "," in gap.group() and not (listed and other_listed):
+                continue  # "nadia haddad, domiciliée à Lectoure"
+            first, last = min(i, k), max(i, k)
+            opening = not text[begin : words[first][1]].strip(" \t¿¡\"'“‘(")
+            if opening and not _CHAT_VERB.match(text, words[last][2]):
+                continue
+            return True
+        return False
 
     @staticmethod
     def _recipient_at(

@@ -22,7 +22,7 @@ import re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from appliance.privacy.names import NOT_NAMES
+from appliance.privacy.names import NOT_NAMES, recognizer_result
 
 # A word of two or three capitals ("RAM", "SSD", "CPU"): an acronym, not a town. Towns
 # typed in capitals are mostly longer ("LYON", "HARWELL" stay places); a three-letter one
@@ -408,30 +408,12 @@ class PlaceRecognizer(EntityRecognizer):
                 onward = _ONWARD.match(text, span[1])
                 if onward:  # "from Soria to Huelva", "van Warffum naar Asten": both places
                     todo.append(onward.end())
-                out[span] = RecognizerResult(
-                    self.ENTITY,
-                    span[0],
-                    span[1],
-                    score,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
+                out[span] = recognizer_result(name, self.id, self.ENTITY, span, score)
         if ADDRESS in entities:
             for a, b in streets:
                 while b > a and text[b - 1] in " ,":
                     b -= 1  # "Vial Octavio Sales 9 Apt. 32 , 52062": no trailing space
-                out[(a, b)] = RecognizerResult(
-                    ADDRESS,
-                    a,
-                    b,
-                    self.score,
-                    recognition_metadata={
-                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                    },
-                )
+                out[(a, b)] = recognizer_result(self.name, self.id, ADDRESS, (a, b), self.score)
         return list(out.values())
 
     @staticmethod

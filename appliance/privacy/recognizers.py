@@ -34,6 +34,8 @@ from stdnum.nl import bsn
 from stdnum.pl import pesel
 from stdnum.us import ssn
 
+from appliance.privacy.names import recognizer_result
+
 # How far before (and after) a match a context word may be, in characters.
 CONTEXT_BEFORE = 60
 CONTEXT_AFTER = 25
@@ -186,16 +188,7 @@ class RuleRecognizer(EntityRecognizer):
                     end = ext.end() if ext else end
                 seen.add((start, end))
                 out.append(
-                    RecognizerResult(
-                        self.rule.entity,
-                        start,
-                        end,
-                        score,
-                        recognition_metadata={
-                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                        },
-                    )
+                    recognizer_result(self.name, self.id, self.rule.entity, (start, end), score)
                 )
         return out
 
