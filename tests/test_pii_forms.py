@@ -973,6 +973,11 @@ def test_a_lower_case_check_reads_a_long_text_once() -> None:
         ("I've attached Ama Quartey's payslip.", ["Ama Quartey"]),
         ("The tenants, Bilal Hussain and Ama Boateng-Ofori, moved out.", ["Ama Boateng-Ofori"]),
         ("Ama Boateng-Ofori and Bilal Hussain have not paid rent.", ["Ama Boateng-Ofori"]),
+        # One word in no list after a neighbour or a colleague, or asked in a question.
+        ("Ma voisine, Kerhervé, a encore laissé son chien dehors.", ["Kerhervé"]),
+        ("Mein Kollege Wuttkowski ist bis Freitag krank.", ["Wuttkowski"]),
+        ("potresti chiedere a Zanardelli se ha firmato?", ["Zanardelli"]),
+        ("kun je Hoogeveen-Bakx vragen wanneer ze terug is?", ["Hoogeveen-Bakx"]),
     ],
 )
 def test_names_side_by_side_in_case_and_before_what_a_person_has(
@@ -993,6 +998,9 @@ def test_names_side_by_side_in_case_and_before_what_a_person_has(
         # A firm's possessive; an item of a list made of words.
         "Apple's phone number is on the website.",
         "Present: Bilal Hussain and Human Resources.",
+        # A common noun asked or after a colleague is no name ("Arzt" de 4.4).
+        "Sie können Ihren Arzt fragen, ob das Medikament passt.",
+        "Our colleague Support will reply by Monday.",
     ],
 )
 def test_words_side_by_side_and_towns_after_a_towns_noun_stay_clear(detector, text: str) -> None:

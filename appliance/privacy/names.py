@@ -113,8 +113,23 @@ _SURNAME_CUE = re.compile(
     r"(?<!\w)(?:ring|call|phone|ask|tell|remind|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
     r"oddzwonić\s+do|zadzwonić\s+do|agreed\s+with|arranged\s+with|concordato\s+con|"
     r"afgesproken\s+met|vereinbart\s+mit|abgesprochen\s+mit|convenu\s+avec|acordado\s+con|"
-    r"quedamos\s+con|indicó|indicado|ustalono\s+z|uzgodniono\s+z|referral\s+for)\s+$"
+    r"quedamos\s+con|indicó|indicado|ustalono\s+z|uzgodniono\s+z|referral\s+for|"
+    r"chiedere\s+a|domandare\s+a|preguntar(?:le)?\s+a|demander\s+à|zapytać|spytać)\s+$"
 )
+# Asking someone, after the name in German and Dutch ("kannst du Bouali fragen", "kun je
+# Bouali vragen"): a lone word there that is no common word is a person.
+_ASK_AFTER = re.compile(r"\s+(?:fragen|vragen|anrufen|bellen)(?!\w)")
+# A neighbour or a colleague right before one capitalised word ("My neighbour Baptiste",
+# "Mon voisin, Jaouen,", "Il mio vicino Barbieri").
+_NEIGHBOUR_BEFORE = re.compile(
+    r"(?<!\w)(?:neighbou?r|voisine?|vicin[oa]|vecin[oa]|buurman|buurvrouw|nachbar(?:in)?|"
+    r"sąsiad(?:ka)?|colleague|collègue|collega|colega|kollegin|kollege|kolega|koleżanka)"
+    r",?\s+$",
+    re.I,
+)
+# A lone capitalised word in no list after such a cue is a name when it is rarer than this
+# in the sentence's language ("Baptiste" en 2.9; not "Arzt" de 4.4, "Lampe" 4.0).
+LONE_CUED_ZIPF = 3.8
 # Before a lower-case name: calling someone back ("please call harriet pennycook back",
 # "per favore richiamare ilario casagrande al ..."), and after it (``_CALL_AFTER``).
 _CALL_BEFORE = re.compile(
@@ -1390,11 +1405,27 @@ class PersonNameRecognizer(EntityRecognizer):
             return True  # "Hi Bronwen,", "Bonjour Maëlys,"
         if _SURNAME_CUE.search(before) and not _sentence_start(text, start):
             return True
+        if (_NEIGHBOUR_BEFORE.search(before) or _ASK_AFTER.match(text, start + len(word))) and (
+            self._uncommon_here(word, start, text)
+        ):
+            return True  # "Mon voisin, Jaouen, se gare", "kun je Bouali vragen"
         if not verb_after:
             return False
         previous = text[max(0, start - 30) : start].split()
         # Not after an article or another word of the clause ("Das Geld kommt aus").
         return not previous or not previous[-1][-1:].isalpha()
+
+    @staticmethod
+    def _uncommon_here(word: str, start: int, text: str) -> bool:
+        """Whether the capitalised ``word`` is rarer than ``LONE_CUED_ZIPF`` in its
+        sentence's language, no town and not written in lower case elsewhere."""
+        begin = _clause_start(text, start)
+        lang = sentence_language(text[begin : start + 120])
+        return (
+            zipf(word, lang) < LONE_CUED_ZIPF
+            and not is_town(word)
+            and not written_in_lower_case(word, text)
+        )
 
     def _lower_run_at(
         self, words: list[tuple[str, int, int]], i: int, text: str, listed: bool = False
