@@ -973,6 +973,11 @@ def test_a_lower_case_check_reads_a_long_text_once() -> None:
         ("I've attached Ama Quartey's payslip.", ["Ama Quartey"]),
         ("The tenants, Bilal Hussain and Ama Boateng-Ofori, moved out.", ["Ama Boateng-Ofori"]),
         ("Ama Boateng-Ofori and Bilal Hussain have not paid rent.", ["Ama Boateng-Ofori"]),
+        # A name written with accents that the census lists without them ("chavez").
+        (
+            "¿alguien puede pedirle a rosendo chávez que me llame antes de las seis?",
+            ["rosendo chávez"],
+        ),
         # One word in no list after a neighbour or a colleague, or asked in a question.
         ("Ma voisine, Kerhervé, a encore laissé son chien dehors.", ["Kerhervé"]),
         ("Mein Kollege Wuttkowski ist bis Freitag krank.", ["Wuttkowski"]),

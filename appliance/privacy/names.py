@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
@@ -442,12 +443,35 @@ def strip_possessive(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     """(first names, last names), lower-cased: Faker's (``faker_name_lists``) and the
-    census's (``census_names``)."""
+    census's (``census_names``). A name with accents is in a list when its letters without
+    them are ("chávez": the census writes "chavez"; ``FoldedNames``)."""
     first, last = faker_name_lists()
     census_first, census_last = census_names()
-    return first | (census_first - _WORD_NAMES), last | (census_last - NOT_NAMES)
+    return (
+        FoldedNames(first | (census_first - _WORD_NAMES)),
+        FoldedNames(last | (census_last - NOT_NAMES)),
+    )
+
+
+class FoldedNames(frozenset[str]):
+    """A set of names that holds a word written with accents when it holds the word
+    without them (the census's lists are in ASCII: "chávez", "müller" -> "muller")."""
+
+    def __contains__(self, word: object) -> bool:
+        if super().__contains__(word):
+            return True
+        return isinstance(word, str) and not word.isascii() and super().__contains__(_fold(word))
+
+
+@lru_cache(maxsize=65536)
+def _fold(word: str) -> str:
+    """``word`` without its diacritics ("chávez" -> "chavez", "wróbel" -> "wrobel"; "ł"
+    -> "l")."""
+    plain = unicodedata.normalize("NFKD", word.replace("ł", "l").replace("Ł", "L"))
+    return "".join(c for c in plain if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)
