@@ -114,11 +114,16 @@ _SURNAME_CUE = re.compile(
     r"(?<!\w)(?:ring|call|phone|ask|tell|remind|rappeler|appeler|richiamare|chiamare|llamar\s+a|"
     r"oddzwonić\s+do|zadzwonić\s+do|agreed\s+with|arranged\s+with|concordato\s+con|"
     r"afgesproken\s+met|vereinbart\s+mit|abgesprochen\s+mit|convenu\s+avec|acordado\s+con|"
-    r"quedamos\s+con|indicó|indicado|ustalono\s+z|uzgodniono\s+z|referral\s+for|"
-    r"chiedere\s+a|domandare\s+a|preguntar(?:le)?\s+a|demander\s+à|zapytać|spytać)\s+$"
+    r"quedamos\s+con|indicó|indicado|ustalono\s+z|uzgodniono\s+z|referral\s+for)\s+$"
 )
-# Asking someone, after the name in German and Dutch ("kannst du Bouali fragen", "kun je
-# Bouali vragen"): a lone word there that is no common word is a person.
+# Asking someone, before the name ("chiedere a Bassi", "preguntarle a Caballero") and after
+# it in German and Dutch ("kannst du Esposito fragen", "kun je Kaya vragen"): a surname the
+# lists hold there is a person; a word in no list may be a firm or a service ("chiedere a
+# Trenitalia", "Zalando anrufen", "Notarzt anrufen").
+_ASK_BEFORE = re.compile(
+    r"(?<!\w)(?:chiedere\s+a|domandare\s+a|preguntar(?:le)?\s+a|demander\s+à|zapytać|"
+    r"spytać)\s+$"
+)
 _ASK_AFTER = re.compile(r"\s+(?:fragen|vragen|anrufen|bellen)(?!\w)")
 # A neighbour or a colleague right before one capitalised word ("My neighbour Baptiste",
 # "Mon voisin, Jaouen,", "Il mio vicino Barbieri").
@@ -128,8 +133,9 @@ _NEIGHBOUR_BEFORE = re.compile(
     r",?\s+$",
     re.I,
 )
-# A lone capitalised word in no list after such a cue is a name when it is rarer than this
-# in the sentence's language ("Baptiste" en 2.9; not "Arzt" de 4.4, "Lampe" 4.0).
+# A lone capitalised word after a neighbour is a name when it is rarer than this in the
+# sentence's language, or in every language when no list holds it ("Kerhervé" 0;
+# not "Ukrainiec", "Informatiker"); asked, when a list holds it ("Esposito" it 3.7).
 LONE_CUED_ZIPF = 3.8
 # Before a lower-case name: calling someone back ("please call harriet pennycook back",
 # "per favore richiamare ilario casagrande al ..."), and after it (``_CALL_AFTER``).
@@ -183,7 +189,9 @@ def not_a_person_around(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - 30) : start]
     if _ARTICLE_BEFORE.search(before) or _NAMED_THING_AFTER.match(text, end):
         return True
-    if eponym_around(text, start, end) or _PLACE_NOUN_BEFORE.search(before):
+    if eponym_around(text, start, end):
+        return True
+    if " " not in text[start:end] and _PLACE_NOUN_BEFORE.search(before):
         return True
     m = re.search(r"([^\W\d_]+)\s+(?:of|de|del|di|du|des|van|von|w|we)\s+$", before)
     return m is not None and m.group(1).lower() in NOT_NAMES
@@ -399,18 +407,6 @@ def sentence_language(text: str) -> str:
     return "en" if counts[best] <= counts["en"] else best
 
 
-def _function_word(word: str, text: str, start: int) -> bool:
-    """Whether the lower-case ``word`` at ``start`` is a function word of its sentence's
-    language ("Can Grace periods ...", "Will the ..."), not of another one: Dutch "uwe"
-    is "Uwe Jankowiak" in a German sentence, Italian "sara" is Sara in an English one."""
-    if word not in stop_words():
-        return False
-    begin = _clause_start(text, start)
-    # The sentence's language without the word itself ("Uwe ... fehlt" is no Dutch).
-    around = text[begin:start] + " " + text[start + len(word) : start + 120]
-    return word in _stop_words_by_language()[sentence_language(around)]
-
-
 @lru_cache(maxsize=8)
 def _lower_tokens(text: str) -> frozenset[str]:
     """The lower-case tokens of ``text`` (runs of letters, digits, "_" and "-"), read once
@@ -602,18 +598,16 @@ _MAILBOX_AFTER = re.compile(r"[ \t]*<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>")
 
 
 # After a possessive ("'s", or the German and Dutch genitive "s"): what only a person has,
-# kin and a person's records ("Ama Owusu-Ansah's sick note", "Latifa Bouali's dochter").
+# kin, a birth date, a sick note ("Ama Owusu-Ansah's sick note", "Latifa Bouali's
+# dochter"); not what a firm has too ("Goldman Sachs's pension scheme", "Philips adres").
 _OWNED = re.compile(
     r"(?:['’]s|s)?\s+(?:"
-    r"daughter|son|wife|husband|mother|father|sister|brother|parents|children|partner|carer|"
-    r"GP|date\s+of\s+birth|birthday|sick\s+note|phone\s+number|mobile|home\s+address|"
-    r"payslip|salary|pension|passport|medical\s+record|prescription|"
-    r"Tochter|Sohn|Ehefrau|Ehemann|Mutter|Vater|Schwester|Bruder|Eltern|Kinder|Hausarzt|"
-    r"Geburtsdatum|Geburtstag|Krankmeldung|Telefonnummer|Handynummer|Anschrift|Gehalt|Rente|"
-    r"Reisepass|Patientenakte|"
-    r"dochter|zoon|echtgeno(?:te|ot)|moeder|vader|zus|broer|ouders|kinderen|huisarts|"
-    r"geboortedatum|verjaardag|ziekmelding|telefoonnummer|adres|salaris|pensioen|paspoort|"
-    r"dossier)(?![\w-])"
+    r"daughter|son|wife|husband|mother|father|sister|brother|parents|children|"
+    r"date\s+of\s+birth|birthday|sick\s+note|"
+    r"Tochter|Sohn|Ehefrau|Ehemann|Mutter|Vater|Schwester|Bruder|Eltern|Kinder|"
+    r"Geburtsdatum|Geburtstag|Krankmeldung|"
+    r"dochter|zoon|echtgeno(?:te|ot)|moeder|vader|zus|broer|ouders|kinderen|"
+    r"geboortedatum|verjaardag|ziekmelding)(?![\w-])"
 )
 
 
@@ -865,12 +859,10 @@ _RECIPIENTS = re.compile(
     r"[ \t]*:[ \t]*(?:[^\W\d_][\w'’ -]*,[ \t]*)*$",
     re.I,
 )
-# Between two people named side by side: a comma or "and" in the seven languages (not
-# "or": "of" and "o" are words of other kinds elsewhere).
-_COORDINATION = re.compile(r"[ \t]*,[ \t]*|[ \t]+(?:and|und|et|e|y|en|i|oraz|&)[ \t]+", re.I)
-_COORDINATION_BEFORE = re.compile(
-    r"(?:[ \t]*,[ \t]*|[ \t]+(?:and|und|et|e|y|en|i|oraz|&)[ \t]+)$", re.I
-)
+# Between two people named side by side: "and" in the seven languages (not "or": "of"
+# and "o" are words of other kinds elsewhere; not a comma: "herbs: basil, rosemary, sage").
+_COORDINATION = re.compile(r"[ \t]+(?:and|und|et|e|y|en|i|oraz|&)[ \t]+", re.I)
+_COORDINATION_BEFORE = re.compile(r"[ \t]+(?:and|und|et|e|y|en|i|oraz|&)[ \t]+$", re.I)
 # Between two names of a list: a comma, "and" or "or" in the seven languages.
 _LIST_GAP = re.compile(
     r"\s*,\s*(?:(?:and|und|et|e|y|en|i|or|oder|ou|o|of|lub)\s+)?"
@@ -907,10 +899,6 @@ _QUESTION_AUX = frozenset("did does do can could will would should has have had 
 # "Baker" 4.2 and "Koch" 4.5 are words too). 3.5 added 15 detections to negdev and 23 to
 # negprose for 2 of dev7a's names (round 9).
 LONE_SURNAME_ZIPF = 3.0
-# Two capitalised words beside a sure name are a name unless one is this common in the
-# sentence's language ("Bilal Hussain and Human Resources": "human" en 5.2; "Compound
-# File Binary Format": "file" en 5.0).
-LIST_WORD_ZIPF = 4.0
 
 
 # Names typed in lower case in a chat-style sentence (one that starts in lower case:
@@ -985,6 +973,22 @@ _CHAT_PERSON_CUES = frozenset(
 # Prepositions of place: a rare word after them is a town or a street, not a person.
 _CHAT_PLACE = frozenset(
     "in at near nach naar à en a w we na nel nella dans bei bij im am um".split()
+)
+
+
+# Meeting or speaking with people, before two names in a chat message ("spoke to X and Y",
+# "vu X et Y", "sentiti X e Y"; with ``_CHAT_PERSON_CUES``: "z X i Y") or after them ("X en
+# Y gebeld", "X and Y called").
+_MET_BEFORE = frozenset(
+    """
+    to met saw seen vu vus vue vues visto visti vista viste sentito sentiti sentita sentite
+    gezien gesehen getroffen widziałem widziałam spotkałem spotkałam vi visto
+    """.split()
+)
+_MET_AFTER = re.compile(
+    _CHAT_VERB.pattern + r"|\s+(?:gebeld|gesproken|gesprochen|angerufen|getroffen|gezien|"
+    r"gesehen|sentiti|visti|rang|called|phoned)(?!\w)",
+    re.I,
 )
 
 
@@ -1185,11 +1189,7 @@ class PersonNameRecognizer(EntityRecognizer):
             return None  # "Geachte Tjeerd Wiersma": the salutation is the name's context
         if self._genitive_name(word, words[i][1], text):
             return i + 1, 0.6  # "Brennemans Konto": the run of nouns after it is no name
-        if (
-            _function_word(word.lower(), text, words[i][1])
-            and _sentence_start(text, words[i][1])
-            and not lead
-        ):
+        if word.lower() in stop_words() and _sentence_start(text, words[i][1]) and not lead:
             return None  # "Can Grace periods be extended?": capitalised as the first word
         j = i
         tokens: list[str] = []
@@ -1238,8 +1238,12 @@ class PersonNameRecognizer(EntityRecognizer):
         titled, context = name_context(text, words[i][1])
         if listed and not context:
             # The next item of a list of names: a name if one of its words is a known name.
-            context = self._list_item(names, text, words[i][1], words[j - 1][2])
-        if not context and _owned_after(text, words[j - 1][2]):
+            context = self._list_item(names)
+        if (
+            not context
+            and _owned_after(text, words[j - 1][2])
+            and not text[max(0, words[i][1] - 2) : words[i][1]].startswith("&")
+        ):
             context = True  # "Ama Owusu-Ansah's sick note", "Latifa Bouali's dochter"
         if not context and mailbox_after(text, words[j - 1][2]):
             context = True  # "Bdale Garbee <bdale@gag.com>"
@@ -1277,9 +1281,7 @@ class PersonNameRecognizer(EntityRecognizer):
         parts = [p for t in names for p in re.split(r"[-'’]", t.lower()) if p]
         last_known = any(p in self.last for p in parts[1:]) if len(parts) > 1 else False
         # "Can I ...", "Will the ...": a function word is a first name only beside a surname.
-        first_known = parts[0] in self.first and (
-            last_known or not _function_word(parts[0], text, words[i][1])
-        )
+        first_known = parts[0] in self.first and (last_known or parts[0] not in stop_words())
         if len(names) >= 2 and not first_known and _sentence_is_polish(text, words[i][1]):
             # "z Tomaszem Kowalczykiem", "umowa Beaty Nowak": a Polish name in its case.
             first_known = any(b in self.first for b in polish_bases(parts[0]))
@@ -1322,25 +1324,16 @@ class PersonNameRecognizer(EntityRecognizer):
             return j, 0.6
         return None
 
-    def _list_item(self, names: list[str], text: str, start: int, end: int) -> bool:
-        """Whether the capitalised run ``text[start:end]`` (its words ``names``, particles
-        left out), an item of a list beside a sure name, is a name too: a part of one of
-        its words is a listed name ("Ama Owusu-Ansah"), or it has two words or more, none
-        a function word, an organisation's, a word common in the sentence's language
-        (``LIST_WORD_ZIPF``) nor a town ("Bilal Hussain and Ama Quaye"; not "... and
-        Human Resources", "Compound File Binary Format", "Milton Keynes")."""
-        if any(
+    def _list_item(self, names: list[str]) -> bool:
+        """Whether a capitalised run (its words ``names``), an item of a list beside a sure
+        name, is a name too: a part of one of its words is a listed name ("Ama
+        Owusu-Ansah"). Two capitalised words in no list are not enough: firms and bands
+        are listed beside people ("Emma Watson, Zeiss Meditec and ...")."""
+        return any(
             p in self.first or p in self.last
             for t in names
             for p in (t.lower(), *re.split(r"[-'’]", t.lower()))
-        ):
-            return True
-        if len(names) < 2 or is_town(text[start:end]):
-            return False
-        if any(t.lower() in _ORG_WORDS or t.lower() in stop_words() for t in names):
-            return False
-        lang = sentence_language(text[_clause_start(text, start) : end + 80])
-        return all(zipf(t, lang) < LIST_WORD_ZIPF for t in names)
+        )
 
     def _listed_rare_surname(self, word: str, start: int, text: str) -> bool:
         """One capitalised word that a list holds as a surname (a Polish one by its
@@ -1429,10 +1422,12 @@ class PersonNameRecognizer(EntityRecognizer):
             return True  # "Hi Bronwen,", "Bonjour Maëlys,"
         if _SURNAME_CUE.search(before) and not _sentence_start(text, start):
             return True
-        if (_NEIGHBOUR_BEFORE.search(before) or _ASK_AFTER.match(text, start + len(word))) and (
-            self._uncommon_here(word, start, text)
-        ):
-            return True  # "Mon voisin, Jaouen, se gare", "kun je Bouali vragen"
+        asked = _ASK_BEFORE.search(before) or _ASK_AFTER.match(text, start + len(word))
+        neighbour = _NEIGHBOUR_BEFORE.search(before)
+        if (asked or neighbour) and self._uncommon_here(word, start, text):
+            listed = lower in self.first or lower in self.last
+            if listed or (neighbour and most_common(lower) < CHAT_RARE_ZIPF):
+                return True  # "Mon voisin, Jaouen, se gare", "puoi chiedere a Bassi se"
         if not verb_after:
             return False
         previous = text[max(0, start - 30) : start].split()
@@ -1708,10 +1703,11 @@ class PersonNameRecognizer(EntityRecognizer):
         """Whether the name-like lower-case word ``i`` of a chat message (``sentence``: where
         it begins, its language) is joined by "and" (in the seven languages:
         ``_COORDINATION``) to another lower-case word that is name-like too
-        (``_pair_word``), one of the two in the name lists, or by a comma to one when both
-        are: two people named side by side ("spoke to baker and cassidy", "vu perrot et
-        ndiaye", "z krukiem i kasprzak"). Opening the message, the two must be followed by
-        a verb only people do: "wróbel i kruk siedziały na płocie" is two birds."""
+        (``_pair_word``), one of the two in the name lists and one of the two no word of
+        any of the seven languages (``CHAT_RARE_ZIPF``): two people named side by side
+        ("spoke to fennimore and cartwright", "z krukiem i kasprzak"), not two trades, herbs
+        or programs ("baker and cooper", "docker and jenkins"). Opening the message, the two
+        must be followed by a verb only people do: "wróbel i kruk siedziały" is two birds."""
         begin, lang = sentence
         after = _COORDINATION.match(text, words[i][2])
         before = _COORDINATION_BEFORE.search(text[max(0, words[i][1] - 12) : words[i][1]])
@@ -1731,12 +1727,13 @@ class PersonNameRecognizer(EntityRecognizer):
             like, other_listed = self._pair_word(other, lang)
             if not like or not (listed or other_listed):
                 continue
-            if "," in gap.group() and not (listed and other_listed):
-                continue  # "nadia haddad, domiciliée à Lectoure"
+            if min(most_common(words[i][0]), most_common(other)) >= CHAT_RARE_ZIPF:
+                continue  # two words: "baker and cooper", "docker and jenkins", "boer en visser"
             first, last = min(i, k), max(i, k)
-            opening = not text[begin : words[first][1]].strip(" \t¿¡\"'“‘(")
-            if opening and not _CHAT_VERB.match(text, words[last][2]):
-                continue
+            head = text[begin : words[first][1]].lower().split()
+            cue = bool(head) and (head[-1] in _CHAT_PERSON_CUES or head[-1] in _MET_BEFORE)
+            if not cue and not _MET_AFTER.match(text, words[last][2]):
+                continue  # "can you add docker and jenkins", "wróbel i kruk siedziały"
             return True
         return False
 
