@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -360,3 +362,20 @@ def test_a_policy_is_reloaded_when_the_policy_it_extends_changes(app) -> None:  
         "reidentify_roles: [admin]\n"
     )
     assert app.privacy.policy("ward").reidentify_roles == ("admin",)
+
+
+def test_stop_words_are_read_without_importing_spacys_french_package() -> None:
+    """Importing ``spacy.lang.fr`` compiles its tokenizer's exceptions (2.8 s on 2 cores):
+    every CLI command and web process paid it for a list of words."""
+    code = (
+        "import sys\n"
+        "from appliance.privacy.names import stop_words, stop_words_by_language\n"
+        "from appliance.rag.lexical import language_of\n"
+        "assert 'le' in stop_words_by_language()['fr'] and 'und' in stop_words()\n"
+        "assert language_of('le chat est sur la table et il dort') == 'fr'\n"
+        "print(sorted(m for m in sys.modules if m.startswith('spacy.lang.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "spacy.lang.fr" not in out, out

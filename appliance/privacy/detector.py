@@ -16,7 +16,6 @@ boundaries, so memory stays bounded and offsets stay exact.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import re
 import threading
@@ -24,7 +23,6 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +36,6 @@ from appliance.privacy.names import (
     CONTEXT,
     NOT_NAMES,
     PARTICLES,
-    STOP_LANGS,
     PersonNameRecognizer,
     ambiguous_names,
     calendar_run,
@@ -49,6 +46,7 @@ from appliance.privacy.names import (
     office,
     sentence_language,
     stop_words,
+    stop_words_by_language,
     strip_possessive,
     written_in_lower_case,
 )
@@ -836,24 +834,13 @@ def _model_result_in(r: RecognizerResult, spans: list[tuple[int, int]]) -> bool:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-@lru_cache(maxsize=1)
-def _function_words() -> dict[str, frozenset[str]]:
-    """spaCy's stop words of each of the seven languages (``STOP_LANGS``), lower-cased."""
-    return {
-        lang: frozenset(
-            w.lower() for w in importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
-        )
-        for lang in STOP_LANGS
-    }
-
-
 def _reads_french(sentence: str) -> bool | None:
     """True when ``sentence`` holds at least two French function words and more of them
     than of any other language's; None when it holds fewer than two function words of
     any language (a heading, "M.", "Tenant: Lauren Hussain"), False otherwise. A tie is
     not French: Spanish and Italian share "a", "la", "se", "en", "il" with French."""
     tokens = re.findall(r"[^\W\d_]+", sentence.lower())
-    words = _function_words()
+    words = stop_words_by_language()
     counts = {lang: sum(t in vocabulary for t in tokens) for lang, vocabulary in words.items()}
     if max(counts.values()) < 2:
         return None

@@ -32,6 +32,7 @@ from importlib import resources
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from appliance.models import spacy_stop_words
 from appliance.privacy.entities import TITLES
 from appliance.privacy.gazetteer import is_town, towns
 from appliance.privacy.lexicon import most_common, zipf
@@ -379,21 +380,12 @@ LOWER_CUES = frozenset(
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
     """Function words of the seven languages (spaCy's stop-word lists, shipped with spaCy)."""
-    words: set[str] = set()
-    for lang in STOP_LANGS:
-        module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
-        words.update(w.lower() for w in module.STOP_WORDS)
-    return frozenset(words)
+    return frozenset(w for words in stop_words_by_language().values() for w in words)
 
 
 @lru_cache(maxsize=1)
-def _stop_words_by_language() -> dict[str, frozenset[str]]:
-    return {
-        lang: frozenset(
-            w.lower() for w in importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
-        )
-        for lang in STOP_LANGS
-    }
+def stop_words_by_language() -> dict[str, frozenset[str]]:
+    return {lang: frozenset(w.lower() for w in spacy_stop_words(lang)) for lang in STOP_LANGS}
 
 
 def sentence_language(text: str) -> str:
@@ -401,7 +393,7 @@ def sentence_language(text: str) -> str:
     English on a tie or when there are none (the model's own language)."""
     tokens = re.findall(r"[^\W\d_]+", text.lower())
     counts = {
-        lang: sum(t in words for t in tokens) for lang, words in _stop_words_by_language().items()
+        lang: sum(t in words for t in tokens) for lang, words in stop_words_by_language().items()
     }
     best = max(counts, key=lambda lang: counts[lang])
     return "en" if counts[best] <= counts["en"] else best

@@ -6,7 +6,6 @@ changes, so it never persists chunk text outside the store that protects it.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -18,6 +17,8 @@ import bm25s
 import numpy as np
 import regex
 import Stemmer
+
+from appliance.models import spacy_stop_words
 
 # A word: letters (of any script), combining marks and digits, joined by inner
 # hyphens or underscores ("e-mail", "max_upload_bytes"). Apostrophes split words,
@@ -144,8 +145,7 @@ def _function_words() -> dict[str, frozenset[str]]:
     """Each stemmed language's stop words (spaCy's lists), folded."""
     out = {}
     for code in STEMMED_LANGUAGES:
-        module = importlib.import_module(f"spacy.lang.{code}.stop_words")
-        out[code] = frozenset(fold(w) for w in module.STOP_WORDS)
+        out[code] = frozenset(fold(w) for w in spacy_stop_words(code))
     return out
 
 
