@@ -39,3 +39,17 @@ def zipf(word: str, lang: str) -> float:
 def most_common(word: str, langs: tuple[str, ...] = LANGS) -> float:
     """The highest Zipf frequency of ``word`` over ``langs`` (0.0 when none holds it)."""
     return max(zipf(word, lang) for lang in langs)
+
+
+@cache
+def common_words(min_zipf: float, langs: tuple[str, ...] = LANGS) -> frozenset[str]:
+    """The words (lower case) whose Zipf frequency (``zipf``, rounded the same way) is
+    ``min_zipf`` or more in at least one of ``langs``: a set to take a long list of
+    candidates from at once (the census's 94,000 names: 0.7 s asked one by one)."""
+    least = 10 ** (min_zipf - 9) * 0.98  # below it, no rounding reaches ``min_zipf``
+    return frozenset(
+        word
+        for lang in langs
+        for word, frequency in _table(lang).items()
+        if frequency >= least and round(math.log10(frequency) + 9, 2) >= min_zipf
+    )

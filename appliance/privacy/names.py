@@ -35,7 +35,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from appliance.models import spacy_stop_words
 from appliance.privacy.entities import TITLES
 from appliance.privacy.gazetteer import is_town, towns
-from appliance.privacy.lexicon import most_common, zipf
+from appliance.privacy.lexicon import common_words, most_common, zipf
 
 FAKER_LOCALES = (
     "en_GB", "en_US", "en_IE", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_CH", "it_IT", "es_ES",
@@ -509,7 +509,7 @@ def census_names() -> tuple[frozenset[str], frozenset[str]]:
     def read(name: str, most: float) -> frozenset[str]:
         lines = (folder / name).read_text(encoding="ascii").splitlines()
         words = (line.split(" ", 1)[0].lower() for line in lines if line.strip())
-        return frozenset(w for w in words if len(w) > 2 and most_common(w) < most)
+        return frozenset(w for w in words if len(w) > 2) - common_words(most)
 
     places = {t.lower() for t in towns()}  # "Harwell", "Ennis": a town's name stays a place
     return (
