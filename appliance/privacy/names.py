@@ -134,10 +134,13 @@ _NEIGHBOUR_BEFORE = re.compile(
     r",?\s+$",
     re.I,
 )
-# A lone capitalised word after a neighbour is a name when it is rarer than this in the
-# sentence's language, or in every language when no list holds it ("Kerhervé" 0;
-# not "Ukrainiec", "Informatiker"); asked, when a list holds it ("Esposito" it 3.7).
+# A lone capitalised word after a neighbour or asked is a name when a list holds it and it
+# is rarer than this in the sentence's language ("Esposito" it 3.7). One in no list may be
+# a nationality, a trade, a film or a service ("Mój sąsiad Ukrainiec", "Mein Kollege
+# Werkstudent", "My Neighbor Totoro", "Kannst du Zalando anrufen": round 10's break tests).
 LONE_CUED_ZIPF = 3.8
+# Voice assistants and chat bots, asked like people ("Kannst du Alexa fragen").
+_ASSISTANTS = frozenset(("alexa", "siri", "cortana", "bixby", "copilot", "gemini", "chatgpt"))
 # Before a lower-case name: calling someone back ("please call harriet pennycook back",
 # "per favore richiamare ilario casagrande al ..."), and after it (``_CALL_AFTER``).
 _CALL_BEFORE = re.compile(
@@ -431,7 +434,6 @@ def strip_possessive(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     """(first names, last names), lower-cased: Faker's (``faker_name_lists``) and the
     census's (``census_names``). A name with accents is in a list when its letters without
@@ -589,11 +591,12 @@ def _strong_context(text: str, start: int) -> bool:
 _MAILBOX_AFTER = re.compile(r"[ \t]*<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>")
 
 
-# After a possessive ("'s", or the German and Dutch genitive "s"): what only a person has,
-# kin, a birth date, a sick note ("Ama Owusu-Ansah's sick note", "Latifa Bouali's
-# dochter"); not what a firm has too ("Goldman Sachs's pension scheme", "Philips adres").
+# After a possessive ("'s", "s'"): what only a person has, kin, a birth date, a sick note
+# ("Ama Owusu-Ansah's sick note", "Latifa Bouali's dochter"); not what a firm has too
+# ("Goldman Sachs's pension scheme"), nor a bare genitive "s" ("Philips dochter Signify":
+# a firm's subsidiary).
 _OWNED = re.compile(
-    r"(?:['’]s|s)?\s+(?:"
+    r"['’]s?\s+(?:"
     r"daughter|son|wife|husband|mother|father|sister|brother|parents|children|"
     r"date\s+of\s+birth|birthday|sick\s+note|"
     r"Tochter|Sohn|Ehefrau|Ehemann|Mutter|Vater|Schwester|Bruder|Eltern|Kinder|"
@@ -604,10 +607,8 @@ _OWNED = re.compile(
 
 
 def _owned_after(text: str, end: int) -> bool:
-    """Whether a possessive and what only a person has follow ``end`` (``_OWNED``); a bare
-    genitive "s" only when the name's run took it in ("Bouali's" ends at "Bouali")."""
-    m = _OWNED.match(text, end)
-    return m is not None and (text[end : end + 1] != " " or text[end - 1 : end] == "s")
+    """Whether a possessive and what only a person has follow ``end`` (``_OWNED``)."""
+    return _OWNED.match(text, end) is not None
 
 
 def mailbox_after(text: str, end: int) -> bool:
@@ -1235,6 +1236,7 @@ class PersonNameRecognizer(EntityRecognizer):
             not context
             and _owned_after(text, words[j - 1][2])
             and not text[max(0, words[i][1] - 2) : words[i][1]].startswith("&")
+            and not is_town(text[words[i][1] : words[j - 1][2]])  # "Paris's sister city"
         ):
             context = True  # "Ama Owusu-Ansah's sick note", "Latifa Bouali's dochter"
         if not context and mailbox_after(text, words[j - 1][2]):
@@ -1418,8 +1420,8 @@ class PersonNameRecognizer(EntityRecognizer):
         neighbour = _NEIGHBOUR_BEFORE.search(before)
         if (asked or neighbour) and self._uncommon_here(word, start, text):
             listed = lower in self.first or lower in self.last
-            if listed or (neighbour and most_common(lower) < CHAT_RARE_ZIPF):
-                return True  # "Mon voisin, Jaouen, se gare", "puoi chiedere a Bassi se"
+            if listed and lower not in _ASSISTANTS:
+                return True  # "Il mio vicino Barbieri", "puoi chiedere a Bassi se"
         if not verb_after:
             return False
         previous = text[max(0, start - 30) : start].split()
@@ -1695,8 +1697,8 @@ class PersonNameRecognizer(EntityRecognizer):
         """Whether the name-like lower-case word ``i`` of a chat message (``sentence``: where
         it begins, its language) is joined by "and" (in the seven languages:
         ``_COORDINATION``) to another lower-case word that is name-like too
-        (``_pair_word``), one of the two in the name lists and one of the two no word of
-        any of the seven languages (``CHAT_RARE_ZIPF``): two people named side by side
+        (``_pair_word``), both in the name lists and one of the two no word of any of the
+        seven languages (``CHAT_RARE_ZIPF``): two people named side by side
         ("spoke to fennimore and cartwright", "z krukiem i kasprzak"), not two trades, herbs
         or programs ("baker and cooper", "docker and jenkins"). Opening the message, the two
         must be followed by a verb only people do: "wróbel i kruk siedziały" is two birds."""
@@ -1717,8 +1719,8 @@ class PersonNameRecognizer(EntityRecognizer):
             if not other.islower() or _no_chat_name(other):
                 continue
             like, other_listed = self._pair_word(other, lang)
-            if not like or not (listed or other_listed):
-                continue
+            if not like or not (listed and other_listed):
+                continue  # "with ginger and galangal", "visto jenkins e gitlab"
             if min(most_common(words[i][0]), most_common(other)) >= CHAT_RARE_ZIPF:
                 continue  # two words: "baker and cooper", "docker and jenkins", "boer en visser"
             first, last = min(i, k), max(i, k)
