@@ -134,6 +134,15 @@ _NEIGHBOUR_BEFORE = re.compile(
     r",?\s+$",
     re.I,
 )
+# Streets, squares and institutes named after people, written with hyphens in German and
+# Dutch ("Konrad-Adenauer-Straße", "Robert-Koch-Institut", "Anne-Frank-Schule",
+# "Willem-Alexanderlaan"): their parts are names, the whole is a place or a body.
+_NAMED_AFTER = (
+    "straße", "strasse", "str", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer",
+    "chaussee", "institut", "gesellschaft", "stiftung", "schule", "gymnasium", "klinik",
+    "klinikum", "krankenhaus", "universität", "haus", "park", "brücke", "straat", "laan",
+    "plein", "kade", "gracht", "singel", "dijk", "school", "ziekenhuis",
+)  # fmt: skip
 # A lone capitalised word after a neighbour or asked is a name when a list holds it and it
 # is rarer than this in the sentence's language ("Esposito" it 3.7). One in no list may be
 # a nationality, a trade, a film or a service ("Mój sąsiad Ukrainiec", "Mein Kollege
@@ -1231,7 +1240,7 @@ class PersonNameRecognizer(EntityRecognizer):
         titled, context = name_context(text, words[i][1])
         if listed and not context:
             # The next item of a list of names: a name if one of its words is a known name.
-            context = self._list_item(names)
+            context = self._list_item(names, text, words[j - 1][2])
         if (
             not context
             and _owned_after(text, words[j - 1][2])
@@ -1318,15 +1327,21 @@ class PersonNameRecognizer(EntityRecognizer):
             return j, 0.6
         return None
 
-    def _list_item(self, names: list[str]) -> bool:
-        """Whether a capitalised run (its words ``names``), an item of a list beside a sure
-        name, is a name too: a part of one of its words is a listed name ("Ama
-        Owusu-Ansah"). Two capitalised words in no list are not enough: firms and bands
-        are listed beside people ("Emma Watson, Zeiss Meditec and ...")."""
+    def _list_item(self, names: list[str], text: str, end: int) -> bool:
+        """Whether a capitalised run (its words ``names``, ending at ``end``), an item of a
+        list beside a sure name, is a name too: one of its words is a listed name, or a
+        part of a double-barrelled one is ("Ama Owusu-Ansah"); not a street or an
+        institute named after people ("Hans Meier, Konrad-Adenauer-Straße 12",
+        "Robert-Koch-Institut": ``_NAMED_AFTER``), nor one before a house number."""
+        if any(t.lower() in self.first or t.lower() in self.last for t in names):
+            return True
+        if re.match(r"\s*\d", text[end : end + 4]):
+            return False
         return any(
             p in self.first or p in self.last
             for t in names
-            for p in (t.lower(), *re.split(r"[-'’]", t.lower()))
+            if "-" in t and not t.lower().endswith(_NAMED_AFTER)
+            for p in re.split(r"[-'’]", t.lower())
         )
 
     def _listed_rare_surname(self, word: str, start: int, text: str) -> bool:
