@@ -221,10 +221,10 @@ def test_frozen_holdout_figures_hold(detector) -> None:
 def test_second_holdout_figures_hold(detector) -> None:
     """The same on holdout2 (bench/pii_holdout2.py: hand-written names and towns, written
     without reading the detector; blind figure 0.836, round 5 0.879, round 6 0.903, round 7
-    0.916, round 8 0.944, RESULTS section 6): round 9 recall 0.947, precision 0.992, places
-    0.949, 1 of 147 negatives with a detection."""
+    0.916, round 8 0.944, round 9 0.947, RESULTS section 6): round 10 recall 0.954,
+    precision 0.992, places 0.954, 1 of 147 negatives with a detection."""
     figures = _holdout_figures(detector, "pii_holdout2")
-    assert figures["recall"] >= 0.945 and figures["precision"] >= 0.99, figures
+    assert figures["recall"] >= 0.95 and figures["precision"] >= 0.99, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
     assert figures["phone"] >= 0.99 and figures["location"] >= 0.945, figures
     assert figures["negatives_clean"] >= 0.99, figures
@@ -233,9 +233,9 @@ def test_second_holdout_figures_hold(detector) -> None:
 def test_third_holdout_figures_hold(detector) -> None:
     """The same on holdout3 (bench/pii_holdout3.py, frozen with dev5 and written blind to
     the detector; blind figure 0.709, round 6 0.772, round 7 0.802, round 8 0.876,
-    RESULTS section 6, "Round 9"): round 9 recall 0.893, precision 0.977, places 0.968,
-    phones 0.981, 11 of 140 negatives with a detection (8 before round 6: recorded as a
-    regression)."""
+    round 9 0.893, RESULTS section 6, "Round 10"): round 10 recall 0.895, precision 0.977,
+    places 0.968, phones 0.981, 11 of 140 negatives with a detection (8 before round 6:
+    recorded as a regression)."""
     figures = _holdout_figures(detector, "pii_holdout3")
     assert figures["recall"] >= 0.89 and figures["precision"] >= 0.975, figures
     assert figures["national_ids"] >= 0.99 and figures["iban_worst_form"] >= 0.99, figures
