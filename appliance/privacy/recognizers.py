@@ -34,6 +34,7 @@ from stdnum.nl import bsn
 from stdnum.pl import pesel
 from stdnum.us import ssn
 
+from appliance.privacy.lexicon import zipf
 from appliance.privacy.names import recognizer_result
 
 # How far before (and after) a match a context word may be, in characters.
@@ -430,6 +431,75 @@ _STREET_EN = (
     "court|gardens|grove|hill|park|row|walk|mews|boulevard|parade|green"
 )
 _CAP = r"[A-ZÀ-Þ][\w'’-]+"
+# German and Dutch street names, then the house number: a compound ("Musterstraße 12"),
+# hyphenated after the person or place it is named after ("Konrad-Adenauer-Straße 12",
+# "Graf-von-Galen-Str. 5", "Willem-Alexanderlaan 5"), after an adjective ("Berliner
+# Straße 4a", "Alte Poststraße 3", "Nieuwe Binnenweg 12"), a title or a first name and its
+# particle ("Prins Hendrikkade 108", "Jan van Galenstraat 4", "Van Baerlestraat 112"), or
+# Dutch "Laan van Meerdervoort 50". A lone noun before a separate street word is no street
+# ("Auf Platz 3", "Der Ring 2"): the word before "Straße", "Platz" ... must be an adjective
+# (-er, -e, -es, -en) that is not an article or a pronoun, or hyphenated to it.
+_STREET_SUFFIX = (
+    "straße|strasse|str\\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|pfad|stieg|markt|"
+    "laan|straat|gracht|plein|kade|dijk|steeg|singel"
+)
+# The same words standing alone, after a hyphen or an adjective ("-Straße", "Alter Markt").
+_STREET_NOUN = (
+    "Straße|Strasse|Str\\.|Weg|Gasse|Platz|Allee|Ring|Damm|Ufer|Chaussee|Pfad|Stieg|Markt|"
+    "Laan|Straat|Gracht|Plein|Kade|Dijk|Steeg|Singel"
+)
+_STREET_PARTICLE = r"(?:von|van|der|den|de|zu|zum|zur|am|an|im|auf|het|ter|te|la|le)"
+_STREET_WORD = r"[A-ZÄÖÜ][a-zäöüßéèëï]+\.?"
+_STREET_ADJECTIVE = (
+    r"(?!(?:Über|Unter|Hinter|Oder|Aber|Der|Die|Das|Den|Dem|Des|Eine|Einer|Eines|Einen|Einem|Unsere|Unser|Unserer|Meine|"
+    r"Meiner|Seine|Ihre|Jede|Jeder|Jedes|Diese|Dieser|Dieses|Alle|Keine|Welche|Andere|De|Het|"
+    r"Deze|Onze|Mijn|Elke|Andere|Die|Ene|Nächste|Letzte|Erste|Zweite|Dritte)\s)"
+    r"[A-ZÄÖÜ][a-zäöüß]+(?:er|e|es|en)"
+)
+_STREET_TITLE = (
+    r"(?:Prins|Prinses|Koning|Koningin|Graaf|Graf|Gräfin|Sankt|St\.|Sint|Bischof|Kardinal|"
+    r"Kaiser|Kaiserin|König|Königin|Herzog|Herzogin|Fürst|Dr\.|Doktor|Professor|Prof\.|"
+    r"Burgemeester|Pastoor|Pater|Generaal|Admiraal|Van|Von|Jan|Johannes|Willem|Pieter|Hendrik)"
+)
+_STREET_DE_NL = (
+    # hyphenated: "Konrad-Adenauer-Straße", "Graf-von-Galen-Str.", "Willem-Alexanderlaan"
+    rf"(?:(?:{_STREET_WORD}-(?:{_STREET_PARTICLE}-)*){{1,3}}"
+    rf"(?:{_STREET_NOUN}|[A-ZÄÖÜ][a-zäöüß]+(?:{_STREET_SUFFIX}))"
+    # an adjective and a separate street word: "Berliner Straße", "Alter Markt"
+    rf"|{_STREET_ADJECTIVE}\s+(?:{_STREET_NOUN})"
+    # a compound, after an adjective, a title or a first name and its particle
+    rf"|(?:{_STREET_ADJECTIVE}\s+|{_STREET_TITLE}\s+(?:{_STREET_PARTICLE}\s+)*)?"
+    rf"[A-ZÄÖÜ][a-zäöüß]+(?:{_STREET_SUFFIX})"
+    # Dutch "Laan van Meerdervoort"
+    rf"|(?:Laan|Weg|Plein)\s+(?:van|der|de|ter)\s+(?:(?:der|den|de)\s+)?{_STREET_WORD})"
+)
+# A house number: not a year, and not a quantity ("3 Tage", "20 procent", "40.000", "1,5").
+_HOUSE_NUMBER = (
+    r"(?!(?:19|20)\d\d\b)\d{1,4}(?:\s?[a-zA-Z])?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?\b"
+    r"(?![.,]\d|\s*%|\s+(?:Minuten|Stunden|Tage|Wochen|Monate|Jahre|Meter|Kilometer|Prozent|"
+    r"Millionen|Euro|minuten|uur|dagen|weken|maanden|jaar|meter|kilometer|procent|miljoen|"
+    r"euro|cm|km|m|mm|kg)\b)"
+)
+
+# A lone compound that is an everyday noun is no street: "Arbeitsplatz 3", "Parkplatz 12",
+# "Spielplatz 2", "Sportplatz 1" (wordfreq's small German and Dutch lists hold them; names
+# of streets, "Kastanienweg", "Lindenplatz", are rarer). A word only streets end in
+# ("-straße", "-straat", "-gasse", "-allee", "-laan", "-gracht") is a street however common.
+_SHARED_SUFFIX = re.compile(
+    r"[a-zäöüß]+(?:weg|platz|ring|damm|ufer|markt|pfad|stieg|plein|dijk|kade)"
+)
+_LONE_COMPOUND = re.compile(r"([A-ZÄÖÜ][a-zäöüß]+)\s+\d")
+
+
+def _not_an_everyday_noun(value: str) -> bool:
+    """False for an address match that is a lone everyday compound noun and a number, or
+    for a shorter candidate cut from one that holds no number at all."""
+    if not any(ch.isdigit() for ch in value):
+        return False
+    m = _LONE_COMPOUND.match(value)
+    if m is None or not _SHARED_SUFFIX.fullmatch(m[1].lower()):
+        return True
+    return max(zipf(m[1], "de"), zipf(m[1], "nl")) == 0.0
 
 
 def rules() -> list[Rule]:
@@ -623,13 +693,13 @@ def rules() -> list[Rule]:
                 r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
                 r"impasse|quai|route|cours)\s+(?:(?:de|du|des|la|le|l'|d')\s*)*[A-ZÀ-Þ][\w'’-]+"
                 rf"(?:\s+[A-ZÀ-Þ][\w'’-]+){{0,3}}(?:,\s*(?:\d{{5}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}})?",
-                r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|laan|"
-                r"straat|gracht|plein|kade|dijk|steeg)\s+\d{1,4}[a-z]?\b(?:,\s*(?:\d{4,5}\s?[A-Z]{0,2}\s+)?"
+                rf"(?<![\w-]){_STREET_DE_NL}\s+{_HOUSE_NUMBER}(?:,\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?"
                 rf"{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Carrer|Rua|ul\.|ulica)\s+"
                 r"(?:(?:de|del|della|di|da|la)\s+)*[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,3},?\s*\d{1,4}\b",
                 r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b",
             ],
+            _not_an_everyday_noun,
             score=0.75,
         ),
     ]
