@@ -395,6 +395,9 @@ def test_places_in_inflected_and_gapped_phrasings(detector, text: str, places: l
         ("De heer Bakker, Van Baerlestraat 112, 1071 BA Amsterdam.", ["Van Baerlestraat 112"]),
         ("Jan Smit woont aan de Jan van Galenstraat 4-2 in Amsterdam.",
          ["Jan van Galenstraat 4-2"]),
+        # An everyday compound is a street when a postcode follows (round 11's break test).
+        ("Absender: Claudia Rehbein · Marktplatz 7 · 74072 Heilbronn", ["Marktplatz 7"]),
+        ("Stuur de sleutels naar Gea Post, Hoofdweg 131, 9617 AB Harkstede.", ["Hoofdweg 131"]),
         ("Mijn adres is Laan van Meerdervoort 50, 2517 AE Den Haag. Groet, Els Bos",
          ["Laan van Meerdervoort 50"]),
     ],

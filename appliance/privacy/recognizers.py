@@ -488,16 +488,19 @@ _HOUSE_NUMBER = (
 _SHARED_SUFFIX = re.compile(
     r"[a-zäöüß]+(?:weg|platz|ring|damm|ufer|markt|pfad|stieg|plein|dijk|kade)"
 )
+_POSTCODE = re.compile(r"[,·|]\s*\d{4,5}\b")
 _LONE_COMPOUND = re.compile(r"([A-ZÄÖÜ][a-zäöüß]+)\s+\d")
 
 
 def _not_an_everyday_noun(value: str) -> bool:
     """False for an address match that is a lone everyday compound noun and a number, or
-    for a shorter candidate cut from one that holds no number at all."""
+    for a shorter candidate cut from one that holds no number at all. A postcode after
+    it makes any street an address ("Marktplatz 7 · 74072 Heilbronn", "Hoofdweg 131,
+    9617 AB Harkstede")."""
     if not any(ch.isdigit() for ch in value):
         return False
     m = _LONE_COMPOUND.match(value)
-    if m is None or not _SHARED_SUFFIX.fullmatch(m[1].lower()):
+    if m is None or not _SHARED_SUFFIX.fullmatch(m[1].lower()) or _POSTCODE.search(value):
         return True
     return max(zipf(m[1], "de"), zipf(m[1], "nl")) == 0.0
 
@@ -693,7 +696,7 @@ def rules() -> list[Rule]:
                 r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|av\.|boulevard|bd|place|chemin|allée|"
                 r"impasse|quai|route|cours)\s+(?:(?:de|du|des|la|le|l'|d')\s*)*[A-ZÀ-Þ][\w'’-]+"
                 rf"(?:\s+[A-ZÀ-Þ][\w'’-]+){{0,3}}(?:,\s*(?:\d{{5}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}})?",
-                rf"(?<![\w-]){_STREET_DE_NL}\s+{_HOUSE_NUMBER}(?:,\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?"
+                rf"(?<![\w-]){_STREET_DE_NL}\s+{_HOUSE_NUMBER}(?:(?:,|\s+[·|])\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?"
                 rf"{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Carrer|Rua|ul\.|ulica)\s+"
                 r"(?:(?:de|del|della|di|da|la)\s+)*[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,3},?\s*\d{1,4}\b",
