@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -1059,3 +1060,81 @@ def test_names_side_by_side_in_case_and_before_what_a_person_has(
 def test_words_side_by_side_and_towns_after_a_towns_noun_stay_clear(detector, text: str) -> None:
     found = _found(detector, text, "healthcare").get("PERSON", [])
     assert found in ([], ["Bilal Hussain"], ["Hans Meier"]), (text, found)
+
+
+def test_a_detection_overlapping_a_better_one_keeps_what_lies_outside_it(detector) -> None:
+    """A town read as a place up to a street, the house number read as an address: the
+    number is pseudonymised too, not left in clear after the town."""
+    text = "Ik, Yvonne Smit, woonachtig te Zwolle aan de Thorbeckegracht 56, maak bezwaar."
+    p = load_policy("healthcare")
+    spans = [
+        (e.start, e.end)
+        for e in detector.analyze(text, p.types_for("ingest"), p.thresholds(), p.allow, p.deny)
+    ]
+    covered = {i for s, e in spans for i in range(s, e)}
+    for value in ("Smit", "Zwolle", "Thorbeckegracht", "56"):
+        at = text.index(value)
+        assert set(range(at, at + len(value))) <= covered, (value, spans)
+    assert all(a[1] <= b[0] for a, b in pairwise(spans)), spans
+
+
+def test_overlapping_detections_of_two_types_resolve_without_gaps_or_overlaps() -> None:
+    from appliance.privacy.detector import _resolve
+    from appliance.privacy.entities import Entity
+
+    text = "Anna Berg, Hauptstraße 5, Celle"
+    person = Entity("PERSON", 0, 15, 0.6)  # "Anna Berg, Haup": the model's run
+    street = Entity("POSTAL_ADDRESS", 11, 24, 0.9)  # "Hauptstraße 5"
+    town = Entity("LOCATION", 20, 31, 0.5)  # "ße 5, Celle"
+    out = _resolve(text, [town, street, person])
+    assert [(e.type, text[e.start : e.end]) for e in out] == [
+        ("PERSON", "Anna Berg"),
+        ("POSTAL_ADDRESS", "Hauptstraße 5"),
+        ("LOCATION", "Celle"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Herrn Jonas Pfeiffer, Am Weinberg 12, 97070 Würzburg", "Am Weinberg 12"),
+        ("Sie wohnt An der Schleifmühle 3a in Goslar.", "An der Schleifmühle 3a"),
+        ("Mevrouw Ilse Verbeek, Achter het Veer 9, 4201 AB Gorinchem", "Achter het Veer 9"),
+        ("Kasper Willems, Kerkstraat 22 bus 4, 3000 Leuven", "Kerkstraat 22 bus 4"),
+        ("Frau Ines Lorenz, Schubertstraße 8 II, 01307 Dresden", "Schubertstraße 8 II"),
+        ("Familie Dekker, Lijnbaansgracht 31-III, Amsterdam", "Lijnbaansgracht 31-III"),
+        ("Kamila Wójcik, ul. Długa 15/7, 31-147 Kraków", "ul. Długa 15/7, 31-147 Kraków"),
+        ("Pani Ewa Lis, ul. Piotrkowska 104 m. 12, Łódź", "ul. Piotrkowska 104 m. 12, Łódź"),
+        ("Sig. Bruno Galli, Via Roma 12, 20121 Milano", "Via Roma 12, 20121 Milano"),
+    ],
+)
+def test_streets_after_a_preposition_and_house_numbers_with_a_floor_box_or_flat(
+    detector, text: str, address: str
+) -> None:
+    found = _found(detector, text, "healthcare").get("POSTAL_ADDRESS", [])
+    assert any(address in f for f in found), (text, found)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Im Raum 4 findet die Schulung statt.",
+        "Auf Seite 12 steht die Tabelle.",
+        "Unter der Rufnummer 1161 erreichen Sie uns.",
+        "Am Markt 3 Stände mehr als letztes Jahr.",
+        "In de Kamer 3 vergadert het team.",
+        "Zur Frage 2: nein.",
+        "Im Februar 12.",
+    ],
+)
+def test_a_preposition_a_noun_and_a_number_are_no_address(detector, text: str) -> None:
+    assert "POSTAL_ADDRESS" not in _found(detector, text, "healthcare"), text
+
+
+def test_a_question_opening_with_the_verb_of_living_names_a_person_not_a_place(
+    detector,
+) -> None:
+    text = "Wohnt Wiebke Eichhorst noch in Tuttlingen oder ist sie schon weggezogen?"
+    found = _found(detector, text, "healthcare")
+    assert any("Wiebke Eichhorst" in f for f in found.get("PERSON", [])), found
+    assert found.get("LOCATION") == ["Tuttlingen"], found

@@ -143,29 +143,50 @@ def windows(text: str, size: int = WINDOW_CHARS) -> Iterator[tuple[int, str]]:
         start = end
 
 
-def _resolve(entities: list[Entity]) -> list[Entity]:
-    """One entity per stretch of text: same-type overlaps merge, others keep the best."""
+def _resolve(text: str, entities: list[Entity]) -> list[Entity]:
+    """One entity per stretch of text: same-type overlaps merge; of two types that
+    overlap, the better keeps its span and the other keeps only what lies outside it,
+    so no part of either is left in clear ("te Zwolle aan de Thorbeckegracht 56": the
+    town and the street after it). Offsets into ``text``."""
     ordered = sorted(entities, key=lambda e: (e.start, -(e.end - e.start), -e.score))
     out: list[Entity] = []
-    for e in ordered:
+    for found in ordered:
+        # After a kept tail, what lies inside the detection before it is covered already.
+        e: Entity | None = found
+        if len(out) > 1 and found.start < out[-2].end:
+            e = _trimmed(text, replace(found, start=out[-2].end))
+        if e is None:
+            continue
         if out and e.start < out[-1].end:
             prev = out[-1]
             if e.type == prev.type:
-                merged = Entity(
-                    prev.type,
-                    prev.start,
-                    max(prev.end, e.end),
-                    max(prev.score, e.score),
-                    prev.source,
-                )
-                out[-1] = merged
+                out[-1] = replace(prev, end=max(prev.end, e.end), score=max(prev.score, e.score))
             elif e.end <= prev.end:
                 pass  # inside a longer detection (a town name inside an address)
             elif (e.score, e.end - e.start) > (prev.score, prev.end - prev.start):
-                out[-1] = e
+                head = _trimmed(text, replace(prev, end=e.start))
+                out[-1:] = [head, e] if head else [e]
+            else:
+                tail = _trimmed(text, replace(e, start=prev.end))
+                if tail:
+                    out.append(tail)
             continue
         out.append(e)
     return out
+
+
+def _trimmed(text: str, e: Entity) -> Entity | None:
+    """``e`` without the spaces and punctuation at its ends; None when nothing that is a
+    letter or a digit is left."""
+    value = text[e.start : e.end]
+    lead = len(value) - len(value.lstrip(_EDGE))
+    trail = len(value) - len(value.rstrip(_EDGE))
+    if not any(c.isalnum() for c in value):
+        return None
+    return replace(e, start=e.start + lead, end=e.end - trail)
+
+
+_EDGE = " \t\r\n,;:.·|()[]\"'“”‘’«»-–—/"
 
 
 # A run that starts with an article is a thing ("Der Jahresbericht", "El pleno").
@@ -578,7 +599,7 @@ class PiiDetector:
             found += [Entity(rule.type, s, e, rule.score, "deny-list") for s, e in rule.find(text)]
         found = [f for f in found if f.score >= thresholds.get(f.type, DEFAULT_THRESHOLD)]
         found = _drop_allowed(text, found, allow)
-        return _resolve(found)
+        return _resolve(text, found)
 
     def _analyze_piece(self, piece: str, offset: int, entities: list[str]) -> list[Entity]:
         """The entities of one window (offsets into the whole text, ``offset`` being

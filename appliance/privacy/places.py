@@ -220,6 +220,23 @@ def _after_gap(text: str, pos: int) -> int | None:
 
 
 _PHRASE = _phrase(_TRIGGERS)
+# A question that opens with the verb of living: the capitalised words right after it are
+# who lives there, not where ("Wohnt Wiebke Eichhorst noch in Tuttlingen?", "Woont Kees
+# Bakker nog in Zwolle?"); the place comes after its preposition.
+_VERB_FIRST = re.compile(
+    r"(?:wohnt|wohnen|lebt|leben|stammt|woont|wonen|leeft|habite|habitent|vit|abita|vive|"
+    r"mieszka|lives|lived)\s+",
+    re.I,
+)
+
+
+def _asks_who(text: str, m: re.Match[str]) -> bool:
+    """Whether the phrase ``m`` is a verb opening a question before its subject."""
+    if not text[m.start()].isupper() or _VERB_FIRST.fullmatch(m.group()) is None:
+        return False
+    return not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in ".?!\n:;"
+
+
 _MOVE_PHRASE = _phrase(_MOVES)
 _GAP_STARTS = (_phrase_start(_TRIGGERS), _phrase_start(_MOVES))
 # A phrase of residence, birth or admission anywhere in a sentence: the sentence tells
@@ -376,7 +393,7 @@ class PlaceRecognizer(EntityRecognizer):
     ) -> list[RecognizerResult]:
         if self.ENTITY not in entities and ADDRESS not in entities:
             return []
-        strong = [m.end() for m in _PHRASE.finditer(text)]
+        strong = [m.end() for m in _PHRASE.finditer(text) if not _asks_who(text, m)]
         strong += [m.end() for m in _LABEL.finditer(text)]
         addresses: list[re.Match[str]] = []
         for pattern in _ADDRESSES:

@@ -430,7 +430,7 @@ _STREET_EN = (
     "street|st|road|rd|avenue|ave|lane|ln|drive|close|crescent|way|place|square|terrace|"
     "court|gardens|grove|hill|park|row|walk|mews|boulevard|parade|green"
 )
-_CAP = r"[A-ZÀ-Þ][\w'’-]+"
+_CAP = r"[A-ZÀ-ÞĄĆĘŁŃŚŹŻŠŽČŘĎŤŇŐŰ][\w'’-]+"  # a capital, Polish and Czech ones too
 # German and Dutch street names, then the house number: a compound ("Musterstraße 12"),
 # hyphenated after the person or place it is named after ("Konrad-Adenauer-Straße 12",
 # "Graf-von-Galen-Str. 5", "Willem-Alexanderlaan 5"), after an adjective ("Berliner
@@ -473,12 +473,69 @@ _STREET_DE_NL = (
     # Dutch "Laan van Meerdervoort"
     rf"|(?:Laan|Weg|Plein)\s+(?:van|der|de|ter)\s+(?:(?:der|den|de)\s+)?{_STREET_WORD})"
 )
+# What follows a house number and belongs to it: a floor or a door in Roman numerals
+# ("Schillerstraße 3 II", "Weteringschans 8-III"), a Flemish box ("Kerkstraat 14 bus 2"),
+# a Dutch ground floor ("305-H", "54 hs"), a half ("5 1/2"), an Austrian stair and door
+# ("12/3/14", "4/Top 7").
+_HOUSE_SUFFIX = (
+    r"(?:\s?-\s?(?:[IVX]{1,4}|H|hs)\b|\s(?:[IVX]{1,4}|hs|huis|1/2|½)(?![\w/])|\s+bus\s+\d{1,4}\b"
+    r"|(?:\s?/\s?(?:Top\s?)?\d{1,4}[a-zA-Z]?\b)+)?"
+)
 # A house number: not a year, and not a quantity ("3 Tage", "20 procent", "40.000", "1,5").
 _HOUSE_NUMBER = (
     r"(?!(?:19|20)\d\d\b)\d{1,4}(?:\s?[a-zA-Z])?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?\b"
-    r"(?![.,]\d|\s*%|\s+(?:Minuten|Stunden|Tage|Wochen|Monate|Jahre|Meter|Kilometer|Prozent|"
+    + _HOUSE_SUFFIX
+    + r"(?![.,]\d|\s*%|\s+(?:Minuten|Stunden|Tage|Wochen|Monate|Jahre|Meter|Kilometer|Prozent|"
     r"Millionen|Euro|minuten|uur|dagen|weken|maanden|jaar|meter|kilometer|procent|miljoen|"
     r"euro|cm|km|m|mm|kg)\b)"
+)
+
+# Streets named for where they lie, after a preposition and an article ("Am Markt 5",
+# "An der Alster 12", "Unter den Eichen 23", "Am Alten Bahndamm 15", "Aan de Vaart 34",
+# "Achter de Kerk 6"): the preposition capitalised, the noun none that numbers things
+# (``_COUNTED``: "Raum", "Seite", "Woche", "Rufnummer"), and the house
+# number last, before a comma, a full stop, a line's end or "in" a town. Not "Im Raum 4
+# findet ...", "Am Markt 3 Stände mehr", "Auf Seite 12".
+_STREET_PREPOSITION = (
+    r"(?:Am|Im|Zum|Zur|An\s+(?:der|den|dem)|Auf\s+(?:dem|der|den)|In\s+(?:der|den)|"
+    r"Unter\s+(?:den|der|dem)|Hinter\s+(?:der|dem|den)|Vor\s+(?:dem|der|den)|"
+    r"Bei\s+(?:der|den)|Über\s+(?:dem|der|den)|Aan\s+(?:de|het|den)|Achter\s+(?:de|het|den)|"
+    r"In\s+(?:de|het|den)|Op\s+(?:de|het|den)|Bij\s+(?:de|het)|Over\s+(?:de|het)|"
+    r"Langs\s+(?:de|het)|Onder\s+(?:de|het)|Voor\s+(?:de|het)|Tegen\s+(?:de|het))"
+)
+# Nouns that number things, not places: rooms, beds, pages, weeks, versions, rounds.
+_COUNTED = (
+    r"(?:Raum|Räume|Zimmer|Saal|Säle|Bett|Station|Etage|Stock|Stockwerk|Geschoss|Gebäude|"
+    r"Haus|Halle|Block|Bereich|Trakt|Flügel|Tor|Gate|Gleis|Bahnsteig|Terminal|Bus|Linie|"
+    r"Zug|Wagen|Platz|Reihe|Sitz|Tisch|Schalter|Kasse|Fach|Box|Kabine|Jahr|Monat|Woche|Tag|"
+    r"Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Quartal|Semester|Stunde|"
+    r"Minute|Seite|Kapitel|Abschnitt|Absatz|Artikel|Paragraph|Punkt|Frage|Aufgabe|Teil|Band|"
+    r"Heft|Folie|Anlage|Anhang|Tabelle|Abbildung|Version|Stufe|Phase|Schritt|Level|Runde|"
+    r"Spiel|Satz|Halbzeit|Klasse|Gruppe|Team|Top|Ende|Anfang|Beginn|Nummer|Position|"
+    r"Kamer|Zaal|Bed|Afdeling|Verdieping|Gebouw|Hal|Blok|Poort|Perron|Spoor|Lijn|Rij|Stoel|"
+    r"Tafel|Balie|Loket|Jaar|Maand|Week|Dag|Maandag|Dinsdag|Woensdag|Donderdag|Vrijdag|"
+    r"Zaterdag|Zondag|Kwartaal|Uur|Pagina|Hoofdstuk|Paragraaf|Vraag|Opgave|Deel|Bijlage|"
+    r"Versie|Fase|Stap|Ronde|Wedstrijd|Groep|Klas|Punt|Plaats|Positie|Januar|Februar|"
+    r"März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Frühjahr|Sommer|"
+    r"Herbst|Winter|Januari|Februari|Maart|Mei|Augustus|Voorjaar|Zomer|Najaar)"
+    # and their compounds ("Besprechungsraum 4", "Rufnummer 112", "Kalenderwoche 14")
+    r"|[A-ZÄÖÜ][a-zäöüßë]*(?:nummer|zimmer|raum|räume|saal|seite|kapitel|woche|stunde|"
+    r"minute|runde|klasse|gruppe|etage|station|gleis|linie|zaal|kamer|pagina|week)"
+)
+_PREPOSITION_STREET = (
+    rf"(?<![\w-]){_STREET_PREPOSITION}\s+(?:{_STREET_ADJECTIVE}\s+)?"
+    rf"(?!(?:{_COUNTED})\s)[A-ZÄÖÜ][a-zäöüßë]+\s+{_HOUSE_NUMBER}"
+    r"(?=\s*(?:$|[,.;:)·|\n])|\s+(?:in|bei|te|im|am|und|en|and|sowie)\s)"
+)
+# After a word that says an address follows ("wohne An der Alster 12", "woonachtig Op
+# de Stroom 4"), any name of a street after a preposition and an article.
+_ADDRESS_CUE = (
+    r"(?i:wohn\w*|woon\w*|woont|wonen|anschrift|adresse|adres|wohnsitz|zamieszkał\w*)"
+    r"[:\s]+"
+)
+_CUED_PREPOSITION_STREET = (
+    rf"{_ADDRESS_CUE}(?P<v>{_STREET_PREPOSITION}\s+(?:{_STREET_ADJECTIVE}\s+)?"
+    rf"[A-ZÄÖÜ][a-zäöüßë]+\s+{_HOUSE_NUMBER})"
 )
 
 # A lone compound that is an everyday noun is no street: "Arbeitsplatz 3", "Parkplatz 12",
@@ -698,8 +755,16 @@ def rules() -> list[Rule]:
                 rf"(?:\s+[A-ZÀ-Þ][\w'’-]+){{0,3}}(?:,\s*(?:\d{{5}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 rf"(?<![\w-]){_STREET_DE_NL}\s+{_HOUSE_NUMBER}(?:(?:,|\s+[·|])\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?"
                 rf"{_CAP}(?:[ -]{_CAP}){{0,2}})?",
-                r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Carrer|Rua|ul\.|ulica)\s+"
-                r"(?:(?:de|del|della|di|da|la)\s+)*[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,3},?\s*\d{1,4}\b",
+                _CUED_PREPOSITION_STREET,
+                rf"{_PREPOSITION_STREET}(?:(?:,|\s+[·|])\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?"
+                rf"{_CAP}(?:[ -]{_CAP}){{0,2}})?",
+                r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Carrer|Rua|ul\.|ulica|al\.|"
+                r"aleja|os\.|osiedle|pl\.|plac)\s+"
+                r"(?:(?:de|del|della|di|da|la)\s+)*[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,3},?\s*\d{1,4}\b"
+                # a Polish flat after the house ("12/4", "84/92 m. 15", "44 lok. 3")
+                r"(?:[a-zA-Z]\b)?(?:\s?/\s?\d{1,4}[a-zA-Z]?\b)*(?:\s+(?:m\.|m|lok\.|lok)\s?\d{1,4}\b)?"
+                # then its postcode and town ("31-147 Kraków", "20121 Milano", "Madrid")
+                rf"(?:,\s*(?:\d{{2}}-\d{{3}}\s+|\d{{5}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b",
             ],
             _not_an_everyday_noun,
