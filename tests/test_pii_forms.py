@@ -1138,3 +1138,38 @@ def test_a_question_opening_with_the_verb_of_living_names_a_person_not_a_place(
     found = _found(detector, text, "healthcare")
     assert any("Wiebke Eichhorst" in f for f in found.get("PERSON", [])), found
     assert found.get("LOCATION") == ["Tuttlingen"], found
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Could you check whether pettigrew has signed the consent form?", "pettigrew"),
+        ("Could you check whether anna kowalska has signed the form?", "anna kowalska"),
+        ("Bitte klären, ob wojciechowski den Antrag eingereicht hat.", "wojciechowski"),
+        ("Pouvez-vous vérifier si lemaire a bien reçu le courrier ?", "lemaire"),
+        ("Sai se bonaccorsi ha già mandato il modulo?", "bonaccorsi"),
+        ("¿Sabes si echeverría ha firmado el contrato?", "echeverría"),
+        ("Weet u of hoekstra het formulier heeft ondertekend?", "hoekstra"),
+        ("Sprawdź, czy wiśniewski podpisał wniosek.", "wiśniewski"),
+    ],
+)
+def test_a_lower_case_name_after_whether_in_a_capitalised_sentence(
+    detector, text: str, name: str
+) -> None:
+    assert name in _found(detector, text, "healthcare").get("PERSON", []), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A mass noun, a program, a trade, an animal, the banks' network.
+        "Could you check whether frost has damaged the pipes?",
+        "Je ne sais pas si docker est installé sur le serveur.",
+        "Check whether jenkins has finished the nightly build.",
+        "Weet je of visser vandaag nog vis heeft?",
+        "Prüf mal, ob fuchs den Hühnerstall aufgebrochen hat.",
+        "Die Filiale fragt, ob swift wieder erreichbar ist.",
+    ],
+)
+def test_a_lower_case_word_after_whether_that_is_no_name(detector, text: str) -> None:
+    assert "PERSON" not in _found(detector, text, "healthcare"), text
