@@ -1173,3 +1173,32 @@ def test_a_lower_case_name_after_whether_in_a_capitalised_sentence(
 )
 def test_a_lower_case_word_after_whether_that_is_no_name(detector, text: str) -> None:
     assert "PERSON" not in _found(detector, text, "healthcare"), text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Names of Europe's families from Nigeria, the Maghreb, India (Faker's lists for
+        # those countries, less the words of the seven languages).
+        ("Kannst du nachschauen, ob okonkwo den Antrag unterschrieben hat?", "okonkwo"),
+        ("Pouvez-vous vérifier si benali a bien reçu le courrier ?", "benali"),
+        ("Sai se adebowale ha già firmato il modulo?", "adebowale"),
+    ],
+)
+def test_names_of_families_from_outside_europe_are_in_the_lists(
+    detector, text: str, name: str
+) -> None:
+    assert name in _found(detector, text, "healthcare").get("PERSON", []), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Words of the seven languages that those lists hold ("Nur", "Salida", "Bus").
+        "Nur die Version 2 ist betroffen.",
+        "Estado de Salida: El estado de salida es 0.",
+        "We do not recommend allowing untrusted users to access Windows D-Bus via TCP.",
+    ],
+)
+def test_words_that_other_countries_lists_hold_as_names_stay_words(detector, text) -> None:
+    assert "PERSON" not in _found(detector, text, "healthcare"), text

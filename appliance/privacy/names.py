@@ -42,6 +42,13 @@ FAKER_LOCALES = (
     "nl_NL", "nl_BE", "pl_PL", "pt_PT", "sv_SE", "da_DK", "fi_FI", "no_NO", "cs_CZ", "sk_SK",
     "hu_HU", "ro_RO", "el_GR", "hr_HR", "sl_SI", "et_EE", "lv_LV", "lt_LT", "bg_BG",
 )  # fmt: skip
+# Where Europe's families also come from, in Latin letters: Turkey and Azerbaijan, the
+# Maghreb (fr_DZ), Nigeria, Ghana and Kenya, India and Pakistan, Vietnam, Indonesia, Latin
+# America and Brazil ("yildirim", "benali", "okafor", "adeyemi", "sharma", "hoang").
+FAKER_LOCALES_ABROAD = (
+    "tr_TR", "az_AZ", "fr_DZ", "en_NG", "ig_NG", "yo_NG", "ha_NG", "tw_GH", "en_KE", "en_IN",
+    "en_PK", "vi_VN", "id_ID", "es_MX", "es_CO", "es_AR", "pt_BR",
+)  # fmt: skip
 
 
 CONTEXT = (
@@ -473,14 +480,13 @@ def _fold(word: str) -> str:
     return "".join(c for c in plain if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=1)
-def faker_name_lists() -> tuple[frozenset[str], frozenset[str]]:
-    """(first names, last names), lower-cased, from Faker's locale providers: lists chosen
-    by hand, so a lone lower-case word they hold may be a name ("is o'callaghan still
-    ..."), where the census's ("docker") may not."""
+def _faker_names(locales: Iterable[str], fold: bool = False) -> tuple[set[str], set[str]]:
+    """(first names, last names) of Faker's providers for ``locales``, lower-cased, in
+    Latin letters only; with ``fold`` also without their accents ("nguyễn" is written
+    "nguyen"; not for Europe's lists, where "buś" would make "bus" a name)."""
     first: set[str] = set()
     last: set[str] = set()
-    for locale in FAKER_LOCALES:
+    for locale in locales:
         try:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         except (ImportError, AttributeError):
@@ -489,6 +495,25 @@ def faker_name_lists() -> tuple[frozenset[str], frozenset[str]]:
             first.update(_names(getattr(provider, attr, ())))
         for attr in _list_attrs(provider, "last"):
             last.update(_names(getattr(provider, attr, ())))
+    first = {w for w in first if _latin(w)}
+    last = {w for w in last if _latin(w)}
+    if fold:
+        first |= {_fold(w) for w in first}
+        last |= {_fold(w) for w in last}
+    return first, last
+
+
+@lru_cache(maxsize=1)
+def faker_name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, last names), lower-cased, from Faker's locale providers: lists chosen
+    by hand, so a lone lower-case word they hold may be a name ("is o'callaghan still
+    ..."), where the census's ("docker") may not."""
+    first, last = _faker_names(FAKER_LOCALES)
+    # Lists made for other languages hold words of the seven ("nur", "server", "estado"):
+    # kept out as the census's are (``CENSUS_FIRST_MAX_ZIPF``, ``CENSUS_MAX_ZIPF``).
+    abroad_first, abroad_last = _faker_names(FAKER_LOCALES_ABROAD, fold=True)
+    first |= abroad_first - common_words(CENSUS_FIRST_MAX_ZIPF)
+    last |= abroad_last - common_words(CENSUS_MAX_ZIPF)
     # Words that are names somewhere but common words or places here.
     first -= _WORD_NAMES
     last -= NOT_NAMES
@@ -569,6 +594,11 @@ def _list_attrs(provider: type, kind: str) -> list[str]:
         if re.fullmatch(rf"(?:\w+_)?{kind}_names(?:_\w+)?", a)
         and isinstance(getattr(provider, a), (list, tuple, dict))
     ]
+
+
+def _latin(word: str) -> bool:
+    """Whether ``word`` is written in Latin letters (with their accents)."""
+    return all(c.isascii() or "\u00c0" <= c < "\u0250" or "\u1e00" <= c < "\u1f00" for c in word)
 
 
 def _names(values: Iterable[object]) -> list[str]:
