@@ -1,4 +1,5 @@
-"""Break tests for names typed in lower case (issue 16), rounds 13 and 14.
+"""Break tests for names typed in lower case and names from outside Europe (issue 16),
+rounds 13 to 15.
 
 Round 13's two files, written on 2026-12-02 by a helper that read none of the detector's
 code, rules, tests, guide or data, and committed before anything was measured on them:
@@ -17,10 +18,17 @@ rule was tuned, to measure it blind: ``pii_lower_break14_negatives.txt`` (140 se
 services, medicines, trades) and ``pii_lower_break14_names.tsv`` (105 names, 15 per
 language, at least 10 of each 15 right after a conjunction).
 
+Round 15's (``--round 15``), written the same way by a third helper after the name lists
+grew by Faker's lists of 17 locales outside Europe, to measure them blind:
+``pii_lower_break15_negatives.txt`` (150 ordinary sentences full of words that are names
+outside Europe: "Mar Menor", "Lan Switch", "Tai Chi", "Nur") and
+``pii_lower_break15_names.tsv`` (105 names of families of Turkish, Maghrebi, Nigerian,
+Indian, Vietnamese, Indonesian or Latin American origin, a third in lower case).
+
 Prints every PERSON found in a negative, then for each name whether a found span covers
 it, and the two counts (healthcare policy, ingestion stage). Run::
 
-    APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/pii_lower_break.py [--round 14]
+    APPLIANCE_MODEL_DIR=.models .venv/bin/python bench/pii_lower_break.py [--round 14|15]
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--round", type=int, choices=(13, 14), default=13)
+    parser.add_argument("--round", type=int, choices=(13, 14, 15), default=13)
     stem = f"pii_lower_break{parser.parse_args().round}"
     detector = shared_detector(model_dir() / SPACY_EN_DIR)
     policy = load_policy("healthcare")

@@ -1202,3 +1202,44 @@ def test_names_of_families_from_outside_europe_are_in_the_lists(
 )
 def test_words_that_other_countries_lists_hold_as_names_stay_words(detector, text) -> None:
     assert "PERSON" not in _found(detector, text, "healthcare"), text
+
+
+def test_a_german_word_with_sharp_s_is_as_common_as_wordfreq_says() -> None:
+    """wordfreq's lists hold words case-folded ("weiss"): "weiß" looked up as written was
+    read as rare, so "Weiß jemand, ob ..." (does anyone know) was a surname."""
+    from appliance.privacy.lexicon import zipf
+
+    assert zipf("weiß", "de") == zipf("weiss", "de") > 5
+    assert zipf("Straße", "de") == zipf("strasse", "de") > 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Weiß jemand, ob der Drucker im zweiten Stock wieder geht?",
+        "Lan Switch 3 im Serverraum wird am Dienstag getauscht.",
+        "Die Dev-Umgebung ist heute Abend nicht erreichbar.",
+    ],
+)
+def test_a_verb_with_sharp_s_and_short_names_from_far_lists_are_no_names(
+    detector, text: str
+) -> None:
+    assert "PERSON" not in _found(detector, text, "healthcare"), text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Weiß jemand, ob wojciechowski heute kommt?", "wojciechowski"),
+        ("Sag Bescheid, wenn nowicki zurückruft.", "nowicki"),
+        ("Check whether el haddad is coming to the meeting.", "el haddad"),
+        ("Kun je nagaan of van der meulen getekend heeft?", "van der meulen"),
+        ("Not sure whether okafor is on call tonight.", "okafor"),
+        ("Ask if pennington can cover the desk on Monday.", "pennington"),
+    ],
+)
+def test_a_lower_case_name_after_whether_before_more_verbs_and_with_particles(
+    detector, text: str, name: str
+) -> None:
+    found = _found(detector, text, "healthcare").get("PERSON", [])
+    assert found == [name], (text, found)

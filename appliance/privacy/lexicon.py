@@ -31,8 +31,11 @@ def zipf(word: str, lang: str) -> float:
     billion words, so 3.0 is once per million words and 6.0 once per thousand ("the" is
     about 7.7). 0.0 when the small list does not hold it, i.e. rarer than about Zipf 3.
 
+    The word is case-folded as wordfreq's lists are ("weiß" is held as "weiss", "Straße"
+    as "strasse"): looked up in lower case only, every German word with "ß" read as rare.
+
     Raises ``LookupError`` (from wordfreq) for a language it has no list for."""
-    frequency = _table(lang).get(word.lower(), 0.0)
+    frequency = _table(lang).get(word.casefold(), 0.0)
     return round(math.log10(frequency) + 9, 2) if frequency > 0 else 0.0
 
 
@@ -43,9 +46,10 @@ def most_common(word: str, langs: tuple[str, ...] = LANGS) -> float:
 
 @cache
 def common_words(min_zipf: float, langs: tuple[str, ...] = LANGS) -> frozenset[str]:
-    """The words (lower case) whose Zipf frequency (``zipf``, rounded the same way) is
-    ``min_zipf`` or more in at least one of ``langs``: a set to take a long list of
-    candidates from at once (the census's 94,000 names: 0.7 s asked one by one)."""
+    """The words (case-folded: "weiss", not "weiß") whose Zipf frequency (``zipf``,
+    rounded the same way) is ``min_zipf`` or more in at least one of ``langs``: a set to
+    take a long list of candidates from at once (the census's 94,000 names: 0.7 s asked
+    one by one)."""
     least = 10 ** (min_zipf - 9) * 0.98  # below it, no rounding reaches ``min_zipf``
     return frozenset(
         word

@@ -511,9 +511,11 @@ def faker_name_lists() -> tuple[frozenset[str], frozenset[str]]:
     first, last = _faker_names(FAKER_LOCALES)
     # Lists made for other languages hold words of the seven ("nur", "server", "estado"):
     # kept out as the census's are (``CENSUS_FIRST_MAX_ZIPF``, ``CENSUS_MAX_ZIPF``).
+    # Their names of three letters or fewer are words or acronyms here too ("Lan Switch",
+    # "Dev", "Mai", "Son"): left out.
     abroad_first, abroad_last = _faker_names(FAKER_LOCALES_ABROAD, fold=True)
-    first |= abroad_first - common_words(CENSUS_FIRST_MAX_ZIPF)
-    last |= abroad_last - common_words(CENSUS_MAX_ZIPF)
+    first |= {w for w in abroad_first - common_words(CENSUS_FIRST_MAX_ZIPF) if len(w) > 3}
+    last |= {w for w in abroad_last - common_words(CENSUS_MAX_ZIPF) if len(w) > 3}
     # Words that are names somewhere but common words or places here.
     first -= _WORD_NAMES
     last -= NOT_NAMES
@@ -1053,13 +1055,16 @@ WHETHER_ZIPF = 3.7
 _IT_WORDS = re.compile(
     r"(?<!\w)(?:server\w*|serveur\w*|servidor\w*|serwer\w*|build\w*|job|jobs|nightly\w*|"
     r"pipeline\w*|deploy\w*|install\w*|instal[oó]\w*|zainstal\w*|container\w*|"
-    r"cluster\w*|upgrade\w*|release\w*|repo|repos|repository|repositories|commit\w*|"
+    r"cluster\w*|upgrade\w*|release\w*|repo|repos|repository|repositories|commit|commits|"
     r"branch\w*|backup\w*|datenbank\w*|database\w*|databank\w*|cron\w*|vm|vms|"
     r"plugin\w*|docker\w*|kubernetes|k8s|runner\w*|reboot\w*|redémarr\w*|riavvi\w*|"
     r"reinici\w*|herstart\w*|restart\w*|neu\s+gestartet|abgestürzt|crash\w*|compil\w*|"
     r"kompil\w*|collaudo|recette|staging)(?!\w)",
     re.I,
 )
+# Particles that open a surname after such a conjunction ("whether van der linden has",
+# "si el amrani a", "se de luca ha").
+_WHETHER_PARTICLES = frozenset("van von der den de del della di da du le la el al ten ter".split())
 _CLAUSE_END = r"(?=\s*(?:[,.?!;:)]|$))"
 _WHETHER_AFTER = {
     lang: re.compile(pattern, re.I)
@@ -1070,9 +1075,13 @@ _WHETHER_AFTER = {
         r"paid|returned|arrived|left|seen|spoken|booked|cancell?ed|accepted|declined|received|"
         r"approved|submitted|attended|retired|resigned|collected|emailed|texted|visited|"
         r"heard|asked|told|written|wrote|checked|come|gone|been)(?!\w)"
-        r"|\s+is\s+(?:in|back|off|away|available|coming|going|still|ill|sick|on\s+leave)(?!\w)",
-        "de": r"[^.,?!;:\n]{0,60}?\s(?:hat|habe|hätte|hatte|ist|sei|war|wäre|kann|wird)"
-        + _CLAUSE_END,
+        r"|\s+(?:is|was)\s+(?:in|on|at|back|off|away|available|coming|going|still|ill|sick|"
+        r"working|free|around|here|there|on\s+leave)(?!\w)"
+        r"|\s+(?:can|could|will|would|should|might|may)\s+(?:not\s+)?(?:cover|come|attend|sign|"
+        r"call|ring|phone|help|join|approve|confirm|reply|answer|send|pay|bring|collect|pick|"
+        r"drop|meet|visit|swap|step\s+in|stay|start|work)(?!\w)",
+        "de": r"[^.,?!;:\n]{0,60}?\s(?:hat|habe|hätte|hatte|ist|sei|war|wäre|kann|wird|muss|"
+        r"soll|darf|will|möchte|(?-i:[a-zäöüß]+(?:t|te|ten)))" + _CLAUSE_END,
         "fr": r"\s+(?:a|avait|aura|est|était|sera|va|peut|doit|n['’]a|n['’]est)\s",
         "it": r"\s+(?:ha|aveva|avrà|è|era|sarà|può|deve|non\s+ha|non\s+è)\s",
         "es": r"\s+(?:ha|había|habrá|está|estaba|puede|debe|no\s+ha|firmó|llamó|pagó|contestó|"
@@ -1789,7 +1798,9 @@ class PersonNameRecognizer(EntityRecognizer):
         listed first name and a listed surname ("whether anna kowalska has"). Not a town
         ("que paris est"), nor in a sentence with marks of code."""
         word, start, end = words[i]
-        if _no_chat_name(word) or i == 0 or words[i - 1][2] + 1 != start:
+        if i == 0 or words[i - 1][2] + 1 != start:
+            return None
+        if _no_chat_name(word) and word not in _WHETHER_PARTICLES:
             return None
         conjunction = words[i - 1][0].lower()
         if not any(conjunction in c for c in _WHETHER.values()):
@@ -1818,7 +1829,21 @@ class PersonNameRecognizer(EntityRecognizer):
         """``_whether_at`` for a sentence read as ``lang``."""
         word, _start, end = words[i]
         k = i
-        if (
+        while (
+            k < i + 3
+            and k + 1 < len(words)
+            and words[k][0] in _WHETHER_PARTICLES
+            and words[k + 1][1] == words[k][2] + 1
+        ):
+            k += 1  # "van der linden", "el amrani", "de luca"
+        if k > i:
+            surname = words[k][0]
+            if not self._whether_word(surname, lang, self.last) and not (
+                " ".join(w for w, _s, _e in words[i : k + 1]) in self.last
+                and zipf(surname, lang) < WHETHER_ZIPF
+            ):
+                return None
+        elif (
             word in self.first
             and i + 1 < len(words)
             and words[i + 1][1] == end + 1
