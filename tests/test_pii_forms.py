@@ -1125,6 +1125,13 @@ def test_streets_after_a_preposition_and_house_numbers_with_a_floor_box_or_flat(
         "In de Kamer 3 vergadert het team.",
         "Zur Frage 2: nein.",
         "Im Februar 12.",
+        # A noun of no landscape or landmark, with no postcode after it.
+        "Zum Vergleich 12, im Vorjahr waren es 9.",
+        "Im Durchschnitt 4, im Median 3.",
+        "Unter den Teilnehmern 12, davon 4 Frauen.",
+        "Am Schluss 2:1 für Bayern.",
+        "Aan de Beurt 3.",
+        "Bij de Loting 2, daarna 5.",
     ],
 )
 def test_a_preposition_a_noun_and_a_number_are_no_address(detector, text: str) -> None:

@@ -493,9 +493,11 @@ _HOUSE_NUMBER = (
 # Streets named for where they lie, after a preposition and an article ("Am Markt 5",
 # "An der Alster 12", "Unter den Eichen 23", "Am Alten Bahndamm 15", "Aan de Vaart 34",
 # "Achter de Kerk 6"): the preposition capitalised, the noun none that numbers things
-# (``_COUNTED``: "Raum", "Seite", "Woche", "Rufnummer"), and the house
-# number last, before a comma, a full stop, a line's end or "in" a town. Not "Im Raum 4
-# findet ...", "Am Markt 3 Stände mehr", "Auf Seite 12".
+# (``_COUNTED``: "Raum", "Seite", "Woche", "Rufnummer"); a noun of landscape or a landmark
+# (``_LANDMARK``) with the house number last, any other noun only before a postcode and
+# a town (not "Zum Vergleich 12, im Vorjahr", "Im Durchschnitt 4.", "Aan de Beurt 3."),
+# or after a word that says an address follows (``_CUED_PREPOSITION_STREET``). Not "Im
+# Raum 4 findet ...", "Am Markt 3 Stände mehr", "Auf Seite 12".
 _STREET_PREPOSITION = (
     r"(?:Am|Im|Zum|Zur|An\s+(?:der|den|dem)|Auf\s+(?:dem|der|den)|In\s+(?:der|den)|"
     r"Unter\s+(?:den|der|dem)|Hinter\s+(?:der|dem|den)|Vor\s+(?:dem|der|den)|"
@@ -522,10 +524,31 @@ _COUNTED = (
     r"|[A-ZÄÖÜ][a-zäöüßë]*(?:nummer|zimmer|raum|räume|saal|seite|kapitel|woche|stunde|"
     r"minute|runde|klasse|gruppe|etage|station|gleis|linie|zaal|kamer|pagina|week)"
 )
+# Nouns of landscape and landmarks that streets after a preposition are named for ("Am
+# Markt", "Auf der Heide", "Zur Mühle", "Hinter der Kirche", "Aan de Vaart").
+_LANDMARK = (
+    r"(?:markt|berg|bühl|heide|mühle|kirche|anger|bach|brunnen|hof|höfe|höfen|graben|wall|"
+    r"ufer|hang|felde?|wald|park|teich|see|weiher|linden?|eichen?|buchen?|birken?|tannen?|"
+    r"kamp|rain|brink|bruch|schloss|burg|turm|gärten|garten|wiesen?|acker|äcker|kreuz|stein|"
+    r"tal|grund|höhen?|mauer|brücke|damm|deich|hafen|holz|busch|aue|born|kuhle|platz|ring|"
+    r"weg|winkel|ecke?|steig|pfad|kapelle|quelle|weiden?|wehr|sand|kloster|loh|horst|heck|"
+    r"siek|stift|dorf|tor|tore|post|rathaus|schule|schleuse|ziegelei|schmelz|alster|kerk|"
+    r"vaart|dijk|gracht|wingerd|molen|haven|plas|beek|bos|veld|akker|weide|kade|heuvel|brug|"
+    r"poort|toren|eiken?|hoeve|sloot|singel|vliet|wetering|burcht|dam|duinen?|tuinen?|"
+    r"gaarde|zand|meer|polder|waard|schans|laan|plein|straat|gasse|allee|straße|stadhuis|"
+    r"muur|vesten|kouter|schelde|put|water|kanaal|bult)"
+)
+# The house number last: before a comma, a full stop, a line's end, "in" a town or "und"
+# (not "Am Markt 3 Stände mehr", "Am Schluss 2:1").
+_NUMBER_LAST = r"(?=\s*(?:$|[,.;)·|\n])|\s+(?:in|bei|te|im|am|und|en|and|sowie)\s)"
+_TOWN_AFTER = rf"(?:,|\s+[·|])\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?{_CAP}(?:[ -]{_CAP}){{0,2}}"
 _PREPOSITION_STREET = (
-    rf"(?<![\w-]){_STREET_PREPOSITION}\s+(?:{_STREET_ADJECTIVE}\s+)?"
-    rf"(?!(?:{_COUNTED})\s)[A-ZÄÖÜ][a-zäöüßë]+\s+{_HOUSE_NUMBER}"
-    r"(?=\s*(?:$|[,.;:)·|\n])|\s+(?:in|bei|te|im|am|und|en|and|sowie)\s)"
+    rf"(?<![\w-]){_STREET_PREPOSITION}\s+(?:{_STREET_ADJECTIVE}\s+)?(?!(?:{_COUNTED})\s)"
+    rf"(?:(?=[A-ZÄÖÜ])[A-ZÄÖÜ]?[a-zäöüßë]*?(?i:{_LANDMARK})\s+{_HOUSE_NUMBER}{_NUMBER_LAST}"
+    rf"(?:{_TOWN_AFTER})?"
+    # any other noun only before a postcode and a town ("Op de Bult 5, 9711 AB Groningen")
+    rf"|[A-ZÄÖÜ][a-zäöüßë]+\s+{_HOUSE_NUMBER}(?:,|\s+[·|])\s*\d{{4,5}}\s?[A-Z]{{0,2}}\s+"
+    rf"{_CAP}(?:[ -]{_CAP}){{0,2}})"
 )
 # After a word that says an address follows ("wohne An der Alster 12", "woonachtig Op
 # de Stroom 4"), any name of a street after a preposition and an article.
@@ -756,8 +779,7 @@ def rules() -> list[Rule]:
                 rf"(?<![\w-]){_STREET_DE_NL}\s+{_HOUSE_NUMBER}(?:(?:,|\s+[·|])\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?"
                 rf"{_CAP}(?:[ -]{_CAP}){{0,2}})?",
                 _CUED_PREPOSITION_STREET,
-                rf"{_PREPOSITION_STREET}(?:(?:,|\s+[·|])\s*(?:\d{{4,5}}\s?[A-Z]{{0,2}}\s+)?"
-                rf"{_CAP}(?:[ -]{_CAP}){{0,2}})?",
+                _PREPOSITION_STREET,
                 r"\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Carrer|Rua|ul\.|ulica|al\.|"
                 r"aleja|os\.|osiedle|pl\.|plac)\s+"
                 r"(?:(?:de|del|della|di|da|la)\s+)*[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,3},?\s*\d{1,4}\b"
